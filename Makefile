@@ -1,0 +1,59 @@
+# mdlkit -- the two README commands and the other entry points.
+#   make demo       install what is missing, build, run the demonstration
+#   make test       install what is missing, build, run the whole test suite
+#   make test-asan  the suite under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make test-tsan  the suite under ThreadSanitizer
+#   make bench      release build, every benchmark against its baselines
+#   make fuzz       long fuzzing campaign (FUZZ_SECONDS, default 1800)
+#   make install    install to PREFIX (default /usr/local)
+BUILD ?= build
+JOBS ?= $(shell nproc)
+PREFIX ?= /usr/local
+FUZZ_SECONDS ?= 1800
+CMAKE_FLAGS ?=
+
+.PHONY: build demo test test-asan test-tsan bench fuzz install clean deps
+
+deps:
+	@scripts/deps.sh test
+
+$(BUILD)/Makefile: CMakeLists.txt
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+
+build: deps
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD) -j$(JOBS)
+
+demo: build
+	$(BUILD)/tools/mdlkit demo
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+test-asan: deps
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DMDLKIT_SANITIZE=address,undefined >/dev/null
+	cmake --build build-asan -j$(JOBS)
+	cd build-asan && ctest --output-on-failure -j$(JOBS)
+
+test-tsan: deps
+	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DMDLKIT_SANITIZE=thread >/dev/null
+	cmake --build build-tsan -j$(JOBS)
+	cd build-tsan && ctest --output-on-failure -j$(JOBS)
+
+bench:
+	@scripts/deps.sh bench
+	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DMDLKIT_BENCH=ON -DMDLKIT_TESTS=OFF >/dev/null
+	cmake --build build-bench -j$(JOBS)
+	scripts/run-bench.sh build-bench
+
+fuzz:
+	@scripts/deps.sh fuzz
+	cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DMDLKIT_FUZZ=ON -DMDLKIT_TESTS=OFF -DMDLKIT_SANITIZE=address,undefined >/dev/null
+	cmake --build build-fuzz -j$(JOBS)
+	scripts/run-fuzz.sh build-fuzz $(FUZZ_SECONDS)
+
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+clean:
+	rm -rf $(BUILD) build-asan build-tsan build-bench build-fuzz

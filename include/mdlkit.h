@@ -1,0 +1,146 @@
+/*
+ * mdlkit.h -- the harness API: start the simulated machine, catch bug checks,
+ * make user buffers, host drivers, read pool accounting and reports.
+ *
+ * The names in the first sections are a fixed contract (DESIGN.md "Harness
+ * API"). Everything public that mdlkit adds is prefixed mdlkit_ / MDLKIT_.
+ */
+#ifndef MDLKIT_H
+#define MDLKIT_H
+
+#include <ntddk.h>
+#include <stdio.h>
+
+MDLKIT_EXTERN_C_BEGIN
+
+/* ------------------------------------------------------------------------
+ * Configuration and runtime
+ * ---------------------------------------------------------------------- */
+
+/* Driver Verifier option bits (the same values as verifier.exe /flags). */
+#define MDLKIT_VERIFY_SPECIAL_POOL 0x00000001UL
+#define MDLKIT_VERIFY_FORCE_IRQL_CHECKING 0x00000002UL
+#define MDLKIT_VERIFY_LOW_RESOURCES 0x00000004UL
+#define MDLKIT_VERIFY_POOL_TRACKING 0x00000008UL
+#define MDLKIT_VERIFY_IO_CHECKING 0x00000010UL
+#define MDLKIT_VERIFY_DDI_COMPLIANCE 0x00020000UL
+#define MDLKIT_VERIFY_SYSTEMATIC_LOW_RESOURCES 0x00040000UL
+#define MDLKIT_VERIFY_STANDARD                                                              \
+    (MDLKIT_VERIFY_SPECIAL_POOL | MDLKIT_VERIFY_FORCE_IRQL_CHECKING | MDLKIT_VERIFY_POOL_TRACKING | \
+     MDLKIT_VERIFY_IO_CHECKING | MDLKIT_VERIFY_DDI_COMPLIANCE)
+
+typedef struct mdlkit_config {
+    size_t physical_memory;     /* bytes of simulated RAM */
+    ULONG os_version;           /* NTDDI_* value of the emulated Windows */
+    ULONG verifier_flags;       /* Driver Verifier bits, MDLKIT_VERIFY_* */
+    ULONG fault_probability;    /* per 10,000 calls, for 0x4 */
+    ULONG fault_seed;
+    ULONG processors;           /* "processors" for per-CPU structures */
+    const char *report_path;    /* JSON report file, or NULL */
+    /* fields below are mdlkit additions */
+    const char *fault_tags;     /* 0x4 only fails these tags ("Tag1,Tag2", '*' and '?' wildcards), or NULL */
+    const char *systematic_state; /* 0x40000: file that remembers failed call sites, or NULL */
+    int quiet;                  /* 1: no bug-check report text on stderr when caught */
+} mdlkit_config;
+
+/* Fills *cfg with the defaults, then applies MDLKIT_* environment variables:
+ * MDLKIT_PHYS_MB, MDLKIT_OS (win7, win8, win10, win11, or an NTDDI value),
+ * MDLKIT_VERIFIER (hex flags or names joined by ','), MDLKIT_FAULTS
+ * ("probability[,seed[,tags]]"), MDLKIT_REPORT (path), MDLKIT_CPUS. A bad
+ * value is reported on stderr and makes mdlkit_init fail. */
+void mdlkit_config_default(mdlkit_config *cfg);
+/* Starts the simulated machine. NULL means the defaults. Returns 0 on
+ * success, -1 with a message on stderr on failure (already initialised,
+ * bad configuration, memory that cannot be reserved). */
+int mdlkit_init(const mdlkit_config *cfg);
+/* Final leak check and report; a later mdlkit_init starts a fresh machine. */
+void mdlkit_shutdown(void);
+/* 1 between a successful mdlkit_init and mdlkit_shutdown. */
+int mdlkit_is_initialized(void);
+/* The configuration in force (valid while initialised). */
+const mdlkit_config *mdlkit_current_config(void);
+/* Parses an MDLKIT_OS-style name ("win7", "win10", "0x06010000", ...).
+ * Returns 0 and sets *ntddi, or -1 for an unknown value. */
+int mdlkit_parse_os(const char *text, ULONG *ntddi);
+/* Prints the configuration and the memory layout (the self-check). */
+void mdlkit_print_layout(FILE *out);
+
+/* ------------------------------------------------------------------------
+ * Bug checks
+ * ---------------------------------------------------------------------- */
+typedef struct mdlkit_bugcheck {
+    ULONG code;
+    ULONG_PTR param[4];
+} mdlkit_bugcheck;
+
+/* Runs fn(arg). Returns 1 and fills *out if a bug check was raised inside it
+ * (the runtime stays usable), else 0. Nestable; per thread. The IRQL is put
+ * back to what it was when mdlkit_catch_bugcheck was entered. */
+int mdlkit_catch_bugcheck(void (*fn)(void *arg), void *arg, mdlkit_bugcheck *out);
+/* Name of a bug-check code ("BAD_POOL_CALLER"), or NULL if unknown. */
+const char *mdlkit_bugcheck_name(ULONG code);
+/* Name of an NTSTATUS ("STATUS_ACCESS_VIOLATION"), or NULL if unknown. */
+const char *mdlkit_ntstatus_name(NTSTATUS status);
+/* The last bug check raised on any thread (caught or not); 0 code if none. */
+mdlkit_bugcheck mdlkit_last_bugcheck(void);
+
+/* DRIVER_VERIFIER_DETECTED_VIOLATION (0xC4) parameter 1 values that mdlkit
+ * uses for rules Windows only checks statically (see docs/verifier.md).
+ * P2 is a pointer to a sentence naming the violated condition, P3 and P4 are
+ * given per rule in docs/verifier.md. */
+#define MDLKIT_RULE_STORPORT_IRQL 0x00A10001UL
+#define MDLKIT_RULE_STORPORT_ALLOCATE_POOL 0x00A10002UL
+#define MDLKIT_RULE_STORPORT_ALLOCATE_POOL2 0x00A10003UL
+#define MDLKIT_RULE_HW_STORPORT_PROHIBITED_DDIS 0x00A10004UL
+#define MDLKIT_RULE_STORPORT_UNKNOWN_EXTENSION 0x00A10005UL
+#define MDLKIT_RULE_NDIS_ALLOCATE_MDL 0x00A20001UL
+#define MDLKIT_RULE_IRQL_NETBUFFER_FUNCTION 0x00A20002UL
+#define MDLKIT_RULE_NDIS_MFREE_SHARED_MEMORY 0x00A20003UL
+#define MDLKIT_RULE_NDIS_SHARED_MEMORY_CONTEXT 0x00A20004UL
+#define MDLKIT_RULE_NDIS_ALLOCATE_MDL_MEMORY 0x00A20005UL
+#define MDLKIT_RULE_DDI_NOT_AVAILABLE 0x00A30001UL
+#define MDLKIT_RULE_IO_ALLOCATE_MDL_SECONDARY 0x00A30002UL
+#define MDLKIT_RULE_IO_ALLOCATE_MDL_CHARGE_QUOTA 0x00A30003UL
+#define MDLKIT_RULE_USE_BEFORE_INIT 0x00A30004UL
+#define MDLKIT_RULE_HARNESS_MISUSE 0x00A30005UL /* a harness call given a bad argument */
+
+/* ------------------------------------------------------------------------
+ * User-mode buffers (in the simulated user region)
+ * ---------------------------------------------------------------------- */
+#define PAGE_NOACCESS 0x01
+#define PAGE_READONLY 0x02
+#define PAGE_READWRITE 0x04
+
+void *mdlkit_user_alloc(SIZE_T bytes, ULONG protect); /* PAGE_READWRITE, PAGE_READONLY, PAGE_NOACCESS */
+void mdlkit_user_free(void *p);
+/* Changes the protection of whole pages of a user buffer; 0 on success. */
+int mdlkit_user_protect(void *p, SIZE_T bytes, ULONG protect);
+
+/* The direct-map address of a physical address: what a simulated device
+ * uses to read or write memory by its physical (bus) address. NULL if the
+ * address is not simulated RAM. */
+void *mdlkit_phys_to_va(PHYSICAL_ADDRESS pa);
+
+/* ------------------------------------------------------------------------
+ * Driver hosting
+ * ---------------------------------------------------------------------- */
+NTSTATUS mdlkit_driver_load(const char *name, PDRIVER_INITIALIZE entry, PDRIVER_OBJECT *out);
+NTSTATUS mdlkit_driver_unload(PDRIVER_OBJECT driver); /* leak checks */
+/* Sends an IRP to the driver's dispatch routine for its major function, as
+ * the I/O manager would, and returns the dispatch routine's status. */
+NTSTATUS mdlkit_driver_call(PDRIVER_OBJECT driver, PIRP irp);
+
+/* StorPort: a miniport whose DriverEntry called StorPortInitialize. */
+NTSTATUS mdlkit_storport_start_adapter(PDRIVER_OBJECT driver, PVOID *hw_device_extension);
+NTSTATUS mdlkit_storport_stop_adapter(PVOID hw_device_extension);
+/* NDIS: a miniport whose DriverEntry called NdisMRegisterMiniportDriver.
+ * (NDIS_HANDLE is PVOID.) */
+NTSTATUS mdlkit_ndis_start_adapter(PDRIVER_OBJECT driver, PVOID *miniport_adapter_handle);
+NTSTATUS mdlkit_ndis_halt_adapter(PVOID miniport_adapter_handle); /* NdisAllocateMdl rule, shared memory */
+
+/* Exceptions: MDLKIT_TRY { ... } MDLKIT_EXCEPT(filter) { GetExceptionCode() } MDLKIT_END;
+ * (defined in wdm.h so that driver code may use __try / __except too). */
+
+MDLKIT_EXTERN_C_END
+
+#endif /* MDLKIT_H */

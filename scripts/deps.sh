@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian packages mdlkit needs to build and test, if missing.
+# Usage: scripts/deps.sh [test|bench|fuzz]...   (build deps are always included)
+set -euo pipefail
+pkgs=(cmake make gcc pkg-config libcmocka-dev binutils)
+for what in "$@"; do
+  case "$what" in
+    test) pkgs+=(clang libclang-rt-dev) ;;            # TSan/ASan builds, fuzzer
+    bench) pkgs+=(libmimalloc-dev libjemalloc-dev gnuplot-nox) ;;
+    fuzz) pkgs+=(clang libclang-rt-dev) ;;
+    build) ;;
+    *) echo "deps.sh: unknown set '$what'" >&2; exit 2 ;;
+  esac
+done
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "deps.sh: installing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "deps.sh: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+  SUDO=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq "${missing[@]}"

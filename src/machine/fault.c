@@ -1,0 +1,117 @@
+/*
+ * fault.c -- page faults on the simulated machine. One SIGSEGV/SIGBUS
+ * handler decides what a fault inside the reservation means:
+ *   user region     -> STATUS_ACCESS_VIOLATION raised to the innermost
+ *                      __try (no handler: bug check 0x1E), as when kernel
+ *                      code touches a bad user address;
+ *   system regions  -> offered to the verifier (special-pool guard pages,
+ *                      trimmed paged pool), else bug check 0x50
+ *                      PAGE_FAULT_IN_NONPAGED_AREA (address, 0 read /
+ *                      1 write, instruction address, 0).
+ * Faults anywhere else are not ours and go to the previous handler.
+ */
+#define _GNU_SOURCE
+#include "mk_machine.h"
+
+#include <signal.h>
+#include <string.h>
+#include <ucontext.h>
+
+static struct sigaction fault_old_segv, fault_old_bus;
+static int fault_installed;
+
+static void fault_chain(int sig, siginfo_t *si, void *uc)
+{
+    struct sigaction *old = sig == SIGBUS ? &fault_old_bus : &fault_old_segv;
+    if (old->sa_flags & SA_SIGINFO) {
+        if (old->sa_sigaction) {
+            old->sa_sigaction(sig, si, uc);
+            return;
+        }
+    } else if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN) {
+        old->sa_handler(sig);
+        return;
+    }
+    /* Default action: restore it; the faulting instruction runs again and the
+     * process dies with the ordinary signal. */
+    signal(sig, SIG_DFL);
+}
+
+static void fault_decode(void *ucv, int *write, void **pc)
+{
+    *write = 0;
+    *pc = NULL;
+#if defined(__x86_64__)
+    ucontext_t *uc = (ucontext_t *)ucv;
+    *write = (uc->uc_mcontext.gregs[REG_ERR] & 2) != 0;
+    *pc = (void *)uc->uc_mcontext.gregs[REG_RIP];
+#elif defined(__aarch64__)
+    ucontext_t *uc = (ucontext_t *)ucv;
+    *pc = (void *)uc->uc_mcontext.pc;
+#else
+    (void)ucv;
+#endif
+}
+
+static void fault_handler(int sig, siginfo_t *si, void *uc)
+{
+    void *addr = si->si_addr;
+    if (!atomic_load_explicit(&mk_rt.up, memory_order_relaxed) || mk_va_region(addr) == MK_RGN_FOREIGN) {
+        fault_chain(sig, si, uc);
+        return;
+    }
+    int write;
+    void *pc;
+    fault_decode(uc, &write, &pc);
+    enum mk_region r = mk_va_region(addr);
+    if (mk_verifier_page_fault(addr, write, pc, r))
+        return;
+    if (r == MK_RGN_USER)
+        mk_raise(STATUS_ACCESS_VIOLATION);
+    mk_bugcheck(PAGE_FAULT_IN_NONPAGED_AREA, (ULONG_PTR)addr, (ULONG_PTR)write, (ULONG_PTR)pc, 0);
+}
+
+int mk_fault_install(void)
+{
+    if (fault_installed)
+        return 0;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = fault_handler;
+    /* SA_NODEFER: the handler leaves by longjmp (exceptions, caught bug
+     * checks); the signal must not stay blocked afterwards. */
+    sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGSEGV, &sa, &fault_old_segv) != 0)
+        return -1;
+    if (sigaction(SIGBUS, &sa, &fault_old_bus) != 0) {
+        sigaction(SIGSEGV, &fault_old_segv, NULL);
+        return -1;
+    }
+    fault_installed = 1;
+    return 0;
+}
+
+void mk_fault_uninstall(void)
+{
+    if (!fault_installed)
+        return;
+    sigaction(SIGSEGV, &fault_old_segv, NULL);
+    sigaction(SIGBUS, &fault_old_bus, NULL);
+    fault_installed = 0;
+}
+
+/* Under AddressSanitizer the machine's SIGSEGV handler must be allowed to
+ * install itself (faults outside the simulated machine are still passed on
+ * to ASan's handler). */
+#if defined(__SANITIZE_ADDRESS__)
+#define MK_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MK_ASAN 1
+#endif
+#endif
+#ifdef MK_ASAN
+const char *__asan_default_options(void);
+const char *__asan_default_options(void) { return "allow_user_segv_handler=1"; }
+#endif

@@ -1,0 +1,121 @@
+/*
+ * mk_base.h -- internal base layer: runtime state, per-thread ("processor")
+ * state, entry checks, bug checks and exceptions as seen from inside.
+ *
+ * Naming: public DDIs keep their WDK names, public harness API is mdlkit_*,
+ * internal cross-file names are mk_* (types mk_*, macros MK_*), file-local
+ * names are static. See docs/layout.md.
+ */
+#ifndef MK_BASE_H
+#define MK_BASE_H
+
+#include <mdlkit.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define MK_LIKELY(x) __builtin_expect(!!(x), 1)
+#define MK_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define MK_TLS __thread __attribute__((tls_model("initial-exec")))
+#define MK_NOINLINE __attribute__((noinline))
+#define MK_NORETURN __attribute__((noreturn))
+#define MK_UNUSED __attribute__((unused))
+#define MK_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ------------------------------------------------------------------------
+ * Runtime (src/rt/runtime.c)
+ * ---------------------------------------------------------------------- */
+typedef struct mk_runtime {
+    atomic_int up;           /* 1 while initialised */
+    mdlkit_config cfg;       /* copy of the configuration in force */
+    ULONG os;                /* == cfg.os_version */
+    ULONG verifier;          /* == cfg.verifier_flags */
+    ULONG ncpu;              /* == cfg.processors, >= 1 */
+    atomic_uint generation;  /* bumped by every mdlkit_init */
+} mk_runtime;
+extern mk_runtime mk_rt;
+
+/* Every DDI and harness entry point starts with MK_ENTER: use before
+ * mdlkit_init is a clear error (message naming the routine, then abort). */
+MK_NORETURN void mk_not_initialized(const char *routine);
+#define MK_ENTER(routine)                   \
+    do {                                    \
+        if (MK_UNLIKELY(!mk_rt.up))         \
+            mk_not_initialized(routine);    \
+    } while (0)
+
+static inline bool mk_verifier_on(ULONG flags) { return (mk_rt.verifier & flags) != 0; }
+static inline bool mk_os_at_least(ULONG ntddi) { return mk_rt.os >= ntddi; }
+
+/* ------------------------------------------------------------------------
+ * Per-thread state. Each host thread is one "processor".
+ * ---------------------------------------------------------------------- */
+struct mk_catch;
+struct mk_driver;
+
+typedef struct mk_thread {
+    KIRQL irql;                    /* current IRQL */
+    ULONG cpu;                     /* processor number, < mk_rt.ncpu */
+    ULONG spinlocks_held;
+    unsigned generation;           /* mk_rt.generation this state belongs to */
+    mdlkit_seh_frame *seh_top;     /* innermost __try frame */
+    struct mk_catch *catch_top;    /* innermost mdlkit_catch_bugcheck */
+    struct mk_driver *driver;      /* driver whose code is running, or NULL */
+    void *pool;                    /* per-thread pool cache (expool.c) */
+} mk_thread;
+extern MK_TLS mk_thread mk_self;
+
+/* Makes sure mk_self is set up for the current machine generation (assigns a
+ * processor number on first use). Cheap; called by MK_ENTER users that need
+ * cpu numbers. */
+void mk_thread_attach(void);
+
+static inline KIRQL mk_irql(void) { return mk_self.irql; }
+
+/* ------------------------------------------------------------------------
+ * Bug checks (src/ke/bugcheck.c)
+ *
+ * Rule: never raise a bug check or an exception while holding an internal
+ * lock (pthread mutex or spin); release first. A caught bug check longjmps.
+ * ---------------------------------------------------------------------- */
+MK_NORETURN void mk_bugcheck(ULONG code, ULONG_PTR p1, ULONG_PTR p2, ULONG_PTR p3, ULONG_PTR p4);
+/* 0xC4 DRIVER_VERIFIER_DETECTED_VIOLATION with P1 = rule, P2 = the
+ * sentence `why` (a static string), P3/P4 as the rule documents. */
+MK_NORETURN void mk_violation(ULONG rule, const char *why, ULONG_PTR p3, ULONG_PTR p4);
+
+/* Extra lines the next bug-check report prints (leak lists and the like).
+ * The text is copied; cleared after each report. */
+void mk_bugcheck_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Symbolizes a return address as "function (file:line)" into buf. */
+void mk_symbolize(void *pc, char *buf, size_t len);
+/* Captures up to max return addresses of the caller, skipping `skip` frames
+ * of mdlkit itself. Returns the count. Cheap (frame-pointer walk). */
+int mk_capture_stack(void **pcs, int max, int skip);
+
+/* ------------------------------------------------------------------------
+ * Exceptions (src/ke/except.c)
+ * ---------------------------------------------------------------------- */
+/* Raises `status` to the innermost __try frame; with none, bug check 0x1E
+ * KMODE_EXCEPTION_NOT_HANDLED (status, address, 0, 0). */
+MK_NORETURN void mk_raise(NTSTATUS status);
+/* Same, naming the address the exception is reported at (P2 of 0x1E when
+ * unhandled), e.g. the faulting instruction for a page fault. */
+MK_NORETURN void mk_raise_at(NTSTATUS status, void *address);
+
+/* ------------------------------------------------------------------------
+ * Layer start/stop, called in this order by mdlkit_init and in reverse by
+ * mdlkit_shutdown. Each returns 0 or -1 (after printing why).
+ * ---------------------------------------------------------------------- */
+int mk_machine_init(const mdlkit_config *cfg);   /* src/machine/physmem.c */
+void mk_machine_shutdown(void);
+int mk_pool_init(void);                          /* src/mm/expool.c */
+void mk_pool_shutdown(void);
+int mk_io_init(void);                            /* src/io/iomdl.c */
+void mk_io_shutdown(void);
+int mk_port_init(void);                          /* src/port/portcommon.c */
+void mk_port_shutdown(void);
+int mk_verifier_init(void);                      /* src/verifier/verifier.c */
+void mk_verifier_shutdown(void);                 /* final leak check + report */
+
+#endif /* MK_BASE_H */

@@ -1,0 +1,212 @@
+/*
+ * mk_machine.h -- the simulated machine: physical memory (a memfd plus a PFN
+ * database) and the address space (one reserved range split into regions,
+ * frames mapped MAP_SHARED|MAP_FIXED so aliases are real).
+ *
+ * Layout of the reserved range (sizes scale with physical memory P):
+ *
+ *   user     [user_base,  +4P)   mdlkit_user_alloc, user-mode MDL mappings
+ *   npool    [npool_base, +P)    non-paged pool
+ *   ppool    [ppool_base, +P)    paged pool
+ *   sysmap   [sysmap_base,+4P)   MmMapLockedPages* system mappings
+ *   special  [special_base,+4P)  verifier special pool
+ *   direct   [direct_base,+P)    all of physical memory, mapped once
+ *
+ * MmUserProbeAddress = end of user - 64 KiB; MmSystemRangeStart = npool_base.
+ * Host memory (stack, globals, malloc) lies outside and is "foreign": it has
+ * PFNs from a separate range (MK_FOREIGN_PFN_BASE + va/PAGE_SIZE).
+ */
+#ifndef MK_MACHINE_H
+#define MK_MACHINE_H
+
+#include "mk_base.h"
+#include <pthread.h>
+
+/* ------------------------------------------------------------------------
+ * Physical memory and the PFN database (src/machine/physmem.c)
+ * ---------------------------------------------------------------------- */
+#define MK_PFN_BASE ((PFN_NUMBER)0x100)            /* first RAM PFN: 1 MiB */
+#define MK_FOREIGN_PFN_BASE ((PFN_NUMBER)1 << 36)  /* host memory PFNs */
+#define MK_CHUNK_PAGES 16                          /* 64 KiB scatter unit */
+
+enum mk_pfn_state { MK_PFN_FREE = 0, MK_PFN_ACTIVE = 1 };
+enum mk_pfn_use {
+    MK_USE_NONE = 0,
+    MK_USE_NPOOL,      /* non-paged pool */
+    MK_USE_PPOOL,      /* paged pool */
+    MK_USE_SPECIAL,    /* special pool */
+    MK_USE_MDL_PAGES,  /* MmAllocatePagesForMdl(Ex) */
+    MK_USE_USER,       /* mdlkit_user_alloc */
+    MK_USE_CONTIG,     /* contiguous memory, common buffers, shared memory */
+    MK_USE_INTERNAL,   /* mdlkit's own structures */
+    MK_USE_COUNT
+};
+
+typedef struct mk_pfn_entry {
+    uint8_t state;             /* enum mk_pfn_state */
+    uint8_t use;               /* enum mk_pfn_use */
+    int8_t cache;              /* MEMORY_CACHING_TYPE, MmNotMapped if none yet */
+    uint8_t flags;
+    _Atomic uint32_t locks;    /* MmProbeAndLockPages references */
+    _Atomic uint32_t maps;     /* live MmMapLockedPages* mappings of the frame */
+} mk_pfn_entry;
+
+typedef struct mk_physmem {
+    int fd;                    /* the memfd */
+    size_t npages;             /* frames of RAM */
+    PFN_NUMBER first, last;    /* RAM PFNs are [first, last] */
+    mk_pfn_entry *db;          /* PFN database, index = pfn - first */
+    uint64_t *freemap;         /* 1 bit per frame, 1 = free */
+    atomic_size_t free_pages;
+    size_t peak_used;
+    uint64_t scatter;          /* placement cursor for scattered allocation */
+    pthread_mutex_t lock;
+} mk_physmem;
+extern mk_physmem mk_phys;
+
+static inline bool mk_pfn_is_ram(PFN_NUMBER pfn) { return pfn >= mk_phys.first && pfn <= mk_phys.last; }
+static inline bool mk_pfn_is_foreign(PFN_NUMBER pfn) { return pfn >= MK_FOREIGN_PFN_BASE; }
+/* The PFN database entry of a RAM frame, or NULL. */
+static inline mk_pfn_entry *mk_pfn(PFN_NUMBER pfn)
+{
+    return mk_pfn_is_ram(pfn) ? &mk_phys.db[pfn - mk_phys.first] : NULL;
+}
+
+/* Allocates `npages` physically contiguous frames with PFNs in [low, high]
+ * (0 = no bound) whose run does not cross a multiple of `boundary_pages`
+ * (0 = none). Placement is scattered across memory. Frames come zeroed.
+ * Returns 0 and the first PFN, or -1 when no such run is free. */
+int mk_phys_alloc_run(size_t npages, PFN_NUMBER low, PFN_NUMBER high, size_t boundary_pages, int use,
+                      PFN_NUMBER *first);
+/* Allocates up to `npages` frames one by one, scattered (not contiguous),
+ * within [low, high] (0 = no bound). Frames come zeroed. Returns the number
+ * allocated (may be fewer than asked, 0 when memory is exhausted). */
+size_t mk_phys_alloc_pages(size_t npages, PFN_NUMBER low, PFN_NUMBER high, int use, PFN_NUMBER *out);
+/* Returns frames to the free list (their contents are discarded). The
+ * caller has checked that nothing still locks or maps them. */
+void mk_phys_free(PFN_NUMBER first, size_t npages);
+void mk_phys_free_list(const PFN_NUMBER *pfns, size_t n);
+size_t mk_phys_free_count(void);
+
+/* ------------------------------------------------------------------------
+ * Address space (src/machine/addrspace.c)
+ * ---------------------------------------------------------------------- */
+enum mk_region {
+    MK_RGN_FOREIGN = 0,  /* not in the simulated address space (host memory) */
+    MK_RGN_USER,
+    MK_RGN_NPOOL,
+    MK_RGN_PPOOL,
+    MK_RGN_SYSMAP,
+    MK_RGN_SPECIAL,
+    MK_RGN_DIRECT,
+    MK_RGN_GAP,          /* inside the reservation but in no region */
+    MK_RGN_COUNT
+};
+
+/* Per-page access bits kept for every page of the reservation. */
+#define MK_PG_READ 0x01
+#define MK_PG_WRITE 0x02
+#define MK_PG_EXEC 0x04
+#define MK_PG_MAPPED 0x08   /* a frame is mapped here */
+#define MK_PG_START 0x10    /* first page of a user allocation */
+#define MK_PG_TRIMMED 0x20  /* mapped, but made inaccessible (paging simulation) */
+#define MK_PG_GUARD 0x40    /* deliberately inaccessible (special pool guard / freed) */
+
+typedef struct mk_vrange {
+    char *base;
+    size_t npages;
+    uint64_t *used;     /* 1 bit per page, 1 = allocated */
+    size_t hint;
+    size_t in_use;
+    pthread_mutex_t lock;
+} mk_vrange;
+
+typedef struct mk_addrspace {
+    char *base;         /* start of the reservation */
+    size_t size;        /* bytes reserved */
+    char *rgn_base[MK_RGN_COUNT];
+    char *rgn_end[MK_RGN_COUNT];
+    mk_vrange range[MK_RGN_COUNT];   /* VA allocators (not for DIRECT) */
+    uint32_t *pfn;      /* per page of the reservation: PFN mapped there, 0 = none */
+    uint8_t *bits;      /* per page: MK_PG_* */
+    atomic_long maps_in_use;  /* mmap()ed runs we created (each one VMA) */
+    long maps_budget;         /* maps_in_use never exceeds this */
+} mk_addrspace;
+extern mk_addrspace mk_as;
+
+static inline enum mk_region mk_va_region(const void *va)
+{
+    const char *p = (const char *)va;
+    if ((uintptr_t)(p - mk_as.base) >= mk_as.size)
+        return MK_RGN_FOREIGN;
+    for (int r = MK_RGN_USER; r < MK_RGN_GAP; r++)
+        if (p >= mk_as.rgn_base[r] && p < mk_as.rgn_end[r])
+            return (enum mk_region)r;
+    return MK_RGN_GAP;
+}
+static inline size_t mk_va_index(const void *va) { return (size_t)((const char *)va - mk_as.base) >> PAGE_SHIFT; }
+
+/* The PFN behind a virtual address: a RAM PFN for mapped simulated memory,
+ * a foreign PFN for host memory, 0 for an unmapped simulated address. O(1). */
+static inline PFN_NUMBER mk_va_to_pfn(const void *va)
+{
+    uintptr_t off = (uintptr_t)((const char *)va - mk_as.base);
+    if (off >= mk_as.size)
+        return MK_FOREIGN_PFN_BASE + ((uintptr_t)va >> PAGE_SHIFT);
+    if ((const char *)va >= mk_as.rgn_base[MK_RGN_DIRECT])
+        return mk_phys.first + (PFN_NUMBER)(((const char *)va - mk_as.rgn_base[MK_RGN_DIRECT]) >> PAGE_SHIFT);
+    return mk_as.pfn[off >> PAGE_SHIFT];
+}
+/* MK_PG_* bits of the page holding va (0 for foreign / direct). */
+static inline uint8_t mk_va_bits(const void *va)
+{
+    uintptr_t off = (uintptr_t)((const char *)va - mk_as.base);
+    if (off >= mk_as.size)
+        return 0;
+    if ((const char *)va >= mk_as.rgn_base[MK_RGN_DIRECT])
+        return MK_PG_READ | MK_PG_WRITE | MK_PG_MAPPED;
+    return mk_as.bits[off >> PAGE_SHIFT];
+}
+/* The direct-map address of a RAM frame. */
+static inline void *mk_pfn_to_direct(PFN_NUMBER pfn)
+{
+    return mk_as.rgn_base[MK_RGN_DIRECT] + ((size_t)(pfn - mk_phys.first) << PAGE_SHIFT);
+}
+
+/* Allocates `npages` of address space in region r (aligned to align_pages,
+ * a power of two, 0 or 1 = none). Nothing is mapped. NULL when full. */
+void *mk_va_alloc(enum mk_region r, size_t npages, size_t align_pages);
+void mk_va_free(enum mk_region r, void *va, size_t npages);
+
+/* Maps the run of RAM frames [first, first+npages) at va (page-aligned, in
+ * a region) with MK_PG_READ/WRITE/EXEC protection: one mmap, one VMA.
+ * Returns 0, or -1 when the mapping budget is exhausted or mmap fails. */
+int mk_va_map(void *va, PFN_NUMBER first, size_t npages, unsigned prot);
+/* Maps an arbitrary list of RAM frames at va, one mmap per physically
+ * contiguous run. All or nothing: 0, or -1 with nothing left mapped. */
+int mk_va_map_list(void *va, const PFN_NUMBER *pfns, size_t npages, unsigned prot);
+/* Unmaps [va, va+npages) back to an inaccessible reservation. */
+void mk_va_unmap(void *va, size_t npages);
+/* Changes the host protection of mapped pages (MK_PG_READ/WRITE/EXEC, or 0
+ * for no access) and records it; `extra` bits (MK_PG_TRIMMED, MK_PG_GUARD)
+ * are set, others of those cleared. 0 or -1. */
+int mk_va_protect(void *va, size_t npages, unsigned prot, unsigned extra);
+/* Sets or clears MK_PG_START etc. without touching host protection. */
+void mk_va_mark(void *va, unsigned set_bits, unsigned clear_bits);
+
+/* ------------------------------------------------------------------------
+ * Page faults (src/machine/fault.c): one SIGSEGV/SIGBUS handler.
+ *  - user region: raises STATUS_ACCESS_VIOLATION to the innermost __try
+ *    (no handler: bug check 0x1E);
+ *  - system regions: offered to the verifier first (special-pool guards,
+ *    trimmed paged pool), else bug check 0x50 PAGE_FAULT_IN_NONPAGED_AREA
+ *    (address, 0 read / 1 write, instruction address, 0);
+ *  - anything else: passed to the previous handler (a real crash, or ASan).
+ * ---------------------------------------------------------------------- */
+int mk_fault_install(void);
+void mk_fault_uninstall(void);
+/* Verifier hook (src/verifier): returns 1 if it handled the fault (the
+ * access is retried), 0 to let the machine report it. May bug check. */
+int mk_verifier_page_fault(void *addr, int write, void *pc, enum mk_region r);
+
+#endif /* MK_MACHINE_H */

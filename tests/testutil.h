@@ -1,0 +1,54 @@
+/* Shared helpers for the cmocka tests. */
+#ifndef MDLKIT_TESTUTIL_H
+#define MDLKIT_TESTUTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <mdlkit.h>
+
+/* A fresh machine per test group: 256 MiB of RAM, quiet bug-check reports. */
+static inline int mk_test_config(mdlkit_config *c)
+{
+    mdlkit_config_default(c);
+    c->physical_memory = (size_t)256 << 20;
+    c->quiet = 1;
+    c->report_path = NULL;
+    return 0;
+}
+static inline int mk_test_setup(void **state)
+{
+    mdlkit_config c;
+    (void)state;
+    mk_test_config(&c);
+    return mdlkit_init(&c);
+}
+static inline int mk_test_teardown(void **state)
+{
+    (void)state;
+    mdlkit_shutdown();
+    return 0;
+}
+
+/* Asserts that fn(arg) raises bug check `code` with the four parameters
+ * (pass MK_ANY for a parameter that is not checked). */
+#define MK_ANY ((ULONG_PTR)0xA11A11A11A11A11AULL)
+static inline void mk_expect_bugcheck_(void (*fn)(void *), void *arg, ULONG code, ULONG_PTR p1, ULONG_PTR p2,
+                                       ULONG_PTR p3, ULONG_PTR p4, const char *file, int line)
+{
+    mdlkit_bugcheck bc;
+    memset(&bc, 0, sizeof bc);
+    if (!mdlkit_catch_bugcheck(fn, arg, &bc))
+        _fail(file, line);
+    ULONG_PTR want[4] = {p1, p2, p3, p4};
+    _assert_int_equal(bc.code, code, file, line);
+    for (int i = 0; i < 4; i++)
+        if (want[i] != MK_ANY)
+            _assert_int_equal(bc.param[i], want[i], file, line);
+}
+#define mk_expect_bugcheck(fn, arg, code, p1, p2, p3, p4) \
+    mk_expect_bugcheck_((fn), (arg), (code), (ULONG_PTR)(p1), (ULONG_PTR)(p2), (ULONG_PTR)(p3), (ULONG_PTR)(p4), __FILE__, __LINE__)
+
+#endif
