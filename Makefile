@@ -12,22 +12,25 @@ PREFIX ?= /usr/local
 FUZZ_SECONDS ?= 1800
 CMAKE_FLAGS ?=
 
-.PHONY: build demo test test-asan test-tsan bench fuzz install clean deps
+.PHONY: build demo test test-asan test-tsan bench fuzz install clean deps deps-build
 
 deps:
 	@scripts/deps.sh test
 
+deps-build:
+	@scripts/deps.sh build
+
 $(BUILD)/Makefile: CMakeLists.txt
 	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
 
-build: deps
+build: deps-build
 	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
 	cmake --build $(BUILD) -j$(JOBS)
 
 demo: build
 	$(BUILD)/tools/mdlkit demo
 
-test: build
+test: deps build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
 test-asan: deps

@@ -41,6 +41,13 @@ typedef struct mdlkit_config {
     const char *fault_tags;     /* 0x4 only fails these tags ("Tag1,Tag2", '*' and '?' wildcards), or NULL */
     const char *systematic_state; /* 0x40000: file that remembers failed call sites, or NULL */
     int quiet;                  /* 1: no bug-check report text on stderr when caught */
+    /* Special pool (0x1) selection, as gflags does it: 0 = every small
+     * allocation. special_pool_tag: only this tag ('gaT1'; env
+     * MDLKIT_SPECIAL_POOL_TAG="Tag1" as printed, or a hex value).
+     * special_pool_size: only allocations of exactly this many bytes (env
+     * MDLKIT_SPECIAL_POOL_SIZE). Both set: either matches. */
+    ULONG special_pool_tag;
+    ULONG special_pool_size;
 } mdlkit_config;
 
 /* Fills *cfg with the defaults, then applies MDLKIT_* environment variables:
@@ -98,6 +105,12 @@ mdlkit_bugcheck mdlkit_last_bugcheck(void);
 #define MDLKIT_RULE_NDIS_MFREE_SHARED_MEMORY 0x00A20003UL
 #define MDLKIT_RULE_NDIS_SHARED_MEMORY_CONTEXT 0x00A20004UL
 #define MDLKIT_RULE_NDIS_ALLOCATE_MDL_MEMORY 0x00A20005UL
+#define MDLKIT_RULE_STORPORT_FREE_MDL 0x00A10006UL
+#define MDLKIT_RULE_STORPORT_FREE_CONTIGUOUS 0x00A10007UL
+#define MDLKIT_RULE_NDIS_SHARED_MEMORY_LEAK 0x00A20006UL
+#define MDLKIT_RULE_NDIS_UNKNOWN_HANDLE 0x00A20007UL
+#define MDLKIT_RULE_IRQL_MISCELLANEOUS_FUNCTION 0x00A20008UL
+#define MDLKIT_RULE_IRQL_MINIPORT_DRIVER_FUNCTION 0x00A20009UL
 #define MDLKIT_RULE_DDI_NOT_AVAILABLE 0x00A30001UL
 #define MDLKIT_RULE_IO_ALLOCATE_MDL_SECONDARY 0x00A30002UL
 #define MDLKIT_RULE_IO_ALLOCATE_MDL_CHARGE_QUOTA 0x00A30003UL
@@ -122,6 +135,57 @@ int mdlkit_user_protect(void *p, SIZE_T bytes, ULONG protect);
 void *mdlkit_phys_to_va(PHYSICAL_ADDRESS pa);
 
 /* ------------------------------------------------------------------------
+ * Pool: tag accounting (poolmon / !poolused) and allocator statistics
+ * ---------------------------------------------------------------------- */
+/* One tag's counts since mdlkit_init, merged over all threads (live and
+ * exited). Bytes are the bytes requested by outstanding allocations. */
+typedef struct mdlkit_pool_tag_usage {
+    ULONG tag;       /* as passed to the allocator: 'gaT1' */
+    char name[5];    /* as poolmon prints it (memory order): "1Tag" */
+    ULONG64 nonpaged_allocs, nonpaged_frees, nonpaged_outstanding, nonpaged_bytes;
+    ULONG64 paged_allocs, paged_frees, paged_outstanding, paged_bytes;
+} mdlkit_pool_tag_usage;
+
+/* Fills out[0..max) with every tag seen, sorted by name; returns how many
+ * tags there are (which may exceed max; out may be NULL to count). */
+size_t mdlkit_pool_usage(mdlkit_pool_tag_usage *out, size_t max);
+/* Counts of one tag: 1 and *out filled, or 0 if the tag was never used. */
+int mdlkit_pool_usage_tag(ULONG tag, mdlkit_pool_tag_usage *out);
+
+/* mdlkit_pool_print sort orders (the !poolused flag values). */
+#define MDLKIT_POOL_SORT_TAG 0
+#define MDLKIT_POOL_SORT_NONPAGED 2
+#define MDLKIT_POOL_SORT_PAGED 4
+/* Prints a !poolused-style table of the tags in use (outstanding
+ * allocations and bytes, non-paged and paged) and a TOTAL row. */
+void mdlkit_pool_print(FILE *out, int sort);
+
+/* What the allocator holds, for overhead measurements. */
+typedef struct mdlkit_pool_memory {
+    size_t segments;        /* 64 KiB pool segments mapped */
+    size_t small_pages;     /* pages carved into small blocks */
+    size_t big_pages;       /* pages of allocations bigger than 2 KiB */
+    size_t metadata_bytes;  /* side metadata (tag and size words, page descriptors) */
+} mdlkit_pool_memory;
+void mdlkit_pool_memory_get(mdlkit_pool_memory *out);
+
+/* 0xC4 parameter 1 values for pool and lookaside misuse that Windows does
+ * not number (docs/ddi-notes.md "Pool"). */
+#define MDLKIT_RULE_POOL_TYPE 0x00A40001UL       /* P3 = pool type, P4 = bytes */
+#define MDLKIT_RULE_LOOKASIDE_SIZE 0x00A40002UL  /* P3 = lookaside, P4 = entry size */
+#define MDLKIT_RULE_LOOKASIDE_IRQL 0x00A40003UL  /* P3 = lookaside, P4 = IRQL */
+
+/* ------------------------------------------------------------------------
+ * Reports (src/verifier/report.c; format in docs/report-format.md)
+ * ---------------------------------------------------------------------- */
+/* Prints the !verifier-style counters, the per-tag pool table, leaks found,
+ * injected faults and the last bug check. */
+void mdlkit_report_print(FILE *out);
+/* Writes the JSON report to path (NULL: the configured report_path)
+ * atomically (path.tmp, then rename). 0 on success, -1 on error. */
+int mdlkit_report_write(const char *path);
+
+/* ------------------------------------------------------------------------
  * Driver hosting
  * ---------------------------------------------------------------------- */
 NTSTATUS mdlkit_driver_load(const char *name, PDRIVER_INITIALIZE entry, PDRIVER_OBJECT *out);
@@ -133,10 +197,22 @@ NTSTATUS mdlkit_driver_call(PDRIVER_OBJECT driver, PIRP irp);
 /* StorPort: a miniport whose DriverEntry called StorPortInitialize. */
 NTSTATUS mdlkit_storport_start_adapter(PDRIVER_OBJECT driver, PVOID *hw_device_extension);
 NTSTATUS mdlkit_storport_stop_adapter(PVOID hw_device_extension);
+/* Sends an SRB to the adapter as the port driver would: an IRP whose
+ * MdlAddress describes the data buffer (built for non-paged memory, probed
+ * and locked otherwise) becomes Srb->OriginalRequest, then HwBuildIo and
+ * HwStartIo run at DISPATCH_LEVEL. Returns the NTSTATUS of the SRB status
+ * when the miniport completed it (StorPortNotification(RequestComplete)),
+ * STATUS_PENDING when it completes later. Call at <= DISPATCH_LEVEL
+ * (PASSIVE_LEVEL for pageable or user buffers). */
+struct _SCSI_REQUEST_BLOCK;
+NTSTATUS mdlkit_storport_submit(PVOID hw_device_extension, struct _SCSI_REQUEST_BLOCK *srb);
 /* NDIS: a miniport whose DriverEntry called NdisMRegisterMiniportDriver.
  * (NDIS_HANDLE is PVOID.) */
 NTSTATUS mdlkit_ndis_start_adapter(PDRIVER_OBJECT driver, PVOID *miniport_adapter_handle);
 NTSTATUS mdlkit_ndis_halt_adapter(PVOID miniport_adapter_handle); /* NdisAllocateMdl rule, shared memory */
+/* Runs MiniportShutdownEx(NdisShutdownPowerOff) at PASSIVE_LEVEL; the
+ * adapter stays initialised (halt it afterwards). */
+NTSTATUS mdlkit_ndis_shutdown_adapter(PVOID miniport_adapter_handle);
 
 /* Exceptions: MDLKIT_TRY { ... } MDLKIT_EXCEPT(filter) { GetExceptionCode() } MDLKIT_END;
  * (defined in wdm.h so that driver code may use __try / __except too). */

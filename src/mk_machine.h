@@ -176,6 +176,9 @@ static inline void *mk_pfn_to_direct(PFN_NUMBER pfn)
 /* Allocates `npages` of address space in region r (aligned to align_pages,
  * a power of two, 0 or 1 = none). Nothing is mapped. NULL when full. */
 void *mk_va_alloc(enum mk_region r, size_t npages, size_t align_pages);
+/* Claims exactly [va, va+npages) in region r; NULL if any page is taken or
+ * the range leaves the region's allocatable part. */
+void *mk_va_alloc_at(enum mk_region r, void *va, size_t npages);
 void mk_va_free(enum mk_region r, void *va, size_t npages);
 
 /* Maps the run of RAM frames [first, first+npages) at va (page-aligned, in

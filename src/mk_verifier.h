@@ -1,12 +1,29 @@
 /*
  * mk_verifier.h -- the one narrow interface through which the layers tell
  * the verifier what happens (src/verifier/). Each hook is cheap when its
- * option is off; callers test mk_verifier_on(flag) first where noted.
+ * option is off: the inline wrappers below test mk_rt.verifier first, so the
+ * fast path pays one predictable branch.
+ *
+ *   verifier.c   start/stop, bug-check and page-fault dispatch
+ *   specpool.c   special pool (0x1)
+ *   irqlforce.c  force IRQL checking: paged-pool trimming (0x2)
+ *   faults.c     randomized (0x4) and systematic (0x40000) low resources
+ *   tracking.c   pool tracking, leaks, attribution (0x8)
+ *   counters.c   !verifier-style counters
+ *   report.c     text and JSON reports
  */
 #ifndef MK_VERIFIER_H
 #define MK_VERIFIER_H
 
 #include "mk_base.h"
+#include "mk_machine.h"
+
+struct mk_driver;
+struct mk_pool_block;
+
+/* ------------------------------------------------------------------------
+ * Lifecycle and machine events
+ * ---------------------------------------------------------------------- */
 
 /* Called by KeBugCheckEx after printing the report and before aborting or
  * unwinding to mdlkit_catch_bugcheck: records the bug check for the report
@@ -17,5 +34,140 @@ void mk_verifier_on_bugcheck(const mdlkit_bugcheck *bc, int caught);
  * DISPATCH_LEVEL to DISPATCH_LEVEL or above (Force IRQL Checking trims
  * paged pool here). Only called when MDLKIT_VERIFY_FORCE_IRQL_CHECKING. */
 void mk_verifier_on_raise_to_dispatch(void);
+
+/* Called by mdlkit_driver_unload after DriverUnload ran and the driver's
+ * devices were deleted: with Pool Tracking on, anything still charged to
+ * the driver is reported (0xCB for locked pages, else 0xC4/0x62, each leak
+ * listed). A no-op when the option is off. (tracking.c) */
+void mk_verifier_on_driver_unload(struct mk_driver *d);
+
+/* (mk_machine.h) mk_verifier_page_fault: special-pool guards and freed
+ * pages, trimmed paged pool. */
+
+/* ------------------------------------------------------------------------
+ * Pool (called by src/mm/poolpage.c mk_pool_alloc / mk_pool_free)
+ * ---------------------------------------------------------------------- */
+
+/* mk_pool_alloc calls this first when mk_rt.verifier != 0. Returns 1 when
+ * the verifier decided the result: *out is a special-pool block, or NULL
+ * for an injected low-resources failure. Returns 0 to allocate normally;
+ * the pool then calls mk_verifier_pool_allocated with what it got. */
+int mk_verifier_pool_alloc(int heap, size_t bytes, ULONG tag, unsigned flags, ULONG priority, void *caller,
+                           void **out);
+void mk_verifier_pool_allocated(int heap, void *p, size_t bytes, ULONG tag, void *caller);
+/* mk_pool_free calls this first when mk_rt.verifier != 0 (p is not NULL).
+ * Returns 1 when the verifier freed the block (special pool), else 0 after
+ * dropping the block's tracking record; the pool then frees as usual. */
+int mk_verifier_pool_free(void *p, ULONG tag, int check_tag, void *caller);
+
+static inline bool mk_specpool_owns(const void *p)
+{
+    const char *c = (const char *)p;
+    return c >= mk_as.rgn_base[MK_RGN_SPECIAL] && c < mk_as.rgn_end[MK_RGN_SPECIAL];
+}
+/* A live special-pool block containing p: 1 and *out filled (heap, tag,
+ * size, base), else 0. For mk_pool_lookup on MK_RGN_SPECIAL addresses. */
+int mk_specpool_lookup(const void *p, struct mk_pool_block *out);
+
+/* ------------------------------------------------------------------------
+ * Low-resources simulation (faults.c): ONE question the layers ask before
+ * an allocation that Driver Verifier can fail.
+ * ---------------------------------------------------------------------- */
+enum mk_fault_site {
+    MK_FAULT_POOL = 0,        /* ExAllocatePool* (everything through mk_pool_alloc) */
+    MK_FAULT_LOOKASIDE,       /* Ex/NdisAllocateFromLookaside (a miss that allocates) */
+    MK_FAULT_IO_ALLOCATE_MDL, /* IoAllocateMdl, NdisAllocateMdl, StorPortAllocateMdl */
+    MK_FAULT_PROBE_AND_LOCK,  /* MmProbeAndLockPages: raises STATUS_INSUFFICIENT_RESOURCES */
+    MK_FAULT_MAP_LOCKED,      /* MmMapLockedPagesSpecifyCache / MmGetSystemAddressForMdlSafe */
+    MK_FAULT_PAGES_FOR_MDL,   /* MmAllocatePagesForMdl(Ex) */
+    MK_FAULT_CONTIGUOUS,      /* MmAllocateContiguousMemory*, common buffers */
+    MK_FAULT_IRP,             /* IoAllocateIrp */
+    MK_FAULT_STORPORT,        /* StorPort allocators */
+    MK_FAULT_NDIS,            /* NDIS allocators (shared memory, generic objects) */
+    MK_FAULT_SITE_COUNT
+};
+#define MK_FAULT_FLAGS (MDLKIT_VERIFY_LOW_RESOURCES | MDLKIT_VERIFY_SYSTEMATIC_LOW_RESOURCES)
+
+bool mk_verifier_fail_slow(enum mk_fault_site site, ULONG tag, void *caller);
+/* true: fail this call deliberately (the caller returns its documented
+ * failure: NULL, STATUS_INSUFFICIENT_RESOURCES, an exception...). `tag` is
+ * the pool tag when there is one (0 otherwise: the tag filter of 0x4 then
+ * does not apply), `caller` the driver's return address. */
+static inline bool mk_verifier_fail_now(enum mk_fault_site site, ULONG tag, void *caller)
+{
+    if (MK_LIKELY(!(mk_rt.verifier & MK_FAULT_FLAGS)))
+        return false;
+    return mk_verifier_fail_slow(site, tag, caller);
+}
+
+/* ------------------------------------------------------------------------
+ * Pool tracking (tracking.c): outstanding resources by driver.
+ * ---------------------------------------------------------------------- */
+enum mk_track_kind {
+    MK_TRACK_POOL = 0,   /* pool block (kept by the pool hooks above) */
+    MK_TRACK_LOCKED,     /* MDL locked by MmProbeAndLockPages: addr = MDL, size = pages */
+    MK_TRACK_MAPPING,    /* MmMapLockedPages* mapping: addr = VA, size = bytes, aux = MDL */
+    MK_TRACK_SHARED,     /* NdisMAllocateSharedMemory: addr = VA */
+    MK_TRACK_CONTIG,     /* MmAllocateContiguousMemory*: addr = VA */
+    MK_TRACK_KIND_COUNT
+};
+void mk_verifier_track_slow(enum mk_track_kind kind, const void *addr, size_t size, ULONG tag, const void *aux);
+void mk_verifier_untrack_slow(enum mk_track_kind kind, const void *addr);
+static inline void mk_verifier_track(enum mk_track_kind kind, const void *addr, size_t size, ULONG tag,
+                                     const void *aux)
+{
+    if (MK_UNLIKELY(mk_rt.verifier & MDLKIT_VERIFY_POOL_TRACKING))
+        mk_verifier_track_slow(kind, addr, size, tag, aux);
+}
+static inline void mk_verifier_untrack(enum mk_track_kind kind, const void *addr)
+{
+    if (MK_UNLIKELY(mk_rt.verifier & MDLKIT_VERIFY_POOL_TRACKING))
+        mk_verifier_untrack_slow(kind, addr);
+}
+
+/* ------------------------------------------------------------------------
+ * Internal to src/verifier/ (declared here so the files share them).
+ * ---------------------------------------------------------------------- */
+extern atomic_int mk_vf_active; /* 1 between verifier start and shutdown */
+int mk_vf_specpool_init(void);
+void mk_vf_specpool_shutdown(void);
+void *mk_vf_specpool_alloc(int heap, size_t bytes, ULONG tag, unsigned flags, ULONG priority);
+void mk_vf_specpool_free(void *p, ULONG tag, int check_tag, void *caller);
+int mk_vf_specpool_fault(void *addr, int write, void *pc);
+size_t mk_vf_specpool_live(void);
+
+int mk_vf_irql_fault(void *addr, int write, void *pc);
+void mk_vf_irql_shutdown(void);
+
+int mk_vf_faults_init(void);
+void mk_vf_faults_shutdown(void);
+
+int mk_vf_tracking_init(void);
+/* Final leak check: 1 if it raised nothing (it bug checks otherwise). */
+void mk_vf_tracking_shutdown(void);
+void mk_vf_tracking_free_all(void);
+
+/* counters.c */
+typedef struct mk_vf_counters {
+    atomic_llong pool_attempted, pool_succeeded, pool_special, pool_no_tag, pool_failed;
+    atomic_llong faults_injected;
+    atomic_llong mdls_allocated, pages_locked, system_mappings;
+} mk_vf_counters;
+extern mk_vf_counters mk_vf_count;
+void mk_vf_counters_reset(void);
+
+/* report.c: what the report lists besides counters. */
+typedef struct mk_vf_frame_list {
+    int n;
+    void *pcs[12];
+} mk_vf_frame_list;
+void mk_vf_report_reset(void);
+void mk_vf_report_add_leak(const char *kind, const char *driver, const void *addr, size_t size, ULONG tag,
+                           const mk_vf_frame_list *stack);
+void mk_vf_report_add_fault(const char *routine, ULONG tag, const mk_vf_frame_list *stack);
+void mk_vf_report_set_bugcheck(const mdlkit_bugcheck *bc, int caught, const mk_vf_frame_list *stack);
+void mk_vf_report_write_configured(void);
+/* "Tag1" in memory order, \xNN for unprintable bytes. */
+void mk_vf_tag_name(ULONG tag, char *buf, size_t len);
 
 #endif /* MK_VERIFIER_H */

@@ -1,5 +1,315 @@
-/* iomdl.c -- IoAllocateMdl, IoFreeMdl, IoBuildPartialMdl (owned by the MDL work). */
-#include "mk_base.h"
+/*
+ * iomdl.c -- IoAllocateMdl, IoFreeMdl, IoBuildPartialMdl, and the per-
+ * processor lookaside of fixed-size MDLs behind them.
+ *
+ * Small MDLs (<= 23 PFN slots) come from a per-thread ("per-processor")
+ * lookaside of fixed-size blocks marked MDL_ALLOCATED_FIXED_SIZE, as on
+ * Windows; the common path takes no lock and makes no system call. Every MDL
+ * is non-paged pool with tag ' LDM'. When Special Pool, Pool Tracking or a
+ * Low Resources option is on, the lookaside is bypassed so that the verifier
+ * sees (and may fail) every MDL allocation, as Windows 7+ does.
+ */
+#include "mk_mdl.h"
+#include "mk_machine.h"
+#include "mk_verifier.h"
 
-int mk_io_init(void) { return 0; }
-void mk_io_shutdown(void) {}
+#include <stdlib.h>
+#include <string.h>
+
+#define IOMDL_FIXED_BYTES (sizeof(MDL) + MK_MDL_FIXED_PFNS * sizeof(PFN_NUMBER))
+#define IOMDL_CACHE_DEPTH 64
+#define IOMDL_BYPASS_FLAGS                                                                          \
+    (MDLKIT_VERIFY_SPECIAL_POOL | MDLKIT_VERIFY_POOL_TRACKING | MDLKIT_VERIFY_LOW_RESOURCES |     \
+     MDLKIT_VERIFY_SYSTEMATIC_LOW_RESOURCES)
+
+/* Per-thread lookaside of fixed-size MDL blocks. */
+typedef struct iomdl_cache {
+    unsigned generation; /* mk_rt.generation the blocks belong to */
+    unsigned count;
+    void *slot[IOMDL_CACHE_DEPTH];
+} iomdl_cache;
+static MK_TLS iomdl_cache iomdl_tls;
+
+/* Real sizes of MDLs whose Size field cannot hold them (rare: > 4090 pages). */
+typedef struct iomdl_big {
+    const MDL *mdl;
+    size_t bytes;
+} iomdl_big;
+static pthread_mutex_t iomdl_big_lock = PTHREAD_MUTEX_INITIALIZER;
+static iomdl_big *iomdl_bigs;
+static size_t iomdl_nbig, iomdl_capbig;
+static atomic_int iomdl_have_big;
+
+MK_NORETURN void mk_io_irql_fail(const void *routine, void *caller)
+{
+    mk_bugcheck(IRQL_NOT_LESS_OR_EQUAL, (ULONG_PTR)routine, mk_irql(), 0, (ULONG_PTR)caller);
+}
+
+static POOL_TYPE iomdl_pool_type(void) { return mk_os_at_least(NTDDI_WIN8) ? NonPagedPoolNx : NonPagedPool; }
+
+ULONG mk_mdl_max_length(void)
+{
+    if (!mk_os_at_least(NTDDI_VISTA))
+        return (ULONG)(PAGE_SIZE * (65535 - sizeof(MDL)) / sizeof(ULONG_PTR));
+    if (!mk_os_at_least(NTDDI_WIN7))
+        return 0x80000000UL - PAGE_SIZE;
+    return 0xFFFFFFFFUL - PAGE_SIZE + 1;
+}
+
+void mk_mdl_record_size(const MDL *Mdl, size_t bytes)
+{
+    pthread_mutex_lock(&iomdl_big_lock);
+    for (size_t i = 0; i < iomdl_nbig; i++)
+        if (iomdl_bigs[i].mdl == Mdl) {
+            iomdl_bigs[i].bytes = bytes;
+            pthread_mutex_unlock(&iomdl_big_lock);
+            return;
+        }
+    if (iomdl_nbig == iomdl_capbig) {
+        size_t cap = iomdl_capbig ? iomdl_capbig * 2 : 16;
+        iomdl_big *n = realloc(iomdl_bigs, cap * sizeof *n);
+        if (!n) {
+            pthread_mutex_unlock(&iomdl_big_lock);
+            return; /* capacity falls back to Size: stricter, never looser */
+        }
+        iomdl_bigs = n;
+        iomdl_capbig = cap;
+    }
+    iomdl_bigs[iomdl_nbig].mdl = Mdl;
+    iomdl_bigs[iomdl_nbig].bytes = bytes;
+    iomdl_nbig++;
+    atomic_store(&iomdl_have_big, 1);
+    pthread_mutex_unlock(&iomdl_big_lock);
+}
+
+void mk_mdl_forget_size(const MDL *Mdl)
+{
+    if (!atomic_load_explicit(&iomdl_have_big, memory_order_relaxed))
+        return;
+    pthread_mutex_lock(&iomdl_big_lock);
+    for (size_t i = 0; i < iomdl_nbig; i++)
+        if (iomdl_bigs[i].mdl == Mdl) {
+            iomdl_bigs[i] = iomdl_bigs[--iomdl_nbig];
+            break;
+        }
+    if (!iomdl_nbig)
+        atomic_store(&iomdl_have_big, 0);
+    pthread_mutex_unlock(&iomdl_big_lock);
+}
+
+size_t mk_mdl_capacity(const MDL *Mdl)
+{
+    size_t from_size = (size_t)(USHORT)Mdl->Size;
+    from_size = from_size > sizeof(MDL) ? (from_size - sizeof(MDL)) / sizeof(PFN_NUMBER) : 0;
+    if (Mdl->MdlFlags & MDL_ALLOCATED_FIXED_SIZE)
+        return from_size > MK_MDL_FIXED_PFNS ? from_size : MK_MDL_FIXED_PFNS;
+    if (atomic_load_explicit(&iomdl_have_big, memory_order_relaxed)) {
+        pthread_mutex_lock(&iomdl_big_lock);
+        for (size_t i = 0; i < iomdl_nbig; i++)
+            if (iomdl_bigs[i].mdl == Mdl) {
+                size_t b = iomdl_bigs[i].bytes;
+                pthread_mutex_unlock(&iomdl_big_lock);
+                return (b - sizeof(MDL)) / sizeof(PFN_NUMBER);
+            }
+        pthread_mutex_unlock(&iomdl_big_lock);
+    }
+    return from_size;
+}
+
+static inline bool iomdl_cache_usable(void)
+{
+    return !(mk_rt.verifier & IOMDL_BYPASS_FLAGS);
+}
+
+static void *iomdl_alloc_fixed(void)
+{
+    iomdl_cache *c = &iomdl_tls;
+    if (MK_LIKELY(iomdl_cache_usable())) {
+        unsigned gen = atomic_load_explicit(&mk_rt.generation, memory_order_relaxed);
+        if (MK_UNLIKELY(c->generation != gen)) {
+            c->generation = gen; /* blocks of a previous machine are gone with it */
+            c->count = 0;
+        }
+        if (MK_LIKELY(c->count))
+            return c->slot[--c->count];
+    }
+    return ExAllocatePoolWithTag(iomdl_pool_type(), IOMDL_FIXED_BYTES, MK_MDL_TAG);
+}
+
+static void iomdl_free_block(PMDL Mdl)
+{
+    if (Mdl->MdlFlags & MDL_ALLOCATED_FIXED_SIZE) {
+        iomdl_cache *c = &iomdl_tls;
+        unsigned gen = atomic_load_explicit(&mk_rt.generation, memory_order_relaxed);
+        if (MK_LIKELY(iomdl_cache_usable())) {
+            if (MK_UNLIKELY(c->generation != gen)) {
+                c->generation = gen;
+                c->count = 0;
+            }
+            if (MK_LIKELY(c->count < IOMDL_CACHE_DEPTH)) {
+                c->slot[c->count++] = Mdl;
+                return;
+            }
+        }
+    } else {
+        mk_mdl_forget_size(Mdl);
+    }
+    ExFreePoolWithTag(Mdl, MK_MDL_TAG);
+}
+
+PMDL mk_mdl_allocate(PVOID VirtualAddress, ULONG Length)
+{
+    if (MK_UNLIKELY(Length > mk_mdl_max_length()))
+        return NULL;
+    size_t pages = ((size_t)BYTE_OFFSET(VirtualAddress) + Length + PAGE_SIZE - 1) >> PAGE_SHIFT;
+    PMDL mdl;
+    CSHORT fixed = 0;
+    if (MK_LIKELY(pages <= MK_MDL_FIXED_PFNS)) {
+        mdl = iomdl_alloc_fixed();
+        fixed = MDL_ALLOCATED_FIXED_SIZE;
+    } else {
+        size_t bytes = sizeof(MDL) + pages * sizeof(PFN_NUMBER);
+        mdl = ExAllocatePoolWithTag(iomdl_pool_type(), bytes, MK_MDL_TAG);
+        if (mdl && bytes > 0x7FFF)
+            mk_mdl_record_size(mdl, bytes);
+        else if (mdl)
+            mk_mdl_forget_size(mdl);
+    }
+    if (MK_UNLIKELY(!mdl))
+        return NULL;
+    MmInitializeMdl(mdl, VirtualAddress, Length);
+    mdl->MdlFlags = fixed;
+    mdl->Process = NULL;
+    mdl->MappedSystemVa = NULL;
+    return mdl;
+}
+
+PMDL IoAllocateMdl(PVOID VirtualAddress, ULONG Length, BOOLEAN SecondaryBuffer, BOOLEAN ChargeQuota, PIRP Irp)
+{
+    MK_ENTER("IoAllocateMdl");
+    MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, IoAllocateMdl);
+    if (MK_UNLIKELY(SecondaryBuffer) && (!Irp || !Irp->MdlAddress))
+        mk_violation(MDLKIT_RULE_IO_ALLOCATE_MDL_SECONDARY,
+                     Irp ? "IoAllocateMdl: SecondaryBuffer is TRUE but the IRP has no MDL chain (Irp->MdlAddress is NULL)"
+                         : "IoAllocateMdl: SecondaryBuffer is TRUE without an IRP",
+                     (ULONG_PTR)Irp, (ULONG_PTR)VirtualAddress);
+    if (MK_UNLIKELY(ChargeQuota) && mk_verifier_on(MDLKIT_VERIFY_DDI_COMPLIANCE))
+        mk_violation(MDLKIT_RULE_IO_ALLOCATE_MDL_CHARGE_QUOTA,
+                     "IoAllocateMdl: ChargeQuota is reserved and must be FALSE", (ULONG_PTR)VirtualAddress, Length);
+    if (MK_UNLIKELY(mk_verifier_fail_now(MK_FAULT_IO_ALLOCATE_MDL, MK_MDL_TAG, __builtin_return_address(0))))
+        return NULL;
+    PMDL mdl = mk_mdl_allocate(VirtualAddress, Length);
+    if (MK_UNLIKELY(!mdl))
+        return NULL;
+    if (Irp) {
+        if (!SecondaryBuffer) {
+            Irp->MdlAddress = mdl;
+        } else {
+            PMDL tail = Irp->MdlAddress;
+            while (tail->Next)
+                tail = tail->Next;
+            tail->Next = mdl;
+        }
+    }
+    return mdl;
+}
+
+void mk_mdl_free(PMDL Mdl)
+{
+    USHORT flags = (USHORT)Mdl->MdlFlags;
+    if (flags & MDL_PARTIAL_HAS_BEEN_MAPPED) {
+        /* IoFreeMdl releases a partial MDL's own system mapping. */
+        mk_mdl_unmap_system(Mdl);
+    } else if ((flags & MDL_MAPPED_TO_SYSTEM_VA) && !(flags & (MDL_PARTIAL | MDL_PARENT_MAPPED_SYSTEM_VA))) {
+        mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0xB8, (ULONG_PTR)Mdl, flags, 0);
+    }
+    if ((flags & MDL_PAGES_LOCKED) && !(flags & MDL_PARTIAL)) {
+        /* Freeing the MDL loses the only record of its locked pages: report
+         * what Pool Tracking reports for locked pages left behind. */
+        ULONG n = ADDRESS_AND_SIZE_TO_SPAN_PAGES(MmGetMdlVirtualAddress(Mdl), Mdl->ByteCount);
+        mk_bugcheck(DRIVER_LEFT_LOCKED_PAGES_IN_PROCESS, (ULONG_PTR)__builtin_return_address(0), 0, (ULONG_PTR)Mdl, n);
+    }
+    iomdl_free_block(Mdl);
+}
+
+void IoFreeMdl(PMDL Mdl)
+{
+    MK_ENTER("IoFreeMdl");
+    MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, IoFreeMdl);
+    if (MK_UNLIKELY(!Mdl))
+        mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x16, 0, 0, 0);
+    mk_mdl_free(Mdl);
+}
+
+void IoBuildPartialMdl(PMDL SourceMdl, PMDL TargetMdl, PVOID VirtualAddress, ULONG Length)
+{
+    MK_ENTER("IoBuildPartialMdl");
+    MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, IoBuildPartialMdl);
+    char *src_start = (char *)MmGetMdlVirtualAddress(SourceMdl);
+    char *va = (char *)VirtualAddress;
+    ULONG_PTR offset = (ULONG_PTR)(va - src_start);
+    ULONG len = Length;
+    if (va < src_start || offset > SourceMdl->ByteCount)
+        mk_bugcheck(INVALID_MDL_RANGE, (ULONG_PTR)SourceMdl, (ULONG_PTR)TargetMdl, (ULONG_PTR)VirtualAddress, Length);
+    if (len == 0)
+        len = SourceMdl->ByteCount - (ULONG)offset;
+    if ((ULONG_PTR)offset + len > SourceMdl->ByteCount)
+        mk_bugcheck(INVALID_MDL_RANGE, (ULONG_PTR)SourceMdl, (ULONG_PTR)TargetMdl, (ULONG_PTR)VirtualAddress, Length);
+    size_t pages = ADDRESS_AND_SIZE_TO_SPAN_PAGES(va, len);
+    if (pages > mk_mdl_capacity(TargetMdl))
+        mk_bugcheck(TARGET_MDL_TOO_SMALL, 0, 0, 0, 0);
+    USHORT tflags = (USHORT)TargetMdl->MdlFlags;
+    if (tflags & MDL_PARTIAL_HAS_BEEN_MAPPED)
+        /* Reusing a partial MDL whose own mapping was never released
+         * (MmPrepareMdlForReuse) would leak the mapping. */
+        mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0xB8, (ULONG_PTR)TargetMdl, tflags, 0);
+
+    USHORT sflags = (USHORT)SourceMdl->MdlFlags;
+    USHORT nflags = (USHORT)(tflags & (MDL_ALLOCATED_FIXED_SIZE | MDL_ALLOCATED_MUST_SUCCEED));
+    nflags |= (USHORT)(sflags & (MDL_IO_PAGE_READ | MDL_SOURCE_IS_NONPAGED_POOL | MDL_MAPPED_TO_SYSTEM_VA | MDL_IO_SPACE));
+    nflags |= MDL_PARTIAL;
+    if (sflags & MDL_MAPPED_TO_SYSTEM_VA)
+        nflags |= MDL_PARENT_MAPPED_SYSTEM_VA;
+
+    TargetMdl->Process = SourceMdl->Process;
+    TargetMdl->StartVa = PAGE_ALIGN(va);
+    TargetMdl->ByteOffset = BYTE_OFFSET(va);
+    TargetMdl->ByteCount = len;
+    TargetMdl->MappedSystemVa = (sflags & (MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL))
+                                    ? (PVOID)((char *)SourceMdl->MappedSystemVa + offset)
+                                    : NULL;
+    TargetMdl->MdlFlags = (CSHORT)nflags;
+    size_t first = (size_t)(((ULONG_PTR)PAGE_ALIGN(va) - (ULONG_PTR)SourceMdl->StartVa) >> PAGE_SHIFT);
+    if (pages)
+        memmove(MmGetMdlPfnArray(TargetMdl), MmGetMdlPfnArray(SourceMdl) + first, pages * sizeof(PFN_NUMBER));
+}
+
+int mk_io_init(void)
+{
+    iomdl_tls.count = 0;
+    iomdl_tls.generation = atomic_load(&mk_rt.generation);
+    mk_mdlmap_reset();
+    mk_contmem_reset();
+    atomic_store(&mk_mdl_locked_mdls, 0);
+    atomic_store(&mk_mdl_locked_pages, 0);
+    atomic_store(&mk_mdl_page_mdls, 0);
+    return 0;
+}
+
+void mk_io_shutdown(void)
+{
+    /* Give this thread's cached MDL blocks back to the pool before it goes. */
+    iomdl_cache *c = &iomdl_tls;
+    if (c->generation == atomic_load(&mk_rt.generation))
+        while (c->count)
+            ExFreePoolWithTag(c->slot[--c->count], MK_MDL_TAG);
+    c->count = 0;
+    mk_mdlmap_reset();
+    mk_contmem_reset();
+    pthread_mutex_lock(&iomdl_big_lock);
+    free(iomdl_bigs);
+    iomdl_bigs = NULL;
+    iomdl_nbig = iomdl_capbig = 0;
+    atomic_store(&iomdl_have_big, 0);
+    pthread_mutex_unlock(&iomdl_big_lock);
+}

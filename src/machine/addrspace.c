@@ -229,6 +229,28 @@ void *mk_va_alloc(enum mk_region r, size_t npages, size_t align_pages)
     return vr->base + (i << PAGE_SHIFT);
 }
 
+void *mk_va_alloc_at(enum mk_region r, void *va, size_t npages)
+{
+    if (r <= MK_RGN_FOREIGN || r >= MK_RGN_DIRECT || !npages || BYTE_OFFSET(va))
+        return NULL;
+    mk_vrange *vr = &mk_as.range[r];
+    if ((char *)va < vr->base)
+        return NULL;
+    size_t i = (size_t)((char *)va - vr->base) >> PAGE_SHIFT;
+    if (i >= vr->npages || npages > vr->npages - i)
+        return NULL;
+    pthread_mutex_lock(&vr->lock);
+    if (vr_next_set(vr, i, i + npages) != i + npages) {
+        pthread_mutex_unlock(&vr->lock);
+        return NULL;
+    }
+    for (size_t k = i; k < i + npages; k++)
+        vr->used[k >> 6] |= 1ULL << (k & 63);
+    vr->in_use += npages;
+    pthread_mutex_unlock(&vr->lock);
+    return va;
+}
+
 void mk_va_free(enum mk_region r, void *va, size_t npages)
 {
     if (r <= MK_RGN_FOREIGN || r >= MK_RGN_DIRECT || !va || !npages)

@@ -13,12 +13,24 @@
 #define _GNU_SOURCE
 #include "mk_machine.h"
 
+#include <dlfcn.h>
 #include <signal.h>
 #include <string.h>
 #include <ucontext.h>
 
+/* The handlers we displaced (or that others tried to install after us): a
+ * fault that is not the machine's goes to them. */
 static struct sigaction fault_old_segv, fault_old_bus;
-static int fault_installed;
+static volatile int fault_installed;
+
+typedef int (*fault_sigaction_fn)(int, const struct sigaction *, struct sigaction *);
+static fault_sigaction_fn fault_real_sigaction(void)
+{
+    static fault_sigaction_fn real;
+    if (!real)
+        real = (fault_sigaction_fn)dlsym(RTLD_NEXT, "sigaction");
+    return real;
+}
 
 static void fault_chain(int sig, siginfo_t *si, void *uc)
 {
@@ -67,7 +79,7 @@ static void fault_handler(int sig, siginfo_t *si, void *uc)
     if (mk_verifier_page_fault(addr, write, pc, r))
         return;
     if (r == MK_RGN_USER)
-        mk_raise(STATUS_ACCESS_VIOLATION);
+        mk_raise_at(STATUS_ACCESS_VIOLATION, pc);
     mk_bugcheck(PAGE_FAULT_IN_NONPAGED_AREA, (ULONG_PTR)addr, (ULONG_PTR)write, (ULONG_PTR)pc, 0);
 }
 
@@ -82,10 +94,11 @@ int mk_fault_install(void)
      * checks); the signal must not stay blocked afterwards. */
     sa.sa_flags = SA_SIGINFO | SA_NODEFER;
     sigemptyset(&sa.sa_mask);
-    if (sigaction(SIGSEGV, &sa, &fault_old_segv) != 0)
+    fault_sigaction_fn real = fault_real_sigaction();
+    if (!real || real(SIGSEGV, &sa, &fault_old_segv) != 0)
         return -1;
-    if (sigaction(SIGBUS, &sa, &fault_old_bus) != 0) {
-        sigaction(SIGSEGV, &fault_old_segv, NULL);
+    if (real(SIGBUS, &sa, &fault_old_bus) != 0) {
+        real(SIGSEGV, &fault_old_segv, NULL);
         return -1;
     }
     fault_installed = 1;
@@ -96,9 +109,45 @@ void mk_fault_uninstall(void)
 {
     if (!fault_installed)
         return;
-    sigaction(SIGSEGV, &fault_old_segv, NULL);
-    sigaction(SIGBUS, &fault_old_bus, NULL);
     fault_installed = 0;
+    fault_sigaction_fn real = fault_real_sigaction();
+    real(SIGSEGV, &fault_old_segv, NULL);
+    real(SIGBUS, &fault_old_bus, NULL);
+}
+
+/*
+ * While the machine runs, its fault handler must stay first in line: test
+ * frameworks (cmocka installs a SIGSEGV handler around every test) and
+ * fuzzers install their own. Like the sanitizers, mdlkit interposes
+ * sigaction() and signal(): a SIGSEGV/SIGBUS handler installed while the
+ * machine runs is recorded as the one faults outside the machine are passed
+ * to, and the previous one is reported back to the caller.
+ */
+int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    fault_sigaction_fn real = fault_real_sigaction();
+    if (fault_installed && (sig == SIGSEGV || sig == SIGBUS)) {
+        struct sigaction *chain = sig == SIGBUS ? &fault_old_bus : &fault_old_segv;
+        struct sigaction prev = *chain;
+        if (act)
+            *chain = *act;
+        if (old)
+            *old = prev;
+        return 0;
+    }
+    return real(sig, act, old);
+}
+
+sighandler_t signal(int sig, sighandler_t handler)
+{
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = handler;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(sig, &sa, &old) != 0)
+        return SIG_ERR;
+    return old.sa_handler; /* shares storage with sa_sigaction, as glibc returns it */
 }
 
 /* Under AddressSanitizer the machine's SIGSEGV handler must be allowed to

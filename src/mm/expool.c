@@ -1,5 +1,232 @@
-/* expool.c -- executive pool (owned by the pool work). */
-#include "mk_base.h"
+/*
+ * expool.c -- the executive pool DDIs: ExAllocatePool, ExAllocatePoolWithTag,
+ * ExAllocatePoolWithTagPriority, ExAllocatePoolZero,
+ * ExAllocatePoolUninitialized, ExAllocatePool2, ExFreePool,
+ * ExFreePoolWithTag. They check their arguments, the IRQL and the tag, then
+ * route every allocation to mk_pool_alloc and every free to mk_pool_free
+ * (poolpage.c). Choices where the documentation is silent are written down
+ * in docs/ddi-notes.md, section "Pool".
+ */
+#include "mk_pool.h"
 
-int mk_pool_init(void) { return 0; }
-void mk_pool_shutdown(void) {}
+#include <string.h>
+
+#define EX_TAG_NONE 'enoN' /* "None": ExAllocatePool's default tag */
+#define EX_TAG_BIG ' GIB'  /* "BIG ": reserved for the big-page table */
+
+#define EX_TYPE_FLAGS (POOL_QUOTA_FAIL_INSTEAD_OF_RAISE | POOL_RAISE_IF_ALLOCATION_FAILURE | POOL_COLD_ALLOCATION)
+
+/* POOL_FLAGS the allocator knows and honours (required half). */
+#define EX_FLAGS_KNOWN                                                                                       \
+    (POOL_FLAG_USE_QUOTA | POOL_FLAG_UNINITIALIZED | POOL_FLAG_CACHE_ALIGNED | POOL_FLAG_RAISE_ON_FAILURE | \
+     POOL_FLAG_NON_PAGED | POOL_FLAG_NON_PAGED_EXECUTE | POOL_FLAG_PAGED)
+#define EX_FLAGS_TYPE (POOL_FLAG_NON_PAGED | POOL_FLAG_NON_PAGED_EXECUTE | POOL_FLAG_PAGED)
+#define EX_FLAGS_REQUIRED 0x00000000FFFFFFFFULL
+
+static MK_NORETURN MK_NOINLINE void ex_bad_irql(ULONG_PTR type, SIZE_T bytes, int paged)
+{
+    KIRQL irql = mk_irql();
+    if (mk_rt.verifier)
+        mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, paged ? 0x01 : 0x02, irql, type, bytes);
+    mk_bugcheck(BAD_POOL_CALLER, 0x08, irql, type, bytes);
+}
+
+static MK_NORETURN MK_NOINLINE void ex_zero_bytes(ULONG_PTR type, ULONG tag)
+{
+    if (mk_rt.verifier)
+        mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x00, mk_irql(), type, 0);
+    mk_bugcheck(BAD_POOL_CALLER, 0x00, 0, type, tag);
+}
+
+/* Tag rules shared by every allocating DDI (ExAllocatePool2 turns tag 0
+ * into NULL before calling this). */
+static MK_NOINLINE void ex_bad_tag(ULONG tag, ULONG_PTR type, SIZE_T bytes, void *caller)
+{
+    if (tag == 0)
+        mk_bugcheck(BAD_POOL_CALLER, 0x9B, type, bytes, (ULONG_PTR)caller);
+    if (tag == EX_TAG_BIG)
+        mk_bugcheck(BAD_POOL_CALLER, 0x9C, type, bytes, (ULONG_PTR)caller);
+    mk_bugcheck(BAD_POOL_CALLER, 0x9D, tag, type, (ULONG_PTR)caller);
+}
+
+static inline void ex_check_tag(ULONG tag, ULONG_PTR type, SIZE_T bytes, void *caller)
+{
+    /* each byte 0 or printable, at least one letter or digit (no isalnum():
+     * it would go through the locale on every allocation) */
+    unsigned alnum = 0, bad = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned c = (tag >> (8 * i)) & 0xFF;
+        bad |= (c != 0) & ((c - 0x20u) > (0x7Eu - 0x20u));
+        alnum |= ((c - '0') < 10u) | (((c | 0x20u) - 'a') < 26u);
+    }
+    if (MK_UNLIKELY(bad || !alnum || tag == EX_TAG_BIG))
+        ex_bad_tag(tag, type, bytes, caller);
+}
+
+/* Decodes a POOL_TYPE into a heap; reports unusable types. */
+static mk_pool_heap ex_heap_of(POOL_TYPE type, SIZE_T bytes, ULONG tag, unsigned *flags)
+{
+    ULONG t = (ULONG)type & ~(ULONG)EX_TYPE_FLAGS;
+    int nx = (t & POOL_NX_ALLOCATION) != 0;
+    t &= ~(ULONG)(POOL_NX_ALLOCATION | 32u /* session */);
+    if (t == NonPagedPoolMustSucceed || t == NonPagedPoolCacheAlignedMustS)
+        mk_bugcheck(BAD_POOL_CALLER, 0x9A, (ULONG_PTR)type, bytes, tag);
+    if (t > NonPagedPoolCacheAligned + 1 || t == DontUseThisType)
+        mk_violation(MDLKIT_RULE_POOL_TYPE,
+                     "The pool type is not one a driver may use (DontUseThisType, MaxPoolType or unknown bits).",
+                     (ULONG_PTR)type, bytes);
+    if (nx && !mk_os_at_least(NTDDI_WIN8))
+        mk_violation(MDLKIT_RULE_DDI_NOT_AVAILABLE,
+                     "NonPagedPoolNx and POOL_NX_ALLOCATION exist only from Windows 8 on; this OS would "
+                     "reject the pool type.",
+                     NTDDI_WIN8, mk_rt.os);
+    if (t == NonPagedPoolCacheAligned || t == PagedPoolCacheAligned)
+        *flags |= MK_POOL_CACHE_ALIGNED;
+    if (t & 1)
+        return nx ? MK_HEAP_NONPAGED_NX : MK_HEAP_PAGED; /* paged NX is just paged */
+    return nx ? MK_HEAP_NONPAGED_NX : MK_HEAP_NONPAGED_EXEC;
+}
+
+static void *ex_allocate(POOL_TYPE type, SIZE_T bytes, ULONG tag, ULONG priority, unsigned flags, void *caller)
+{
+    mk_pool_heap h = ex_heap_of(type, bytes, tag, &flags);
+    int paged = mk_heap_is_paged(h);
+    if (MK_UNLIKELY(mk_irql() > (paged ? APC_LEVEL : DISPATCH_LEVEL)))
+        ex_bad_irql((ULONG_PTR)type, bytes, paged);
+    if (MK_UNLIKELY(bytes == 0))
+        ex_zero_bytes((ULONG_PTR)type, tag);
+    ex_check_tag(tag, (ULONG_PTR)type, bytes, caller);
+    void *p = mk_pool_alloc(h, bytes, tag, flags, priority, caller);
+    if (MK_UNLIKELY(!p) && ((ULONG)type & POOL_RAISE_IF_ALLOCATION_FAILURE))
+        mk_raise(STATUS_INSUFFICIENT_RESOURCES);
+    return p;
+}
+
+void *mk_ex_allocate(POOL_TYPE type, SIZE_T bytes, ULONG tag, ULONG priority, int zero, void *caller)
+{
+    return ex_allocate(type, bytes, tag, priority, zero ? MK_POOL_ZERO : 0, caller);
+}
+
+void mk_ex_free(void *p, ULONG tag, void *caller) { mk_pool_free(p, tag, tag != 0, caller); }
+
+PVOID ExAllocatePool(POOL_TYPE PoolType, SIZE_T NumberOfBytes)
+{
+    MK_ENTER("ExAllocatePool");
+    return ex_allocate(PoolType, NumberOfBytes, EX_TAG_NONE, NormalPoolPriority, 0, __builtin_return_address(0));
+}
+
+PVOID ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)
+{
+    MK_ENTER("ExAllocatePoolWithTag");
+    return ex_allocate(PoolType, NumberOfBytes, Tag, NormalPoolPriority, 0, __builtin_return_address(0));
+}
+
+PVOID ExAllocatePoolWithTagPriority(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag, EX_POOL_PRIORITY Priority)
+{
+    MK_ENTER("ExAllocatePoolWithTagPriority");
+    return ex_allocate(PoolType, NumberOfBytes, Tag, (ULONG)Priority, 0, __builtin_return_address(0));
+}
+
+PVOID ExAllocatePoolZero(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)
+{
+    MK_ENTER("ExAllocatePoolZero");
+    return ex_allocate(PoolType, NumberOfBytes, Tag, NormalPoolPriority, MK_POOL_ZERO, __builtin_return_address(0));
+}
+
+PVOID ExAllocatePoolUninitialized(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)
+{
+    MK_ENTER("ExAllocatePoolUninitialized");
+    return ex_allocate(PoolType, NumberOfBytes, Tag, NormalPoolPriority, 0, __builtin_return_address(0));
+}
+
+static MK_NOINLINE PVOID ex_pool2_fail(POOL_FLAGS Flags)
+{
+    if (Flags & POOL_FLAG_RAISE_ON_FAILURE)
+        mk_raise(STATUS_INSUFFICIENT_RESOURCES);
+    return NULL;
+}
+
+PVOID ExAllocatePool2(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag)
+{
+    MK_ENTER("ExAllocatePool2");
+    void *caller = __builtin_return_address(0);
+    if (MK_UNLIKELY(!mk_os_at_least(NTDDI_WIN10_VB)))
+        mk_violation(MDLKIT_RULE_DDI_NOT_AVAILABLE,
+                     "ExAllocatePool2 exists only from Windows 10, version 2004 on; a driver importing it "
+                     "would not load on this OS.",
+                     NTDDI_WIN10_VB, mk_rt.os);
+    POOL_FLAGS type_bits = Flags & EX_FLAGS_TYPE;
+    /* Unknown required flags, reserved/OS-only ones, and anything but exactly
+     * one pool type fail; unknown optional flags (high 32 bits) are ignored. */
+    if (MK_UNLIKELY((Flags & EX_FLAGS_REQUIRED & ~EX_FLAGS_KNOWN) != 0 || type_bits == 0 ||
+                    (type_bits & (type_bits - 1)) != 0 || Tag == 0))
+        return ex_pool2_fail(Flags);
+    mk_pool_heap h;
+    POOL_TYPE type;
+    if (type_bits == POOL_FLAG_PAGED) {
+        h = MK_HEAP_PAGED;
+        type = PagedPool;
+    } else if (type_bits == POOL_FLAG_NON_PAGED) {
+        h = MK_HEAP_NONPAGED_NX;
+        type = NonPagedPoolNx;
+    } else {
+        h = MK_HEAP_NONPAGED_EXEC;
+        type = NonPagedPoolExecute;
+    }
+    int paged = mk_heap_is_paged(h);
+    if (MK_UNLIKELY(mk_irql() > (paged ? APC_LEVEL : DISPATCH_LEVEL)))
+        ex_bad_irql((ULONG_PTR)type, NumberOfBytes, paged);
+    if (MK_UNLIKELY(NumberOfBytes == 0))
+        ex_zero_bytes((ULONG_PTR)type, Tag);
+    ex_check_tag(Tag, (ULONG_PTR)type, NumberOfBytes, caller);
+    unsigned flags = (Flags & POOL_FLAG_UNINITIALIZED) ? 0 : MK_POOL_ZERO;
+    if (Flags & POOL_FLAG_CACHE_ALIGNED)
+        flags |= MK_POOL_CACHE_ALIGNED;
+    void *p = mk_pool_alloc(h, NumberOfBytes, Tag, flags, NormalPoolPriority, caller);
+    if (MK_UNLIKELY(!p))
+        return ex_pool2_fail(Flags);
+    return p;
+}
+
+void ExFreePool(PVOID P)
+{
+    MK_ENTER("ExFreePool");
+    mk_pool_free(P, 0, 0, __builtin_return_address(0));
+}
+
+void ExFreePoolWithTag(PVOID P, ULONG Tag)
+{
+    MK_ENTER("ExFreePoolWithTag");
+    mk_pool_free(P, Tag, 1, __builtin_return_address(0));
+}
+
+/* ------------------------------------------------------------------------
+ * Harness API and start/stop
+ * ---------------------------------------------------------------------- */
+void mdlkit_pool_memory_get(mdlkit_pool_memory *out)
+{
+    MK_ENTER("mdlkit_pool_memory_get");
+    mk_pool_memstat m;
+    mk_pool_memstat_get(&m);
+    out->segments = m.segments;
+    out->small_pages = m.small_pages;
+    out->big_pages = m.big_pages;
+    out->metadata_bytes = m.metadata_bytes;
+}
+
+int mk_pool_init(void)
+{
+    if (mk_pooltag_init())
+        return -1;
+    if (mk_poolpage_init()) {
+        mk_pooltag_shutdown();
+        return -1;
+    }
+    return 0;
+}
+
+void mk_pool_shutdown(void)
+{
+    mk_poolpage_shutdown();
+    mk_pooltag_shutdown();
+}

@@ -239,11 +239,13 @@ int mdlkit_init(const mdlkit_config *cfg)
     }
     if (!cfg) {
         mdlkit_config_default(&def);
-        if (rt_config_error) {
-            fprintf(stderr, "mdlkit_init: refusing to start with an invalid MDLKIT_* environment variable\n");
-            return -1;
-        }
         cfg = &def;
+    }
+    /* mdlkit.h: a bad MDLKIT_* value seen by the last mdlkit_config_default
+     * makes mdlkit_init fail, whether or not cfg came from it. */
+    if (rt_config_error) {
+        fprintf(stderr, "mdlkit_init: refusing to start with an invalid MDLKIT_* environment variable\n");
+        return -1;
     }
     if (rt_validate(cfg))
         return -1;

@@ -1,0 +1,143 @@
+/*
+ * irp.c -- the minimal I/O manager: IoAllocateIrp, IoInitializeIrp,
+ * IoFreeIrp, IoReuseIrp, IofCallDriver, IofCompleteRequest.
+ *
+ * Enough for MDL chaining and for a harness to send IRPs down a stack of
+ * device objects. IofCompleteRequest runs the completion routines from the
+ * bottom of the stack up; when none claims the IRP (no
+ * STATUS_MORE_PROCESSING_REQUIRED) it does what the I/O manager does at the
+ * end of completion: unlocks and frees every MDL on Irp->MdlAddress and
+ * copies IoStatus to Irp->UserIosb. The IRP itself stays with whoever
+ * allocated it (mdlkit has no APC-level completion); IoFreeIrp frees it and
+ * never frees MDLs.
+ */
+#include "mk_mdl.h"
+#include "mk_verifier.h"
+
+#include <string.h>
+
+/* Bug checks the I/O manager raises. */
+#define IRP_NO_MORE_IRP_STACK_LOCATIONS 0x35
+#define IRP_MULTIPLE_IRP_COMPLETE_REQUESTS 0x44
+
+PIRP IoAllocateIrp(CCHAR StackSize, BOOLEAN ChargeQuota)
+{
+    MK_ENTER("IoAllocateIrp");
+    MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, IoAllocateIrp);
+    (void)ChargeQuota;
+    if (StackSize < 1)
+        return NULL;
+    if (mk_verifier_fail_now(MK_FAULT_IRP, MK_IRP_TAG, __builtin_return_address(0)))
+        return NULL;
+    USHORT size = IoSizeOfIrp(StackSize);
+    PIRP irp = ExAllocatePoolWithTag(mk_os_at_least(NTDDI_WIN8) ? NonPagedPoolNx : NonPagedPool, size, MK_IRP_TAG);
+    if (!irp)
+        return NULL;
+    IoInitializeIrp(irp, size, StackSize);
+    return irp;
+}
+
+void IoInitializeIrp(PIRP Irp, USHORT PacketSize, CCHAR StackSize)
+{
+    MK_ENTER("IoInitializeIrp");
+    memset(Irp, 0, PacketSize);
+    Irp->Type = IO_TYPE_IRP;
+    Irp->Size = PacketSize;
+    Irp->StackCount = StackSize;
+    Irp->CurrentLocation = (CHAR)(StackSize + 1);
+    Irp->Tail.Overlay.CurrentStackLocation = (PIO_STACK_LOCATION)(Irp + 1) + StackSize;
+}
+
+void IoFreeIrp(PIRP Irp)
+{
+    MK_ENTER("IoFreeIrp");
+    MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, IoFreeIrp);
+    if (!Irp || Irp->Type != IO_TYPE_IRP)
+        /* Not an IRP (or one already freed): bad parameters to a memory routine. */
+        mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x16, 0, (ULONG_PTR)Irp, 0);
+    Irp->Type = 0;
+    ExFreePoolWithTag(Irp, MK_IRP_TAG);
+}
+
+void IoReuseIrp(PIRP Irp, NTSTATUS Iostatus)
+{
+    MK_ENTER("IoReuseIrp");
+    UCHAR alloc_flags = Irp->AllocationFlags;
+    IoInitializeIrp(Irp, Irp->Size, Irp->StackCount);
+    Irp->AllocationFlags = alloc_flags;
+    Irp->IoStatus.Status = Iostatus;
+}
+
+NTSTATUS IofCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Irp)
+{
+    MK_ENTER("IofCallDriver");
+    MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, IofCallDriver);
+    Irp->CurrentLocation--;
+    if (Irp->CurrentLocation <= 0)
+        mk_bugcheck(IRP_NO_MORE_IRP_STACK_LOCATIONS, (ULONG_PTR)Irp, 0, 0, 0);
+    Irp->Tail.Overlay.CurrentStackLocation--;
+    PIO_STACK_LOCATION sl = Irp->Tail.Overlay.CurrentStackLocation;
+    sl->DeviceObject = DeviceObject;
+    PDRIVER_OBJECT drv = DeviceObject->DriverObject;
+    PDRIVER_DISPATCH fn = sl->MajorFunction <= IRP_MJ_MAXIMUM_FUNCTION ? drv->MajorFunction[sl->MajorFunction] : NULL;
+    if (!fn) {
+        /* No dispatch routine: what the I/O manager's default does. */
+        Irp->IoStatus.Status = STATUS_INVALID_DEVICE_REQUEST;
+        Irp->IoStatus.Information = 0;
+        IofCompleteRequest(Irp, IO_NO_INCREMENT);
+        return STATUS_INVALID_DEVICE_REQUEST;
+    }
+    return fn(DeviceObject, Irp);
+}
+
+/* The end of completion: the I/O manager unlocks and frees the MDL chain. */
+static void irp_finish(PIRP Irp)
+{
+    PMDL mdl = Irp->MdlAddress;
+    Irp->MdlAddress = NULL;
+    while (mdl) {
+        PMDL next = mdl->Next;
+        if ((mdl->MdlFlags & MDL_PAGES_LOCKED) && !(mdl->MdlFlags & MDL_PARTIAL))
+            MmUnlockPages(mdl);
+        IoFreeMdl(mdl);
+        mdl = next;
+    }
+    if (Irp->UserIosb)
+        *Irp->UserIosb = Irp->IoStatus;
+}
+
+void IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
+{
+    MK_ENTER("IofCompleteRequest");
+    MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, IofCompleteRequest);
+    (void)PriorityBoost;
+    if (Irp->CurrentLocation > Irp->StackCount + 1 || Irp->Type != IO_TYPE_IRP)
+        mk_bugcheck(IRP_MULTIPLE_IRP_COMPLETE_REQUESTS, (ULONG_PTR)Irp, 0, 0, 0);
+    Irp->PendingReturned = 0;
+    while (Irp->CurrentLocation <= Irp->StackCount) {
+        PIO_STACK_LOCATION sl = IoGetCurrentIrpStackLocation(Irp);
+        Irp->PendingReturned = (sl->Control & SL_PENDING_RETURNED) != 0;
+        PIO_COMPLETION_ROUTINE routine = sl->CompletionRoutine;
+        PVOID ctx = sl->Context;
+        UCHAR control = sl->Control;
+        /* This location is done: move up before calling the routine. */
+        IoSkipCurrentIrpStackLocation(Irp);
+        memset(sl, 0, sizeof *sl);
+        NTSTATUS st = Irp->IoStatus.Status;
+        bool call = routine && ((NT_SUCCESS(st) && (control & SL_INVOKE_ON_SUCCESS)) ||
+                                (!NT_SUCCESS(st) && (control & SL_INVOKE_ON_ERROR)) ||
+                                (Irp->Cancel && (control & SL_INVOKE_ON_CANCEL)));
+        if (call) {
+            PDEVICE_OBJECT dev =
+                Irp->CurrentLocation <= Irp->StackCount ? IoGetCurrentIrpStackLocation(Irp)->DeviceObject : NULL;
+            if (routine(dev, Irp, ctx) == STATUS_MORE_PROCESSING_REQUIRED)
+                return; /* the routine owns the IRP now */
+        } else if (Irp->PendingReturned && Irp->CurrentLocation <= Irp->StackCount) {
+            IoMarkIrpPending(Irp);
+        }
+    }
+    /* Past the top: a second IofCompleteRequest is detected (0x44) until the
+     * IRP is reused or freed. */
+    IoSkipCurrentIrpStackLocation(Irp);
+    irp_finish(Irp);
+}

@@ -1,0 +1,486 @@
+/*
+ * bugcheck.c -- KeBugCheckEx and KeBugCheck, mk_bugcheck / mk_violation,
+ * the bug-check report, mdlkit_catch_bugcheck, mdlkit_last_bugcheck, cheap
+ * stack capture (mk_capture_stack) and symbolization (mk_symbolize).
+ *
+ * A bug check prints a report on stderr -- code and name, the four
+ * parameters with what each means for this code and subcode, a sentence on
+ * what went wrong, the symbolized stack of the offending call (mdlkit's own
+ * frames left out) and the notes added with mk_bugcheck_note -- then tells
+ * the verifier, then either unwinds to the innermost mdlkit_catch_bugcheck
+ * of the thread (report suppressed when cfg.quiet) or aborts the process.
+ */
+#define _GNU_SOURCE
+#include "mk_base.h"
+#include "mk_ke.h"
+#include "mk_verifier.h"
+
+#include <dlfcn.h>
+#include <execinfo.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------------
+ * State
+ * ---------------------------------------------------------------------- */
+static pthread_mutex_t bc_last_lock = PTHREAD_MUTEX_INITIALIZER;
+static mdlkit_bugcheck bc_last;
+static pthread_mutex_t bc_print_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static MK_TLS int bc_depth;            /* > 0 while this thread raises a bug check */
+static MK_TLS const char *bc_why;      /* P2 sentence of the current mk_violation */
+static MK_TLS char *bc_notes;          /* notes for the next report */
+static MK_TLS size_t bc_notes_len, bc_notes_cap;
+
+/* ------------------------------------------------------------------------
+ * Notes
+ * ---------------------------------------------------------------------- */
+void mk_bugcheck_note(const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    size_t len = strlen(line);
+    size_t need = bc_notes_len + len + 2;
+    if (need > bc_notes_cap) {
+        size_t cap = bc_notes_cap ? bc_notes_cap * 2 : 4096;
+        while (cap < need)
+            cap *= 2;
+        char *p = realloc(bc_notes, cap);
+        if (!p)
+            return;
+        bc_notes = p;
+        bc_notes_cap = cap;
+    }
+    memcpy(bc_notes + bc_notes_len, line, len);
+    bc_notes_len += len;
+    if (len == 0 || line[len - 1] != '\n')
+        bc_notes[bc_notes_len++] = '\n';
+    bc_notes[bc_notes_len] = 0;
+}
+
+static void bc_notes_clear(void)
+{
+    bc_notes_len = 0;
+    if (bc_notes)
+        bc_notes[0] = 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Stack capture (frame-pointer walk, bounded by the thread's stack)
+ * ---------------------------------------------------------------------- */
+static MK_TLS uintptr_t bc_stack_lo, bc_stack_hi;
+
+static void bc_stack_bounds(void)
+{
+    pthread_attr_t attr;
+    void *addr;
+    size_t size;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+        if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
+            bc_stack_lo = (uintptr_t)addr;
+            bc_stack_hi = (uintptr_t)addr + size;
+        }
+        pthread_attr_destroy(&attr);
+    }
+    if (!bc_stack_hi) {
+        /* Unknown: allow 8 MiB above the current frame. */
+        uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+        bc_stack_lo = here - 4096;
+        bc_stack_hi = here + ((uintptr_t)8 << 20);
+    }
+}
+
+MK_NOINLINE int mk_capture_stack(void **pcs, int max, int skip)
+{
+    if (max <= 0)
+        return 0;
+    if (MK_UNLIKELY(!bc_stack_hi))
+        bc_stack_bounds();
+    uintptr_t lo = bc_stack_lo, hi = bc_stack_hi;
+    uintptr_t fp = (uintptr_t)__builtin_frame_address(0);
+    int n = 0;
+    while (n < max) {
+        if (fp < lo || fp + 2 * sizeof(void *) > hi || (fp & (sizeof(void *) - 1)))
+            break;
+        uintptr_t next = ((uintptr_t *)fp)[0];
+        void *ret = ((void **)fp)[1];
+        if (!ret)
+            break;
+        if (skip > 0)
+            skip--;
+        else
+            pcs[n++] = ret;
+        if (next <= fp)
+            break;
+        fp = next;
+    }
+    return n;
+}
+
+/* ------------------------------------------------------------------------
+ * Symbolization: dladdr + addr2line, cached.
+ * ---------------------------------------------------------------------- */
+typedef struct bc_sym {
+    void *pc;
+    char func[160];
+    char file[256]; /* "" if unknown */
+    int line;
+    char module[128];
+} bc_sym;
+
+#define BC_SYM_CACHE 256
+static pthread_mutex_t bc_sym_lock = PTHREAD_MUTEX_INITIALIZER;
+static bc_sym bc_sym_cache[BC_SYM_CACHE];
+static unsigned bc_sym_next;
+static int bc_addr2line_missing;
+
+static void bc_copy(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, src, n);
+    dst[n] = 0;
+}
+
+static const char *bc_basename(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+/* mdlkit's src/ directory as compiled, e.g. "/work/main/src/". */
+static const char *bc_src_dir(void)
+{
+    static char dir[512];
+    if (!dir[0]) {
+        const char *f = __FILE__;
+        const char *tail = strstr(f, "ke/bugcheck.c");
+        size_t n = tail ? (size_t)(tail - f) : 0;
+        if (n >= sizeof dir)
+            n = sizeof dir - 1;
+        if (n == 0) {
+            snprintf(dir, sizeof dir, "src/");
+        } else {
+            memcpy(dir, f, n);
+            dir[n] = 0;
+        }
+    }
+    return dir;
+}
+
+static void bc_run_addr2line(const char *module, uintptr_t offset, bc_sym *s)
+{
+    if (bc_addr2line_missing || strchr(module, '\'') || !module[0])
+        return;
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "addr2line -f -C -e '%s' 0x%lx 2>/dev/null", module, (unsigned long)offset);
+    FILE *p = popen(cmd, "r");
+    if (!p) {
+        bc_addr2line_missing = 1;
+        return;
+    }
+    char fn[sizeof s->func + 64] = "", loc[sizeof s->file + 64] = "";
+    if (fgets(fn, sizeof fn, p) && fgets(loc, sizeof loc, p)) {
+        fn[strcspn(fn, "\r\n")] = 0;
+        loc[strcspn(loc, "\r\n")] = 0;
+        char *disc = strstr(loc, " (discriminator");
+        if (disc)
+            *disc = 0;
+        if (strcmp(fn, "??") != 0)
+            bc_copy(s->func, sizeof s->func, fn);
+        char *colon = strrchr(loc, ':');
+        if (colon && strncmp(loc, "??", 2) != 0) {
+            *colon = 0;
+            bc_copy(s->file, sizeof s->file, loc);
+            s->line = atoi(colon + 1);
+        }
+    }
+    int rc = pclose(p);
+    if (rc != 0 && !fn[0])
+        bc_addr2line_missing = 1; /* not installed: do not try again */
+}
+
+static void bc_resolve(void *pc, bc_sym *out)
+{
+    pthread_mutex_lock(&bc_sym_lock);
+    for (unsigned i = 0; i < BC_SYM_CACHE; i++)
+        if (bc_sym_cache[i].pc == pc) {
+            *out = bc_sym_cache[i];
+            pthread_mutex_unlock(&bc_sym_lock);
+            return;
+        }
+    pthread_mutex_unlock(&bc_sym_lock);
+
+    bc_sym s;
+    memset(&s, 0, sizeof s);
+    s.pc = pc;
+    Dl_info info;
+    struct link_map *lm = NULL;
+    char module[512] = "";
+    uintptr_t offset = (uintptr_t)pc;
+    if (dladdr1(pc, &info, (void **)&lm, RTLD_DL_LINKMAP) && lm) {
+        if (lm->l_name && lm->l_name[0]) {
+            snprintf(module, sizeof module, "%s", lm->l_name);
+        } else {
+            ssize_t n = readlink("/proc/self/exe", module, sizeof module - 1);
+            module[n > 0 ? n : 0] = 0;
+        }
+        offset = (uintptr_t)pc - (uintptr_t)lm->l_addr;
+        if (info.dli_sname)
+            snprintf(s.func, sizeof s.func, "%s+0x%lx", info.dli_sname,
+                     (unsigned long)((uintptr_t)pc - (uintptr_t)info.dli_saddr));
+    } else {
+        ssize_t n = readlink("/proc/self/exe", module, sizeof module - 1);
+        module[n > 0 ? n : 0] = 0;
+    }
+    snprintf(s.module, sizeof s.module, "%s", bc_basename(module));
+    /* A return address points after the call; look up the call itself. */
+    bc_run_addr2line(module, offset ? offset - 1 : 0, &s);
+
+    pthread_mutex_lock(&bc_sym_lock);
+    bc_sym_cache[bc_sym_next++ % BC_SYM_CACHE] = s;
+    pthread_mutex_unlock(&bc_sym_lock);
+    *out = s;
+}
+
+static void bc_format(const bc_sym *s, char *buf, size_t len)
+{
+    const char *fn = s->func[0] ? s->func : "??";
+    if (s->file[0])
+        snprintf(buf, len, "%s (%s:%d)", fn, s->file, s->line);
+    else
+        snprintf(buf, len, "%s (%s)", fn, s->module[0] ? s->module : "?");
+}
+
+void mk_symbolize(void *pc, char *buf, size_t len)
+{
+    bc_sym s;
+    bc_resolve(pc, &s);
+    bc_format(&s, buf, len);
+}
+
+/* A frame of mdlkit itself: compiled from a file under src/, or (no line
+ * information) in libmdlkit or named mk_*. */
+static int bc_internal(const bc_sym *s)
+{
+    if (s->file[0])
+        return strncmp(s->file, bc_src_dir(), strlen(bc_src_dir())) == 0;
+    if (strncmp(s->module, "libmdlkit", 9) == 0)
+        return 1;
+    return strncmp(s->func, "mk_", 3) == 0;
+}
+
+/* ------------------------------------------------------------------------
+ * The report
+ * ---------------------------------------------------------------------- */
+#define BC_MAX_FRAMES 64
+#define BC_MAX_PRINTED 24
+
+static void bc_print_stack(FILE *out, void **pcs, int n)
+{
+    static bc_sym syms[BC_MAX_FRAMES]; /* under bc_print_lock */
+    int first = -1, any_external = -1, start = 0;
+    for (int i = 0; i < n; i++)
+        bc_resolve(pcs[i], &syms[i]);
+    /* The capture starts inside mdlkit; frames before the first of ours
+     * belong to backtrace() wrappers (sanitizer interceptors). */
+    for (int i = 0; i < n; i++)
+        if (bc_internal(&syms[i])) {
+            start = i;
+            break;
+        }
+    for (int i = start; i < n; i++) {
+        if (!bc_internal(&syms[i])) {
+            if (any_external < 0)
+                any_external = i;
+            if (first < 0 && syms[i].file[0])
+                first = i;
+        }
+    }
+    if (first < 0)
+        first = any_external;
+    fprintf(out, "  Stack of the offending call (innermost first; mdlkit's own frames left out):\n");
+    if (first < 0) {
+        fprintf(out, "    (no frame outside mdlkit could be found)\n");
+        return;
+    }
+    int printed = 0;
+    for (int i = first; i < n && printed < BC_MAX_PRINTED; i++) {
+        if (bc_internal(&syms[i]))
+            continue;
+        char line[600];
+        bc_format(&syms[i], line, sizeof line);
+        fprintf(out, "    #%-2d %p %s\n", printed, pcs[i], line);
+        printed++;
+        if (strcmp(syms[i].func, "main") == 0)
+            break;
+    }
+}
+
+static void bc_report(FILE *out, const mdlkit_bugcheck *bc, void **pcs, int npcs)
+{
+    const char *name = mdlkit_bugcheck_name(bc->code);
+    fprintf(out,
+            "\n*******************************************************************************\n"
+            "mdlkit: BUG CHECK 0x%08X %s\n",
+            bc->code, name ? name : "(unknown bug-check code)");
+    for (int i = 0; i < 4; i++) {
+        fprintf(out, "  Arg%d: %016lx, %s", i + 1, (unsigned long)bc->param[i], mk_bugdesc_param(bc, i));
+        if (bc->code == KMODE_EXCEPTION_NOT_HANDLED && i == 0) {
+            const char *st = mdlkit_ntstatus_name((NTSTATUS)bc->param[0]);
+            if (st)
+                fprintf(out, " [%s]", st);
+        }
+        if (bc->code == DRIVER_VERIFIER_DETECTED_VIOLATION && i == 0) {
+            const char *rule = mk_bugdesc_rule_name(bc->param[0]);
+            if (rule)
+                fprintf(out, " [%s]", rule);
+        }
+        if (bc->code == DRIVER_VERIFIER_DETECTED_VIOLATION && i == 1 && bc_why && bc->param[1] == (ULONG_PTR)bc_why)
+            fprintf(out, ": \"%s\"", bc_why);
+        fputc('\n', out);
+    }
+    fprintf(out, "  What went wrong: %s\n", mk_bugdesc_what(bc));
+    if (bc->code == KMODE_EXCEPTION_NOT_HANDLED)
+        fprintf(out, "  (Guard the call with __try/__except -- MDLKIT_TRY/MDLKIT_EXCEPT -- where the DDI is documented to raise.)\n");
+    bc_print_stack(out, pcs, npcs);
+    if (bc_notes_len) {
+        fprintf(out, "  Notes:\n");
+        const char *p = bc_notes;
+        while (*p) {
+            const char *nl = strchr(p, '\n');
+            int len = nl ? (int)(nl - p) : (int)strlen(p);
+            fprintf(out, "    %.*s\n", len, p);
+            p += len + (nl ? 1 : 0);
+        }
+    }
+    fprintf(out, "*******************************************************************************\n");
+    fflush(out);
+}
+
+/* ------------------------------------------------------------------------
+ * Raising
+ * ---------------------------------------------------------------------- */
+static MK_NORETURN void bc_raise(ULONG code, ULONG_PTR p1, ULONG_PTR p2, ULONG_PTR p3, ULONG_PTR p4)
+{
+    mdlkit_bugcheck bc = {code, {p1, p2, p3, p4}};
+    if (bc_depth++ > 0) {
+        fprintf(stderr,
+                "mdlkit: bug check 0x%08X (%lx, %lx, %lx, %lx) raised while a bug check was being raised on "
+                "this thread; aborting\n",
+                code, (unsigned long)p1, (unsigned long)p2, (unsigned long)p3, (unsigned long)p4);
+        fflush(stderr);
+        abort();
+    }
+    pthread_mutex_lock(&bc_last_lock);
+    bc_last = bc;
+    pthread_mutex_unlock(&bc_last_lock);
+
+    struct mk_catch *c = mk_self.catch_top;
+    int caught = c != NULL;
+    int up = atomic_load_explicit(&mk_rt.up, memory_order_relaxed);
+    if (!(caught && up && mk_rt.cfg.quiet)) {
+        void *pcs[BC_MAX_FRAMES];
+        int n = backtrace(pcs, BC_MAX_FRAMES);
+        pthread_mutex_lock(&bc_print_lock);
+        bc_report(stderr, &bc, pcs, n);
+        pthread_mutex_unlock(&bc_print_lock);
+    }
+    bc_notes_clear();
+    if (up)
+        mk_verifier_on_bugcheck(&bc, caught);
+    bc_why = NULL;
+    bc_depth = 0;
+    if (caught) {
+        c->bc = bc;
+        longjmp(c->jb, 1);
+    }
+    fprintf(stderr, "mdlkit: the bug check was not caught (mdlkit_catch_bugcheck); stopping the process.\n");
+    fflush(stderr);
+    abort();
+}
+
+MK_NOINLINE void mk_bugcheck(ULONG code, ULONG_PTR p1, ULONG_PTR p2, ULONG_PTR p3, ULONG_PTR p4)
+{
+    bc_raise(code, p1, p2, p3, p4);
+}
+
+MK_NOINLINE void mk_violation(ULONG rule, const char *why, ULONG_PTR p3, ULONG_PTR p4)
+{
+    if (bc_depth == 0)
+        bc_why = why;
+    bc_raise(DRIVER_VERIFIER_DETECTED_VIOLATION, rule, (ULONG_PTR)why, p3, p4);
+}
+
+MK_NOINLINE void KeBugCheckEx(ULONG BugCheckCode, ULONG_PTR BugCheckParameter1, ULONG_PTR BugCheckParameter2,
+                              ULONG_PTR BugCheckParameter3, ULONG_PTR BugCheckParameter4)
+{
+    MK_ENTER("KeBugCheckEx");
+    mk_thread_attach();
+    bc_raise(BugCheckCode, BugCheckParameter1, BugCheckParameter2, BugCheckParameter3, BugCheckParameter4);
+}
+
+MK_NOINLINE void KeBugCheck(ULONG BugCheckCode)
+{
+    MK_ENTER("KeBugCheck");
+    mk_thread_attach();
+    bc_raise(BugCheckCode, 0, 0, 0, 0);
+}
+
+/* ------------------------------------------------------------------------
+ * Catching (harness API)
+ * ---------------------------------------------------------------------- */
+int mdlkit_catch_bugcheck(void (*fn)(void *arg), void *arg, mdlkit_bugcheck *out)
+{
+    MK_ENTER("mdlkit_catch_bugcheck");
+    mk_thread_attach();
+    struct mk_catch c;
+    memset(&c, 0, sizeof c);
+    c.prev = mk_self.catch_top;
+    c.irql = mk_self.irql;
+    c.spinlocks_held = mk_self.spinlocks_held;
+    c.seh = mk_self.seh_top;
+    c.driver = mk_self.driver;
+    mk_self.catch_top = &c;
+    if (setjmp(c.jb) == 0) {
+        fn(arg);
+        mk_self.catch_top = c.prev;
+        return 0;
+    }
+    /* Caught: put the thread back as it was when the catch began. */
+    mk_self.catch_top = c.prev;
+    mk_self.irql = c.irql;
+    mk_self.spinlocks_held = c.spinlocks_held;
+    mk_self.seh_top = c.seh;
+    mk_self.driver = c.driver;
+    if (out)
+        *out = c.bc;
+    return 1;
+}
+
+mdlkit_bugcheck mdlkit_last_bugcheck(void)
+{
+    pthread_mutex_lock(&bc_last_lock);
+    mdlkit_bugcheck bc = bc_last;
+    pthread_mutex_unlock(&bc_last_lock);
+    return bc;
+}
+
+/* backtrace() loads its unwinder on first use; do that now, not inside a
+ * signal handler. */
+__attribute__((constructor)) static void bc_preload_unwinder(void)
+{
+    void *pcs[2];
+    (void)backtrace(pcs, 2);
+}

@@ -1,0 +1,151 @@
+/*
+ * spinlock.c -- KeInitializeSpinLock, KeAcquireSpinLockRaiseToDpc
+ * (KeAcquireSpinLock), KeReleaseSpinLock, KeAcquireSpinLockAtDpcLevel,
+ * KeReleaseSpinLockFromDpcLevel.
+ *
+ * Real mutual exclusion between host threads: the KSPIN_LOCK word is 0 when
+ * free and holds the owner's token (the address of its mk_self, unique per
+ * live thread) when held. Contended acquires spin with a pause, then yield.
+ *
+ * Misuse (docs/ddi-notes.md, "Kernel basics"):
+ *  - acquiring a lock this thread holds: 0x0F SPIN_LOCK_ALREADY_OWNED
+ *    (lock, 0, 0, 0) -- on Windows this would deadlock the processor;
+ *  - releasing a lock this thread does not hold: 0x10 SPIN_LOCK_NOT_OWNED
+ *    (lock, owner token or 0 if free, 0, 0);
+ *  - KeAcquireSpinLock at IRQL > DISPATCH_LEVEL: 0xC4 P1 0x42 (IRQL, lock, 0),
+ *    or rule IrqlKeDispatchLte 0x00020011 under DDI compliance checking;
+ *  - KeReleaseSpinLock at IRQL != DISPATCH_LEVEL (typically a double
+ *    release): 0xC4 P1 0x32 (IRQL, lock, 0), or rule IrqlKeReleaseSpinLock
+ *    0x00020015 under DDI compliance checking;
+ *  - KeAcquireSpinLockAtDpcLevel / KeReleaseSpinLockFromDpcLevel below
+ *    DISPATCH_LEVEL: 0xC4 P1 0x40 / 0x41 (IRQL, lock, 0).
+ */
+#include "mk_base.h"
+#include "mk_verifier.h"
+
+#include <sched.h>
+
+#define SL_VIOLATION_RELEASE_IRQL 0x32
+#define SL_VIOLATION_ACQUIRE_DPC 0x40
+#define SL_VIOLATION_RELEASE_DPC 0x41
+#define SL_VIOLATION_ACQUIRE_IRQL 0x42
+#define SL_RULE_IRQL_KE_DISPATCH_LTE 0x00020011UL
+#define SL_RULE_IRQL_KE_RELEASE_SPIN_LOCK 0x00020015UL
+#define SL_VIOLATION_LOWER_IRQL 0x31
+
+static inline ULONG_PTR sl_me(void) { return (ULONG_PTR)&mk_self; }
+
+static inline void sl_pause(void)
+{
+#if defined(__x86_64__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+static MK_NOINLINE void sl_contended(volatile ULONG_PTR *lock, ULONG_PTR me)
+{
+    if (__atomic_load_n(lock, __ATOMIC_RELAXED) == me)
+        mk_bugcheck(SPIN_LOCK_ALREADY_OWNED, (ULONG_PTR)lock, 0, 0, 0);
+    for (unsigned spins = 0;; spins++) {
+        if (__atomic_load_n(lock, __ATOMIC_RELAXED) == 0) {
+            ULONG_PTR expected = 0;
+            if (__atomic_compare_exchange_n(lock, &expected, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+                return;
+        }
+        if (spins < 128)
+            sl_pause();
+        else
+            sched_yield();
+    }
+}
+
+static inline void sl_lock(PKSPIN_LOCK lock)
+{
+    ULONG_PTR me = sl_me(), expected = 0;
+    if (MK_LIKELY(__atomic_compare_exchange_n(lock, &expected, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)))
+        return;
+    sl_contended(lock, me);
+}
+
+static inline void sl_unlock(PKSPIN_LOCK lock)
+{
+    ULONG_PTR owner = __atomic_load_n(lock, __ATOMIC_RELAXED);
+    if (MK_UNLIKELY(owner != sl_me()))
+        mk_bugcheck(SPIN_LOCK_NOT_OWNED, (ULONG_PTR)lock, owner, 0, 0);
+    __atomic_store_n(lock, 0, __ATOMIC_RELEASE);
+}
+
+static MK_NOINLINE MK_NORETURN void sl_bad_acquire_irql(PKSPIN_LOCK lock, KIRQL irql)
+{
+    if (mk_verifier_on(MDLKIT_VERIFY_DDI_COMPLIANCE))
+        mk_violation(SL_RULE_IRQL_KE_DISPATCH_LTE,
+                     "KeAcquireSpinLock must be called at IRQL <= DISPATCH_LEVEL", 0, 0);
+    mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, SL_VIOLATION_ACQUIRE_IRQL, irql, (ULONG_PTR)lock, 0);
+}
+
+static MK_NOINLINE MK_NORETURN void sl_bad_release_irql(PKSPIN_LOCK lock, KIRQL irql)
+{
+    if (mk_verifier_on(MDLKIT_VERIFY_DDI_COMPLIANCE))
+        mk_violation(SL_RULE_IRQL_KE_RELEASE_SPIN_LOCK,
+                     "KeReleaseSpinLock must be called at IRQL = DISPATCH_LEVEL", 0, 0);
+    mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, SL_VIOLATION_RELEASE_IRQL, irql, (ULONG_PTR)lock, 0);
+}
+
+void KeInitializeSpinLock(PKSPIN_LOCK SpinLock)
+{
+    MK_ENTER("KeInitializeSpinLock");
+    __atomic_store_n(SpinLock, 0, __ATOMIC_RELAXED);
+}
+
+KIRQL KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK SpinLock)
+{
+    MK_ENTER("KeAcquireSpinLock");
+    mk_thread_attach();
+    KIRQL old = mk_self.irql;
+    if (MK_UNLIKELY(old > DISPATCH_LEVEL))
+        sl_bad_acquire_irql(SpinLock, old);
+    mk_self.irql = DISPATCH_LEVEL;
+    if (old < DISPATCH_LEVEL && mk_verifier_on(MDLKIT_VERIFY_FORCE_IRQL_CHECKING))
+        mk_verifier_on_raise_to_dispatch();
+    sl_lock(SpinLock);
+    mk_self.spinlocks_held++;
+    return old;
+}
+
+void KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql)
+{
+    MK_ENTER("KeReleaseSpinLock");
+    mk_thread_attach();
+    KIRQL cur = mk_self.irql;
+    if (MK_UNLIKELY(cur != DISPATCH_LEVEL))
+        sl_bad_release_irql(SpinLock, cur);
+    if (MK_UNLIKELY(NewIrql > cur))
+        mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, SL_VIOLATION_LOWER_IRQL, cur, NewIrql, 0);
+    sl_unlock(SpinLock);
+    mk_self.spinlocks_held--;
+    mk_self.irql = NewIrql;
+}
+
+void KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock)
+{
+    MK_ENTER("KeAcquireSpinLockAtDpcLevel");
+    mk_thread_attach();
+    KIRQL cur = mk_self.irql;
+    if (MK_UNLIKELY(cur < DISPATCH_LEVEL))
+        mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, SL_VIOLATION_ACQUIRE_DPC, cur, (ULONG_PTR)SpinLock, 0);
+    sl_lock(SpinLock);
+    mk_self.spinlocks_held++;
+}
+
+void KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock)
+{
+    MK_ENTER("KeReleaseSpinLockFromDpcLevel");
+    mk_thread_attach();
+    KIRQL cur = mk_self.irql;
+    if (MK_UNLIKELY(cur < DISPATCH_LEVEL))
+        mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, SL_VIOLATION_RELEASE_DPC, cur, (ULONG_PTR)SpinLock, 0);
+    sl_unlock(SpinLock);
+    mk_self.spinlocks_held--;
+}

@@ -1,0 +1,91 @@
+/*
+ * mk_port.h -- the port layers (src/port/): what the rest of mdlkit may ask
+ * of StorPort and NDIS hosting.
+ *
+ *  - mk_port_prohibited_ddi(): called at the top of every WDM DDI that the
+ *    HwStorPortProhibitedDDIs rule lists (ExAllocatePool*, MmProbeAndLockPages,
+ *    MmUnlockPages, MmMapLockedPages*, MmUnmapLockedPages,
+ *    MmAllocatePagesForMdl*, MmFreePagesFromMdl, IoAllocateIrp, IoFreeIrp,
+ *    ...). Cheap: one TLS load when no driver code runs. Under DDI compliance
+ *    checking, a StorPort miniport calling one from its own code is 0xC4 with
+ *    P1 = MDLKIT_RULE_HW_STORPORT_PROHIBITED_DDIS, P3 = the routine name
+ *    (const char *), P4 = the DRIVER_OBJECT.
+ *  - mk_port_driver_unloading(): driver.c tells the port layers a driver is
+ *    going away (stop its adapters, drop its registration).
+ */
+#ifndef MK_PORT_H
+#define MK_PORT_H
+
+#include "mk_base.h"
+#include "mk_driver.h"
+
+/* > 0 while a port layer runs on a miniport's behalf (its own calls into
+ * the WDM DDIs are allowed). Reset to 0 whenever miniport code is entered. */
+extern MK_TLS int mk_port_internal;
+
+void mk_port_prohibited_ddi_slow(const char *ddi);
+static inline void mk_port_prohibited_ddi(const char *ddi)
+{
+    if (MK_UNLIKELY(mk_self.driver != NULL))
+        mk_port_prohibited_ddi_slow(ddi);
+}
+
+/* Runs miniport code: sets mk_self.driver and marks "not inside the port". */
+typedef struct mk_port_frame {
+    mk_driver *old_driver;
+    int old_internal;
+} mk_port_frame;
+static inline void mk_port_call_miniport(mk_port_frame *f, mk_driver *d)
+{
+    f->old_driver = mk_driver_enter(d);
+    f->old_internal = mk_port_internal;
+    mk_port_internal = 0;
+}
+static inline void mk_port_return_from_miniport(mk_port_frame *f)
+{
+    mk_port_internal = f->old_internal;
+    mk_driver_leave(f->old_driver);
+}
+
+/* A port routine's own work (it may call prohibited DDIs on the miniport's
+ * behalf). */
+static inline void mk_port_begin(void) { mk_port_internal++; }
+static inline void mk_port_end(void) { mk_port_internal--; }
+
+void mk_port_driver_unloading(mk_driver *d); /* before DriverUnload: stop/halt adapters */
+void mk_port_driver_unloaded(mk_driver *d);  /* after DriverUnload: drop what is left */
+
+/* StorPort (storport.c) and NDIS (ndis.c) start/stop and unload hooks. */
+void mk_storport_init(void);
+void mk_storport_driver_unloading(mk_driver *d);
+void mk_storport_shutdown(void);
+void mk_ndis_driver_unloading(mk_driver *d);
+void mk_ndis_driver_unloaded(mk_driver *d);
+void mk_ndis_shutdown(void);
+
+/* NDIS handles (ndis.c): what kind of object a handle is, 0 if unknown. */
+enum { MK_NDIS_DRIVER = 1, MK_NDIS_ADAPTER, MK_NDIS_GENERIC, MK_NDIS_DMA };
+int mk_ndis_handle_kind(const void *handle);
+/* NdisAllocateMdl records (ndismem.c): names (bug-check notes) and frees
+ * every MDL still allocated with `owner` as its NdisHandle; returns the
+ * count. */
+size_t mk_ndis_mdl_leaks(const void *owner);
+void mk_ndis_mdl_shutdown(void);
+
+/* Leak lists for reports: one record per outstanding port allocation. */
+typedef struct mk_port_track {
+    void *addr;                 /* block, MDL, or shared memory VA */
+    size_t len;
+    ULONG tag;
+    int kind;                   /* per port layer */
+    void *owner;                /* adapter / handle the allocation belongs to */
+    PHYSICAL_ADDRESS pa;        /* shared memory */
+    BOOLEAN cached;
+    void *caller;               /* return address of the allocating call */
+    struct mk_port_track *next;
+} mk_port_track;
+
+/* Formats "function (file:line)" for a caller address into buf. */
+void mk_port_caller_name(void *pc, char *buf, size_t len);
+
+#endif /* MK_PORT_H */

@@ -1,0 +1,192 @@
+/*
+ * mdllock.c -- MmProbeAndLockPages and MmUnlockPages.
+ *
+ * Probing is one table lookup per page (the address space's per-page PFN and
+ * access-bit arrays) and one atomic increment of the frame's lock count; no
+ * lock and no system call. Trimmed paged-pool pages (Force IRQL Checking)
+ * are touched so that the fault handler brings them back, then locked.
+ */
+#include "mk_mdl.h"
+#include "mk_machine.h"
+#include "mk_verifier.h"
+
+/* MDL flags that say the MDL is already described by something else. */
+#define MDLLOCK_BAD_PROBE_FLAGS                                                                    \
+    (MDL_PAGES_LOCKED | MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL | MDL_PARTIAL |       \
+     MDL_PARTIAL_HAS_BEEN_MAPPED | MDL_IO_SPACE)
+/* Private marker (MDL_INTERNAL): "this MDL was locked and has been unlocked",
+ * so a second MmUnlockPages is told apart from one on a never-locked MDL.
+ * MmProbeAndLockPages, IoAllocateMdl and MmInitializeMdl clear it. */
+#define MDLLOCK_UNLOCKED_MARK MDL_INTERNAL
+
+static void mdllock_release(const PFN_NUMBER *pfns, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        mk_pfn_entry *e = mk_pfn(pfns[i]);
+        if (e)
+            atomic_fetch_sub_explicit(&e->locks, 1, memory_order_relaxed);
+    }
+}
+
+/* Fails the probe: releases what was locked and raises. No lock is held. */
+static MK_NORETURN MK_NOINLINE void mdllock_fail(PMDL Mdl, PPFN_NUMBER pfns, size_t locked, NTSTATUS status)
+{
+    mdllock_release(pfns, locked);
+    pfns[locked] = MK_PFN_LIST_END;
+    Mdl->Process = NULL;
+    mk_raise(status);
+}
+
+/* Slow path for one page: trimmed pages, foreign memory, the direct map,
+ * IRQL rules for pageable memory. Returns the PFN or 0 (access violation). */
+static MK_NOINLINE PFN_NUMBER mdllock_slow_page(PMDL Mdl, char *page, bool write, bool user_va)
+{
+    enum mk_region r = mk_va_region(page);
+    if (r == MK_RGN_FOREIGN)
+        return mk_va_to_pfn(page); /* host memory: accepted as Windows accepts it */
+    if (r == MK_RGN_DIRECT)
+        return mk_va_to_pfn(page);
+    if (r == MK_RGN_GAP)
+        return 0;
+    uint8_t bits = mk_va_bits(page);
+    if (!(bits & MK_PG_MAPPED))
+        return 0;
+    bool pageable = (r == MK_RGN_USER || r == MK_RGN_PPOOL);
+    if (pageable && mk_irql() >= DISPATCH_LEVEL)
+        /* Pageable memory may only be probed at <= APC_LEVEL. */
+        mk_bugcheck(DRIVER_IRQL_NOT_LESS_OR_EQUAL, (ULONG_PTR)page, mk_irql(), write ? 1 : 0,
+                    (ULONG_PTR)__builtin_return_address(0));
+    if (bits & MK_PG_TRIMMED) {
+        /* Paged out (Force IRQL Checking): a touch faults it back in. */
+        (void)*(volatile char *)page;
+        bits = mk_va_bits(page);
+    }
+    if (!(bits & MK_PG_READ) || (bits & MK_PG_GUARD))
+        return 0;
+    if (write && user_va && !(bits & MK_PG_WRITE))
+        return 0;
+    return mk_va_to_pfn(page);
+}
+
+void MmProbeAndLockPages(PMDL MemoryDescriptorList, KPROCESSOR_MODE AccessMode, LOCK_OPERATION Operation)
+{
+    MK_ENTER("MmProbeAndLockPages");
+    PMDL mdl = MemoryDescriptorList;
+    if (MK_UNLIKELY(mk_irql() > DISPATCH_LEVEL))
+        mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x70, mk_irql(), (ULONG_PTR)mdl, (ULONG_PTR)(LONG_PTR)AccessMode);
+    USHORT flags = (USHORT)mdl->MdlFlags;
+    if (MK_UNLIKELY(flags & MDLLOCK_BAD_PROBE_FLAGS))
+        mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0xB0, (ULONG_PTR)mdl, flags, flags & MDLLOCK_BAD_PROBE_FLAGS);
+
+    if (MK_UNLIKELY(mk_verifier_fail_now(MK_FAULT_PROBE_AND_LOCK, 0, __builtin_return_address(0)))) {
+        MmGetMdlPfnArray(mdl)[0] = MK_PFN_LIST_END;
+        mk_raise(STATUS_INSUFFICIENT_RESOURCES);
+    }
+    char *start = (char *)MmGetMdlVirtualAddress(mdl);
+    char *end = start + mdl->ByteCount;
+    bool write = Operation != IoReadAccess;
+    if (AccessMode != KernelMode) {
+        if ((ULONG_PTR)end > MmUserProbeAddress || end < start || mk_va_region(start) != MK_RGN_USER) {
+            MmGetMdlPfnArray(mdl)[0] = MK_PFN_LIST_END;
+            mdl->Process = NULL;
+            mk_raise(STATUS_ACCESS_VIOLATION);
+        }
+    } else if (MK_UNLIKELY(end < start)) {
+        MmGetMdlPfnArray(mdl)[0] = MK_PFN_LIST_END;
+        mk_raise(STATUS_ACCESS_VIOLATION);
+    }
+    bool user_va = (ULONG_PTR)start < MmUserProbeAddress && mk_va_region(start) == MK_RGN_USER;
+
+    size_t pages = ADDRESS_AND_SIZE_TO_SPAN_PAGES(start, mdl->ByteCount);
+    PPFN_NUMBER pfns = MmGetMdlPfnArray(mdl);
+    char *page = (char *)mdl->StartVa;
+    /* Fast path: pages of the simulated address space below the direct map
+     * whose bits say mapped and readable (and writable when needed). */
+    const uint8_t need = (uint8_t)(MK_PG_MAPPED | MK_PG_READ | ((write && user_va) ? MK_PG_WRITE : 0));
+    const uint8_t bad = (uint8_t)(MK_PG_TRIMMED | MK_PG_GUARD);
+    const bool pageable_ok = mk_irql() < DISPATCH_LEVEL;
+    uintptr_t lim = (uintptr_t)(mk_as.rgn_base[MK_RGN_DIRECT] - mk_as.base);
+    for (size_t i = 0; i < pages; i++, page += PAGE_SIZE) {
+        uintptr_t off = (uintptr_t)(page - mk_as.base);
+        PFN_NUMBER pfn;
+        if (MK_LIKELY(off < lim && pageable_ok)) {
+            size_t idx = off >> PAGE_SHIFT;
+            uint8_t b = mk_as.bits[idx];
+            pfn = mk_as.pfn[idx];
+            if (MK_UNLIKELY((b & need) != need || (b & bad) || !pfn))
+                pfn = mdllock_slow_page(mdl, page, write, user_va);
+        } else {
+            pfn = mdllock_slow_page(mdl, page, write, user_va);
+        }
+        if (MK_UNLIKELY(!pfn))
+            mdllock_fail(mdl, pfns, i, STATUS_ACCESS_VIOLATION);
+        mk_pfn_entry *e = mk_pfn(pfn);
+        if (MK_LIKELY(e != NULL))
+            atomic_fetch_add_explicit(&e->locks, 1, memory_order_relaxed);
+        pfns[i] = pfn;
+    }
+    flags &= (USHORT)~(MDLLOCK_UNLOCKED_MARK | MDL_WRITE_OPERATION);
+    flags |= MDL_PAGES_LOCKED;
+    if (write)
+        flags |= MDL_WRITE_OPERATION;
+    mdl->MdlFlags = (CSHORT)flags;
+    mdl->Process = user_va ? PsGetCurrentProcess() : NULL;
+    atomic_fetch_add_explicit(&mk_mdl_locked_mdls, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&mk_mdl_locked_pages, (long)pages, memory_order_relaxed);
+    mk_verifier_track(MK_TRACK_LOCKED, mdl, pages, 0, NULL);
+}
+
+void MmUnlockPages(PMDL MemoryDescriptorList)
+{
+    MK_ENTER("MmUnlockPages");
+    PMDL mdl = MemoryDescriptorList;
+    if (MK_UNLIKELY(mk_irql() > DISPATCH_LEVEL))
+        mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x78, mk_irql(), (ULONG_PTR)mdl, 0);
+    USHORT flags = (USHORT)mdl->MdlFlags;
+    if (flags & MDL_PARTIAL)
+        mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0xB4, (ULONG_PTR)mdl, flags, MDL_PARTIAL);
+    if (flags & MDL_SOURCE_IS_NONPAGED_POOL)
+        mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x7D, (ULONG_PTR)mdl, flags, 0);
+    size_t pages = ADDRESS_AND_SIZE_TO_SPAN_PAGES(MmGetMdlVirtualAddress(mdl), mdl->ByteCount);
+    PPFN_NUMBER pfns = MmGetMdlPfnArray(mdl);
+    if (!(flags & MDL_PAGES_LOCKED)) {
+        if (!(flags & MDLLOCK_UNLOCKED_MARK))
+            mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x7C, (ULONG_PTR)mdl, flags, 0);
+        /* Unlocked a second time: user pages are 0x76/0x01 (MDL, current
+         * locked count), system pages 0x4E/0x07 (PFN, its lock count). */
+        mk_pfn_entry *e = pages ? mk_pfn(pfns[0]) : NULL;
+        ULONG_PTR count = e ? atomic_load_explicit(&e->locks, memory_order_relaxed) : 0;
+        if (mdl->Process)
+            mk_bugcheck(PROCESS_HAS_LOCKED_PAGES, 0x01, (ULONG_PTR)mdl, count, 0);
+        mk_bugcheck(PFN_LIST_CORRUPT, 0x07, pages ? pfns[0] : 0, count, 0);
+    }
+    if (flags & MDL_MAPPED_TO_SYSTEM_VA)
+        mk_mdl_unmap_system(mdl);
+    /* One pass: drop each frame's lock. A frame with no lock to drop (pages
+     * from MmAllocatePagesForMdl, or a hand-set flag) means "unlocked more
+     * often than locked": put back what was dropped, then 0x4E/0x07. */
+    for (size_t i = 0; i < pages; i++) {
+        if (pfns[i] == MK_PFN_LIST_END)
+            break;
+        mk_pfn_entry *e = mk_pfn(pfns[i]);
+        if (MK_UNLIKELY(!e))
+            continue;
+        uint32_t old = atomic_fetch_sub_explicit(&e->locks, 1, memory_order_relaxed);
+        if (MK_UNLIKELY(old == 0)) {
+            atomic_fetch_add_explicit(&e->locks, 1, memory_order_relaxed);
+            for (size_t k = 0; k < i; k++) {
+                mk_pfn_entry *f = mk_pfn(pfns[k]);
+                if (f)
+                    atomic_fetch_add_explicit(&f->locks, 1, memory_order_relaxed);
+            }
+            mk_bugcheck(PFN_LIST_CORRUPT, 0x07, pfns[i], 0, 0);
+        }
+    }
+    flags = (USHORT)mdl->MdlFlags;
+    flags &= (USHORT)~MDL_PAGES_LOCKED;
+    flags |= MDLLOCK_UNLOCKED_MARK;
+    mdl->MdlFlags = (CSHORT)flags;
+    atomic_fetch_sub_explicit(&mk_mdl_locked_mdls, 1, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&mk_mdl_locked_pages, (long)pages, memory_order_relaxed);
+    mk_verifier_untrack(MK_TRACK_LOCKED, mdl);
+}

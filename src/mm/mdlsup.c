@@ -1,0 +1,147 @@
+/*
+ * mdlsup.c -- MDL support: MmBuildMdlForNonPagedPool, MmSizeOfMdl,
+ * MmCreateMdl, mdlkit_mdl_reuse_check (behind MmPrepareMdlForReuse), the
+ * memory classification the verifier and port layers use, and the MDL
+ * statistics. Probe/lock is in mdllock.c, mapping in mdlmap.c.
+ */
+#include "mk_mdl.h"
+#include "mk_machine.h"
+
+atomic_long mk_mdl_locked_mdls, mk_mdl_locked_pages, mk_mdl_sys_maps, mk_mdl_user_maps, mk_mdl_page_mdls,
+    mk_mdl_contig_allocs;
+
+void mk_mdl_get_stats(mk_mdl_stats *out)
+{
+    out->locked_mdls = atomic_load_explicit(&mk_mdl_locked_mdls, memory_order_relaxed);
+    out->locked_pages = atomic_load_explicit(&mk_mdl_locked_pages, memory_order_relaxed);
+    out->system_mappings = atomic_load_explicit(&mk_mdl_sys_maps, memory_order_relaxed);
+    out->user_mappings = atomic_load_explicit(&mk_mdl_user_maps, memory_order_relaxed);
+    out->page_mdls = atomic_load_explicit(&mk_mdl_page_mdls, memory_order_relaxed);
+    out->contiguous = atomic_load_explicit(&mk_mdl_contig_allocs, memory_order_relaxed);
+}
+
+unsigned mk_mdl_memory_kinds(const void *va, SIZE_T length)
+{
+    unsigned kinds = 0;
+    const char *p = (const char *)PAGE_ALIGN(va);
+    size_t pages = ADDRESS_AND_SIZE_TO_SPAN_PAGES(va, length);
+    if (!pages)
+        pages = 1;
+    for (size_t i = 0; i < pages; i++, p += PAGE_SIZE) {
+        enum mk_region r = mk_va_region(p);
+        switch (r) {
+        case MK_RGN_FOREIGN:
+            kinds |= MK_MEM_FOREIGN;
+            continue;
+        case MK_RGN_USER:
+            kinds |= MK_MEM_USER;
+            break;
+        case MK_RGN_NPOOL:
+            kinds |= MK_MEM_NPOOL;
+            break;
+        case MK_RGN_PPOOL:
+            kinds |= MK_MEM_PPOOL;
+            break;
+        case MK_RGN_SPECIAL:
+            kinds |= MK_MEM_SPECIAL;
+            break;
+        case MK_RGN_SYSMAP:
+            kinds |= MK_MEM_SYSMAP;
+            break;
+        case MK_RGN_DIRECT: {
+            mk_pfn_entry *e = mk_pfn(mk_va_to_pfn(p));
+            if (e && e->use == MK_USE_MDL_PAGES)
+                kinds |= MK_MEM_MDL_PAGES;
+            else if (e && e->use == MK_USE_NPOOL)
+                kinds |= MK_MEM_NPOOL;
+            else if (e && e->use == MK_USE_PPOOL)
+                kinds |= MK_MEM_PPOOL;
+            else
+                kinds |= MK_MEM_CONTIG;
+            continue;
+        }
+        default:
+            kinds |= MK_MEM_UNMAPPED;
+            continue;
+        }
+        if (!mk_va_to_pfn(p))
+            kinds |= MK_MEM_UNMAPPED;
+    }
+    return kinds;
+}
+
+void mk_mdl_check_nonpaged_source(PMDL Mdl)
+{
+    if (!mk_verifier_on(MDLKIT_VERIFY_DDI_COMPLIANCE))
+        return;
+    unsigned kinds = mk_mdl_memory_kinds(MmGetMdlVirtualAddress(Mdl), Mdl->ByteCount);
+    if (kinds & MK_MEM_PPOOL)
+        mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x7F, mk_irql(), (ULONG_PTR)Mdl, (USHORT)Mdl->MdlFlags);
+}
+
+void mk_mdl_build_nonpaged(PMDL Mdl)
+{
+    char *start = (char *)Mdl->StartVa;
+    ULONG pages = ADDRESS_AND_SIZE_TO_SPAN_PAGES(MmGetMdlVirtualAddress(Mdl), Mdl->ByteCount);
+    PPFN_NUMBER pfns = MmGetMdlPfnArray(Mdl);
+    if (MK_UNLIKELY(mk_rt.verifier))
+        mk_mdl_check_nonpaged_source(Mdl);
+    for (ULONG i = 0; i < pages; i++) {
+        PFN_NUMBER pfn = mk_va_to_pfn(start + ((size_t)i << PAGE_SHIFT));
+        if (MK_UNLIKELY(!pfn))
+            /* MEMORY_MANAGEMENT 0x1240: building an MDL for a VA range that
+             * is not resident (P2 = MDL, P3 = the address in place of a PTE). */
+            mk_bugcheck(MEMORY_MANAGEMENT, 0x1240, (ULONG_PTR)Mdl, (ULONG_PTR)(start + ((size_t)i << PAGE_SHIFT)), 0);
+        pfns[i] = pfn;
+    }
+    Mdl->Process = NULL;
+    Mdl->MappedSystemVa = start + Mdl->ByteOffset;
+    Mdl->MdlFlags |= MDL_SOURCE_IS_NONPAGED_POOL;
+}
+
+void MmBuildMdlForNonPagedPool(PMDL MemoryDescriptorList)
+{
+    MK_ENTER("MmBuildMdlForNonPagedPool");
+    MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, MmBuildMdlForNonPagedPool);
+    mk_mdl_build_nonpaged(MemoryDescriptorList);
+}
+
+SIZE_T MmSizeOfMdl(PVOID Base, SIZE_T Length)
+{
+    MK_ENTER("MmSizeOfMdl");
+    SIZE_T pages = ((SIZE_T)BYTE_OFFSET(Base) + Length + PAGE_SIZE - 1) >> PAGE_SHIFT;
+    return sizeof(MDL) + pages * sizeof(PFN_NUMBER);
+}
+
+PMDL MmCreateMdl(PMDL MemoryDescriptorList, PVOID Base, SIZE_T Length)
+{
+    MK_ENTER("MmCreateMdl");
+    MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, MmCreateMdl);
+    if (Length > MAXULONG)
+        return NULL;
+    PMDL mdl = MemoryDescriptorList;
+    if (!mdl) {
+        SIZE_T bytes = MmSizeOfMdl(Base, Length);
+        mdl = ExAllocatePoolWithTag(mk_os_at_least(NTDDI_WIN8) ? NonPagedPoolNx : NonPagedPool, bytes, MK_MDL_TAG);
+        if (!mdl)
+            return NULL;
+        if (bytes > 0x7FFF)
+            mk_mdl_record_size(mdl, bytes);
+        else
+            mk_mdl_forget_size(mdl);
+        mdl->Process = NULL;
+        mdl->MappedSystemVa = NULL;
+    }
+    MmInitializeMdl(mdl, Base, Length);
+    return mdl;
+}
+
+void mdlkit_mdl_reuse_check(PMDL Mdl)
+{
+    MK_ENTER("MmPrepareMdlForReuse");
+    MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, mdlkit_mdl_reuse_check);
+    /* MmPrepareMdlForReuse never releases the mapping of a full (non-partial)
+     * MDL; reusing such an MDL would leak its mapping. */
+    if ((Mdl->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA) && !(Mdl->MdlFlags & MDL_PARENT_MAPPED_SYSTEM_VA))
+        mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0xB8, (ULONG_PTR)Mdl, (USHORT)Mdl->MdlFlags, 0);
+}

@@ -1,0 +1,396 @@
+/*
+ * report.c -- the verifier's report, as text (mdlkit_report_print) and as
+ * JSON (mdlkit_report_write; docs/report-format.md). Keeps what the report
+ * lists besides the counters: leaks found by Pool Tracking, faults injected
+ * by the low-resources simulations, and the last bug check. The JSON file
+ * is written atomically (path.tmp, then rename) at mdlkit_shutdown and
+ * right before an uncaught bug check aborts the process.
+ */
+#define _GNU_SOURCE
+#include "mk_base.h"
+#include "mk_ke.h"
+#include "mk_mdl.h"
+#include "mk_verifier.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RP_MAX_LEAKS 1024
+#define RP_MAX_FAULTS 1024
+
+typedef struct rp_leak {
+    char kind[16];
+    char driver[64];
+    const void *addr;
+    size_t size;
+    ULONG tag;
+    mk_vf_frame_list stack;
+} rp_leak;
+
+typedef struct rp_fault {
+    const char *routine;
+    ULONG tag;
+    mk_vf_frame_list stack;
+} rp_fault;
+
+static pthread_mutex_t rp_lock = PTHREAD_MUTEX_INITIALIZER;
+static rp_leak *rp_leaks;
+static size_t rp_nleaks, rp_leaks_dropped;
+static rp_fault *rp_faults;
+static size_t rp_nfaults, rp_faults_dropped;
+static int rp_have_bc, rp_bc_caught;
+static mdlkit_bugcheck rp_bc;
+static mk_vf_frame_list rp_bc_stack;
+
+void mk_vf_report_reset(void)
+{
+    pthread_mutex_lock(&rp_lock);
+    free(rp_leaks);
+    free(rp_faults);
+    rp_leaks = NULL;
+    rp_faults = NULL;
+    rp_nleaks = rp_leaks_dropped = rp_nfaults = rp_faults_dropped = 0;
+    rp_have_bc = 0;
+    pthread_mutex_unlock(&rp_lock);
+}
+
+void mk_vf_tag_name(ULONG tag, char *buf, size_t len)
+{
+    size_t o = 0;
+    for (int i = 0; i < 4 && o + 5 < len; i++) {
+        unsigned char c = (unsigned char)(tag >> (8 * i));
+        if (c == 0)
+            break;
+        if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\')
+            buf[o++] = (char)c;
+        else
+            o += (size_t)snprintf(buf + o, len - o, "\\x%02X", c);
+    }
+    buf[o < len ? o : len - 1] = 0;
+}
+
+void mk_vf_report_add_leak(const char *kind, const char *driver, const void *addr, size_t size, ULONG tag,
+                           const mk_vf_frame_list *stack)
+{
+    pthread_mutex_lock(&rp_lock);
+    if (!rp_leaks)
+        rp_leaks = calloc(RP_MAX_LEAKS, sizeof *rp_leaks);
+    if (rp_leaks && rp_nleaks < RP_MAX_LEAKS) {
+        rp_leak *l = &rp_leaks[rp_nleaks++];
+        snprintf(l->kind, sizeof l->kind, "%s", kind);
+        snprintf(l->driver, sizeof l->driver, "%s", driver);
+        l->addr = addr;
+        l->size = size;
+        l->tag = tag;
+        l->stack = *stack;
+    } else {
+        rp_leaks_dropped++;
+    }
+    pthread_mutex_unlock(&rp_lock);
+}
+
+void mk_vf_report_add_fault(const char *routine, ULONG tag, const mk_vf_frame_list *stack)
+{
+    pthread_mutex_lock(&rp_lock);
+    if (!rp_faults)
+        rp_faults = calloc(RP_MAX_FAULTS, sizeof *rp_faults);
+    if (rp_faults && rp_nfaults < RP_MAX_FAULTS) {
+        rp_fault *f = &rp_faults[rp_nfaults++];
+        f->routine = routine;
+        f->tag = tag;
+        f->stack = *stack;
+    } else {
+        rp_faults_dropped++;
+    }
+    pthread_mutex_unlock(&rp_lock);
+}
+
+void mk_vf_report_set_bugcheck(const mdlkit_bugcheck *bc, int caught, const mk_vf_frame_list *stack)
+{
+    pthread_mutex_lock(&rp_lock);
+    rp_bc = *bc;
+    rp_bc_caught = caught;
+    rp_bc_stack = *stack;
+    rp_have_bc = 1;
+    pthread_mutex_unlock(&rp_lock);
+}
+
+/* Failed = attempted - succeeded: the pool does not report an exhausted
+ * allocation to the verifier, only the ones it makes. */
+static long long rp_pool_failed(void)
+{
+    long long a = mk_vf_count.pool_attempted, s = mk_vf_count.pool_succeeded;
+    return a > s ? a - s : 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Text
+ * ---------------------------------------------------------------------- */
+static void rp_print_stack(FILE *out, const mk_vf_frame_list *st, const char *indent)
+{
+    for (int i = 0; i < st->n; i++) {
+        char buf[256];
+        mk_symbolize(st->pcs[i], buf, sizeof buf);
+        if (strncmp(buf, "mk_", 3) == 0)
+            continue;
+        fprintf(out, "%s%s\n", indent, buf);
+    }
+}
+
+void mdlkit_report_print(FILE *out)
+{
+    MK_ENTER("mdlkit_report_print");
+    mk_thread_attach();
+    fprintf(out, "Verifier flags: 0x%08X\n\n", mk_rt.verifier);
+    fprintf(out, "Summary of All Verifier Statistics\n\n");
+    fprintf(out, "  Pool Allocations Attempted              : %lld\n", (long long)mk_vf_count.pool_attempted);
+    fprintf(out, "  Pool Allocations Succeeded              : %lld\n", (long long)mk_vf_count.pool_succeeded);
+    fprintf(out, "  Pool Allocations Succeeded SpecialPool  : %lld\n", (long long)mk_vf_count.pool_special);
+    fprintf(out, "  Pool Allocations With NO TAG            : %lld\n", (long long)mk_vf_count.pool_no_tag);
+    fprintf(out, "  Pool Allocations Failed                 : %lld\n", rp_pool_failed());
+    fprintf(out, "  Resource Allocations Failed Deliberately: %lld\n\n", (long long)mk_vf_count.faults_injected);
+    mdlkit_pool_print(out, MDLKIT_POOL_SORT_TAG);
+    pthread_mutex_lock(&rp_lock);
+    if (rp_nleaks) {
+        fprintf(out, "\nLeaks (%zu%s):\n", rp_nleaks, rp_leaks_dropped ? ", more not kept" : "");
+        for (size_t i = 0; i < rp_nleaks; i++) {
+            rp_leak *l = &rp_leaks[i];
+            char tag[24];
+            mk_vf_tag_name(l->tag, tag, sizeof tag);
+            fprintf(out, "  %-12s %p  size %zu  tag '%s'  driver %s\n", l->kind, l->addr, l->size, tag, l->driver);
+            rp_print_stack(out, &l->stack, "      ");
+        }
+    }
+    if (rp_nfaults) {
+        fprintf(out, "\nFaults injected (%zu%s):\n", rp_nfaults, rp_faults_dropped ? ", more not kept" : "");
+        for (size_t i = 0; i < rp_nfaults; i++) {
+            rp_fault *f = &rp_faults[i];
+            char tag[24];
+            mk_vf_tag_name(f->tag, tag, sizeof tag);
+            fprintf(out, "  %s  tag '%s'\n", f->routine, tag);
+            rp_print_stack(out, &f->stack, "      ");
+        }
+    }
+    if (rp_have_bc) {
+        const char *name = mdlkit_bugcheck_name(rp_bc.code);
+        fprintf(out, "\nBug check 0x%08X %s (%s)\n  (0x%lx, 0x%lx, 0x%lx, 0x%lx)\n", rp_bc.code, name ? name : "?",
+                rp_bc_caught ? "caught" : "not caught", (unsigned long)rp_bc.param[0], (unsigned long)rp_bc.param[1],
+                (unsigned long)rp_bc.param[2], (unsigned long)rp_bc.param[3]);
+        rp_print_stack(out, &rp_bc_stack, "      ");
+    }
+    pthread_mutex_unlock(&rp_lock);
+}
+
+/* ------------------------------------------------------------------------
+ * JSON
+ * ---------------------------------------------------------------------- */
+static void rp_json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+static void rp_json_stack(FILE *f, const mk_vf_frame_list *st)
+{
+    fputc('[', f);
+    int first = 1;
+    for (int i = 0; i < st->n; i++) {
+        char buf[256];
+        mk_symbolize(st->pcs[i], buf, sizeof buf);
+        if (strncmp(buf, "mk_", 3) == 0)
+            continue;
+        if (!first)
+            fputs(", ", f);
+        rp_json_str(f, buf);
+        first = 0;
+    }
+    fputc(']', f);
+}
+
+static const char *rp_os_name(ULONG os)
+{
+    static const struct {
+        ULONG v;
+        const char *n;
+    } t[] = {{NTDDI_WIN2K, "win2k"}, {NTDDI_WINXP, "winxp"}, {NTDDI_WS03, "ws03"},  {NTDDI_VISTA, "vista"},
+             {NTDDI_WIN7, "win7"},   {NTDDI_WIN8, "win8"},   {NTDDI_WINBLUE, "win81"}, {NTDDI_WIN10, "win10"},
+             {NTDDI_WIN10_VB, "win10-2004"}, {NTDDI_WIN11_GE, "win11"}};
+    const char *best = "unknown";
+    for (size_t i = 0; i < MK_ARRAY_SIZE(t); i++)
+        if (os >= t[i].v)
+            best = t[i].n;
+    return best;
+}
+
+static void rp_json(FILE *f)
+{
+    const mdlkit_config *c = &mk_rt.cfg;
+    fprintf(f, "{\n  \"mdlkit_report\": 1,\n  \"config\": {\n");
+    fprintf(f, "    \"physical_memory\": %zu,\n    \"os_version\": \"0x%08X\",\n    \"os_name\": \"%s\",\n",
+            c->physical_memory, c->os_version, rp_os_name(c->os_version));
+    fprintf(f, "    \"verifier_flags\": \"0x%08X\",\n    \"fault_probability\": %u,\n    \"fault_seed\": %u,\n",
+            c->verifier_flags, c->fault_probability, c->fault_seed);
+    fputs("    \"fault_tags\": ", f);
+    if (c->fault_tags)
+        rp_json_str(f, c->fault_tags);
+    else
+        fputs("null", f);
+    fprintf(f, ",\n    \"processors\": %u\n  },\n", c->processors);
+
+    mk_mdl_stats ms;
+    memset(&ms, 0, sizeof ms);
+    mk_mdl_get_stats(&ms);
+    fprintf(f, "  \"counters\": {\n");
+    fprintf(f, "    \"pool_allocations_attempted\": %lld,\n", (long long)mk_vf_count.pool_attempted);
+    fprintf(f, "    \"pool_allocations_succeeded\": %lld,\n", (long long)mk_vf_count.pool_succeeded);
+    fprintf(f, "    \"pool_allocations_succeeded_special_pool\": %lld,\n", (long long)mk_vf_count.pool_special);
+    fprintf(f, "    \"pool_allocations_with_no_tag\": %lld,\n", (long long)mk_vf_count.pool_no_tag);
+    fprintf(f, "    \"pool_allocations_failed\": %lld,\n", rp_pool_failed());
+    fprintf(f, "    \"resource_allocations_failed_deliberately\": %lld,\n", (long long)mk_vf_count.faults_injected);
+    fprintf(f, "    \"mdls_allocated\": %lld,\n", (long long)mk_vf_count.mdls_allocated);
+    fprintf(f, "    \"pages_locked\": %ld,\n", ms.locked_pages);
+    fprintf(f, "    \"system_mappings\": %ld\n  },\n", ms.system_mappings);
+
+    fputs("  \"pool\": [", f);
+    size_t ntags = mdlkit_pool_usage(NULL, 0);
+    mdlkit_pool_tag_usage *u = ntags ? calloc(ntags, sizeof *u) : NULL;
+    if (u) {
+        ntags = mdlkit_pool_usage(u, ntags);
+        for (size_t i = 0; i < ntags; i++) {
+            char tag[24];
+            mk_vf_tag_name(u[i].tag, tag, sizeof tag);
+            fprintf(f, "%s\n    { \"tag\": ", i ? "," : "");
+            rp_json_str(f, tag);
+            fprintf(f,
+                    ", \"nonpaged_allocs\": %llu, \"nonpaged_frees\": %llu, \"nonpaged_bytes\": %llu, "
+                    "\"paged_allocs\": %llu, \"paged_frees\": %llu, \"paged_bytes\": %llu }",
+                    (unsigned long long)u[i].nonpaged_allocs, (unsigned long long)u[i].nonpaged_frees,
+                    (unsigned long long)u[i].nonpaged_bytes, (unsigned long long)u[i].paged_allocs,
+                    (unsigned long long)u[i].paged_frees, (unsigned long long)u[i].paged_bytes);
+        }
+        free(u);
+    }
+    fputs(ntags ? "\n  ],\n" : "],\n", f);
+
+    pthread_mutex_lock(&rp_lock);
+    /* drivers: outstanding counts from the leaks found, by driver */
+    fputs("  \"drivers\": [", f);
+    int nd = 0;
+    for (size_t i = 0; i < rp_nleaks; i++) {
+        int seen = 0;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(rp_leaks[j].driver, rp_leaks[i].driver) == 0)
+                seen = 1;
+        if (seen)
+            continue;
+        size_t cnt = 0;
+        for (size_t j = i; j < rp_nleaks; j++)
+            if (strcmp(rp_leaks[j].driver, rp_leaks[i].driver) == 0)
+                cnt++;
+        fprintf(f, "%s\n    { \"name\": ", nd++ ? "," : "");
+        rp_json_str(f, rp_leaks[i].driver);
+        fprintf(f, ", \"outstanding\": %zu }", cnt);
+    }
+    fputs(nd ? "\n  ],\n" : "],\n", f);
+
+    fputs("  \"leaks\": [", f);
+    for (size_t i = 0; i < rp_nleaks; i++) {
+        rp_leak *l = &rp_leaks[i];
+        char tag[24];
+        mk_vf_tag_name(l->tag, tag, sizeof tag);
+        fprintf(f, "%s\n    { \"kind\": ", i ? "," : "");
+        rp_json_str(f, l->kind);
+        fputs(", \"driver\": ", f);
+        rp_json_str(f, l->driver);
+        fprintf(f, ", \"address\": \"%p\", \"size\": %zu, \"tag\": ", l->addr, l->size);
+        rp_json_str(f, tag);
+        fputs(", \"stack\": ", f);
+        rp_json_stack(f, &l->stack);
+        fputs(" }", f);
+    }
+    fputs(rp_nleaks ? "\n  ],\n" : "],\n", f);
+
+    fputs("  \"faults_injected\": [", f);
+    for (size_t i = 0; i < rp_nfaults; i++) {
+        rp_fault *ft = &rp_faults[i];
+        char tag[24];
+        mk_vf_tag_name(ft->tag, tag, sizeof tag);
+        fprintf(f, "%s\n    { \"routine\": ", i ? "," : "");
+        rp_json_str(f, ft->routine);
+        fputs(", \"tag\": ", f);
+        if (ft->tag)
+            rp_json_str(f, tag);
+        else
+            fputs("null", f);
+        fputs(", \"stack\": ", f);
+        rp_json_stack(f, &ft->stack);
+        fputs(" }", f);
+    }
+    fputs(rp_nfaults ? "\n  ],\n" : "],\n", f);
+
+    fputs("  \"bugcheck\": ", f);
+    if (!rp_have_bc) {
+        fputs("null\n", f);
+    } else {
+        const char *name = mdlkit_bugcheck_name(rp_bc.code);
+        fprintf(f, "{ \"code\": \"0x%08X\", \"name\": ", rp_bc.code);
+        rp_json_str(f, name ? name : "UNKNOWN");
+        fprintf(f, ",\n    \"params\": [\"0x%016lX\", \"0x%lX\", \"0x%lX\", \"0x%lX\"],\n    \"meaning\": [",
+                (unsigned long)rp_bc.param[0], (unsigned long)rp_bc.param[1], (unsigned long)rp_bc.param[2],
+                (unsigned long)rp_bc.param[3]);
+        for (int i = 0; i < 4; i++) {
+            if (i)
+                fputs(", ", f);
+            rp_json_str(f, mk_bugdesc_param(&rp_bc, i));
+        }
+        fputs("],\n    \"description\": ", f);
+        rp_json_str(f, mk_bugdesc_what(&rp_bc));
+        fprintf(f, ",\n    \"caught\": %s,\n    \"stack\": ", rp_bc_caught ? "true" : "false");
+        rp_json_stack(f, &rp_bc_stack);
+        fputs(" }\n", f);
+    }
+    pthread_mutex_unlock(&rp_lock);
+    fputs("}\n", f);
+}
+
+int mdlkit_report_write(const char *path)
+{
+    MK_ENTER("mdlkit_report_write");
+    if (!path)
+        path = mk_rt.cfg.report_path;
+    if (!path || !*path)
+        return -1;
+    char tmp[4200];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+        return -1;
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        fprintf(stderr, "mdlkit: cannot write the report %s: %s\n", tmp, strerror(errno));
+        return -1;
+    }
+    rp_json(f);
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad || rename(tmp, path) != 0) {
+        fprintf(stderr, "mdlkit: cannot write the report %s: %s\n", path, strerror(errno));
+        remove(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+void mk_vf_report_write_configured(void)
+{
+    if (mk_rt.cfg.report_path && *mk_rt.cfg.report_path)
+        (void)mdlkit_report_write(NULL);
+}

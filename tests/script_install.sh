@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# Acceptance test for "how users build against it" (DESIGN.md):
+#   1. cmake --install the build into a temporary prefix;
+#   2. compile a driver-style C file written outside the repository that
+#      includes <wdm.h>, <ntddk.h>, <mdlkit.h> (and <storport.h>, <ndis.h>
+#      when installed), uses a multi-character tag literal, with ONLY
+#      `cc $(pkg-config --cflags --libs mdlkit)` and -Wall -Wextra -Werror;
+#      run it;
+#   3. the same through a tiny CMake project: find_package(mdlkit) and
+#      target mdlkit::mdlkit.
+# Usage (ctest): bash script_install.sh <srcdir> <builddir>
+set -euo pipefail
+
+src=${1:?source directory}
+build=${2:?build directory}
+
+prefix=$(mktemp -d /tmp/mdlkit-prefix.XXXXXX)
+work=$(mktemp -d /tmp/mdlkit-consumer.XXXXXX)
+trap 'rm -rf "$prefix" "$work"' EXIT
+
+step() { printf '== %s\n' "$*"; }
+die() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
+
+step "install $build into $prefix"
+cmake --install "$build" --prefix "$prefix" >"$work/install.log" 2>&1 || { cat "$work/install.log"; die "cmake --install failed"; }
+
+pcdir=$(dirname "$(find "$prefix" -name mdlkit.pc -print -quit)")
+[ -f "$pcdir/mdlkit.pc" ] || die "no mdlkit.pc installed"
+cfgdir=$(dirname "$(find "$prefix" -name mdlkitConfig.cmake -print -quit)")
+[ -f "$cfgdir/mdlkitConfig.cmake" ] || die "no mdlkitConfig.cmake installed"
+incdir=$(pkg-config --variable=includedir "$pcdir/mdlkit.pc" 2>/dev/null || true)
+incdir=${incdir:-$prefix/include/mdlkit}
+
+# A sanitizer build of the library needs the same runtime in the consumer.
+san=""
+if [ -f "$build/CMakeCache.txt" ]; then
+    san=$(sed -n 's/^MDLKIT_SANITIZE:[A-Z]*=//p' "$build/CMakeCache.txt")
+fi
+extra_flags=()
+[ -n "$san" ] && extra_flags=(-fsanitize="$san")
+
+# Headers: always the three WDM ones; the port headers when they exist.
+includes="#include <wdm.h>
+#include <ntddk.h>"
+for h in storport.h ndis.h; do
+    if [ -f "$incdir/$h" ]; then
+        includes="$includes
+#include <$h>"
+        step "including <$h>"
+    fi
+done
+includes="$includes
+#include <mdlkit.h>"
+
+cat >"$work/driver.c" <<EOF
+/* A consumer of the installed mdlkit, outside the source tree. */
+$includes
+#include <stdio.h>
+#include <string.h>
+
+#define CONSUMER_TAG 'gaT1'
+
+int main(void)
+{
+    if (mdlkit_init(NULL) != 0)
+        return 1;
+    ULONG tag = CONSUMER_TAG;
+    if (tag != 0x67615431UL) /* 'g' 'a' 'T' '1', most significant first */
+        return 2;
+    PVOID p = ExAllocatePool2(POOL_FLAG_NON_PAGED, 128, CONSUMER_TAG);
+    if (p == NULL)
+        return 3;
+    memset(p, 0xA5, 128);
+    ExFreePoolWithTag(p, CONSUMER_TAG);
+    KIRQL old;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    if (KeGetCurrentIrql() != DISPATCH_LEVEL)
+        return 4;
+    KeLowerIrql(old);
+    NTSTATUS caught = STATUS_SUCCESS;
+    __try {
+        ExRaiseStatus(STATUS_INSUFFICIENT_RESOURCES);
+    } __except (EXCEPTION_EXECUTE_HANDLER) {
+        caught = GetExceptionCode();
+    }
+    if (caught != STATUS_INSUFFICIENT_RESOURCES)
+        return 5;
+    mdlkit_shutdown();
+    printf("consumer-ok\n");
+    return 0;
+}
+EOF
+
+step "pkg-config build"
+export PKG_CONFIG_PATH="$pcdir"
+cflags=$(pkg-config --cflags mdlkit)
+libs=$(pkg-config --libs mdlkit)
+echo "   cflags: $cflags"
+echo "   libs:   $libs"
+# shellcheck disable=SC2086
+cc -Wall -Wextra -Werror ${extra_flags[@]+"${extra_flags[@]}"} "$work/driver.c" $cflags $libs -o "$work/driver_pc" \
+    || die "compiling against the installed mdlkit with pkg-config flags failed"
+out=$(MDLKIT_REPORT= "$work/driver_pc") || die "pkg-config consumer exited with $?"
+[ "$out" = "consumer-ok" ] || die "pkg-config consumer printed: $out"
+# it must run against the installed library, not the build tree's
+if command -v ldd >/dev/null; then
+    lib=$(ldd "$work/driver_pc" | sed -n 's/.*libmdlkit\.so[^ ]* => \([^ ]*\).*/\1/p')
+    case "$lib" in
+        "$prefix"/*) ;;
+        "") ;; # linked statically
+        *) die "pkg-config consumer uses $lib, not the installed library" ;;
+    esac
+fi
+
+step "uncaught bug check in a consumer of the shared library: the report names the consumer's function"
+cat >"$work/boom.c" <<EOF
+$includes
+#include <stdio.h>
+
+__attribute__((noinline)) void consumer_bad_routine(void)
+{
+    KIRQL old;
+    KeRaiseIrql(APC_LEVEL, &old);
+    KeLowerIrql(DISPATCH_LEVEL); /* lowering to a higher level */
+}
+
+int main(void)
+{
+    if (mdlkit_init(NULL) != 0)
+        return 1;
+    consumer_bad_routine();
+    return 0;
+}
+EOF
+# shellcheck disable=SC2086
+cc -g -Wall -Wextra -Werror ${extra_flags[@]+"${extra_flags[@]}"} "$work/boom.c" $cflags $libs -o "$work/boom" \
+    || die "compiling the bug-check consumer failed"
+set +e
+MDLKIT_REPORT= "$work/boom" >"$work/boom.out" 2>&1
+rc=$?
+set -e
+[ "$rc" -ne 0 ] || die "an uncaught bug check did not stop the process"
+grep -q "BUG CHECK 0x000000C4 DRIVER_VERIFIER_DETECTED_VIOLATION" "$work/boom.out" || { cat "$work/boom.out"; die "no bug-check report"; }
+grep -q "#0 .*consumer_bad_routine" "$work/boom.out" || { cat "$work/boom.out"; die "the report does not name the offending function first"; }
+if sed -n '/Stack of the offending call/,$p' "$work/boom.out" | grep -q "KeLowerIrql"; then
+    cat "$work/boom.out"; die "the report's stack shows mdlkit's own frames"
+fi
+
+step "CMake find_package build"
+mkdir -p "$work/cmake-src"
+cp "$work/driver.c" "$work/cmake-src/driver.c"
+cat >"$work/cmake-src/CMakeLists.txt" <<'EOF'
+cmake_minimum_required(VERSION 3.20)
+project(mdlkit_consumer C)
+find_package(mdlkit REQUIRED)
+add_executable(driver driver.c)
+target_compile_options(driver PRIVATE -Wall -Wextra -Werror)
+target_link_libraries(driver PRIVATE mdlkit::mdlkit)
+EOF
+san_args=()
+if [ -n "$san" ]; then
+    san_args=(-DCMAKE_C_FLAGS="-fsanitize=$san" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=$san")
+fi
+cmake -S "$work/cmake-src" -B "$work/cmake-build" -DCMAKE_PREFIX_PATH="$prefix" ${san_args[@]+"${san_args[@]}"} \
+    >"$work/cmake.log" 2>&1 || { cat "$work/cmake.log"; die "configuring the find_package consumer failed"; }
+cmake --build "$work/cmake-build" >"$work/build.log" 2>&1 || { cat "$work/build.log"; die "building the find_package consumer failed"; }
+out=$(MDLKIT_REPORT= "$work/cmake-build/driver") || die "find_package consumer exited with $?"
+[ "$out" = "consumer-ok" ] || die "find_package consumer printed: $out"
+
+step "install acceptance passed"

@@ -1,0 +1,468 @@
+/* NDIS hosting and the NDIS memory routines, exercised by a small NIC
+ * miniport written the way real NDIS 6 miniports are (DriverEntry ->
+ * NdisMRegisterMiniportDriver, MiniportInitializeEx, MiniportHaltEx, ...). */
+#include "testutil.h"
+#include <ndis.h>
+#include <ntddk.h>
+
+#include "mk_base.h"
+#include "mk_machine.h"
+#include "mk_pool.h"
+
+#define NIC_TAG 'ciNT'
+#define FRAME_TAG 'rFNT'
+#define SHARED_BYTES (3 * PAGE_SIZE)
+
+typedef struct frame {
+    PVOID link; /* a free lookaside entry's first pointer is the list link, as on Windows */
+    PMDL mdl;
+    UCHAR data[1500];
+} frame;
+
+typedef struct nic {
+    NDIS_HANDLE handle;
+    NDIS_HANDLE dma;
+    PUCHAR shared;
+    NDIS_PHYSICAL_ADDRESS shared_pa;
+    PMDL rx_mdl; /* over an interior sub-range of the shared memory (S5) */
+    NPAGED_LOOKASIDE_LIST frames;
+    KIRQL init_irql;
+} nic;
+
+static NDIS_HANDLE g_driver_handle;
+static nic *g_nic;
+static int g_no_dma, g_leak_mdl, g_leak_shared, g_free_in_shutdown;
+static int g_frame_allocs, g_frame_frees;
+
+/* S4: lookaside callbacks that allocate the frame and its MDL together. */
+static PVOID FrameAllocate(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)
+{
+    frame *f = NdisAllocateMemoryWithTagPriority(g_driver_handle, (UINT)NumberOfBytes, Tag, NormalPoolPriority);
+    if (!f)
+        return NULL;
+    NdisZeroMemory(f, NumberOfBytes);
+    f->mdl = NdisAllocateMdl(g_driver_handle, f->data, sizeof f->data);
+    if (!f->mdl) {
+        NdisFreeMemory(f, 0, 0);
+        return NULL;
+    }
+    g_frame_allocs++;
+    return f;
+}
+
+static void FrameFree(PVOID Buffer)
+{
+    frame *f = Buffer;
+    NdisFreeMdl(f->mdl);
+    NdisFreeMemory(f, 0, 0); /* not ...WithTagPriority: must work too */
+    g_frame_frees++;
+}
+
+static void NicProcessSg(PDEVICE_OBJECT pDO, PVOID Reserved, PSCATTER_GATHER_LIST pSGL, PVOID Context) {}
+
+static NDIS_STATUS NicInitialize(NDIS_HANDLE MiniportAdapterHandle, NDIS_HANDLE MiniportDriverContext,
+                                 PNDIS_MINIPORT_INIT_PARAMETERS MiniportInitParameters)
+{
+    nic *n = NdisAllocateMemoryWithTagPriority(MiniportAdapterHandle, sizeof *n, NIC_TAG, NormalPoolPriority);
+    if (!n)
+        return NDIS_STATUS_RESOURCES;
+    NdisZeroMemory(n, sizeof *n);
+    n->handle = MiniportAdapterHandle;
+    n->init_irql = KeGetCurrentIrql();
+    g_nic = n;
+
+    NDIS_MINIPORT_ADAPTER_ATTRIBUTES a;
+    NdisZeroMemory(&a, sizeof a);
+    a.RegistrationAttributes.Header.Type = NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES;
+    a.RegistrationAttributes.Header.Revision = NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1;
+    a.RegistrationAttributes.Header.Size = NDIS_SIZEOF_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1;
+    a.RegistrationAttributes.MiniportAdapterContext = n;
+    a.RegistrationAttributes.AttributeFlags =
+        NDIS_MINIPORT_ATTRIBUTES_HARDWARE_DEVICE | NDIS_MINIPORT_ATTRIBUTES_BUS_MASTER;
+    a.RegistrationAttributes.InterfaceType = NdisInterfacePci;
+    if (NdisMSetMiniportAttributes(MiniportAdapterHandle, &a) != NDIS_STATUS_SUCCESS)
+        return NDIS_STATUS_FAILURE;
+    NdisZeroMemory(&a, sizeof a);
+    a.GeneralAttributes.Header.Type = NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES;
+    a.GeneralAttributes.Header.Revision = NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_1;
+    a.GeneralAttributes.Header.Size = sizeof a.GeneralAttributes;
+    a.GeneralAttributes.MediaType = NdisMedium802_3;
+    a.GeneralAttributes.MtuSize = 1500;
+    if (NdisMSetMiniportAttributes(MiniportAdapterHandle, &a) != NDIS_STATUS_SUCCESS)
+        return NDIS_STATUS_FAILURE;
+
+    if (!g_no_dma) {
+        NDIS_SG_DMA_DESCRIPTION d;
+        NdisZeroMemory(&d, sizeof d);
+        d.Header.Type = NDIS_OBJECT_TYPE_SG_DMA_DESCRIPTION;
+        d.Header.Revision = NDIS_SG_DMA_DESCRIPTION_REVISION_1;
+        d.Header.Size = NDIS_SIZEOF_SG_DMA_DESCRIPTION_REVISION_1;
+        d.Flags = NDIS_SG_DMA_64_BIT_ADDRESS;
+        d.MaximumPhysicalMapping = 0x10000;
+        d.ProcessSGListHandler = NicProcessSg;
+        if (NdisMRegisterScatterGatherDma(MiniportAdapterHandle, &d, &n->dma) != NDIS_STATUS_SUCCESS)
+            return NDIS_STATUS_FAILURE;
+    }
+    NdisMAllocateSharedMemory(MiniportAdapterHandle, SHARED_BYTES, TRUE, (PVOID *)&n->shared, &n->shared_pa);
+    if (!n->shared)
+        return NDIS_STATUS_RESOURCES;
+    n->rx_mdl = NdisAllocateMdl(MiniportAdapterHandle, n->shared + 256, PAGE_SIZE + 512);
+    if (!n->rx_mdl)
+        return NDIS_STATUS_RESOURCES;
+    NdisInitializeNPagedLookasideList(&n->frames, FrameAllocate, FrameFree, 0, sizeof(frame), FRAME_TAG, 0);
+    return NDIS_STATUS_SUCCESS;
+}
+
+static void NicHalt(NDIS_HANDLE MiniportAdapterContext, NDIS_HALT_ACTION HaltAction)
+{
+    nic *n = MiniportAdapterContext;
+    NdisDeleteNPagedLookasideList(&n->frames);
+    if (!g_leak_mdl)
+        NdisFreeMdl(n->rx_mdl);
+    if (!g_leak_shared)
+        NdisMFreeSharedMemory(n->handle, SHARED_BYTES, TRUE, n->shared, n->shared_pa);
+    if (n->dma)
+        NdisMDeregisterScatterGatherDma(n->dma);
+    NdisFreeMemoryWithTagPriority(n->handle, n, NIC_TAG);
+    g_nic = NULL;
+}
+
+static void NicShutdown(NDIS_HANDLE MiniportAdapterContext, NDIS_SHUTDOWN_ACTION ShutdownAction)
+{
+    nic *n = MiniportAdapterContext;
+    if (g_free_in_shutdown)
+        NdisMFreeSharedMemory(n->handle, SHARED_BYTES, TRUE, n->shared, n->shared_pa);
+}
+
+static void NicUnload(PDRIVER_OBJECT DriverObject) { NdisMDeregisterMiniportDriver(g_driver_handle); }
+
+static NTSTATUS NicDriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
+{
+    NDIS_MINIPORT_DRIVER_CHARACTERISTICS ch;
+    NdisZeroMemory(&ch, sizeof ch);
+    ch.Header.Type = NDIS_OBJECT_TYPE_MINIPORT_DRIVER_CHARACTERISTICS;
+    ch.Header.Revision = NDIS_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_1;
+    ch.Header.Size = NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_1;
+    ch.MajorNdisVersion = 6;
+    ch.MinorNdisVersion = 0;
+    ch.InitializeHandlerEx = NicInitialize;
+    ch.HaltHandlerEx = NicHalt;
+    ch.ShutdownHandlerEx = NicShutdown;
+    ch.UnloadHandler = NicUnload;
+    DriverObject->DriverUnload = NicUnload;
+    return (NTSTATUS)NdisMRegisterMiniportDriver(DriverObject, RegistryPath, NULL, &ch, &g_driver_handle);
+}
+
+static PDRIVER_OBJECT g_drv;
+static NDIS_HANDLE g_ad;
+
+static void boot(ULONG verifier, int start)
+{
+    mdlkit_config c;
+    mk_test_config(&c);
+    c.physical_memory = (size_t)64 << 20;
+    c.verifier_flags = verifier;
+    assert_int_equal(mdlkit_init(&c), 0);
+    g_no_dma = g_leak_mdl = g_leak_shared = g_free_in_shutdown = 0;
+    assert_int_equal(mdlkit_driver_load("toynic", NicDriverEntry, &g_drv), STATUS_SUCCESS);
+    if (start)
+        assert_int_equal(mdlkit_ndis_start_adapter(g_drv, &g_ad), STATUS_SUCCESS);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    mdlkit_shutdown();
+    return 0;
+}
+
+static void check_mdl(PMDL mdl, PUCHAR va, ULONG len)
+{
+    assert_ptr_equal(MmGetMdlVirtualAddress(mdl), va);
+    assert_int_equal(MmGetMdlByteCount(mdl), len);
+    assert_true(mdl->MdlFlags & MDL_SOURCE_IS_NONPAGED_POOL);
+    PPFN_NUMBER pfn = MmGetMdlPfnArray(mdl);
+    for (ULONG i = 0; i < ADDRESS_AND_SIZE_TO_SPAN_PAGES(va, len); i++) {
+        PUCHAR page = (PUCHAR)PAGE_ALIGN(va) + (SIZE_T)i * PAGE_SIZE;
+        assert_int_equal(pfn[i], mk_va_to_pfn(page));
+        assert_int_equal((ULONG64)pfn[i] << PAGE_SHIFT, (ULONG64)MmGetPhysicalAddress(page).QuadPart);
+    }
+    assert_ptr_equal(MmGetSystemAddressForMdlSafe(mdl, NormalPagePriority | MdlMappingNoExecute), va);
+}
+
+static void test_lifecycle_shared_memory_and_mdls(void **state)
+{
+    (void)state;
+    boot(0, 1);
+    nic *n = g_nic;
+    assert_non_null(n);
+    assert_int_equal(n->init_irql, PASSIVE_LEVEL);
+    /* shared memory: physically contiguous, and its physical address is the
+     * same bytes */
+    assert_int_equal(n->shared_pa.QuadPart, MmGetPhysicalAddress(n->shared).QuadPart);
+    for (int i = 1; i < 3; i++)
+        assert_int_equal(mk_va_to_pfn(n->shared + i * PAGE_SIZE), mk_va_to_pfn(n->shared) + i);
+    n->shared[PAGE_SIZE + 7] = 0xC3;
+    PHYSICAL_ADDRESS pa;
+    pa.QuadPart = n->shared_pa.QuadPart + PAGE_SIZE + 7;
+    assert_int_equal(*(PUCHAR)mdlkit_phys_to_va(pa), 0xC3);
+    /* NdisAllocateMdl over an interior sub-range: allocated and built */
+    check_mdl(n->rx_mdl, n->shared + 256, PAGE_SIZE + 512);
+    /* over NdisAllocateMemoryWithTagPriority and ExAllocatePool memory */
+    PUCHAR m = NdisAllocateMemoryWithTagPriority(g_ad, 3000, NIC_TAG, NormalPoolPriority);
+    assert_non_null(m);
+    assert_int_equal(mk_pool_kind_of(m), 0);
+    PMDL mdl = NdisAllocateMdl(g_ad, m + 8, 2000);
+    assert_non_null(mdl);
+    check_mdl(mdl, m + 8, 2000);
+    NdisFreeMdl(mdl);
+    PUCHAR p = ExAllocatePoolWithTag(NonPagedPoolNx, 2 * PAGE_SIZE, 'pxET');
+    mdl = NdisAllocateMdl(g_driver_handle, p + 1, PAGE_SIZE);
+    check_mdl(mdl, p + 1, PAGE_SIZE);
+    NdisFreeMdl(mdl);
+    ExFreePoolWithTag(p, 'pxET');
+    NdisFreeMemoryWithTagPriority(g_ad, m, NIC_TAG);
+    /* resources exhausted */
+    assert_null(NdisAllocateMemoryWithTagPriority(g_ad, 0xFFFFFFFFu, NIC_TAG, NormalPoolPriority));
+    assert_int_equal(mdlkit_ndis_shutdown_adapter(g_ad), STATUS_SUCCESS);
+    assert_int_equal(mdlkit_ndis_halt_adapter(g_ad), STATUS_SUCCESS);
+    assert_null(g_nic);
+    assert_int_equal(mdlkit_driver_unload(g_drv), STATUS_SUCCESS);
+    mdlkit_shutdown();
+}
+
+static void test_lookaside_frames(void **state)
+{
+    (void)state;
+    boot(0, 1);
+    g_frame_allocs = g_frame_frees = 0;
+    frame *a = NdisAllocateFromNPagedLookasideList(&g_nic->frames);
+    frame *b = NdisAllocateFromNPagedLookasideList(&g_nic->frames);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(g_frame_allocs, 2);
+    check_mdl(a->mdl, a->data, sizeof a->data);
+    NdisFreeToNPagedLookasideList(&g_nic->frames, a);
+    frame *c = NdisAllocateFromNPagedLookasideList(&g_nic->frames);
+    assert_ptr_equal(c, a); /* a hit: the callback did not run, the MDL is still there */
+    assert_int_equal(g_frame_allocs, 2);
+    check_mdl(c->mdl, c->data, sizeof c->data);
+    NdisFreeToNPagedLookasideList(&g_nic->frames, c);
+    NdisFreeToNPagedLookasideList(&g_nic->frames, b);
+    assert_int_equal(mdlkit_ndis_halt_adapter(g_ad), STATUS_SUCCESS);
+    assert_int_equal(g_frame_frees, 2); /* the delete freed the cached frames and their MDLs */
+    mdlkit_shutdown();
+}
+
+static void do_halt(void *arg) { mdlkit_ndis_halt_adapter(arg); }
+
+static void test_halt_detects_leaks(void **state)
+{
+    (void)state;
+    boot(0, 1);
+    g_leak_mdl = 1;
+    mk_expect_bugcheck(do_halt, g_ad, DRIVER_VERIFIER_DETECTED_VIOLATION, MDLKIT_RULE_NDIS_ALLOCATE_MDL, MK_ANY, 1, g_ad);
+    mdlkit_shutdown();
+    boot(0, 1);
+    g_leak_shared = 1;
+    mk_expect_bugcheck(do_halt, g_ad, DRIVER_VERIFIER_DETECTED_VIOLATION, MDLKIT_RULE_NDIS_SHARED_MEMORY_LEAK, MK_ANY, 1,
+                       g_ad);
+    mdlkit_shutdown();
+}
+
+static void do_free_wrong_length(void *arg)
+{
+    (void)arg;
+    NdisMFreeSharedMemory(g_ad, PAGE_SIZE, TRUE, g_nic->shared, g_nic->shared_pa);
+}
+static void do_free_unknown(void *arg) { NdisMFreeSharedMemory(g_ad, PAGE_SIZE, TRUE, arg, g_nic->shared_pa); }
+static void do_alloc_at_dispatch(void *arg)
+{
+    KIRQL old;
+    PVOID va;
+    NDIS_PHYSICAL_ADDRESS pa;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    NdisMAllocateSharedMemory(arg, 100, TRUE, &va, &pa);
+}
+static void do_alloc_after_init(void *arg)
+{
+    PVOID va;
+    NDIS_PHYSICAL_ADDRESS pa;
+    NdisMAllocateSharedMemory(arg, 100, TRUE, &va, &pa);
+}
+static void do_shutdown(void *arg) { mdlkit_ndis_shutdown_adapter(arg); }
+static void do_start(void *arg)
+{
+    (void)arg;
+    NDIS_HANDLE h;
+    mdlkit_ndis_start_adapter(g_drv, &h);
+}
+
+static void test_shared_memory_misuse(void **state)
+{
+    (void)state;
+    boot(0, 1);
+    mk_expect_bugcheck(do_free_wrong_length, NULL, BUGCODE_NDIS_DRIVER, 0x03, g_ad, PAGE_ALIGN(g_nic->shared),
+                       g_nic->shared);
+    static UCHAR not_shared[64];
+    mk_expect_bugcheck(do_free_unknown, not_shared, BUGCODE_NDIS_DRIVER, 0x03, g_ad, PAGE_ALIGN(not_shared), not_shared);
+    mk_expect_bugcheck(do_alloc_at_dispatch, g_ad, BUGCODE_NDIS_DRIVER, 0x01, g_ad, 100, DISPATCH_LEVEL);
+    mk_expect_bugcheck(do_alloc_after_init, g_ad, DRIVER_VERIFIER_DETECTED_VIOLATION,
+                       MDLKIT_RULE_NDIS_SHARED_MEMORY_CONTEXT, MK_ANY, g_ad, 1);
+    g_free_in_shutdown = 1;
+    mk_expect_bugcheck(do_shutdown, g_ad, DRIVER_VERIFIER_DETECTED_VIOLATION, MDLKIT_RULE_NDIS_MFREE_SHARED_MEMORY,
+                       MK_ANY, g_nic->shared, g_ad);
+    mdlkit_shutdown();
+    /* shared memory before scatter-gather DMA registration */
+    boot(0, 0);
+    g_no_dma = 1;
+    mdlkit_bugcheck bc;
+    assert_int_equal(mdlkit_catch_bugcheck(do_start, NULL, &bc), 1);
+    assert_int_equal(bc.code, DRIVER_VERIFIER_DETECTED_VIOLATION);
+    assert_int_equal(bc.param[0], MDLKIT_RULE_NDIS_SHARED_MEMORY_CONTEXT);
+    assert_int_equal(bc.param[3], 2);
+    mdlkit_shutdown();
+}
+
+static void do_mdl_on(void *arg) { NdisAllocateMdl(g_ad, arg, 64); }
+static void do_free_null_mdl(void *arg)
+{
+    (void)arg;
+    NdisFreeMdl(NULL);
+}
+static void do_free_mdl_twice(void *arg)
+{
+    PMDL m = NdisAllocateMdl(g_ad, g_nic->shared, 64);
+    *(PMDL *)arg = m;
+    NdisFreeMdl(m);
+    NdisFreeMdl(m);
+}
+static void do_mdl_raised(void *arg)
+{
+    KIRQL old;
+    KeRaiseIrql(DISPATCH_LEVEL + 1, &old);
+    NdisAllocateMdl(g_ad, arg, 64);
+}
+static void do_mdl_bad_handle(void *arg) { NdisAllocateMdl(arg, g_nic->shared, 64); }
+static UCHAR g_global_buffer[256];
+
+static void test_allocate_mdl_misuse(void **state)
+{
+    (void)state;
+    boot(0, 1);
+    UCHAR stack_buffer[256];
+    PVOID paged = ExAllocatePoolWithTag(PagedPool, 256, 'gaPT');
+    PVOID user = mdlkit_user_alloc(PAGE_SIZE, PAGE_READWRITE);
+    PVOID bad[] = {stack_buffer, g_global_buffer, paged, user};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        mk_expect_bugcheck(do_mdl_on, bad[i], DRIVER_VERIFIER_DETECTED_VIOLATION, MDLKIT_RULE_NDIS_ALLOCATE_MDL_MEMORY,
+                           MK_ANY, bad[i], MK_ANY);
+    mk_expect_bugcheck(do_free_null_mdl, NULL, DRIVER_VERIFIER_DETECTED_VIOLATION, MDLKIT_RULE_NDIS_ALLOCATE_MDL,
+                       MK_ANY, 0, 0);
+    PMDL m = NULL;
+    mdlkit_bugcheck bc;
+    assert_int_equal(mdlkit_catch_bugcheck(do_free_mdl_twice, &m, &bc), 1);
+    assert_int_equal(bc.param[0], MDLKIT_RULE_NDIS_ALLOCATE_MDL);
+    assert_int_equal(bc.param[2], (ULONG_PTR)m);
+    mk_expect_bugcheck(do_mdl_raised, g_nic->shared, DRIVER_VERIFIER_DETECTED_VIOLATION,
+                       MDLKIT_RULE_IRQL_NETBUFFER_FUNCTION, MK_ANY, DISPATCH_LEVEL + 1, g_ad);
+    static char not_a_handle[16];
+    mk_expect_bugcheck(do_mdl_bad_handle, not_a_handle, DRIVER_VERIFIER_DETECTED_VIOLATION,
+                       MDLKIT_RULE_NDIS_UNKNOWN_HANDLE, MK_ANY, not_a_handle, 0);
+    ExFreePoolWithTag(paged, 'gaPT');
+    mdlkit_user_free(user);
+    assert_int_equal(mdlkit_ndis_halt_adapter(g_ad), STATUS_SUCCESS);
+    mdlkit_shutdown();
+}
+
+static void do_free_generic(void *arg) { NdisFreeGenericObject(arg); }
+
+static void test_generic_object(void **state)
+{
+    (void)state;
+    boot(0, 0);
+    PNDIS_GENERIC_OBJECT o = NdisAllocateGenericObject(g_drv, 'neGT', 32);
+    assert_non_null(o);
+    assert_ptr_equal(o->DriverObject, g_drv);
+    PUCHAR buf = ExAllocatePoolWithTag(NonPagedPoolNx, 512, 'fuBT');
+    PMDL m = NdisAllocateMdl(o, buf, 512);
+    assert_non_null(m);
+    check_mdl(m, buf, 512);
+    NdisFreeMdl(m);
+    NdisFreeGenericObject(o);
+    o = NdisAllocateGenericObject(g_drv, 'neGT', 0);
+    m = NdisAllocateMdl(o, buf, 100);
+    assert_non_null(m);
+    mk_expect_bugcheck(do_free_generic, o, DRIVER_VERIFIER_DETECTED_VIOLATION, MDLKIT_RULE_NDIS_ALLOCATE_MDL, MK_ANY, 1,
+                       o);
+    ExFreePoolWithTag(buf, 'fuBT');
+    mdlkit_shutdown();
+}
+
+static void do_free_wrong_tag(void *arg) { NdisFreeMemoryWithTagPriority(g_driver_handle, arg, 'gnrW'); }
+
+static void test_memory_routines(void **state)
+{
+    (void)state;
+    boot(0, 0);
+    PVOID p = NdisAllocateMemoryWithTagPriority(g_driver_handle, 100, 'meMT', LowPoolPriority);
+    assert_non_null(p);
+    mk_pool_block b;
+    assert_int_equal(mk_pool_lookup(p, &b), 1);
+    assert_int_equal(b.tag, 'meMT');
+    assert_false(mk_heap_is_paged(b.heap));
+    NdisFreeMemory(p, 100, 0);
+    assert_int_equal(mk_pool_lookup(p, NULL), 0);
+    p = NdisAllocateMemoryWithTagPriority(g_driver_handle, 100, 'meMT', NormalPoolPriority);
+    mdlkit_bugcheck bc;
+    assert_int_equal(mdlkit_catch_bugcheck(do_free_wrong_tag, p, &bc), 1);
+    assert_int_equal(bc.code, BAD_POOL_CALLER);
+    assert_int_equal(bc.param[0], 0x0A);
+    NdisFreeMemoryWithTagPriority(g_driver_handle, p, 'meMT');
+    mdlkit_shutdown();
+}
+
+static NTSTATUS BadEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
+{
+    NDIS_MINIPORT_DRIVER_CHARACTERISTICS ch;
+    NDIS_HANDLE h;
+    NdisZeroMemory(&ch, sizeof ch);
+    ch.Header.Type = NDIS_OBJECT_TYPE_DEFAULT;
+    ch.Header.Size = NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_1;
+    ch.Header.Revision = 1;
+    ch.MajorNdisVersion = 6;
+    ch.InitializeHandlerEx = NicInitialize;
+    ch.HaltHandlerEx = NicHalt;
+    ch.ShutdownHandlerEx = NicShutdown;
+    assert_int_equal(NdisMRegisterMiniportDriver(DriverObject, RegistryPath, NULL, &ch, &h),
+                     NDIS_STATUS_BAD_CHARACTERISTICS);
+    ch.Header.Type = NDIS_OBJECT_TYPE_MINIPORT_DRIVER_CHARACTERISTICS;
+    ch.MajorNdisVersion = 5;
+    assert_int_equal(NdisMRegisterMiniportDriver(DriverObject, RegistryPath, NULL, &ch, &h), NDIS_STATUS_BAD_VERSION);
+    return STATUS_UNSUCCESSFUL;
+}
+
+static void test_registration_errors(void **state)
+{
+    (void)state;
+    boot(0, 0);
+    PDRIVER_OBJECT d = (PDRIVER_OBJECT)1;
+    assert_int_equal(mdlkit_driver_load("badnic", BadEntry, &d), STATUS_UNSUCCESSFUL);
+    assert_null(d);
+    mdlkit_shutdown();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_lifecycle_shared_memory_and_mdls, teardown),
+        cmocka_unit_test_teardown(test_lookaside_frames, teardown),
+        cmocka_unit_test_teardown(test_halt_detects_leaks, teardown),
+        cmocka_unit_test_teardown(test_shared_memory_misuse, teardown),
+        cmocka_unit_test_teardown(test_allocate_mdl_misuse, teardown),
+        cmocka_unit_test_teardown(test_generic_object, teardown),
+        cmocka_unit_test_teardown(test_memory_routines, teardown),
+        cmocka_unit_test_teardown(test_registration_errors, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
