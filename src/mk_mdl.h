@@ -116,4 +116,9 @@ MK_NORETURN void mk_io_irql_fail(const void *routine, void *caller);
             mk_io_irql_fail((const void *)(routine), __builtin_return_address(0));       \
     } while (0)
 
+/* Pool for an MDL structure (non-paged, tag ' LDM'): mdlkit's own
+ * allocation on behalf of a DDI that has already consulted fault injection
+ * at its own site, so the pool adds no second injection point. */
+void *mk_mdl_pool_alloc(size_t bytes);
+
 #endif /* MK_MDL_H */

@@ -31,6 +31,10 @@ typedef enum mk_pool_heap {
 /* mk_pool_alloc flags */
 #define MK_POOL_ZERO 0x1u          /* zero the block */
 #define MK_POOL_CACHE_ALIGNED 0x2u /* start on a 64-byte boundary */
+/* The block is mdlkit's own allocation for a DDI that already asked the
+ * verifier about fault injection (IoAllocateMdl's MDL, for instance): the
+ * verifier must not inject a second, pool-level failure for it. */
+#define MK_POOL_INTERNAL 0x4u
 
 /* Small blocks (<= MK_POOL_SMALL_MAX bytes) come from pages of one size class
  * and are 16-byte aligned; bigger requests get whole pages (page aligned). */

@@ -58,8 +58,12 @@ int mdlkit_example_ramdisk_run(ULONG requests, ULONG debug_flags, mdlkit_example
     st->driver = "ramdisk";
     RamDiskDebugFlags = debug_flags;
 
+    /* The shadow copy stays reachable from rd_shadow: a bug check may
+     * unwind out of this function (mdlkit_catch_bugcheck). */
+    static PUCHAR rd_shadow;
     const size_t disk_bytes = (size_t)RAMDISK_SECTORS * RAMDISK_SECTOR_SIZE;
-    PUCHAR shadow = calloc(1, disk_bytes);
+    free(rd_shadow);
+    PUCHAR shadow = rd_shadow = calloc(1, disk_bytes);
     if (!shadow)
         return -1;
     PDRIVER_OBJECT drv = NULL;
@@ -67,14 +71,12 @@ int mdlkit_example_ramdisk_run(ULONG requests, ULONG debug_flags, mdlkit_example
     NTSTATUS s = mdlkit_driver_load(st->driver, RamDiskDriverEntry, &drv);
     if (!NT_SUCCESS(s)) {
         fprintf(stderr, "ramdisk harness: DriverEntry failed with 0x%08x\n", (unsigned)s);
-        free(shadow);
         return -1;
     }
     s = mdlkit_storport_start_adapter(drv, &hw);
     if (!NT_SUCCESS(s)) {
         fprintf(stderr, "ramdisk harness: the adapter did not start (0x%08x)\n", (unsigned)s);
         mdlkit_driver_unload(drv);
-        free(shadow);
         return -1;
     }
     ULONG rnd = 0x2545F491u, rejected = 0;
@@ -132,7 +134,8 @@ int mdlkit_example_ramdisk_run(ULONG requests, ULONG debug_flags, mdlkit_example
              st->kind[0], st->kind[1], st->kind[2], rejected);
     s = mdlkit_storport_stop_adapter(hw);
     NTSTATUS u = mdlkit_driver_unload(drv);
-    free(shadow);
+    free(rd_shadow);
+    rd_shadow = NULL;
     if (!NT_SUCCESS(s) || !NT_SUCCESS(u)) {
         fprintf(stderr, "ramdisk harness: stop 0x%08x, unload 0x%08x\n", (unsigned)s, (unsigned)u);
         return -1;

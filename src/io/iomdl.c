@@ -10,6 +10,7 @@
  * sees (and may fail) every MDL allocation, as Windows 7+ does.
  */
 #include "mk_mdl.h"
+#include "mk_pool.h"
 #include "mk_machine.h"
 #include "mk_verifier.h"
 
@@ -45,7 +46,11 @@ MK_NORETURN void mk_io_irql_fail(const void *routine, void *caller)
     mk_bugcheck(IRQL_NOT_LESS_OR_EQUAL, (ULONG_PTR)routine, mk_irql(), 0, (ULONG_PTR)caller);
 }
 
-static POOL_TYPE iomdl_pool_type(void) { return mk_os_at_least(NTDDI_WIN8) ? NonPagedPoolNx : NonPagedPool; }
+void *mk_mdl_pool_alloc(size_t bytes)
+{
+    mk_pool_heap heap = mk_os_at_least(NTDDI_WIN8) ? MK_HEAP_NONPAGED_NX : MK_HEAP_NONPAGED_EXEC;
+    return mk_pool_alloc(heap, bytes, MK_MDL_TAG, MK_POOL_INTERNAL, NormalPoolPriority, __builtin_return_address(0));
+}
 
 ULONG mk_mdl_max_length(void)
 {
@@ -133,7 +138,7 @@ static void *iomdl_alloc_fixed(void)
         if (MK_LIKELY(c->count))
             return c->slot[--c->count];
     }
-    return ExAllocatePoolWithTag(iomdl_pool_type(), IOMDL_FIXED_BYTES, MK_MDL_TAG);
+    return mk_mdl_pool_alloc(IOMDL_FIXED_BYTES);
 }
 
 static void iomdl_free_block(PMDL Mdl)
@@ -169,7 +174,7 @@ PMDL mk_mdl_allocate(PVOID VirtualAddress, ULONG Length)
         fixed = MDL_ALLOCATED_FIXED_SIZE;
     } else {
         size_t bytes = sizeof(MDL) + pages * sizeof(PFN_NUMBER);
-        mdl = ExAllocatePoolWithTag(iomdl_pool_type(), bytes, MK_MDL_TAG);
+        mdl = mk_mdl_pool_alloc(bytes);
         if (mdl && bytes > 0x7FFF)
             mk_mdl_record_size(mdl, bytes);
         else if (mdl)

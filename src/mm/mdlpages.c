@@ -114,7 +114,7 @@ static PMDL mdlpages_alloc(PHYSICAL_ADDRESS LowAddress, PHYSICAL_ADDRESS HighAdd
     }
 
     size_t mdl_bytes = sizeof(MDL) + (want + 1) * sizeof(PFN_NUMBER);
-    PMDL mdl = ExAllocatePoolWithTag(mk_os_at_least(NTDDI_WIN8) ? NonPagedPoolNx : NonPagedPool, mdl_bytes, MK_MDL_TAG);
+    PMDL mdl = mk_mdl_pool_alloc(mdl_bytes);
     if (!mdl)
         return NULL;
     PPFN_NUMBER pfns = MmGetMdlPfnArray(mdl);

@@ -122,7 +122,7 @@ PMDL MmCreateMdl(PMDL MemoryDescriptorList, PVOID Base, SIZE_T Length)
     PMDL mdl = MemoryDescriptorList;
     if (!mdl) {
         SIZE_T bytes = MmSizeOfMdl(Base, Length);
-        mdl = ExAllocatePoolWithTag(mk_os_at_least(NTDDI_WIN8) ? NonPagedPoolNx : NonPagedPool, bytes, MK_MDL_TAG);
+        mdl = mk_mdl_pool_alloc(bytes);
         if (!mdl)
             return NULL;
         if (bytes > 0x7FFF)

@@ -200,7 +200,7 @@ int mk_verifier_pool_alloc(int heap, size_t bytes, ULONG tag, unsigned flags, UL
     atomic_fetch_add_explicit(&mk_vf_count.pool_attempted, 1, memory_order_relaxed);
     if (tag == TR_TAG_NONE || tag == 0)
         atomic_fetch_add_explicit(&mk_vf_count.pool_no_tag, 1, memory_order_relaxed);
-    if (mk_verifier_fail_now(MK_FAULT_POOL, tag, caller)) {
+    if (!(flags & MK_POOL_INTERNAL) && mk_verifier_fail_now(MK_FAULT_POOL, tag, caller)) {
         atomic_fetch_add_explicit(&mk_vf_count.pool_failed, 1, memory_order_relaxed);
         *out = NULL;
         return 1;
