@@ -96,8 +96,8 @@ NTSTATUS mdlkit_driver_load(const char *name, PDRIVER_INITIALIZE entry, PDRIVER_
         return STATUS_INSUFFICIENT_RESOURCES;
     snprintf(d->name, sizeof d->name, "%s", name);
     drv_widen(d->name_w, MK_ARRAY_SIZE(d->name_w), "\\Driver\\", d->name);
-    drv_widen(d->regpath_w, MK_ARRAY_SIZE(d->regpath_w),
-              "\\Registry\\Machine\\System\\CurrentControlSet\\Services\\", d->name);
+    static const char services[] = "\\Registry\\Machine\\System\\CurrentControlSet\\Services\\";
+    drv_widen(d->regpath_w, MK_ARRAY_SIZE(d->regpath_w), services, d->name);
     d->obj.Type = IO_TYPE_DRIVER;
     d->obj.Size = (CSHORT)sizeof(DRIVER_OBJECT);
     d->obj.DriverExtension = &d->ext;
@@ -111,7 +111,7 @@ NTSTATUS mdlkit_driver_load(const char *name, PDRIVER_INITIALIZE entry, PDRIVER_
     d->regpath.Buffer = d->regpath_w;
     d->regpath.Length = drv_wlen(d->regpath_w);
     d->regpath.MaximumLength = (USHORT)(d->regpath.Length + sizeof(WCHAR));
-    d->ext.ServiceKeyName.Buffer = d->regpath_w + 52; /* the service name at the end of the key */
+    d->ext.ServiceKeyName.Buffer = d->regpath_w + (sizeof services - 1); /* the service name ends the key */
     d->ext.ServiceKeyName.Length = (USHORT)(strlen(d->name) * sizeof(WCHAR));
     d->ext.ServiceKeyName.MaximumLength = d->ext.ServiceKeyName.Length;
     d->magic = MK_DRIVER_MAGIC;

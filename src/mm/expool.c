@@ -26,6 +26,11 @@
 static MK_NORETURN MK_NOINLINE void ex_bad_irql(ULONG_PTR type, SIZE_T bytes, int paged)
 {
     KIRQL irql = mk_irql();
+    if (mk_verifier_on(MDLKIT_VERIFY_DDI_COMPLIANCE)) /* DDI rule IrqlExAllocatePool (verifier work) */
+        mk_violation(0x00020004,
+                     paged ? "IrqlExAllocatePool: paged pool allocated above APC_LEVEL"
+                           : "IrqlExAllocatePool: pool allocated above DISPATCH_LEVEL",
+                     type, irql);
     if (mk_rt.verifier)
         mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, paged ? 0x01 : 0x02, irql, type, bytes);
     mk_bugcheck(BAD_POOL_CALLER, 0x08, irql, type, bytes);

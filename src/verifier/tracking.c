@@ -235,6 +235,13 @@ void mk_verifier_pool_allocated(int heap, void *p, size_t bytes, ULONG tag, void
 
 int mk_verifier_pool_free(void *p, ULONG tag, int check_tag, void *caller)
 {
+    if (mk_verifier_on(MDLKIT_VERIFY_IO_CHECKING) && !(check_tag && tag == MK_IRP_TAG)) {
+        /* I/O verification: an IRP (IoAllocateIrp's block) freed with
+         * ExFreePool instead of IoFreeIrp, which frees with the IRP tag. */
+        mk_pool_block b;
+        if (mk_pool_lookup(p, &b) && b.base == p && b.tag == MK_IRP_TAG)
+            mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x105, (ULONG_PTR)p, 0, 0);
+    }
     if (mk_specpool_owns(p)) {
         mk_vf_specpool_free(p, tag, check_tag, caller); /* bug checks on misuse */
         if (mk_verifier_on(MDLKIT_VERIFY_POOL_TRACKING))

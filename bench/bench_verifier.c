@@ -1,0 +1,117 @@
+/*
+ * bench_verifier.c -- what the verifier options cost on the fast paths.
+ *
+ * Cases (each on a fresh machine with the given verifier flags, timed
+ * outside mdlkit_init): small pool alloc/free (64 B, ExAllocatePoolWithTag
+ * + ExFreePoolWithTag) and IoAllocateMdl + MmBuildMdlForNonPagedPool +
+ * IoFreeMdl of a one-page buffer, with the checker off, with Pool Tracking
+ * alone, and with Special Pool; plus the cost of one mk_capture_stack of 8
+ * frames (what tracking pays per allocation for the allocating stack).
+ *
+ *   cmake -S . -B build-rel -DCMAKE_BUILD_TYPE=Release -DMDLKIT_BENCH=ON && cmake --build build-rel -j2
+ *   ./build-rel/bench/bench_verifier [reps]
+ */
+#include <mdlkit.h>
+
+#include "bench_common.h"
+#include "mk_base.h"
+
+#define TAG 'hcnB'
+
+typedef struct vb_arg {
+    ULONG flags;
+    int kind; /* 0 pool, 1 mdl */
+    int iters;
+} vb_arg;
+
+static char *vb_buf;
+
+static int vb_init(ULONG flags)
+{
+    mdlkit_config c;
+    mdlkit_config_default(&c);
+    c.physical_memory = (size_t)256 << 20;
+    c.verifier_flags = flags;
+    c.report_path = NULL;
+    c.quiet = 1;
+    return mdlkit_init(&c);
+}
+
+static double vb_case(void *argp)
+{
+    vb_arg *a = argp;
+    if (vb_init(a->flags) != 0) {
+        fprintf(stderr, "mdlkit_init failed\n");
+        exit(1);
+    }
+    void *batch[64];
+    double t0 = 0, t1 = 0;
+    if (a->kind == 0) {
+        t0 = bench_now_ns();
+        for (int i = 0; i < a->iters; i += 64) {
+            for (int k = 0; k < 64; k++) {
+                batch[k] = ExAllocatePoolWithTag(NonPagedPoolNx, 64, TAG);
+                *(volatile char *)batch[k] = 1;
+            }
+            for (int k = 0; k < 64; k++)
+                ExFreePoolWithTag(batch[k], TAG);
+        }
+        t1 = bench_now_ns();
+    } else {
+        vb_buf = ExAllocatePoolWithTag(NonPagedPoolNx, PAGE_SIZE, TAG);
+        t0 = bench_now_ns();
+        for (int i = 0; i < a->iters; i++) {
+            PMDL m = IoAllocateMdl(vb_buf, PAGE_SIZE, FALSE, FALSE, NULL);
+            MmBuildMdlForNonPagedPool(m);
+            IoFreeMdl(m);
+        }
+        t1 = bench_now_ns();
+        ExFreePoolWithTag(vb_buf, TAG);
+    }
+    mdlkit_shutdown();
+    return (t1 - t0) / a->iters;
+}
+
+static __attribute__((noinline)) double vb_stack(void *argp)
+{
+    (void)argp;
+    void *pcs[8];
+    volatile int sink = 0;
+    const int n = 1000000;
+    double t0 = bench_now_ns();
+    for (int i = 0; i < n; i++)
+        sink += mk_capture_stack(pcs, 8, 1);
+    double t1 = bench_now_ns();
+    (void)sink;
+    return (t1 - t0) / n;
+}
+
+int main(int argc, char **argv)
+{
+    int reps = argc > 1 ? atoi(argv[1]) : 5;
+    vb_arg pool_off = {0, 0, 1 << 20}, pool_trk = {MDLKIT_VERIFY_POOL_TRACKING, 0, 1 << 20},
+           pool_sp = {MDLKIT_VERIFY_SPECIAL_POOL, 0, 1 << 13};
+    vb_arg mdl_off = {0, 1, 1 << 20}, mdl_trk = {MDLKIT_VERIFY_POOL_TRACKING, 1, 1 << 20},
+           mdl_sp = {MDLKIT_VERIFY_SPECIAL_POOL, 1, 1 << 13};
+    bench_case pc[] = {
+        {"pool 64B, checker off", vb_case, &pool_off, 0, {0}},
+        {"pool 64B, pool tracking", vb_case, &pool_trk, 0, {0}},
+        {"pool 64B, special pool", vb_case, &pool_sp, 0, {0}},
+    };
+    bench_case mc[] = {
+        {"MDL 1 page, checker off", vb_case, &mdl_off, 0, {0}},
+        {"MDL 1 page, pool tracking", vb_case, &mdl_trk, 0, {0}},
+        {"MDL 1 page, special pool", vb_case, &mdl_sp, 0, {0}},
+    };
+    bench_interleave(pc, 3, reps);
+    bench_interleave(mc, 3, reps);
+    bench_report(stdout, "small pool alloc+free (verifier options)", pc, 3, 0);
+    bench_report(stdout, "IoAllocateMdl+MmBuildMdlForNonPagedPool+IoFreeMdl (verifier options)", mc, 3, 0);
+    if (vb_init(0) == 0) {
+        bench_case sc[] = {{"mk_capture_stack, 8 frames", vb_stack, NULL, 0, {0}}};
+        bench_interleave(sc, 1, reps);
+        bench_report(stdout, "allocating-stack capture", sc, 1, 0);
+        mdlkit_shutdown();
+    }
+    return 0;
+}
