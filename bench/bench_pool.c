@@ -1,19 +1,26 @@
 /*
- * bench_pool.c -- ExAllocatePool2 / ExFreePool pairs against glibc malloc,
- * mimalloc and jemalloc, timed in the same run, interleaved.
+ * bench_pool.c -- the pool rows of `make bench` and the pool cost curves.
  *
- * Workload: batches of 256 allocations of random sizes 16..1024 bytes (one
- * byte of each written), then the batch is freed, last-in-first-out or in
- * random order. One thread, then two threads each running the same loop
- * (throughput scaling). mimalloc (mi_malloc/mi_free) and jemalloc
- * (mallocx/dallocx) are loaded with dlopen(RTLD_LOCAL) so they do not replace
- * malloc for the program. mdlkit allocates with POOL_FLAG_UNINITIALIZED so
- * that it does the same work as malloc (no zeroing).
- *
+ * Rows (each mdlkit case interleaved with its baselines in this process):
+ *   - ExAllocatePool2 + ExFreePool, batches of 256 random sizes 16..1024
+ *     (one byte written each), freed LIFO or in random order, 1 and 2
+ *     threads, against glibc malloc/free; mimalloc (dlopen RTLD_LOCAL) and
+ *     jemalloc (a child process under LD_PRELOAD: its static TLS forbids
+ *     dlopen) are shown beside it;
+ *   - 1 -> 2 thread throughput scaling of mdlkit;
+ *   - lookaside allocate/free (ExAllocateFromNPagedLookasideList) against
+ *     malloc/free of the same size;
+ *   - the verifier: pool tracking (0x8) and special pool (0x1) against the
+ *     verifier off, each on its own fresh machine (init/shutdown per rep).
+ * Curves (CSV in $MDLKIT_BENCH_OUT):
+ *   - pool_outstanding.csv: ns per alloc+free pair with N allocations live
+ *     at once, N = 1 .. 1M (mdlkit and glibc);
+ *   - leak_scan.csv: pool tracking on, time of the driver-unload leak check
+ *     with N allocations outstanding (N leaked by the driver, or N held by
+ *     the process while a clean driver unloads).
  * Also prints the allocator's bookkeeping bytes per live small allocation.
  *
- *   cmake -S . -B build-bench -DMDLKIT_BENCH=ON -DCMAKE_BUILD_TYPE=Release
- *   cmake --build build-bench -j2 --target bench_pool && build-bench/bench/bench_pool
+ * Usage: bench_pool [reps]
  */
 #define _GNU_SOURCE
 #include "bench_common.h"
@@ -24,7 +31,7 @@
 #include <stdint.h>
 #include <unistd.h>
 
-enum { BATCH = 256, NSIZES = 4096, ROUNDS = 3000 };
+enum { BATCH = 256, NSIZES = 4096, ROUNDS = 1500 };
 
 typedef struct alloc_api {
     const char *name;
@@ -46,19 +53,32 @@ static void (*mi_free_p)(void *);
 static void *mi_alloc(size_t n) { return mi_malloc_p(n); }
 static void mi_release(void *p) { mi_free_p(p); }
 
+static void mdlkit_up(ULONG verifier)
+{
+    mdlkit_config cfg;
+    mdlkit_config_default(&cfg);
+    cfg.quiet = 1;
+    cfg.verifier_flags = verifier;
+    cfg.report_path = NULL;
+    if (mdlkit_init(&cfg)) {
+        fprintf(stderr, "bench_pool: mdlkit_init failed\n");
+        exit(1);
+    }
+}
 
-/* ---- one thread's loop: ns per alloc+free pair ---- */
+/* ---- one thread's loop ---- */
 typedef struct run {
     const alloc_api *api;
     int random_order;
     int threads;
+    int rounds;
 } run;
 
-static void loop(const alloc_api *api, int random_order, unsigned salt)
+static void loop(const alloc_api *api, int random_order, unsigned salt, int rounds)
 {
     void *v[BATCH];
     unsigned k = salt;
-    for (int r = 0; r < ROUNDS; r++) {
+    for (int r = 0; r < rounds; r++) {
         for (int i = 0; i < BATCH; i++) {
             char *p = api->alloc(sizes[(k++) & (NSIZES - 1)]);
             p[0] = (char)i;
@@ -82,8 +102,9 @@ typedef struct targ {
 static void *thread_main(void *a)
 {
     targ *t = a;
+    loop(t->r->api, t->r->random_order, t->salt, 20); /* warm this thread's caches */
     pthread_barrier_wait(t->bar);
-    loop(t->r->api, t->r->random_order, t->salt);
+    loop(t->r->api, t->r->random_order, t->salt, t->r->rounds);
     pthread_barrier_wait(t->bar);
     return NULL;
 }
@@ -93,8 +114,8 @@ static double run_child(const run *r)
 {
 #ifdef MDLKIT_JEMALLOC_PATH
     char cmd[512];
-    snprintf(cmd, sizeof cmd, "LD_PRELOAD=%s /proc/%d/exe --child %d %d", MDLKIT_JEMALLOC_PATH, (int)getpid(),
-             r->random_order, r->threads);
+    snprintf(cmd, sizeof cmd, "LD_PRELOAD=%s /proc/%d/exe --child %d %d %d", MDLKIT_JEMALLOC_PATH, (int)getpid(),
+             r->random_order, r->threads, r->rounds);
     FILE *f = popen(cmd, "r");
     double v = 0;
     if (!f || fscanf(f, "%lf", &v) != 1)
@@ -113,10 +134,10 @@ static double run_case(void *arg)
     const run *r = arg;
     if (!r->api->alloc)
         return run_child(r);
-    double pairs = (double)ROUNDS * BATCH;
+    double pairs = (double)r->rounds * BATCH;
     if (r->threads == 1) {
         double t0 = bench_now_ns();
-        loop(r->api, r->random_order, 7);
+        loop(r->api, r->random_order, 7, r->rounds);
         return (bench_now_ns() - t0) / pairs;
     }
     pthread_barrier_t bar;
@@ -156,6 +177,8 @@ static void overhead(void)
     printf("  side metadata (tag + size words, page descriptors): %.2f bytes per allocation\n", meta);
     printf("  size-class rounding and page tails: %.2f bytes per allocation (%.1f%% of requested)\n",
            (pages - (double)requested) / N, 100.0 * (pages - (double)requested) / (double)requested);
+    bench_row("pool metadata bytes per live allocation (200k, 16..1024 B)", meta, meta, meta, "limit", 16.0, "-",
+              meta / 16.0, "<= 1.00");
     for (int i = 0; i < N; i++)
         ExFreePool(v[i]);
     free(v);
@@ -176,31 +199,204 @@ static void make_workload(void)
     }
 }
 
-/* --child <random_order> <threads>: one measurement of malloc/free (which
- * LD_PRELOAD made jemalloc), after a warm-up; prints ns per pair. */
-static int child_main(int random_order, int threads)
+/* --child <random_order> <threads> <rounds>: one measurement of malloc/free
+ * (which LD_PRELOAD made jemalloc), after a warm-up; prints ns per pair. */
+static int child_main(int random_order, int threads, int rounds)
 {
     make_workload();
     alloc_api api = {"child malloc", libc_alloc, libc_release};
-    run r = {&api, random_order, threads};
+    run r = {&api, random_order, threads, rounds};
     (void)run_case(&r);
     printf("%.4f\n", run_case(&r));
     return 0;
 }
 
+/* ---- lookaside ---- */
+enum { LA_SIZE = 256, LA_BATCH = 64, LA_ROUNDS = 20000 };
+static NPAGED_LOOKASIDE_LIST la_list;
+
+static double la_mdlkit(void *arg)
+{
+    (void)arg;
+    void *v[LA_BATCH];
+    double t0 = bench_now_ns();
+    for (int r = 0; r < LA_ROUNDS; r++) {
+        for (int i = 0; i < LA_BATCH; i++) {
+            v[i] = ExAllocateFromNPagedLookasideList(&la_list);
+            *(volatile char *)v[i] = 1;
+        }
+        for (int i = LA_BATCH; i-- > 0;)
+            ExFreeToNPagedLookasideList(&la_list, v[i]);
+    }
+    return (bench_now_ns() - t0) / ((double)LA_ROUNDS * LA_BATCH);
+}
+
+static double la_malloc(void *arg)
+{
+    (void)arg;
+    void *v[LA_BATCH];
+    double t0 = bench_now_ns();
+    for (int r = 0; r < LA_ROUNDS; r++) {
+        for (int i = 0; i < LA_BATCH; i++) {
+            v[i] = malloc(LA_SIZE);
+            *(volatile char *)v[i] = 1;
+        }
+        for (int i = LA_BATCH; i-- > 0;)
+            free(v[i]);
+    }
+    return (bench_now_ns() - t0) / ((double)LA_ROUNDS * LA_BATCH);
+}
+
+/* ---- verifier options: each measurement on a fresh machine ---- */
+typedef struct vf_case {
+    ULONG flags;
+    int rounds;
+} vf_case;
+
+static double vf_run(void *arg)
+{
+    const vf_case *c = arg;
+    mdlkit_up(c->flags);
+    alloc_api api = {"mdlkit", mk_alloc, mk_release};
+    loop(&api, 0, 7, 2); /* warm-up */
+    double t0 = bench_now_ns();
+    loop(&api, 0, 7, c->rounds);
+    double t = (bench_now_ns() - t0) / ((double)c->rounds * BATCH);
+    mdlkit_shutdown();
+    return t;
+}
+
+/* ---- curve: N allocations outstanding ---- */
+static double outstanding_run(const alloc_api *api, void **v, size_t n)
+{
+    size_t reps = n >= (1u << 20) ? 1 : ((size_t)1 << 20) / n;
+    double t0 = bench_now_ns();
+    for (size_t r = 0; r < reps; r++) {
+        for (size_t i = 0; i < n; i++) {
+            v[i] = api->alloc(64);
+            *(volatile char *)v[i] = 1;
+        }
+        for (size_t i = 0; i < n; i++)
+            api->release(v[i]);
+    }
+    return (bench_now_ns() - t0) / ((double)reps * (double)n);
+}
+
+static void curve_outstanding(void)
+{
+    FILE *f = bench_csv_open("pool_outstanding.csv");
+    if (!f)
+        return;
+    enum { NMAX = 1 << 20 };
+    void **v = malloc(NMAX * sizeof *v);
+    alloc_api mk = {"mdlkit", mk_alloc, mk_release}, lc = {"glibc", libc_alloc, libc_release};
+    fprintf(f, "outstanding,mdlkit_ns_per_pair,glibc_ns_per_pair\n");
+    printf("\ncurve: alloc+free of 64 B with N allocations outstanding (ns per pair, median of 3)\n");
+    for (size_t n = 1; n <= NMAX; n *= 4) {
+        double a[3], b[3];
+        for (int r = 0; r < 3; r++) {
+            a[r] = outstanding_run(&mk, v, n);
+            b[r] = outstanding_run(&lc, v, n);
+        }
+        double ma = bench_median_of(a, 3), mb = bench_median_of(b, 3);
+        fprintf(f, "%zu,%.2f,%.2f\n", n, ma, mb);
+        printf("  N=%-8zu mdlkit %8.2f  glibc %8.2f\n", n, ma, mb);
+    }
+    free(v);
+    fclose(f);
+}
+
+/* ---- curve: leak scan at driver unload (pool tracking) ---- */
+static size_t g_leak_n;
+static void **g_leak_v;
+
+static NTSTATUS leaky_entry(PDRIVER_OBJECT d, PUNICODE_STRING r)
+{
+    (void)d;
+    (void)r;
+    for (size_t i = 0; i < g_leak_n; i++)
+        g_leak_v[i] = ExAllocatePoolWithTag(NonPagedPoolNx, 64, 'kaeL');
+    return STATUS_SUCCESS;
+}
+
+static NTSTATUS clean_entry(PDRIVER_OBJECT d, PUNICODE_STRING r)
+{
+    (void)d;
+    (void)r;
+    return STATUS_SUCCESS;
+}
+
+static void unload_cb(void *a) { (void)mdlkit_driver_unload(a); }
+
+/* Returns the unload time in ns, or -1. leaky: the driver leaks n blocks;
+ * else the process holds n blocks and a clean driver unloads. */
+static double leak_scan_once(size_t n, int leaky)
+{
+    mdlkit_up(MDLKIT_VERIFY_POOL_TRACKING);
+    g_leak_n = n;
+    PDRIVER_OBJECT drv;
+    if (!leaky)
+        for (size_t i = 0; i < n; i++)
+            g_leak_v[i] = ExAllocatePoolWithTag(NonPagedPoolNx, 64, 'dloH');
+    if (mdlkit_driver_load(leaky ? "leakydrv" : "cleandrv", leaky ? leaky_entry : clean_entry, &drv) !=
+        STATUS_SUCCESS) {
+        mdlkit_shutdown();
+        return -1;
+    }
+    mdlkit_bugcheck bc;
+    double t0 = bench_now_ns();
+    int caught = mdlkit_catch_bugcheck(unload_cb, drv, &bc);
+    double t = bench_now_ns() - t0;
+    if (caught != (leaky && n > 0))
+        fprintf(stderr, "bench_pool: leak scan N=%zu: unexpected result (caught=%d)\n", n, caught);
+    for (size_t i = 0; i < n; i++)
+        ExFreePoolWithTag(g_leak_v[i], leaky ? 'kaeL' : 'dloH');
+    mdlkit_shutdown();
+    return t;
+}
+
+static void curve_leak_scan(void)
+{
+    FILE *f = bench_csv_open("leak_scan.csv");
+    if (!f)
+        return;
+    enum { NMAX = 1 << 20 };
+    g_leak_v = malloc(NMAX * sizeof *g_leak_v);
+    fprintf(f, "outstanding,leaky_unload_total_ms,leaky_ns_per_leak,clean_unload_total_ms,clean_ns_per_outstanding\n");
+    printf("\ncurve: driver unload leak check with pool tracking, N allocations outstanding\n");
+    int leaky_on = 1, clean_on = 1;
+    for (size_t n = 1; n <= NMAX; n *= 4) {
+        double lk = leaky_on ? leak_scan_once(n, 1) : -1;
+        double cl = clean_on ? leak_scan_once(n, 0) : -1;
+        /* keep `make bench` short: stop a series once one point takes > 8 s */
+        if (lk > 8e9)
+            leaky_on = 0;
+        if (cl > 8e9)
+            clean_on = 0;
+        fprintf(f, "%zu,", n);
+        if (lk >= 0)
+            fprintf(f, "%.3f,%.1f,", lk / 1e6, lk / (double)n);
+        else
+            fprintf(f, ",,");
+        if (cl >= 0)
+            fprintf(f, "%.3f,%.1f\n", cl / 1e6, cl / (double)n);
+        else
+            fprintf(f, ",\n");
+        printf("  N=%-8zu leaky driver %10.3f ms (%8.1f ns/leak)   clean driver %10.3f ms (%8.1f ns/alloc)\n", n,
+               lk / 1e6, lk / (double)n, cl / 1e6, cl / (double)n);
+        fflush(stdout);
+    }
+    free(g_leak_v);
+    fclose(f);
+}
+
 int main(int argc, char **argv)
 {
-    if (argc == 4 && strcmp(argv[1], "--child") == 0)
-        return child_main(atoi(argv[2]), atoi(argv[3]));
-    int reps = argc > 1 ? atoi(argv[1]) : 9;
-    mdlkit_config cfg;
-    mdlkit_config_default(&cfg);
-    cfg.quiet = 1;
-    if (mdlkit_init(&cfg)) {
-        fprintf(stderr, "bench_pool: mdlkit_init failed\n");
-        return 1;
-    }
+    if (argc == 5 && strcmp(argv[1], "--child") == 0)
+        return child_main(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
+    int reps = argc > 1 ? atoi(argv[1]) : bench_reps(9);
     make_workload();
+    mdlkit_up(0);
 
     alloc_api apis[4];
     int napi = 0;
@@ -208,45 +404,90 @@ int main(int argc, char **argv)
     apis[napi++] = (alloc_api){"mdlkit ExAllocatePool2", mk_alloc, mk_release};
 #ifdef MDLKIT_MIMALLOC_PATH
     void *mi = dlopen(MDLKIT_MIMALLOC_PATH, RTLD_NOW | RTLD_LOCAL);
-    if (mi && (mi_malloc_p = (void *(*)(size_t))dlsym(mi, "mi_malloc")) && (mi_free_p = (void (*)(void *))dlsym(mi, "mi_free")))
-        apis[napi++] = (alloc_api){"mimalloc mi_malloc/mi_free", mi_alloc, mi_release};
+    if (mi && (mi_malloc_p = (void *(*)(size_t))dlsym(mi, "mi_malloc")) &&
+        (mi_free_p = (void (*)(void *))dlsym(mi, "mi_free")))
+        apis[napi++] = (alloc_api){"mimalloc", mi_alloc, mi_release};
     else
         fprintf(stderr, "bench_pool: mimalloc not usable: %s\n", dlerror());
 #endif
 #ifdef MDLKIT_JEMALLOC_PATH
-    /* jemalloc's TLS model forbids dlopen: it runs in a child process with
-     * LD_PRELOAD, where it is malloc/free (see child_main). */
-    apis[napi++] = (alloc_api){"jemalloc (child process)", NULL, NULL};
+    apis[napi++] = (alloc_api){"jemalloc", NULL, NULL};
 #endif
-    static const char *order_name[2] = {"LIFO frees", "random-order frees"};
-    double mk_1t[2] = {0, 0}, mk_2t[2] = {0, 0};
+    static const char *order_name[2] = {"LIFO", "random order"};
+    double mk_1t[2][BENCH_MAX_REPS], mk_2t[2][BENCH_MAX_REPS];
+    int nrep[2] = {0, 0};
     for (int threads = 1; threads <= 2; threads++)
         for (int order = 0; order < 2; order++) {
             run runs[4];
             bench_case cases[4];
-            char names[4][64];
             for (int i = 0; i < napi; i++) {
-                runs[i] = (run){&apis[i], order, threads};
-                snprintf(names[i], sizeof names[i], "%s", apis[i].name);
-                cases[i] = (bench_case){names[i], run_case, &runs[i], 0, {0}};
+                runs[i] = (run){&apis[i], order, threads, threads == 1 ? ROUNDS : ROUNDS / 2};
+                cases[i] = (bench_case){apis[i].name, run_case, &runs[i], 0, {0}};
             }
             bench_interleave(cases, napi, reps);
-            char title[160];
-            snprintf(title, sizeof title,
-                     "\nalloc+free pairs, sizes 16..1024, %s, %d thread%s (ns per pair per thread, %d reps)",
-                     order_name[order], threads, threads > 1 ? "s" : "", reps);
-            bench_report(stdout, title, cases, napi, 0);
-            double m = bench_median(&cases[1]);
-            if (threads == 1)
-                mk_1t[order] = m;
-            else
-                mk_2t[order] = m;
+            char title[160], others[160] = "", row[160];
+            snprintf(title, sizeof title, "\npool alloc+free, sizes 16..1024, %s, %d thread%s (ns per pair per thread)",
+                     order_name[order], threads, threads > 1 ? "s" : "");
+            bench_detail(stdout, title, cases, napi);
+            for (int i = 2; i < napi; i++) {
+                size_t l = strlen(others);
+                snprintf(others + l, sizeof others - l, "%s%s %.1f", l ? ", " : "", apis[i].name,
+                         bench_median(&cases[i]));
+            }
+            snprintf(row, sizeof row, "pool alloc+free 16..1024 B, %s, %d thread%s", order_name[order], threads,
+                     threads > 1 ? "s" : "");
+            bench_row_cases(row, &cases[1], &cases[0], others, "<= 1.00");
+            memcpy(threads == 1 ? mk_1t[order] : mk_2t[order], cases[1].v, sizeof cases[1].v);
+            nrep[order] = cases[1].n;
         }
-    printf("\nmdlkit scaling, 1 -> 2 threads (throughput ratio; 2.00 = linear):\n");
-    for (int order = 0; order < 2; order++)
-        printf("  %-20s %.2fx\n", order_name[order], 2.0 * mk_1t[order] / mk_2t[order]);
-    printf("\n");
+    for (int order = 0; order < 2; order++) {
+        /* throughput speedup per rep pair (interleaved runs of the same rep) */
+        double s[BENCH_MAX_REPS];
+        for (int i = 0; i < nrep[order]; i++)
+            s[i] = 2.0 * mk_1t[order][i] / mk_2t[order][i];
+        double m1 = bench_median_of(mk_1t[order], nrep[order]), m2 = bench_median_of(mk_2t[order], nrep[order]);
+        bench_case sc = {"", NULL, NULL, nrep[order], {0}};
+        memcpy(sc.v, s, sizeof s);
+        double lo, hi;
+        bench_minmax(&sc, &lo, &hi);
+        char row[128], base[64];
+        snprintf(row, sizeof row, "pool 1 -> 2 threads throughput, %s (speedup)", order_name[order]);
+        snprintf(base, sizeof base, "1 thread %.1f ns, 2 threads %.1f ns", m1, m2);
+        bench_row(row, 2.0 * m1 / m2, 2.0 * m1 / m2, 2.0 * m1 / m2, base, 2.0, "-", 2.0 * m1 / m2, ">= 1.80");
+    }
+
+    /* lookaside */
+    ExInitializeNPagedLookasideList(&la_list, NULL, NULL, 0, LA_SIZE, 'kLnB', 0);
+    {
+        bench_case c[2] = {{"malloc/free 256 B", la_malloc, NULL, 0, {0}},
+                           {"mdlkit lookaside", la_mdlkit, NULL, 0, {0}}};
+        bench_interleave(c, 2, reps);
+        bench_detail(stdout, "\nlookaside allocate/free, 256 B entries, batches of 64", c, 2);
+        bench_row_cases("ExAllocateFrom/ExFreeToNPagedLookasideList 256 B", &c[1], &c[0], "", "-");
+    }
+    ExDeleteNPagedLookasideList(&la_list);
     overhead();
     mdlkit_shutdown();
+
+    /* verifier options, each on a fresh machine per rep */
+    {
+        vf_case off = {0, 400}, track = {MDLKIT_VERIFY_POOL_TRACKING, 100}, spec = {MDLKIT_VERIFY_SPECIAL_POOL, 10};
+        bench_case c[3] = {{"verifier off", vf_run, &off, 0, {0}},
+                           {"pool tracking (0x8)", vf_run, &track, 0, {0}},
+                           {"special pool (0x1)", vf_run, &spec, 0, {0}}};
+        int vreps = reps < 5 ? reps : 5;
+        bench_interleave(c, 3, vreps);
+        bench_detail(stdout, "\nverifier options: alloc+free 16..1024 B LIFO, fresh machine per measurement", c, 3);
+        bench_row_cases("pool alloc+free with pool tracking (0x8)", &c[1], &c[0], "", "<= 1.50");
+        double d = bench_median(&c[1]) - bench_median(&c[0]);
+        bench_row("  pool tracking: extra ns per alloc+free (stack capture, record)", d, d, d, "verifier off",
+                  bench_median(&c[0]), "-", d / bench_median(&c[0]), "-");
+        bench_row_cases("pool alloc+free with special pool (0x1)", &c[2], &c[0], "", "-");
+    }
+
+    mdlkit_up(0);
+    curve_outstanding();
+    mdlkit_shutdown();
+    curve_leak_scan();
     return 0;
 }

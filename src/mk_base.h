@@ -93,6 +93,14 @@ void mk_symbolize(void *pc, char *buf, size_t len);
  * of mdlkit itself. Returns the count. Cheap (frame-pointer walk). */
 int mk_capture_stack(void **pcs, int max, int skip);
 
+/* Parameter descriptions (src/ke/bugdesc.c), for reports. `index` is 0..3 for P1..P4. Returns a
+ * sentence, never NULL. */
+const char *mk_bugdesc_param(const mdlkit_bugcheck *bc, int index);
+/* A sentence on what went wrong for this code (and subcode). */
+const char *mk_bugdesc_what(const mdlkit_bugcheck *bc);
+/* Name of a DDI compliance rule or mdlkit rule ID (0xC4 P1), or NULL. */
+const char *mk_bugdesc_rule_name(ULONG_PTR rule);
+
 /* ------------------------------------------------------------------------
  * Exceptions (src/ke/except.c)
  * ---------------------------------------------------------------------- */

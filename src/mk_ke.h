@@ -22,12 +22,4 @@ struct mk_catch {
     struct mk_driver *driver;
 };
 
-/* Parameter descriptions (bugdesc.c). `index` is 0..3 for P1..P4. Returns a
- * sentence, never NULL. */
-const char *mk_bugdesc_param(const mdlkit_bugcheck *bc, int index);
-/* A sentence on what went wrong for this code (and subcode). */
-const char *mk_bugdesc_what(const mdlkit_bugcheck *bc);
-/* Name of a DDI compliance rule or mdlkit rule ID (0xC4 P1), or NULL. */
-const char *mk_bugdesc_rule_name(ULONG_PTR rule);
-
 #endif /* MK_KE_H */

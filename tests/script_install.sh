@@ -31,6 +31,10 @@ cfgdir=$(dirname "$(find "$prefix" -name mdlkitConfig.cmake -print -quit)")
 incdir=$(pkg-config --variable=includedir "$pcdir/mdlkit.pc" 2>/dev/null || true)
 incdir=${incdir:-$prefix/include/mdlkit}
 
+# Build consumers with the compiler mdlkit was built with (a sanitizer
+# runtime must match).
+CC_USED=$(sed -n 's/^CMAKE_C_COMPILER:[A-Z]*=//p' "$build/CMakeCache.txt" 2>/dev/null || true)
+[ -n "$CC_USED" ] || CC_USED=cc
 # A sanitizer build of the library needs the same runtime in the consumer.
 san=""
 if [ -f "$build/CMakeCache.txt" ]; then
@@ -98,7 +102,7 @@ libs=$(pkg-config --libs mdlkit)
 echo "   cflags: $cflags"
 echo "   libs:   $libs"
 # shellcheck disable=SC2086
-cc -Wall -Wextra -Werror ${extra_flags[@]+"${extra_flags[@]}"} "$work/driver.c" $cflags $libs -o "$work/driver_pc" \
+"$CC_USED" -Wall -Wextra -Werror ${extra_flags[@]+"${extra_flags[@]}"} "$work/driver.c" $cflags $libs -o "$work/driver_pc" \
     || die "compiling against the installed mdlkit with pkg-config flags failed"
 out=$(MDLKIT_REPORT= "$work/driver_pc") || die "pkg-config consumer exited with $?"
 [ "$out" = "consumer-ok" ] || die "pkg-config consumer printed: $out"
@@ -133,7 +137,7 @@ int main(void)
 }
 EOF
 # shellcheck disable=SC2086
-cc -g -Wall -Wextra -Werror ${extra_flags[@]+"${extra_flags[@]}"} "$work/boom.c" $cflags $libs -o "$work/boom" \
+"$CC_USED" -g -Wall -Wextra -Werror ${extra_flags[@]+"${extra_flags[@]}"} "$work/boom.c" $cflags $libs -o "$work/boom" \
     || die "compiling the bug-check consumer failed"
 set +e
 MDLKIT_REPORT= "$work/boom" >"$work/boom.out" 2>&1
@@ -161,7 +165,7 @@ san_args=()
 if [ -n "$san" ]; then
     san_args=(-DCMAKE_C_FLAGS="-fsanitize=$san" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=$san")
 fi
-cmake -S "$work/cmake-src" -B "$work/cmake-build" -DCMAKE_PREFIX_PATH="$prefix" ${san_args[@]+"${san_args[@]}"} \
+cmake -S "$work/cmake-src" -B "$work/cmake-build" -DCMAKE_C_COMPILER="$CC_USED" -DCMAKE_PREFIX_PATH="$prefix" ${san_args[@]+"${san_args[@]}"} \
     >"$work/cmake.log" 2>&1 || { cat "$work/cmake.log"; die "configuring the find_package consumer failed"; }
 cmake --build "$work/cmake-build" >"$work/build.log" 2>&1 || { cat "$work/build.log"; die "building the find_package consumer failed"; }
 out=$(MDLKIT_REPORT= "$work/cmake-build/driver") || die "find_package consumer exited with $?"

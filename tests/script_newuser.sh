@@ -62,13 +62,17 @@ int main(void)
     return 0;
 }
 C
+# Build consumers with the compiler mdlkit was built with (a sanitizer
+# runtime must match).
+CC_USED=$(sed -n 's/^CMAKE_C_COMPILER:[A-Z]*=//p' "$build/CMakeCache.txt" 2>/dev/null || true)
+[ -n "$CC_USED" ] || CC_USED=cc
 # A sanitizer build of mdlkit needs the same sanitizer in the user's program.
 san=$(sed -n 's/^MDLKIT_SANITIZE:STRING=//p' "$build/CMakeCache.txt" 2>/dev/null || true)
 extra=()
 [ -n "$san" ] && extra=(-fsanitize="$san")
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
 # shellcheck disable=SC2046
-cc "${extra[@]}" -g -O0 -fno-omit-frame-pointer -o mytest driver.c harness.c $(pkg-config --cflags --libs mdlkit) -Wl,-rpath,"$libdir"
+"$CC_USED" "${extra[@]}" -g -O0 -fno-omit-frame-pointer -o mytest driver.c harness.c $(pkg-config --cflags --libs mdlkit) -Wl,-rpath,"$libdir"
 
 set +e
 MDLKIT_VERIFIER=pool_tracking MDLKIT_PHYS_MB=64 MDLKIT_REPORT=$work/report.json ./mytest >out.txt 2>&1

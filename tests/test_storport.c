@@ -5,6 +5,11 @@
 #include <storport.h>
 #include <ntddk.h>
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "mk_base.h"
 #include "mk_machine.h"
 #include "mk_pool.h"
@@ -28,9 +33,67 @@ typedef struct disk_ext {
 static int g_leak_in_startio;      /* S3(b): allocate in HwStartIo and never free */
 static int g_call_prohibited;      /* call a WDM DDI StorPort miniports must not use */
 static int g_complete_twice;
+static int g_prohibited_in_startio; /* 1 + index into prohibited_calls: call it from HwStartIo */
 static ULONG g_sysaddr_status;
 static PVOID g_sysaddr, g_origmdl;
 static KIRQL g_startio_irql;
+
+/* WDM routines the HwStorPortProhibitedDDIs rule forbids a StorPort
+ * miniport, each called the way a careless miniport would. The rule is
+ * checked before the arguments, so none of these gets as far as using them. */
+static void call_ExAllocatePool(void) { (void)ExAllocatePool(NonPagedPoolNx, 64); }
+static void call_ExAllocatePoolWithTag(void) { (void)ExAllocatePoolWithTag(NonPagedPoolNx, 64, 'dibP'); }
+static void call_ExAllocatePoolWithTagPriority(void)
+{
+    (void)ExAllocatePoolWithTagPriority(NonPagedPoolNx, 64, 'dibP', NormalPoolPriority);
+}
+static void call_MmProbeAndLockPages(void) { MmProbeAndLockPages(NULL, KernelMode, IoReadAccess); }
+static void call_MmUnlockPages(void) { MmUnlockPages(NULL); }
+static void call_MmMapLockedPages(void) { (void)MmMapLockedPages(NULL, KernelMode); }
+static void call_MmMapLockedPagesSpecifyCache(void)
+{
+    (void)MmMapLockedPagesSpecifyCache(NULL, KernelMode, MmCached, NULL, FALSE, NormalPagePriority);
+}
+static void call_MmUnmapLockedPages(void) { MmUnmapLockedPages(NULL, NULL); }
+static void call_MmAllocatePagesForMdl(void)
+{
+    PHYSICAL_ADDRESS lo, hi, skip;
+    lo.QuadPart = 0;
+    hi.QuadPart = -1;
+    skip.QuadPart = 0;
+    (void)MmAllocatePagesForMdl(lo, hi, skip, PAGE_SIZE);
+}
+static void call_MmAllocatePagesForMdlEx(void)
+{
+    PHYSICAL_ADDRESS lo, hi, skip;
+    lo.QuadPart = 0;
+    hi.QuadPart = -1;
+    skip.QuadPart = 0;
+    (void)MmAllocatePagesForMdlEx(lo, hi, skip, PAGE_SIZE, MmCached, 0);
+}
+static void call_MmFreePagesFromMdl(void) { MmFreePagesFromMdl(NULL); }
+static void call_MmFreeContiguousMemory(void) { MmFreeContiguousMemory(NULL); }
+static void call_IoAllocateIrp(void) { (void)IoAllocateIrp(1, FALSE); }
+static void call_IoFreeIrp(void) { IoFreeIrp(NULL); }
+static const struct {
+    const char *name;
+    void (*call)(void);
+} prohibited_calls[] = {
+    {"ExAllocatePool", call_ExAllocatePool},
+    {"ExAllocatePoolWithTag", call_ExAllocatePoolWithTag},
+    {"ExAllocatePoolWithTagPriority", call_ExAllocatePoolWithTagPriority},
+    {"MmProbeAndLockPages", call_MmProbeAndLockPages},
+    {"MmUnlockPages", call_MmUnlockPages},
+    {"MmMapLockedPages", call_MmMapLockedPages},
+    {"MmMapLockedPagesSpecifyCache", call_MmMapLockedPagesSpecifyCache},
+    {"MmUnmapLockedPages", call_MmUnmapLockedPages},
+    {"MmAllocatePagesForMdl", call_MmAllocatePagesForMdl},
+    {"MmAllocatePagesForMdlEx", call_MmAllocatePagesForMdlEx},
+    {"MmFreePagesFromMdl", call_MmFreePagesFromMdl},
+    {"MmFreeContiguousMemory", call_MmFreeContiguousMemory},
+    {"IoAllocateIrp", call_IoAllocateIrp},
+    {"IoFreeIrp", call_IoFreeIrp},
+};
 
 static ULONG DiskFindAdapter(PVOID DeviceExtension, PVOID HwContext, PVOID BusInformation, PCHAR ArgumentString,
                              PPORT_CONFIGURATION_INFORMATION ConfigInfo, PBOOLEAN Reserved3)
@@ -74,6 +137,8 @@ static BOOLEAN DiskStartIo(PVOID DeviceExtension, PSCSI_REQUEST_BLOCK Srb)
         PVOID p;
         StorPortAllocatePool(x, 1024, 'kaeL', &p);
     }
+    if (g_prohibited_in_startio)
+        prohibited_calls[g_prohibited_in_startio - 1].call();
     g_sysaddr = NULL;
     g_sysaddr_status = StorPortGetSystemAddress(x, Srb, &g_sysaddr);
     g_origmdl = NULL;
@@ -161,7 +226,7 @@ static void boot(ULONG os, ULONG verifier)
         c.os_version = os;
     c.verifier_flags = verifier;
     assert_int_equal(mdlkit_init(&c), 0);
-    g_leak_in_startio = g_call_prohibited = g_complete_twice = 0;
+    g_leak_in_startio = g_call_prohibited = g_complete_twice = g_prohibited_in_startio = 0;
     assert_int_equal(mdlkit_driver_load("toydisk", DiskDriverEntry, &g_drv), STATUS_SUCCESS);
 }
 
@@ -545,7 +610,113 @@ static void test_prohibited_ddi(void **state)
     mdlkit_shutdown();
 }
 
+static void do_inquiry(void *arg)
+{
+    (void)arg;
+    static SCSI_REQUEST_BLOCK srb;
+    RtlZeroMemory(&srb, sizeof srb);
+    srb.Length = sizeof srb;
+    srb.Cdb[0] = SCSIOP_INQUIRY;
+    mdlkit_storport_submit(g_ext, &srb);
+}
+
+/* Each WDM routine the rule lists, called from HwStartIo: 0xC4 with the
+ * rule, the routine's name and the driver. */
+static void test_prohibited_ddis_from_startio(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof prohibited_calls / sizeof prohibited_calls[0]; i++) {
+        boot_started(0, MDLKIT_VERIFY_DDI_COMPLIANCE);
+        g_prohibited_in_startio = (int)i + 1;
+        mdlkit_bugcheck bc;
+        assert_int_equal(mdlkit_catch_bugcheck(do_inquiry, NULL, &bc), 1);
+        assert_int_equal(bc.code, DRIVER_VERIFIER_DETECTED_VIOLATION);
+        assert_int_equal(bc.param[0], MDLKIT_RULE_HW_STORPORT_PROHIBITED_DDIS);
+        assert_non_null((const char *)bc.param[1]);
+        assert_string_equal((const char *)bc.param[2], prohibited_calls[i].name);
+        assert_int_equal(bc.param[3], (ULONG_PTR)g_drv);
+        mdlkit_shutdown();
+    }
+}
+
+/* The port driver's own use of the same routines on the miniport's behalf
+ * (the IRP, probing and locking a user buffer, unlocking it) is not the
+ * miniport's, and code outside any miniport is not checked either. */
+static void test_prohibited_ddis_port_internal_ok(void **state)
+{
+    (void)state;
+    boot_started(0, MDLKIT_VERIFY_DDI_COMPLIANCE);
+    PUCHAR user = mdlkit_user_alloc(2 * PAGE_SIZE, PAGE_READWRITE);
+    assert_non_null(user);
+    for (ULONG i = 0; i < 2 * PAGE_SIZE; i++)
+        user[i] = (UCHAR)(i * 7);
+    SCSI_REQUEST_BLOCK srb;
+    make_rw(&srb, SCSIOP_WRITE, 3, user + 100, 4096);
+    assert_int_equal(mdlkit_storport_submit(g_ext, &srb), STATUS_SUCCESS);
+    assert_int_equal(srb.SrbStatus, SRB_STATUS_SUCCESS);
+    RtlZeroMemory(user, 2 * PAGE_SIZE);
+    make_rw(&srb, SCSIOP_READ, 3, user + 100, 4096);
+    assert_int_equal(mdlkit_storport_submit(g_ext, &srb), STATUS_SUCCESS);
+    assert_int_equal(srb.SrbStatus, SRB_STATUS_SUCCESS);
+    for (ULONG i = 0; i < 4096; i++)
+        assert_int_equal(user[100 + i], (UCHAR)((i + 100) * 7));
+    mdlkit_user_free(user);
+    /* the harness itself (no driver code running) */
+    PVOID p = ExAllocatePoolWithTag(NonPagedPoolNx, 64, 'tseT');
+    assert_non_null(p);
+    ExFreePoolWithTag(p, 'tseT');
+    PIRP irp = IoAllocateIrp(1, FALSE);
+    assert_non_null(irp);
+    IoFreeIrp(irp);
+    assert_int_equal(mdlkit_storport_stop_adapter(g_ext), STATUS_SUCCESS);
+    mdlkit_shutdown();
+}
+
 static void do_stop(void *arg) { mdlkit_storport_stop_adapter(arg); }
+
+/* The leak report names the miniport's line that called the
+ * StorPortAllocatePool wrapper, not the FORCEINLINE wrapper in storport.h. */
+static void test_leak_report_names_the_miniport(void **state)
+{
+    (void)state;
+    mdlkit_config c;
+    mk_test_config(&c);
+    c.physical_memory = (size_t)64 << 20;
+    c.quiet = 0;
+    assert_int_equal(mdlkit_init(&c), 0);
+    g_leak_in_startio = g_call_prohibited = g_complete_twice = g_prohibited_in_startio = 0;
+    assert_int_equal(mdlkit_driver_load("toydisk", DiskDriverEntry, &g_drv), STATUS_SUCCESS);
+    assert_int_equal(mdlkit_storport_start_adapter(g_drv, (PVOID *)&g_ext), STATUS_SUCCESS);
+    g_leak_in_startio = 1;
+    do_inquiry(NULL);
+
+    char path[] = "/tmp/mdlkit_sp_report_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    fflush(stderr);
+    int saved = dup(2);
+    dup2(fd, 2);
+    mdlkit_bugcheck bc;
+    int r = mdlkit_catch_bugcheck(do_stop, g_ext, &bc);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    assert_int_equal(r, 1);
+    off_t size = lseek(fd, 0, SEEK_END);
+    char *text = calloc(1, (size_t)size + 1);
+    assert_int_equal(pread(fd, text, (size_t)size, 0), size);
+    close(fd);
+    unlink(path);
+    const char *at = strstr(text, "allocated at ");
+    if (!at)
+        fail_msg("no leak note in the report:\n%s", text);
+    at += strlen("allocated at ");
+    if (strncmp(at, "DiskStartIo (", strlen("DiskStartIo (")) != 0 || strstr(text, "storport.h:") != NULL)
+        fail_msg("the leak is not attributed to the miniport's line:\n%s", text);
+    assert_non_null(strstr(at, "test_storport.c:"));
+    free(text);
+    mdlkit_shutdown();
+}
 
 static void test_leak_at_stop(void **state)
 {
@@ -596,6 +767,9 @@ int main(void)
         cmocka_unit_test_teardown(test_misuse_reports, teardown),
         cmocka_unit_test_teardown(test_ddi_compliance_rules, teardown),
         cmocka_unit_test_teardown(test_prohibited_ddi, teardown),
+        cmocka_unit_test(test_prohibited_ddis_from_startio),
+        cmocka_unit_test(test_prohibited_ddis_port_internal_ok),
+        cmocka_unit_test(test_leak_report_names_the_miniport),
         cmocka_unit_test_teardown(test_leak_at_stop, teardown),
         cmocka_unit_test_teardown(test_complete_twice, teardown),
     };

@@ -13,6 +13,7 @@
  */
 #include "mk_mdl.h"
 #include "mk_verifier.h"
+#include "mk_port.h"
 
 #include <string.h>
 
@@ -23,6 +24,7 @@
 PIRP IoAllocateIrp(CCHAR StackSize, BOOLEAN ChargeQuota)
 {
     MK_ENTER("IoAllocateIrp");
+    mk_port_prohibited_ddi("IoAllocateIrp");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, IoAllocateIrp);
     (void)ChargeQuota;
     if (StackSize < 1)
@@ -51,6 +53,7 @@ void IoInitializeIrp(PIRP Irp, USHORT PacketSize, CCHAR StackSize)
 void IoFreeIrp(PIRP Irp)
 {
     MK_ENTER("IoFreeIrp");
+    mk_port_prohibited_ddi("IoFreeIrp");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, IoFreeIrp);
     if (!Irp || Irp->Type != IO_TYPE_IRP)
         /* Not an IRP (or one already freed): bad parameters to a memory routine. */

@@ -179,35 +179,83 @@ static const char *bc_src_dir(void)
     return dir;
 }
 
+/* mdlkit's public headers as compiled in-tree, e.g. "/work/main/include/". */
+static const char *bc_include_dir(void)
+{
+    static char dir[512];
+    if (!dir[0]) {
+        const char *src = bc_src_dir();
+        size_t n = strlen(src);
+        /* ".../src/" -> ".../include/" */
+        if (n >= 4 && strcmp(src + n - 4, "src/") == 0 && n - 4 + sizeof "include/" <= sizeof dir) {
+            memcpy(dir, src, n - 4);
+            memcpy(dir + n - 4, "include/", sizeof "include/");
+        } else {
+            snprintf(dir, sizeof dir, "include/");
+        }
+    }
+    return dir;
+}
+
+/* A location inside one of mdlkit's public headers -- in-tree (include/)
+ * or installed (<prefix>/include/mdlkit/): the FORCEINLINE wrappers
+ * (StorPortAllocatePool, NdisAllocateFromNPagedLookasideList, ...) that are
+ * compiled into the driver. Their frames are mdlkit's, not the driver's. */
+static int bc_public_header(const char *file)
+{
+    if (!file[0])
+        return 0;
+    const char *inc = bc_include_dir();
+    if (strncmp(file, inc, strlen(inc)) == 0)
+        return 1;
+    return strstr(file, "/include/mdlkit/") != NULL;
+}
+
+/* addr2line -i prints one function/location pair per inlined frame,
+ * innermost first, then the function the code was inlined into. The first
+ * pair that is not in a public mdlkit header names the code that called
+ * the wrapper. */
 static void bc_run_addr2line(const char *module, uintptr_t offset, bc_sym *s)
 {
     if (bc_addr2line_missing || strchr(module, '\'') || !module[0])
         return;
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "addr2line -f -C -e '%s' 0x%lx 2>/dev/null", module, (unsigned long)offset);
+    snprintf(cmd, sizeof cmd, "addr2line -i -f -C -e '%s' 0x%lx 2>/dev/null", module, (unsigned long)offset);
     FILE *p = popen(cmd, "r");
     if (!p) {
         bc_addr2line_missing = 1;
         return;
     }
     char fn[sizeof s->func + 64] = "", loc[sizeof s->file + 64] = "";
-    if (fgets(fn, sizeof fn, p) && fgets(loc, sizeof loc, p)) {
+    int any = 0, chosen = 0;
+    while (fgets(fn, sizeof fn, p) && fgets(loc, sizeof loc, p)) {
+        any = 1;
+        if (chosen)
+            continue; /* drain the pipe */
         fn[strcspn(fn, "\r\n")] = 0;
         loc[strcspn(loc, "\r\n")] = 0;
         char *disc = strstr(loc, " (discriminator");
         if (disc)
             *disc = 0;
-        if (strcmp(fn, "??") != 0)
-            bc_copy(s->func, sizeof s->func, fn);
+        char file[sizeof s->file] = "";
+        int line = 0;
         char *colon = strrchr(loc, ':');
         if (colon && strncmp(loc, "??", 2) != 0) {
             *colon = 0;
-            bc_copy(s->file, sizeof s->file, loc);
-            s->line = atoi(colon + 1);
+            bc_copy(file, sizeof file, loc);
+            line = atoi(colon + 1);
         }
+        /* Keep the innermost pair as the fallback, prefer an outer one
+         * when the inner one is a public-header wrapper. */
+        if (strcmp(fn, "??") != 0)
+            bc_copy(s->func, sizeof s->func, fn);
+        bc_copy(s->file, sizeof s->file, file);
+        s->line = line;
+        if (!bc_public_header(file))
+            chosen = 1;
     }
     int rc = pclose(p);
-    if (rc != 0 && !fn[0])
+    if (rc != 0 && !any)
         bc_addr2line_missing = 1; /* not installed: do not try again */
 }
 
@@ -270,12 +318,13 @@ void mk_symbolize(void *pc, char *buf, size_t len)
     bc_format(&s, buf, len);
 }
 
-/* A frame of mdlkit itself: compiled from a file under src/, or (no line
+/* A frame of mdlkit itself: compiled from a file under src/ or inlined from
+ * one of its public headers (include/, <prefix>/include/mdlkit/), or (no line
  * information) in libmdlkit or named mk_*. */
 static int bc_internal(const bc_sym *s)
 {
     if (s->file[0])
-        return strncmp(s->file, bc_src_dir(), strlen(bc_src_dir())) == 0;
+        return strncmp(s->file, bc_src_dir(), strlen(bc_src_dir())) == 0 || bc_public_header(s->file);
     if (strncmp(s->module, "libmdlkit", 9) == 0)
         return 1;
     return strncmp(s->func, "mk_", 3) == 0;

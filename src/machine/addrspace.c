@@ -157,8 +157,6 @@ void mk_addrspace_shutdown(void)
 
 /* ---- VA allocators ---- */
 
-static inline bool vr_used(mk_vrange *vr, size_t i) { return (vr->used[i >> 6] >> (i & 63)) & 1; }
-
 /* First clear bit >= i and < end, or end. */
 static size_t vr_next_clear(mk_vrange *vr, size_t i, size_t end)
 {

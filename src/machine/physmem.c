@@ -30,7 +30,6 @@ void mk_addrspace_shutdown(void);
 
 static size_t pm_page_cursor;
 
-static inline bool pm_is_free(size_t i) { return (mk_phys.freemap[i >> 6] >> (i & 63)) & 1; }
 static inline void pm_set_used(size_t i) { mk_phys.freemap[i >> 6] &= ~(1ULL << (i & 63)); }
 static inline void pm_set_free(size_t i) { mk_phys.freemap[i >> 6] |= 1ULL << (i & 63); }
 

@@ -10,6 +10,7 @@
 #include "mk_mdl.h"
 #include "mk_machine.h"
 #include "mk_verifier.h"
+#include "mk_port.h"
 
 #include <stdlib.h>
 
@@ -149,6 +150,7 @@ static void contmem_free(PVOID BaseAddress, const SIZE_T *bytes, const MEMORY_CA
 void MmFreeContiguousMemory(PVOID BaseAddress)
 {
     MK_ENTER("MmFreeContiguousMemory");
+    mk_port_prohibited_ddi("MmFreeContiguousMemory");
     contmem_free(BaseAddress, NULL, NULL);
 }
 

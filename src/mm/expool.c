@@ -8,6 +8,7 @@
  * in docs/ddi-notes.md, section "Pool".
  */
 #include "mk_pool.h"
+#include "mk_port.h"
 
 #include <string.h>
 
@@ -117,18 +118,21 @@ void mk_ex_free(void *p, ULONG tag, void *caller) { mk_pool_free(p, tag, tag != 
 PVOID ExAllocatePool(POOL_TYPE PoolType, SIZE_T NumberOfBytes)
 {
     MK_ENTER("ExAllocatePool");
+    mk_port_prohibited_ddi("ExAllocatePool");
     return ex_allocate(PoolType, NumberOfBytes, EX_TAG_NONE, NormalPoolPriority, 0, __builtin_return_address(0));
 }
 
 PVOID ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)
 {
     MK_ENTER("ExAllocatePoolWithTag");
+    mk_port_prohibited_ddi("ExAllocatePoolWithTag");
     return ex_allocate(PoolType, NumberOfBytes, Tag, NormalPoolPriority, 0, __builtin_return_address(0));
 }
 
 PVOID ExAllocatePoolWithTagPriority(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag, EX_POOL_PRIORITY Priority)
 {
     MK_ENTER("ExAllocatePoolWithTagPriority");
+    mk_port_prohibited_ddi("ExAllocatePoolWithTagPriority");
     return ex_allocate(PoolType, NumberOfBytes, Tag, (ULONG)Priority, 0, __builtin_return_address(0));
 }
 

@@ -13,6 +13,7 @@
 #include "mk_mdl.h"
 #include "mk_machine.h"
 #include "mk_verifier.h"
+#include "mk_port.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -323,6 +324,7 @@ PVOID MmMapLockedPagesSpecifyCache(PMDL MemoryDescriptorList, KPROCESSOR_MODE Ac
                                    PVOID RequestedAddress, ULONG BugCheckOnFailure, ULONG Priority)
 {
     MK_ENTER("MmMapLockedPagesSpecifyCache");
+    mk_port_prohibited_ddi("MmMapLockedPagesSpecifyCache");
     PMDL mdl = MemoryDescriptorList;
     if (AccessMode == KernelMode) {
         if (MK_UNLIKELY(mk_irql() > DISPATCH_LEVEL))
@@ -339,6 +341,7 @@ PVOID MmMapLockedPagesSpecifyCache(PMDL MemoryDescriptorList, KPROCESSOR_MODE Ac
 PVOID MmMapLockedPages(PMDL MemoryDescriptorList, KPROCESSOR_MODE AccessMode)
 {
     MK_ENTER("MmMapLockedPages");
+    mk_port_prohibited_ddi("MmMapLockedPages");
     PMDL mdl = MemoryDescriptorList;
     if (AccessMode == KernelMode) {
         if (MK_UNLIKELY(mk_irql() > DISPATCH_LEVEL))
@@ -379,6 +382,7 @@ void mk_mdl_unmap_system(PMDL Mdl)
 void MmUnmapLockedPages(PVOID BaseAddress, PMDL MemoryDescriptorList)
 {
     MK_ENTER("MmUnmapLockedPages");
+    mk_port_prohibited_ddi("MmUnmapLockedPages");
     PMDL mdl = MemoryDescriptorList;
     char *va = (char *)BaseAddress;
     if (mk_va_region(va) == MK_RGN_USER) {

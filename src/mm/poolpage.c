@@ -119,7 +119,7 @@ static inline unsigned pp_class_of(size_t n)
     return n <= 1360 ? 64 : 65;
 }
 
-static inline pp_region *pp_region_of(const void *p)
+MK_UNUSED static inline pp_region *pp_region_of(const void *p)
 {
     int k = mk_pool_kind_of(p);
     return k < 0 ? NULL : &pp_rg[k];

@@ -1126,9 +1126,9 @@ static void sp_stop_miniport(sp_adapter *a)
     sp_driver *s = a->spd;
     if (!s->hw.HwAdapterControl)
         goto free_resources;
-    struct {
+    union {
         SCSI_SUPPORTED_CONTROL_TYPE_LIST l;
-        BOOLEAN types[ScsiAdapterControlMax + 1];
+        UCHAR room[sizeof(SCSI_SUPPORTED_CONTROL_TYPE_LIST) + ScsiAdapterControlMax + 1];
     } q;
     memset(&q, 0, sizeof q);
     q.l.MaxControlType = ScsiAdapterControlMax;

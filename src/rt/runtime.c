@@ -187,6 +187,27 @@ void mdlkit_config_default(mdlkit_config *cfg)
         snprintf(rt_systematic_path, sizeof rt_systematic_path, "%s", v);
         cfg->systematic_state = rt_systematic_path;
     }
+    if ((v = getenv("MDLKIT_SPECIAL_POOL_TAG")) && *v) {
+        /* "Tag1" as poolmon prints it (memory order), or a number */
+        size_t n = strlen(v);
+        ULONG t = 0;
+        if (n <= 4 && !(n > 1 && v[0] == '0' && (v[1] == 'x' || v[1] == 'X'))) {
+            for (size_t i = 0; i < n; i++)
+                t |= (ULONG)(unsigned char)v[i] << (8 * i);
+            cfg->special_pool_tag = t;
+        } else if (rt_parse_ulong(v, 0xFFFFFFFFUL, &t) == 0 && t) {
+            cfg->special_pool_tag = t;
+        } else {
+            rt_bad_env("MDLKIT_SPECIAL_POOL_TAG", v, "a pool tag as printed (Tag1) or a number");
+        }
+    }
+    if ((v = getenv("MDLKIT_SPECIAL_POOL_SIZE")) && *v) {
+        ULONG sz;
+        if (rt_parse_ulong(v, PAGE_SIZE - 1, &sz) || sz == 0)
+            rt_bad_env("MDLKIT_SPECIAL_POOL_SIZE", v, "an allocation size in bytes, 1 to 4095");
+        else
+            cfg->special_pool_size = sz;
+    }
     if ((v = getenv("MDLKIT_CPUS")) && *v) {
         ULONG c;
         if (rt_parse_ulong(v, 64, &c) || c == 0)

@@ -8,7 +8,6 @@
  */
 #define _GNU_SOURCE
 #include "mk_base.h"
-#include "mk_ke.h"
 #include "mk_mdl.h"
 #include "mk_verifier.h"
 

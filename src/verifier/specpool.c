@@ -53,20 +53,7 @@ static size_t sp_nslots;
 static sp_slot *sp_slots;
 static size_t sp_cursor, sp_live, sp_cap;
 static pthread_mutex_t sp_lock = PTHREAD_MUTEX_INITIALIZER;
-static ULONG sp_sel_tag, sp_sel_size;
-
-static ULONG sp_parse_tag(const char *v)
-{
-    /* "Tag1" as printed (memory order) or a number */
-    size_t n = strlen(v);
-    if (n <= 4 && !(v[0] == '0' && (v[1] == 'x' || v[1] == 'X'))) {
-        ULONG t = 0;
-        for (size_t i = 0; i < n; i++)
-            t |= (ULONG)(unsigned char)v[i] << (8 * i);
-        return t;
-    }
-    return (ULONG)strtoul(v, NULL, 0);
-}
+static ULONG sp_sel_tag, sp_sel_size; /* selection: mdlkit_config special_pool_tag / _size */
 
 int mk_vf_specpool_init(void)
 {
@@ -78,11 +65,6 @@ int mk_vf_specpool_init(void)
         return 0;
     sp_sel_tag = mk_rt.cfg.special_pool_tag;
     sp_sel_size = mk_rt.cfg.special_pool_size;
-    const char *v;
-    if (!sp_sel_tag && (v = getenv("MDLKIT_SPECIAL_POOL_TAG")) && *v)
-        sp_sel_tag = sp_parse_tag(v);
-    if (!sp_sel_size && (v = getenv("MDLKIT_SPECIAL_POOL_SIZE")) && *v)
-        sp_sel_size = (ULONG)strtoul(v, NULL, 0);
     size_t pages = (size_t)(mk_as.rgn_end[MK_RGN_SPECIAL] - mk_as.rgn_base[MK_RGN_SPECIAL]) >> PAGE_SHIFT;
     pages &= ~(size_t)1;
     if (pages < 4)
