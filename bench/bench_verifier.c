@@ -105,12 +105,14 @@ int main(int argc, char **argv)
     };
     bench_interleave(pc, 3, reps);
     bench_interleave(mc, 3, reps);
-    bench_report(stdout, "small pool alloc+free (verifier options)", pc, 3, 0);
-    bench_report(stdout, "IoAllocateMdl+MmBuildMdlForNonPagedPool+IoFreeMdl (verifier options)", mc, 3, 0);
+    bench_detail(stdout, "small pool alloc+free (verifier options)", pc, 3);
+    bench_detail(stdout, "IoAllocateMdl+MmBuildMdlForNonPagedPool+IoFreeMdl (verifier options)", mc, 3);
+    bench_row_cases("verifier: pool 64B alloc+free, pool tracking vs off", &pc[1], &pc[0], "", "<= 1.50");
+    bench_row_cases("verifier: IoAllocateMdl+Build+IoFreeMdl, pool tracking vs off", &mc[1], &mc[0], "", "<= 1.50");
     if (vb_init(0) == 0) {
         bench_case sc[] = {{"mk_capture_stack, 8 frames", vb_stack, NULL, 0, {0}}};
         bench_interleave(sc, 1, reps);
-        bench_report(stdout, "allocating-stack capture", sc, 1, 0);
+        bench_detail(stdout, "allocating-stack capture", sc, 1);
         mdlkit_shutdown();
     }
     return 0;

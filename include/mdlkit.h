@@ -111,6 +111,8 @@ mdlkit_bugcheck mdlkit_last_bugcheck(void);
 #define MDLKIT_RULE_NDIS_UNKNOWN_HANDLE 0x00A20007UL
 #define MDLKIT_RULE_IRQL_MISCELLANEOUS_FUNCTION 0x00A20008UL
 #define MDLKIT_RULE_IRQL_MINIPORT_DRIVER_FUNCTION 0x00A20009UL
+#define MDLKIT_RULE_NDIS_INTERRUPT_CONTEXT 0x00A2000AUL /* NdisMRegisterInterruptEx misuse */
+#define MDLKIT_RULE_NDIS_INTERRUPT_LEAK 0x00A2000BUL    /* halted with the interrupt registered */
 #define MDLKIT_RULE_DDI_NOT_AVAILABLE 0x00A30001UL
 #define MDLKIT_RULE_IO_ALLOCATE_MDL_SECONDARY 0x00A30002UL
 #define MDLKIT_RULE_IO_ALLOCATE_MDL_CHARGE_QUOTA 0x00A30003UL
@@ -213,6 +215,16 @@ NTSTATUS mdlkit_ndis_halt_adapter(PVOID miniport_adapter_handle); /* NdisAllocat
 /* Runs MiniportShutdownEx(NdisShutdownPowerOff) at PASSIVE_LEVEL; the
  * adapter stays initialised (halt it afterwards). */
 NTSTATUS mdlkit_ndis_shutdown_adapter(PVOID miniport_adapter_handle);
+/* The simulated device raises its line interrupt: the miniport's
+ * MiniportInterrupt runs at the device IRQL (above DISPATCH_LEVEL); if it
+ * claims the interrupt and asks for a DPC (QueueDefaultInterruptDpc, or
+ * TargetProcessors bits of existing processors), MiniportInterruptDPC runs
+ * at DISPATCH_LEVEL once per processor asked for, then again while it sets
+ * MoreNblsPending. Call at <= DISPATCH_LEVEL. Returns STATUS_SUCCESS if the
+ * ISR claimed the interrupt, STATUS_UNSUCCESSFUL if it returned FALSE,
+ * STATUS_INVALID_PARAMETER for an unknown adapter, and
+ * STATUS_INVALID_DEVICE_STATE if it has no interrupt registered. */
+NTSTATUS mdlkit_ndis_interrupt(PVOID miniport_adapter_handle);
 
 /* Exceptions: MDLKIT_TRY { ... } MDLKIT_EXCEPT(filter) { GetExceptionCode() } MDLKIT_END;
  * (defined in wdm.h so that driver code may use __try / __except too). */

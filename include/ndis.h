@@ -38,45 +38,6 @@ typedef union _NET_LUID_LH {
     } Info;
 } NET_LUID_LH, *PNET_LUID_LH, NET_LUID, *PNET_LUID;
 
-#ifndef MDLKIT_INTERFACE_TYPE_DEFINED
-#define MDLKIT_INTERFACE_TYPE_DEFINED
-typedef enum _INTERFACE_TYPE {
-    InterfaceTypeUndefined = -1,
-    Internal = 0,
-    Isa = 1,
-    Eisa = 2,
-    MicroChannel = 3,
-    TurboChannel = 4,
-    PCIBus = 5,
-    VMEBus = 6,
-    NuBus = 7,
-    PCMCIABus = 8,
-    CBus = 9,
-    MPIBus = 10,
-    MPSABus = 11,
-    ProcessorInternal = 12,
-    InternalPowerBus = 13,
-    PNPISABus = 14,
-    PNPBus = 15,
-    Vmcs = 16,
-    ACPIBus = 17,
-    MaximumInterfaceType = 18
-} INTERFACE_TYPE, *PINTERFACE_TYPE;
-
-typedef enum _KINTERRUPT_MODE { LevelSensitive = 0, Latched = 1 } KINTERRUPT_MODE;
-
-typedef enum _DMA_WIDTH { Width8Bits = 0, Width16Bits = 1, Width32Bits = 2, Width64Bits = 3, MaximumDmaWidth = 4 } DMA_WIDTH,
-    *PDMA_WIDTH;
-
-typedef enum _DMA_SPEED {
-    Compatible = 0,
-    TypeA = 1,
-    TypeB = 2,
-    TypeC = 3,
-    TypeF = 4,
-    MaximumDmaSpeed = 5
-} DMA_SPEED, *PDMA_SPEED;
-#endif
 
 typedef enum _NDIS_INTERFACE_TYPE {
     NdisInterfaceInternal = Internal,
@@ -376,6 +337,69 @@ typedef struct _NDIS_SG_DMA_DESCRIPTION {
     NDIS_SIZEOF_THROUGH_FIELD_(NDIS_SG_DMA_DESCRIPTION, ScatterGatherListSize)
 
 /* ------------------------------------------------------------------------
+ * Interrupts (line-based; see docs/ddi-notes.md "NDIS interrupts")
+ * ---------------------------------------------------------------------- */
+typedef enum _NDIS_INTERRUPT_TYPE {
+    NDIS_CONNECT_LINE_BASED = 1,
+    NDIS_CONNECT_MESSAGE_BASED = 2
+} NDIS_INTERRUPT_TYPE, *PNDIS_INTERRUPT_TYPE;
+
+typedef struct _IO_INTERRUPT_MESSAGE_INFO *PIO_INTERRUPT_MESSAGE_INFO;
+
+/* Runs at the device IRQL: TRUE if the device interrupted. Set
+ * *QueueDefaultInterruptDpc to have MiniportInterruptDPC queued on the
+ * current processor; set bits of *TargetProcessors (bit n = processor n) to
+ * have it queued on those processors as well. */
+typedef BOOLEAN MINIPORT_ISR(NDIS_HANDLE MiniportInterruptContext, PBOOLEAN QueueDefaultInterruptDpc,
+                             PULONG TargetProcessors);
+typedef MINIPORT_ISR(*MINIPORT_ISR_HANDLER);
+/* Runs at DISPATCH_LEVEL. ReceiveThrottleParameters points to an
+ * NDIS_RECEIVE_THROTTLE_PARAMETERS (NDIS 6.20 and later). */
+typedef void MINIPORT_INTERRUPT_DPC(NDIS_HANDLE MiniportInterruptContext, PVOID MiniportDpcContext,
+                                    PVOID ReceiveThrottleParameters, PVOID NdisReserved2);
+typedef MINIPORT_INTERRUPT_DPC(*MINIPORT_INTERRUPT_DPC_HANDLER);
+typedef void MINIPORT_DISABLE_INTERRUPT(NDIS_HANDLE MiniportInterruptContext);
+typedef MINIPORT_DISABLE_INTERRUPT(*MINIPORT_DISABLE_INTERRUPT_HANDLER);
+typedef void MINIPORT_ENABLE_INTERRUPT(NDIS_HANDLE MiniportInterruptContext);
+typedef MINIPORT_ENABLE_INTERRUPT(*MINIPORT_ENABLE_INTERRUPT_HANDLER);
+typedef BOOLEAN MINIPORT_MSI_ISR(NDIS_HANDLE MiniportInterruptContext, ULONG MessageId,
+                                 PBOOLEAN QueueDefaultInterruptDpc, PULONG TargetProcessors);
+typedef MINIPORT_MSI_ISR(*MINIPORT_MSI_ISR_HANDLER);
+typedef void MINIPORT_MSI_INTERRUPT_DPC(NDIS_HANDLE MiniportInterruptContext, ULONG MessageId,
+                                        PVOID MiniportDpcContext, PVOID ReceiveThrottleParameters,
+                                        PVOID NdisReserved2);
+typedef MINIPORT_MSI_INTERRUPT_DPC(*MINIPORT_MSI_INTERRUPT_DPC_HANDLER);
+typedef void MINIPORT_DISABLE_MSI_INTERRUPT(NDIS_HANDLE MiniportInterruptContext, ULONG MessageId);
+typedef MINIPORT_DISABLE_MSI_INTERRUPT(*MINIPORT_DISABLE_MSI_INTERRUPT_HANDLER);
+typedef void MINIPORT_ENABLE_MSI_INTERRUPT(NDIS_HANDLE MiniportInterruptContext, ULONG MessageId);
+typedef MINIPORT_ENABLE_MSI_INTERRUPT(*MINIPORT_ENABLE_MSI_INTERRUPT_HANDLER);
+
+#define NDIS_MINIPORT_INTERRUPT_REVISION_1 1
+typedef struct _NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS {
+    NDIS_OBJECT_HEADER Header;
+    MINIPORT_ISR_HANDLER InterruptHandler;
+    MINIPORT_INTERRUPT_DPC_HANDLER InterruptDpcHandler;
+    MINIPORT_DISABLE_INTERRUPT_HANDLER DisableInterruptHandler;
+    MINIPORT_ENABLE_INTERRUPT_HANDLER EnableInterruptHandler;
+    BOOLEAN MsiSupported;
+    BOOLEAN MsiSyncWithAllMessages;
+    MINIPORT_MSI_ISR_HANDLER MessageInterruptHandler;
+    MINIPORT_MSI_INTERRUPT_DPC_HANDLER MessageInterruptDpcHandler;
+    MINIPORT_DISABLE_MSI_INTERRUPT_HANDLER DisableMessageInterruptHandler;
+    MINIPORT_ENABLE_MSI_INTERRUPT_HANDLER EnableMessageInterruptHandler;
+    NDIS_INTERRUPT_TYPE InterruptType;          /* out: what NDIS connected */
+    PIO_INTERRUPT_MESSAGE_INFO MessageInfoTable; /* out: MSI only */
+} NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS, *PNDIS_MINIPORT_INTERRUPT_CHARACTERISTICS;
+#define NDIS_SIZEOF_MINIPORT_INTERRUPT_CHARACTERISTICS_REVISION_1 \
+    NDIS_SIZEOF_THROUGH_FIELD_(NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS, MessageInfoTable)
+
+#define NDIS_INDICATE_ALL_NBLS (~0UL)
+typedef struct _NDIS_RECEIVE_THROTTLE_PARAMETERS {
+    ULONG MaxNblsToIndicate;
+    ULONG MoreNblsPending : 1;
+} NDIS_RECEIVE_THROTTLE_PARAMETERS, *PNDIS_RECEIVE_THROTTLE_PARAMETERS;
+
+/* ------------------------------------------------------------------------
  * Generic objects (a handle for drivers that are not miniports)
  * ---------------------------------------------------------------------- */
 typedef struct _NDIS_GENERIC_OBJECT {
@@ -399,6 +423,13 @@ NDIS_API NDIS_STATUS NdisMRegisterScatterGatherDma(NDIS_HANDLE MiniportAdapterHa
                                                    PNDIS_SG_DMA_DESCRIPTION DmaDescription,
                                                    PNDIS_HANDLE NdisMiniportDmaHandle);
 NDIS_API void NdisMDeregisterScatterGatherDma(NDIS_HANDLE NdisMiniportDmaHandle);
+
+/* PASSIVE_LEVEL, from MiniportInitializeEx after NdisMSetMiniportAttributes;
+ * deregister in MiniportHaltEx (or when MiniportInitializeEx fails). */
+NDIS_API NDIS_STATUS NdisMRegisterInterruptEx(NDIS_HANDLE MiniportAdapterHandle, NDIS_HANDLE MiniportInterruptContext,
+                                              PNDIS_MINIPORT_INTERRUPT_CHARACTERISTICS MiniportInterruptCharacteristics,
+                                              PNDIS_HANDLE NdisInterruptHandle);
+NDIS_API void NdisMDeregisterInterruptEx(NDIS_HANDLE NdisInterruptHandle);
 
 NDIS_API void NdisMAllocateSharedMemory(NDIS_HANDLE MiniportAdapterHandle, ULONG Length, BOOLEAN Cached,
                                         PVOID *VirtualAddress, PNDIS_PHYSICAL_ADDRESS PhysicalAddress);

@@ -786,6 +786,46 @@ NTKERNELAPI NTSTATUS IoCreateDevice(PDRIVER_OBJECT DriverObject, ULONG DeviceExt
                                     PDEVICE_OBJECT *DeviceObject);
 NTKERNELAPI void IoDeleteDevice(PDEVICE_OBJECT DeviceObject);
 
+/* ------------------------------------------------------------------------
+ * Bus, interrupt and DMA descriptions (used by storport.h and ndis.h)
+ * ---------------------------------------------------------------------- */
+typedef enum _INTERFACE_TYPE {
+    InterfaceTypeUndefined = -1,
+    Internal = 0,
+    Isa = 1,
+    Eisa = 2,
+    MicroChannel = 3,
+    TurboChannel = 4,
+    PCIBus = 5,
+    VMEBus = 6,
+    NuBus = 7,
+    PCMCIABus = 8,
+    CBus = 9,
+    MPIBus = 10,
+    MPSABus = 11,
+    ProcessorInternal = 12,
+    InternalPowerBus = 13,
+    PNPISABus = 14,
+    PNPBus = 15,
+    Vmcs = 16,
+    ACPIBus = 17,
+    MaximumInterfaceType = 18
+} INTERFACE_TYPE, *PINTERFACE_TYPE;
+
+typedef enum _KINTERRUPT_MODE { LevelSensitive = 0, Latched = 1 } KINTERRUPT_MODE;
+
+typedef enum _DMA_WIDTH { Width8Bits = 0, Width16Bits = 1, Width32Bits = 2, Width64Bits = 3, MaximumDmaWidth = 4 } DMA_WIDTH,
+    *PDMA_WIDTH;
+
+typedef enum _DMA_SPEED {
+    Compatible = 0,
+    TypeA = 1,
+    TypeB = 2,
+    TypeC = 3,
+    TypeF = 4,
+    MaximumDmaSpeed = 5
+} DMA_SPEED, *PDMA_SPEED;
+
 NTKERNELAPI PEPROCESS PsGetCurrentProcess(void);
 #define IoGetCurrentProcess() PsGetCurrentProcess()
 

@@ -64,8 +64,21 @@ void mk_ndis_driver_unloaded(mk_driver *d);
 void mk_ndis_shutdown(void);
 
 /* NDIS handles (ndis.c): what kind of object a handle is, 0 if unknown. */
-enum { MK_NDIS_DRIVER = 1, MK_NDIS_ADAPTER, MK_NDIS_GENERIC, MK_NDIS_DMA };
+enum { MK_NDIS_DRIVER = 1, MK_NDIS_ADAPTER, MK_NDIS_GENERIC, MK_NDIS_DMA, MK_NDIS_INTERRUPT };
 int mk_ndis_handle_kind(const void *handle);
+/* What the interrupt code (ndisintr.c) needs to know of an adapter (ndis.c):
+ * 0 if `adapter` is not a live adapter handle. */
+typedef struct mk_ndis_adapter_view {
+    mk_driver *drv;
+    int initializing;   /* inside MiniportInitializeEx */
+    int registered;     /* registration attributes set */
+} mk_ndis_adapter_view;
+int mk_ndis_adapter_view_get(const void *adapter, mk_ndis_adapter_view *out);
+/* ndisintr.c: drops an interrupt the adapter still has registered (a
+ * bug-check note names where it was registered); returns its handle, or
+ * NULL if there was none. */
+void *mk_ndis_interrupt_leak(const void *adapter);
+void mk_ndis_interrupt_shutdown(void);
 /* NdisAllocateMdl records (ndismem.c): names (bug-check notes) and frees
  * every MDL still allocated with `owner` as its NdisHandle; returns the
  * count. */

@@ -3,7 +3,7 @@
  * mdlkit_ndis_start_adapter / _shutdown_adapter / _halt_adapter,
  * NdisMSetMiniportAttributes, scatter-gather DMA registration, shared
  * memory (NdisMAllocateSharedMemory / NdisMFreeSharedMemory) and generic
- * objects. The memory routines that take any NDIS handle (NdisAllocateMdl,
+ * objects. Interrupts are in ndisintr.c. The memory routines that take any NDIS handle (NdisAllocateMdl,
  * NdisAllocateMemoryWithTagPriority, ...) are in ndismem.c.
  *
  * Every handle NDIS gives out is registered in a small table, so a bad
@@ -268,9 +268,21 @@ static size_t nd_shared_leaks(nd_adapter *ad)
     return n;
 }
 
+int mk_ndis_adapter_view_get(const void *adapter, mk_ndis_adapter_view *out)
+{
+    nd_adapter *ad = nd_lookup(adapter, MK_NDIS_ADAPTER);
+    if (!ad)
+        return 0;
+    out->drv = ad->nd->drv;
+    out->initializing = ad->state == ND_INITIALIZING;
+    out->registered = ad->registered;
+    return 1;
+}
+
 /* Frees the adapter and reports what the miniport left behind. */
 static void nd_adapter_destroy(nd_adapter *ad)
 {
+    void *interrupt = mk_ndis_interrupt_leak(ad);
     size_t mdls = mk_ndis_mdl_leaks(ad);
     size_t shared = nd_shared_leaks(ad);
     ULONG_PTR handle = (ULONG_PTR)ad;
@@ -282,6 +294,11 @@ static void nd_adapter_destroy(nd_adapter *ad)
     nd_unregister(ad);
     pthread_mutex_destroy(&ad->lock);
     free(ad);
+    if (interrupt)
+        mk_violation(MDLKIT_RULE_NDIS_INTERRUPT_LEAK,
+                     "The interrupt registered with NdisMRegisterInterruptEx was still registered when MiniportHaltEx "
+                     "returned (or MiniportInitializeEx failed): call NdisMDeregisterInterruptEx first",
+                     (ULONG_PTR)interrupt, handle);
     if (mdls)
         mk_violation(MDLKIT_RULE_NDIS_ALLOCATE_MDL,
                      "MDLs from NdisAllocateMdl were still allocated when MiniportHaltEx returned (NdisAllocateMdl "
@@ -663,4 +680,5 @@ void mk_ndis_shutdown(void)
     nd_adapter_seq = 0;
     pthread_mutex_unlock(&nd_lock);
     mk_ndis_mdl_shutdown();
+    mk_ndis_interrupt_shutdown();
 }
