@@ -583,10 +583,18 @@ static void op_unmap_sys(void)
             d->own_map = 0;
         }
     } else if (d->state == MS_LOCKED || d->state == MS_ALLOC || d->state == MS_UNLOCKED) {
-        /* Nothing is mapped: 0xC4/0xB6. */
+        /* Nothing is mapped: 0xC4/0xB6, or 0xB9 (bad user address) when
+         * the address given is a user address that is no mapping. */
         A.va = M.buf[d->buf].va + d->off;
-        run("MmUnmapLockedPages (not mapped)", c_unmap,
-            exp_bc(DRIVER_VERIFIER_DETECTED_VIOLATION, 0xB6, (ULONG_PTR)d->mdl, EXP_ANY, MDL_MAPPED_TO_SYSTEM_VA));
+        model_expect e = exp_bc(DRIVER_VERIFIER_DETECTED_VIOLATION, 0xB6, (ULONG_PTR)d->mdl, EXP_ANY,
+                                MDL_MAPPED_TO_SYSTEM_VA);
+        if (M.buf[d->buf].kind == BUF_USER)
+            e = exp_bc(DRIVER_VERIFIER_DETECTED_VIOLATION, 0xB9, (ULONG_PTR)A.va, (ULONG_PTR)d->mdl, 0);
+        if (M.buf[d->buf].kind == BUF_USER && M.irql > APC_LEVEL)
+            e = exp_bc(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x7A, M.irql, (ULONG_PTR)A.va, (ULONG_PTR)d->mdl);
+        if (M.buf[d->buf].kind != BUF_USER && M.irql > DISPATCH_LEVEL)
+            return;
+        run("MmUnmapLockedPages (not mapped)", c_unmap, e);
     }
 }
 

@@ -29,7 +29,7 @@ static PVOID contmem_alloc(SIZE_T NumberOfBytes, PHYSICAL_ADDRESS Lowest, PHYSIC
                            PHYSICAL_ADDRESS Boundary, MEMORY_CACHING_TYPE CacheType, void *caller)
 {
     if (NumberOfBytes == 0 || CacheType < MmNonCached || CacheType >= MmMaximumCacheType || Lowest.QuadPart < 0 ||
-        Highest.QuadPart < Lowest.QuadPart || Boundary.QuadPart < 0)
+        (ULONGLONG)Highest.QuadPart < (ULONGLONG)Lowest.QuadPart /* -1 = no limit */ || Boundary.QuadPart < 0)
         return NULL;
     size_t npages = BYTES_TO_PAGES(NumberOfBytes);
     size_t boundary = (size_t)((ULONGLONG)Boundary.QuadPart >> PAGE_SHIFT);

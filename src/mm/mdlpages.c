@@ -97,7 +97,7 @@ static PMDL mdlpages_alloc(PHYSICAL_ADDRESS LowAddress, PHYSICAL_ADDRESS HighAdd
     }
     if (CacheType < MmNonCached || CacheType >= MmMaximumCacheType)
         return NULL;
-    if (TotalBytes == 0 || LowAddress.QuadPart < 0 || HighAddress.QuadPart < LowAddress.QuadPart ||
+    if (TotalBytes == 0 || LowAddress.QuadPart < 0 || (ULONGLONG)HighAddress.QuadPart < (ULONGLONG)LowAddress.QuadPart || /* -1 = no limit, as drivers pass it */
         SkipBytes.QuadPart < 0 || BYTE_OFFSET(SkipBytes.QuadPart))
         return NULL;
     if (TotalBytes > MDLPAGES_MAX_BYTES) {
