@@ -35,8 +35,7 @@ const mdlkit_example_bug mdlkit_example_bugs[] = {
     {"paged-at-dispatch", "ioctl",
      "the WDM driver keeps its request history in paged pool and updates it under a spin lock",
      "ioctl.c: MdlFillRecord writes the history at DISPATCH_LEVEL",
-     /* not special pool: a paged special-pool block is not trimmed (yet) */
-     MDLKIT_VERIFY_FORCE_IRQL_CHECKING | MDLKIT_VERIFY_POOL_TRACKING | MDLKIT_VERIFY_DDI_COMPLIANCE,
+     STANDARD_DEMO_FLAGS, /* special pool's paged blocks are trimmed by force IRQL checking too */
      DRIVER_IRQL_NOT_LESS_OR_EQUAL, 0, mdlkit_example_ioctl_run, MDLFILL_DEBUG_PAGED_HISTORY},
     {"double-unlock", "ioctl", "the WDM driver unlocks the caller's locked user buffer twice",
      "ioctl.c: MdlFillChecksum calls MmUnlockPages, then again in its cleanup", STANDARD_DEMO_FLAGS, PROCESS_HAS_LOCKED_PAGES, 0x01,

@@ -502,8 +502,11 @@ static void op_probe(void)
     A.mode = (how & 1) ? UserMode : KernelMode;
     A.op = (LOCK_OPERATION)((how >> 1) % 3);
     model_expect e = model_probe(&M, d, b, A.mode, A.op);
-    if (!run("MmProbeAndLockPages", c_probe, e))
+    if (!run("MmProbeAndLockPages", c_probe, e)) {
+        if (e.kind == EXP_RAISE && d->state == MS_UNLOCKED)
+            d->state = MS_ALLOC; /* a failed probe: never successfully locked */
         return;
+    }
     CHECK(d->mdl->MdlFlags & MDL_PAGES_LOCKED, "locked MDL lacks MDL_PAGES_LOCKED");
     CHECK(!(A.op != IoReadAccess) == !(d->mdl->MdlFlags & MDL_WRITE_OPERATION), "MDL_WRITE_OPERATION wrong");
     if (b->kind != BUF_USER || b->prot != PAGE_NOACCESS)

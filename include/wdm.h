@@ -458,7 +458,9 @@ typedef enum _MM_PAGE_PRIORITY {
 #define MM_FREE_MDL_PAGES_ZERO 0x00000001UL
 #define MM_ANY_NODE_OK 0x80000000UL
 
-#define MmGetMdlVirtualAddress(Mdl) ((PVOID)((PCHAR)((Mdl)->StartVa) + (Mdl)->ByteOffset))
+/* Integer arithmetic: StartVa is NULL for MmAllocatePagesForMdl MDLs, and
+ * NULL + offset is undefined behaviour in C (UBSan reports it). */
+#define MmGetMdlVirtualAddress(Mdl) ((PVOID)((ULONG_PTR)((Mdl)->StartVa) + (Mdl)->ByteOffset))
 #define MmGetMdlByteCount(Mdl) ((Mdl)->ByteCount)
 #define MmGetMdlByteOffset(Mdl) ((Mdl)->ByteOffset)
 #define MmGetMdlBaseVa(Mdl) ((Mdl)->StartVa)

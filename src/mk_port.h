@@ -76,8 +76,8 @@ typedef struct mk_ndis_adapter_view {
 int mk_ndis_adapter_view_get(const void *adapter, mk_ndis_adapter_view *out);
 /* ndisintr.c: drops an interrupt the adapter still has registered (a
  * bug-check note names where it was registered); returns its handle, or
- * NULL if there was none. */
-void *mk_ndis_interrupt_leak(const void *adapter);
+ * 0 if there was none. */
+ULONG_PTR mk_ndis_interrupt_leak(const void *adapter);
 void mk_ndis_interrupt_shutdown(void);
 /* NdisAllocateMdl records (ndismem.c): names (bug-check notes) and frees
  * every MDL still allocated with `owner` as its NdisHandle; returns the

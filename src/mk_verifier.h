@@ -124,6 +124,15 @@ static inline void mk_verifier_untrack(enum mk_track_kind kind, const void *addr
     if (MK_UNLIKELY(mk_rt.verifier & MDLKIT_VERIFY_POOL_TRACKING))
         mk_verifier_untrack_slow(kind, addr);
 }
+/* Untrack a resource its port layer found leaked (and is about to free and
+ * report itself): with Pool Tracking the record is listed first (a
+ * bug-check note with the allocating stack, and the JSON "leaks"). */
+void mk_verifier_untrack_leak_slow(enum mk_track_kind kind, const void *addr);
+static inline void mk_verifier_untrack_leak(enum mk_track_kind kind, const void *addr)
+{
+    if (MK_UNLIKELY(mk_rt.verifier & MDLKIT_VERIFY_POOL_TRACKING))
+        mk_verifier_untrack_leak_slow(kind, addr);
+}
 
 /* ------------------------------------------------------------------------
  * Internal to src/verifier/ (declared here so the files share them).
@@ -135,6 +144,7 @@ void *mk_vf_specpool_alloc(int heap, size_t bytes, ULONG tag, unsigned flags, UL
 void mk_vf_specpool_free(void *p, ULONG tag, int check_tag, void *caller);
 int mk_vf_specpool_fault(void *addr, int write, void *pc);
 size_t mk_vf_specpool_live(void);
+void mk_vf_specpool_trim_paged(void); /* Force IRQL Checking: trim live paged blocks */
 
 int mk_vf_irql_fault(void *addr, int write, void *pc);
 void mk_vf_irql_shutdown(void);

@@ -75,6 +75,11 @@ static void demo_serves_everything_without_violations(void **state)
     expect_line(out, "300 METHOD_OUT_DIRECT fills, 100 METHOD_NEITHER checksums");
     expect_line(out, "driver ramdisk: requests served: 400, failed: 0");
     expect_line(out, "16 out-of-range rejected");
+    expect_line(out, "mdlkit demo: 3 example drivers");
+    expect_line(out, "driver netrecv: requests served: 400, failed: 0");
+    expect_line(out, "bad or misaddressed frames dropped");
+    expect_line(out, "  RvBf   Nonp ");
+    expect_line(out, "Result: 3 drivers, 1200 requests served, 0 failed, no violations");
     expect_line(out, "Pool use by tag");
     expect_line(out, "  RmDk   Nonp ");
     expect_line(out, "no violations");
@@ -99,6 +104,7 @@ static void each_bug_gives_its_bug_check(void **state)
         {"leak", "BUG CHECK 0x000000C4 DRIVER_VERIFIER_DETECTED_VIOLATION", "tag 'RmRq'"},
         {"paged-at-dispatch", "BUG CHECK 0x000000D1 DRIVER_IRQL_NOT_LESS_OR_EQUAL", "MdlFillRecord (" },
         {"double-unlock", "BUG CHECK 0x00000076 PROCESS_HAS_LOCKED_PAGES", "MdlFillChecksum ("},
+        {"wrong-tag", "BUG CHECK 0x000000C2 BAD_POOL_CALLER", "NetRecvFreeBuffers ("},
     };
     for (size_t i = 0; i < sizeof bugs / sizeof bugs[0]; i++) {
         char args[128], *out;
@@ -128,6 +134,7 @@ static void help_is_complete(void **state)
     assert_int_equal(run("demo --help", &out), 0);
     expect_line(out, "--bug NAME");
     expect_line(out, "double-unlock");
+    expect_line(out, "wrong-tag");
     free(out);
     assert_int_equal(run("report --help", &out), 0);
     expect_line(out, "--sort");

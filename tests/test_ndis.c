@@ -8,6 +8,8 @@
 #include "mk_base.h"
 #include "mk_machine.h"
 #include "mk_pool.h"
+#include "mk_driver.h"
+#include "mk_port.h"
 
 #define NIC_TAG 'ciNT'
 #define FRAME_TAG 'rFNT'
@@ -27,12 +29,79 @@ typedef struct nic {
     PMDL rx_mdl; /* over an interior sub-range of the shared memory (S5) */
     NPAGED_LOOKASIDE_LIST frames;
     KIRQL init_irql;
+    NDIS_HANDLE interrupt;
 } nic;
 
 static NDIS_HANDLE g_driver_handle;
 static nic *g_nic;
 static int g_no_dma, g_leak_mdl, g_leak_shared, g_free_in_shutdown;
 static int g_frame_allocs, g_frame_frees;
+
+/* Interrupts: how the miniport registers (g_intr_mode) and what its ISR
+ * answers; what the ISR and DPC saw. */
+enum { INTR_NONE, INTR_OK, INTR_NO_DEREGISTER, INTR_BEFORE_ATTRIBUTES, INTR_BAD_HEADER, INTR_NO_DPC_HANDLER,
+       INTR_TWICE, INTR_MSI };
+static int g_intr_mode;
+static NDIS_STATUS g_intr_status;
+static NDIS_INTERRUPT_TYPE g_intr_type;
+static BOOLEAN g_isr_claim, g_isr_queue;
+static ULONG g_isr_targets, g_dpc_more;
+static int g_isr_calls, g_dpc_calls;
+static KIRQL g_isr_irql, g_dpc_irql;
+static PVOID g_isr_ctx, g_dpc_ctx;
+static const char *g_isr_driver, *g_dpc_driver;
+static ULONG g_dpc_max_nbls;
+
+static BOOLEAN NicIsr(NDIS_HANDLE MiniportInterruptContext, PBOOLEAN QueueDefaultInterruptDpc, PULONG TargetProcessors)
+{
+    g_isr_calls++;
+    g_isr_irql = KeGetCurrentIrql();
+    g_isr_ctx = MiniportInterruptContext;
+    g_isr_driver = mk_driver_current_name();
+    *QueueDefaultInterruptDpc = g_isr_queue;
+    *TargetProcessors = g_isr_targets;
+    return g_isr_claim;
+}
+
+static void NicDpc(NDIS_HANDLE MiniportInterruptContext, PVOID MiniportDpcContext, PVOID ReceiveThrottleParameters,
+                   PVOID NdisReserved2)
+{
+    PNDIS_RECEIVE_THROTTLE_PARAMETERS t = ReceiveThrottleParameters;
+    g_dpc_calls++;
+    g_dpc_irql = KeGetCurrentIrql();
+    g_dpc_ctx = MiniportInterruptContext;
+    g_dpc_driver = mk_driver_current_name();
+    g_dpc_max_nbls = t->MaxNblsToIndicate;
+    if (g_dpc_more) {
+        g_dpc_more--;
+        t->MoreNblsPending = 1;
+    }
+}
+
+static void NicDisableInterrupt(NDIS_HANDLE MiniportInterruptContext) {}
+static void NicEnableInterrupt(NDIS_HANDLE MiniportInterruptContext) {}
+
+static NDIS_STATUS NicRegisterInterrupt(nic *n)
+{
+    NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS ic;
+    NdisZeroMemory(&ic, sizeof ic);
+    ic.Header.Type = NDIS_OBJECT_TYPE_MINIPORT_INTERRUPT;
+    ic.Header.Revision = NDIS_MINIPORT_INTERRUPT_REVISION_1;
+    ic.Header.Size = g_intr_mode == INTR_BAD_HEADER ? 8 : NDIS_SIZEOF_MINIPORT_INTERRUPT_CHARACTERISTICS_REVISION_1;
+    ic.InterruptHandler = NicIsr;
+    ic.InterruptDpcHandler = g_intr_mode == INTR_NO_DPC_HANDLER ? NULL : NicDpc;
+    ic.DisableInterruptHandler = NicDisableInterrupt;
+    ic.EnableInterruptHandler = NicEnableInterrupt;
+    ic.MsiSupported = g_intr_mode == INTR_MSI;
+    ic.InterruptType = (NDIS_INTERRUPT_TYPE)0;
+    g_intr_status = NdisMRegisterInterruptEx(n->handle, n, &ic, &n->interrupt);
+    g_intr_type = ic.InterruptType;
+    if (g_intr_status == NDIS_STATUS_SUCCESS && g_intr_mode == INTR_TWICE) {
+        NDIS_HANDLE second;
+        NdisMRegisterInterruptEx(n->handle, n, &ic, &second);
+    }
+    return g_intr_status;
+}
 
 /* S4: lookaside callbacks that allocate the frame and its MDL together. */
 static PVOID FrameAllocate(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)
@@ -70,6 +139,8 @@ static NDIS_STATUS NicInitialize(NDIS_HANDLE MiniportAdapterHandle, NDIS_HANDLE 
     n->handle = MiniportAdapterHandle;
     n->init_irql = KeGetCurrentIrql();
     g_nic = n;
+    if (g_intr_mode == INTR_BEFORE_ATTRIBUTES)
+        NicRegisterInterrupt(n);
 
     NDIS_MINIPORT_ADAPTER_ATTRIBUTES a;
     NdisZeroMemory(&a, sizeof a);
@@ -110,12 +181,25 @@ static NDIS_STATUS NicInitialize(NDIS_HANDLE MiniportAdapterHandle, NDIS_HANDLE 
     if (!n->rx_mdl)
         return NDIS_STATUS_RESOURCES;
     NdisInitializeNPagedLookasideList(&n->frames, FrameAllocate, FrameFree, 0, sizeof(frame), FRAME_TAG, 0);
+    if (g_intr_mode != INTR_NONE && NicRegisterInterrupt(n) != NDIS_STATUS_SUCCESS) {
+        /* undo, as MiniportInitializeEx must on failure */
+        NdisDeleteNPagedLookasideList(&n->frames);
+        NdisFreeMdl(n->rx_mdl);
+        NdisMFreeSharedMemory(n->handle, SHARED_BYTES, TRUE, n->shared, n->shared_pa);
+        if (n->dma)
+            NdisMDeregisterScatterGatherDma(n->dma);
+        NdisFreeMemoryWithTagPriority(n->handle, n, NIC_TAG);
+        g_nic = NULL;
+        return NDIS_STATUS_FAILURE;
+    }
     return NDIS_STATUS_SUCCESS;
 }
 
 static void NicHalt(NDIS_HANDLE MiniportAdapterContext, NDIS_HALT_ACTION HaltAction)
 {
     nic *n = MiniportAdapterContext;
+    if (n->interrupt && g_intr_mode != INTR_NO_DEREGISTER)
+        NdisMDeregisterInterruptEx(n->interrupt);
     NdisDeleteNPagedLookasideList(&n->frames);
     if (!g_leak_mdl)
         NdisFreeMdl(n->rx_mdl);
@@ -162,8 +246,13 @@ static void boot(ULONG verifier, int start)
     mk_test_config(&c);
     c.physical_memory = (size_t)64 << 20;
     c.verifier_flags = verifier;
+    c.processors = 4; /* TargetProcessors tests */
     assert_int_equal(mdlkit_init(&c), 0);
     g_no_dma = g_leak_mdl = g_leak_shared = g_free_in_shutdown = 0;
+    g_isr_claim = g_isr_queue = FALSE;
+    g_isr_targets = g_dpc_more = 0;
+    g_isr_calls = g_dpc_calls = 0;
+    g_isr_driver = g_dpc_driver = NULL;
     assert_int_equal(mdlkit_driver_load("toynic", NicDriverEntry, &g_drv), STATUS_SUCCESS);
     if (start)
         assert_int_equal(mdlkit_ndis_start_adapter(g_drv, &g_ad), STATUS_SUCCESS);
@@ -452,6 +541,167 @@ static void test_registration_errors(void **state)
     mdlkit_shutdown();
 }
 
+/* ---- interrupts ---- */
+static void test_interrupt_isr_and_dpc(void **state)
+{
+    (void)state;
+    g_intr_mode = INTR_OK;
+    boot(0, 1);
+    assert_int_equal(g_intr_status, NDIS_STATUS_SUCCESS);
+    assert_non_null(g_nic->interrupt);
+    assert_int_equal(g_intr_type, NDIS_CONNECT_LINE_BASED);
+
+    /* not ours (a shared line): no DPC, whatever the outputs say */
+    g_isr_claim = FALSE;
+    g_isr_queue = TRUE;
+    assert_int_equal(mdlkit_ndis_interrupt(g_ad), STATUS_UNSUCCESSFUL);
+    assert_int_equal(g_isr_calls, 1);
+    assert_int_equal(g_dpc_calls, 0);
+    assert_true(g_isr_irql > DISPATCH_LEVEL); /* the device IRQL */
+    assert_ptr_equal(g_isr_ctx, g_nic);       /* MiniportInterruptContext */
+    assert_string_equal(g_isr_driver, "toynic");
+
+    /* ours, no DPC wanted */
+    g_isr_claim = TRUE;
+    g_isr_queue = FALSE;
+    assert_int_equal(mdlkit_ndis_interrupt(g_ad), STATUS_SUCCESS);
+    assert_int_equal(g_dpc_calls, 0);
+
+    /* ours, default DPC: once at DISPATCH_LEVEL, as the miniport */
+    g_isr_queue = TRUE;
+    assert_int_equal(mdlkit_ndis_interrupt(g_ad), STATUS_SUCCESS);
+    assert_int_equal(g_dpc_calls, 1);
+    assert_int_equal(g_dpc_irql, DISPATCH_LEVEL);
+    assert_ptr_equal(g_dpc_ctx, g_nic);
+    assert_string_equal(g_dpc_driver, "toynic");
+    assert_int_equal(g_dpc_max_nbls, NDIS_INDICATE_ALL_NBLS);
+    assert_int_equal(KeGetCurrentIrql(), PASSIVE_LEVEL);
+
+    /* TargetProcessors: one DPC per existing processor asked for; the
+     * current processor once even if asked for twice; bits of processors
+     * that do not exist are ignored */
+    g_dpc_calls = 0;
+    g_isr_queue = FALSE;
+    g_isr_targets = 0x3;
+    assert_int_equal(mdlkit_ndis_interrupt(g_ad), STATUS_SUCCESS);
+    assert_int_equal(g_dpc_calls, 2);
+    g_dpc_calls = 0;
+    g_isr_queue = TRUE;
+    g_isr_targets = 0x1u | 0x80000000u;
+    assert_int_equal(mdlkit_ndis_interrupt(g_ad), STATUS_SUCCESS);
+    assert_int_equal(g_dpc_calls, 1);
+
+    /* MoreNblsPending: the DPC runs again until it is clear */
+    g_dpc_calls = 0;
+    g_isr_targets = 0;
+    g_dpc_more = 3;
+    assert_int_equal(mdlkit_ndis_interrupt(g_ad), STATUS_SUCCESS);
+    assert_int_equal(g_dpc_calls, 4);
+
+    /* a DPC may be raised from DISPATCH_LEVEL too */
+    KIRQL old;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    assert_int_equal(mdlkit_ndis_interrupt(g_ad), STATUS_SUCCESS);
+    assert_int_equal(KeGetCurrentIrql(), DISPATCH_LEVEL);
+    KeLowerIrql(old);
+
+    /* the harness outside the code of any driver again */
+    assert_string_equal(mk_driver_current_name(), "(system)");
+    assert_int_equal(mdlkit_ndis_halt_adapter(g_ad), STATUS_SUCCESS);
+    assert_int_equal(mdlkit_ndis_interrupt(g_ad), STATUS_INVALID_PARAMETER); /* halted: gone */
+    assert_int_equal(mdlkit_driver_unload(g_drv), STATUS_SUCCESS);
+    g_intr_mode = INTR_NONE;
+    mdlkit_shutdown();
+}
+
+static void test_interrupt_registration(void **state)
+{
+    (void)state;
+    /* no interrupt registered */
+    g_intr_mode = INTR_NONE;
+    boot(0, 1);
+    assert_int_equal(mdlkit_ndis_interrupt(g_ad), STATUS_INVALID_DEVICE_STATE);
+    assert_int_equal(mdlkit_ndis_interrupt(NULL), STATUS_INVALID_PARAMETER);
+    mdlkit_shutdown();
+    /* an MSI-capable miniport is connected line-based */
+    g_intr_mode = INTR_MSI;
+    boot(0, 1);
+    assert_int_equal(g_intr_type, NDIS_CONNECT_LINE_BASED);
+    g_isr_claim = g_isr_queue = TRUE;
+    assert_int_equal(mdlkit_ndis_interrupt(g_ad), STATUS_SUCCESS);
+    assert_int_equal(g_dpc_calls, 1);
+    assert_int_equal(mdlkit_ndis_halt_adapter(g_ad), STATUS_SUCCESS);
+    mdlkit_shutdown();
+    /* a bad header or a missing handler: NDIS_STATUS_INVALID_PARAMETER, and
+     * MiniportInitializeEx fails cleanly */
+    int bad[] = {INTR_BAD_HEADER, INTR_NO_DPC_HANDLER};
+    for (int i = 0; i < 2; i++) {
+        g_intr_mode = bad[i];
+        boot(0, 0);
+        NDIS_HANDLE h = (NDIS_HANDLE)1;
+        assert_int_equal(mdlkit_ndis_start_adapter(g_drv, &h), NDIS_STATUS_FAILURE);
+        assert_null(h);
+        assert_int_equal(g_intr_status, NDIS_STATUS_INVALID_PARAMETER);
+        mdlkit_shutdown();
+    }
+    g_intr_mode = INTR_NONE;
+}
+
+static void do_deregister(void *arg) { NdisMDeregisterInterruptEx(arg); }
+static void do_register_after_init(void *arg)
+{
+    (void)arg;
+    NicRegisterInterrupt(g_nic);
+}
+static void do_deregister_at_dispatch(void *arg)
+{
+    KIRQL old;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    NdisMDeregisterInterruptEx(arg);
+}
+
+static void test_interrupt_misuse(void **state)
+{
+    (void)state;
+    /* halted with the interrupt still registered: 0xC4, P3 = the interrupt,
+     * P4 = the adapter; the adapter is gone afterwards */
+    g_intr_mode = INTR_NO_DEREGISTER;
+    boot(0, 1);
+    NDIS_HANDLE intr = g_nic->interrupt;
+    mk_expect_bugcheck(do_halt, g_ad, DRIVER_VERIFIER_DETECTED_VIOLATION, MDLKIT_RULE_NDIS_INTERRUPT_LEAK, MK_ANY,
+                       intr, g_ad);
+    assert_int_equal(mdlkit_ndis_interrupt(g_ad), STATUS_INVALID_PARAMETER);
+    mdlkit_shutdown();
+    /* registered before the registration attributes */
+    g_intr_mode = INTR_BEFORE_ATTRIBUTES;
+    boot(0, 0);
+    mk_expect_bugcheck(do_start, NULL, DRIVER_VERIFIER_DETECTED_VIOLATION, MDLKIT_RULE_NDIS_INTERRUPT_CONTEXT, MK_ANY,
+                       MK_ANY, 2);
+    mdlkit_shutdown();
+    /* registered twice */
+    g_intr_mode = INTR_TWICE;
+    boot(0, 0);
+    mk_expect_bugcheck(do_start, NULL, DRIVER_VERIFIER_DETECTED_VIOLATION, MDLKIT_RULE_NDIS_INTERRUPT_CONTEXT, MK_ANY,
+                       MK_ANY, 3);
+    mdlkit_shutdown();
+    /* outside MiniportInitializeEx, deregistered at DISPATCH_LEVEL, and twice */
+    g_intr_mode = INTR_OK;
+    boot(0, 1);
+    mk_expect_bugcheck(do_register_after_init, NULL, DRIVER_VERIFIER_DETECTED_VIOLATION,
+                       MDLKIT_RULE_NDIS_INTERRUPT_CONTEXT, MK_ANY, g_ad, 1);
+    intr = g_nic->interrupt;
+    mk_expect_bugcheck(do_deregister_at_dispatch, intr, DRIVER_VERIFIER_DETECTED_VIOLATION,
+                       MDLKIT_RULE_IRQL_MINIPORT_DRIVER_FUNCTION, MK_ANY, DISPATCH_LEVEL, intr);
+    NdisMDeregisterInterruptEx(intr);
+    mk_expect_bugcheck(do_deregister, intr, DRIVER_VERIFIER_DETECTED_VIOLATION, MDLKIT_RULE_NDIS_UNKNOWN_HANDLE,
+                       MK_ANY, intr, MK_NDIS_INTERRUPT);
+    g_nic->interrupt = NULL;
+    assert_int_equal(mdlkit_ndis_interrupt(g_ad), STATUS_INVALID_DEVICE_STATE);
+    assert_int_equal(mdlkit_ndis_halt_adapter(g_ad), STATUS_SUCCESS);
+    g_intr_mode = INTR_NONE;
+    mdlkit_shutdown();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -463,6 +713,9 @@ int main(void)
         cmocka_unit_test_teardown(test_generic_object, teardown),
         cmocka_unit_test_teardown(test_memory_routines, teardown),
         cmocka_unit_test_teardown(test_registration_errors, teardown),
+        cmocka_unit_test(test_interrupt_isr_and_dpc),
+        cmocka_unit_test(test_interrupt_registration),
+        cmocka_unit_test(test_interrupt_misuse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,7 +21,7 @@
 #define IOMDL_CACHE_DEPTH 64
 #define IOMDL_BYPASS_FLAGS                                                                          \
     (MDLKIT_VERIFY_SPECIAL_POOL | MDLKIT_VERIFY_POOL_TRACKING | MDLKIT_VERIFY_LOW_RESOURCES |     \
-     MDLKIT_VERIFY_SYSTEMATIC_LOW_RESOURCES)
+     MDLKIT_VERIFY_SYSTEMATIC_LOW_RESOURCES | MDLKIT_VERIFY_IO_CHECKING)
 
 /* Per-thread lookaside of fixed-size MDL blocks. */
 typedef struct iomdl_cache {

@@ -21,6 +21,36 @@
 #define IRP_NO_MORE_IRP_STACK_LOCATIONS 0x35
 #define IRP_MULTIPLE_IRP_COMPLETE_REQUESTS 0x44
 
+/* I/O Verification (0x10): DRIVER_VERIFIER_IOMANAGER_VIOLATION (0xC9)
+ * subcodes (P1) this I/O manager can see; docs/verifier.md lists them. */
+#define IRP_VF_FREE_NOT_IRP 0x01
+#define IRP_VF_FREE_THREADED 0x02
+#define IRP_VF_CALL_NOT_IRP 0x03
+#define IRP_VF_CALL_BAD_DEVICE 0x04
+#define IRP_VF_CALL_IRQL_CHANGED 0x05
+#define IRP_VF_COMPLETE_PENDING 0x06
+#define IRP_VF_COMPLETE_CANCEL_SET 0x07
+#define IRP_VF_COMPLETE_IRQL 0x0E
+#define IRP_VF_CALL_IRQL 0x10
+
+static inline bool irp_io_verify(void) { return MK_UNLIKELY(mk_verifier_on(MDLKIT_VERIFY_IO_CHECKING)); }
+
+/* IoFreeIrp under I/O verification: what Windows checks (0xC9/0x01, 0x02)
+ * plus a locked MDL left on Irp->MdlAddress -- freeing the IRP loses the
+ * only record of those pages, reported as mk_mdl_free reports it (0xCB). */
+static MK_NOINLINE void irp_verify_free(PIRP Irp, void *caller)
+{
+    if (!Irp || Irp->Type != IO_TYPE_IRP)
+        mk_bugcheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, IRP_VF_FREE_NOT_IRP, (ULONG_PTR)Irp, 0, 0);
+    PLIST_ENTRY t = &Irp->ThreadListEntry;
+    if (t->Flink && t->Flink != t)
+        mk_bugcheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, IRP_VF_FREE_THREADED, (ULONG_PTR)Irp, 0, 0);
+    for (PMDL m = Irp->MdlAddress; m; m = m->Next)
+        if ((m->MdlFlags & MDL_PAGES_LOCKED) && !(m->MdlFlags & MDL_PARTIAL))
+            mk_bugcheck(DRIVER_LEFT_LOCKED_PAGES_IN_PROCESS, (ULONG_PTR)caller, 0, (ULONG_PTR)m,
+                        ADDRESS_AND_SIZE_TO_SPAN_PAGES(MmGetMdlVirtualAddress(m), m->ByteCount));
+}
+
 PIRP IoAllocateIrp(CCHAR StackSize, BOOLEAN ChargeQuota)
 {
     MK_ENTER("IoAllocateIrp");
@@ -55,6 +85,8 @@ void IoFreeIrp(PIRP Irp)
     MK_ENTER("IoFreeIrp");
     mk_port_prohibited_ddi("IoFreeIrp");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, IoFreeIrp);
+    if (irp_io_verify())
+        irp_verify_free(Irp, __builtin_return_address(0));
     if (!Irp || Irp->Type != IO_TYPE_IRP)
         /* Not an IRP (or one already freed): bad parameters to a memory routine. */
         mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x16, 0, (ULONG_PTR)Irp, 0);
@@ -74,6 +106,15 @@ void IoReuseIrp(PIRP Irp, NTSTATUS Iostatus)
 NTSTATUS IofCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Irp)
 {
     MK_ENTER("IofCallDriver");
+    bool verify = irp_io_verify();
+    if (verify) {
+        if (mk_irql() > DISPATCH_LEVEL)
+            mk_bugcheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, IRP_VF_CALL_IRQL, mk_irql(), 0, 0);
+        if (!Irp || Irp->Type != IO_TYPE_IRP)
+            mk_bugcheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, IRP_VF_CALL_NOT_IRP, (ULONG_PTR)Irp, 0, 0);
+        if (!DeviceObject || DeviceObject->Type != IO_TYPE_DEVICE)
+            mk_bugcheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, IRP_VF_CALL_BAD_DEVICE, (ULONG_PTR)DeviceObject, 0, 0);
+    }
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, IofCallDriver);
     Irp->CurrentLocation--;
     if (Irp->CurrentLocation <= 0)
@@ -90,7 +131,14 @@ NTSTATUS IofCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Irp)
         IofCompleteRequest(Irp, IO_NO_INCREMENT);
         return STATUS_INVALID_DEVICE_REQUEST;
     }
-    return fn(DeviceObject, Irp);
+    if (!verify)
+        return fn(DeviceObject, Irp);
+    KIRQL before = mk_irql();
+    NTSTATUS st = fn(DeviceObject, Irp);
+    if (mk_irql() != before)
+        mk_bugcheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, IRP_VF_CALL_IRQL_CHANGED, (ULONG_PTR)DeviceObject, before,
+                    mk_irql());
+    return st;
 }
 
 /* The end of completion: the I/O manager unlocks and frees the MDL chain. */
@@ -112,10 +160,22 @@ static void irp_finish(PIRP Irp)
 void IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
 {
     MK_ENTER("IofCompleteRequest");
+    bool verify = irp_io_verify();
+    if (verify && mk_irql() > DISPATCH_LEVEL)
+        mk_bugcheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, IRP_VF_COMPLETE_IRQL, mk_irql(), (ULONG_PTR)Irp, 0);
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, IofCompleteRequest);
     (void)PriorityBoost;
     if (Irp->CurrentLocation > Irp->StackCount + 1 || Irp->Type != IO_TYPE_IRP)
         mk_bugcheck(IRP_MULTIPLE_IRP_COMPLETE_REQUESTS, (ULONG_PTR)Irp, 0, 0, 0);
+    if (verify) {
+        NTSTATUS st = Irp->IoStatus.Status;
+        if (st == STATUS_PENDING || st == (NTSTATUS)-1)
+            mk_bugcheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, IRP_VF_COMPLETE_PENDING, (ULONG_PTR)(ULONG)st,
+                        (ULONG_PTR)Irp, 0);
+        if (Irp->CancelRoutine)
+            mk_bugcheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, IRP_VF_COMPLETE_CANCEL_SET, (ULONG_PTR)Irp->CancelRoutine,
+                        (ULONG_PTR)Irp, 0);
+    }
     Irp->PendingReturned = 0;
     while (Irp->CurrentLocation <= Irp->StackCount) {
         PIO_STACK_LOCATION sl = IoGetCurrentIrpStackLocation(Irp);

@@ -43,8 +43,16 @@ static MK_NORETURN MK_NOINLINE void mdllock_fail(PMDL Mdl, PPFN_NUMBER pfns, siz
 static MK_NOINLINE PFN_NUMBER mdllock_slow_page(PMDL Mdl, char *page, bool write, bool user_va)
 {
     enum mk_region r = mk_va_region(page);
-    if (r == MK_RGN_FOREIGN)
-        return mk_va_to_pfn(page); /* host memory: accepted as Windows accepts it */
+    if (r == MK_RGN_FOREIGN) {
+        /* Host memory: accepted as Windows accepts it -- except addresses
+         * that can never be memory: the NULL region (below 64 KiB, the
+         * Windows and Linux minimum mapping address) and the non-canonical
+         * / kernel half (0xFFFF8000'00000000 as a driver would write it).
+         * Probing those is an access violation, not a lock of nothing. */
+        if ((uintptr_t)page < 0x10000 || (uintptr_t)page >= ((uintptr_t)1 << 47))
+            return 0;
+        return mk_va_to_pfn(page);
+    }
     if (r == MK_RGN_DIRECT)
         return mk_va_to_pfn(page);
     if (r == MK_RGN_GAP)
@@ -79,21 +87,30 @@ void MmProbeAndLockPages(PMDL MemoryDescriptorList, KPROCESSOR_MODE AccessMode, 
     USHORT flags = (USHORT)mdl->MdlFlags;
     if (MK_UNLIKELY(flags & MDLLOCK_BAD_PROBE_FLAGS))
         mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0xB0, (ULONG_PTR)mdl, flags, flags & MDLLOCK_BAD_PROBE_FLAGS);
+    /* From here on the MDL is "not locked by this probe": a probe that
+     * raises leaves an MDL that was never successfully locked, so a later
+     * MmUnlockPages is 0xC4/0x7C, not "unlocked twice" (found by the fuzzer). */
+    if (flags & MDLLOCK_UNLOCKED_MARK) {
+        flags &= (USHORT)~MDLLOCK_UNLOCKED_MARK;
+        mdl->MdlFlags = (CSHORT)flags;
+    }
 
     if (MK_UNLIKELY(mk_verifier_fail_now(MK_FAULT_PROBE_AND_LOCK, 0, __builtin_return_address(0)))) {
         MmGetMdlPfnArray(mdl)[0] = MK_PFN_LIST_END;
         mk_raise(STATUS_INSUFFICIENT_RESOURCES);
     }
     char *start = (char *)MmGetMdlVirtualAddress(mdl);
-    char *end = start + mdl->ByteCount;
+    /* Integer arithmetic: a range that wraps the address space is a driver
+     * bug to report, and pointer overflow is undefined behaviour. */
+    uintptr_t end = (uintptr_t)start + mdl->ByteCount;
     bool write = Operation != IoReadAccess;
     if (AccessMode != KernelMode) {
-        if ((ULONG_PTR)end > MmUserProbeAddress || end < start || mk_va_region(start) != MK_RGN_USER) {
+        if ((ULONG_PTR)end > MmUserProbeAddress || end < (uintptr_t)start || mk_va_region(start) != MK_RGN_USER) {
             MmGetMdlPfnArray(mdl)[0] = MK_PFN_LIST_END;
             mdl->Process = NULL;
             mk_raise(STATUS_ACCESS_VIOLATION);
         }
-    } else if (MK_UNLIKELY(end < start)) {
+    } else if (MK_UNLIKELY(end < (uintptr_t)start)) {
         MmGetMdlPfnArray(mdl)[0] = MK_PFN_LIST_END;
         mk_raise(STATUS_ACCESS_VIOLATION);
     }

@@ -16,6 +16,7 @@
 #include "mk_mdl.h"
 #include "mk_pool.h"
 #include "mk_port.h"
+#include "mk_verifier.h"
 
 #include <ndis.h>
 
@@ -255,6 +256,7 @@ static size_t nd_shared_leaks(nd_adapter *ad)
                              t->addr, (unsigned long long)t->pa.QuadPart, t->len, who);
         }
         n++;
+        mk_verifier_untrack_leak(MK_TRACK_SHARED, t->addr);
         mk_driver *old = mk_driver_enter(NULL);
         mk_port_begin();
         MmFreeContiguousMemorySpecifyCache(t->addr, t->len, MmCached);
@@ -282,7 +284,7 @@ int mk_ndis_adapter_view_get(const void *adapter, mk_ndis_adapter_view *out)
 /* Frees the adapter and reports what the miniport left behind. */
 static void nd_adapter_destroy(nd_adapter *ad)
 {
-    void *interrupt = mk_ndis_interrupt_leak(ad);
+    ULONG_PTR interrupt = mk_ndis_interrupt_leak(ad);
     size_t mdls = mk_ndis_mdl_leaks(ad);
     size_t shared = nd_shared_leaks(ad);
     ULONG_PTR handle = (ULONG_PTR)ad;
@@ -298,7 +300,7 @@ static void nd_adapter_destroy(nd_adapter *ad)
         mk_violation(MDLKIT_RULE_NDIS_INTERRUPT_LEAK,
                      "The interrupt registered with NdisMRegisterInterruptEx was still registered when MiniportHaltEx "
                      "returned (or MiniportInitializeEx failed): call NdisMDeregisterInterruptEx first",
-                     (ULONG_PTR)interrupt, handle);
+                     interrupt, handle);
     if (mdls)
         mk_violation(MDLKIT_RULE_NDIS_ALLOCATE_MDL,
                      "MDLs from NdisAllocateMdl were still allocated when MiniportHaltEx returned (NdisAllocateMdl "
@@ -550,6 +552,8 @@ void NdisMAllocateSharedMemory(NDIS_HANDLE MiniportAdapterHandle, ULONG Length, 
     t->next = ad->shared;
     ad->shared = t;
     pthread_mutex_unlock(&ad->lock);
+    /* Pool Tracking: charged to the miniport's driver, with its stack. */
+    mk_verifier_track(MK_TRACK_SHARED, va, Length, 0, ad);
     *VirtualAddress = va;
     *PhysicalAddress = pa;
 }
@@ -594,6 +598,7 @@ void NdisMFreeSharedMemory(NDIS_HANDLE MiniportAdapterHandle, ULONG Length, BOOL
         mk_bugcheck(BUGCODE_NDIS_DRIVER, ND_BUGCHECK_FREE_INVALID_SHARED_MEM, (ULONG_PTR)ad,
                     (ULONG_PTR)PAGE_ALIGN(VirtualAddress), (ULONG_PTR)VirtualAddress);
     }
+    mk_verifier_untrack(MK_TRACK_SHARED, VirtualAddress);
     mk_driver *old = mk_driver_enter(NULL);
     mk_port_begin();
     MmFreeContiguousMemorySpecifyCache(VirtualAddress, Length, MmCached);

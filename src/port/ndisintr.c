@@ -128,7 +128,7 @@ void NdisMDeregisterInterruptEx(NDIS_HANDLE NdisInterruptHandle)
     free(found);
 }
 
-void *mk_ndis_interrupt_leak(const void *adapter)
+ULONG_PTR mk_ndis_interrupt_leak(const void *adapter)
 {
     ni_interrupt *found = NULL;
     pthread_mutex_lock(&ni_lock);
@@ -140,11 +140,11 @@ void *mk_ndis_interrupt_leak(const void *adapter)
         }
     pthread_mutex_unlock(&ni_lock);
     if (!found)
-        return NULL;
+        return 0;
     char who[256];
     mk_port_caller_name(found->caller, who, sizeof who);
     mk_bugcheck_note("interrupt %p still registered, NdisMRegisterInterruptEx called at %s", (void *)found, who);
-    void *handle = found; /* only its value: the handle named in the report */
+    ULONG_PTR handle = (ULONG_PTR)found; /* only its value: the handle named in the report */
     free(found);
     return handle;
 }

@@ -42,6 +42,8 @@ void mk_verifier_on_raise_to_dispatch(void)
 {
     if (!mk_verifier_on(MDLKIT_VERIFY_FORCE_IRQL_CHECKING) || !mk_as.bits)
         return;
+    if (mk_verifier_on(MDLKIT_VERIFY_SPECIAL_POOL))
+        mk_vf_specpool_trim_paged(); /* paged blocks that live in special pool */
     size_t first = mk_va_index(mk_as.rgn_base[MK_RGN_PPOOL]);
     size_t n = (size_t)(mk_as.rgn_end[MK_RGN_PPOOL] - mk_as.rgn_base[MK_RGN_PPOOL]) >> PAGE_SHIFT;
     pthread_mutex_lock(&ir_lock);

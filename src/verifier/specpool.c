@@ -53,6 +53,8 @@ static size_t sp_nslots;
 static sp_slot *sp_slots;
 static size_t sp_cursor, sp_live, sp_cap;
 static pthread_mutex_t sp_lock = PTHREAD_MUTEX_INITIALIZER;
+static atomic_size_t sp_live_paged; /* live paged slots (the trim skips its scan at 0) */
+static size_t sp_high;              /* slots below this have been used (under sp_lock) */
 static ULONG sp_sel_tag, sp_sel_size; /* selection: mdlkit_config special_pool_tag / _size */
 
 int mk_vf_specpool_init(void)
@@ -60,7 +62,8 @@ int mk_vf_specpool_init(void)
     sp_base = NULL;
     sp_nslots = 0;
     sp_slots = NULL;
-    sp_cursor = sp_live = 0;
+    sp_cursor = sp_live = sp_high = 0;
+    atomic_store(&sp_live_paged, 0);
     if (!mk_verifier_on(MDLKIT_VERIFY_SPECIAL_POOL))
         return 0;
     sp_sel_tag = mk_rt.cfg.special_pool_tag;
@@ -162,7 +165,13 @@ void *mk_vf_specpool_alloc(int heap, size_t bytes, ULONG tag, unsigned flags, UL
     s->size = (uint32_t)bytes;
     s->tag = tag;
     s->pfn = (uint32_t)pfn;
+    if (heap == MK_HEAP_PAGED)
+        atomic_fetch_add_explicit(&sp_live_paged, 1, memory_order_relaxed);
+    pthread_mutex_lock(&sp_lock);
+    if (i + 1 > sp_high)
+        sp_high = i + 1;
     atomic_store_explicit(&s->state, SP_LIVE, memory_order_release);
+    pthread_mutex_unlock(&sp_lock);
     return p;
 fail:
     pthread_mutex_lock(&sp_lock);
@@ -226,6 +235,8 @@ void mk_vf_specpool_free(void *p, ULONG tag, int check_tag, void *caller)
     }
     s->state = SP_BUSY;
     pthread_mutex_unlock(&sp_lock);
+    if (paged)
+        atomic_fetch_sub_explicit(&sp_live_paged, 1, memory_order_relaxed);
     /* (the pool uncounts the tag: pp_free_verified) */
     mk_va_unmap(page, 1);
     mk_phys_free(s->pfn, 1);
@@ -258,6 +269,48 @@ int mk_specpool_lookup(const void *p, mk_pool_block *out)
     return 1;
 }
 
+/* ------------------------------------------------------------------------
+ * Force IRQL Checking (0x2) with special pool: live paged blocks are
+ * trimmed like paged pool (irqlforce.c) when a thread raises to
+ * DISPATCH_LEVEL; a touch at >= DISPATCH_LEVEL is 0xD1, below it the page
+ * is paged back in. Only the data page of the block is concerned.
+ * ---------------------------------------------------------------------- */
+void mk_vf_specpool_trim_paged(void)
+{
+    if (!sp_slots || atomic_load_explicit(&sp_live_paged, memory_order_relaxed) == 0)
+        return;
+    pthread_mutex_lock(&sp_lock);
+    for (size_t i = 0; i < sp_high; i++) {
+        sp_slot *s = &sp_slots[i];
+        if (atomic_load_explicit(&s->state, memory_order_relaxed) != SP_LIVE || s->heap != MK_HEAP_PAGED)
+            continue;
+        char *page = sp_page(i);
+        size_t idx = mk_va_index(page);
+        if ((mk_as.bits[idx] & (MK_PG_MAPPED | MK_PG_TRIMMED)) != MK_PG_MAPPED)
+            continue;
+        mk_pfn_entry *e = mk_pfn(mk_as.pfn[idx]);
+        if (e && atomic_load_explicit(&e->locks, memory_order_relaxed) != 0)
+            continue; /* locked by an MDL: resident */
+        mk_va_protect(page, 1, 0, MK_PG_TRIMMED);
+    }
+    pthread_mutex_unlock(&sp_lock);
+}
+
+/* A touch of a trimmed data page: 0xD1 at >= DISPATCH_LEVEL, else page in. */
+static int sp_trimmed_fault(char *page, void *addr, int write, void *pc)
+{
+    KIRQL irql = mk_irql();
+    if (irql >= DISPATCH_LEVEL) {
+        ULONG_PTR how = pc == addr ? 8 : (write ? 1 : 0);
+        mk_bugcheck(DRIVER_IRQL_NOT_LESS_OR_EQUAL, (ULONG_PTR)addr, irql, how, (ULONG_PTR)pc);
+    }
+    pthread_mutex_lock(&sp_lock);
+    if ((mk_as.bits[mk_va_index(page)] & (MK_PG_MAPPED | MK_PG_TRIMMED)) == (MK_PG_MAPPED | MK_PG_TRIMMED))
+        mk_va_protect(page, 1, MK_PG_READ | MK_PG_WRITE, 0);
+    pthread_mutex_unlock(&sp_lock);
+    return 1;
+}
+
 int mk_vf_specpool_fault(void *addr, int write, void *pc)
 {
     if (!sp_slots || (char *)addr < sp_base || (char *)addr >= sp_base + (sp_nslots << (PAGE_SHIFT + 1)))
@@ -265,6 +318,8 @@ int mk_vf_specpool_fault(void *addr, int write, void *pc)
     int guard;
     size_t i = sp_slot_of(addr, &guard);
     uint8_t st = atomic_load_explicit(&sp_slots[i].state, memory_order_acquire);
+    if (!guard && st == SP_LIVE && (mk_as.bits[mk_va_index(sp_page(i))] & MK_PG_TRIMMED))
+        return sp_trimmed_fault(sp_page(i), addr, write, pc);
     ULONG code = DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION;
     if (!guard) {
         if (st == SP_FREED)

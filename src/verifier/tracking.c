@@ -189,6 +189,48 @@ MK_NOINLINE void mk_verifier_untrack_slow(enum mk_track_kind kind, const void *a
     tr_untrack(kind, addr, 0, 0);
 }
 
+static void tr_note_stack(const tr_rec *r);
+static const char *tr_leak_kind(const tr_rec *r);
+static const char *tr_driver_name(const mk_driver *d);
+
+/* A leak a port layer found itself (e.g. shared memory left at adapter
+ * halt): drop the record, but first list it -- bug-check note with the
+ * allocating stack, and "leaks" in the JSON report. */
+MK_NOINLINE void mk_verifier_untrack_leak_slow(enum mk_track_kind kind, const void *addr)
+{
+    if (!tr_buckets)
+        return;
+    unsigned h = tr_hash(kind, addr);
+    tr_stripe *s = &tr_stripes[h % TR_STRIPES];
+    tr_rec copy;
+    int found = 0;
+    pthread_mutex_lock(&s->lock);
+    for (tr_rec **pp = &tr_buckets[h]; *pp; pp = &(*pp)->next) {
+        tr_rec *r = *pp;
+        if (r->addr == addr && r->kind == kind) {
+            copy = *r;
+            found = 1;
+            *pp = r->next;
+            r->next = s->free;
+            s->free = r;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (!found)
+        return;
+    char tag[24];
+    mk_vf_tag_name(copy.tag, tag, sizeof tag);
+    const char *drv = tr_driver_name(copy.driver);
+    mk_bugcheck_note("  %-12s %p, %zu bytes (driver %s), allocated at:", tr_leak_kind(&copy), copy.addr, copy.size,
+                     drv);
+    tr_note_stack(&copy);
+    mk_vf_frame_list st;
+    st.n = copy.nframes;
+    memcpy(st.pcs, copy.pcs, sizeof(void *) * (size_t)copy.nframes);
+    mk_vf_report_add_leak(tr_leak_kind(&copy), drv, copy.addr, copy.size, copy.tag, &st);
+}
+
 /* ------------------------------------------------------------------------
  * Pool hooks (mk_pool_alloc / mk_pool_free)
  * ---------------------------------------------------------------------- */
