@@ -79,6 +79,11 @@ static int run(const char *name, call_fn fn, model_expect e)
 {
     mdlkit_bugcheck bc;
     memset(&bc, 0, sizeof bc);
+    static int trace = -1;
+    if (trace < 0)
+        trace = getenv("MDLKIT_FUZZ_TRACE") != NULL; /* print each call (for replaying findings) */
+    if (trace)
+        fprintf(stderr, "fuzz: %s (expect kind %d code 0x%X)\n", name, (int)e.kind, e.code);
     g_op_name = name;
     g_call = fn;
     KIRQL before = KeGetCurrentIrql();

@@ -39,10 +39,40 @@ static void test_unlock_after_failed_probe(void **state)
     mdlkit_user_free(u);
 }
 
+/* Second finding (30-minute campaign): lock, unlock, a probe at
+ * DISPATCH_LEVEL that bug-checks 0xD1 (caught), then unlock. A probe that
+ * bug-checks must leave the MDL as it was -- still "unlocked once" -- so the
+ * last unlock is "unlocked twice" for user pages, 0x76/0x01. */
+static void probe_read_at_dispatch(void *a)
+{
+    (void)a;
+    KIRQL old;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    MmProbeAndLockPages(g_mdl, UserMode, IoReadAccess);
+    KeLowerIrql(old);
+}
+
+static void test_unlock_after_bugchecked_probe(void **state)
+{
+    (void)state;
+    char *u = mdlkit_user_alloc(2 * PAGE_SIZE, PAGE_READWRITE);
+    assert_non_null(u);
+    g_mdl = IoAllocateMdl(u, 2 * PAGE_SIZE, FALSE, FALSE, NULL);
+    MmProbeAndLockPages(g_mdl, UserMode, IoWriteAccess);
+    MmUnlockPages(g_mdl);
+    mk_expect_bugcheck(probe_read_at_dispatch, NULL, DRIVER_IRQL_NOT_LESS_OR_EQUAL, u, DISPATCH_LEVEL, 0, MK_ANY);
+    assert_int_equal(KeGetCurrentIrql(), PASSIVE_LEVEL);
+    mk_expect_bugcheck(unlock, NULL, PROCESS_HAS_LOCKED_PAGES, 0x01, g_mdl, 0, 0);
+    IoFreeMdl(g_mdl);
+    /* no lock count was left behind: the buffer can be freed */
+    mdlkit_user_free(u);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_unlock_after_failed_probe, mk_test_setup, mk_test_teardown),
+        cmocka_unit_test_setup_teardown(test_unlock_after_bugchecked_probe, mk_test_setup, mk_test_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,14 +29,21 @@ static void mdllock_release(const PFN_NUMBER *pfns, size_t n)
     }
 }
 
-/* Fails the probe: releases what was locked and raises. No lock is held. */
+/* Fails the probe: releases what was locked and raises. No lock is held.
+ * A probe that raises leaves an MDL that was never successfully locked, so a
+ * later MmUnlockPages is 0xC4/0x7C, not "unlocked twice" (found by the
+ * fuzzer). A probe that bug-checks leaves the MDL untouched instead. */
 static MK_NORETURN MK_NOINLINE void mdllock_fail(PMDL Mdl, PPFN_NUMBER pfns, size_t locked, NTSTATUS status)
 {
     mdllock_release(pfns, locked);
     pfns[locked] = MK_PFN_LIST_END;
     Mdl->Process = NULL;
+    Mdl->MdlFlags = (CSHORT)((USHORT)Mdl->MdlFlags & (USHORT)~MDLLOCK_UNLOCKED_MARK);
     mk_raise(status);
 }
+
+/* mdllock_slow_page's answer for pageable memory probed at DISPATCH_LEVEL. */
+#define MDLLOCK_PFN_BAD_IRQL ((PFN_NUMBER)-2)
 
 /* Slow path for one page: trimmed pages, foreign memory, the direct map,
  * IRQL rules for pageable memory. Returns the PFN or 0 (access violation). */
@@ -62,9 +69,7 @@ static MK_NOINLINE PFN_NUMBER mdllock_slow_page(PMDL Mdl, char *page, bool write
         return 0;
     bool pageable = (r == MK_RGN_USER || r == MK_RGN_PPOOL);
     if (pageable && mk_irql() >= DISPATCH_LEVEL)
-        /* Pageable memory may only be probed at <= APC_LEVEL. */
-        mk_bugcheck(DRIVER_IRQL_NOT_LESS_OR_EQUAL, (ULONG_PTR)page, mk_irql(), write ? 1 : 0,
-                    (ULONG_PTR)__builtin_return_address(0));
+        return MDLLOCK_PFN_BAD_IRQL; /* the caller releases what it locked, then bug checks */
     if (bits & MK_PG_TRIMMED) {
         /* Paged out (Force IRQL Checking): a touch faults it back in. */
         (void)*(volatile char *)page;
@@ -87,32 +92,18 @@ void MmProbeAndLockPages(PMDL MemoryDescriptorList, KPROCESSOR_MODE AccessMode, 
     USHORT flags = (USHORT)mdl->MdlFlags;
     if (MK_UNLIKELY(flags & MDLLOCK_BAD_PROBE_FLAGS))
         mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0xB0, (ULONG_PTR)mdl, flags, flags & MDLLOCK_BAD_PROBE_FLAGS);
-    /* From here on the MDL is "not locked by this probe": a probe that
-     * raises leaves an MDL that was never successfully locked, so a later
-     * MmUnlockPages is 0xC4/0x7C, not "unlocked twice" (found by the fuzzer). */
-    if (flags & MDLLOCK_UNLOCKED_MARK) {
-        flags &= (USHORT)~MDLLOCK_UNLOCKED_MARK;
-        mdl->MdlFlags = (CSHORT)flags;
-    }
-
-    if (MK_UNLIKELY(mk_verifier_fail_now(MK_FAULT_PROBE_AND_LOCK, 0, __builtin_return_address(0)))) {
-        MmGetMdlPfnArray(mdl)[0] = MK_PFN_LIST_END;
-        mk_raise(STATUS_INSUFFICIENT_RESOURCES);
-    }
+    if (MK_UNLIKELY(mk_verifier_fail_now(MK_FAULT_PROBE_AND_LOCK, 0, __builtin_return_address(0))))
+        mdllock_fail(mdl, MmGetMdlPfnArray(mdl), 0, STATUS_INSUFFICIENT_RESOURCES);
     char *start = (char *)MmGetMdlVirtualAddress(mdl);
     /* Integer arithmetic: a range that wraps the address space is a driver
      * bug to report, and pointer overflow is undefined behaviour. */
     uintptr_t end = (uintptr_t)start + mdl->ByteCount;
     bool write = Operation != IoReadAccess;
     if (AccessMode != KernelMode) {
-        if ((ULONG_PTR)end > MmUserProbeAddress || end < (uintptr_t)start || mk_va_region(start) != MK_RGN_USER) {
-            MmGetMdlPfnArray(mdl)[0] = MK_PFN_LIST_END;
-            mdl->Process = NULL;
-            mk_raise(STATUS_ACCESS_VIOLATION);
-        }
+        if ((ULONG_PTR)end > MmUserProbeAddress || end < (uintptr_t)start || mk_va_region(start) != MK_RGN_USER)
+            mdllock_fail(mdl, MmGetMdlPfnArray(mdl), 0, STATUS_ACCESS_VIOLATION);
     } else if (MK_UNLIKELY(end < (uintptr_t)start)) {
-        MmGetMdlPfnArray(mdl)[0] = MK_PFN_LIST_END;
-        mk_raise(STATUS_ACCESS_VIOLATION);
+        mdllock_fail(mdl, MmGetMdlPfnArray(mdl), 0, STATUS_ACCESS_VIOLATION);
     }
     bool user_va = (ULONG_PTR)start < MmUserProbeAddress && mk_va_region(start) == MK_RGN_USER;
 
@@ -139,6 +130,13 @@ void MmProbeAndLockPages(PMDL MemoryDescriptorList, KPROCESSOR_MODE AccessMode, 
         }
         if (MK_UNLIKELY(!pfn))
             mdllock_fail(mdl, pfns, i, STATUS_ACCESS_VIOLATION);
+        if (MK_UNLIKELY(pfn == MDLLOCK_PFN_BAD_IRQL)) {
+            /* Pageable memory may only be probed at <= APC_LEVEL. Undo this
+             * probe's locks first so a caught bug check leaves no trace. */
+            mdllock_release(pfns, i);
+            mk_bugcheck(DRIVER_IRQL_NOT_LESS_OR_EQUAL, (ULONG_PTR)page, mk_irql(), write ? 1 : 0,
+                        (ULONG_PTR)__builtin_return_address(0));
+        }
         mk_pfn_entry *e = mk_pfn(pfn);
         if (MK_LIKELY(e != NULL))
             atomic_fetch_add_explicit(&e->locks, 1, memory_order_relaxed);
