@@ -194,10 +194,39 @@ static void test_irql(void **state)
     mk_expect_bugcheck(at_dispatch_high, NULL, IRQL_NOT_LESS_OR_EQUAL, (ULONG_PTR)IoAllocateMdl, HIGH_LEVEL, 0, MK_ANY);
 }
 
+static PMDL g_twice;
+static void free_twice(void *a)
+{
+    (void)a;
+    IoFreeMdl(g_twice);
+}
+
+/* A fixed-size MDL freed twice must be reported even when it rests in the
+ * per-thread MDL cache (no verifier option on), and must not be handed out
+ * twice afterwards. */
+static void test_double_free_of_cached_mdl(void **state)
+{
+    (void)state;
+    char *buf = ExAllocatePool2(POOL_FLAG_NON_PAGED, 256, 'tsT1');
+    g_twice = IoAllocateMdl(buf, 256, FALSE, FALSE, NULL);
+    assert_non_null(g_twice);
+    assert_true(g_twice->MdlFlags & MDL_ALLOCATED_FIXED_SIZE);
+    IoFreeMdl(g_twice);
+    mk_expect_bugcheck(free_twice, NULL, BAD_POOL_CALLER, 0x07, 0, MK_ANY, g_twice);
+    PMDL a = IoAllocateMdl(buf, 256, FALSE, FALSE, NULL);
+    PMDL b = IoAllocateMdl(buf, 256, FALSE, FALSE, NULL);
+    assert_ptr_not_equal(a, b);
+    assert_null(a->Process);
+    IoFreeMdl(a);
+    IoFreeMdl(b);
+    ExFreePoolWithTag(buf, 'tsT1');
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_allocate_fields),
+        cmocka_unit_test(test_double_free_of_cached_mdl),
         cmocka_unit_test(test_null_va_and_zero_length),
         cmocka_unit_test(test_big_mdl_not_fixed),
         cmocka_unit_test(test_lookaside_reuses_blocks),

@@ -121,6 +121,11 @@ size_t mk_mdl_capacity(const MDL *Mdl)
     return from_size;
 }
 
+/* A fixed-size MDL resting in a thread's cache carries this in Process and
+ * only MDL_ALLOCATED_FIXED_SIZE in its flags, so a second IoFreeMdl of it is
+ * recognised (the pool cannot see it: the block is still allocated). */
+#define IOMDL_CACHED_COOKIE ((struct _EPROCESS *)(ULONG_PTR)0xC0DE0F4EE0D0A11CULL)
+
 static inline bool iomdl_cache_usable(void)
 {
     return !(mk_rt.verifier & IOMDL_BYPASS_FLAGS);
@@ -135,8 +140,11 @@ static void *iomdl_alloc_fixed(void)
             c->generation = gen; /* blocks of a previous machine are gone with it */
             c->count = 0;
         }
-        if (MK_LIKELY(c->count))
-            return c->slot[--c->count];
+        if (MK_LIKELY(c->count)) {
+            PMDL m = c->slot[--c->count];
+            m->Process = NULL;
+            return m;
+        }
     }
     return mk_mdl_pool_alloc(IOMDL_FIXED_BYTES);
 }
@@ -152,6 +160,8 @@ static void iomdl_free_block(PMDL Mdl)
                 c->count = 0;
             }
             if (MK_LIKELY(c->count < IOMDL_CACHE_DEPTH)) {
+                Mdl->MdlFlags = MDL_ALLOCATED_FIXED_SIZE;
+                Mdl->Process = IOMDL_CACHED_COOKIE;
                 c->slot[c->count++] = Mdl;
                 return;
             }
@@ -222,6 +232,10 @@ PMDL IoAllocateMdl(PVOID VirtualAddress, ULONG Length, BOOLEAN SecondaryBuffer, 
 void mk_mdl_free(PMDL Mdl)
 {
     USHORT flags = (USHORT)Mdl->MdlFlags;
+    if (MK_UNLIKELY(Mdl->Process == IOMDL_CACHED_COOKIE && flags == MDL_ALLOCATED_FIXED_SIZE))
+        /* Freed before and not allocated since: a double free, reported as
+         * the pool reports one (0xC2/0x07: reserved, header contents, block). */
+        mk_bugcheck(BAD_POOL_CALLER, 0x07, 0, (ULONG_PTR)flags, (ULONG_PTR)Mdl);
     if (flags & MDL_PARTIAL_HAS_BEEN_MAPPED) {
         /* IoFreeMdl releases a partial MDL's own system mapping. */
         mk_mdl_unmap_system(Mdl);

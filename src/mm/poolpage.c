@@ -42,6 +42,7 @@
 #define PP_KEEP_EMPTY 8     /* fully free segments kept mapped per heap */
 #define PP_SCAN_LIMIT 64    /* partial segments searched for a page run */
 #define PP_BIG_RUN 512      /* largest physically contiguous run tried: 2 MiB */
+#define PP_META_UNIT 4      /* metadata runs are multiples of 4 words (32 bytes) */
 
 enum { PP_FREE = 0, PP_SMALL = 1, PP_BIG = 2, PP_TAIL = 3 };
 
@@ -55,6 +56,7 @@ typedef struct pp_page {
     uint32_t npages;     /* big: pages; tail: distance to the head page */
     ULONG tag;           /* big: the tag (kept after the free for reports) */
     size_t size;         /* big: bytes requested, 0 once freed */
+    uint64_t *meta;      /* small: the page's metadata words, one per block */
 } pp_page;
 
 typedef struct pp_seg {
@@ -68,9 +70,16 @@ typedef struct pp_region {
     char *base, *end;
     size_t npages, nsegs;
     pp_page *pages;
-    uint64_t *meta;      /* [page * PP_MAX_BLOCKS + block]: tag | bytes << 32 (0 bytes = free) */
     pp_seg *segs;
-    size_t meta_map_bytes;
+    /* Metadata arena: each small page owns a dense run of words (tag | bytes
+     * << 32, 0 bytes = free), handed out in address order as pages are
+     * carved, so the words of all live blocks of a thread's working set sit
+     * in a few cache lines instead of one line (and TLB entry) per page. */
+    pthread_mutex_t meta_lock;
+    uint64_t *meta;      /* reserved for npages * PP_MAX_BLOCKS words */
+    size_t meta_top;     /* words handed out by the bump pointer */
+    size_t meta_cap;     /* words reserved */
+    size_t meta_free[PP_MAX_BLOCKS / PP_META_UNIT + 1]; /* freed runs by units: word offset + 1, 0 = none */
 } pp_region;
 
 typedef struct pp_central {
@@ -90,9 +99,16 @@ typedef struct pp_heap {
     pp_central central[PP_NCLASS];
 } pp_heap;
 
+/* A cached free block and its metadata word (so that an allocation is a
+ * pop and one store, with no page-descriptor lookup). */
+typedef struct pp_slot {
+    void *p;
+    uint64_t *m;
+} pp_slot;
+
 typedef struct pp_bin {
     uint32_t n;
-    void *slot[PP_TC_CAP];
+    pp_slot slot[PP_TC_CAP];
 } pp_bin;
 
 typedef struct pp_tcache {
@@ -126,7 +142,6 @@ MK_UNUSED static inline pp_region *pp_region_of(const void *p)
 }
 
 static inline size_t pp_pidx(const pp_region *rg, const void *p) { return (size_t)((const char *)p - rg->base) >> PAGE_SHIFT; }
-static inline size_t pp_meta_idx(size_t pidx, unsigned bidx) { return pidx * PP_MAX_BLOCKS + bidx; }
 static inline unsigned pp_block_of(unsigned cls, size_t off)
 {
     return (unsigned)(((uint64_t)off * pp_class_recip[cls]) >> 32);
@@ -324,6 +339,40 @@ static int pp_central_reserve(pp_central *c, size_t extra)
     return 0;
 }
 
+static inline size_t pp_meta_units(unsigned nblocks) { return (nblocks + PP_META_UNIT - 1) / PP_META_UNIT; }
+
+/* A run of metadata words for a page of `nblocks` blocks, or NULL. A freed
+ * run of the same length is reused first, then the bump pointer, then (the
+ * arena is exhausted only by pathological class churn) any longer freed run,
+ * which keeps its own length. */
+static uint64_t *pp_meta_get(pp_region *rg, unsigned nblocks, size_t *units_out)
+{
+    size_t u = pp_meta_units(nblocks);
+    uint64_t *m = NULL;
+    pthread_mutex_lock(&rg->meta_lock);
+    for (size_t k = u; k < MK_ARRAY_SIZE(rg->meta_free) && !m; k = (k == u && rg->meta_top + u * PP_META_UNIT <= rg->meta_cap) ? MK_ARRAY_SIZE(rg->meta_free) : k + 1) {
+        if (rg->meta_free[k]) {
+            m = rg->meta + rg->meta_free[k] - 1;
+            rg->meta_free[k] = (size_t)m[0];
+            u = k;
+        } else if (k == u && rg->meta_top + u * PP_META_UNIT <= rg->meta_cap) {
+            m = rg->meta + rg->meta_top;
+            rg->meta_top += u * PP_META_UNIT;
+        }
+    }
+    pthread_mutex_unlock(&rg->meta_lock);
+    *units_out = u;
+    return m;
+}
+
+static void pp_meta_put(pp_region *rg, uint64_t *m, size_t units)
+{
+    pthread_mutex_lock(&rg->meta_lock);
+    m[0] = rg->meta_free[units];
+    rg->meta_free[units] = (size_t)(m - rg->meta) + 1;
+    pthread_mutex_unlock(&rg->meta_lock);
+}
+
 /* Carves a fresh page into blocks of class cls and adds them to c.
  * Central lock held. 0 or -1. */
 static int pp_carve(pp_heap *h, pp_central *c, unsigned cls)
@@ -332,12 +381,18 @@ static int pp_carve(pp_heap *h, pp_central *c, unsigned cls)
     unsigned nb = PAGE_SIZE / size;
     if (pp_central_reserve(c, nb))
         return -1;
+    pp_region *rg = h->rg;
+    size_t units;
+    uint64_t *meta = pp_meta_get(rg, nb, &units);
+    if (!meta)
+        return -1;
     pthread_mutex_lock(&h->lock);
     char *page = pp_pages_take(h, 1);
     pthread_mutex_unlock(&h->lock);
-    if (!page)
+    if (!page) {
+        pp_meta_put(rg, meta, units);
         return -1;
-    pp_region *rg = h->rg;
+    }
     size_t pidx = pp_pidx(rg, page);
     pp_page *pg = &rg->pages[pidx];
     pg->kind = PP_SMALL;
@@ -348,13 +403,14 @@ static int pp_carve(pp_heap *h, pp_central *c, unsigned cls)
     pg->scratch = 0;
     pg->size = 0;
     pg->tag = 0;
-    pg->npages = 0;
-    memset(&rg->meta[pp_meta_idx(pidx, 0)], 0, nb * sizeof(uint64_t));
+    pg->npages = (uint32_t)units; /* small: metadata run length in units */
+    memset(meta, 0, units * PP_META_UNIT * sizeof(uint64_t));
+    pg->meta = meta;
     /* pushed highest first so that blocks are handed out in address order */
     for (unsigned i = nb; i-- > 0;)
         c->v[c->n++] = page + (size_t)i * size;
     atomic_fetch_add_explicit(&pp_nsmall_pages, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&pp_meta_bytes, nb * sizeof(uint64_t), memory_order_relaxed);
+    atomic_fetch_add_explicit(&pp_meta_bytes, units * PP_META_UNIT * sizeof(uint64_t), memory_order_relaxed);
     return 0;
 }
 
@@ -397,13 +453,19 @@ static size_t pp_reclaim_heap(pp_heap *h)
         for (size_t i = 0; i < keep; i++)
             rg->pages[pp_pidx(rg, c->v[i])].scratch = 0;
         c->n = keep;
+        size_t meta_words = 0;
         for (size_t i = 0; i < nfreed; i++) {
             pp_page *pg = &rg->pages[pp_pidx(rg, freed[i])];
             pg->kind = PP_FREE;
             pg->scratch = 0;
             pg->size = 0;
             pg->tag = 0;
+            pp_meta_put(rg, pg->meta, pg->npages);
+            meta_words += (size_t)pg->npages * PP_META_UNIT;
+            pg->meta = NULL;
+            pg->npages = 0;
         }
+        atomic_fetch_sub_explicit(&pp_meta_bytes, meta_words * sizeof(uint64_t), memory_order_relaxed);
         pthread_mutex_unlock(&c->lock);
         if (nfreed) {
             pthread_mutex_lock(&h->lock);
