@@ -62,6 +62,7 @@ typedef struct mk_thread {
     struct mk_catch *catch_top;    /* innermost mdlkit_catch_bugcheck */
     struct mk_driver *driver;      /* driver whose code is running, or NULL */
     void *pool;                    /* per-thread pool cache (expool.c) */
+    int lock_shard;                /* lock-count shard (physmem.c), 0 = none yet */
 } mk_thread;
 extern MK_TLS mk_thread mk_self;
 
@@ -89,6 +90,15 @@ void mk_bugcheck_note(const char *fmt, ...) __attribute__((format(printf, 1, 2))
 
 /* Symbolizes a return address as "function (file:line)" into buf. */
 void mk_symbolize(void *pc, char *buf, size_t len);
+/* The frames of a captured stack a user sees, as the bug-check report shows
+ * them: mdlkit's own frames (compiled from its src/, or inlined from its
+ * public headers) left out, innermost first, up to `main`. Each line,
+ * "function (file:line)", goes to lines[i], which must hold MK_STACK_LINE
+ * bytes. Looks at the first MK_STACK_FORMAT_MAX of the n frames. Returns
+ * the number of lines (0: no frame outside mdlkit). (src/ke/bugcheck.c) */
+#define MK_STACK_LINE 256
+#define MK_STACK_FORMAT_MAX 32
+int mk_stack_format(void *const *pcs, int n, char **lines, int max);
 /* Captures up to max return addresses of the caller, skipping `skip` frames
  * of mdlkit itself. Returns the count. Cheap (frame-pointer walk). */
 int mk_capture_stack(void **pcs, int max, int skip);

@@ -47,15 +47,29 @@ typedef struct mk_pfn_entry {
     uint8_t use;               /* enum mk_pfn_use */
     int8_t cache;              /* MEMORY_CACHING_TYPE, MmNotMapped if none yet */
     uint8_t flags;
-    _Atomic uint32_t locks;    /* MmProbeAndLockPages references */
     _Atomic uint32_t maps;     /* live MmMapLockedPages* mappings of the frame */
 } mk_pfn_entry;
+
+/*
+ * Lock counts (MmProbeAndLockPages references) live beside the PFN
+ * database, sharded: a frame's count is the sum of MK_LOCK_SHARDS slots.
+ * A thread owns one shard (1..MK_LOCK_SHARDS-1) and changes only its slot,
+ * with plain relaxed loads and stores -- no atomic read-modify-write on the
+ * probe path. Shard 0 is shared (atomic add) for threads that find no free
+ * shard. A shard may go negative when another thread unlocks; the sum is
+ * exact. The slots of one frame share a cache line.
+ */
+#define MK_LOCK_SHARDS 8
+typedef struct mk_lockcount {
+    _Atomic int32_t s[MK_LOCK_SHARDS];
+} mk_lockcount;
 
 typedef struct mk_physmem {
     int fd;                    /* the memfd */
     size_t npages;             /* frames of RAM */
     PFN_NUMBER first, last;    /* RAM PFNs are [first, last] */
     mk_pfn_entry *db;          /* PFN database, index = pfn - first */
+    mk_lockcount *lockdb;      /* lock counts, index = pfn - first */
     uint64_t *freemap;         /* 1 bit per frame, 1 = free */
     atomic_size_t free_pages;
     size_t peak_used;
@@ -70,6 +84,38 @@ static inline bool mk_pfn_is_foreign(PFN_NUMBER pfn) { return pfn >= MK_FOREIGN_
 static inline mk_pfn_entry *mk_pfn(PFN_NUMBER pfn)
 {
     return mk_pfn_is_ram(pfn) ? &mk_phys.db[pfn - mk_phys.first] : NULL;
+}
+
+/* This thread's lock-count shard (claims one on first use). */
+int mk_lock_shard_claim(void);
+static inline int mk_lock_shard(void)
+{
+    int s = mk_self.lock_shard;
+    return MK_LIKELY(s > 0 && mk_self.generation == atomic_load_explicit(&mk_rt.generation, memory_order_relaxed))
+               ? s
+               : mk_lock_shard_claim();
+}
+/* Adds d to the lock count of a RAM frame (index i = pfn - mk_phys.first)
+ * in shard `shard` (from mk_lock_shard()). */
+static inline void mk_lock_add(size_t i, int shard, int32_t d)
+{
+    _Atomic int32_t *slot = &mk_phys.lockdb[i].s[shard];
+    if (MK_LIKELY(shard > 0))
+        atomic_store_explicit(slot, atomic_load_explicit(slot, memory_order_relaxed) + d, memory_order_relaxed);
+    else
+        atomic_fetch_add_explicit(slot, d, memory_order_relaxed);
+}
+/* The lock count of a frame: how many locked MDLs describe it (0 for a
+ * frame that is not RAM). */
+static inline uint32_t mk_pfn_locks(PFN_NUMBER pfn)
+{
+    if (!mk_pfn_is_ram(pfn))
+        return 0;
+    const mk_lockcount *c = &mk_phys.lockdb[pfn - mk_phys.first];
+    int32_t sum = 0;
+    for (int k = 0; k < MK_LOCK_SHARDS; k++)
+        sum += atomic_load_explicit(&c->s[k], memory_order_relaxed);
+    return sum > 0 ? (uint32_t)sum : 0;
 }
 
 /* Allocates `npages` physically contiguous frames with PFNs in [low, high]

@@ -65,7 +65,7 @@ static void test_call_and_complete_frees_mdl_chain(void **state)
     MmProbeAndLockPages(s, UserMode, IoReadAccess);
     assert_non_null(MmGetSystemAddressForMdlSafe(m, NormalPagePriority | MdlMappingNoExecute));
     PFN_NUMBER pfn0 = MmGetMdlPfnArray(m)[0];
-    assert_int_equal(atomic_load(&mk_pfn(pfn0)->locks), 2);
+    assert_int_equal(mk_pfn_locks(pfn0), 2);
     IO_STATUS_BLOCK iosb = {0};
     irp->UserIosb = &iosb;
     PIO_STACK_LOCATION sl = IoGetNextIrpStackLocation(irp);
@@ -77,7 +77,7 @@ static void test_call_and_complete_frees_mdl_chain(void **state)
     assert_int_equal(completions, 1);
     assert_int_equal(seen, STATUS_SUCCESS);
     assert_null(irp->MdlAddress); /* unlocked and freed by completion */
-    assert_int_equal(atomic_load(&mk_pfn(pfn0)->locks), 0);
+    assert_int_equal(mk_pfn_locks(pfn0), 0);
     assert_int_equal(iosb.Information, 42);
     IoFreeIrp(irp);
     mdlkit_user_free(u); /* 0x76 if anything stayed locked */

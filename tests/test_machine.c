@@ -219,10 +219,10 @@ static void test_user_free_misuse(void **state)
     mk_expect_bugcheck(free_bad_user_pointer, &x, DRIVER_VERIFIER_DETECTED_VIOLATION, MDLKIT_RULE_HARNESS_MISUSE,
                        MK_ANY, &x, 0);
     /* pages locked by a driver when the buffer goes away */
-    mk_pfn_entry *e = mk_pfn(mk_va_to_pfn(u));
-    atomic_fetch_add(&e->locks, 1);
+    size_t fi = (size_t)(mk_va_to_pfn(u) - mk_phys.first);
+    mk_lock_add(fi, mk_lock_shard(), 1);
     mk_expect_bugcheck(free_bad_user_pointer, u, PROCESS_HAS_LOCKED_PAGES, 0, PsGetCurrentProcess(), 1, 0);
-    atomic_fetch_sub(&e->locks, 1);
+    mk_lock_add(fi, mk_lock_shard(), -1);
     mdlkit_user_free(u);
 }
 

@@ -4,7 +4,7 @@
 #include "mk_machine.h"
 #include "mk_mdl.h"
 
-static uint32_t locks_of(PFN_NUMBER pfn) { return atomic_load(&mk_pfn(pfn)->locks); }
+static uint32_t locks_of(PFN_NUMBER pfn) { return mk_pfn_locks(pfn); }
 
 static void test_user_lock_read_write(void **state)
 {

@@ -66,7 +66,6 @@ static void pm_take(size_t i, size_t n, int use)
         e->use = (uint8_t)use;
         e->cache = (int8_t)MmNotMapped;
         e->flags = 0;
-        atomic_store_explicit(&e->locks, 0, memory_order_relaxed);
         atomic_store_explicit(&e->maps, 0, memory_order_relaxed);
     }
     atomic_fetch_sub(&mk_phys.free_pages, n);
@@ -186,6 +185,9 @@ static void pm_release(size_t i, size_t n)
         e->state = MK_PFN_FREE;
         e->use = MK_USE_NONE;
         e->cache = (int8_t)MmNotMapped;
+        for (int s = 0; s < MK_LOCK_SHARDS; s++)
+            if (atomic_load_explicit(&mk_phys.lockdb[k].s[s], memory_order_relaxed))
+                atomic_store_explicit(&mk_phys.lockdb[k].s[s], 0, memory_order_relaxed);
         pm_set_free(k);
     }
     atomic_fetch_add(&mk_phys.free_pages, n);
@@ -216,6 +218,46 @@ void mk_phys_free_list(const PFN_NUMBER *pfns, size_t n)
 
 size_t mk_phys_free_count(void) { return atomic_load(&mk_phys.free_pages); }
 
+/* ---- lock-count shards ---- */
+
+static _Atomic(void *) pm_shard_owner[MK_LOCK_SHARDS]; /* owning thread's &mk_self */
+static pthread_key_t pm_shard_key;
+static pthread_once_t pm_shard_once = PTHREAD_ONCE_INIT;
+
+/* At thread exit: give the shard back (its counts stay; sums stay exact). */
+static void pm_shard_release(void *v)
+{
+    uintptr_t x = (uintptr_t)v;
+    unsigned gen = (unsigned)(x >> 8);
+    int s = (int)(x & 0xFF);
+    void *me = &mk_self;
+    if (gen == atomic_load(&mk_rt.generation) && s > 0 && s < MK_LOCK_SHARDS)
+        atomic_compare_exchange_strong(&pm_shard_owner[s], &me, NULL);
+}
+
+static void pm_shard_key_create(void) { pthread_key_create(&pm_shard_key, pm_shard_release); }
+
+int mk_lock_shard_claim(void)
+{
+    mk_thread_attach();
+    if (mk_self.lock_shard > 0)
+        return mk_self.lock_shard;
+    if (mk_self.lock_shard < 0)
+        return 0; /* no shard was free: use the shared one */
+    pthread_once(&pm_shard_once, pm_shard_key_create);
+    unsigned gen = atomic_load(&mk_rt.generation);
+    for (int s = 1; s < MK_LOCK_SHARDS; s++) {
+        void *expect = NULL;
+        if (atomic_compare_exchange_strong(&pm_shard_owner[s], &expect, (void *)&mk_self)) {
+            mk_self.lock_shard = s;
+            pthread_setspecific(pm_shard_key, (void *)(((uintptr_t)gen << 8) | (uintptr_t)s));
+            return s;
+        }
+    }
+    mk_self.lock_shard = -1;
+    return 0;
+}
+
 int mk_machine_init(const mdlkit_config *cfg)
 {
     size_t npages = (cfg->physical_memory >> PAGE_SHIFT) & ~(size_t)(MK_CHUNK_PAGES - 1);
@@ -235,10 +277,14 @@ int mk_machine_init(const mdlkit_config *cfg)
     mk_phys.first = MK_PFN_BASE;
     mk_phys.last = MK_PFN_BASE + npages - 1;
     mk_phys.db = calloc(npages, sizeof(mk_pfn_entry));
+    mk_phys.lockdb = calloc(npages, sizeof(mk_lockcount));
+    for (int s = 0; s < MK_LOCK_SHARDS; s++)
+        atomic_store(&pm_shard_owner[s], NULL);
     size_t words = (npages + 63) / 64;
     mk_phys.freemap = malloc(words * sizeof(uint64_t));
-    if (!mk_phys.db || !mk_phys.freemap) {
+    if (!mk_phys.db || !mk_phys.freemap || !mk_phys.lockdb) {
         fprintf(stderr, "mdlkit_init: out of host memory for the PFN database (%zu frames)\n", npages);
+        free(mk_phys.lockdb);
         free(mk_phys.db);
         free(mk_phys.freemap);
         close(mk_phys.fd);
@@ -254,6 +300,7 @@ int mk_machine_init(const mdlkit_config *cfg)
     pm_page_cursor = 0;
     pthread_mutex_init(&mk_phys.lock, NULL);
     if (mk_addrspace_init() != 0) {
+        free(mk_phys.lockdb);
         free(mk_phys.db);
         free(mk_phys.freemap);
         close(mk_phys.fd);
@@ -261,6 +308,7 @@ int mk_machine_init(const mdlkit_config *cfg)
     }
     if (mk_fault_install() != 0) {
         mk_addrspace_shutdown();
+        free(mk_phys.lockdb);
         free(mk_phys.db);
         free(mk_phys.freemap);
         close(mk_phys.fd);
@@ -274,6 +322,7 @@ void mk_machine_shutdown(void)
     mk_fault_uninstall();
     mk_addrspace_shutdown();
     pthread_mutex_destroy(&mk_phys.lock);
+    free(mk_phys.lockdb);
     free(mk_phys.db);
     free(mk_phys.freemap);
     close(mk_phys.fd);

@@ -105,8 +105,7 @@ void mdlkit_user_free(void *p)
      * reports when a process exits with locked pages. */
     size_t locked = 0, idx = mk_va_index(p);
     for (size_t k = 0; k < npages; k++) {
-        mk_pfn_entry *e = mk_pfn(mk_as.pfn[idx + k]);
-        if (e && atomic_load_explicit(&e->locks, memory_order_relaxed))
+        if (mk_pfn_locks(mk_as.pfn[idx + k]))
             locked++;
     }
     if (locked)

@@ -130,7 +130,7 @@ static void contmem_free(PVOID BaseAddress, const SIZE_T *bytes, const MEMORY_CA
     PFN_NUMBER first = mk_va_to_pfn(b->base);
     for (size_t i = 0; i < b->npages; i++) {
         mk_pfn_entry *e = mk_pfn(first + i);
-        uint32_t locks = atomic_load_explicit(&e->locks, memory_order_relaxed);
+        uint32_t locks = mk_pfn_locks(first + i);
         uint32_t maps = atomic_load_explicit(&e->maps, memory_order_relaxed);
         if (locks || maps) {
             /* Still locked or mapped through an MDL: put the record back first. */

@@ -22,11 +22,10 @@
 
 static void mdllock_release(const PFN_NUMBER *pfns, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        mk_pfn_entry *e = mk_pfn(pfns[i]);
-        if (e)
-            atomic_fetch_sub_explicit(&e->locks, 1, memory_order_relaxed);
-    }
+    int shard = mk_lock_shard();
+    for (size_t i = 0; i < n; i++)
+        if (mk_pfn_is_ram(pfns[i]))
+            mk_lock_add((size_t)(pfns[i] - mk_phys.first), shard, -1);
 }
 
 /* Fails the probe: releases what was locked and raises. No lock is held.
@@ -116,6 +115,7 @@ void MmProbeAndLockPages(PMDL MemoryDescriptorList, KPROCESSOR_MODE AccessMode, 
     const uint8_t bad = (uint8_t)(MK_PG_TRIMMED | MK_PG_GUARD);
     const bool pageable_ok = mk_irql() < DISPATCH_LEVEL;
     uintptr_t lim = (uintptr_t)(mk_as.rgn_base[MK_RGN_DIRECT] - mk_as.base);
+    const int shard = mk_lock_shard();
     for (size_t i = 0; i < pages; i++, page += PAGE_SIZE) {
         uintptr_t off = (uintptr_t)(page - mk_as.base);
         PFN_NUMBER pfn;
@@ -137,9 +137,8 @@ void MmProbeAndLockPages(PMDL MemoryDescriptorList, KPROCESSOR_MODE AccessMode, 
             mk_bugcheck(DRIVER_IRQL_NOT_LESS_OR_EQUAL, (ULONG_PTR)page, mk_irql(), write ? 1 : 0,
                         (ULONG_PTR)__builtin_return_address(0));
         }
-        mk_pfn_entry *e = mk_pfn(pfn);
-        if (MK_LIKELY(e != NULL))
-            atomic_fetch_add_explicit(&e->locks, 1, memory_order_relaxed);
+        if (MK_LIKELY(mk_pfn_is_ram(pfn)))
+            mk_lock_add((size_t)(pfn - mk_phys.first), shard, 1);
         pfns[i] = pfn;
     }
     flags &= (USHORT)~(MDLLOCK_UNLOCKED_MARK | MDL_WRITE_OPERATION);
@@ -172,8 +171,7 @@ void MmUnlockPages(PMDL MemoryDescriptorList)
             mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x7C, (ULONG_PTR)mdl, flags, 0);
         /* Unlocked a second time: user pages are 0x76/0x01 (MDL, current
          * locked count), system pages 0x4E/0x07 (PFN, its lock count). */
-        mk_pfn_entry *e = pages ? mk_pfn(pfns[0]) : NULL;
-        ULONG_PTR count = e ? atomic_load_explicit(&e->locks, memory_order_relaxed) : 0;
+        ULONG_PTR count = pages ? mk_pfn_locks(pfns[0]) : 0;
         if (mdl->Process)
             mk_bugcheck(PROCESS_HAS_LOCKED_PAGES, 0x01, (ULONG_PTR)mdl, count, 0);
         mk_bugcheck(PFN_LIST_CORRUPT, 0x07, pages ? pfns[0] : 0, count, 0);
@@ -183,22 +181,20 @@ void MmUnlockPages(PMDL MemoryDescriptorList)
     /* One pass: drop each frame's lock. A frame with no lock to drop (pages
      * from MmAllocatePagesForMdl, or a hand-set flag) means "unlocked more
      * often than locked": put back what was dropped, then 0x4E/0x07. */
+    const int shard = mk_lock_shard();
     for (size_t i = 0; i < pages; i++) {
         if (pfns[i] == MK_PFN_LIST_END)
             break;
-        mk_pfn_entry *e = mk_pfn(pfns[i]);
-        if (MK_UNLIKELY(!e))
+        if (MK_UNLIKELY(!mk_pfn_is_ram(pfns[i])))
             continue;
-        uint32_t old = atomic_fetch_sub_explicit(&e->locks, 1, memory_order_relaxed);
-        if (MK_UNLIKELY(old == 0)) {
-            atomic_fetch_add_explicit(&e->locks, 1, memory_order_relaxed);
-            for (size_t k = 0; k < i; k++) {
-                mk_pfn_entry *f = mk_pfn(pfns[k]);
-                if (f)
-                    atomic_fetch_add_explicit(&f->locks, 1, memory_order_relaxed);
-            }
+        if (MK_UNLIKELY(mk_pfn_locks(pfns[i]) == 0)) {
+            /* put back what this unlock already dropped, then report */
+            for (size_t k = 0; k < i; k++)
+                if (mk_pfn_is_ram(pfns[k]))
+                    mk_lock_add((size_t)(pfns[k] - mk_phys.first), shard, 1);
             mk_bugcheck(PFN_LIST_CORRUPT, 0x07, pfns[i], 0, 0);
         }
+        mk_lock_add((size_t)(pfns[i] - mk_phys.first), shard, -1);
     }
     flags = (USHORT)mdl->MdlFlags;
     flags &= (USHORT)~MDL_PAGES_LOCKED;

@@ -206,9 +206,9 @@ static void mdlpages_free(PMDL Mdl, ULONG Flags)
         mk_pfn_entry *e = mk_pfn(pfns[n]);
         if (!e || e->state != MK_PFN_ACTIVE || e->use != MK_USE_MDL_PAGES)
             mk_bugcheck(MEMORY_MANAGEMENT, 0x1236, (ULONG_PTR)Mdl, (ULONG_PTR)&pfns[n], pfns[n]);
-        if (atomic_load_explicit(&e->locks, memory_order_relaxed) || atomic_load_explicit(&e->maps, memory_order_relaxed))
+        if (mk_pfn_locks(pfns[n]) || atomic_load_explicit(&e->maps, memory_order_relaxed))
             /* Freeing a page that is still locked for I/O or mapped. */
-            mk_bugcheck(PFN_LIST_CORRUPT, 0x9A, pfns[n], atomic_load_explicit(&e->locks, memory_order_relaxed),
+            mk_bugcheck(PFN_LIST_CORRUPT, 0x9A, pfns[n], mk_pfn_locks(pfns[n]),
                         atomic_load_explicit(&e->maps, memory_order_relaxed));
         n++;
     }

@@ -34,8 +34,7 @@ static int ir_trimmable(size_t idx)
     uint8_t b = mk_as.bits[idx];
     if ((b & (MK_PG_MAPPED | MK_PG_TRIMMED)) != MK_PG_MAPPED)
         return 0;
-    mk_pfn_entry *e = mk_pfn(mk_as.pfn[idx]);
-    return !e || atomic_load_explicit(&e->locks, memory_order_relaxed) == 0;
+    return mk_pfn_locks(mk_as.pfn[idx]) == 0;
 }
 
 void mk_verifier_on_raise_to_dispatch(void)

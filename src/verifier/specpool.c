@@ -288,8 +288,7 @@ void mk_vf_specpool_trim_paged(void)
         size_t idx = mk_va_index(page);
         if ((mk_as.bits[idx] & (MK_PG_MAPPED | MK_PG_TRIMMED)) != MK_PG_MAPPED)
             continue;
-        mk_pfn_entry *e = mk_pfn(mk_as.pfn[idx]);
-        if (e && atomic_load_explicit(&e->locks, memory_order_relaxed) != 0)
+        if (mk_pfn_locks(mk_as.pfn[idx]) != 0)
             continue; /* locked by an MDL: resident */
         mk_va_protect(page, 1, 0, MK_PG_TRIMMED);
     }
