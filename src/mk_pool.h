@@ -35,6 +35,9 @@ typedef enum mk_pool_heap {
  * verifier about fault injection (IoAllocateMdl's MDL, for instance): the
  * verifier must not inject a second, pool-level failure for it. */
 #define MK_POOL_INTERNAL 0x4u
+/* On failure raise STATUS_INSUFFICIENT_RESOURCES instead of returning NULL
+ * (POOL_FLAG_RAISE_ON_FAILURE, POOL_RAISE_IF_ALLOCATION_FAILURE). */
+#define MK_POOL_RAISE 0x8u
 
 /* Small blocks (<= MK_POOL_SMALL_MAX bytes) come from pages of one size class
  * and are 16-byte aligned; bigger requests get whole pages (page aligned). */
@@ -93,9 +96,75 @@ void *mk_ex_allocate(POOL_TYPE type, SIZE_T bytes, ULONG tag, ULONG priority, in
 /* ExFreePoolWithTag(p, tag) (tag 0 = no tag check) on behalf of `caller`. */
 void mk_ex_free(void *p, ULONG tag, void *caller);
 
-/* ---- tag accounting (pooltag.c) ---- */
-void mk_pooltag_alloc(ULONG tag, int paged, size_t bytes);
-void mk_pooltag_free(ULONG tag, int paged, size_t bytes);
+/* ---- tag accounting (pooltag.c) ----
+ * Each thread counts into its own table (single writer: relaxed loads and
+ * stores, no read-modify-write); readers merge. The fast path is inline: a
+ * per-thread direct-mapped cache of 8 tag -> counter pointers, valid while
+ * its generation matches the machine's. */
+typedef struct mk_pt_entry {
+    _Atomic ULONG tag; /* 0 = empty slot */
+    _Atomic int64_t allocs[2], frees[2], bytes[2]; /* [0] non-paged, [1] paged; bytes net of frees */
+} mk_pt_entry;
+
+#define MK_PT_CACHE 8
+extern atomic_uint mk_pt_gen;                       /* generation of the tag tables */
+extern MK_TLS unsigned mk_pt_cache_gen;             /* generation mk_pt_cache belongs to */
+extern MK_TLS mk_pt_entry *mk_pt_cache[MK_PT_CACHE]; /* this thread's entries by tag hash */
+extern MK_TLS mk_pt_entry *mk_pt_last;              /* the last one used (one of mk_pt_cache) */
+
+void mk_pooltag_count_slow(ULONG tag, int paged, int64_t allocs, int64_t frees, int64_t bytes);
+/* Empties this thread's counter cache (poolpage.c calls it whenever its own
+ * thread cache is created or changes generation). */
+void mk_pooltag_thread_reset(void);
+
+static inline void mk_pt_add(_Atomic int64_t *c, int64_t v)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v, memory_order_relaxed);
+}
+
+/* gen_known: the caller has checked that this thread's pool cache belongs to
+ * the current machine, and mk_pooltag_thread_reset ran when it was made, so
+ * no cached entry can be of an earlier machine. */
+static inline mk_pt_entry *mk_pt_cached(ULONG tag, int gen_known)
+{
+    /* the last entry first: its load does not wait for the tag (on a free
+     * the tag comes from a metadata load) */
+    mk_pt_entry *e = mk_pt_last;
+    if (MK_UNLIKELY(!e || atomic_load_explicit(&e->tag, memory_order_relaxed) != tag)) {
+        e = mk_pt_cache[(tag * 0x9E3779B1u) >> 29];
+        if (!e || atomic_load_explicit(&e->tag, memory_order_relaxed) != tag)
+            return NULL;
+        mk_pt_last = e;
+    }
+    if (!gen_known && MK_UNLIKELY(mk_pt_cache_gen != atomic_load_explicit(&mk_pt_gen, memory_order_relaxed)))
+        return NULL;
+    return e;
+}
+
+static inline void mk_pooltag_count_alloc(ULONG tag, int paged, size_t bytes, int gen_known)
+{
+    mk_pt_entry *e = mk_pt_cached(tag, gen_known);
+    if (MK_LIKELY(e != NULL)) {
+        mk_pt_add(&e->allocs[paged], 1);
+        mk_pt_add(&e->bytes[paged], (int64_t)bytes);
+        return;
+    }
+    mk_pooltag_count_slow(tag, paged, 1, 0, (int64_t)bytes);
+}
+
+static inline void mk_pooltag_count_free(ULONG tag, int paged, size_t bytes, int gen_known)
+{
+    mk_pt_entry *e = mk_pt_cached(tag, gen_known);
+    if (MK_LIKELY(e != NULL)) {
+        mk_pt_add(&e->frees[paged], 1);
+        mk_pt_add(&e->bytes[paged], -(int64_t)bytes);
+        return;
+    }
+    mk_pooltag_count_slow(tag, paged, 0, 1, -(int64_t)bytes);
+}
+
+static inline void mk_pooltag_alloc(ULONG tag, int paged, size_t bytes) { mk_pooltag_count_alloc(tag, paged, bytes, 0); }
+static inline void mk_pooltag_free(ULONG tag, int paged, size_t bytes) { mk_pooltag_count_free(tag, paged, bytes, 0); }
 int mk_pooltag_init(void);
 void mk_pooltag_shutdown(void);
 

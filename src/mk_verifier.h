@@ -124,6 +124,25 @@ static inline void mk_verifier_untrack(enum mk_track_kind kind, const void *addr
     if (MK_UNLIKELY(mk_rt.verifier & MDLKIT_VERIFY_POOL_TRACKING))
         mk_verifier_untrack_slow(kind, addr);
 }
+/* A layer's own per-thread cache of pool blocks (iomdl.c's MDL lookaside)
+ * handed out a cached block (alloc) or took one back (free). With Pool
+ * Tracking the block is tracked as an allocation while it is handed out, and
+ * counted like one. mk_verifier_cached_free returns 1 when the block had a
+ * live record (it may be cached), 0 when it had none (already freed: the
+ * caller must not cache it and lets the pool check the free). */
+void mk_verifier_cached_alloc_slow(void *p, size_t bytes, ULONG tag);
+int mk_verifier_cached_free_slow(void *p, ULONG tag);
+static inline void mk_verifier_cached_alloc(void *p, size_t bytes, ULONG tag)
+{
+    if (MK_UNLIKELY(mk_rt.verifier & MDLKIT_VERIFY_POOL_TRACKING))
+        mk_verifier_cached_alloc_slow(p, bytes, tag);
+}
+static inline int mk_verifier_cached_free(void *p, ULONG tag)
+{
+    if (MK_UNLIKELY(mk_rt.verifier & MDLKIT_VERIFY_POOL_TRACKING))
+        return mk_verifier_cached_free_slow(p, tag);
+    return 1;
+}
 /* Untrack a resource its port layer found leaked (and is about to free and
  * report itself): with Pool Tracking the record is listed first (a
  * bug-check note with the allocating stack, and the JSON "leaks"). */
@@ -157,13 +176,41 @@ int mk_vf_tracking_init(void);
 void mk_vf_tracking_shutdown(void);
 void mk_vf_tracking_free_all(void);
 
-/* counters.c */
+/* counters.c: per-thread counters (each thread the only writer of its
+ * own block: a plain load/add/store, no locked instruction), summed when
+ * read. */
+enum mk_vf_counter {
+    MK_VFC_POOL_ATTEMPTED = 0,
+    MK_VFC_POOL_SUCCEEDED,
+    MK_VFC_POOL_SPECIAL,
+    MK_VFC_POOL_NO_TAG,
+    MK_VFC_POOL_FAILED, /* injected failures (the pool does not report its own) */
+    MK_VFC_FAULTS_INJECTED,
+    MK_VFC_MDLS_ALLOCATED,
+    MK_VFC_COUNT
+};
+typedef struct mk_vf_tcounters {
+    atomic_llong v[MK_VFC_COUNT];
+    struct mk_vf_tcounters *next_all;  /* every block ever made (never freed) */
+    struct mk_vf_tcounters *next_free; /* blocks of exited threads, to adopt */
+} mk_vf_tcounters;
+extern MK_TLS mk_vf_tcounters *mk_vf_tc;
+mk_vf_tcounters *mk_vf_tc_attach(void);
+static inline void mk_vf_count_add(enum mk_vf_counter c, long long n)
+{
+    mk_vf_tcounters *t = mk_vf_tc;
+    if (MK_UNLIKELY(!t))
+        t = mk_vf_tc_attach();
+    atomic_store_explicit(&t->v[c], atomic_load_explicit(&t->v[c], memory_order_relaxed) + n,
+                          memory_order_relaxed);
+}
+/* Snapshot: the sum over every thread. */
 typedef struct mk_vf_counters {
-    atomic_llong pool_attempted, pool_succeeded, pool_special, pool_no_tag, pool_failed;
-    atomic_llong faults_injected;
-    atomic_llong mdls_allocated, pages_locked, system_mappings;
+    long long pool_attempted, pool_succeeded, pool_special, pool_no_tag, pool_failed;
+    long long faults_injected;
+    long long mdls_allocated;
 } mk_vf_counters;
-extern mk_vf_counters mk_vf_count;
+void mk_vf_counters_read(mk_vf_counters *out);
 void mk_vf_counters_reset(void);
 
 /* report.c: what the report lists besides counters. */

@@ -5,9 +5,10 @@
  * Small MDLs (<= 23 PFN slots) come from a per-thread ("per-processor")
  * lookaside of fixed-size blocks marked MDL_ALLOCATED_FIXED_SIZE, as on
  * Windows; the common path takes no lock and makes no system call. Every MDL
- * is non-paged pool with tag ' LDM'. When Special Pool, Pool Tracking or a
+ * is non-paged pool with tag ' LDM'. When Special Pool, I/O Verification or a
  * Low Resources option is on, the lookaside is bypassed so that the verifier
- * sees (and may fail) every MDL allocation, as Windows 7+ does.
+ * sees (and may fail) every MDL allocation, as Windows 7+ does; under Pool
+ * Tracking a cached MDL is tracked while it is handed out.
  */
 #include "mk_mdl.h"
 #include "mk_pool.h"
@@ -19,8 +20,10 @@
 
 #define IOMDL_FIXED_BYTES (sizeof(MDL) + MK_MDL_FIXED_PFNS * sizeof(PFN_NUMBER))
 #define IOMDL_CACHE_DEPTH 64
+/* Pool Tracking keeps the cache: a cached block is tracked while it is handed
+ * out (mk_verifier_cached_alloc / mk_verifier_cached_free). */
 #define IOMDL_BYPASS_FLAGS                                                                          \
-    (MDLKIT_VERIFY_SPECIAL_POOL | MDLKIT_VERIFY_POOL_TRACKING | MDLKIT_VERIFY_LOW_RESOURCES |     \
+    (MDLKIT_VERIFY_SPECIAL_POOL | MDLKIT_VERIFY_LOW_RESOURCES |                                   \
      MDLKIT_VERIFY_SYSTEMATIC_LOW_RESOURCES | MDLKIT_VERIFY_IO_CHECKING)
 
 /* Per-thread lookaside of fixed-size MDL blocks. */
@@ -143,6 +146,7 @@ static void *iomdl_alloc_fixed(void)
         if (MK_LIKELY(c->count)) {
             PMDL m = c->slot[--c->count];
             m->Process = NULL;
+            mk_verifier_cached_alloc(m, IOMDL_FIXED_BYTES, MK_MDL_TAG);
             return m;
         }
     }
@@ -159,7 +163,8 @@ static void iomdl_free_block(PMDL Mdl)
                 c->generation = gen;
                 c->count = 0;
             }
-            if (MK_LIKELY(c->count < IOMDL_CACHE_DEPTH)) {
+            /* (no tracking record: not cached, the pool checks the free) */
+            if (MK_LIKELY(c->count < IOMDL_CACHE_DEPTH) && mk_verifier_cached_free(Mdl, MK_MDL_TAG)) {
                 Mdl->MdlFlags = MDL_ALLOCATED_FIXED_SIZE;
                 Mdl->Process = IOMDL_CACHED_COOKIE;
                 c->slot[c->count++] = Mdl;

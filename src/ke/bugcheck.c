@@ -336,12 +336,11 @@ static int bc_internal(const bc_sym *s)
 #define BC_MAX_FRAMES 64
 #define BC_MAX_PRINTED 24
 
-static void bc_print_stack(FILE *out, void **pcs, int n)
+/* The first frame to show of a resolved stack, or -1: the first frame
+ * outside mdlkit (preferring one with line information). */
+static int bc_first_user_frame(const bc_sym *syms, int n)
 {
-    static bc_sym syms[BC_MAX_FRAMES]; /* under bc_print_lock */
     int first = -1, any_external = -1, start = 0;
-    for (int i = 0; i < n; i++)
-        bc_resolve(pcs[i], &syms[i]);
     /* The capture starts inside mdlkit; frames before the first of ours
      * belong to backtrace() wrappers (sanitizer interceptors). */
     for (int i = 0; i < n; i++)
@@ -357,8 +356,33 @@ static void bc_print_stack(FILE *out, void **pcs, int n)
                 first = i;
         }
     }
-    if (first < 0)
-        first = any_external;
+    return first >= 0 ? first : any_external;
+}
+
+int mk_stack_format(void *const *pcs, int n, char **lines, int max)
+{
+    bc_sym syms[MK_STACK_FORMAT_MAX];
+    if (n > MK_STACK_FORMAT_MAX)
+        n = MK_STACK_FORMAT_MAX;
+    for (int i = 0; i < n; i++)
+        bc_resolve(pcs[i], &syms[i]);
+    int first = bc_first_user_frame(syms, n), out = 0;
+    for (int i = first < 0 ? n : first; i < n && out < max; i++) {
+        if (bc_internal(&syms[i]))
+            continue;
+        bc_format(&syms[i], lines[out++], MK_STACK_LINE);
+        if (strcmp(syms[i].func, "main") == 0)
+            break;
+    }
+    return out;
+}
+
+static void bc_print_stack(FILE *out, void **pcs, int n)
+{
+    static bc_sym syms[BC_MAX_FRAMES]; /* under bc_print_lock */
+    for (int i = 0; i < n; i++)
+        bc_resolve(pcs[i], &syms[i]);
+    int first = bc_first_user_frame(syms, n);
     fprintf(out, "  Stack of the offending call (innermost first; mdlkit's own frames left out):\n");
     if (first < 0) {
         fprintf(out, "    (no frame outside mdlkit could be found)\n");

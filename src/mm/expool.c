@@ -24,6 +24,10 @@
 #define EX_FLAGS_TYPE (POOL_FLAG_NON_PAGED | POOL_FLAG_NON_PAGED_EXECUTE | POOL_FLAG_PAGED)
 #define EX_FLAGS_REQUIRED 0x00000000FFFFFFFFULL
 
+_Static_assert(POOL_FLAG_UNINITIALIZED >> 1 == MK_POOL_ZERO && POOL_FLAG_CACHE_ALIGNED >> 2 == MK_POOL_CACHE_ALIGNED &&
+                   POOL_FLAG_RAISE_ON_FAILURE >> 2 == MK_POOL_RAISE,
+               "ExAllocatePool2 maps POOL_FLAGS to mk_pool_alloc flags by shifts");
+
 static MK_NORETURN MK_NOINLINE void ex_bad_irql(ULONG_PTR type, SIZE_T bytes, int paged)
 {
     KIRQL irql = mk_irql();
@@ -46,7 +50,7 @@ static MK_NORETURN MK_NOINLINE void ex_zero_bytes(ULONG_PTR type, ULONG tag)
 
 /* Tag rules shared by every allocating DDI (ExAllocatePool2 turns tag 0
  * into NULL before calling this). */
-static MK_NOINLINE void ex_bad_tag(ULONG tag, ULONG_PTR type, SIZE_T bytes, void *caller)
+static MK_NORETURN MK_NOINLINE void ex_bad_tag(ULONG tag, ULONG_PTR type, SIZE_T bytes, void *caller)
 {
     if (tag == 0)
         mk_bugcheck(BAD_POOL_CALLER, 0x9B, type, bytes, (ULONG_PTR)caller);
@@ -55,7 +59,12 @@ static MK_NOINLINE void ex_bad_tag(ULONG tag, ULONG_PTR type, SIZE_T bytes, void
     mk_bugcheck(BAD_POOL_CALLER, 0x9D, tag, type, (ULONG_PTR)caller);
 }
 
-static inline void ex_check_tag(ULONG tag, ULONG_PTR type, SIZE_T bytes, void *caller)
+/* The last tag this thread had accepted: drivers allocate with a handful of
+ * tags, so the full check runs once per tag change. Starts as a tag the
+ * check rejects (0xFF bytes), so no tag is accepted unchecked. */
+static MK_TLS ULONG ex_tag_ok = 0xFFFFFFFFu;
+
+static MK_NOINLINE void ex_check_tag_full(ULONG tag, ULONG_PTR type, SIZE_T bytes, void *caller)
 {
     /* each byte 0 or printable, at least one letter or digit (no isalnum():
      * it would go through the locale on every allocation) */
@@ -67,6 +76,13 @@ static inline void ex_check_tag(ULONG tag, ULONG_PTR type, SIZE_T bytes, void *c
     }
     if (MK_UNLIKELY(bad || !alnum || tag == EX_TAG_BIG))
         ex_bad_tag(tag, type, bytes, caller);
+    ex_tag_ok = tag;
+}
+
+static inline void ex_check_tag(ULONG tag, ULONG_PTR type, SIZE_T bytes, void *caller)
+{
+    if (MK_UNLIKELY(tag != ex_tag_ok))
+        ex_check_tag_full(tag, type, bytes, caller);
 }
 
 /* Decodes a POOL_TYPE into a heap; reports unusable types. */
@@ -102,10 +118,9 @@ static void *ex_allocate(POOL_TYPE type, SIZE_T bytes, ULONG tag, ULONG priority
     if (MK_UNLIKELY(bytes == 0))
         ex_zero_bytes((ULONG_PTR)type, tag);
     ex_check_tag(tag, (ULONG_PTR)type, bytes, caller);
-    void *p = mk_pool_alloc(h, bytes, tag, flags, priority, caller);
-    if (MK_UNLIKELY(!p) && ((ULONG)type & POOL_RAISE_IF_ALLOCATION_FAILURE))
-        mk_raise(STATUS_INSUFFICIENT_RESOURCES);
-    return p;
+    if ((ULONG)type & POOL_RAISE_IF_ALLOCATION_FAILURE)
+        flags |= MK_POOL_RAISE;
+    return mk_pool_alloc(h, bytes, tag, flags, priority, caller);
 }
 
 void *mk_ex_allocate(POOL_TYPE type, SIZE_T bytes, ULONG tag, ULONG priority, int zero, void *caller)
@@ -155,46 +170,64 @@ static MK_NOINLINE PVOID ex_pool2_fail(POOL_FLAGS Flags)
     return NULL;
 }
 
+/* ExAllocatePool2's pool type bits (POOL_FLAG_NON_PAGED, _NON_PAGED_EXECUTE,
+ * _PAGED are bits 6..8) -> heap; anything but exactly one of them is invalid. */
+static const struct {
+    int8_t heap; /* -1: invalid */
+    uint8_t max_irql;
+    uint16_t type; /* POOL_TYPE for bug-check parameters */
+} ex_pool2_kind[8] = {
+    [0] = {-1, 0, 0},
+    [1] = {MK_HEAP_NONPAGED_NX, DISPATCH_LEVEL, NonPagedPoolNx},
+    [2] = {MK_HEAP_NONPAGED_EXEC, DISPATCH_LEVEL, NonPagedPoolExecute},
+    [3] = {-1, 0, 0},
+    [4] = {MK_HEAP_PAGED, APC_LEVEL, PagedPool},
+    [5] = {-1, 0, 0},
+    [6] = {-1, 0, 0},
+    [7] = {-1, 0, 0},
+};
+
+/* ExAllocatePool2 with a tag this thread has not just used: the full tag
+ * check, then the allocation (a tail call, so the fast path saves no
+ * registers). */
+static MK_NOINLINE PVOID ex_pool2_new_tag(mk_pool_heap h, SIZE_T bytes, ULONG tag, unsigned flags, ULONG_PTR type,
+                                          void *caller)
+{
+    ex_check_tag_full(tag, type, bytes, caller);
+    return mk_pool_alloc(h, bytes, tag, flags, NormalPoolPriority, caller);
+}
+
+static MK_NORETURN MK_NOINLINE void ex_pool2_not_available(void)
+{
+    mk_violation(MDLKIT_RULE_DDI_NOT_AVAILABLE,
+                 "ExAllocatePool2 exists only from Windows 10, version 2004 on; a driver importing it "
+                 "would not load on this OS.",
+                 NTDDI_WIN10_VB, mk_rt.os);
+}
+
 PVOID ExAllocatePool2(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag)
 {
     MK_ENTER("ExAllocatePool2");
-    void *caller = __builtin_return_address(0);
     if (MK_UNLIKELY(!mk_os_at_least(NTDDI_WIN10_VB)))
-        mk_violation(MDLKIT_RULE_DDI_NOT_AVAILABLE,
-                     "ExAllocatePool2 exists only from Windows 10, version 2004 on; a driver importing it "
-                     "would not load on this OS.",
-                     NTDDI_WIN10_VB, mk_rt.os);
-    POOL_FLAGS type_bits = Flags & EX_FLAGS_TYPE;
+        ex_pool2_not_available();
     /* Unknown required flags, reserved/OS-only ones, and anything but exactly
      * one pool type fail; unknown optional flags (high 32 bits) are ignored. */
-    if (MK_UNLIKELY((Flags & EX_FLAGS_REQUIRED & ~EX_FLAGS_KNOWN) != 0 || type_bits == 0 ||
-                    (type_bits & (type_bits - 1)) != 0 || Tag == 0))
+    unsigned k = (unsigned)(Flags >> 6) & 7u;
+    int h = ex_pool2_kind[k].heap;
+    if (MK_UNLIKELY((Flags & EX_FLAGS_REQUIRED & ~EX_FLAGS_KNOWN) != 0 || h < 0 || Tag == 0))
         return ex_pool2_fail(Flags);
-    mk_pool_heap h;
-    POOL_TYPE type;
-    if (type_bits == POOL_FLAG_PAGED) {
-        h = MK_HEAP_PAGED;
-        type = PagedPool;
-    } else if (type_bits == POOL_FLAG_NON_PAGED) {
-        h = MK_HEAP_NONPAGED_NX;
-        type = NonPagedPoolNx;
-    } else {
-        h = MK_HEAP_NONPAGED_EXEC;
-        type = NonPagedPoolExecute;
-    }
-    int paged = mk_heap_is_paged(h);
-    if (MK_UNLIKELY(mk_irql() > (paged ? APC_LEVEL : DISPATCH_LEVEL)))
-        ex_bad_irql((ULONG_PTR)type, NumberOfBytes, paged);
+    ULONG_PTR type = ex_pool2_kind[k].type;
+    if (MK_UNLIKELY(mk_irql() > ex_pool2_kind[k].max_irql))
+        ex_bad_irql(type, NumberOfBytes, h == MK_HEAP_PAGED);
     if (MK_UNLIKELY(NumberOfBytes == 0))
-        ex_zero_bytes((ULONG_PTR)type, Tag);
-    ex_check_tag(Tag, (ULONG_PTR)type, NumberOfBytes, caller);
-    unsigned flags = (Flags & POOL_FLAG_UNINITIALIZED) ? 0 : MK_POOL_ZERO;
-    if (Flags & POOL_FLAG_CACHE_ALIGNED)
-        flags |= MK_POOL_CACHE_ALIGNED;
-    void *p = mk_pool_alloc(h, NumberOfBytes, Tag, flags, NormalPoolPriority, caller);
-    if (MK_UNLIKELY(!p))
-        return ex_pool2_fail(Flags);
-    return p;
+        ex_zero_bytes(type, Tag);
+    /* POOL_FLAG_UNINITIALIZED (2) clears MK_POOL_ZERO (1); POOL_FLAG_CACHE_ALIGNED
+     * (8) is MK_POOL_CACHE_ALIGNED (2); POOL_FLAG_RAISE_ON_FAILURE (0x20) is MK_POOL_RAISE (8) */
+    unsigned flags = (unsigned)(((~Flags & POOL_FLAG_UNINITIALIZED) >> 1) | ((Flags & POOL_FLAG_CACHE_ALIGNED) >> 2) |
+                                ((Flags & POOL_FLAG_RAISE_ON_FAILURE) >> 2));
+    if (MK_UNLIKELY(Tag != ex_tag_ok))
+        return ex_pool2_new_tag((mk_pool_heap)h, NumberOfBytes, Tag, flags, type, __builtin_return_address(0));
+    return mk_pool_alloc((mk_pool_heap)h, NumberOfBytes, Tag, flags, NormalPoolPriority, __builtin_return_address(0));
 }
 
 void ExFreePool(PVOID P)

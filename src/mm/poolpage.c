@@ -11,16 +11,25 @@
  *
  * Metadata lives beside the memory, never in front of a block: a page
  * descriptor per page (pp_page) and, for small pages, one 8-byte word per
- * block holding its tag and requested size (size 0 = free). An overrun therefore
+ * block holding its tag and requested size (size 0 = free). The words of a
+ * page are a dense run in a metadata arena (in 32-byte units, handed out in
+ * carve order and recycled by length when a page is reclaimed), so the
+ * words of neighbouring blocks share cache lines. An overrun therefore
  * cannot corrupt bookkeeping, a double free or a free with the wrong tag is
- * recognised exactly, and the cost is 8 bytes per block plus 24 bytes per
- * page (docs/performance.md has the measurement).
+ * recognised exactly, and the cost is 8 bytes per block (rounded up per
+ * page) plus 32 bytes per page (docs/performance.md has the measurement).
  *
- * Speed. Each thread keeps, per heap and size class, a small array of free
- * blocks. Allocation pops from it and free pushes to it: no lock, no system
- * call, no atomic read-modify-write. Only a refill (empty array) or a flush
- * (full array) takes the class's central mutex, moving PP_BATCH blocks at a
- * time. A block freed on another thread goes into that thread's cache.
+ * Speed. Each thread keeps, per heap and size class, a small stack of free
+ * blocks, each with the address of its metadata word. mk_pool_alloc and
+ * mk_pool_free are fast paths for the common case only (a cached small
+ * block, a valid free into a cache with room): no lock, no system call, no
+ * atomic read-modify-write, no stack frame for allocation; everything else
+ * -- the verifier, big blocks, cache alignment, refills, flushes and every
+ * misuse -- goes, with nothing changed yet, to pp_alloc_full / pp_free_full,
+ * which do all the work and all the checks. Only a refill (empty stack) or
+ * a flush (full stack) takes the class's central mutex, moving PP_BATCH
+ * blocks at a time. A block freed on another thread goes into that
+ * thread's cache.
  */
 #define _GNU_SOURCE
 #include "mk_pool.h"
@@ -53,9 +62,15 @@ typedef struct pp_page {
     uint8_t dedicated;   /* big: in its own mapping */
     uint16_t nblocks;    /* small: blocks in the page */
     uint16_t scratch;    /* reclaim: free blocks counted */
-    uint32_t npages;     /* big: pages; tail: distance to the head page */
-    ULONG tag;           /* big: the tag (kept after the free for reports) */
-    size_t size;         /* big: bytes requested, 0 once freed */
+    uint32_t npages;     /* big: pages; tail: distance to the head page; small: metadata units */
+    union {
+        ULONG tag;       /* big: the tag (kept after the free for reports) */
+        uint32_t recip;  /* small: ceil(2^32 / block size) (0 once the page is free) */
+    };
+    union {
+        size_t size;     /* big: bytes requested, 0 once freed */
+        size_t bsize;    /* small: block size (0 once the page is free) */
+    };
     uint64_t *meta;      /* small: the page's metadata words, one per block */
 } pp_page;
 
@@ -106,9 +121,11 @@ typedef struct pp_slot {
     uint64_t *m;
 } pp_slot;
 
+/* One thread's cache for one heap: the counts of all classes share two
+ * cache lines (a call touches one count line and the top of one stack). */
 typedef struct pp_bin {
-    uint32_t n;
-    pp_slot slot[PP_TC_CAP];
+    uint16_t n[PP_NCLASS];
+    pp_slot slot[PP_NCLASS][PP_TC_CAP];
 } pp_bin;
 
 typedef struct pp_tcache {
@@ -117,6 +134,15 @@ typedef struct pp_tcache {
 } pp_tcache;
 
 static pp_region pp_rg[2];
+/* What the free fast path needs of the two regions, in one cache line.
+ * Left empty (span 0) while no machine is up and when any verifier option
+ * is on (mk_rt.verifier is fixed for a machine's life), so that every free
+ * then takes pp_free_full, which lets the verifier see it first. */
+static struct pp_win {
+    uintptr_t base;
+    size_t span;  /* bytes; 0 while no machine is up */
+    pp_page *pages;
+} pp_win[2] __attribute__((aligned(64)));
 static pp_heap pp_heaps[MK_HEAP_COUNT];
 static atomic_uint pp_gen;   /* generation the heaps belong to */
 static atomic_int pp_live;
@@ -124,6 +150,13 @@ static atomic_size_t pp_nsegs, pp_nbig_pages, pp_nsmall_pages, pp_meta_bytes;
 static pthread_once_t pp_key_once = PTHREAD_ONCE_INIT;
 static pthread_key_t pp_key;
 static MK_TLS pp_tcache *pp_tls;
+/* Copies of pp_tls->bins and pp_tls->gen for the fast paths: independent
+ * TLS loads instead of a chain through pp_tls. Set only by pp_bins_slow,
+ * and only while no verifier option is on (mk_rt.verifier is fixed for a
+ * machine's life), so that the fast allocation needs no verifier test;
+ * cleared whenever the bins they point to are freed. */
+static MK_TLS pp_bin *pp_tls_bins[MK_HEAP_COUNT];
+static MK_TLS unsigned pp_tls_gen;
 
 static uint32_t pp_class_size[PP_NCLASS];
 static uint32_t pp_class_recip[PP_NCLASS]; /* ceil(2^32 / size): exact division for offsets < 4096 */
@@ -350,15 +383,20 @@ static uint64_t *pp_meta_get(pp_region *rg, unsigned nblocks, size_t *units_out)
     size_t u = pp_meta_units(nblocks);
     uint64_t *m = NULL;
     pthread_mutex_lock(&rg->meta_lock);
-    for (size_t k = u; k < MK_ARRAY_SIZE(rg->meta_free) && !m; k = (k == u && rg->meta_top + u * PP_META_UNIT <= rg->meta_cap) ? MK_ARRAY_SIZE(rg->meta_free) : k + 1) {
-        if (rg->meta_free[k]) {
-            m = rg->meta + rg->meta_free[k] - 1;
-            rg->meta_free[k] = (size_t)m[0];
-            u = k;
-        } else if (k == u && rg->meta_top + u * PP_META_UNIT <= rg->meta_cap) {
-            m = rg->meta + rg->meta_top;
-            rg->meta_top += u * PP_META_UNIT;
-        }
+    if (rg->meta_free[u]) {
+        m = rg->meta + rg->meta_free[u] - 1;
+        rg->meta_free[u] = (size_t)m[0];
+    } else if (rg->meta_top + u * PP_META_UNIT <= rg->meta_cap) {
+        m = rg->meta + rg->meta_top;
+        rg->meta_top += u * PP_META_UNIT;
+    } else {
+        for (size_t k = u + 1; k < MK_ARRAY_SIZE(rg->meta_free); k++)
+            if (rg->meta_free[k]) {
+                m = rg->meta + rg->meta_free[k] - 1;
+                rg->meta_free[k] = (size_t)m[0];
+                u = k;
+                break;
+            }
     }
     pthread_mutex_unlock(&rg->meta_lock);
     *units_out = u;
@@ -401,8 +439,8 @@ static int pp_carve(pp_heap *h, pp_central *c, unsigned cls)
     pg->dedicated = 0;
     pg->nblocks = (uint16_t)nb;
     pg->scratch = 0;
-    pg->size = 0;
-    pg->tag = 0;
+    pg->bsize = size;
+    pg->recip = pp_class_recip[cls];
     pg->npages = (uint32_t)units; /* small: metadata run length in units */
     memset(meta, 0, units * PP_META_UNIT * sizeof(uint64_t));
     pg->meta = meta;
@@ -414,7 +452,7 @@ static int pp_carve(pp_heap *h, pp_central *c, unsigned cls)
     return 0;
 }
 
-static void pp_flush_bin(pp_heap *h, unsigned cls, pp_bin *b, uint32_t count);
+static void pp_flush_bin(pp_heap *h, unsigned cls, pp_bin *b, unsigned count);
 
 /* Gives fully free small pages of heap h back to its page heap: first this
  * thread's cached blocks go back to the central lists, then every page all
@@ -425,8 +463,8 @@ static size_t pp_reclaim_heap(pp_heap *h)
     int hid = (int)(h - pp_heaps);
     if (tc && tc->gen == atomic_load_explicit(&pp_gen, memory_order_relaxed) && tc->bins[hid])
         for (unsigned cls = 0; cls < PP_NCLASS; cls++)
-            if (tc->bins[hid][cls].n)
-                pp_flush_bin(h, cls, &tc->bins[hid][cls], tc->bins[hid][cls].n);
+            if (tc->bins[hid]->n[cls])
+                pp_flush_bin(h, cls, tc->bins[hid], tc->bins[hid]->n[cls]);
     pp_region *rg = h->rg;
     size_t total = 0;
     for (unsigned cls = 0; cls < PP_NCLASS; cls++) {
@@ -504,10 +542,12 @@ static size_t pp_reclaim(void)
     return total;
 }
 
-/* Fills dst with up to `want` free blocks of class cls. Returns the count
- * (0 when memory is exhausted). */
-static unsigned pp_refill(pp_heap *h, unsigned cls, void **dst, unsigned want)
+/* Fills dst with up to `want` free blocks of class cls and their metadata
+ * words. Returns the count (0 when memory is exhausted). */
+static unsigned pp_refill(pp_heap *h, unsigned cls, pp_slot *dst, unsigned want)
 {
+    pp_region *rg = h->rg;
+    unsigned size = pp_class_size[cls];
     pp_central *c = &h->central[cls];
     for (int attempt = 0; attempt < 2; attempt++) {
         pthread_mutex_lock(&c->lock);
@@ -519,7 +559,12 @@ static unsigned pp_refill(pp_heap *h, unsigned cls, void **dst, unsigned want)
         }
         unsigned k = c->n < want ? (unsigned)c->n : want;
         c->n -= k;
-        memcpy(dst, &c->v[c->n], k * sizeof *dst);
+        for (unsigned i = 0; i < k; i++) {
+            char *p = c->v[c->n + i];
+            size_t off = (size_t)(p - rg->base);
+            dst[i].p = p;
+            dst[i].m = rg->pages[off >> PAGE_SHIFT].meta + (off & (PAGE_SIZE - 1)) / size;
+        }
         pthread_mutex_unlock(&c->lock);
         return k;
     }
@@ -527,15 +572,17 @@ static unsigned pp_refill(pp_heap *h, unsigned cls, void **dst, unsigned want)
 }
 
 /* Moves the `count` oldest blocks of a thread bin to the central list. */
-static void pp_flush_bin(pp_heap *h, unsigned cls, pp_bin *b, uint32_t count)
+static void pp_flush_bin(pp_heap *h, unsigned cls, pp_bin *b, unsigned count)
 {
     pp_central *c = &h->central[cls];
     pthread_mutex_lock(&c->lock);
     if (pp_central_reserve(c, count) == 0) {
-        memcpy(&c->v[c->n], b->slot, count * sizeof(void *));
+        pp_slot *sl = b->slot[cls];
+        for (unsigned i = 0; i < count; i++)
+            c->v[c->n + i] = sl[i].p;
         c->n += count;
-        b->n -= count;
-        memmove(b->slot, b->slot + count, b->n * sizeof(void *));
+        b->n[cls] = (uint16_t)(b->n[cls] - count);
+        memmove(sl, sl + count, b->n[cls] * sizeof *sl);
     }
     /* if the host is out of memory the blocks simply stay cached */
     pthread_mutex_unlock(&c->lock);
@@ -553,13 +600,15 @@ static void pp_tcache_destroy(void *arg)
         for (int h = 0; h < MK_HEAP_COUNT; h++)
             if (tc->bins[h])
                 for (unsigned cls = 0; cls < PP_NCLASS; cls++)
-                    if (tc->bins[h][cls].n)
-                        pp_flush_bin(&pp_heaps[h], cls, &tc->bins[h][cls], tc->bins[h][cls].n);
+                    if (tc->bins[h]->n[cls])
+                        pp_flush_bin(&pp_heaps[h], cls, tc->bins[h], tc->bins[h]->n[cls]);
     }
     for (int h = 0; h < MK_HEAP_COUNT; h++)
         free(tc->bins[h]);
-    if (pp_tls == tc)
+    if (pp_tls == tc) {
         pp_tls = NULL;
+        memset(pp_tls_bins, 0, sizeof pp_tls_bins);
+    }
     free(tc);
 }
 
@@ -574,19 +623,25 @@ static MK_NOINLINE pp_bin *pp_bins_slow(mk_pool_heap h)
         for (int i = 0; i < MK_HEAP_COUNT; i++)
             free(tc->bins[i]);
         memset(tc->bins, 0, sizeof tc->bins);
+        memset(pp_tls_bins, 0, sizeof pp_tls_bins);
+        mk_pooltag_thread_reset(); /* the fast paths count with gen_known */
         tc->gen = gen;
     }
     if (!tc) {
         tc = calloc(1, sizeof *tc);
         if (!tc)
             return NULL;
+        mk_pooltag_thread_reset();
         tc->gen = gen;
         pthread_once(&pp_key_once, pp_key_create);
         pthread_setspecific(pp_key, tc);
         pp_tls = tc;
     }
     if (!tc->bins[h])
-        tc->bins[h] = calloc(PP_NCLASS, sizeof(pp_bin));
+        tc->bins[h] = calloc(1, sizeof(pp_bin));
+    if (!mk_rt.verifier)
+        pp_tls_bins[h] = tc->bins[h];
+    pp_tls_gen = gen;
     return tc->bins[h];
 }
 
@@ -686,7 +741,9 @@ static MK_NOINLINE void *pp_alloc_verified(mk_pool_heap h, size_t bytes, ULONG t
     return out;
 }
 
-void *mk_pool_alloc(mk_pool_heap h, size_t bytes, ULONG tag, unsigned flags, ULONG priority, void *caller)
+/* Every case: the verifier, cache alignment, big blocks, an empty or
+ * missing thread cache. */
+static void *pp_alloc_any(mk_pool_heap h, size_t bytes, ULONG tag, unsigned flags, ULONG priority, void *caller)
 {
     if (MK_UNLIKELY(mk_rt.verifier)) {
         int decided;
@@ -706,17 +763,16 @@ void *mk_pool_alloc(mk_pool_heap h, size_t bytes, ULONG tag, unsigned flags, ULO
         pp_bin *bins = pp_bins(h);
         if (MK_UNLIKELY(!bins))
             return NULL;
-        pp_bin *b = &bins[cls];
-        if (MK_UNLIKELY(b->n == 0)) {
-            b->n = pp_refill(&pp_heaps[h], cls, b->slot, PP_BATCH);
-            if (b->n == 0)
+        unsigned n = bins->n[cls];
+        if (MK_UNLIKELY(n == 0)) {
+            n = pp_refill(&pp_heaps[h], cls, bins->slot[cls], PP_BATCH);
+            if (n == 0)
                 return NULL;
         }
-        p = b->slot[--b->n];
-        pp_region *rg = pp_heaps[h].rg;
-        size_t off = (size_t)(p - rg->base);
-        size_t mi = pp_meta_idx(off >> PAGE_SHIFT, pp_block_of(cls, off & (PAGE_SIZE - 1)));
-        rg->meta[mi] = tag | ((uint64_t)bytes << 32);
+        bins->n[cls] = (uint16_t)--n;
+        pp_slot *s = &bins->slot[cls][n];
+        p = s->p;
+        *s->m = tag | ((uint64_t)bytes << 32);
         if (flags & MK_POOL_ZERO)
             memset(p, 0, bytes);
     } else {
@@ -790,7 +846,10 @@ static MK_NOINLINE int pp_free_verified(void *p, ULONG tag, int check_tag, void 
     return 1;
 }
 
-void mk_pool_free(void *p, ULONG tag, int check_tag, void *caller)
+/* Every case, with every check (mk_pool_free's fast path handles a valid
+ * free of a small block into a thread cache with room, and leaves
+ * everything else, untouched, to this). */
+static MK_NOINLINE void pp_free_full(void *p, ULONG tag, int check_tag, void *caller)
 {
     if (MK_UNLIKELY(mk_rt.verifier) && pp_free_verified(p, tag, check_tag, caller))
         return;
@@ -809,24 +868,26 @@ void mk_pool_free(void *p, ULONG tag, int check_tag, void *caller)
         char *base = rg->base + (pidx << PAGE_SHIFT) + (size_t)bi * pp_class_size[cls];
         if (MK_UNLIKELY(base != (char *)p || bi >= pg->nblocks))
             pp_free_interior(p, bi < pg->nblocks ? base : NULL, paged);
-        size_t mi = pp_meta_idx(pidx, bi);
-        uint64_t m = rg->meta[mi];
+        uint64_t *mp = pg->meta + bi;
+        uint64_t m = *mp;
         size_t bytes = (size_t)(m >> 32);
         ULONG have = (ULONG)m;
         if (MK_UNLIKELY(bytes == 0))
             pp_free_twice(p, have);
         if (MK_UNLIKELY(check_tag && tag != 0 && tag != have))
             pp_free_wrong_tag(p, have, tag);
-        rg->meta[mi] = have; /* free; the tag stays for reports */
+        *mp = have; /* free; the tag stays for reports */
         mk_pooltag_free(have, paged, bytes);
         mk_pool_heap h = (mk_pool_heap)pg->heap;
         pp_bin *bins = pp_bins(h);
         if (MK_UNLIKELY(!bins))
             return; /* host out of memory: the block is leaked, not corrupted */
-        pp_bin *b = &bins[cls];
-        if (MK_UNLIKELY(b->n == PP_TC_CAP))
-            pp_flush_bin(&pp_heaps[h], cls, b, PP_BATCH);
-        b->slot[b->n++] = p;
+        if (MK_UNLIKELY(bins->n[cls] == PP_TC_CAP))
+            pp_flush_bin(&pp_heaps[h], cls, bins, PP_BATCH);
+        unsigned n = bins->n[cls];
+        bins->slot[cls][n].p = p;
+        bins->slot[cls][n].m = mp;
+        bins->n[cls] = (uint16_t)(n + 1);
         return;
     }
     if (pg->kind == PP_BIG) {
@@ -848,6 +909,94 @@ void mk_pool_free(void *p, ULONG tag, int check_tag, void *caller)
     pp_free_unallocated(rg, p, paged);
 }
 
+static MK_NOINLINE void *pp_alloc_full(mk_pool_heap h, size_t bytes, ULONG tag, unsigned flags, ULONG priority,
+                                       void *caller)
+{
+    void *p = pp_alloc_any(h, bytes, tag, flags, priority, caller);
+    if (MK_UNLIKELY(!p) && (flags & MK_POOL_RAISE))
+        mk_raise(STATUS_INSUFFICIENT_RESOURCES);
+    return p;
+}
+
+/* The end of a fast allocation that zeroes the block or counts a tag not in
+ * this thread's counter cache. */
+static MK_NOINLINE void *pp_alloc_finish(char *p, size_t bytes, ULONG tag, int paged, unsigned flags)
+{
+    mk_pooltag_count_alloc(tag, paged, bytes, 1);
+    if (flags & MK_POOL_ZERO)
+        memset(p, 0, bytes);
+    return p;
+}
+
+/* The fast path: a small block from this thread's cache. One TLS base,
+ * no lock, no atomic read-modify-write, no call. */
+void *mk_pool_alloc(mk_pool_heap h, size_t bytes, ULONG tag, unsigned flags, ULONG priority, void *caller)
+{
+    pp_bin *bins = pp_tls_bins[h];
+    if (MK_UNLIKELY((flags & MK_POOL_CACHE_ALIGNED) || bytes - 1 >= 1024 || !bins ||
+                    pp_tls_gen != atomic_load_explicit(&pp_gen, memory_order_relaxed)))
+        return pp_alloc_full(h, bytes, tag, flags, priority, caller);
+    unsigned cls = (unsigned)((bytes + 15) >> 4) - 1;
+    unsigned n = bins->n[cls];
+    if (MK_UNLIKELY(n == 0))
+        return pp_alloc_full(h, bytes, tag, flags, priority, caller);
+    bins->n[cls] = (uint16_t)--n;
+    pp_slot *s = &bins->slot[cls][n];
+    char *p = s->p;
+    *s->m = tag | ((uint64_t)bytes << 32);
+    int paged = mk_heap_is_paged(h);
+    mk_pt_entry *e = mk_pt_cached(tag, 1);
+    if (MK_UNLIKELY(!e || (flags & MK_POOL_ZERO))) /* tail calls only: the fast path saves no registers */
+        return pp_alloc_finish(p, bytes, tag, paged, flags);
+    mk_pt_add(&e->allocs[paged], 1);
+    mk_pt_add(&e->bytes[paged], (int64_t)bytes);
+    return p;
+}
+
+/* The fast path: a valid free of a small block, into this thread's cache.
+ * Anything unusual (verifier on, no pool address, IRQL, big or free page,
+ * interior pointer, double free, wrong tag, full or missing cache) goes to
+ * pp_free_full before anything is changed. */
+void mk_pool_free(void *p, ULONG tag, int check_tag, void *caller)
+{
+    /* every use of the tag is "check_tag && tag != 0 && ...": fold it */
+    ULONG want = check_tag ? tag : 0;
+    int paged = 0;
+    size_t off = (uintptr_t)p - pp_win[0].base;
+    if (off >= pp_win[0].span) {
+        off = (uintptr_t)p - pp_win[1].base;
+        paged = 1;
+        if (MK_UNLIKELY(off >= pp_win[1].span))
+            goto full;
+    }
+    if (MK_UNLIKELY(mk_irql() > (paged ? APC_LEVEL : DISPATCH_LEVEL) ||
+                    pp_tls_gen != atomic_load_explicit(&pp_gen, memory_order_relaxed)))
+        goto full;
+    const pp_page *pg = &pp_win[paged].pages[off >> PAGE_SHIFT];
+    if (MK_UNLIKELY(pg->kind != PP_SMALL))
+        goto full;
+    unsigned cls = pg->cls;
+    size_t in = off & (PAGE_SIZE - 1);
+    unsigned bi = (unsigned)((in * pg->recip) >> 32);
+    pp_bin *bins = pp_tls_bins[pg->heap];
+    if (MK_UNLIKELY(bi * pg->bsize != in || bi >= pg->nblocks || !bins || bins->n[cls] == PP_TC_CAP))
+        goto full;
+    uint64_t *mp = pg->meta + bi;
+    uint64_t m = *mp;
+    ULONG have = (ULONG)m;
+    if (MK_UNLIKELY((m >> 32) == 0) || MK_UNLIKELY(want != 0 && want != have))
+        goto full;
+    *mp = have; /* free; the tag stays for reports */
+    unsigned n = bins->n[cls];
+    bins->slot[cls][n].p = p;
+    bins->slot[cls][n].m = mp;
+    bins->n[cls] = (uint16_t)(n + 1);
+    mk_pooltag_count_free(have, mk_heap_is_paged((mk_pool_heap)pg->heap), (size_t)(m >> 32), 1);
+    return;
+full:
+    pp_free_full(p, want, want != 0, caller);
+}
+
 int mk_pool_lookup(const void *p, mk_pool_block *out)
 {
     if (MK_UNLIKELY(mk_specpool_owns(p)) && atomic_load_explicit(&pp_live, memory_order_relaxed))
@@ -864,8 +1013,7 @@ int mk_pool_lookup(const void *p, mk_pool_block *out)
         unsigned bi = pp_block_of(pg->cls, off & (PAGE_SIZE - 1));
         if (bi >= pg->nblocks)
             return 0;
-        size_t mi = pp_meta_idx(pidx, bi);
-        uint64_t m = rg->meta[mi];
+        uint64_t m = pg->meta[bi];
         if ((m >> 32) == 0)
             return 0;
         b.base = rg->base + (pidx << PAGE_SHIFT) + (size_t)bi * pp_class_size[pg->cls];
@@ -916,8 +1064,10 @@ static void pp_region_fini(pp_region *rg)
 {
     free(rg->pages);
     free(rg->segs);
-    if (rg->meta)
-        munmap(rg->meta, rg->npages * PP_MAX_BLOCKS * sizeof(uint64_t));
+    if (rg->meta) {
+        munmap(rg->meta, rg->meta_cap * sizeof(uint64_t));
+        pthread_mutex_destroy(&rg->meta_lock);
+    }
     memset(rg, 0, sizeof *rg);
 }
 
@@ -929,7 +1079,12 @@ static int pp_region_init(pp_region *rg, enum mk_region r)
     rg->nsegs = rg->npages / PP_SEG_PAGES;
     rg->pages = calloc(rg->npages, sizeof *rg->pages);
     rg->segs = calloc(rg->nsegs ? rg->nsegs : 1, sizeof *rg->segs);
-    rg->meta = pp_map_meta(rg->npages * PP_MAX_BLOCKS * sizeof(uint64_t));
+    rg->meta_cap = rg->npages * PP_MAX_BLOCKS;
+    rg->meta_top = 0;
+    memset(rg->meta_free, 0, sizeof rg->meta_free);
+    rg->meta = pp_map_meta(rg->meta_cap * sizeof(uint64_t));
+    if (rg->meta)
+        pthread_mutex_init(&rg->meta_lock, NULL);
     if (!rg->pages || !rg->segs || !rg->meta) {
         fprintf(stderr, "mdlkit: cannot allocate pool metadata for %zu pages\n", rg->npages);
         pp_region_fini(rg);
@@ -983,6 +1138,11 @@ int mk_poolpage_init(void)
     atomic_store(&pp_nbig_pages, 0);
     atomic_store(&pp_nsmall_pages, 0);
     atomic_store(&pp_meta_bytes, 0);
+    memset(pp_win, 0, sizeof pp_win);
+    if (!mk_rt.verifier)
+        for (int k = 0; k < 2; k++)
+            pp_win[k] =
+                (struct pp_win){(uintptr_t)pp_rg[k].base, (size_t)(pp_rg[k].end - pp_rg[k].base), pp_rg[k].pages};
     atomic_store(&pp_gen, atomic_load(&mk_rt.generation));
     atomic_store(&pp_live, 1);
     return 0;
@@ -991,6 +1151,7 @@ int mk_poolpage_init(void)
 void mk_poolpage_shutdown(void)
 {
     atomic_store(&pp_live, 0);
+    memset(pp_win, 0, sizeof pp_win);
     /* This thread's cache points into the machine that is going away. */
     pp_tcache *tc = pp_tls;
     if (tc)
@@ -998,6 +1159,7 @@ void mk_poolpage_shutdown(void)
             free(tc->bins[i]);
             tc->bins[i] = NULL;
         }
+    memset(pp_tls_bins, 0, sizeof pp_tls_bins);
     for (int i = 0; i < MK_HEAP_COUNT; i++) {
         pp_heap *h = &pp_heaps[i];
         for (unsigned c = 0; c < PP_NCLASS; c++) {

@@ -7,6 +7,9 @@
  * merges every live thread's table with the "retired" table, into which a
  * thread's counts move when it exits; a thread with more distinct tags than
  * its table holds counts the rest in the retired table under its mutex.
+ * The fast path is inline in mk_pool.h: a thread remembers, in TLS, the
+ * entry it used last and 8 entries by tag hash, valid while its generation
+ * matches the machine's (mk_pooltag_count_slow fills them).
  */
 #include "mk_pool.h"
 
@@ -20,15 +23,11 @@
 #define PT_SHARED_SLOTS 8192
 #define PT_OVERFLOW_TAG 0x3F3F3F3FUL /* '????' when even the shared table is full */
 
-typedef struct pt_entry {
-    _Atomic ULONG tag; /* 0 = empty slot */
-    _Atomic int64_t allocs[2], frees[2], bytes[2]; /* [0] non-paged, [1] paged; bytes net of frees */
-} pt_entry;
+typedef mk_pt_entry pt_entry;
 
 typedef struct pt_table {
     unsigned gen;
     unsigned used;
-    pt_entry *last;
     struct pt_table *next, *prev; /* registry of live threads */
     pt_entry e[PT_SLOTS];
 } pt_table;
@@ -37,17 +36,18 @@ static pthread_mutex_t pt_lock = PTHREAD_MUTEX_INITIALIZER; /* registry + shared
 static pt_table *pt_threads;  /* live threads' tables */
 static pt_entry *pt_shared;   /* retired threads and overflow */
 static unsigned pt_shared_used;
-static atomic_uint pt_gen;
+atomic_uint mk_pt_gen;
+MK_TLS unsigned mk_pt_cache_gen;
+MK_TLS mk_pt_entry *mk_pt_cache[MK_PT_CACHE];
+MK_TLS mk_pt_entry *mk_pt_last;
+#define pt_gen mk_pt_gen
 static pthread_once_t pt_key_once = PTHREAD_ONCE_INIT;
 static pthread_key_t pt_key;
 static MK_TLS pt_table *pt_tls;
 
 static inline unsigned pt_hash(ULONG tag, unsigned mask) { return (unsigned)((tag * 0x9E3779B1u) >> 7) & mask; }
 
-static inline void pt_add(_Atomic int64_t *c, int64_t v)
-{
-    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v, memory_order_relaxed);
-}
+#define pt_add mk_pt_add
 
 /* Finds or inserts a tag in an open-addressing table. NULL when full. */
 static pt_entry *pt_slot(pt_entry *e, unsigned nslots, ULONG tag, int insert, unsigned *used)
@@ -111,8 +111,11 @@ static void pt_table_destroy(void *arg)
             t->next->prev = t->prev;
     }
     pthread_mutex_unlock(&pt_lock);
-    if (pt_tls == t)
+    if (pt_tls == t) {
         pt_tls = NULL;
+        memset(mk_pt_cache, 0, sizeof mk_pt_cache);
+        mk_pt_last = NULL;
+    }
     free(t);
 }
 
@@ -122,6 +125,9 @@ static MK_NOINLINE pt_table *pt_table_slow(void)
 {
     unsigned gen = atomic_load_explicit(&pt_gen, memory_order_relaxed);
     pt_table *t = pt_tls;
+    memset(mk_pt_cache, 0, sizeof mk_pt_cache);
+    mk_pt_last = NULL;
+    mk_pt_cache_gen = gen;
     if (t && t->gen != gen) {
         /* counts of an earlier machine: the registry no longer holds it */
         memset(t, 0, sizeof *t);
@@ -144,46 +150,31 @@ static MK_NOINLINE pt_table *pt_table_slow(void)
     return t;
 }
 
-static inline pt_entry *pt_entry_of(ULONG tag)
+void mk_pooltag_thread_reset(void)
+{
+    memset(mk_pt_cache, 0, sizeof mk_pt_cache);
+    mk_pt_last = NULL;
+}
+
+/* The tag is not in this thread's cache (first use of the tag, a cache
+ * collision, or a new machine): find or insert it in the thread's table and
+ * cache it; a full table counts in the shared one. */
+void mk_pooltag_count_slow(ULONG tag, int paged, int64_t allocs, int64_t frees, int64_t bytes)
 {
     pt_table *t = pt_tls;
-    if (MK_UNLIKELY(!t || t->gen != atomic_load_explicit(&pt_gen, memory_order_relaxed))) {
+    if (MK_UNLIKELY(!t || t->gen != atomic_load_explicit(&pt_gen, memory_order_relaxed)))
         t = pt_table_slow();
-        if (!t)
-            return NULL;
-    }
-    pt_entry *e = t->last;
-    if (MK_LIKELY(e && atomic_load_explicit(&e->tag, memory_order_relaxed) == tag))
-        return e;
-    e = pt_slot(t->e, PT_SLOTS, tag, t->used < PT_FILL_MAX, &t->used);
-    if (e)
-        t->last = e;
-    return e;
-}
-
-void mk_pooltag_alloc(ULONG tag, int paged, size_t bytes)
-{
-    pt_entry *e = pt_entry_of(tag);
+    pt_entry *e = t ? pt_slot(t->e, PT_SLOTS, tag, t->used < PT_FILL_MAX, &t->used) : NULL;
     if (MK_LIKELY(e != NULL)) {
-        pt_add(&e->allocs[paged], 1);
-        pt_add(&e->bytes[paged], (int64_t)bytes);
+        mk_pt_cache[(tag * 0x9E3779B1u) >> 29] = e;
+        mk_pt_last = e;
+        pt_add(&e->allocs[paged], allocs);
+        pt_add(&e->frees[paged], frees);
+        pt_add(&e->bytes[paged], bytes);
         return;
     }
     pthread_mutex_lock(&pt_lock);
-    pt_shared_add(tag, paged, 1, 0, (int64_t)bytes);
-    pthread_mutex_unlock(&pt_lock);
-}
-
-void mk_pooltag_free(ULONG tag, int paged, size_t bytes)
-{
-    pt_entry *e = pt_entry_of(tag);
-    if (MK_LIKELY(e != NULL)) {
-        pt_add(&e->frees[paged], 1);
-        pt_add(&e->bytes[paged], -(int64_t)bytes);
-        return;
-    }
-    pthread_mutex_lock(&pt_lock);
-    pt_shared_add(tag, paged, 0, 1, -(int64_t)bytes);
+    pt_shared_add(tag, paged, allocs, frees, bytes);
     pthread_mutex_unlock(&pt_lock);
 }
 

@@ -1,24 +1,96 @@
 /*
  * counters.c -- the !verifier-style counters: pool allocations attempted,
  * succeeded, succeeded in special pool, with no tag, failed, and resource
- * allocations failed deliberately. Counted (relaxed atomics) only while a
- * verifier option is on: the pool hooks that count them are not called
- * otherwise.
+ * allocations failed deliberately. Counted only while a verifier option is
+ * on (the pool hooks that count them are not called otherwise).
+ *
+ * Each thread counts into its own block (mk_vf_count_add: a relaxed load and
+ * store, no locked instruction, no shared cache line); a read sums every
+ * block. A block is never freed: when its thread exits it goes on a free
+ * list and the next new thread adopts it, adding to the counts already in
+ * it, so nothing counted is lost and the number of blocks stays at the
+ * largest number of threads alive at once.
  */
 #include "mk_base.h"
 #include "mk_verifier.h"
 
-mk_vf_counters mk_vf_count;
+#include <stdio.h>
+#include <stdlib.h>
 
+MK_TLS mk_vf_tcounters *mk_vf_tc;
+
+static pthread_mutex_t vc_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic(mk_vf_tcounters *) vc_all;
+static mk_vf_tcounters *vc_free; /* under vc_lock */
+static pthread_once_t vc_once = PTHREAD_ONCE_INIT;
+static pthread_key_t vc_key;
+
+static void vc_thread_exit(void *arg)
+{
+    mk_vf_tcounters *t = arg;
+    pthread_mutex_lock(&vc_lock);
+    t->next_free = vc_free;
+    vc_free = t;
+    pthread_mutex_unlock(&vc_lock);
+    mk_vf_tc = NULL;
+}
+
+static void vc_make_key(void) { (void)pthread_key_create(&vc_key, vc_thread_exit); }
+
+/* The block a thread that cannot get its own counts into (out of host
+ * memory): shared, so concurrent counts may be lost -- approximate, never
+ * a crash. */
+static mk_vf_tcounters vc_shared;
+
+MK_NOINLINE mk_vf_tcounters *mk_vf_tc_attach(void)
+{
+    pthread_once(&vc_once, vc_make_key);
+    pthread_mutex_lock(&vc_lock);
+    mk_vf_tcounters *t = vc_free;
+    if (t) {
+        vc_free = t->next_free;
+    } else {
+        t = calloc(1, sizeof *t);
+        if (t) {
+            t->next_all = atomic_load_explicit(&vc_all, memory_order_relaxed);
+            atomic_store_explicit(&vc_all, t, memory_order_release);
+        }
+    }
+    pthread_mutex_unlock(&vc_lock);
+    if (!t)
+        return &vc_shared; /* (not cached: the next call tries again) */
+    (void)pthread_setspecific(vc_key, t);
+    mk_vf_tc = t;
+    return t;
+}
+
+void mk_vf_counters_read(mk_vf_counters *out)
+{
+    long long v[MK_VFC_COUNT] = {0};
+    pthread_mutex_lock(&vc_lock); /* the list only grows; the lock orders it with attach */
+    for (mk_vf_tcounters *t = atomic_load_explicit(&vc_all, memory_order_acquire); t; t = t->next_all)
+        for (int i = 0; i < MK_VFC_COUNT; i++)
+            v[i] += atomic_load_explicit(&t->v[i], memory_order_relaxed);
+    pthread_mutex_unlock(&vc_lock);
+    for (int i = 0; i < MK_VFC_COUNT; i++)
+        v[i] += atomic_load_explicit(&vc_shared.v[i], memory_order_relaxed);
+    out->pool_attempted = v[MK_VFC_POOL_ATTEMPTED];
+    out->pool_succeeded = v[MK_VFC_POOL_SUCCEEDED];
+    out->pool_special = v[MK_VFC_POOL_SPECIAL];
+    out->pool_no_tag = v[MK_VFC_POOL_NO_TAG];
+    out->pool_failed = v[MK_VFC_POOL_FAILED];
+    out->faults_injected = v[MK_VFC_FAULTS_INJECTED];
+    out->mdls_allocated = v[MK_VFC_MDLS_ALLOCATED];
+}
+
+/* At mdlkit_init, before any thread of the new machine counts. */
 void mk_vf_counters_reset(void)
 {
-    atomic_store(&mk_vf_count.pool_attempted, 0);
-    atomic_store(&mk_vf_count.pool_succeeded, 0);
-    atomic_store(&mk_vf_count.pool_special, 0);
-    atomic_store(&mk_vf_count.pool_no_tag, 0);
-    atomic_store(&mk_vf_count.pool_failed, 0);
-    atomic_store(&mk_vf_count.faults_injected, 0);
-    atomic_store(&mk_vf_count.mdls_allocated, 0);
-    atomic_store(&mk_vf_count.pages_locked, 0);
-    atomic_store(&mk_vf_count.system_mappings, 0);
+    pthread_mutex_lock(&vc_lock);
+    for (mk_vf_tcounters *t = atomic_load_explicit(&vc_all, memory_order_acquire); t; t = t->next_all)
+        for (int i = 0; i < MK_VFC_COUNT; i++)
+            atomic_store_explicit(&t->v[i], 0, memory_order_relaxed);
+    pthread_mutex_unlock(&vc_lock);
+    for (int i = 0; i < MK_VFC_COUNT; i++)
+        atomic_store_explicit(&vc_shared.v[i], 0, memory_order_relaxed);
 }

@@ -183,7 +183,7 @@ static void ft_log(enum mk_fault_site site, ULONG tag, void **pcs, int n)
     st.n = 0;
     for (int i = 0; i < n && st.n < (int)MK_ARRAY_SIZE(st.pcs); i++)
         st.pcs[st.n++] = pcs[i];
-    atomic_fetch_add_explicit(&mk_vf_count.faults_injected, 1, memory_order_relaxed);
+    mk_vf_count_add(MK_VFC_FAULTS_INJECTED, 1);
     mk_vf_report_add_fault(ft_routine(site, tag), tag, &st);
 }
 

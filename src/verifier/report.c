@@ -118,9 +118,9 @@ void mk_vf_report_set_bugcheck(const mdlkit_bugcheck *bc, int caught, const mk_v
 
 /* Failed = attempted - succeeded: the pool does not report an exhausted
  * allocation to the verifier, only the ones it makes. */
-static long long rp_pool_failed(void)
+static long long rp_pool_failed(const mk_vf_counters *c)
 {
-    long long a = mk_vf_count.pool_attempted, s = mk_vf_count.pool_succeeded;
+    long long a = c->pool_attempted, s = c->pool_succeeded;
     return a > s ? a - s : 0;
 }
 
@@ -144,12 +144,14 @@ void mdlkit_report_print(FILE *out)
     mk_thread_attach();
     fprintf(out, "Verifier flags: 0x%08X\n\n", mk_rt.verifier);
     fprintf(out, "Summary of All Verifier Statistics\n\n");
-    fprintf(out, "  Pool Allocations Attempted              : %lld\n", (long long)mk_vf_count.pool_attempted);
-    fprintf(out, "  Pool Allocations Succeeded              : %lld\n", (long long)mk_vf_count.pool_succeeded);
-    fprintf(out, "  Pool Allocations Succeeded SpecialPool  : %lld\n", (long long)mk_vf_count.pool_special);
-    fprintf(out, "  Pool Allocations With NO TAG            : %lld\n", (long long)mk_vf_count.pool_no_tag);
-    fprintf(out, "  Pool Allocations Failed                 : %lld\n", rp_pool_failed());
-    fprintf(out, "  Resource Allocations Failed Deliberately: %lld\n\n", (long long)mk_vf_count.faults_injected);
+    mk_vf_counters vc;
+    mk_vf_counters_read(&vc);
+    fprintf(out, "  Pool Allocations Attempted              : %lld\n", vc.pool_attempted);
+    fprintf(out, "  Pool Allocations Succeeded              : %lld\n", vc.pool_succeeded);
+    fprintf(out, "  Pool Allocations Succeeded SpecialPool  : %lld\n", vc.pool_special);
+    fprintf(out, "  Pool Allocations With NO TAG            : %lld\n", vc.pool_no_tag);
+    fprintf(out, "  Pool Allocations Failed                 : %lld\n", rp_pool_failed(&vc));
+    fprintf(out, "  Resource Allocations Failed Deliberately: %lld\n\n", vc.faults_injected);
     mdlkit_pool_print(out, MDLKIT_POOL_SORT_TAG);
     pthread_mutex_lock(&rp_lock);
     if (rp_nleaks) {
@@ -200,19 +202,21 @@ static void rp_json_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
+/* The user-visible frames only (mk_stack_format: the bug-check report's
+ * filter), so the first line names the driver's code. */
 static void rp_json_stack(FILE *f, const mk_vf_frame_list *st)
 {
+    enum { MAXL = (int)MK_ARRAY_SIZE(st->pcs) };
+    char buf[MAXL][MK_STACK_LINE];
+    char *lines[MAXL];
+    for (int i = 0; i < MAXL; i++)
+        lines[i] = buf[i];
+    int n = mk_stack_format(st->pcs, st->n, lines, MAXL);
     fputc('[', f);
-    int first = 1;
-    for (int i = 0; i < st->n; i++) {
-        char buf[256];
-        mk_symbolize(st->pcs[i], buf, sizeof buf);
-        if (strncmp(buf, "mk_", 3) == 0)
-            continue;
-        if (!first)
+    for (int i = 0; i < n; i++) {
+        if (i)
             fputs(", ", f);
-        rp_json_str(f, buf);
-        first = 0;
+        rp_json_str(f, lines[i]);
     }
     fputc(']', f);
 }
@@ -250,14 +254,16 @@ static void rp_json(FILE *f)
     mk_mdl_stats ms;
     memset(&ms, 0, sizeof ms);
     mk_mdl_get_stats(&ms);
+    mk_vf_counters vc;
+    mk_vf_counters_read(&vc);
     fprintf(f, "  \"counters\": {\n");
-    fprintf(f, "    \"pool_allocations_attempted\": %lld,\n", (long long)mk_vf_count.pool_attempted);
-    fprintf(f, "    \"pool_allocations_succeeded\": %lld,\n", (long long)mk_vf_count.pool_succeeded);
-    fprintf(f, "    \"pool_allocations_succeeded_special_pool\": %lld,\n", (long long)mk_vf_count.pool_special);
-    fprintf(f, "    \"pool_allocations_with_no_tag\": %lld,\n", (long long)mk_vf_count.pool_no_tag);
-    fprintf(f, "    \"pool_allocations_failed\": %lld,\n", rp_pool_failed());
-    fprintf(f, "    \"resource_allocations_failed_deliberately\": %lld,\n", (long long)mk_vf_count.faults_injected);
-    fprintf(f, "    \"mdls_allocated\": %lld,\n", (long long)mk_vf_count.mdls_allocated);
+    fprintf(f, "    \"pool_allocations_attempted\": %lld,\n", vc.pool_attempted);
+    fprintf(f, "    \"pool_allocations_succeeded\": %lld,\n", vc.pool_succeeded);
+    fprintf(f, "    \"pool_allocations_succeeded_special_pool\": %lld,\n", vc.pool_special);
+    fprintf(f, "    \"pool_allocations_with_no_tag\": %lld,\n", vc.pool_no_tag);
+    fprintf(f, "    \"pool_allocations_failed\": %lld,\n", rp_pool_failed(&vc));
+    fprintf(f, "    \"resource_allocations_failed_deliberately\": %lld,\n", vc.faults_injected);
+    fprintf(f, "    \"mdls_allocated\": %lld,\n", vc.mdls_allocated);
     fprintf(f, "    \"pages_locked\": %ld,\n", ms.locked_pages);
     fprintf(f, "    \"system_mappings\": %ld\n  },\n", ms.system_mappings);
 
