@@ -17,6 +17,7 @@
 
 #include "mk_base.h"
 #include "mk_machine.h"
+#include "mk_mdl.h"
 
 struct mk_driver;
 struct mk_pool_block;
@@ -59,6 +60,33 @@ void mk_verifier_pool_allocated(int heap, void *p, size_t bytes, ULONG tag, void
  * Returns 1 when the verifier freed the block (special pool), else 0 after
  * dropping the block's tracking record; the pool then frees as usual. */
 int mk_verifier_pool_free(void *p, ULONG tag, int check_tag, void *caller);
+
+/* The tracked fast paths. Options that do not change WHERE a block comes
+ * from (pool tracking, I/O verification, DDI compliance, force IRQL
+ * checking) keep the pool's thread-cache fast paths; only special pool and
+ * fault injection (MK_VF_POOL_FULL) send every call through
+ * mk_verifier_pool_alloc / mk_verifier_pool_free. With such options on,
+ * the pool's fast allocation calls mk_verifier_pool_allocated_fast for
+ * every block it hands out (instead of the two calls above), and its fast
+ * free of a valid block calls mk_verifier_pool_freed_fast after the
+ * block is freed; `caller` is the driver's return address (the allocating
+ * stack is recorded from the frame that returns there). */
+#define MK_VF_POOL_FULL (MDLKIT_VERIFY_SPECIAL_POOL | MDLKIT_VERIFY_LOW_RESOURCES | MDLKIT_VERIFY_SYSTEMATIC_LOW_RESOURCES)
+void mk_verifier_pool_allocated_fast(void *p, size_t bytes, ULONG tag, void *caller);
+void mk_verifier_pool_freed_fast_slow(void *p);
+static inline void mk_verifier_pool_freed_fast(void *p)
+{
+    if (mk_rt.verifier & MDLKIT_VERIFY_POOL_TRACKING)
+        mk_verifier_pool_freed_fast_slow(p);
+}
+/* May the pool free a valid block of tag `have` (ExFreePoolWithTag's tag
+ * `want`, 0 = none) on its fast path? No when I/O verification must look at
+ * it: an IRP's block freed without the IRP tag (ExFreePool instead of
+ * IoFreeIrp) goes through mk_verifier_pool_free. */
+static inline bool mk_verifier_pool_free_fast_ok(ULONG have, ULONG want)
+{
+    return !(mk_rt.verifier & MDLKIT_VERIFY_IO_CHECKING) || have != MK_IRP_TAG || want == MK_IRP_TAG;
+}
 
 static inline bool mk_specpool_owns(const void *p)
 {
@@ -130,12 +158,14 @@ static inline void mk_verifier_untrack(enum mk_track_kind kind, const void *addr
  * counted like one. mk_verifier_cached_free returns 1 when the block had a
  * live record (it may be cached), 0 when it had none (already freed: the
  * caller must not cache it and lets the pool check the free). */
-void mk_verifier_cached_alloc_slow(void *p, size_t bytes, ULONG tag);
+void mk_verifier_cached_alloc_slow(void *p, size_t bytes, ULONG tag, void *caller);
 int mk_verifier_cached_free_slow(void *p, ULONG tag);
-static inline void mk_verifier_cached_alloc(void *p, size_t bytes, ULONG tag)
+/* `caller`: the driver's return address (the recorded stack starts at the
+ * frame that returns there), or NULL. */
+static inline void mk_verifier_cached_alloc(void *p, size_t bytes, ULONG tag, void *caller)
 {
     if (MK_UNLIKELY(mk_rt.verifier & MDLKIT_VERIFY_POOL_TRACKING))
-        mk_verifier_cached_alloc_slow(p, bytes, tag);
+        mk_verifier_cached_alloc_slow(p, bytes, tag, caller);
 }
 static inline int mk_verifier_cached_free(void *p, ULONG tag)
 {
@@ -180,7 +210,8 @@ void mk_vf_tracking_free_all(void);
  * own block: a plain load/add/store, no locked instruction), summed when
  * read. */
 enum mk_vf_counter {
-    MK_VFC_POOL_ATTEMPTED = 0,
+    MK_VFC_POOL_OK = 0, /* attempted and succeeded (one count for both on the fast paths) */
+    MK_VFC_POOL_ATTEMPTED,
     MK_VFC_POOL_SUCCEEDED,
     MK_VFC_POOL_SPECIAL,
     MK_VFC_POOL_NO_TAG,

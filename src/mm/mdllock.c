@@ -72,6 +72,9 @@ static MK_NOINLINE PFN_NUMBER mdllock_slow_page(PMDL Mdl, char *page, bool write
     if (bits & MK_PG_TRIMMED) {
         /* Paged out (Force IRQL Checking): a touch faults it back in. */
         (void)*(volatile char *)page;
+        /* The fault handler changed the page table behind the compiler's
+         * back: re-read it after the touch, not before. */
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
         bits = mk_va_bits(page);
     }
     if (!(bits & MK_PG_READ) || (bits & MK_PG_GUARD))
