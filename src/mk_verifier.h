@@ -61,24 +61,20 @@ void mk_verifier_pool_allocated(int heap, void *p, size_t bytes, ULONG tag, void
  * dropping the block's tracking record; the pool then frees as usual. */
 int mk_verifier_pool_free(void *p, ULONG tag, int check_tag, void *caller);
 
-/* The tracked fast paths. Options that do not change WHERE a block comes
- * from (pool tracking, I/O verification, DDI compliance, force IRQL
- * checking) keep the pool's thread-cache fast paths; only special pool and
- * fault injection (MK_VF_POOL_FULL) send every call through
- * mk_verifier_pool_alloc / mk_verifier_pool_free. With such options on,
- * the pool's fast allocation calls mk_verifier_pool_allocated_fast for
- * every block it hands out (instead of the two calls above), and its fast
- * free of a valid block calls mk_verifier_pool_freed_fast after the
- * block is freed; `caller` is the driver's return address (the allocating
- * stack is recorded from the frame that returns there). */
+/* The pool's fast paths under the verifier. Options that do not change
+ * WHERE a block comes from (pool tracking, I/O verification, DDI
+ * compliance, force IRQL checking) keep the pool's thread-cache fast
+ * paths; only special pool and fault injection (MK_VF_POOL_FULL) send every
+ * call through mk_verifier_pool_alloc / mk_verifier_pool_free. Otherwise,
+ * with any option on, the pool's fast allocation calls
+ * mk_verifier_pool_allocated_fast for every block it hands out (instead of
+ * the two calls above; `caller` is the driver's return address: the
+ * allocating stack is recorded from the frame that returns there), and,
+ * with Pool Tracking, its fast free of a valid block calls
+ * mk_verifier_pool_freed_fast once the block is back in its cache. */
 #define MK_VF_POOL_FULL (MDLKIT_VERIFY_SPECIAL_POOL | MDLKIT_VERIFY_LOW_RESOURCES | MDLKIT_VERIFY_SYSTEMATIC_LOW_RESOURCES)
-void mk_verifier_pool_allocated_fast(void *p, size_t bytes, ULONG tag, void *caller);
-void mk_verifier_pool_freed_fast_slow(void *p);
-static inline void mk_verifier_pool_freed_fast(void *p)
-{
-    if (mk_rt.verifier & MDLKIT_VERIFY_POOL_TRACKING)
-        mk_verifier_pool_freed_fast_slow(p);
-}
+void *mk_verifier_pool_allocated_fast(void *p, size_t bytes, ULONG tag, void *caller); /* returns p */
+void mk_verifier_pool_freed_fast(void *p);
 /* May the pool free a valid block of tag `have` (ExFreePoolWithTag's tag
  * `want`, 0 = none) on its fast path? No when I/O verification must look at
  * it: an IRP's block freed without the IRP tag (ExFreePool instead of
@@ -211,6 +207,7 @@ void mk_vf_tracking_free_all(void);
  * read. */
 enum mk_vf_counter {
     MK_VFC_POOL_OK = 0, /* attempted and succeeded (one count for both on the fast paths) */
+    MK_VFC_MDL_OK,      /* the same for an MDL: also counts as an MDL allocated */
     MK_VFC_POOL_ATTEMPTED,
     MK_VFC_POOL_SUCCEEDED,
     MK_VFC_POOL_SPECIAL,

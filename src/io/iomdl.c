@@ -49,11 +49,15 @@ MK_NORETURN void mk_io_irql_fail(const void *routine, void *caller)
     mk_bugcheck(IRQL_NOT_LESS_OR_EQUAL, (ULONG_PTR)routine, mk_irql(), 0, (ULONG_PTR)caller);
 }
 
-void *mk_mdl_pool_alloc(size_t bytes)
+/* `caller`: the driver's return address (Pool Tracking records the
+ * allocating stack from there). */
+static inline void *iomdl_pool_alloc(size_t bytes, void *caller)
 {
     mk_pool_heap heap = mk_os_at_least(NTDDI_WIN8) ? MK_HEAP_NONPAGED_NX : MK_HEAP_NONPAGED_EXEC;
-    return mk_pool_alloc(heap, bytes, MK_MDL_TAG, MK_POOL_INTERNAL, NormalPoolPriority, __builtin_return_address(0));
+    return mk_pool_alloc(heap, bytes, MK_MDL_TAG, MK_POOL_INTERNAL, NormalPoolPriority, caller);
 }
+
+void *mk_mdl_pool_alloc(size_t bytes) { return iomdl_pool_alloc(bytes, __builtin_return_address(0)); }
 
 ULONG mk_mdl_max_length(void)
 {
@@ -134,7 +138,7 @@ static inline bool iomdl_cache_usable(void)
     return !(mk_rt.verifier & IOMDL_BYPASS_FLAGS);
 }
 
-static void *iomdl_alloc_fixed(void)
+static inline void *iomdl_alloc_fixed(void *caller)
 {
     iomdl_cache *c = &iomdl_tls;
     if (MK_LIKELY(iomdl_cache_usable())) {
@@ -146,11 +150,11 @@ static void *iomdl_alloc_fixed(void)
         if (MK_LIKELY(c->count)) {
             PMDL m = c->slot[--c->count];
             m->Process = NULL;
-            mk_verifier_cached_alloc(m, IOMDL_FIXED_BYTES, MK_MDL_TAG);
+            mk_verifier_cached_alloc(m, IOMDL_FIXED_BYTES, MK_MDL_TAG, caller);
             return m;
         }
     }
-    return mk_mdl_pool_alloc(IOMDL_FIXED_BYTES);
+    return iomdl_pool_alloc(IOMDL_FIXED_BYTES, caller);
 }
 
 static void iomdl_free_block(PMDL Mdl)
@@ -177,7 +181,8 @@ static void iomdl_free_block(PMDL Mdl)
     ExFreePoolWithTag(Mdl, MK_MDL_TAG);
 }
 
-PMDL mk_mdl_allocate(PVOID VirtualAddress, ULONG Length)
+/* `caller`: the driver's return address, for Pool Tracking's stack. */
+static inline __attribute__((always_inline)) PMDL iomdl_allocate(PVOID VirtualAddress, ULONG Length, void *caller)
 {
     if (MK_UNLIKELY(Length > mk_mdl_max_length()))
         return NULL;
@@ -185,11 +190,11 @@ PMDL mk_mdl_allocate(PVOID VirtualAddress, ULONG Length)
     PMDL mdl;
     CSHORT fixed = 0;
     if (MK_LIKELY(pages <= MK_MDL_FIXED_PFNS)) {
-        mdl = iomdl_alloc_fixed();
+        mdl = iomdl_alloc_fixed(caller);
         fixed = MDL_ALLOCATED_FIXED_SIZE;
     } else {
         size_t bytes = sizeof(MDL) + pages * sizeof(PFN_NUMBER);
-        mdl = mk_mdl_pool_alloc(bytes);
+        mdl = iomdl_pool_alloc(bytes, caller);
         if (mdl && bytes > 0x7FFF)
             mk_mdl_record_size(mdl, bytes);
         else if (mdl)
@@ -202,6 +207,11 @@ PMDL mk_mdl_allocate(PVOID VirtualAddress, ULONG Length)
     mdl->Process = NULL;
     mdl->MappedSystemVa = NULL;
     return mdl;
+}
+
+PMDL mk_mdl_allocate(PVOID VirtualAddress, ULONG Length)
+{
+    return iomdl_allocate(VirtualAddress, Length, __builtin_return_address(0));
 }
 
 PMDL IoAllocateMdl(PVOID VirtualAddress, ULONG Length, BOOLEAN SecondaryBuffer, BOOLEAN ChargeQuota, PIRP Irp)
@@ -218,7 +228,7 @@ PMDL IoAllocateMdl(PVOID VirtualAddress, ULONG Length, BOOLEAN SecondaryBuffer, 
                      "IoAllocateMdl: ChargeQuota is reserved and must be FALSE", (ULONG_PTR)VirtualAddress, Length);
     if (MK_UNLIKELY(mk_verifier_fail_now(MK_FAULT_IO_ALLOCATE_MDL, MK_MDL_TAG, __builtin_return_address(0))))
         return NULL;
-    PMDL mdl = mk_mdl_allocate(VirtualAddress, Length);
+    PMDL mdl = iomdl_allocate(VirtualAddress, Length, __builtin_return_address(0));
     if (MK_UNLIKELY(!mdl))
         return NULL;
     if (Irp) {

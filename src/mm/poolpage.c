@@ -24,12 +24,15 @@
  * mk_pool_free are fast paths for the common case only (a cached small
  * block, a valid free into a cache with room): no lock, no system call, no
  * atomic read-modify-write, no stack frame for allocation; everything else
- * -- the verifier, big blocks, cache alignment, refills, flushes and every
- * misuse -- goes, with nothing changed yet, to pp_alloc_full / pp_free_full,
+ * -- special pool and fault injection, big blocks, cache alignment, refills,
+ * flushes and every misuse -- goes, with nothing changed yet, to
+ * pp_alloc_full / pp_free_full,
  * which do all the work and all the checks. Only a refill (empty stack) or
  * a flush (full stack) takes the class's central mutex, moving PP_BATCH
  * blocks at a time. A block freed on another thread goes into that
- * thread's cache.
+ * thread's cache. Under the other verifier options (pool tracking, I/O
+ * verification, DDI compliance, force IRQL checking) the fast paths stay
+ * and tell the verifier at their end (pp_fast.hooks).
  */
 #define _GNU_SOURCE
 #include "mk_pool.h"
@@ -134,15 +137,27 @@ typedef struct pp_tcache {
 } pp_tcache;
 
 static pp_region pp_rg[2];
-/* What the free fast path needs of the two regions, in one cache line.
- * Left empty (span 0) while no machine is up and when any verifier option
- * is on (mk_rt.verifier is fixed for a machine's life), so that every free
- * then takes pp_free_full, which lets the verifier see it first. */
-static struct pp_win {
+/* What the fast paths need of the two regions and of the verifier, in one
+ * cache line. The windows are left empty (span 0) while no machine is up
+ * and when special pool or fault injection is on (MK_VF_POOL_FULL;
+ * mk_rt.verifier is fixed for a machine's life), so that every free then
+ * takes pp_free_full, which lets the verifier see it first. Any other
+ * verifier option (pool tracking, I/O verification, DDI compliance, force
+ * IRQL checking) does not change where a block comes from: the fast paths
+ * stay, and `hooks` makes them tell the verifier (one load and a predicted
+ * branch per call when it is 0). */
+struct pp_win {
     uintptr_t base;
     size_t span;  /* bytes; 0 while no machine is up */
     pp_page *pages;
-} pp_win[2] __attribute__((aligned(64)));
+};
+#define PP_HK_ALLOC 0x1u /* mk_verifier_pool_allocated_fast for every fast allocation */
+#define PP_HK_FREE 0x2u  /* mk_verifier_pool_freed_fast after every fast free */
+#define PP_HK_IO 0x4u    /* mk_verifier_pool_free_fast_ok before every fast free */
+static struct pp_fast {
+    struct pp_win win[2];
+    unsigned hooks;
+} pp_fast __attribute__((aligned(64)));
 static pp_heap pp_heaps[MK_HEAP_COUNT];
 static atomic_uint pp_gen;   /* generation the heaps belong to */
 static atomic_int pp_live;
@@ -639,7 +654,7 @@ static MK_NOINLINE pp_bin *pp_bins_slow(mk_pool_heap h)
     }
     if (!tc->bins[h])
         tc->bins[h] = calloc(1, sizeof(pp_bin));
-    if (!mk_rt.verifier)
+    if (!(mk_rt.verifier & MK_VF_POOL_FULL))
         pp_tls_bins[h] = tc->bins[h];
     pp_tls_gen = gen;
     return tc->bins[h];
@@ -920,11 +935,13 @@ static MK_NOINLINE void *pp_alloc_full(mk_pool_heap h, size_t bytes, ULONG tag, 
 
 /* The end of a fast allocation that zeroes the block or counts a tag not in
  * this thread's counter cache. */
-static MK_NOINLINE void *pp_alloc_finish(char *p, size_t bytes, ULONG tag, int paged, unsigned flags)
+static MK_NOINLINE void *pp_alloc_finish(char *p, size_t bytes, ULONG tag, int paged, unsigned flags, void *caller)
 {
     mk_pooltag_count_alloc(tag, paged, bytes, 1);
     if (flags & MK_POOL_ZERO)
         memset(p, 0, bytes);
+    if (MK_UNLIKELY(pp_fast.hooks))
+        return mk_verifier_pool_allocated_fast(p, bytes, tag, caller);
     return p;
 }
 
@@ -947,14 +964,16 @@ void *mk_pool_alloc(mk_pool_heap h, size_t bytes, ULONG tag, unsigned flags, ULO
     int paged = mk_heap_is_paged(h);
     mk_pt_entry *e = mk_pt_cached(tag, 1);
     if (MK_UNLIKELY(!e || (flags & MK_POOL_ZERO))) /* tail calls only: the fast path saves no registers */
-        return pp_alloc_finish(p, bytes, tag, paged, flags);
+        return pp_alloc_finish(p, bytes, tag, paged, flags, caller);
     mk_pt_add(&e->allocs[paged], 1);
     mk_pt_add(&e->bytes[paged], (int64_t)bytes);
+    if (MK_UNLIKELY(pp_fast.hooks)) /* pool tracking and the like (pp_fast) */
+        return mk_verifier_pool_allocated_fast(p, bytes, tag, caller);
     return p;
 }
 
 /* The fast path: a valid free of a small block, into this thread's cache.
- * Anything unusual (verifier on, no pool address, IRQL, big or free page,
+ * Anything unusual (special pool or fault injection on, no pool address, IRQL, big or free page,
  * interior pointer, double free, wrong tag, full or missing cache) goes to
  * pp_free_full before anything is changed. */
 void mk_pool_free(void *p, ULONG tag, int check_tag, void *caller)
@@ -962,17 +981,17 @@ void mk_pool_free(void *p, ULONG tag, int check_tag, void *caller)
     /* every use of the tag is "check_tag && tag != 0 && ...": fold it */
     ULONG want = check_tag ? tag : 0;
     int paged = 0;
-    size_t off = (uintptr_t)p - pp_win[0].base;
-    if (off >= pp_win[0].span) {
-        off = (uintptr_t)p - pp_win[1].base;
+    size_t off = (uintptr_t)p - pp_fast.win[0].base;
+    if (off >= pp_fast.win[0].span) {
+        off = (uintptr_t)p - pp_fast.win[1].base;
         paged = 1;
-        if (MK_UNLIKELY(off >= pp_win[1].span))
+        if (MK_UNLIKELY(off >= pp_fast.win[1].span))
             goto full;
     }
     if (MK_UNLIKELY(mk_irql() > (paged ? APC_LEVEL : DISPATCH_LEVEL) ||
                     pp_tls_gen != atomic_load_explicit(&pp_gen, memory_order_relaxed)))
         goto full;
-    const pp_page *pg = &pp_win[paged].pages[off >> PAGE_SHIFT];
+    const pp_page *pg = &pp_fast.win[paged].pages[off >> PAGE_SHIFT];
     if (MK_UNLIKELY(pg->kind != PP_SMALL))
         goto full;
     unsigned cls = pg->cls;
@@ -986,12 +1005,17 @@ void mk_pool_free(void *p, ULONG tag, int check_tag, void *caller)
     ULONG have = (ULONG)m;
     if (MK_UNLIKELY((m >> 32) == 0) || MK_UNLIKELY(want != 0 && want != have))
         goto full;
+    unsigned hooks = pp_fast.hooks;
+    if (MK_UNLIKELY(hooks & PP_HK_IO) && !mk_verifier_pool_free_fast_ok(have, want))
+        goto full;
     *mp = have; /* free; the tag stays for reports */
     unsigned n = bins->n[cls];
     bins->slot[cls][n].p = p;
     bins->slot[cls][n].m = mp;
     bins->n[cls] = (uint16_t)(n + 1);
     mk_pooltag_count_free(have, mk_heap_is_paged((mk_pool_heap)pg->heap), (size_t)(m >> 32), 1);
+    if (MK_UNLIKELY(hooks & PP_HK_FREE)) /* pool tracking drops the block's record */
+        mk_verifier_pool_freed_fast(p);
     return;
 full:
     pp_free_full(p, want, want != 0, caller);
@@ -1138,11 +1162,15 @@ int mk_poolpage_init(void)
     atomic_store(&pp_nbig_pages, 0);
     atomic_store(&pp_nsmall_pages, 0);
     atomic_store(&pp_meta_bytes, 0);
-    memset(pp_win, 0, sizeof pp_win);
-    if (!mk_rt.verifier)
+    memset(&pp_fast, 0, sizeof pp_fast);
+    if (!(mk_rt.verifier & MK_VF_POOL_FULL)) {
         for (int k = 0; k < 2; k++)
-            pp_win[k] =
+            pp_fast.win[k] =
                 (struct pp_win){(uintptr_t)pp_rg[k].base, (size_t)(pp_rg[k].end - pp_rg[k].base), pp_rg[k].pages};
+        if (mk_rt.verifier)
+            pp_fast.hooks = PP_HK_ALLOC | (mk_verifier_on(MDLKIT_VERIFY_POOL_TRACKING) ? PP_HK_FREE : 0) |
+                            (mk_verifier_on(MDLKIT_VERIFY_IO_CHECKING) ? PP_HK_IO : 0);
+    }
     atomic_store(&pp_gen, atomic_load(&mk_rt.generation));
     atomic_store(&pp_live, 1);
     return 0;
@@ -1151,7 +1179,7 @@ int mk_poolpage_init(void)
 void mk_poolpage_shutdown(void)
 {
     atomic_store(&pp_live, 0);
-    memset(pp_win, 0, sizeof pp_win);
+    memset(&pp_fast, 0, sizeof pp_fast);
     /* This thread's cache points into the machine that is going away. */
     pp_tcache *tc = pp_tls;
     if (tc)

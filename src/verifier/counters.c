@@ -9,7 +9,10 @@
  * block. A block is never freed: when its thread exits it goes on a free
  * list and the next new thread adopts it, adding to the counts already in
  * it, so nothing counted is lost and the number of blocks stays at the
- * largest number of threads alive at once.
+ * largest number of threads alive at once. The fast paths count an
+ * allocation that cannot fail (a tracked thread-cache hit) once, as
+ * MK_VFC_POOL_OK, which a read adds to both "attempted" and "succeeded"
+ * (MK_VFC_MDL_OK: an MDL, counted as an MDL allocated as well).
  */
 #include "mk_base.h"
 #include "mk_verifier.h"
@@ -74,13 +77,14 @@ void mk_vf_counters_read(mk_vf_counters *out)
     pthread_mutex_unlock(&vc_lock);
     for (int i = 0; i < MK_VFC_COUNT; i++)
         v[i] += atomic_load_explicit(&vc_shared.v[i], memory_order_relaxed);
-    out->pool_attempted = v[MK_VFC_POOL_ATTEMPTED];
-    out->pool_succeeded = v[MK_VFC_POOL_SUCCEEDED];
+    long long ok = v[MK_VFC_POOL_OK] + v[MK_VFC_MDL_OK];
+    out->pool_attempted = v[MK_VFC_POOL_ATTEMPTED] + ok;
+    out->pool_succeeded = v[MK_VFC_POOL_SUCCEEDED] + ok;
     out->pool_special = v[MK_VFC_POOL_SPECIAL];
     out->pool_no_tag = v[MK_VFC_POOL_NO_TAG];
     out->pool_failed = v[MK_VFC_POOL_FAILED];
     out->faults_injected = v[MK_VFC_FAULTS_INJECTED];
-    out->mdls_allocated = v[MK_VFC_MDLS_ALLOCATED];
+    out->mdls_allocated = v[MK_VFC_MDLS_ALLOCATED] + v[MK_VFC_MDL_OK];
 }
 
 /* At mdlkit_init, before any thread of the new machine counts. */

@@ -5,28 +5,29 @@
  * tags), MDL whose pages are locked, system mapping, shared-memory block and
  * contiguous allocation has a record: what it is, its size and tag, the
  * driver whose code made it (mk_self.driver; NULL = the process itself) and
- * the allocating stack (mk_capture_stack: a frame-pointer walk of up to 8
- * frames).
+ * the allocating stack (a frame-pointer walk: for pool blocks and cached
+ * MDLs from the driver's own frame, 4 frames (tr_capture); else
+ * mk_capture_stack, up to 8 frames).
  *
- * Cost (the pool fast paths run with it): no lock and no malloc per
- * allocation.
+ * Cost (the pool's fast paths run with it and call
+ * mk_verifier_pool_allocated_fast / mk_verifier_pool_freed_fast): no lock
+ * and no malloc per allocation.
  *   - Records come from a per-thread free list; a thread refills or spills
  *     a batch at a time from a shared list (one mutex per TR_BATCH records).
  *     A record freed by another thread goes to that thread's list.
  *   - Pool blocks are found through a shadow array over the pool regions
  *     (MK_RGN_NPOOL .. MK_RGN_SPECIAL): one slot per 16 bytes of address,
  *     reserved MAP_NORESERVE, so only the pages of slots in use cost memory.
- *     Track = one compare-and-swap of the empty slot to the record; untrack
- *     = one compare-and-swap back to empty. Whoever wins the swap owns the
- *     record, so a free on another thread, or a leak check running while
- *     other threads free, never loses or double-frees a record.
+ *     Track = one store of the record into the empty slot; untrack = one
+ *     store back to empty (a slot has one writer at a time: the thread that
+ *     owns the block; see tr_insert). Leak checks copy live records under
+ *     their sequence number instead of taking them.
  *   - Everything else -- the other kinds, a pool block outside the regions,
  *     two blocks in one 16-byte slot, or no shadow (mmap refused) -- goes to
  *     a hash table with striped mutexes (skipped while it is empty).
  *   - The counters are per thread (counters.c).
  * A leak check (unload, shutdown) walks the table and every record ever
- * made (the batches), taking the shadow records it wants by the same
- * compare-and-swap.
+ * made (the batches), copying the live shadow records it wants.
  *
  * Leak checks:
  *   driver unload (mdlkit_driver_unload): everything charged to the driver;
@@ -417,19 +418,123 @@ static tr_rec *tr_take(enum mk_track_kind kind, const void *addr, ULONG tag, int
     return found;
 }
 
-/* Records (kind, addr); captures the caller's stack. Always called directly
- * by the hook the layer called, so the stack starts at the same depth. */
+/* ---- the allocating stack ----
+ * With the driver's return address known (`caller`: the DDI's
+ * __builtin_return_address(0)), the walk skips mdlkit's frames up to the
+ * one that returns there, without storing them, and records the innermost
+ * of them (a stack starts inside mdlkit) and, from there, TR_USER_FRAMES
+ * frames: the first is the driver's line, the others its callers'.
+ * Unknown or not found: mk_capture_stack. The walk stays inside this
+ * thread's stack (as mk_capture_stack does): a caller compiled without
+ * frame pointers ends it, never a crash. */
+#define TR_USER_FRAMES 4 /* recorded from the driver's frame on (+ one of mdlkit's) */
+_Static_assert(1 + TR_USER_FRAMES <= TR_FRAMES, "a record holds the frames");
+#define TR_SEEK 8        /* mdlkit frames looked through for the caller's */
+static MK_TLS uintptr_t tr_stk_lo, tr_stk_hi;
+
+static MK_NOINLINE void tr_stack_bounds(void)
+{
+    pthread_attr_t attr;
+    void *addr;
+    size_t size;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+        if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
+            tr_stk_lo = (uintptr_t)addr;
+            tr_stk_hi = (uintptr_t)addr + size;
+        }
+        pthread_attr_destroy(&attr);
+    }
+    if (!tr_stk_hi) {
+        uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+        tr_stk_lo = here - 4096;
+        tr_stk_hi = here + ((uintptr_t)8 << 20);
+    }
+}
+
+/* The whole stack from the hook's caller (mdlkit's frames included). */
+static MK_NOINLINE int tr_capture_all(tr_rec *r)
+{
+    void *pcs[TR_FRAMES];
+    int n = mk_capture_stack(pcs, TR_FRAMES, 2);
+    for (int i = 0; i < n; i++)
+        TR_ST(r->pcs[i], pcs[i]);
+    return n;
+}
+
+/* Writes the stack into r->pcs (relaxed stores: the record is being
+ * rewritten under its sequence number) and returns the count. Inlined
+ * into the hook the layer called. */
+static inline __attribute__((always_inline)) int tr_capture(tr_rec *r, const void *caller)
+{
+    if (MK_UNLIKELY(!tr_stk_hi))
+        tr_stack_bounds();
+    /* Every step goes up (next > fp) and stays below the top: fp stays
+     * inside this thread's stack, above the walker's own frame, which is
+     * mapped. (Loads through memcpy: a caller's garbage frame pointer may
+     * be misaligned.) */
+    const uintptr_t top = tr_stk_hi - 2 * sizeof(void *);
+    uintptr_t fp = (uintptr_t)__builtin_frame_address(0), next;
+    void *ret, *inner = (void *)&mk_capture_stack; /* any pc of mdlkit's */
+    if (MK_LIKELY(caller != NULL)) {
+        for (int d = 0; d < TR_SEEK; d++) {
+            __builtin_memcpy(&next, (const void *)fp, sizeof next);
+            __builtin_memcpy(&ret, (const void *)(fp + sizeof(void *)), sizeof ret);
+            if (ret == caller) {
+                /* a stack starts inside mdlkit (mk_stack_format shows the
+                 * frames after the first of mdlkit's): its innermost frame
+                 * is the one below the driver's */
+                TR_ST(r->pcs[0], inner);
+                TR_ST(r->pcs[1], (void *)caller);
+                int n = 2;
+                while (n < 1 + TR_USER_FRAMES && next > fp && next <= top) {
+                    fp = next;
+                    __builtin_memcpy(&next, (const void *)fp, sizeof next);
+                    __builtin_memcpy(&ret, (const void *)(fp + sizeof(void *)), sizeof ret);
+                    if (!ret)
+                        break;
+                    TR_ST(r->pcs[n], ret);
+                    n++;
+                }
+                return n;
+            }
+            if (next <= fp || next > top)
+                break;
+            inner = ret;
+            fp = next;
+        }
+    }
+    return tr_capture_all(r);
+}
+
+/* Writes a record's contents (seqlock writer side) and its stack. */
+static inline __attribute__((always_inline)) void tr_fill_here(tr_rec *r, enum mk_track_kind kind, const void *addr,
+                                                               size_t size, ULONG tag, const void *aux,
+                                                               const void *caller)
+{
+    unsigned q = TR_LD(r->seq);
+    TR_ST(r->seq, q + 1);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    TR_ST(r->addr, addr);
+    TR_ST(r->driver, mk_self.driver);
+    TR_ST(r->aux, aux);
+    TR_ST(r->size, size);
+    TR_ST(r->tag, tag);
+    TR_ST(r->kind, (uint8_t)kind);
+    TR_ST(r->nframes, (uint8_t)tr_capture(r, caller));
+    __atomic_store_n(&r->seq, q + 2, __ATOMIC_RELEASE);
+}
+
+/* Records (kind, addr) with the allocating stack (see tr_capture). Always
+ * inlined into the hook the layer called. */
 static inline __attribute__((always_inline)) void tr_track(enum mk_track_kind kind, const void *addr, size_t size,
-                                                           ULONG tag, const void *aux)
+                                                           ULONG tag, const void *aux, const void *caller)
 {
     if (MK_UNLIKELY(!addr || !atomic_load_explicit(&tr_on, memory_order_relaxed)))
         return;
     tr_rec *r = tr_rec_get();
     if (MK_UNLIKELY(!r))
         return; /* out of host memory: this one goes untracked */
-    void *pcs[TR_FRAMES];
-    int n = mk_capture_stack(pcs, TR_FRAMES, 1);
-    tr_fill(r, kind, addr, size, tag, aux, mk_self.driver, pcs, n);
+    tr_fill_here(r, kind, addr, size, tag, aux, caller);
     tr_insert(r);
 }
 
@@ -447,7 +552,7 @@ static inline int tr_untrack(enum mk_track_kind kind, const void *addr, ULONG ta
 MK_NOINLINE void mk_verifier_track_slow(enum mk_track_kind kind, const void *addr, size_t size, ULONG tag,
                                         const void *aux)
 {
-    tr_track(kind, addr, size, tag, aux);
+    tr_track(kind, addr, size, tag, aux, NULL);
 }
 
 MK_NOINLINE void mk_verifier_untrack_slow(enum mk_track_kind kind, const void *addr)
@@ -524,7 +629,51 @@ MK_NOINLINE void mk_verifier_pool_allocated(int heap, void *p, size_t bytes, ULO
     if (tag == MK_MDL_TAG)
         mk_vf_count_add(MK_VFC_MDLS_ALLOCATED, 1);
     if (mk_verifier_on(MDLKIT_VERIFY_POOL_TRACKING))
-        tr_track(MK_TRACK_POOL, p, bytes, tag, NULL);
+        tr_track(MK_TRACK_POOL, p, bytes, tag, NULL, caller);
+}
+
+/* The pool's tracked fast path handed out a block (a thread-cache hit:
+ * it cannot fail and is never special pool): the counts of
+ * mk_verifier_pool_alloc + mk_verifier_pool_allocated in one, and the
+ * record. */
+MK_NOINLINE void *mk_verifier_pool_allocated_fast(void *p, size_t bytes, ULONG tag, void *caller)
+{
+    if (MK_LIKELY(tag != TR_TAG_NONE && tag != 0 && tag != MK_MDL_TAG)) {
+        mk_vf_count_add(MK_VFC_POOL_OK, 1);
+    } else {
+        mk_vf_count_add(tag == MK_MDL_TAG ? MK_VFC_MDL_OK : MK_VFC_POOL_OK, 1);
+        if (tag != MK_MDL_TAG)
+            mk_vf_count_add(MK_VFC_POOL_NO_TAG, 1);
+    }
+    if (mk_verifier_on(MDLKIT_VERIFY_POOL_TRACKING))
+        tr_track(MK_TRACK_POOL, p, bytes, tag, NULL, caller);
+    return p;
+}
+
+/* A pool block's record straight from its shadow slot (tr_take's common
+ * case, inlined): 1 when dropped, 0 when there is none there, -1 when its
+ * tag differs from a non-zero `tag` (the record stays). */
+static inline __attribute__((always_inline)) int tr_take_shadow(const void *p, ULONG tag)
+{
+    _Atomic(tr_rec *) *s = tr_slot(p);
+    if (MK_UNLIKELY(s == NULL))
+        return 0;
+    tr_rec *r = atomic_load_explicit(s, memory_order_acquire);
+    if (MK_UNLIKELY(!r || tr_addr(r) != p))
+        return 0;
+    if (tag && TR_LD(r->tag) != tag)
+        return -1;
+    atomic_store_explicit(s, NULL, memory_order_relaxed);
+    tr_rec_put(r);
+    return 1;
+}
+
+/* The pool's fast path freed a valid block (its tag matched): its record
+ * leaves the shadow (the table is searched only when the shadow has none). */
+MK_NOINLINE void mk_verifier_pool_freed_fast(void *p)
+{
+    if (MK_UNLIKELY(tr_take_shadow(p, 0) == 0))
+        (void)tr_untrack(MK_TRACK_POOL, p, 0, 0);
 }
 
 int mk_verifier_pool_free(void *p, ULONG tag, int check_tag, void *caller)
@@ -549,18 +698,18 @@ int mk_verifier_pool_free(void *p, ULONG tag, int check_tag, void *caller)
 
 /* A block handed out of a layer's own cache: tracked and counted like a
  * pool allocation (Windows' verifier sends these through the pool). */
-MK_NOINLINE void mk_verifier_cached_alloc_slow(void *p, size_t bytes, ULONG tag)
+MK_NOINLINE void mk_verifier_cached_alloc_slow(void *p, size_t bytes, ULONG tag, void *caller)
 {
-    mk_vf_count_add(MK_VFC_POOL_ATTEMPTED, 1);
-    mk_vf_count_add(MK_VFC_POOL_SUCCEEDED, 1);
-    if (tag == MK_MDL_TAG)
-        mk_vf_count_add(MK_VFC_MDLS_ALLOCATED, 1);
-    tr_track(MK_TRACK_POOL, p, bytes, tag, NULL);
+    mk_vf_count_add(tag == MK_MDL_TAG ? MK_VFC_MDL_OK : MK_VFC_POOL_OK, 1);
+    tr_track(MK_TRACK_POOL, p, bytes, tag, NULL, caller);
 }
 
 MK_NOINLINE int mk_verifier_cached_free_slow(void *p, ULONG tag)
 {
-    return tr_untrack(MK_TRACK_POOL, p, tag, 1);
+    int r = tr_take_shadow(p, tag);
+    if (MK_LIKELY(r > 0))
+        return 1;
+    return r < 0 ? 0 : tr_untrack(MK_TRACK_POOL, p, tag, 1);
 }
 
 /* ------------------------------------------------------------------------
