@@ -114,7 +114,7 @@ static void test_ddis_fail(void **state)
     fclose(f);
     remove(path);
     assert_non_null(strstr(text, "\"routine\": \"IoAllocateMdl\""));
-    assert_non_null(strstr(text, "\"routine\": \"ExAllocatePoolWithTag\", \"tag\": \"TvFt\""));
+    assert_non_null(strstr(text, "\"routine\": \"ExAllocatePool*\", \"tag\": \"TvFt\""));
     const char *k = strstr(text, "\"resource_allocations_failed_deliberately\": ");
     assert_non_null(k);
     assert_int_equal(atoi(k + strlen("\"resource_allocations_failed_deliberately\": ")), 4);

@@ -84,7 +84,7 @@ void mk_mdl_build_nonpaged(PMDL Mdl)
     char *start = (char *)Mdl->StartVa;
     ULONG pages = ADDRESS_AND_SIZE_TO_SPAN_PAGES(MmGetMdlVirtualAddress(Mdl), Mdl->ByteCount);
     PPFN_NUMBER pfns = MmGetMdlPfnArray(Mdl);
-    if (MK_UNLIKELY(mk_rt.verifier))
+    if (MK_UNLIKELY(mk_rt.verifier & MDLKIT_VERIFY_DDI_COMPLIANCE)) /* the only option it reports for */
         mk_mdl_check_nonpaged_source(Mdl);
     for (ULONG i = 0; i < pages; i++) {
         PFN_NUMBER pfn = mk_va_to_pfn(start + ((size_t)i << PAGE_SHIFT));

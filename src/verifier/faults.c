@@ -33,7 +33,7 @@
 #define FT_FRAMES 16
 
 static const char *const ft_site_name[MK_FAULT_SITE_COUNT] = {
-    "ExAllocatePoolWithTag",      "ExAllocateFromLookasideListEx", "IoAllocateMdl",
+    "ExAllocatePool*",            "ExAllocateFromLookasideListEx", "IoAllocateMdl",
     "MmProbeAndLockPages",        "MmMapLockedPagesSpecifyCache",  "MmAllocatePagesForMdlEx",
     "MmAllocateContiguousMemory", "IoAllocateIrp",                 "StorPortExtendedFunction",
     "NdisAllocateMemory",

@@ -127,15 +127,22 @@ static long long rp_pool_failed(const mk_vf_counters *c)
 /* ------------------------------------------------------------------------
  * Text
  * ---------------------------------------------------------------------- */
+/* The user-visible frames (the same filter as the JSON stacks below). */
+static int rp_stack_lines(const mk_vf_frame_list *st, char (*buf)[MK_STACK_LINE], char **lines, int max)
+{
+    for (int i = 0; i < max; i++)
+        lines[i] = buf[i];
+    return mk_stack_format(st->pcs, st->n, lines, max);
+}
+
 static void rp_print_stack(FILE *out, const mk_vf_frame_list *st, const char *indent)
 {
-    for (int i = 0; i < st->n; i++) {
-        char buf[256];
-        mk_symbolize(st->pcs[i], buf, sizeof buf);
-        if (strncmp(buf, "mk_", 3) == 0)
-            continue;
-        fprintf(out, "%s%s\n", indent, buf);
-    }
+    enum { MAXL = (int)MK_ARRAY_SIZE(st->pcs) };
+    char buf[MAXL][MK_STACK_LINE];
+    char *lines[MAXL];
+    int n = rp_stack_lines(st, buf, lines, MAXL);
+    for (int i = 0; i < n; i++)
+        fprintf(out, "%s%s\n", indent, lines[i]);
 }
 
 void mdlkit_report_print(FILE *out)
@@ -209,9 +216,7 @@ static void rp_json_stack(FILE *f, const mk_vf_frame_list *st)
     enum { MAXL = (int)MK_ARRAY_SIZE(st->pcs) };
     char buf[MAXL][MK_STACK_LINE];
     char *lines[MAXL];
-    for (int i = 0; i < MAXL; i++)
-        lines[i] = buf[i];
-    int n = mk_stack_format(st->pcs, st->n, lines, MAXL);
+    int n = rp_stack_lines(st, buf, lines, MAXL);
     fputc('[', f);
     for (int i = 0; i < n; i++) {
         if (i)

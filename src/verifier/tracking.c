@@ -6,28 +6,29 @@
  * contiguous allocation has a record: what it is, its size and tag, the
  * driver whose code made it (mk_self.driver; NULL = the process itself) and
  * the allocating stack (a frame-pointer walk: for pool blocks and cached
- * MDLs from the driver's own frame, 4 frames (tr_capture); else
- * mk_capture_stack, up to 8 frames).
+ * MDLs one frame of mdlkit's and 4 from the driver's own frame on
+ * (tr_capture); else mk_capture_stack, up to 8 frames).
  *
  * Cost (the pool's fast paths run with it and call
- * mk_verifier_pool_allocated_fast / mk_verifier_pool_freed_fast): no lock
- * and no malloc per allocation.
- *   - Records come from a per-thread free list; a thread refills or spills
- *     a batch at a time from a shared list (one mutex per TR_BATCH records).
- *     A record freed by another thread goes to that thread's list.
- *   - Pool blocks are found through a shadow array over the pool regions
- *     (MK_RGN_NPOOL .. MK_RGN_SPECIAL): one slot per 16 bytes of address,
- *     reserved MAP_NORESERVE, so only the pages of slots in use cost memory.
- *     Track = one store of the record into the empty slot; untrack = one
- *     store back to empty (a slot has one writer at a time: the thread that
- *     owns the block; see tr_insert). Leak checks copy live records under
- *     their sequence number instead of taking them.
- *   - Everything else -- the other kinds, a pool block outside the regions,
- *     two blocks in one 16-byte slot, or no shadow (mmap refused) -- goes to
- *     a hash table with striped mutexes (skipped while it is empty).
+ * mk_verifier_pool_allocated_fast / mk_verifier_pool_freed_fast): no lock,
+ * no malloc and no read-modify-write per pool block.
+ *   - A pool block's record lives in a shadow array over the two pools
+ *     (MK_RGN_NPOOL .. MK_RGN_PPOOL): one 64-byte record (tr_srec: tag,
+ *     driver, 5 frames, sequence number) per 16 bytes of address, reserved
+ *     MAP_NORESERVE, so only the pages of records in use cost memory. Track
+ *     = fill the block's record under its sequence number; untrack = one
+ *     store (addr = NULL). A bitmap notes the shadow pages ever written
+ *     (an atomic OR the first time only); leak checks scan those pages and
+ *     copy live records under their sequence number, taking the size from
+ *     the pool (mk_pool_lookup).
+ *   - Everything else -- the other kinds, special pool blocks, a block whose
+ *     record is in use, a caller whose frame was not found (the 8-frame
+ *     mk_capture_stack), or no shadow (mmap refused) -- gets a 120-byte
+ *     record (tr_rec) from a per-thread free list (refilled / spilled a
+ *     batch at a time under one mutex) in a hash table with striped mutexes
+ *     (skipped while it is empty).
  *   - The counters are per thread (counters.c).
- * A leak check (unload, shutdown) walks the table and every record ever
- * made (the batches), copying the live shadow records it wants.
+ * A leak check (unload, shutdown) walks the table and the shadow.
  *
  * Leak checks:
  *   driver unload (mdlkit_driver_unload): everything charged to the driver;
@@ -38,9 +39,9 @@
  * (P1 the tracking record, P2 0, P3 the MDL, P4 pages locked); anything
  * else -> 0xC4/0x62 (P2 the driver name, P3 0, P4 the count). Each leak is
  * listed in the bug-check report (tag, size, symbolized stack) and in the
- * JSON report's "leaks". Reported allocations are marked (table records
- * dropped), so a caught leak bug
- * check is raised once.
+ * JSON report's "leaks". Reported allocations are marked (shadow records:
+ * bit 1 of seq; table records: dropped), so a caught leak bug check is
+ * raised once.
  */
 #define _GNU_SOURCE
 #include "mk_base.h"
@@ -59,7 +60,8 @@
 #define TR_STRIPES 64
 #define TR_BUCKETS (1u << 16)
 #define TR_BATCH 128
-#define TR_GRAIN_SHIFT 4 /* one shadow slot per 16 bytes (the smallest pool block) */
+#define TR_GRAIN_SHIFT 4 /* one shadow record per 16 bytes (the smallest pool block) */
+#define TR_SFRAMES 5      /* frames in a shadow record: one of mdlkit's + TR_USER_FRAMES */
 
 /* A leak check reads the records live in the shadow without owning them,
  * so every field but `next` is written and read with relaxed atomic
@@ -74,11 +76,26 @@ typedef struct tr_rec {
     size_t size;
     ULONG tag;
     unsigned seq;
-    unsigned rep_seq; /* == seq: this allocation was reported already */
     uint8_t kind;
     uint8_t nframes;
     void *pcs[TR_FRAMES];
 } tr_rec;
+/* A pool block's record, in the shadow (one cache line). The block's size
+ * is the pool's (mk_pool_lookup, read by leak checks); the kind is
+ * MK_TRACK_POOL; the stack is NULL-terminated when shorter than
+ * TR_SFRAMES. `seq`: bit 0 set while the owner rewrites the record, bit 1
+ * set once a leak check reported this allocation, += 4 per allocation.
+ * `addr` NULL: no block. Fields are relaxed atomics (see tr_rec). */
+typedef struct tr_srec {
+    unsigned seq;
+    ULONG tag;
+    const void *addr;
+    mk_driver *driver;
+    void *pcs[TR_SFRAMES];
+} tr_srec;
+_Static_assert(sizeof(tr_srec) == 64, "a shadow record is one cache line");
+#define TR_SH_PER_PAGE 64 /* records per page of shadow (4096 / 64) */
+_Static_assert(TR_SH_PER_PAGE * sizeof(tr_srec) == 4096, "a page of shadow");
 #define TR_LD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define TR_ST(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 
@@ -99,9 +116,12 @@ static atomic_uint tr_gen = 1;  /* bumped when the records are freed (0: a new t
 static tr_rec **tr_buckets;
 static tr_stripe tr_stripes[TR_STRIPES];
 static atomic_long tr_table_n;  /* records in the table */
-static _Atomic(tr_rec *) *tr_shadow;
+static tr_srec *tr_shadow;      /* one record per 16 bytes of the two pools */
 static size_t tr_shadow_bytes;
 static uintptr_t tr_lo, tr_hi;  /* the address range the shadow covers */
+static _Atomic uint64_t *tr_sh_used; /* one bit per page of shadow ever written */
+static size_t tr_sh_words;
+static pthread_mutex_t tr_scan_lock = PTHREAD_MUTEX_INITIALIZER; /* leak checks' shadow scan */
 
 static pthread_mutex_t tr_chunks_lock = PTHREAD_MUTEX_INITIALIZER;
 static tr_rec **tr_chunks;      /* every batch of records, freed at shutdown */
@@ -121,12 +141,23 @@ static inline unsigned tr_hash(int kind, const void *addr)
     return (unsigned)(x >> 40) & (TR_BUCKETS - 1);
 }
 
-static inline _Atomic(tr_rec *) *tr_slot(const void *addr)
+static inline tr_srec *tr_slot(const void *addr)
 {
     uintptr_t a = (uintptr_t)addr;
     if (a - tr_lo >= tr_hi - tr_lo)
         return NULL;
     return &tr_shadow[(a - tr_lo) >> TR_GRAIN_SHIFT];
+}
+
+/* Notes that the shadow page holding s is in use (leak checks scan those
+ * pages only): a load, and an atomic OR the first time. */
+static inline void tr_sh_mark(const void *p)
+{
+    /* (a page of shadow covers TR_SH_PER_PAGE 16-byte slots of address) */
+    size_t pg = ((uintptr_t)p - tr_lo) >> (TR_GRAIN_SHIFT + 6);
+    uint64_t bit = (uint64_t)1 << (pg & 63);
+    if (MK_UNLIKELY(!(atomic_load_explicit(&tr_sh_used[pg >> 6], memory_order_relaxed) & bit)))
+        atomic_fetch_or_explicit(&tr_sh_used[pg >> 6], bit, memory_order_relaxed);
 }
 
 static inline mk_driver *tr_drv(const tr_rec *r) { return TR_LD(r->driver); }
@@ -211,8 +242,8 @@ int mk_vf_tracking_init(void)
     }
     for (int i = 0; i < TR_STRIPES; i++)
         pthread_mutex_init(&tr_stripes[i].lock, NULL);
-    /* The shadow: pool blocks are in these three regions. */
-    const int rg[] = {MK_RGN_NPOOL, MK_RGN_PPOOL, MK_RGN_SPECIAL};
+    /* The shadow: the two pools' blocks (special pool's go to the table). */
+    const int rg[] = {MK_RGN_NPOOL, MK_RGN_PPOOL};
     uintptr_t lo = UINTPTR_MAX, hi = 0;
     for (size_t i = 0; i < MK_ARRAY_SIZE(rg); i++) {
         if ((uintptr_t)mk_as.rgn_base[rg[i]] < lo)
@@ -222,14 +253,21 @@ int mk_vf_tracking_init(void)
     }
     tr_lo = tr_hi = 0;
     tr_shadow = NULL;
+    tr_sh_used = NULL;
     if (hi > lo) {
-        size_t bytes = ((hi - lo) >> TR_GRAIN_SHIFT) * sizeof(tr_rec *);
+        size_t bytes = ((hi - lo) >> TR_GRAIN_SHIFT) * sizeof(tr_srec);
+        size_t words = (bytes / 4096 + 63) / 64;
         void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (m != MAP_FAILED) { /* else everything goes to the table: slower, still right */
+        void *u = m != MAP_FAILED ? calloc(words, sizeof(uint64_t)) : NULL;
+        if (u) { /* else everything goes to the table: slower, still right */
             tr_shadow = m;
             tr_shadow_bytes = bytes;
+            tr_sh_used = u;
+            tr_sh_words = words;
             tr_lo = lo;
             tr_hi = hi;
+        } else if (m != MAP_FAILED) {
+            munmap(m, bytes);
         }
     }
     atomic_store(&tr_on, 1);
@@ -255,6 +293,9 @@ void mk_vf_tracking_free_all(void)
     if (tr_shadow)
         munmap((void *)tr_shadow, tr_shadow_bytes);
     tr_shadow = NULL;
+    free((void *)tr_sh_used);
+    tr_sh_used = NULL;
+    tr_sh_words = 0;
     tr_lo = tr_hi = 0;
     atomic_store(&tr_table_n, 0);
 }
@@ -364,39 +405,58 @@ static void tr_table_insert(tr_rec *r)
     pthread_mutex_unlock(&s->lock);
 }
 
-/* Publishes a filled record. A pool block's slot has one writer at a time
- * (pool blocks are 16-byte aligned, so two live blocks never share a slot;
- * the thread that owns the block writes it; leak checks only read), so a
- * plain store does. A slot found in use anyway goes to the table. */
-static inline void tr_insert(tr_rec *r)
+/* ---- shadow records ----
+ * A pool block's shadow record has one writer at a time: the thread that
+ * owns the block (pool blocks are 16-byte aligned, so two live blocks never
+ * share a record); leak checks only read it, and set the reported bit of
+ * `seq` with a compare-and-swap under tr_scan_lock. */
+
+/* Drops p's shadow record: 1, 0 when there is none, -1 when its tag
+ * differs from a non-zero `tag` (the record stays). One store. */
+static inline __attribute__((always_inline)) int tr_sh_drop(const void *p, ULONG tag)
 {
-    if (TR_LD(r->kind) == MK_TRACK_POOL) {
-        _Atomic(tr_rec *) *s = tr_slot(tr_addr(r));
-        if (s && !atomic_load_explicit(s, memory_order_relaxed)) {
-            atomic_store_explicit(s, r, memory_order_release);
-            return;
-        }
-    }
-    tr_table_insert(r);
+    tr_srec *s = tr_slot(p);
+    if (MK_UNLIKELY(s == NULL) || MK_UNLIKELY(TR_LD(s->addr) != p))
+        return 0;
+    if (tag && TR_LD(s->tag) != tag)
+        return -1;
+    __atomic_store_n(&s->addr, NULL, __ATOMIC_RELEASE);
+    return 1;
 }
 
-/* Removes the record of (kind, addr) and hands it to the caller, or NULL.
- * With check_tag a record whose tag differs stays (a free with the wrong
- * tag is about to bug check and keeps the block). */
+/* A consistent copy of a live shadow record as a table record (kind pool,
+ * the size the pool knows): 1, or 0 if none / being rewritten. *seq gets
+ * the sequence number copied. */
+static int tr_sh_snapshot(const tr_srec *s, tr_rec *out, unsigned *seq)
+{
+    unsigned q1 = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+    if (q1 & 1)
+        return 0;
+    memset(out, 0, sizeof *out);
+    out->addr = TR_LD(s->addr);
+    out->driver = TR_LD(s->driver);
+    out->tag = TR_LD(s->tag);
+    out->kind = MK_TRACK_POOL;
+    int n = 0;
+    while (n < TR_SFRAMES && (out->pcs[n] = TR_LD(s->pcs[n])) != NULL)
+        n++;
+    out->nframes = (uint8_t)n;
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    *seq = q1;
+    if (TR_LD(s->seq) != q1 || !out->addr)
+        return 0;
+    mk_pool_block b;
+    if (!mk_pool_lookup(out->addr, &b) || b.base != out->addr)
+        return 0; /* freed meanwhile */
+    out->size = b.size;
+    return 1;
+}
+
+/* Removes the table record of (kind, addr) and hands it to the caller, or
+ * NULL. With check_tag a record whose tag differs stays (a free with the
+ * wrong tag is about to bug check and keeps the block). */
 static tr_rec *tr_take(enum mk_track_kind kind, const void *addr, ULONG tag, int check_tag)
 {
-    if (kind == MK_TRACK_POOL) {
-        _Atomic(tr_rec *) *s = tr_slot(addr);
-        if (s) {
-            tr_rec *r = atomic_load_explicit(s, memory_order_acquire);
-            if (r && tr_addr(r) == addr) {
-                if (check_tag && tag && TR_LD(r->tag) != tag)
-                    return NULL;
-                atomic_store_explicit(s, NULL, memory_order_relaxed);
-                return r;
-            }
-        }
-    }
     if (!atomic_load_explicit(&tr_table_n, memory_order_relaxed) || !tr_buckets)
         return NULL;
     unsigned h = tr_hash(kind, addr);
@@ -461,10 +521,12 @@ static MK_NOINLINE int tr_capture_all(tr_rec *r)
     return n;
 }
 
-/* Writes the stack into r->pcs (relaxed stores: the record is being
- * rewritten under its sequence number) and returns the count. Inlined
- * into the hook the layer called. */
-static inline __attribute__((always_inline)) int tr_capture(tr_rec *r, const void *caller)
+/* Writes the stack from the driver's frame into pcs (relaxed stores: the
+ * record is being rewritten under its sequence number; at most
+ * 1 + TR_USER_FRAMES) and returns the count, or -1 when the caller is
+ * unknown or its frame not found (pcs untouched). Inlined into the hook
+ * the layer called. */
+static inline __attribute__((always_inline)) int tr_capture(void **pcs, const void *caller)
 {
     if (MK_UNLIKELY(!tr_stk_hi))
         tr_stack_bounds();
@@ -483,8 +545,8 @@ static inline __attribute__((always_inline)) int tr_capture(tr_rec *r, const voi
                 /* a stack starts inside mdlkit (mk_stack_format shows the
                  * frames after the first of mdlkit's): its innermost frame
                  * is the one below the driver's */
-                TR_ST(r->pcs[0], inner);
-                TR_ST(r->pcs[1], (void *)caller);
+                TR_ST(pcs[0], inner);
+                TR_ST(pcs[1], (void *)caller);
                 int n = 2;
                 while (n < 1 + TR_USER_FRAMES && next > fp && next <= top) {
                     fp = next;
@@ -492,7 +554,7 @@ static inline __attribute__((always_inline)) int tr_capture(tr_rec *r, const voi
                     __builtin_memcpy(&ret, (const void *)(fp + sizeof(void *)), sizeof ret);
                     if (!ret)
                         break;
-                    TR_ST(r->pcs[n], ret);
+                    TR_ST(pcs[n], ret);
                     n++;
                 }
                 return n;
@@ -503,7 +565,7 @@ static inline __attribute__((always_inline)) int tr_capture(tr_rec *r, const voi
             fp = next;
         }
     }
-    return tr_capture_all(r);
+    return -1;
 }
 
 /* Writes a record's contents (seqlock writer side) and its stack. */
@@ -520,7 +582,10 @@ static inline __attribute__((always_inline)) void tr_fill_here(tr_rec *r, enum m
     TR_ST(r->size, size);
     TR_ST(r->tag, tag);
     TR_ST(r->kind, (uint8_t)kind);
-    TR_ST(r->nframes, (uint8_t)tr_capture(r, caller));
+    int n = tr_capture(r->pcs, caller);
+    if (n < 0)
+        n = tr_capture_all(r);
+    TR_ST(r->nframes, (uint8_t)n);
     __atomic_store_n(&r->seq, q + 2, __ATOMIC_RELEASE);
 }
 
@@ -535,13 +600,55 @@ static inline __attribute__((always_inline)) void tr_track(enum mk_track_kind ki
     if (MK_UNLIKELY(!r))
         return; /* out of host memory: this one goes untracked */
     tr_fill_here(r, kind, addr, size, tag, aux, caller);
-    tr_insert(r);
+    tr_table_insert(r);
+}
+
+/* Records pool block p in its shadow record: 1, or 0 when it goes to the
+ * table instead (outside the shadow, record in use, caller unknown or its
+ * frame not found). No allocation, no lock: the record's stores. */
+static inline __attribute__((always_inline)) int tr_sh_track(const void *p, ULONG tag, const void *caller)
+{
+    tr_srec *s = tr_slot(p);
+    if (MK_UNLIKELY(!s || !caller || TR_LD(s->addr) != NULL))
+        return 0;
+    tr_sh_mark(p);
+    unsigned q = (TR_LD(s->seq) & ~3u) + 4; /* a new allocation: not reported */
+    TR_ST(s->seq, q | 1);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    TR_ST(s->tag, tag);
+    TR_ST(s->driver, mk_self.driver);
+    int n = tr_capture(s->pcs, caller);
+    if (MK_UNLIKELY(n < 0)) {
+        __atomic_store_n(&s->seq, q, __ATOMIC_RELEASE); /* still free */
+        return 0;
+    }
+    if (n < TR_SFRAMES)
+        TR_ST(s->pcs[n], NULL);
+    TR_ST(s->addr, p);
+    __atomic_store_n(&s->seq, q, __ATOMIC_RELEASE);
+    return 1;
+}
+
+/* Records a pool block: its shadow record, else a table record. */
+static inline __attribute__((always_inline)) void tr_track_pool(const void *p, size_t size, ULONG tag,
+                                                                const void *caller)
+{
+    if (MK_UNLIKELY(!p || !atomic_load_explicit(&tr_on, memory_order_relaxed)))
+        return;
+    if (MK_LIKELY(tr_sh_track(p, tag, caller)))
+        return;
+    tr_track(MK_TRACK_POOL, p, size, tag, NULL, caller);
 }
 
 static inline int tr_untrack(enum mk_track_kind kind, const void *addr, ULONG tag, int check_tag)
 {
     if (!atomic_load_explicit(&tr_on, memory_order_relaxed))
         return 0;
+    if (kind == MK_TRACK_POOL) {
+        int d = tr_sh_drop(addr, check_tag ? tag : 0);
+        if (d)
+            return d > 0;
+    }
     tr_rec *r = tr_take(kind, addr, tag, check_tag);
     if (!r)
         return 0;
@@ -571,13 +678,18 @@ MK_NOINLINE void mk_verifier_untrack_leak_slow(enum mk_track_kind kind, const vo
 {
     if (!atomic_load_explicit(&tr_on, memory_order_relaxed))
         return;
-    tr_rec *r = tr_take(kind, addr, 0, 0);
-    if (!r)
-        return;
     tr_rec copy;
     unsigned q;
-    (void)tr_snapshot(r, &copy, &q); /* owned: consistent */
-    tr_rec_put(r);
+    tr_srec *s = kind == MK_TRACK_POOL ? tr_slot(addr) : NULL;
+    if (s && TR_LD(s->addr) == addr && tr_sh_snapshot(s, &copy, &q)) {
+        (void)tr_sh_drop(addr, 0);
+    } else {
+        tr_rec *r = tr_take(kind, addr, 0, 0);
+        if (!r)
+            return;
+        (void)tr_snapshot(r, &copy, &q); /* owned: consistent */
+        tr_rec_put(r);
+    }
     const char *drv = tr_driver_name(tr_drv(&copy));
     mk_bugcheck_note("  %-12s %p, %zu bytes (driver %s), allocated at:", tr_leak_kind(&copy), tr_addr(&copy),
                      copy.size, drv);
@@ -629,7 +741,7 @@ MK_NOINLINE void mk_verifier_pool_allocated(int heap, void *p, size_t bytes, ULO
     if (tag == MK_MDL_TAG)
         mk_vf_count_add(MK_VFC_MDLS_ALLOCATED, 1);
     if (mk_verifier_on(MDLKIT_VERIFY_POOL_TRACKING))
-        tr_track(MK_TRACK_POOL, p, bytes, tag, NULL, caller);
+        tr_track_pool(p, bytes, tag, caller);
 }
 
 /* The pool's tracked fast path handed out a block (a thread-cache hit:
@@ -646,33 +758,15 @@ MK_NOINLINE void *mk_verifier_pool_allocated_fast(void *p, size_t bytes, ULONG t
             mk_vf_count_add(MK_VFC_POOL_NO_TAG, 1);
     }
     if (mk_verifier_on(MDLKIT_VERIFY_POOL_TRACKING))
-        tr_track(MK_TRACK_POOL, p, bytes, tag, NULL, caller);
+        tr_track_pool(p, bytes, tag, caller);
     return p;
-}
-
-/* A pool block's record straight from its shadow slot (tr_take's common
- * case, inlined): 1 when dropped, 0 when there is none there, -1 when its
- * tag differs from a non-zero `tag` (the record stays). */
-static inline __attribute__((always_inline)) int tr_take_shadow(const void *p, ULONG tag)
-{
-    _Atomic(tr_rec *) *s = tr_slot(p);
-    if (MK_UNLIKELY(s == NULL))
-        return 0;
-    tr_rec *r = atomic_load_explicit(s, memory_order_acquire);
-    if (MK_UNLIKELY(!r || tr_addr(r) != p))
-        return 0;
-    if (tag && TR_LD(r->tag) != tag)
-        return -1;
-    atomic_store_explicit(s, NULL, memory_order_relaxed);
-    tr_rec_put(r);
-    return 1;
 }
 
 /* The pool's fast path freed a valid block (its tag matched): its record
  * leaves the shadow (the table is searched only when the shadow has none). */
 MK_NOINLINE void mk_verifier_pool_freed_fast(void *p)
 {
-    if (MK_UNLIKELY(tr_take_shadow(p, 0) == 0))
+    if (MK_UNLIKELY(tr_sh_drop(p, 0) == 0))
         (void)tr_untrack(MK_TRACK_POOL, p, 0, 0);
 }
 
@@ -701,12 +795,12 @@ int mk_verifier_pool_free(void *p, ULONG tag, int check_tag, void *caller)
 MK_NOINLINE void mk_verifier_cached_alloc_slow(void *p, size_t bytes, ULONG tag, void *caller)
 {
     mk_vf_count_add(tag == MK_MDL_TAG ? MK_VFC_MDL_OK : MK_VFC_POOL_OK, 1);
-    tr_track(MK_TRACK_POOL, p, bytes, tag, NULL, caller);
+    tr_track_pool(p, bytes, tag, caller);
 }
 
 MK_NOINLINE int mk_verifier_cached_free_slow(void *p, ULONG tag)
 {
-    int r = tr_take_shadow(p, tag);
+    int r = tr_sh_drop(p, tag);
     if (MK_LIKELY(r > 0))
         return 1;
     return r < 0 ? 0 : tr_untrack(MK_TRACK_POOL, p, tag, 1);
@@ -751,61 +845,59 @@ static tr_rec *tr_collect(int (*want)(const mk_driver *, const void *), const vo
         }
         pthread_mutex_unlock(&tr_stripes[s].lock);
     }
-    /* Shadow records: every record ever made is in a batch; one is live in
-     * the shadow when its address's slot points at it. They stay there (the
-     * thread that frees the block drops them): the list gets consistent
-     * copies, and the record notes that this allocation was reported. */
-    tr_rec *copies = NULL;
-    pthread_mutex_lock(&tr_chunks_lock);
-    for (size_t c = 0; c < tr_nchunks; c++) {
-        for (int i = 0; i < TR_BATCH; i++) {
-            tr_rec *r = &tr_chunks[c][i];
-            _Atomic(tr_rec *) *s = tr_slot(tr_addr(r));
-            if (!s || atomic_load_explicit(s, memory_order_acquire) != r || !want(tr_drv(r), arg))
-                continue;
-            tr_rec snap;
-            unsigned q = 0;
-            int ok = 0;
-            for (int tries = 0; tries < 4 && !ok; tries++)
-                ok = tr_snapshot(r, &snap, &q);
-            if (!ok || TR_LD(r->rep_seq) == q || !want(snap.driver, arg) ||
-                atomic_load_explicit(s, memory_order_acquire) != r)
-                continue; /* reported already, or freed / reused meanwhile */
-            TR_ST(r->rep_seq, q);
-            tr_rec *cp = malloc(sizeof *cp);
-            if (!cp)
-                continue;
-            *cp = snap;
-            cp->next = copies;
-            copies = cp;
+    /* Shadow records: the pages of shadow ever written, in address order.
+     * Live ones stay (the thread that frees the block drops them): the
+     * list gets consistent copies (in front of the table's), and the
+     * record's seq notes that this allocation was reported. */
+    tr_rec *head = NULL, **tail = &head;
+    pthread_mutex_lock(&tr_scan_lock);
+    for (size_t w = 0; w < tr_sh_words; w++) {
+        uint64_t bits = atomic_load_explicit(&tr_sh_used[w], memory_order_acquire);
+        while (bits) {
+            size_t pg = w * 64 + (size_t)__builtin_ctzll(bits);
+            bits &= bits - 1;
+            tr_srec *sp = tr_shadow + pg * TR_SH_PER_PAGE;
+            for (size_t i = 0; i < TR_SH_PER_PAGE; i++) {
+                tr_srec *sr = &sp[i];
+                if (!TR_LD(sr->addr) || !want(TR_LD(sr->driver), arg))
+                    continue;
+                tr_rec snap;
+                unsigned q = 0;
+                int ok = 0;
+                for (int tries = 0; tries < 4 && !ok; tries++)
+                    ok = tr_sh_snapshot(sr, &snap, &q);
+                if (!ok || (q & 2) || !want(snap.driver, arg))
+                    continue; /* reported already, or freed / reused meanwhile */
+                if (!__atomic_compare_exchange_n(&sr->seq, &q, q | 2, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+                    continue; /* rewritten meanwhile: a new allocation */
+                tr_rec *r = tr_rec_get();
+                if (!r)
+                    continue;
+                tr_fill(r, MK_TRACK_POOL, snap.addr, snap.size, snap.tag, NULL, snap.driver, snap.pcs,
+                        snap.nframes);
+                r->next = NULL;
+                *tail = r;
+                tail = &r->next;
+            }
         }
     }
-    pthread_mutex_unlock(&tr_chunks_lock);
-    /* (the copies become records: no malloc'd node outlives the report) */
-    while (copies) {
-        tr_rec *cp = copies;
-        copies = cp->next;
-        tr_rec *r = tr_rec_get();
-        if (r) {
-            tr_fill(r, (enum mk_track_kind)cp->kind, cp->addr, cp->size, cp->tag, cp->aux, cp->driver, cp->pcs,
-                    cp->nframes);
-            r->next = list;
-            list = r;
-        }
-        free(cp);
-    }
+    pthread_mutex_unlock(&tr_scan_lock);
+    *tail = list;
+    list = head;
     return list;
 }
 
+/* The allocating stack as the user sees it: the same frames as the JSON
+ * report and the bug-check stack (mdlkit's own frames left out). */
 static void tr_note_stack(const tr_rec *r)
 {
-    for (int i = 0; i < r->nframes; i++) {
-        char buf[256];
-        mk_symbolize(r->pcs[i], buf, sizeof buf);
-        if (strncmp(buf, "mk_", 3) == 0)
-            continue;
-        mk_bugcheck_note("        %s", buf);
-    }
+    char store[MK_STACK_FORMAT_MAX][MK_STACK_LINE];
+    char *lines[MK_STACK_FORMAT_MAX];
+    for (int i = 0; i < MK_STACK_FORMAT_MAX; i++)
+        lines[i] = store[i];
+    int n = mk_stack_format(r->pcs, r->nframes, lines, MK_STACK_FORMAT_MAX);
+    for (int i = 0; i < n; i++)
+        mk_bugcheck_note("        %s", lines[i]);
 }
 
 /* Lists the leaks (notes + report), then raises the bug check. Called with
