@@ -14,6 +14,7 @@
  */
 #include <mdlkit.h>
 #include <ndis.h>
+#include "testndis.h"
 #include <storport.h>
 
 #include "mk_mdl.h"
@@ -1138,41 +1139,16 @@ static NDIS_HANDLE g_ndis_driver;
 static int g_nic_ctx;
 static NDIS_STATUS FzNicInit(NDIS_HANDLE h, NDIS_HANDLE dctx, PNDIS_MINIPORT_INIT_PARAMETERS p)
 {
-    NDIS_MINIPORT_ADAPTER_ATTRIBUTES a;
-    NdisZeroMemory(&a, sizeof a);
-    a.RegistrationAttributes.Header.Type = NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES;
-    a.RegistrationAttributes.Header.Revision = NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1;
-    a.RegistrationAttributes.Header.Size = NDIS_SIZEOF_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1;
-    a.RegistrationAttributes.MiniportAdapterContext = &g_nic_ctx;
-    a.RegistrationAttributes.AttributeFlags = NDIS_MINIPORT_ATTRIBUTES_HARDWARE_DEVICE;
-    a.RegistrationAttributes.InterfaceType = NdisInterfacePci;
-    if (NdisMSetMiniportAttributes(h, &a) != NDIS_STATUS_SUCCESS)
+    if (mk_test_ndis_registration(h, &g_nic_ctx, NDIS_MINIPORT_ATTRIBUTES_HARDWARE_DEVICE) != NDIS_STATUS_SUCCESS)
         return NDIS_STATUS_FAILURE;
-    NdisZeroMemory(&a, sizeof a);
-    a.GeneralAttributes.Header.Type = NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES;
-    a.GeneralAttributes.Header.Revision = NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_1;
-    a.GeneralAttributes.Header.Size = sizeof a.GeneralAttributes;
-    a.GeneralAttributes.MediaType = NdisMedium802_3;
-    a.GeneralAttributes.MtuSize = 1500;
-    return NdisMSetMiniportAttributes(h, &a);
+    return mk_test_ndis_general(h);
 }
 static void FzNicHalt(NDIS_HANDLE ctx, NDIS_HALT_ACTION a) {}
 static void FzNicShutdown(NDIS_HANDLE ctx, NDIS_SHUTDOWN_ACTION a) {}
 static void FzNicUnload(PDRIVER_OBJECT drv) { NdisMDeregisterMiniportDriver(g_ndis_driver); }
 static NTSTATUS FzNdisEntry(PDRIVER_OBJECT drv, PUNICODE_STRING reg)
 {
-    NDIS_MINIPORT_DRIVER_CHARACTERISTICS ch;
-    NdisZeroMemory(&ch, sizeof ch);
-    ch.Header.Type = NDIS_OBJECT_TYPE_MINIPORT_DRIVER_CHARACTERISTICS;
-    ch.Header.Revision = NDIS_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_1;
-    ch.Header.Size = NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_1;
-    ch.MajorNdisVersion = 6;
-    ch.InitializeHandlerEx = FzNicInit;
-    ch.HaltHandlerEx = FzNicHalt;
-    ch.ShutdownHandlerEx = FzNicShutdown;
-    ch.UnloadHandler = FzNicUnload;
-    drv->DriverUnload = FzNicUnload;
-    return (NTSTATUS)NdisMRegisterMiniportDriver(drv, reg, NULL, &ch, &g_ndis_driver);
+    return mk_test_ndis_register_driver(drv, reg, FzNicInit, FzNicHalt, FzNicShutdown, FzNicUnload, &g_ndis_driver);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

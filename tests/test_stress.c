@@ -5,6 +5,7 @@
  * thread has an iteration cap; a watchdog (alarm) fails the test if it
  * hangs. Must be clean under ThreadSanitizer (make test-tsan). */
 #include "testutil.h"
+#include "testndis.h"
 #include <ndis.h>
 #include <storport.h>
 
@@ -95,40 +96,16 @@ static NDIS_HANDLE g_ndis_drv;
 static int g_nic;
 static NDIS_STATUS NicInit(NDIS_HANDLE h, NDIS_HANDLE c, PNDIS_MINIPORT_INIT_PARAMETERS p)
 {
-    NDIS_MINIPORT_ADAPTER_ATTRIBUTES a;
-    NdisZeroMemory(&a, sizeof a);
-    a.RegistrationAttributes.Header.Type = NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES;
-    a.RegistrationAttributes.Header.Revision = NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1;
-    a.RegistrationAttributes.Header.Size = NDIS_SIZEOF_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1;
-    a.RegistrationAttributes.MiniportAdapterContext = &g_nic;
-    a.RegistrationAttributes.InterfaceType = NdisInterfacePci;
-    if (NdisMSetMiniportAttributes(h, &a) != NDIS_STATUS_SUCCESS)
+    if (mk_test_ndis_registration(h, &g_nic, 0) != NDIS_STATUS_SUCCESS)
         return NDIS_STATUS_FAILURE;
-    NdisZeroMemory(&a, sizeof a);
-    a.GeneralAttributes.Header.Type = NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES;
-    a.GeneralAttributes.Header.Revision = NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_1;
-    a.GeneralAttributes.Header.Size = sizeof a.GeneralAttributes;
-    a.GeneralAttributes.MediaType = NdisMedium802_3;
-    a.GeneralAttributes.MtuSize = 1500;
-    return NdisMSetMiniportAttributes(h, &a);
+    return mk_test_ndis_general(h);
 }
 static void NicHalt(NDIS_HANDLE c, NDIS_HALT_ACTION a) {}
 static void NicShutdown(NDIS_HANDLE c, NDIS_SHUTDOWN_ACTION a) {}
 static void NicUnload(PDRIVER_OBJECT d) { NdisMDeregisterMiniportDriver(g_ndis_drv); }
 static NTSTATUS NicEntry(PDRIVER_OBJECT d, PUNICODE_STRING r)
 {
-    NDIS_MINIPORT_DRIVER_CHARACTERISTICS ch;
-    NdisZeroMemory(&ch, sizeof ch);
-    ch.Header.Type = NDIS_OBJECT_TYPE_MINIPORT_DRIVER_CHARACTERISTICS;
-    ch.Header.Revision = NDIS_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_1;
-    ch.Header.Size = NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_1;
-    ch.MajorNdisVersion = 6;
-    ch.InitializeHandlerEx = NicInit;
-    ch.HaltHandlerEx = NicHalt;
-    ch.ShutdownHandlerEx = NicShutdown;
-    ch.UnloadHandler = NicUnload;
-    d->DriverUnload = NicUnload;
-    return (NTSTATUS)NdisMRegisterMiniportDriver(d, r, NULL, &ch, &g_ndis_drv);
+    return mk_test_ndis_register_driver(d, r, NicInit, NicHalt, NicShutdown, NicUnload, &g_ndis_drv);
 }
 
 /* ---- the work items ---- */

@@ -3,6 +3,7 @@
  * allocating stack); one left at MiniportHaltEx is listed with its stack in
  * the JSON report's "leaks" when the halt reports it. */
 #include "testutil.h"
+#include "testndis.h"
 #include <ndis.h>
 #include <ntddk.h>
 #include <stdio.h>
@@ -41,16 +42,8 @@ static NDIS_STATUS NicInitialize(NDIS_HANDLE h, NDIS_HANDLE dc, PNDIS_MINIPORT_I
         return NDIS_STATUS_RESOURCES;
     NdisZeroMemory(n, sizeof *n);
     n->handle = h;
-    NDIS_MINIPORT_ADAPTER_ATTRIBUTES a;
-    NdisZeroMemory(&a, sizeof a);
-    a.RegistrationAttributes.Header.Type = NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES;
-    a.RegistrationAttributes.Header.Revision = NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1;
-    a.RegistrationAttributes.Header.Size = NDIS_SIZEOF_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1;
-    a.RegistrationAttributes.MiniportAdapterContext = n;
-    a.RegistrationAttributes.AttributeFlags =
-        NDIS_MINIPORT_ATTRIBUTES_HARDWARE_DEVICE | NDIS_MINIPORT_ATTRIBUTES_BUS_MASTER;
-    a.RegistrationAttributes.InterfaceType = NdisInterfacePci;
-    if (NdisMSetMiniportAttributes(h, &a) != NDIS_STATUS_SUCCESS)
+    if (mk_test_ndis_registration(h, n, NDIS_MINIPORT_ATTRIBUTES_HARDWARE_DEVICE | NDIS_MINIPORT_ATTRIBUTES_BUS_MASTER) !=
+        NDIS_STATUS_SUCCESS)
         return NDIS_STATUS_FAILURE;
     NDIS_SG_DMA_DESCRIPTION d;
     NdisZeroMemory(&d, sizeof d);
@@ -85,18 +78,7 @@ static void NicUnload(PDRIVER_OBJECT o)
 
 static NTSTATUS NicDriverEntry(PDRIVER_OBJECT o, PUNICODE_STRING r)
 {
-    NDIS_MINIPORT_DRIVER_CHARACTERISTICS ch;
-    NdisZeroMemory(&ch, sizeof ch);
-    ch.Header.Type = NDIS_OBJECT_TYPE_MINIPORT_DRIVER_CHARACTERISTICS;
-    ch.Header.Revision = NDIS_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_1;
-    ch.Header.Size = NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_1;
-    ch.MajorNdisVersion = 6;
-    ch.InitializeHandlerEx = NicInitialize;
-    ch.HaltHandlerEx = NicHalt;
-    ch.ShutdownHandlerEx = NicShutdown;
-    ch.UnloadHandler = NicUnload;
-    o->DriverUnload = NicUnload;
-    return (NTSTATUS)NdisMRegisterMiniportDriver(o, r, NULL, &ch, &g_driver_handle);
+    return mk_test_ndis_register_driver(o, r, NicInitialize, NicHalt, NicShutdown, NicUnload, &g_driver_handle);
 }
 
 static void boot(int leak)
