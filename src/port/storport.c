@@ -718,22 +718,35 @@ static ULONG sp_free_mdl(sp_adapter *a, PVOID mdl)
     return STOR_STATUS_SUCCESS;
 }
 
-static ULONG sp_get_system_address(PSCSI_REQUEST_BLOCK srb, PVOID *out)
+/* What GetSystemAddress and GetOriginalMdl check first: the out pointer
+ * (cleared), the IRQL, the SRB; then the SRB's data buffer and the MDL of
+ * its original request. STOR_STATUS_SUCCESS or the status to return. */
+static ULONG sp_srb_request(PSCSI_REQUEST_BLOCK srb, PVOID *out, STORPORT_FUNCTION_CODE fn, PVOID *buf, ULONG *len,
+                            PMDL *mdl)
 {
     if (!out)
         return STOR_STATUS_INVALID_PARAMETER;
     *out = NULL;
     if (mk_irql() > DISPATCH_LEVEL)
-        return sp_bad_irql(ExtFunctionGetSystemAddress);
+        return sp_bad_irql(fn);
     if (!srb)
         return STOR_STATUS_INVALID_PARAMETER;
+    PVOID *orig;
+    sp_srb_data(srb, buf, len, &orig);
+    PIRP irp = *orig;
+    *mdl = irp ? irp->MdlAddress : NULL;
+    return *mdl ? STOR_STATUS_SUCCESS : STOR_STATUS_INVALID_PARAMETER;
+}
+
+static ULONG sp_get_system_address(PSCSI_REQUEST_BLOCK srb, PVOID *out)
+{
     PVOID buf;
     ULONG len;
-    PVOID *orig;
-    sp_srb_data(srb, &buf, &len, &orig);
-    PIRP irp = *orig;
-    PMDL mdl = irp ? irp->MdlAddress : NULL;
-    if (!buf || !len || !mdl)
+    PMDL mdl;
+    ULONG st = sp_srb_request(srb, out, ExtFunctionGetSystemAddress, &buf, &len, &mdl);
+    if (st != STOR_STATUS_SUCCESS)
+        return st;
+    if (!buf || !len)
         return STOR_STATUS_INVALID_PARAMETER; /* the SRB has no data buffer */
     char *base = MmGetMdlVirtualAddress(mdl);
     if ((char *)buf < base || (char *)buf + len > base + MmGetMdlByteCount(mdl))
@@ -750,22 +763,13 @@ static ULONG sp_get_system_address(PSCSI_REQUEST_BLOCK srb, PVOID *out)
 
 static ULONG sp_get_original_mdl(PSCSI_REQUEST_BLOCK srb, PVOID *out)
 {
-    if (!out)
-        return STOR_STATUS_INVALID_PARAMETER;
-    *out = NULL;
-    if (mk_irql() > DISPATCH_LEVEL)
-        return sp_bad_irql(ExtFunctionGetOriginalMdl);
-    if (!srb)
-        return STOR_STATUS_INVALID_PARAMETER;
     PVOID buf;
     ULONG len;
-    PVOID *orig;
-    sp_srb_data(srb, &buf, &len, &orig);
-    PIRP irp = *orig;
-    if (!irp || !irp->MdlAddress)
-        return STOR_STATUS_INVALID_PARAMETER;
-    *out = irp->MdlAddress;
-    return STOR_STATUS_SUCCESS;
+    PMDL mdl;
+    ULONG st = sp_srb_request(srb, out, ExtFunctionGetOriginalMdl, &buf, &len, &mdl);
+    if (st == STOR_STATUS_SUCCESS)
+        *out = mdl;
+    return st;
 }
 
 static ULONG sp_allocate_contiguous(sp_adapter *a, SIZE_T bytes, PHYSICAL_ADDRESS low, PHYSICAL_ADDRESS high,
