@@ -33,6 +33,7 @@ static void cli_usage(FILE *out)
                  "  MDLKIT_REPORT     write the JSON report to this file (see `mdlkit report`)\n"
                  "  MDLKIT_CPUS       number of simulated processors (1..64)\n"
                  "  MDLKIT_SYSTEMATIC_STATE  file where systematic low-resources simulation remembers call sites\n"
+                 "  MDLKIT_SPECIAL_POOL_TAG, MDLKIT_SPECIAL_POOL_SIZE  special pool for one tag (Tag1) or one size only\n"
                  "\nDocumentation: README.md and docs/ in the source tree.\n");
 }
 
