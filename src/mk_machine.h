@@ -45,7 +45,7 @@ enum mk_pfn_use {
 typedef struct mk_pfn_entry {
     uint8_t state;             /* enum mk_pfn_state */
     uint8_t use;               /* enum mk_pfn_use */
-    int8_t cache;              /* MEMORY_CACHING_TYPE, MmNotMapped if none yet */
+    _Atomic int8_t cache;      /* MEMORY_CACHING_TYPE, MmNotMapped if none yet (set once, by CAS) */
     uint8_t flags;
     _Atomic uint32_t maps;     /* live MmMapLockedPages* mappings of the frame */
 } mk_pfn_entry;

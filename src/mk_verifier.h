@@ -154,14 +154,16 @@ static inline void mk_verifier_untrack(enum mk_track_kind kind, const void *addr
  * counted like one. mk_verifier_cached_free returns 1 when the block had a
  * live record (it may be cached), 0 when it had none (already freed: the
  * caller must not cache it and lets the pool check the free). */
-void mk_verifier_cached_alloc_slow(void *p, size_t bytes, ULONG tag, void *caller);
+void mk_verifier_cached_alloc_slow(void *p, size_t bytes, ULONG tag, void *caller, const void *ddi_frame);
 int mk_verifier_cached_free_slow(void *p, ULONG tag);
 /* `caller`: the driver's return address (the recorded stack starts at the
- * frame that returns there), or NULL. */
-static inline void mk_verifier_cached_alloc(void *p, size_t bytes, ULONG tag, void *caller)
+ * frame that returns there), or NULL; `ddi_frame`: the frame of the DDI
+ * that returns there (its __builtin_frame_address(0): the walk starts
+ * there instead of seeking it), or NULL. */
+static inline void mk_verifier_cached_alloc(void *p, size_t bytes, ULONG tag, void *caller, const void *ddi_frame)
 {
     if (MK_UNLIKELY(mk_rt.verifier & MDLKIT_VERIFY_POOL_TRACKING))
-        mk_verifier_cached_alloc_slow(p, bytes, tag, caller);
+        mk_verifier_cached_alloc_slow(p, bytes, tag, caller, ddi_frame);
 }
 static inline int mk_verifier_cached_free(void *p, ULONG tag)
 {

@@ -138,7 +138,7 @@ static inline bool iomdl_cache_usable(void)
     return !(mk_rt.verifier & IOMDL_BYPASS_FLAGS);
 }
 
-static inline void *iomdl_alloc_fixed(void *caller)
+static inline void *iomdl_alloc_fixed(void *caller, const void *frame)
 {
     iomdl_cache *c = &iomdl_tls;
     if (MK_LIKELY(iomdl_cache_usable())) {
@@ -150,7 +150,7 @@ static inline void *iomdl_alloc_fixed(void *caller)
         if (MK_LIKELY(c->count)) {
             PMDL m = c->slot[--c->count];
             m->Process = NULL;
-            mk_verifier_cached_alloc(m, IOMDL_FIXED_BYTES, MK_MDL_TAG, caller);
+            mk_verifier_cached_alloc(m, IOMDL_FIXED_BYTES, MK_MDL_TAG, caller, frame);
             return m;
         }
     }
@@ -181,8 +181,10 @@ static void iomdl_free_block(PMDL Mdl)
     ExFreePoolWithTag(Mdl, MK_MDL_TAG);
 }
 
-/* `caller`: the driver's return address, for Pool Tracking's stack. */
-static inline __attribute__((always_inline)) PMDL iomdl_allocate(PVOID VirtualAddress, ULONG Length, void *caller)
+/* `caller`: the driver's return address, for Pool Tracking's stack;
+ * `frame`: the frame of the DDI that returns there. */
+static inline __attribute__((always_inline)) PMDL iomdl_allocate(PVOID VirtualAddress, ULONG Length, void *caller,
+                                                                  const void *frame)
 {
     if (MK_UNLIKELY(Length > mk_mdl_max_length()))
         return NULL;
@@ -190,7 +192,7 @@ static inline __attribute__((always_inline)) PMDL iomdl_allocate(PVOID VirtualAd
     PMDL mdl;
     CSHORT fixed = 0;
     if (MK_LIKELY(pages <= MK_MDL_FIXED_PFNS)) {
-        mdl = iomdl_alloc_fixed(caller);
+        mdl = iomdl_alloc_fixed(caller, frame);
         fixed = MDL_ALLOCATED_FIXED_SIZE;
     } else {
         size_t bytes = sizeof(MDL) + pages * sizeof(PFN_NUMBER);
@@ -211,7 +213,7 @@ static inline __attribute__((always_inline)) PMDL iomdl_allocate(PVOID VirtualAd
 
 PMDL mk_mdl_allocate(PVOID VirtualAddress, ULONG Length)
 {
-    return iomdl_allocate(VirtualAddress, Length, __builtin_return_address(0));
+    return iomdl_allocate(VirtualAddress, Length, __builtin_return_address(0), __builtin_frame_address(0));
 }
 
 PMDL IoAllocateMdl(PVOID VirtualAddress, ULONG Length, BOOLEAN SecondaryBuffer, BOOLEAN ChargeQuota, PIRP Irp)
@@ -228,7 +230,7 @@ PMDL IoAllocateMdl(PVOID VirtualAddress, ULONG Length, BOOLEAN SecondaryBuffer, 
                      "IoAllocateMdl: ChargeQuota is reserved and must be FALSE", (ULONG_PTR)VirtualAddress, Length);
     if (MK_UNLIKELY(mk_verifier_fail_now(MK_FAULT_IO_ALLOCATE_MDL, MK_MDL_TAG, __builtin_return_address(0))))
         return NULL;
-    PMDL mdl = iomdl_allocate(VirtualAddress, Length, __builtin_return_address(0));
+    PMDL mdl = iomdl_allocate(VirtualAddress, Length, __builtin_return_address(0), __builtin_frame_address(0));
     if (MK_UNLIKELY(!mdl))
         return NULL;
     if (Irp) {

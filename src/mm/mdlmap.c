@@ -242,8 +242,13 @@ static char *mdlmap_make(PMDL Mdl, bool user, MEMORY_CACHING_TYPE CacheType, PVO
             mk_pfn_entry *p = mk_pfn(pfns[i]);
             if (!p)
                 continue;
-            if (p->cache == (int8_t)MmNotMapped && CacheType >= MmNonCached && CacheType < MmMaximumCacheType)
-                p->cache = (int8_t)CacheType;
+            if (CacheType >= MmNonCached && CacheType < MmMaximumCacheType) {
+                /* the first mapping decides the frame's cache type; two
+                 * threads may map the same frames at once */
+                int8_t none = (int8_t)MmNotMapped;
+                atomic_compare_exchange_strong_explicit(&p->cache, &none, (int8_t)CacheType, memory_order_relaxed,
+                                                        memory_order_relaxed);
+            }
             atomic_fetch_add_explicit(&p->maps, 1, memory_order_relaxed);
             e->pfns[k++] = pfns[i];
         }

@@ -5,9 +5,11 @@
  * tags), MDL whose pages are locked, system mapping, shared-memory block and
  * contiguous allocation has a record: what it is, its size and tag, the
  * driver whose code made it (mk_self.driver; NULL = the process itself) and
- * the allocating stack (a frame-pointer walk: for pool blocks and cached
- * MDLs one frame of mdlkit's and 4 from the driver's own frame on
- * (tr_capture); else mk_capture_stack, up to 8 frames).
+ * the allocating stack (a frame-pointer walk from the driver's own frame:
+ * TR_USER_FRAMES = 3, the driver's allocating line and up to 2 of its
+ * callers (tr_capture); table records and report copies put one pc of
+ * mdlkit's in front, TR_INNER; a caller whose frame is not found:
+ * mk_capture_stack, up to 8 frames).
  *
  * Cost (the pool's fast paths run with it and call
  * mk_verifier_pool_allocated_fast / mk_verifier_pool_freed_fast): no lock,
@@ -61,7 +63,11 @@
 #define TR_BUCKETS (1u << 16)
 #define TR_BATCH 128
 #define TR_GRAIN_SHIFT 4 /* one shadow record per 16 bytes (the smallest pool block) */
-#define TR_SFRAMES 5      /* frames in a shadow record: one of mdlkit's + TR_USER_FRAMES */
+#define TR_SFRAMES 5      /* room for frames in a shadow record (TR_USER_FRAMES used) */
+/* Records hold the driver's frames only; the copies leak checks make start
+ * with this pc of mdlkit's, as every captured stack does (mk_stack_format
+ * shows the frames after the first of mdlkit's). */
+#define TR_INNER ((void *)&mk_capture_stack)
 
 /* A leak check reads the records live in the shadow without owning them,
  * so every field but `next` is written and read with relaxed atomic
@@ -437,10 +443,11 @@ static int tr_sh_snapshot(const tr_srec *s, tr_rec *out, unsigned *seq)
     out->driver = TR_LD(s->driver);
     out->tag = TR_LD(s->tag);
     out->kind = MK_TRACK_POOL;
+    out->pcs[0] = TR_INNER;
     int n = 0;
-    while (n < TR_SFRAMES && (out->pcs[n] = TR_LD(s->pcs[n])) != NULL)
+    while (n < TR_SFRAMES && (out->pcs[n + 1] = TR_LD(s->pcs[n])) != NULL)
         n++;
-    out->nframes = (uint8_t)n;
+    out->nframes = (uint8_t)(n + 1);
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
     *seq = q1;
     if (TR_LD(s->seq) != q1 || !out->addr)
@@ -480,15 +487,17 @@ static tr_rec *tr_take(enum mk_track_kind kind, const void *addr, ULONG tag, int
 
 /* ---- the allocating stack ----
  * With the driver's return address known (`caller`: the DDI's
- * __builtin_return_address(0)), the walk skips mdlkit's frames up to the
- * one that returns there, without storing them, and records the innermost
- * of them (a stack starts inside mdlkit) and, from there, TR_USER_FRAMES
- * frames: the first is the driver's line, the others its callers'.
+ * __builtin_return_address(0)), the walk starts at the DDI's frame when the
+ * layer passed it (the MDL cache), else skips mdlkit's frames up to the one
+ * that returns there, without storing them, and records TR_USER_FRAMES
+ * frames from there: the first is the driver's line, the others its
+ * callers'. (Copies for reports put TR_INNER in front.)
  * Unknown or not found: mk_capture_stack. The walk stays inside this
  * thread's stack (as mk_capture_stack does): a caller compiled without
  * frame pointers ends it, never a crash. */
-#define TR_USER_FRAMES 4 /* recorded from the driver's frame on (+ one of mdlkit's) */
+#define TR_USER_FRAMES 3 /* recorded from the driver's frame on */
 _Static_assert(1 + TR_USER_FRAMES <= TR_FRAMES, "a record holds the frames");
+_Static_assert(TR_USER_FRAMES < TR_SFRAMES, "a shadow record holds the frames and a NULL");
 #define TR_SEEK 8        /* mdlkit frames looked through for the caller's */
 static MK_TLS uintptr_t tr_stk_lo, tr_stk_hi;
 
@@ -523,49 +532,56 @@ static MK_NOINLINE int tr_capture_all(tr_rec *r)
 
 /* Writes the stack from the driver's frame into pcs (relaxed stores: the
  * record is being rewritten under its sequence number; at most
- * 1 + TR_USER_FRAMES) and returns the count, or -1 when the caller is
- * unknown or its frame not found (pcs untouched). Inlined into the hook
- * the layer called. */
-static inline __attribute__((always_inline)) int tr_capture(void **pcs, const void *caller)
+ * TR_USER_FRAMES, the first the driver's allocating line) and returns the
+ * count, or -1 when the caller is unknown or its frame not found (pcs
+ * untouched). `ddi_fp`: the DDI's own frame (__builtin_frame_address(0)
+ * in the DDI the driver called, whose return address is `caller`), or 0:
+ * mdlkit's frames are then sought up to the one returning to `caller`.
+ * Inlined into the hook the layer called. */
+static inline __attribute__((always_inline)) int tr_capture(void **pcs, const void *caller, uintptr_t ddi_fp)
 {
     if (MK_UNLIKELY(!tr_stk_hi))
-        tr_stack_bounds();
+        return -1; /* (the callers' cold paths call tr_stack_bounds first) */
     /* Every step goes up (next > fp) and stays below the top: fp stays
      * inside this thread's stack, above the walker's own frame, which is
      * mapped. (Loads through memcpy: a caller's garbage frame pointer may
      * be misaligned.) */
     const uintptr_t top = tr_stk_hi - 2 * sizeof(void *);
     uintptr_t fp = (uintptr_t)__builtin_frame_address(0), next;
-    void *ret, *inner = (void *)&mk_capture_stack; /* any pc of mdlkit's */
-    if (MK_LIKELY(caller != NULL)) {
-        for (int d = 0; d < TR_SEEK; d++) {
+    void *ret;
+    if (MK_UNLIKELY(caller == NULL))
+        return -1;
+    if (MK_LIKELY(ddi_fp > fp && ddi_fp <= top)) {
+        fp = ddi_fp; /* the DDI's frame: its return address is the driver's line */
+        __builtin_memcpy(&next, (const void *)fp, sizeof next);
+        __builtin_memcpy(&ret, (const void *)(fp + sizeof(void *)), sizeof ret);
+        if (MK_UNLIKELY(ret != caller))
+            return -1;
+    } else {
+        for (int d = 0;; d++) {
+            if (d == TR_SEEK)
+                return -1;
             __builtin_memcpy(&next, (const void *)fp, sizeof next);
             __builtin_memcpy(&ret, (const void *)(fp + sizeof(void *)), sizeof ret);
-            if (ret == caller) {
-                /* a stack starts inside mdlkit (mk_stack_format shows the
-                 * frames after the first of mdlkit's): its innermost frame
-                 * is the one below the driver's */
-                TR_ST(pcs[0], inner);
-                TR_ST(pcs[1], (void *)caller);
-                int n = 2;
-                while (n < 1 + TR_USER_FRAMES && next > fp && next <= top) {
-                    fp = next;
-                    __builtin_memcpy(&next, (const void *)fp, sizeof next);
-                    __builtin_memcpy(&ret, (const void *)(fp + sizeof(void *)), sizeof ret);
-                    if (!ret)
-                        break;
-                    TR_ST(pcs[n], ret);
-                    n++;
-                }
-                return n;
-            }
-            if (next <= fp || next > top)
+            if (ret == caller)
                 break;
-            inner = ret;
+            if (next <= fp || next > top)
+                return -1;
             fp = next;
         }
     }
-    return -1;
+    TR_ST(pcs[0], (void *)caller);
+    int n = 1;
+    while (n < TR_USER_FRAMES && next > fp && next <= top) {
+        fp = next;
+        __builtin_memcpy(&next, (const void *)fp, sizeof next);
+        __builtin_memcpy(&ret, (const void *)(fp + sizeof(void *)), sizeof ret);
+        if (!ret)
+            break;
+        TR_ST(pcs[n], ret);
+        n++;
+    }
+    return n;
 }
 
 /* Writes a record's contents (seqlock writer side) and its stack. */
@@ -582,9 +598,13 @@ static inline __attribute__((always_inline)) void tr_fill_here(tr_rec *r, enum m
     TR_ST(r->size, size);
     TR_ST(r->tag, tag);
     TR_ST(r->kind, (uint8_t)kind);
-    int n = tr_capture(r->pcs, caller);
-    if (n < 0)
+    int n = tr_capture(r->pcs + 1, caller, 0);
+    if (n >= 0) {
+        TR_ST(r->pcs[0], TR_INNER); /* a stack starts inside mdlkit */
+        n++;
+    } else {
         n = tr_capture_all(r);
+    }
     TR_ST(r->nframes, (uint8_t)n);
     __atomic_store_n(&r->seq, q + 2, __ATOMIC_RELEASE);
 }
@@ -596,6 +616,8 @@ static inline __attribute__((always_inline)) void tr_track(enum mk_track_kind ki
 {
     if (MK_UNLIKELY(!addr || !atomic_load_explicit(&tr_on, memory_order_relaxed)))
         return;
+    if (MK_UNLIKELY(!tr_stk_hi))
+        tr_stack_bounds();
     tr_rec *r = tr_rec_get();
     if (MK_UNLIKELY(!r))
         return; /* out of host memory: this one goes untracked */
@@ -606,7 +628,8 @@ static inline __attribute__((always_inline)) void tr_track(enum mk_track_kind ki
 /* Records pool block p in its shadow record: 1, or 0 when it goes to the
  * table instead (outside the shadow, record in use, caller unknown or its
  * frame not found). No allocation, no lock: the record's stores. */
-static inline __attribute__((always_inline)) int tr_sh_track(const void *p, ULONG tag, const void *caller)
+static inline __attribute__((always_inline)) int tr_sh_track(const void *p, ULONG tag, const void *caller,
+                                                             uintptr_t ddi_fp)
 {
     tr_srec *s = tr_slot(p);
     if (MK_UNLIKELY(!s || !caller || TR_LD(s->addr) != NULL))
@@ -617,7 +640,7 @@ static inline __attribute__((always_inline)) int tr_sh_track(const void *p, ULON
     __atomic_thread_fence(__ATOMIC_RELEASE);
     TR_ST(s->tag, tag);
     TR_ST(s->driver, mk_self.driver);
-    int n = tr_capture(s->pcs, caller);
+    int n = tr_capture(s->pcs, caller, ddi_fp);
     if (MK_UNLIKELY(n < 0)) {
         __atomic_store_n(&s->seq, q, __ATOMIC_RELEASE); /* still free */
         return 0;
@@ -631,13 +654,48 @@ static inline __attribute__((always_inline)) int tr_sh_track(const void *p, ULON
 
 /* Records a pool block: its shadow record, else a table record. */
 static inline __attribute__((always_inline)) void tr_track_pool(const void *p, size_t size, ULONG tag,
-                                                                const void *caller)
+                                                                const void *caller, uintptr_t ddi_fp)
 {
     if (MK_UNLIKELY(!p || !atomic_load_explicit(&tr_on, memory_order_relaxed)))
         return;
-    if (MK_LIKELY(tr_sh_track(p, tag, caller)))
+    if (MK_UNLIKELY(!tr_stk_hi))
+        tr_stack_bounds();
+    if (MK_LIKELY(tr_sh_track(p, tag, caller, ddi_fp)))
         return;
     tr_track(MK_TRACK_POOL, p, size, tag, NULL, caller);
+}
+
+/* The pool block's record when tr_track_pool_hot could not write it: the
+ * thread's stack bounds first, then the shadow again, else the table. */
+static MK_NOINLINE void tr_track_pool_cold(const void *p, size_t size, ULONG tag, const void *caller,
+                                           uintptr_t ddi_fp)
+{
+    tr_track_pool(p, size, tag, caller, ddi_fp);
+}
+
+/* tr_track_pool without a call on its common path (so the hooks it is
+ * inlined into save no registers): anything unusual tail-calls
+ * tr_track_pool_cold. */
+static inline __attribute__((always_inline)) void tr_track_pool_hot(const void *p, size_t size, ULONG tag,
+                                                                    const void *caller, uintptr_t ddi_fp)
+{
+    if (MK_UNLIKELY(!p || !atomic_load_explicit(&tr_on, memory_order_relaxed)))
+        return;
+    if (MK_LIKELY(tr_sh_track(p, tag, caller, ddi_fp)))
+        return;
+    tr_track_pool_cold(p, size, tag, caller, ddi_fp);
+}
+
+/* One of this thread's counters += 1 without a call: 0 when the thread
+ * has no counters yet (the caller takes its cold path). */
+static inline __attribute__((always_inline)) int tr_count_hot(enum mk_vf_counter c)
+{
+    mk_vf_tcounters *t = mk_vf_tc;
+    if (MK_UNLIKELY(!t))
+        return 0;
+    atomic_store_explicit(&t->v[c], atomic_load_explicit(&t->v[c], memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+    return 1;
 }
 
 static inline int tr_untrack(enum mk_track_kind kind, const void *addr, ULONG tag, int check_tag)
@@ -741,14 +799,14 @@ MK_NOINLINE void mk_verifier_pool_allocated(int heap, void *p, size_t bytes, ULO
     if (tag == MK_MDL_TAG)
         mk_vf_count_add(MK_VFC_MDLS_ALLOCATED, 1);
     if (mk_verifier_on(MDLKIT_VERIFY_POOL_TRACKING))
-        tr_track_pool(p, bytes, tag, caller);
+        tr_track_pool(p, bytes, tag, caller, 0);
 }
 
 /* The pool's tracked fast path handed out a block (a thread-cache hit:
  * it cannot fail and is never special pool): the counts of
  * mk_verifier_pool_alloc + mk_verifier_pool_allocated in one, and the
  * record. */
-MK_NOINLINE void *mk_verifier_pool_allocated_fast(void *p, size_t bytes, ULONG tag, void *caller)
+static MK_NOINLINE void *tr_pool_allocated_cold(void *p, size_t bytes, ULONG tag, void *caller)
 {
     if (MK_LIKELY(tag != TR_TAG_NONE && tag != 0 && tag != MK_MDL_TAG)) {
         mk_vf_count_add(MK_VFC_POOL_OK, 1);
@@ -758,7 +816,17 @@ MK_NOINLINE void *mk_verifier_pool_allocated_fast(void *p, size_t bytes, ULONG t
             mk_vf_count_add(MK_VFC_POOL_NO_TAG, 1);
     }
     if (mk_verifier_on(MDLKIT_VERIFY_POOL_TRACKING))
-        tr_track_pool(p, bytes, tag, caller);
+        tr_track_pool(p, bytes, tag, caller, 0);
+    return p;
+}
+
+MK_NOINLINE void *mk_verifier_pool_allocated_fast(void *p, size_t bytes, ULONG tag, void *caller)
+{
+    /* the common case (a tagged block, counters set up) makes no call */
+    if (MK_UNLIKELY(tag == TR_TAG_NONE || tag == 0 || tag == MK_MDL_TAG) || MK_UNLIKELY(!tr_count_hot(MK_VFC_POOL_OK)))
+        return tr_pool_allocated_cold(p, bytes, tag, caller);
+    if (mk_verifier_on(MDLKIT_VERIFY_POOL_TRACKING))
+        tr_track_pool_hot(p, bytes, tag, caller, 0);
     return p;
 }
 
@@ -792,10 +860,18 @@ int mk_verifier_pool_free(void *p, ULONG tag, int check_tag, void *caller)
 
 /* A block handed out of a layer's own cache: tracked and counted like a
  * pool allocation (Windows' verifier sends these through the pool). */
-MK_NOINLINE void mk_verifier_cached_alloc_slow(void *p, size_t bytes, ULONG tag, void *caller)
+static MK_NOINLINE void tr_cached_alloc_cold(void *p, size_t bytes, ULONG tag, void *caller, const void *ddi_frame)
 {
     mk_vf_count_add(tag == MK_MDL_TAG ? MK_VFC_MDL_OK : MK_VFC_POOL_OK, 1);
-    tr_track_pool(p, bytes, tag, caller);
+    tr_track_pool(p, bytes, tag, caller, (uintptr_t)ddi_frame);
+}
+
+MK_NOINLINE void mk_verifier_cached_alloc_slow(void *p, size_t bytes, ULONG tag, void *caller,
+                                               const void *ddi_frame)
+{
+    if (MK_UNLIKELY(!tr_count_hot(tag == MK_MDL_TAG ? MK_VFC_MDL_OK : MK_VFC_POOL_OK)))
+        return tr_cached_alloc_cold(p, bytes, tag, caller, ddi_frame);
+    tr_track_pool_hot(p, bytes, tag, caller, (uintptr_t)ddi_frame);
 }
 
 MK_NOINLINE int mk_verifier_cached_free_slow(void *p, ULONG tag)
