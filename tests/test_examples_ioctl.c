@@ -9,43 +9,13 @@
 #undef DriverEntry
 #include "../examples/ioctl/ioctl_harness.c"
 
-static int setup_flags(ULONG flags)
-{
-    mdlkit_config c;
-    mk_test_config(&c);
-    c.verifier_flags = flags;
-    return mdlkit_init(&c);
-}
-static int setup_verified(void **state)
-{
-    (void)state;
-    return setup_flags(MDLKIT_VERIFY_SPECIAL_POOL | MDLKIT_VERIFY_FORCE_IRQL_CHECKING | MDLKIT_VERIFY_POOL_TRACKING |
-                       MDLKIT_VERIFY_DDI_COMPLIANCE);
-}
-/* Force IRQL checking without special pool (a paged special-pool block is
- * not trimmed yet; see docs/ddi-notes.md "Examples"). */
+/* Force IRQL checking on its own (the demo also runs it with special pool,
+ * which trims paged special-pool blocks too). */
 static int setup_force_irql(void **state)
 {
     (void)state;
-    return setup_flags(MDLKIT_VERIFY_FORCE_IRQL_CHECKING | MDLKIT_VERIFY_POOL_TRACKING | MDLKIT_VERIFY_DDI_COMPLIANCE);
+    return mk_test_setup_flags(MDLKIT_VERIFY_FORCE_IRQL_CHECKING | MDLKIT_VERIFY_POOL_TRACKING | MDLKIT_VERIFY_DDI_COMPLIANCE);
 }
-static void shutdown_fn(void *arg)
-{
-    (void)arg;
-    mdlkit_shutdown();
-}
-/* After a caught bug check the driver is still loaded: a final leak check
- * may bug check again; that is expected here. */
-static int teardown_after_bug(void **state)
-{
-    (void)state;
-    mdlkit_bugcheck bc;
-    mdlkit_catch_bugcheck(shutdown_fn, NULL, &bc);
-    if (mdlkit_is_initialized())
-        mdlkit_shutdown();
-    return 0;
-}
-
 static void serves_requests_with_correct_data(void **state)
 {
     (void)state;
@@ -94,9 +64,9 @@ static void paged_history_at_dispatch_is_0xd1(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(serves_requests_with_correct_data, setup_verified, mk_test_teardown),
-        cmocka_unit_test_setup_teardown(double_unlock_is_process_has_locked_pages, setup_verified, teardown_after_bug),
-        cmocka_unit_test_setup_teardown(paged_history_at_dispatch_is_0xd1, NULL, teardown_after_bug),
+        cmocka_unit_test_setup_teardown(serves_requests_with_correct_data, mk_test_setup_demo_flags, mk_test_teardown),
+        cmocka_unit_test_setup_teardown(double_unlock_is_process_has_locked_pages, mk_test_setup_demo_flags, mk_test_teardown_after_bugcheck),
+        cmocka_unit_test_setup_teardown(paged_history_at_dispatch_is_0xd1, NULL, mk_test_teardown_after_bugcheck),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,37 +11,6 @@
 #undef DriverEntry
 #include "../examples/netrecv/netrecv_harness.c"
 
-static int setup_verified(void **state)
-{
-    (void)state;
-    mdlkit_config c;
-    mk_test_config(&c);
-    c.verifier_flags = MDLKIT_VERIFY_SPECIAL_POOL | MDLKIT_VERIFY_FORCE_IRQL_CHECKING | MDLKIT_VERIFY_POOL_TRACKING |
-                       MDLKIT_VERIFY_DDI_COMPLIANCE;
-    return mdlkit_init(&c);
-}
-static int setup_plain(void **state)
-{
-    (void)state;
-    mdlkit_config c;
-    mk_test_config(&c);
-    c.verifier_flags = 0;
-    return mdlkit_init(&c);
-}
-static void shutdown_fn(void *arg)
-{
-    (void)arg;
-    mdlkit_shutdown();
-}
-static int teardown_after_bug(void **state)
-{
-    (void)state;
-    mdlkit_bugcheck bc;
-    mdlkit_catch_bugcheck(shutdown_fn, NULL, &bc);
-    if (mdlkit_is_initialized())
-        mdlkit_shutdown();
-    return 0;
-}
 
 static void check_clean_run(ULONG frames)
 {
@@ -98,10 +67,10 @@ static void wrong_tag_free_is_caught_at_halt(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(receives_frames_under_the_verifier, setup_verified, mk_test_teardown),
-        cmocka_unit_test_setup_teardown(receives_frames_without_the_verifier, setup_plain, mk_test_teardown),
-        cmocka_unit_test_setup_teardown(wrong_tag_free_is_caught_at_halt, setup_verified, teardown_after_bug),
-        cmocka_unit_test_setup_teardown(wrong_tag_free_is_caught_at_halt, setup_plain, teardown_after_bug),
+        cmocka_unit_test_setup_teardown(receives_frames_under_the_verifier, mk_test_setup_demo_flags, mk_test_teardown),
+        cmocka_unit_test_setup_teardown(receives_frames_without_the_verifier, mk_test_setup_no_verifier, mk_test_teardown),
+        cmocka_unit_test_setup_teardown(wrong_tag_free_is_caught_at_halt, mk_test_setup_demo_flags, mk_test_teardown_after_bugcheck),
+        cmocka_unit_test_setup_teardown(wrong_tag_free_is_caught_at_halt, mk_test_setup_no_verifier, mk_test_teardown_after_bugcheck),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,29 +9,6 @@
 #undef DriverEntry
 #include "../examples/ramdisk/ramdisk_harness.c"
 
-static int setup_verified(void **state)
-{
-    (void)state;
-    mdlkit_config c;
-    mk_test_config(&c);
-    c.verifier_flags = MDLKIT_VERIFY_SPECIAL_POOL | MDLKIT_VERIFY_FORCE_IRQL_CHECKING | MDLKIT_VERIFY_POOL_TRACKING |
-                       MDLKIT_VERIFY_DDI_COMPLIANCE;
-    return mdlkit_init(&c);
-}
-static void shutdown_fn(void *arg)
-{
-    (void)arg;
-    mdlkit_shutdown();
-}
-static int teardown_after_bug(void **state)
-{
-    (void)state;
-    mdlkit_bugcheck bc;
-    mdlkit_catch_bugcheck(shutdown_fn, NULL, &bc);
-    if (mdlkit_is_initialized())
-        mdlkit_shutdown();
-    return 0;
-}
 
 static void serves_reads_and_writes(void **state)
 {
@@ -70,8 +47,8 @@ static void leak_is_caught_when_the_adapter_stops(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(serves_reads_and_writes, setup_verified, mk_test_teardown),
-        cmocka_unit_test_setup_teardown(leak_is_caught_when_the_adapter_stops, setup_verified, teardown_after_bug),
+        cmocka_unit_test_setup_teardown(serves_reads_and_writes, mk_test_setup_demo_flags, mk_test_teardown),
+        cmocka_unit_test_setup_teardown(leak_is_caught_when_the_adapter_stops, mk_test_setup_demo_flags, mk_test_teardown_after_bugcheck),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

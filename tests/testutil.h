@@ -32,6 +32,45 @@ static inline int mk_test_teardown(void **state)
     return 0;
 }
 
+/* A fresh machine as mk_test_setup makes, with these verifier options. */
+static inline int mk_test_setup_flags(ULONG flags)
+{
+    mdlkit_config c;
+    mk_test_config(&c);
+    c.verifier_flags = flags;
+    return mdlkit_init(&c);
+}
+/* The options `mdlkit demo` runs the example drivers under. */
+#define MK_TEST_DEMO_FLAGS                                                                        \
+    (MDLKIT_VERIFY_SPECIAL_POOL | MDLKIT_VERIFY_FORCE_IRQL_CHECKING | MDLKIT_VERIFY_POOL_TRACKING | \
+     MDLKIT_VERIFY_DDI_COMPLIANCE)
+static inline int mk_test_setup_demo_flags(void **state)
+{
+    (void)state;
+    return mk_test_setup_flags(MK_TEST_DEMO_FLAGS);
+}
+static inline int mk_test_setup_no_verifier(void **state)
+{
+    (void)state;
+    return mk_test_setup_flags(0);
+}
+static inline void mk_test_shutdown_fn_(void *arg)
+{
+    (void)arg;
+    mdlkit_shutdown();
+}
+/* Teardown after a caught bug check: the driver may still be loaded, so the
+ * final leak check may bug check again; that is expected. */
+static inline int mk_test_teardown_after_bugcheck(void **state)
+{
+    (void)state;
+    mdlkit_bugcheck bc;
+    mdlkit_catch_bugcheck(mk_test_shutdown_fn_, NULL, &bc);
+    if (mdlkit_is_initialized())
+        mdlkit_shutdown();
+    return 0;
+}
+
 /* Asserts that fn(arg) raises bug check `code` with the four parameters
  * (pass MK_ANY for a parameter that is not checked). */
 #define MK_ANY ((ULONG_PTR)0xA11A11A11A11A11AULL)
