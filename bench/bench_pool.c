@@ -260,7 +260,9 @@ static double vf_run(void *arg)
     const vf_case *c = arg;
     mdlkit_up(c->flags);
     alloc_api api = {"mdlkit", mk_alloc, mk_release};
-    loop(&api, 0, 7, 2); /* warm-up */
+    /* warm-up: one pass over the size table (the blocks, pages and, with
+     * pool tracking, shadow records the timed rounds reuse) */
+    loop(&api, 0, 7, NSIZES / BATCH);
     double t0 = bench_now_ns();
     loop(&api, 0, 7, c->rounds);
     double t = (bench_now_ns() - t0) / ((double)c->rounds * BATCH);
@@ -474,7 +476,7 @@ int main(int argc, char **argv)
 
     /* verifier options, each on a fresh machine per rep */
     {
-        vf_case off = {0, 400}, track = {MDLKIT_VERIFY_POOL_TRACKING, 100}, spec = {MDLKIT_VERIFY_SPECIAL_POOL, 10};
+        vf_case off = {0, 400}, track = {MDLKIT_VERIFY_POOL_TRACKING, 400}, spec = {MDLKIT_VERIFY_SPECIAL_POOL, 10};
         bench_case c[3] = {{"verifier off", vf_run, &off, 0, {0}},
                            {"pool tracking (0x8)", vf_run, &track, 0, {0}},
                            {"special pool (0x1)", vf_run, &spec, 0, {0}}};

@@ -166,6 +166,9 @@ static inline void mk_pooltag_count_free(ULONG tag, int paged, size_t bytes, int
 static inline void mk_pooltag_alloc(ULONG tag, int paged, size_t bytes) { mk_pooltag_count_alloc(tag, paged, bytes, 0); }
 static inline void mk_pooltag_free(ULONG tag, int paged, size_t bytes) { mk_pooltag_count_free(tag, paged, bytes, 0); }
 int mk_pooltag_init(void);
+/* One tag's counts merged over all threads (mdlkit_pool_usage_tag without
+ * the entry checks: the verifier's counters read it). */
+int mk_pooltag_usage(ULONG tag, mdlkit_pool_tag_usage *out);
 void mk_pooltag_shutdown(void);
 
 /* ---- page layer start/stop (poolpage.c), called by mk_pool_init ---- */

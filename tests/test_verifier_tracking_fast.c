@@ -1,6 +1,7 @@
 /* Pool Tracking (0x8) on the fast paths: records found by a free on another
  * thread, MDLs from the per-thread MDL cache tracked while handed out, leak
- * counts exact with many threads, per-thread counters merged, and the JSON
+ * counts exact with many threads, per-thread counters merged (and those of
+ * allocations with no tag and of MDLs, on every path), and the JSON
  * report's leak stacks starting at the driver's own function (mdlkit's
  * frames filtered as in the bug-check report). */
 #include "testutil.h"
@@ -258,6 +259,50 @@ static void test_counters_merged_across_threads(void **state)
     assert_int_equal(counter(json, "pool_allocations_failed"), 0);
 }
 
+/* ---- counters of allocations with no tag and of MDLs, by path ---- */
+static void test_counters_no_tag_and_mdls(void **state)
+{
+    (void)state;
+    char *json = read_report();
+    long long a0 = counter(json, "pool_allocations_attempted");
+    long long s0 = counter(json, "pool_allocations_succeeded");
+    long long n0 = counter(json, "pool_allocations_with_no_tag");
+    long long f0 = counter(json, "pool_allocations_failed");
+    long long m0 = counter(json, "mdls_allocated");
+    void *b[40];
+    /* no tag: small blocks (the thread cache's fast path after the first)
+     * and whole pages (the full path) */
+    for (int i = 0; i < 32; i++)
+        b[i] = ExAllocatePool(NonPagedPoolNx, 48);
+    for (int i = 32; i < 40; i++)
+        b[i] = ExAllocatePool(NonPagedPoolNx, 3 * PAGE_SIZE);
+    /* a failed allocation with no tag (more than the machine has) */
+    assert_null(ExAllocatePool(NonPagedPoolNx, (SIZE_T)1 << 40));
+    /* MDLs: small ones from the MDL cache and the pool, big ones (more PFN
+     * slots than a fixed-size MDL has) from the pool */
+    PMDL m[20];
+    for (int i = 0; i < 16; i++)
+        m[i] = IoAllocateMdl(b[0], 48, FALSE, FALSE, NULL);
+    for (int i = 16; i < 20; i++)
+        m[i] = IoAllocateMdl(b[0], 64 * PAGE_SIZE, FALSE, FALSE, NULL);
+    for (int i = 0; i < 20; i++) {
+        assert_non_null(m[i]);
+        IoFreeMdl(m[i]);
+    }
+    for (int i = 0; i < 16; i++) /* again: these come from the MDL cache */
+        IoFreeMdl(IoAllocateMdl(b[0], 48, FALSE, FALSE, NULL));
+    for (int i = 0; i < 40; i++) {
+        assert_non_null(b[i]);
+        ExFreePool(b[i]);
+    }
+    json = read_report();
+    assert_int_equal(counter(json, "pool_allocations_with_no_tag") - n0, 41);
+    assert_int_equal(counter(json, "pool_allocations_failed") - f0, 1);
+    assert_int_equal(counter(json, "mdls_allocated") - m0, 36);
+    assert_int_equal(counter(json, "pool_allocations_succeeded") - s0, 40 + 36);
+    assert_int_equal(counter(json, "pool_allocations_attempted") - a0, 41 + 36);
+}
+
 /* ---- a leak check while other threads allocate and free ---- */
 static atomic_int g_stop;
 static void *g_leaked[8];
@@ -334,6 +379,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cross_thread_free_leaves_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_leaks_from_threads_counted_exactly, setup, teardown),
         cmocka_unit_test_setup_teardown(test_counters_merged_across_threads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_counters_no_tag_and_mdls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_leak_check_while_threads_churn, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reported_leak_not_listed_again, setup, teardown),
     };

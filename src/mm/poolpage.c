@@ -777,12 +777,12 @@ static void *pp_alloc_any(mk_pool_heap h, size_t bytes, ULONG tag, unsigned flag
         unsigned cls = pp_class_of(want);
         pp_bin *bins = pp_bins(h);
         if (MK_UNLIKELY(!bins))
-            return NULL;
+            goto fail;
         unsigned n = bins->n[cls];
         if (MK_UNLIKELY(n == 0)) {
             n = pp_refill(&pp_heaps[h], cls, bins->slot[cls], PP_BATCH);
             if (n == 0)
-                return NULL;
+                goto fail;
         }
         bins->n[cls] = (uint16_t)--n;
         pp_slot *s = &bins->slot[cls][n];
@@ -793,7 +793,7 @@ static void *pp_alloc_any(mk_pool_heap h, size_t bytes, ULONG tag, unsigned flag
     } else {
         p = pp_big_alloc(h, bytes, tag);
         if (!p)
-            return NULL;
+            goto fail;
         if (flags & MK_POOL_ZERO)
             memset(p, 0, bytes);
     }
@@ -801,6 +801,11 @@ static void *pp_alloc_any(mk_pool_heap h, size_t bytes, ULONG tag, unsigned flag
     if (MK_UNLIKELY(mk_rt.verifier))
         mk_verifier_pool_allocated((int)h, p, bytes, tag, caller);
     return p;
+fail:
+    /* the verifier counts the pool's own failures too */
+    if (MK_UNLIKELY(mk_rt.verifier))
+        mk_verifier_pool_allocated((int)h, NULL, bytes, tag, caller);
+    return NULL;
 }
 
 /* ---- the automatic checks of a free ---- */
@@ -1014,7 +1019,9 @@ void mk_pool_free(void *p, ULONG tag, int check_tag, void *caller)
     bins->slot[cls][n].m = mp;
     bins->n[cls] = (uint16_t)(n + 1);
     mk_pooltag_count_free(have, mk_heap_is_paged((mk_pool_heap)pg->heap), (size_t)(m >> 32), 1);
-    if (MK_UNLIKELY(hooks & PP_HK_FREE)) /* pool tracking drops the block's record */
+    /* pool tracking drops the block's shadow record (inline: one store),
+     * or its table record */
+    if (MK_UNLIKELY(hooks & PP_HK_FREE) && MK_UNLIKELY(mk_vf_sh_drop(p, 0) == 0))
         mk_verifier_pool_freed_fast(p);
     return;
 full:

@@ -307,6 +307,11 @@ size_t mdlkit_pool_usage(mdlkit_pool_tag_usage *out, size_t max)
 int mdlkit_pool_usage_tag(ULONG tag, mdlkit_pool_tag_usage *out)
 {
     MK_ENTER("mdlkit_pool_usage_tag");
+    return mk_pooltag_usage(tag, out);
+}
+
+int mk_pooltag_usage(ULONG tag, mdlkit_pool_tag_usage *out)
+{
     pt_merge m;
     pt_snapshot(&m, MDLKIT_POOL_SORT_TAG);
     int found = 0;

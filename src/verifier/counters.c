@@ -12,9 +12,13 @@
  * largest number of threads alive at once. The fast paths count an
  * allocation that cannot fail (a tracked thread-cache hit) once, as
  * MK_VFC_POOL_OK, which a read adds to both "attempted" and "succeeded"
- * (MK_VFC_MDL_OK: an MDL, counted as an MDL allocated as well).
+ * (MK_VFC_MDL_OK: an MDL handed out of the MDL cache, counted as an MDL
+ * allocated as well). Successful allocations with no tag ('None' or 0) and
+ * MDLs allocated from the pool are not counted here at all: a read takes
+ * them from the pool's tag table (pooltag.c), so the hooks compare no tags.
  */
 #include "mk_base.h"
+#include "mk_pool.h"
 #include "mk_verifier.h"
 
 #include <stdio.h>
@@ -67,6 +71,15 @@ MK_NOINLINE mk_vf_tcounters *mk_vf_tc_attach(void)
     return t;
 }
 
+/* Allocations of one tag since mdlkit_init (both pools). */
+static long long vc_tag_allocs(ULONG tag)
+{
+    mdlkit_pool_tag_usage u;
+    if (!mk_pooltag_usage(tag, &u))
+        return 0;
+    return (long long)(u.nonpaged_allocs + u.paged_allocs);
+}
+
 void mk_vf_counters_read(mk_vf_counters *out)
 {
     long long v[MK_VFC_COUNT] = {0};
@@ -81,10 +94,12 @@ void mk_vf_counters_read(mk_vf_counters *out)
     out->pool_attempted = v[MK_VFC_POOL_ATTEMPTED] + ok;
     out->pool_succeeded = v[MK_VFC_POOL_SUCCEEDED] + ok;
     out->pool_special = v[MK_VFC_POOL_SPECIAL];
-    out->pool_no_tag = v[MK_VFC_POOL_NO_TAG];
     out->pool_failed = v[MK_VFC_POOL_FAILED];
     out->faults_injected = v[MK_VFC_FAULTS_INJECTED];
-    out->mdls_allocated = v[MK_VFC_MDLS_ALLOCATED] + v[MK_VFC_MDL_OK];
+    /* Successful allocations with no tag and MDLs from the pool are the
+     * tag table's counts (both start with the machine, as these do). */
+    out->pool_no_tag = vc_tag_allocs(MK_VF_TAG_NONE) + vc_tag_allocs(0) + v[MK_VFC_NO_TAG_FAILED];
+    out->mdls_allocated = vc_tag_allocs(MK_MDL_TAG) + v[MK_VFC_MDL_OK];
 }
 
 /* At mdlkit_init, before any thread of the new machine counts. */

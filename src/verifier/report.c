@@ -116,8 +116,9 @@ void mk_vf_report_set_bugcheck(const mdlkit_bugcheck *bc, int caught, const mk_v
     pthread_mutex_unlock(&rp_lock);
 }
 
-/* Failed = attempted - succeeded: the pool does not report an exhausted
- * allocation to the verifier, only the ones it makes. */
+/* Failed = attempted - succeeded: every path counts those two (the
+ * verifier's own count of failures misses a block whose allocation failed
+ * before the pool reached its hooks, e.g. a bad size). */
 static long long rp_pool_failed(const mk_vf_counters *c)
 {
     long long a = c->pool_attempted, s = c->pool_succeeded;

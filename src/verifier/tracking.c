@@ -6,16 +6,17 @@
  * contiguous allocation has a record: what it is, its size and tag, the
  * driver whose code made it (mk_self.driver; NULL = the process itself) and
  * the allocating stack (a frame-pointer walk from the driver's own frame:
- * TR_USER_FRAMES = 3, the driver's allocating line and up to 2 of its
+ * MK_VF_USER_FRAMES = 3, the driver's allocating line and up to 2 of its
  * callers (tr_capture); table records and report copies put one pc of
  * mdlkit's in front, TR_INNER; a caller whose frame is not found:
  * mk_capture_stack, up to 8 frames).
  *
- * Cost (the pool's fast paths run with it and call
- * mk_verifier_pool_allocated_fast / mk_verifier_pool_freed_fast): no lock,
- * no malloc and no read-modify-write per pool block.
+ * Cost (the pool's fast paths run with it: mk_verifier_pool_allocated_fast
+ * and an inline drop; the MDL cache's, inline: mk_verifier_cached_alloc /
+ * mk_verifier_cached_free): no lock, no malloc and no read-modify-write
+ * per pool block.
  *   - A pool block's record lives in a shadow array over the two pools
- *     (MK_RGN_NPOOL .. MK_RGN_PPOOL): one 64-byte record (tr_srec: tag,
+ *     (MK_RGN_NPOOL .. MK_RGN_PPOOL): one 64-byte record (mk_vf_srec: tag,
  *     driver, 5 frames, sequence number) per 16 bytes of address, reserved
  *     MAP_NORESERVE, so only the pages of records in use cost memory. Track
  *     = fill the block's record under its sequence number; untrack = one
@@ -62,8 +63,8 @@
 #define TR_STRIPES 64
 #define TR_BUCKETS (1u << 16)
 #define TR_BATCH 128
-#define TR_GRAIN_SHIFT 4 /* one shadow record per 16 bytes (the smallest pool block) */
-#define TR_SFRAMES 5      /* room for frames in a shadow record (TR_USER_FRAMES used) */
+#define MK_VF_GRAIN_SHIFT 4 /* one shadow record per 16 bytes (the smallest pool block) */
+#define MK_VF_SFRAMES 5      /* room for frames in a shadow record (MK_VF_USER_FRAMES used) */
 /* Records hold the driver's frames only; the copies leak checks make start
  * with this pc of mdlkit's, as every captured stack does (mk_stack_format
  * shows the frames after the first of mdlkit's). */
@@ -86,24 +87,10 @@ typedef struct tr_rec {
     uint8_t nframes;
     void *pcs[TR_FRAMES];
 } tr_rec;
-/* A pool block's record, in the shadow (one cache line). The block's size
- * is the pool's (mk_pool_lookup, read by leak checks); the kind is
- * MK_TRACK_POOL; the stack is NULL-terminated when shorter than
- * TR_SFRAMES. `seq`: bit 0 set while the owner rewrites the record, bit 1
- * set once a leak check reported this allocation, += 4 per allocation.
- * `addr` NULL: no block. Fields are relaxed atomics (see tr_rec). */
-typedef struct tr_srec {
-    unsigned seq;
-    ULONG tag;
-    const void *addr;
-    mk_driver *driver;
-    void *pcs[TR_SFRAMES];
-} tr_srec;
-_Static_assert(sizeof(tr_srec) == 64, "a shadow record is one cache line");
 #define TR_SH_PER_PAGE 64 /* records per page of shadow (4096 / 64) */
-_Static_assert(TR_SH_PER_PAGE * sizeof(tr_srec) == 4096, "a page of shadow");
-#define TR_LD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
-#define TR_ST(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+_Static_assert(TR_SH_PER_PAGE * sizeof(mk_vf_srec) == 4096, "a page of shadow");
+#define TR_LD MK_VF_LD
+#define TR_ST MK_VF_ST
 
 typedef struct tr_stripe {
     pthread_mutex_t lock;
@@ -117,15 +104,12 @@ typedef struct tr_tcache {
 } tr_tcache;
 static MK_TLS tr_tcache tr_tls;
 
-static atomic_int tr_on;        /* tracking set up for this machine */
 static atomic_uint tr_gen = 1;  /* bumped when the records are freed (0: a new thread) */
 static tr_rec **tr_buckets;
 static tr_stripe tr_stripes[TR_STRIPES];
 static atomic_long tr_table_n;  /* records in the table */
-static tr_srec *tr_shadow;      /* one record per 16 bytes of the two pools */
+mk_vf_shadow mk_vf_sh;           /* the shadow records (mk_verifier.h) */
 static size_t tr_shadow_bytes;
-static uintptr_t tr_lo, tr_hi;  /* the address range the shadow covers */
-static _Atomic uint64_t *tr_sh_used; /* one bit per page of shadow ever written */
 static size_t tr_sh_words;
 static pthread_mutex_t tr_scan_lock = PTHREAD_MUTEX_INITIALIZER; /* leak checks' shadow scan */
 
@@ -145,25 +129,6 @@ static inline unsigned tr_hash(int kind, const void *addr)
 {
     uint64_t x = ((uint64_t)(uintptr_t)addr >> 4) * 0x9E3779B97F4A7C15ULL ^ (uint64_t)kind;
     return (unsigned)(x >> 40) & (TR_BUCKETS - 1);
-}
-
-static inline tr_srec *tr_slot(const void *addr)
-{
-    uintptr_t a = (uintptr_t)addr;
-    if (a - tr_lo >= tr_hi - tr_lo)
-        return NULL;
-    return &tr_shadow[(a - tr_lo) >> TR_GRAIN_SHIFT];
-}
-
-/* Notes that the shadow page holding s is in use (leak checks scan those
- * pages only): a load, and an atomic OR the first time. */
-static inline void tr_sh_mark(const void *p)
-{
-    /* (a page of shadow covers TR_SH_PER_PAGE 16-byte slots of address) */
-    size_t pg = ((uintptr_t)p - tr_lo) >> (TR_GRAIN_SHIFT + 6);
-    uint64_t bit = (uint64_t)1 << (pg & 63);
-    if (MK_UNLIKELY(!(atomic_load_explicit(&tr_sh_used[pg >> 6], memory_order_relaxed) & bit)))
-        atomic_fetch_or_explicit(&tr_sh_used[pg >> 6], bit, memory_order_relaxed);
 }
 
 static inline mk_driver *tr_drv(const tr_rec *r) { return TR_LD(r->driver); }
@@ -257,32 +222,32 @@ int mk_vf_tracking_init(void)
         if ((uintptr_t)mk_as.rgn_end[rg[i]] > hi)
             hi = (uintptr_t)mk_as.rgn_end[rg[i]];
     }
-    tr_lo = tr_hi = 0;
-    tr_shadow = NULL;
-    tr_sh_used = NULL;
+    mk_vf_sh.lo = mk_vf_sh.hi = 0;
+    mk_vf_sh.rec = NULL;
+    mk_vf_sh.used = NULL;
     if (hi > lo) {
-        size_t bytes = ((hi - lo) >> TR_GRAIN_SHIFT) * sizeof(tr_srec);
+        size_t bytes = ((hi - lo) >> MK_VF_GRAIN_SHIFT) * sizeof(mk_vf_srec);
         size_t words = (bytes / 4096 + 63) / 64;
         void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         void *u = m != MAP_FAILED ? calloc(words, sizeof(uint64_t)) : NULL;
         if (u) { /* else everything goes to the table: slower, still right */
-            tr_shadow = m;
+            mk_vf_sh.rec = m;
             tr_shadow_bytes = bytes;
-            tr_sh_used = u;
+            mk_vf_sh.used = u;
             tr_sh_words = words;
-            tr_lo = lo;
-            tr_hi = hi;
+            mk_vf_sh.lo = lo;
+            mk_vf_sh.hi = hi;
         } else if (m != MAP_FAILED) {
             munmap(m, bytes);
         }
     }
-    atomic_store(&tr_on, 1);
+    atomic_store(&mk_vf_sh.on, 1);
     return 0;
 }
 
 void mk_vf_tracking_free_all(void)
 {
-    atomic_store(&tr_on, 0);
+    atomic_store(&mk_vf_sh.on, 0);
     pthread_mutex_lock(&tr_chunks_lock);
     atomic_fetch_add(&tr_gen, 1); /* every thread's free list is stale */
     for (size_t i = 0; i < tr_nchunks; i++)
@@ -296,13 +261,13 @@ void mk_vf_tracking_free_all(void)
     free(tr_buckets);
     tr_buckets = NULL;
     tr_reported = NULL;
-    if (tr_shadow)
-        munmap((void *)tr_shadow, tr_shadow_bytes);
-    tr_shadow = NULL;
-    free((void *)tr_sh_used);
-    tr_sh_used = NULL;
+    if (mk_vf_sh.rec)
+        munmap((void *)mk_vf_sh.rec, tr_shadow_bytes);
+    mk_vf_sh.rec = NULL;
+    free((void *)mk_vf_sh.used);
+    mk_vf_sh.used = NULL;
     tr_sh_words = 0;
-    tr_lo = tr_hi = 0;
+    mk_vf_sh.lo = mk_vf_sh.hi = 0;
     atomic_store(&tr_table_n, 0);
 }
 
@@ -417,23 +382,10 @@ static void tr_table_insert(tr_rec *r)
  * share a record); leak checks only read it, and set the reported bit of
  * `seq` with a compare-and-swap under tr_scan_lock. */
 
-/* Drops p's shadow record: 1, 0 when there is none, -1 when its tag
- * differs from a non-zero `tag` (the record stays). One store. */
-static inline __attribute__((always_inline)) int tr_sh_drop(const void *p, ULONG tag)
-{
-    tr_srec *s = tr_slot(p);
-    if (MK_UNLIKELY(s == NULL) || MK_UNLIKELY(TR_LD(s->addr) != p))
-        return 0;
-    if (tag && TR_LD(s->tag) != tag)
-        return -1;
-    __atomic_store_n(&s->addr, NULL, __ATOMIC_RELEASE);
-    return 1;
-}
-
 /* A consistent copy of a live shadow record as a table record (kind pool,
  * the size the pool knows): 1, or 0 if none / being rewritten. *seq gets
  * the sequence number copied. */
-static int tr_sh_snapshot(const tr_srec *s, tr_rec *out, unsigned *seq)
+static int tr_sh_snapshot(const mk_vf_srec *s, tr_rec *out, unsigned *seq)
 {
     unsigned q1 = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
     if (q1 & 1)
@@ -445,7 +397,7 @@ static int tr_sh_snapshot(const tr_srec *s, tr_rec *out, unsigned *seq)
     out->kind = MK_TRACK_POOL;
     out->pcs[0] = TR_INNER;
     int n = 0;
-    while (n < TR_SFRAMES && (out->pcs[n + 1] = TR_LD(s->pcs[n])) != NULL)
+    while (n < MK_VF_SFRAMES && (out->pcs[n + 1] = TR_LD(s->pcs[n])) != NULL)
         n++;
     out->nframes = (uint8_t)(n + 1);
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
@@ -489,17 +441,14 @@ static tr_rec *tr_take(enum mk_track_kind kind, const void *addr, ULONG tag, int
  * With the driver's return address known (`caller`: the DDI's
  * __builtin_return_address(0)), the walk starts at the DDI's frame when the
  * layer passed it (the MDL cache), else skips mdlkit's frames up to the one
- * that returns there, without storing them, and records TR_USER_FRAMES
+ * that returns there, without storing them, and records MK_VF_USER_FRAMES
  * frames from there: the first is the driver's line, the others its
  * callers'. (Copies for reports put TR_INNER in front.)
  * Unknown or not found: mk_capture_stack. The walk stays inside this
  * thread's stack (as mk_capture_stack does): a caller compiled without
  * frame pointers ends it, never a crash. */
-#define TR_USER_FRAMES 3 /* recorded from the driver's frame on */
-_Static_assert(1 + TR_USER_FRAMES <= TR_FRAMES, "a record holds the frames");
-_Static_assert(TR_USER_FRAMES < TR_SFRAMES, "a shadow record holds the frames and a NULL");
-#define TR_SEEK 8        /* mdlkit frames looked through for the caller's */
-static MK_TLS uintptr_t tr_stk_lo, tr_stk_hi;
+_Static_assert(1 + MK_VF_USER_FRAMES <= TR_FRAMES, "a record holds the frames");
+MK_TLS uintptr_t mk_vf_stk_hi;
 
 static MK_NOINLINE void tr_stack_bounds(void)
 {
@@ -508,15 +457,13 @@ static MK_NOINLINE void tr_stack_bounds(void)
     size_t size;
     if (pthread_getattr_np(pthread_self(), &attr) == 0) {
         if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
-            tr_stk_lo = (uintptr_t)addr;
-            tr_stk_hi = (uintptr_t)addr + size;
+            mk_vf_stk_hi = (uintptr_t)addr + size;
         }
         pthread_attr_destroy(&attr);
     }
-    if (!tr_stk_hi) {
+    if (!mk_vf_stk_hi) {
         uintptr_t here = (uintptr_t)__builtin_frame_address(0);
-        tr_stk_lo = here - 4096;
-        tr_stk_hi = here + ((uintptr_t)8 << 20);
+        mk_vf_stk_hi = here + ((uintptr_t)8 << 20);
     }
 }
 
@@ -527,60 +474,6 @@ static MK_NOINLINE int tr_capture_all(tr_rec *r)
     int n = mk_capture_stack(pcs, TR_FRAMES, 2);
     for (int i = 0; i < n; i++)
         TR_ST(r->pcs[i], pcs[i]);
-    return n;
-}
-
-/* Writes the stack from the driver's frame into pcs (relaxed stores: the
- * record is being rewritten under its sequence number; at most
- * TR_USER_FRAMES, the first the driver's allocating line) and returns the
- * count, or -1 when the caller is unknown or its frame not found (pcs
- * untouched). `ddi_fp`: the DDI's own frame (__builtin_frame_address(0)
- * in the DDI the driver called, whose return address is `caller`), or 0:
- * mdlkit's frames are then sought up to the one returning to `caller`.
- * Inlined into the hook the layer called. */
-static inline __attribute__((always_inline)) int tr_capture(void **pcs, const void *caller, uintptr_t ddi_fp)
-{
-    if (MK_UNLIKELY(!tr_stk_hi))
-        return -1; /* (the callers' cold paths call tr_stack_bounds first) */
-    /* Every step goes up (next > fp) and stays below the top: fp stays
-     * inside this thread's stack, above the walker's own frame, which is
-     * mapped. (Loads through memcpy: a caller's garbage frame pointer may
-     * be misaligned.) */
-    const uintptr_t top = tr_stk_hi - 2 * sizeof(void *);
-    uintptr_t fp = (uintptr_t)__builtin_frame_address(0), next;
-    void *ret;
-    if (MK_UNLIKELY(caller == NULL))
-        return -1;
-    if (MK_LIKELY(ddi_fp > fp && ddi_fp <= top)) {
-        fp = ddi_fp; /* the DDI's frame: its return address is the driver's line */
-        __builtin_memcpy(&next, (const void *)fp, sizeof next);
-        __builtin_memcpy(&ret, (const void *)(fp + sizeof(void *)), sizeof ret);
-        if (MK_UNLIKELY(ret != caller))
-            return -1;
-    } else {
-        for (int d = 0;; d++) {
-            if (d == TR_SEEK)
-                return -1;
-            __builtin_memcpy(&next, (const void *)fp, sizeof next);
-            __builtin_memcpy(&ret, (const void *)(fp + sizeof(void *)), sizeof ret);
-            if (ret == caller)
-                break;
-            if (next <= fp || next > top)
-                return -1;
-            fp = next;
-        }
-    }
-    TR_ST(pcs[0], (void *)caller);
-    int n = 1;
-    while (n < TR_USER_FRAMES && next > fp && next <= top) {
-        fp = next;
-        __builtin_memcpy(&next, (const void *)fp, sizeof next);
-        __builtin_memcpy(&ret, (const void *)(fp + sizeof(void *)), sizeof ret);
-        if (!ret)
-            break;
-        TR_ST(pcs[n], ret);
-        n++;
-    }
     return n;
 }
 
@@ -598,7 +491,7 @@ static inline __attribute__((always_inline)) void tr_fill_here(tr_rec *r, enum m
     TR_ST(r->size, size);
     TR_ST(r->tag, tag);
     TR_ST(r->kind, (uint8_t)kind);
-    int n = tr_capture(r->pcs + 1, caller, 0);
+    int n = mk_vf_capture(r->pcs + 1, caller, 0);
     if (n >= 0) {
         TR_ST(r->pcs[0], TR_INNER); /* a stack starts inside mdlkit */
         n++;
@@ -614,9 +507,9 @@ static inline __attribute__((always_inline)) void tr_fill_here(tr_rec *r, enum m
 static inline __attribute__((always_inline)) void tr_track(enum mk_track_kind kind, const void *addr, size_t size,
                                                            ULONG tag, const void *aux, const void *caller)
 {
-    if (MK_UNLIKELY(!addr || !atomic_load_explicit(&tr_on, memory_order_relaxed)))
+    if (MK_UNLIKELY(!addr || !atomic_load_explicit(&mk_vf_sh.on, memory_order_relaxed)))
         return;
-    if (MK_UNLIKELY(!tr_stk_hi))
+    if (MK_UNLIKELY(!mk_vf_stk_hi))
         tr_stack_bounds();
     tr_rec *r = tr_rec_get();
     if (MK_UNLIKELY(!r))
@@ -625,42 +518,15 @@ static inline __attribute__((always_inline)) void tr_track(enum mk_track_kind ki
     tr_table_insert(r);
 }
 
-/* Records pool block p in its shadow record: 1, or 0 when it goes to the
- * table instead (outside the shadow, record in use, caller unknown or its
- * frame not found). No allocation, no lock: the record's stores. */
-static inline __attribute__((always_inline)) int tr_sh_track(const void *p, ULONG tag, const void *caller,
-                                                             uintptr_t ddi_fp)
-{
-    tr_srec *s = tr_slot(p);
-    if (MK_UNLIKELY(!s || !caller || TR_LD(s->addr) != NULL))
-        return 0;
-    tr_sh_mark(p);
-    unsigned q = (TR_LD(s->seq) & ~3u) + 4; /* a new allocation: not reported */
-    TR_ST(s->seq, q | 1);
-    __atomic_thread_fence(__ATOMIC_RELEASE);
-    TR_ST(s->tag, tag);
-    TR_ST(s->driver, mk_self.driver);
-    int n = tr_capture(s->pcs, caller, ddi_fp);
-    if (MK_UNLIKELY(n < 0)) {
-        __atomic_store_n(&s->seq, q, __ATOMIC_RELEASE); /* still free */
-        return 0;
-    }
-    if (n < TR_SFRAMES)
-        TR_ST(s->pcs[n], NULL);
-    TR_ST(s->addr, p);
-    __atomic_store_n(&s->seq, q, __ATOMIC_RELEASE);
-    return 1;
-}
-
 /* Records a pool block: its shadow record, else a table record. */
 static inline __attribute__((always_inline)) void tr_track_pool(const void *p, size_t size, ULONG tag,
                                                                 const void *caller, uintptr_t ddi_fp)
 {
-    if (MK_UNLIKELY(!p || !atomic_load_explicit(&tr_on, memory_order_relaxed)))
+    if (MK_UNLIKELY(!p || !atomic_load_explicit(&mk_vf_sh.on, memory_order_relaxed)))
         return;
-    if (MK_UNLIKELY(!tr_stk_hi))
+    if (MK_UNLIKELY(!mk_vf_stk_hi))
         tr_stack_bounds();
-    if (MK_LIKELY(tr_sh_track(p, tag, caller, ddi_fp)))
+    if (MK_LIKELY(mk_vf_sh_track(p, tag, caller, ddi_fp)))
         return;
     tr_track(MK_TRACK_POOL, p, size, tag, NULL, caller);
 }
@@ -679,31 +545,18 @@ static MK_NOINLINE void tr_track_pool_cold(const void *p, size_t size, ULONG tag
 static inline __attribute__((always_inline)) void tr_track_pool_hot(const void *p, size_t size, ULONG tag,
                                                                     const void *caller, uintptr_t ddi_fp)
 {
-    if (MK_UNLIKELY(!p || !atomic_load_explicit(&tr_on, memory_order_relaxed)))
-        return;
-    if (MK_LIKELY(tr_sh_track(p, tag, caller, ddi_fp)))
+    /* (no shadow while tracking is not set up: the cold path checks) */
+    if (MK_LIKELY(mk_vf_sh_track(p, tag, caller, ddi_fp)))
         return;
     tr_track_pool_cold(p, size, tag, caller, ddi_fp);
 }
 
-/* One of this thread's counters += 1 without a call: 0 when the thread
- * has no counters yet (the caller takes its cold path). */
-static inline __attribute__((always_inline)) int tr_count_hot(enum mk_vf_counter c)
-{
-    mk_vf_tcounters *t = mk_vf_tc;
-    if (MK_UNLIKELY(!t))
-        return 0;
-    atomic_store_explicit(&t->v[c], atomic_load_explicit(&t->v[c], memory_order_relaxed) + 1,
-                          memory_order_relaxed);
-    return 1;
-}
-
 static inline int tr_untrack(enum mk_track_kind kind, const void *addr, ULONG tag, int check_tag)
 {
-    if (!atomic_load_explicit(&tr_on, memory_order_relaxed))
+    if (!atomic_load_explicit(&mk_vf_sh.on, memory_order_relaxed))
         return 0;
     if (kind == MK_TRACK_POOL) {
-        int d = tr_sh_drop(addr, check_tag ? tag : 0);
+        int d = mk_vf_sh_drop(addr, check_tag ? tag : 0);
         if (d)
             return d > 0;
     }
@@ -734,13 +587,13 @@ static const char *tr_driver_name(const mk_driver *d);
  * allocating stack, and "leaks" in the JSON report. */
 MK_NOINLINE void mk_verifier_untrack_leak_slow(enum mk_track_kind kind, const void *addr)
 {
-    if (!atomic_load_explicit(&tr_on, memory_order_relaxed))
+    if (!atomic_load_explicit(&mk_vf_sh.on, memory_order_relaxed))
         return;
     tr_rec copy;
     unsigned q;
-    tr_srec *s = kind == MK_TRACK_POOL ? tr_slot(addr) : NULL;
+    mk_vf_srec *s = kind == MK_TRACK_POOL ? mk_vf_sh_slot(addr) : NULL;
     if (s && TR_LD(s->addr) == addr && tr_sh_snapshot(s, &copy, &q)) {
-        (void)tr_sh_drop(addr, 0);
+        (void)mk_vf_sh_drop(addr, 0);
     } else {
         tr_rec *r = tr_take(kind, addr, 0, 0);
         if (!r)
@@ -761,16 +614,15 @@ MK_NOINLINE void mk_verifier_untrack_leak_slow(enum mk_track_kind kind, const vo
 /* ------------------------------------------------------------------------
  * Pool hooks (mk_pool_alloc / mk_pool_free) and cached blocks (iomdl.c)
  * ---------------------------------------------------------------------- */
-#define TR_TAG_NONE 'enoN' /* "None": ExAllocatePool's tag */
 
 int mk_verifier_pool_alloc(int heap, size_t bytes, ULONG tag, unsigned flags, ULONG priority, void *caller,
                            void **out)
 {
     mk_vf_count_add(MK_VFC_POOL_ATTEMPTED, 1);
-    if (tag == TR_TAG_NONE || tag == 0)
-        mk_vf_count_add(MK_VFC_POOL_NO_TAG, 1);
     if (!(flags & MK_POOL_INTERNAL) && mk_verifier_fail_now(MK_FAULT_POOL, tag, caller)) {
         mk_vf_count_add(MK_VFC_POOL_FAILED, 1);
+        if (tag == MK_VF_TAG_NONE || tag == 0)
+            mk_vf_count_add(MK_VFC_NO_TAG_FAILED, 1);
         *out = NULL;
         return 1;
     }
@@ -793,28 +645,23 @@ MK_NOINLINE void mk_verifier_pool_allocated(int heap, void *p, size_t bytes, ULO
     (void)caller;
     if (!p) {
         mk_vf_count_add(MK_VFC_POOL_FAILED, 1);
+        if (tag == MK_VF_TAG_NONE || tag == 0)
+            mk_vf_count_add(MK_VFC_NO_TAG_FAILED, 1);
         return;
     }
     mk_vf_count_add(MK_VFC_POOL_SUCCEEDED, 1);
-    if (tag == MK_MDL_TAG)
-        mk_vf_count_add(MK_VFC_MDLS_ALLOCATED, 1);
     if (mk_verifier_on(MDLKIT_VERIFY_POOL_TRACKING))
         tr_track_pool(p, bytes, tag, caller, 0);
 }
 
 /* The pool's tracked fast path handed out a block (a thread-cache hit:
  * it cannot fail and is never special pool): the counts of
- * mk_verifier_pool_alloc + mk_verifier_pool_allocated in one, and the
+ * mk_verifier_pool_alloc + mk_verifier_pool_allocated in one (blocks with
+ * no tag and MDLs are counted by tag: mk_vf_counters_read), and the
  * record. */
 static MK_NOINLINE void *tr_pool_allocated_cold(void *p, size_t bytes, ULONG tag, void *caller)
 {
-    if (MK_LIKELY(tag != TR_TAG_NONE && tag != 0 && tag != MK_MDL_TAG)) {
-        mk_vf_count_add(MK_VFC_POOL_OK, 1);
-    } else {
-        mk_vf_count_add(tag == MK_MDL_TAG ? MK_VFC_MDL_OK : MK_VFC_POOL_OK, 1);
-        if (tag != MK_MDL_TAG)
-            mk_vf_count_add(MK_VFC_POOL_NO_TAG, 1);
-    }
+    mk_vf_count_add(MK_VFC_POOL_OK, 1);
     if (mk_verifier_on(MDLKIT_VERIFY_POOL_TRACKING))
         tr_track_pool(p, bytes, tag, caller, 0);
     return p;
@@ -822,19 +669,19 @@ static MK_NOINLINE void *tr_pool_allocated_cold(void *p, size_t bytes, ULONG tag
 
 MK_NOINLINE void *mk_verifier_pool_allocated_fast(void *p, size_t bytes, ULONG tag, void *caller)
 {
-    /* the common case (a tagged block, counters set up) makes no call */
-    if (MK_UNLIKELY(tag == TR_TAG_NONE || tag == 0 || tag == MK_MDL_TAG) || MK_UNLIKELY(!tr_count_hot(MK_VFC_POOL_OK)))
+    /* the common case (counters set up) makes no call */
+    if (MK_UNLIKELY(!mk_vf_count_hot(MK_VFC_POOL_OK)))
         return tr_pool_allocated_cold(p, bytes, tag, caller);
     if (mk_verifier_on(MDLKIT_VERIFY_POOL_TRACKING))
         tr_track_pool_hot(p, bytes, tag, caller, 0);
     return p;
 }
 
-/* The pool's fast path freed a valid block (its tag matched): its record
- * leaves the shadow (the table is searched only when the shadow has none). */
+/* The pool's fast path freed a valid block (its tag matched) and found no
+ * shadow record of it: its record leaves the table. */
 MK_NOINLINE void mk_verifier_pool_freed_fast(void *p)
 {
-    if (MK_UNLIKELY(tr_sh_drop(p, 0) == 0))
+    if (MK_UNLIKELY(mk_vf_sh_drop(p, 0) == 0))
         (void)tr_untrack(MK_TRACK_POOL, p, 0, 0);
 }
 
@@ -858,25 +705,22 @@ int mk_verifier_pool_free(void *p, ULONG tag, int check_tag, void *caller)
     return 0;
 }
 
-/* A block handed out of a layer's own cache: tracked and counted like a
- * pool allocation (Windows' verifier sends these through the pool). */
-static MK_NOINLINE void tr_cached_alloc_cold(void *p, size_t bytes, ULONG tag, void *caller, const void *ddi_frame)
+/* A block handed out of a layer's own cache (mk_verifier_cached_alloc)
+ * that its inline path could not finish: the count when the thread had no
+ * counters yet (`counted` 0), the stack bounds, then the shadow again, else
+ * the table. */
+MK_NOINLINE void mk_verifier_cached_alloc_slow(void *p, size_t bytes, ULONG tag, void *caller,
+                                               const void *ddi_frame, int counted)
 {
-    mk_vf_count_add(tag == MK_MDL_TAG ? MK_VFC_MDL_OK : MK_VFC_POOL_OK, 1);
+    if (!counted)
+        mk_vf_count_add(tag == MK_MDL_TAG ? MK_VFC_MDL_OK : MK_VFC_POOL_OK, 1);
     tr_track_pool(p, bytes, tag, caller, (uintptr_t)ddi_frame);
 }
 
-MK_NOINLINE void mk_verifier_cached_alloc_slow(void *p, size_t bytes, ULONG tag, void *caller,
-                                               const void *ddi_frame)
-{
-    if (MK_UNLIKELY(!tr_count_hot(tag == MK_MDL_TAG ? MK_VFC_MDL_OK : MK_VFC_POOL_OK)))
-        return tr_cached_alloc_cold(p, bytes, tag, caller, ddi_frame);
-    tr_track_pool_hot(p, bytes, tag, caller, (uintptr_t)ddi_frame);
-}
-
+/* The inline path found no shadow record of p (or one with another tag). */
 MK_NOINLINE int mk_verifier_cached_free_slow(void *p, ULONG tag)
 {
-    int r = tr_sh_drop(p, tag);
+    int r = mk_vf_sh_drop(p, tag);
     if (MK_LIKELY(r > 0))
         return 1;
     return r < 0 ? 0 : tr_untrack(MK_TRACK_POOL, p, tag, 1);
@@ -928,13 +772,13 @@ static tr_rec *tr_collect(int (*want)(const mk_driver *, const void *), const vo
     tr_rec *head = NULL, **tail = &head;
     pthread_mutex_lock(&tr_scan_lock);
     for (size_t w = 0; w < tr_sh_words; w++) {
-        uint64_t bits = atomic_load_explicit(&tr_sh_used[w], memory_order_acquire);
+        uint64_t bits = atomic_load_explicit(&mk_vf_sh.used[w], memory_order_acquire);
         while (bits) {
             size_t pg = w * 64 + (size_t)__builtin_ctzll(bits);
             bits &= bits - 1;
-            tr_srec *sp = tr_shadow + pg * TR_SH_PER_PAGE;
+            mk_vf_srec *sp = mk_vf_sh.rec + pg * TR_SH_PER_PAGE;
             for (size_t i = 0; i < TR_SH_PER_PAGE; i++) {
-                tr_srec *sr = &sp[i];
+                mk_vf_srec *sr = &sp[i];
                 if (!TR_LD(sr->addr) || !want(TR_LD(sr->driver), arg))
                     continue;
                 tr_rec snap;
