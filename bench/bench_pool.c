@@ -480,7 +480,7 @@ int main(int argc, char **argv)
         bench_case c[3] = {{"verifier off", vf_run, &off, 0, {0}},
                            {"pool tracking (0x8)", vf_run, &track, 0, {0}},
                            {"special pool (0x1)", vf_run, &spec, 0, {0}}};
-        int vreps = reps < 5 ? reps : 5;
+        int vreps = reps < 9 ? reps : 9;
         bench_interleave(c, 3, vreps);
         bench_detail(stdout, "\nverifier options: alloc+free 16..1024 B LIFO, fresh machine per measurement", c, 3);
         bench_row_cases("pool alloc+free with pool tracking (0x8)", &c[1], &c[0], "", "<= 1.50");
