@@ -102,12 +102,30 @@ FORCEINLINE PVOID InterlockedCompareExchangePointer(PVOID volatile *p, PVOID x, 
 /* ------------------------------------------------------------------------
  * Structured exception handling.
  *
- * MDLKIT_TRY { ... } MDLKIT_EXCEPT(filter) { ... GetExceptionCode() ... } MDLKIT_END;
- * and, for unmodified driver code, __try { ... } __except(filter) { ... }.
- * setjmp based and nestable. A `return` or `__leave` inside the guarded
- * block leaves it cleanly. Locals changed inside the guarded block and read
- * in the handler must be volatile (a setjmp rule). __finally is not
- * available.
+ *   MDLKIT_TRY { ... } MDLKIT_EXCEPT(filter) { ... GetExceptionCode() ... } MDLKIT_END;
+ *   MDLKIT_TRY { ... } MDLKIT_FINALLY { ... AbnormalTermination() ... } MDLKIT_END;
+ * and, for unmodified driver code, __try { ... } __except(filter) { ... } and
+ * __try { ... } __finally { ... }. setjmp based and nestable.
+ *
+ * __except: the filter runs when an exception reaches the frame
+ * (EXCEPTION_EXECUTE_HANDLER runs the handler, EXCEPTION_CONTINUE_SEARCH
+ * passes the exception outwards). `return`, `break`, `goto` or `__leave`
+ * inside the guarded block leave it cleanly.
+ *
+ * __finally: the termination handler runs when the guarded block completes,
+ * when it is left with `__leave`, and when an exception passes through it
+ * (AbnormalTermination() is then TRUE, and the exception goes on outwards
+ * once the handler ends; outer filters run after it, not before it as in
+ * Windows' two-phase dispatch). A macro cannot run the handler on `return`,
+ * `break` or `goto` out of the guarded block: leave with `__leave`; such a
+ * jump is reported (bug check 0xC4, MDLKIT_RULE_SEH_FINALLY_SKIPPED) rather
+ * than skipping the handler silently.
+ *
+ * Locals changed inside the guarded block and read in the handler must be
+ * volatile (a setjmp rule). The statement is a loop underneath: `continue`
+ * inside the guarded block acts as `__leave`, and `break` leaves the block
+ * itself, not an enclosing loop or switch (with a __finally, `break` is
+ * reported like `return`).
  * ---------------------------------------------------------------------- */
 #define EXCEPTION_EXECUTE_HANDLER 1
 #define EXCEPTION_CONTINUE_SEARCH 0
@@ -117,26 +135,43 @@ typedef struct mdlkit_seh_frame {
     struct mdlkit_seh_frame *prev;
     NTSTATUS code;  /* the raised status, valid in the filter and handler */
     int active;     /* still on this thread's frame stack */
+    int stage;      /* -1: finding its handler kind, 0: the guarded block, 1: after it, 2: done */
+    int has_finally; /* its handler is a __finally */
+    int abnormal;   /* in the __finally: an exception is passing through */
+    void *raise_address; /* where the exception reaching this frame was raised */
     jmp_buf jb;
 } mdlkit_seh_frame;
 
 void mdlkit_seh_push(mdlkit_seh_frame *f);
 void mdlkit_seh_cleanup(mdlkit_seh_frame *f);
 int mdlkit_seh_filter(mdlkit_seh_frame *f, int disposition);
+int mdlkit_seh_finally_enter(mdlkit_seh_frame *f);
+int mdlkit_seh_finally_leave(mdlkit_seh_frame *f);
 
+/* The statement is a loop over the frame's stages: stage -1 runs no user
+ * code (a __finally registers itself), stage 0 the guarded block, stage 1
+ * a __finally's handler after a normal exit. After an exception, setjmp
+ * returns again at stage 0 and the else branch (filter or termination
+ * handler) runs. */
 #define MDLKIT_TRY                                                                           \
     for (mdlkit_seh_frame mdlkit_seh_f_ __attribute__((cleanup(mdlkit_seh_cleanup))),       \
-         *mdlkit_seh_once_ = (mdlkit_seh_push(&mdlkit_seh_f_), &mdlkit_seh_f_);            \
-         mdlkit_seh_once_; mdlkit_seh_once_ = NULL)                                          \
-        if (setjmp(mdlkit_seh_f_.jb) == 0)
-#define MDLKIT_EXCEPT(filter) else if (mdlkit_seh_filter(&mdlkit_seh_f_, (filter)))
+         *mdlkit_seh_p_ = (mdlkit_seh_push(&mdlkit_seh_f_), &mdlkit_seh_f_);               \
+         mdlkit_seh_p_->stage < 2; mdlkit_seh_p_->stage++)                                  \
+        if (mdlkit_seh_f_.stage == 0 && setjmp(mdlkit_seh_f_.jb) == 0)
+#define MDLKIT_EXCEPT(filter) else if (mdlkit_seh_f_.stage == 0 && mdlkit_seh_filter(&mdlkit_seh_f_, (filter)))
+#define MDLKIT_FINALLY                                                                       \
+    else for (int mdlkit_seh_fin_ = mdlkit_seh_finally_enter(&mdlkit_seh_f_); mdlkit_seh_fin_; \
+              mdlkit_seh_fin_ = mdlkit_seh_finally_leave(&mdlkit_seh_f_))
 #define MDLKIT_END
 #define GetExceptionCode() (mdlkit_seh_f_.code)
-#define MDLKIT_LEAVE break
+#define AbnormalTermination() (mdlkit_seh_f_.abnormal != 0)
+#define _abnormal_termination() AbnormalTermination()
+#define MDLKIT_LEAVE continue
 
 #ifndef MDLKIT_NO_SEH_KEYWORDS
 #define __try MDLKIT_TRY
 #define __except(filter) MDLKIT_EXCEPT(filter)
+#define __finally MDLKIT_FINALLY
 #define __leave MDLKIT_LEAVE
 #endif
 

@@ -399,7 +399,7 @@ static const struct {
     {MDLKIT_RULE_STORPORT_ALLOCATE_POOL, "StorPortAllocatePool (mdlkit)"},
     {MDLKIT_RULE_STORPORT_ALLOCATE_POOL2, "StorPortAllocatePool2 (mdlkit)"},
     {MDLKIT_RULE_HW_STORPORT_PROHIBITED_DDIS, "HwStorPortProhibitedDDIs (mdlkit)"},
-    {MDLKIT_RULE_STORPORT_UNKNOWN_EXTENSION, "StorPortExtendedFunction code not supported (mdlkit)"},
+    {MDLKIT_RULE_STORPORT_UNKNOWN_EXTENSION, "StorPort routine given an unknown HwDeviceExtension (mdlkit)"},
     {MDLKIT_RULE_NDIS_ALLOCATE_MDL, "NdisAllocateMdl (mdlkit)"},
     {MDLKIT_RULE_IRQL_NETBUFFER_FUNCTION, "Irql_NetBuffer_Function (mdlkit)"},
     {MDLKIT_RULE_NDIS_MFREE_SHARED_MEMORY, "NdisMFreeSharedMemory (mdlkit)"},
@@ -409,6 +409,8 @@ static const struct {
     {MDLKIT_RULE_IO_ALLOCATE_MDL_SECONDARY, "IoAllocateMdl SecondaryBuffer without an IRP (mdlkit)"},
     {MDLKIT_RULE_IO_ALLOCATE_MDL_CHARGE_QUOTA, "IoAllocateMdl ChargeQuota must be FALSE (mdlkit)"},
     {MDLKIT_RULE_USE_BEFORE_INIT, "use before mdlkit_init (mdlkit)"},
+    {MDLKIT_RULE_HARNESS_MISUSE, "harness call given a bad argument (mdlkit)"},
+    {MDLKIT_RULE_SEH_FINALLY_SKIPPED, "return/break/goto out of a __try with __finally (mdlkit)"},
 };
 
 /* 0xC4 P1 values at or above this are rule IDs whose P2 is a sentence. */

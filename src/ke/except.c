@@ -1,11 +1,19 @@
 /*
  * except.c -- structured exceptions: the frame stack behind MDLKIT_TRY /
- * MDLKIT_EXCEPT (and __try / __except), ExRaiseStatus and mk_raise.
+ * MDLKIT_EXCEPT / MDLKIT_FINALLY (and __try / __except / __finally),
+ * ExRaiseStatus and mk_raise.
  *
  * Each thread keeps a stack of mdlkit_seh_frame (mk_self.seh_top). Raising
  * pops the innermost frame (marks it inactive), stores the status in it and
  * longjmps to it; its filter then runs with the frame already popped, so a
  * raise inside the filter or the handler goes to the next outer frame.
+ * A __finally frame runs its termination handler with the frame popped and,
+ * when an exception brought it there, raises the same status (from the same
+ * address) to the next outer frame when the handler ends. Leaving the
+ * guarded block of a __finally frame by return/break/goto cannot run the
+ * handler (see wdm.h): the frame's cleanup reports it as 0xC4 with
+ * MDLKIT_RULE_SEH_FINALLY_SKIPPED (P3 the frame, P4 a pc inside the
+ * function that jumped out: where its cleanup was called).
  *
  * Filter results follow the C-specific handler of Windows: a positive value
  * (EXCEPTION_EXECUTE_HANDLER) runs the handler, 0 (EXCEPTION_CONTINUE_SEARCH)
@@ -38,6 +46,7 @@ static MK_NORETURN void ex_dispatch(NTSTATUS status)
     mk_self.seh_top = f->prev;
     f->active = 0;
     f->code = status;
+    f->raise_address = ex_address;
     longjmp(f->jb, 1);
 }
 
@@ -47,26 +56,68 @@ void mdlkit_seh_push(mdlkit_seh_frame *f)
     f->prev = mk_self.seh_top;
     f->code = STATUS_SUCCESS;
     f->active = 1;
+    f->stage = -1;
+    f->has_finally = 0;
+    f->abnormal = 0;
+    f->raise_address = NULL;
     mk_self.seh_top = f;
+}
+
+static MK_NOINLINE MK_NORETURN void ex_finally_skipped(mdlkit_seh_frame *f, void *pc)
+{
+    mk_violation(MDLKIT_RULE_SEH_FINALLY_SKIPPED,
+                 "a return, break or goto left a __try block that has a __finally handler: mdlkit runs the "
+                 "handler when the block completes, is left with __leave, or raises; here it was NOT run "
+                 "(leave the block with __leave)",
+                 (ULONG_PTR)f, (ULONG_PTR)pc);
 }
 
 void mdlkit_seh_cleanup(mdlkit_seh_frame *f)
 {
     if (!f->active)
         return;
-    /* Normal exit, return, break or __leave out of the guarded block. */
+    /* Normal exit, return, break or goto out of the guarded block. */
     f->active = 0;
     mk_self.seh_top = f->prev;
+    if (MK_UNLIKELY(f->has_finally && f->stage == 0))
+        ex_finally_skipped(f, __builtin_return_address(0));
 }
 
 int mdlkit_seh_filter(mdlkit_seh_frame *f, int disposition)
 {
+    ex_address = f->raise_address;
     if (disposition > 0)
         return 1; /* EXCEPTION_EXECUTE_HANDLER */
     if (disposition == EXCEPTION_CONTINUE_SEARCH)
         ex_dispatch(f->code);
     /* EXCEPTION_CONTINUE_EXECUTION: the exception is not continuable. */
     ex_dispatch(STATUS_NONCONTINUABLE_EXCEPTION);
+}
+
+int mdlkit_seh_finally_enter(mdlkit_seh_frame *f)
+{
+    if (f->stage < 0) {
+        f->has_finally = 1; /* the first pass: the statement has a __finally */
+        return 0;
+    }
+    /* After the guarded block (stage 1: completed or __leave), or at stage 0
+     * after an exception reached the frame (already popped by the raise). */
+    f->abnormal = f->stage == 0;
+    if (f->active) {
+        f->active = 0;
+        mk_self.seh_top = f->prev;
+    }
+    return 1;
+}
+
+int mdlkit_seh_finally_leave(mdlkit_seh_frame *f)
+{
+    if (f->abnormal) {
+        /* the exception goes on outwards, as raised */
+        ex_address = f->raise_address;
+        ex_dispatch(f->code);
+    }
+    return 0;
 }
 
 void mk_raise_at(NTSTATUS status, void *address)
