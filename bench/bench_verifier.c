@@ -9,7 +9,7 @@
  * frames (what tracking pays per allocation for the allocating stack).
  *
  *   cmake -S . -B build-rel -DCMAKE_BUILD_TYPE=Release -DMDLKIT_BENCH=ON && cmake --build build-rel -j2
- *   ./build-rel/bench/bench_verifier [reps]
+ *   ./build-rel/bench/bench_verifier [reps]   (default: $MDLKIT_BENCH_REPS, else 9)
  */
 #include <mdlkit.h>
 
@@ -88,7 +88,7 @@ static __attribute__((noinline)) double vb_stack(void *argp)
 
 int main(int argc, char **argv)
 {
-    int reps = argc > 1 ? atoi(argv[1]) : 5;
+    int reps = argc > 1 ? atoi(argv[1]) : bench_reps(9);
     vb_arg pool_off = {0, 0, 1 << 20}, pool_trk = {MDLKIT_VERIFY_POOL_TRACKING, 0, 1 << 20},
            pool_sp = {MDLKIT_VERIFY_SPECIAL_POOL, 0, 1 << 13};
     vb_arg mdl_off = {0, 1, 1 << 20}, mdl_trk = {MDLKIT_VERIFY_POOL_TRACKING, 1, 1 << 20},
