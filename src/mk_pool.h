@@ -87,6 +87,12 @@ typedef struct mk_pool_block {
  * (if non-NULL), else 0. Lock-free; the answer is racy only if another
  * thread frees the block concurrently. */
 int mk_pool_lookup(const void *p, mk_pool_block *out);
+/* lookas.c keeps the range [lo, hi] where live lookaside lists lie inside
+ * pool blocks (hi 0: none); the pool sends a free of a block that may hold
+ * one through mk_lookas_check_free (0xC4/0xCC) before freeing it. */
+void mk_pool_watch_lookaside(uintptr_t lo, uintptr_t hi);
+void mk_lookas_check_free(const void *p);
+void mk_lookas_reset(void); /* at pool start-up and shutdown: no live lists */
 
 /* The DDI-level routines with all of ExAllocatePoolWithTag's checks, for
  * layers that allocate on behalf of a driver (StorPortAllocatePool,

@@ -221,7 +221,8 @@ static void test_misuse(void **state)
     ExDeletePagedLookasideList(&pl);
     mk_expect_bugcheck(init_paged_at_dispatch, &pl, DRIVER_VERIFIER_DETECTED_VIOLATION, MDLKIT_RULE_LOOKASIDE_IRQL,
                        MK_ANY, &pl, DISPATCH_LEVEL);
-    mk_expect_bugcheck(init_tiny, &nl, DRIVER_VERIFIER_DETECTED_VIOLATION, MDLKIT_RULE_LOOKASIDE_SIZE, MK_ANY, &nl, 4);
+    /* too small an entry size: 0xC4/0xCD (list, size, minimum) */
+    mk_expect_bugcheck(init_tiny, &nl, DRIVER_VERIFIER_DETECTED_VIOLATION, 0xCD, &nl, 4, LOOKASIDE_MINIMUM_BLOCK_SIZE);
     ExInitializeNPagedLookasideList(&nl, NULL, NULL, 0, LOOKASIDE_MINIMUM_BLOCK_SIZE, 'niMT', 0);
     void *p = ExAllocateFromNPagedLookasideList(&nl);
     assert_non_null(p);
@@ -267,6 +268,114 @@ static void *lworker(void *arg)
     return NULL;
 }
 
+/* ---- the registry of live lists: 0xCA, 0xCB, 0xCC ---- */
+static void init_np(void *arg) { ExInitializeNPagedLookasideList(arg, NULL, NULL, 0, 64, 'gerL', 0); }
+static void delete_np(void *arg) { ExDeleteNPagedLookasideList(arg); }
+static void init_ex(void *arg)
+{
+    (void)ExInitializeLookasideListEx(arg, NULL, NULL, NonPagedPoolNx, 0, 64, 'gerL', 0);
+}
+static void delete_ex(void *arg) { ExDeleteLookasideListEx(arg); }
+static void free_block(void *arg) { ExFreePoolWithTag(arg, 'txeD'); }
+static void free_block_no_tag(void *arg) { ExFreePool(arg); }
+
+static void test_reinitialise_live_list(void **state)
+{
+    (void)state;
+    static NPAGED_LOOKASIDE_LIST nl;
+    static LOOKASIDE_LIST_EX ex;
+    init_np(&nl);
+    void *e = ExAllocateFromNPagedLookasideList(&nl);
+    mk_expect_bugcheck(init_np, &nl, DRIVER_VERIFIER_DETECTED_VIOLATION, 0xCA, &nl, 0, 0);
+    /* the live list was left as it was */
+    assert_int_equal(nl.L.TotalAllocates, 1);
+    ExFreeToNPagedLookasideList(&nl, e);
+    ExDeleteNPagedLookasideList(&nl);
+    init_np(&nl); /* deleted: initialising it again is fine */
+    ExDeleteNPagedLookasideList(&nl);
+
+    init_ex(&ex);
+    mk_expect_bugcheck(init_ex, &ex, DRIVER_VERIFIER_DETECTED_VIOLATION, 0xCA, &ex, 0, 0);
+    ExDeleteLookasideListEx(&ex);
+}
+
+static void test_delete_list_not_live(void **state)
+{
+    (void)state;
+    static NPAGED_LOOKASIDE_LIST nl; /* never initialised */
+    static LOOKASIDE_LIST_EX ex;
+    mk_expect_bugcheck(delete_np, &nl, DRIVER_VERIFIER_DETECTED_VIOLATION, 0xCB, &nl, 0, 0);
+    init_np(&nl);
+    ExDeleteNPagedLookasideList(&nl);
+    /* deleted twice */
+    mk_expect_bugcheck(delete_np, &nl, DRIVER_VERIFIER_DETECTED_VIOLATION, 0xCB, &nl, 0, 0);
+    init_ex(&ex);
+    delete_ex(&ex);
+    mk_expect_bugcheck(delete_ex, &ex, DRIVER_VERIFIER_DETECTED_VIOLATION, 0xCB, &ex, 0, 0);
+}
+
+/* A device-extension-like block holding lists, small (the pool's fast
+ * free) and page-sized (the big-block path). */
+typedef struct dev_ext {
+    ULONG before;
+    NPAGED_LOOKASIDE_LIST requests;
+    LOOKASIDE_LIST_EX buffers;
+    ULONG after;
+} dev_ext;
+
+static void test_free_pool_holding_live_list(void **state)
+{
+    (void)state;
+    for (int big = 0; big < 2; big++) {
+        size_t bytes = big ? 3 * PAGE_SIZE : sizeof(dev_ext);
+        dev_ext *d = ExAllocatePoolWithTag(NonPagedPoolNx, bytes, 'txeD');
+        assert_non_null(d);
+        /* another block, freed while the lists are live: fine */
+        void *other = ExAllocatePoolWithTag(NonPagedPoolNx, bytes, 'txeD');
+        init_np(&d->requests);
+        init_ex(&d->buffers);
+        void *e = ExAllocateFromNPagedLookasideList(&d->requests);
+        ExFreeToNPagedLookasideList(&d->requests, e);
+        ExFreePoolWithTag(other, 'txeD');
+        /* the block holds two live lists: 0xCC names one (P2), the block
+         * (P3) and its size (P4); the block stays allocated */
+        mdlkit_bugcheck bc;
+        assert_int_equal(mdlkit_catch_bugcheck(free_block, d, &bc), 1);
+        assert_int_equal(bc.code, DRIVER_VERIFIER_DETECTED_VIOLATION);
+        assert_int_equal(bc.param[0], 0xCC);
+        assert_true(bc.param[1] == (ULONG_PTR)&d->requests || bc.param[1] == (ULONG_PTR)&d->buffers);
+        assert_int_equal(bc.param[2], (ULONG_PTR)d);
+        assert_int_equal(bc.param[3], bytes);
+        ExDeleteNPagedLookasideList(&d->requests);
+        /* one list left: ExFreePool (no tag) finds it too */
+        mk_expect_bugcheck(free_block_no_tag, d, DRIVER_VERIFIER_DETECTED_VIOLATION, 0xCC, &d->buffers, d, bytes);
+        ExDeleteLookasideListEx(&d->buffers);
+        ExFreePoolWithTag(d, 'txeD'); /* no live list: freed */
+    }
+}
+
+/* The same under the verifier's fast paths (pool tracking keeps them). */
+static void test_free_pool_holding_live_list_tracked(void **state)
+{
+    (void)state;
+    mdlkit_shutdown();
+    mdlkit_config c;
+    mk_test_config(&c);
+    c.verifier_flags = MDLKIT_VERIFY_POOL_TRACKING | MDLKIT_VERIFY_SPECIAL_POOL;
+    for (int round = 0; round < 2; round++) {
+        if (round == 1)
+            c.verifier_flags = MDLKIT_VERIFY_POOL_TRACKING;
+        assert_int_equal(mdlkit_init(&c), 0);
+        dev_ext *d = ExAllocatePoolWithTag(NonPagedPoolNx, sizeof *d, 'txeD');
+        init_np(&d->requests);
+        mk_expect_bugcheck(free_block, d, DRIVER_VERIFIER_DETECTED_VIOLATION, 0xCC, &d->requests, d, sizeof *d);
+        ExDeleteNPagedLookasideList(&d->requests);
+        ExFreePoolWithTag(d, 'txeD');
+        mdlkit_shutdown();
+    }
+    assert_int_equal(mk_test_setup(NULL), 0);
+}
+
 static void test_threads(void **state)
 {
     (void)state;
@@ -294,6 +403,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_npaged_defaults_and_statistics), T(test_paged_custom_callbacks), T(test_ex),
         T(test_depth_grows_with_misses),        T(test_misuse),                 T(test_threads),
+        T(test_reinitialise_live_list),         T(test_delete_list_not_live),   T(test_free_pool_holding_live_list),
+        T(test_free_pool_holding_live_list_tracked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

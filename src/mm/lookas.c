@@ -11,11 +11,24 @@
  * Windows' formula, recomputed every LA_SCAN_PERIOD allocations instead of
  * once a second so runs are deterministic. The allocate/free callbacks run
  * only on a miss and never under the lock.
+ *
+ * Live lists (initialised, not yet deleted) are also kept in a registry, as
+ * Windows keeps them on its global lookaside list heads, which is what its
+ * verifier checks (always on in mdlkit, as a freed live list corrupts
+ * Windows' global list silently): initialising a live list again is
+ * 0xC4/0xCA, deleting one that is not live 0xC4/0xCB (P2 the list), freeing
+ * a pool block that holds a live list 0xC4/0xCC (P2 the list, P3 the
+ * block, P4 its size) -- the pool asks mk_lookas_check_free for blocks in
+ * the range the registry gives it -- and a too small entry size for the
+ * non-Ex lists 0xC4/0xCD (P2 the list, P3 the size, P4
+ * LOOKASIDE_MINIMUM_BLOCK_SIZE).
  */
 #include "mk_pool.h"
 #include "mk_verifier.h"
 
+#include <pthread.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The common part of the three list types (same layout; GENERAL_LOOKASIDE
@@ -145,9 +158,145 @@ static void la_call_free(PGENERAL_LOOKASIDE_POOL L, ULONG kind, void *entry, voi
         L->Free(entry);
 }
 
+/* ---- the registry of live lists ---- */
+static pthread_mutex_t la_reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static const void **la_reg;   /* live lists, unordered */
+static uint8_t *la_reg_pool;  /* 1: the list lies inside a pool block */
+static size_t la_nreg, la_capreg;
+static bool la_reg_lost;      /* a list could not be registered (host out of memory) */
+
+/* The range of live lists inside pool blocks, for the pool's free paths.
+ * Lock held. */
+static void la_reg_publish(void)
+{
+    uintptr_t lo = UINTPTR_MAX, hi = 0;
+    for (size_t i = 0; i < la_nreg; i++)
+        if (la_reg_pool[i]) {
+            uintptr_t a = (uintptr_t)la_reg[i];
+            lo = a < lo ? a : lo;
+            hi = a > hi ? a : hi;
+        }
+    mk_pool_watch_lookaside(hi ? lo : UINTPTR_MAX, hi);
+}
+
+static size_t la_reg_find(const void *L)
+{
+    for (size_t i = 0; i < la_nreg; i++)
+        if (la_reg[i] == L)
+            return i;
+    return SIZE_MAX;
+}
+
+static MK_NORETURN MK_NOINLINE void la_reinitialised(PGENERAL_LOOKASIDE_POOL L)
+{
+    mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0xCA, (ULONG_PTR)L, 0, 0);
+}
+
+static MK_NORETURN MK_NOINLINE void la_delete_not_live(PGENERAL_LOOKASIDE_POOL L)
+{
+    mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0xCB, (ULONG_PTR)L, 0, 0);
+}
+
+/* Registers L as live: 0xCA if it is live already. Returns 0, or -1 when
+ * the host is out of memory (L is then not registered: no check for it). */
+static int la_reg_add(PGENERAL_LOOKASIDE_POOL L)
+{
+    mk_pool_block b;
+    uint8_t in_pool = (uint8_t)(mk_pool_lookup(L, &b) != 0);
+    pthread_mutex_lock(&la_reg_lock);
+    if (la_reg_find(L) != SIZE_MAX) {
+        pthread_mutex_unlock(&la_reg_lock);
+        la_reinitialised(L);
+    }
+    if (la_nreg == la_capreg) {
+        size_t cap = la_capreg ? la_capreg * 2 : 64;
+        const void **r = realloc(la_reg, cap * sizeof *r);
+        if (r)
+            la_reg = r;
+        uint8_t *q = r ? realloc(la_reg_pool, cap) : NULL;
+        if (q)
+            la_reg_pool = q;
+        if (!r || !q) {
+            la_reg_lost = true;
+            pthread_mutex_unlock(&la_reg_lock);
+            return -1;
+        }
+        la_capreg = cap;
+    }
+    la_reg[la_nreg] = L;
+    la_reg_pool[la_nreg] = in_pool;
+    la_nreg++;
+    if (in_pool)
+        la_reg_publish();
+    pthread_mutex_unlock(&la_reg_lock);
+    return 0;
+}
+
+/* Is L live? (A list the registry could not take, host out of memory,
+ * counts as live.) */
+static bool la_reg_live(PGENERAL_LOOKASIDE_POOL L)
+{
+    pthread_mutex_lock(&la_reg_lock);
+    bool live = la_reg_find(L) != SIZE_MAX || (la_reg_lost && la_kind(L) != 0);
+    pthread_mutex_unlock(&la_reg_lock);
+    return live;
+}
+
+/* Unregisters L: 0xCB if it is not live (deleted meanwhile by another
+ * thread). */
+static void la_reg_remove(PGENERAL_LOOKASIDE_POOL L)
+{
+    pthread_mutex_lock(&la_reg_lock);
+    size_t i = la_reg_find(L);
+    if (i == SIZE_MAX) {
+        bool lost = la_reg_lost;
+        pthread_mutex_unlock(&la_reg_lock);
+        if (lost)
+            return;
+        la_delete_not_live(L);
+    }
+    uint8_t in_pool = la_reg_pool[i];
+    la_nreg--;
+    la_reg[i] = la_reg[la_nreg];
+    la_reg_pool[i] = la_reg_pool[la_nreg];
+    if (in_pool)
+        la_reg_publish();
+    pthread_mutex_unlock(&la_reg_lock);
+}
+
+void mk_lookas_check_free(const void *p)
+{
+    mk_pool_block b;
+    if (!mk_pool_lookup(p, &b) || b.base != p)
+        return; /* not a block's start: the pool's own checks report it */
+    const char *lo = b.base, *hi = lo + b.capacity;
+    const void *hit = NULL;
+    pthread_mutex_lock(&la_reg_lock);
+    for (size_t i = 0; i < la_nreg && !hit; i++)
+        if (la_reg_pool[i] && (const char *)la_reg[i] >= lo && (const char *)la_reg[i] < hi)
+            hit = la_reg[i];
+    pthread_mutex_unlock(&la_reg_lock);
+    if (MK_UNLIKELY(hit != NULL))
+        mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0xCC, (ULONG_PTR)hit, (ULONG_PTR)p, b.size);
+}
+
+void mk_lookas_reset(void)
+{
+    pthread_mutex_lock(&la_reg_lock);
+    free(la_reg);
+    free(la_reg_pool);
+    la_reg = NULL;
+    la_reg_pool = NULL;
+    la_nreg = la_capreg = 0;
+    la_reg_lost = false;
+    mk_pool_watch_lookaside(UINTPTR_MAX, 0);
+    pthread_mutex_unlock(&la_reg_lock);
+}
+
 /* ---- the common operations ---- */
 static void la_init(PGENERAL_LOOKASIDE_POOL L, ULONG kind, POOL_TYPE type, SIZE_T size, ULONG tag)
 {
+    (void)la_reg_add(L); /* 0xCA if L is live: before anything in it changes */
     memset(L, 0, sizeof *L);
     L->ListHead.mdlkit.Next = NULL;
     L->ListHead.mdlkit.Depth = 0;
@@ -225,17 +374,20 @@ static void la_flush(PGENERAL_LOOKASIDE_POOL L, ULONG kind, void *caller)
 
 static void la_delete(PGENERAL_LOOKASIDE_POOL L, ULONG kind, const char *routine, void *caller)
 {
-    la_check(L, kind, routine);
-    la_flush(L, kind, caller);
+    if (MK_UNLIKELY(!la_reg_live(L)))
+        la_delete_not_live(L); /* never initialised, or deleted already */
+    la_check(L, kind, routine); /* live, but of another kind */
+    la_flush(L, kind, caller);  /* (the Free callbacks run without the registry lock) */
     __atomic_store_n(&L->Future[1], 0, __ATOMIC_RELEASE);
+    la_reg_remove(L);
 }
 
 static void la_check_size(PGENERAL_LOOKASIDE_POOL L, SIZE_T size)
 {
-    if (MK_UNLIKELY(size < LOOKASIDE_MINIMUM_BLOCK_SIZE || size > 0xFFFFFFFFULL))
-        mk_violation(MDLKIT_RULE_LOOKASIDE_SIZE,
-                     "A lookaside entry must be at least LOOKASIDE_MINIMUM_BLOCK_SIZE bytes (and fit a ULONG).",
-                     (ULONG_PTR)L, size);
+    if (MK_UNLIKELY(size < LOOKASIDE_MINIMUM_BLOCK_SIZE))
+        mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0xCD, (ULONG_PTR)L, size, LOOKASIDE_MINIMUM_BLOCK_SIZE);
+    if (MK_UNLIKELY(size > 0xFFFFFFFFULL))
+        mk_violation(MDLKIT_RULE_LOOKASIDE_SIZE, "A lookaside entry size must fit a ULONG.", (ULONG_PTR)L, size);
 }
 
 /* ------------------------------------------------------------------------

@@ -154,9 +154,15 @@ struct pp_win {
 #define PP_HK_ALLOC 0x1u /* mk_verifier_pool_allocated_fast for every fast allocation */
 #define PP_HK_FREE 0x2u  /* mk_verifier_pool_freed_fast after every fast free */
 #define PP_HK_IO 0x4u    /* mk_verifier_pool_free_fast_ok before every fast free */
+#define PP_HK_WATCH 0x8u /* live lookaside lists in pool: the free checks watch_lo..watch_hi */
 static struct pp_fast {
     struct pp_win win[2];
     unsigned hooks;
+    /* Live lookaside lists inside pool blocks lie in [watch_lo, watch_hi]
+     * (lookas.c, mk_pool_watch_lookaside; PP_HK_WATCH in hooks while there
+     * are any): a free of a block that may hold one goes to pp_free_full,
+     * which asks lookas.c (0xC4/0xCC). watch_hi 0: none. */
+    uintptr_t watch_lo, watch_hi;
 } pp_fast __attribute__((aligned(64)));
 static pp_heap pp_heaps[MK_HEAP_COUNT];
 static atomic_uint pp_gen;   /* generation the heaps belong to */
@@ -871,6 +877,8 @@ static MK_NOINLINE int pp_free_verified(void *p, ULONG tag, int check_tag, void 
  * everything else, untouched, to this). */
 static MK_NOINLINE void pp_free_full(void *p, ULONG tag, int check_tag, void *caller)
 {
+    if (MK_UNLIKELY((uintptr_t)p <= __atomic_load_n(&pp_fast.watch_hi, __ATOMIC_RELAXED)))
+        mk_lookas_check_free(p); /* 0xC4/0xCC if the block holds a live lookaside list */
     if (MK_UNLIKELY(mk_rt.verifier) && pp_free_verified(p, tag, check_tag, caller))
         return;
     int paged = mk_pool_kind_of(p);
@@ -945,7 +953,7 @@ static MK_NOINLINE void *pp_alloc_finish(char *p, size_t bytes, ULONG tag, int p
     mk_pooltag_count_alloc(tag, paged, bytes, 1);
     if (flags & MK_POOL_ZERO)
         memset(p, 0, bytes);
-    if (MK_UNLIKELY(pp_fast.hooks))
+    if (MK_UNLIKELY(__atomic_load_n(&pp_fast.hooks, __ATOMIC_RELAXED) & PP_HK_ALLOC))
         return mk_verifier_pool_allocated_fast(p, bytes, tag, caller);
     return p;
 }
@@ -972,7 +980,7 @@ void *mk_pool_alloc(mk_pool_heap h, size_t bytes, ULONG tag, unsigned flags, ULO
         return pp_alloc_finish(p, bytes, tag, paged, flags, caller);
     mk_pt_add(&e->allocs[paged], 1);
     mk_pt_add(&e->bytes[paged], (int64_t)bytes);
-    if (MK_UNLIKELY(pp_fast.hooks)) /* pool tracking and the like (pp_fast) */
+    if (MK_UNLIKELY(__atomic_load_n(&pp_fast.hooks, __ATOMIC_RELAXED) & PP_HK_ALLOC)) /* pool tracking and the like */
         return mk_verifier_pool_allocated_fast(p, bytes, tag, caller);
     return p;
 }
@@ -1010,9 +1018,14 @@ void mk_pool_free(void *p, ULONG tag, int check_tag, void *caller)
     ULONG have = (ULONG)m;
     if (MK_UNLIKELY((m >> 32) == 0) || MK_UNLIKELY(want != 0 && want != have))
         goto full;
-    unsigned hooks = pp_fast.hooks;
-    if (MK_UNLIKELY(hooks & PP_HK_IO) && !mk_verifier_pool_free_fast_ok(have, want))
-        goto full;
+    unsigned hooks = __atomic_load_n(&pp_fast.hooks, __ATOMIC_RELAXED);
+    if (MK_UNLIKELY(hooks & (PP_HK_IO | PP_HK_WATCH))) {
+        if ((hooks & PP_HK_WATCH) && (uintptr_t)p <= __atomic_load_n(&pp_fast.watch_hi, __ATOMIC_RELAXED) &&
+            (uintptr_t)p + pg->bsize > __atomic_load_n(&pp_fast.watch_lo, __ATOMIC_RELAXED))
+            goto full; /* may hold a live lookaside list */
+        if ((hooks & PP_HK_IO) && !mk_verifier_pool_free_fast_ok(have, want))
+            goto full;
+    }
     *mp = have; /* free; the tag stays for reports */
     unsigned n = bins->n[cls];
     bins->slot[cls][n].p = p;
@@ -1170,6 +1183,7 @@ int mk_poolpage_init(void)
     atomic_store(&pp_nsmall_pages, 0);
     atomic_store(&pp_meta_bytes, 0);
     memset(&pp_fast, 0, sizeof pp_fast);
+    mk_lookas_reset();
     if (!(mk_rt.verifier & MK_VF_POOL_FULL)) {
         for (int k = 0; k < 2; k++)
             pp_fast.win[k] =
@@ -1183,10 +1197,21 @@ int mk_poolpage_init(void)
     return 0;
 }
 
+void mk_pool_watch_lookaside(uintptr_t lo, uintptr_t hi)
+{
+    __atomic_store_n(&pp_fast.watch_lo, lo, __ATOMIC_RELAXED);
+    __atomic_store_n(&pp_fast.watch_hi, hi, __ATOMIC_RELAXED);
+    if (hi)
+        __atomic_fetch_or(&pp_fast.hooks, PP_HK_WATCH, __ATOMIC_RELAXED);
+    else
+        __atomic_fetch_and(&pp_fast.hooks, ~PP_HK_WATCH, __ATOMIC_RELAXED);
+}
+
 void mk_poolpage_shutdown(void)
 {
     atomic_store(&pp_live, 0);
     memset(&pp_fast, 0, sizeof pp_fast);
+    mk_lookas_reset();
     /* This thread's cache points into the machine that is going away. */
     pp_tcache *tc = pp_tls;
     if (tc)
