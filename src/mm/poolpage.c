@@ -988,8 +988,11 @@ void *mk_pool_alloc(mk_pool_heap h, size_t bytes, ULONG tag, unsigned flags, ULO
 /* The fast path: a valid free of a small block, into this thread's cache.
  * Anything unusual (special pool or fault injection on, no pool address, IRQL, big or free page,
  * interior pointer, double free, wrong tag, full or missing cache) goes to
- * pp_free_full before anything is changed. */
-void mk_pool_free(void *p, ULONG tag, int check_tag, void *caller)
+ * pp_free_full before anything is changed. `hooks`: pp_fast.hooks -- 0 in
+ * mk_pool_free's own copy, whose only calls are then tail calls (it saves
+ * no registers); the verifier's hooks run in pp_free_hooked's copy. */
+static inline __attribute__((always_inline)) void pp_free_fast(void *p, ULONG tag, int check_tag, void *caller,
+                                                               unsigned hooks)
 {
     /* every use of the tag is "check_tag && tag != 0 && ...": fold it */
     ULONG want = check_tag ? tag : 0;
@@ -1018,8 +1021,7 @@ void mk_pool_free(void *p, ULONG tag, int check_tag, void *caller)
     ULONG have = (ULONG)m;
     if (MK_UNLIKELY((m >> 32) == 0) || MK_UNLIKELY(want != 0 && want != have))
         goto full;
-    unsigned hooks = __atomic_load_n(&pp_fast.hooks, __ATOMIC_RELAXED);
-    if (MK_UNLIKELY(hooks & (PP_HK_IO | PP_HK_WATCH))) {
+    if (hooks & (PP_HK_IO | PP_HK_WATCH)) {
         if ((hooks & PP_HK_WATCH) && (uintptr_t)p <= __atomic_load_n(&pp_fast.watch_hi, __ATOMIC_RELAXED) &&
             (uintptr_t)p + pg->bsize > __atomic_load_n(&pp_fast.watch_lo, __ATOMIC_RELAXED))
             goto full; /* may hold a live lookaside list */
@@ -1031,14 +1033,41 @@ void mk_pool_free(void *p, ULONG tag, int check_tag, void *caller)
     bins->slot[cls][n].p = p;
     bins->slot[cls][n].m = mp;
     bins->n[cls] = (uint16_t)(n + 1);
-    mk_pooltag_count_free(have, mk_heap_is_paged((mk_pool_heap)pg->heap), (size_t)(m >> 32), 1);
     /* pool tracking drops the block's shadow record (inline: one store),
      * or its table record */
-    if (MK_UNLIKELY(hooks & PP_HK_FREE) && MK_UNLIKELY(mk_vf_sh_drop(p, 0) == 0))
+    if ((hooks & PP_HK_FREE) && MK_UNLIKELY(mk_vf_sh_drop(p, 0) == 0))
         mk_verifier_pool_freed_fast(p);
+    /* the tag's counts last, so that a miss in this thread's counter cache
+     * is a tail call */
+    int tpaged = mk_heap_is_paged((mk_pool_heap)pg->heap);
+    size_t bytes = (size_t)(m >> 32);
+    mk_pt_entry *e = mk_pt_cached(have, 1);
+    if (MK_UNLIKELY(e == NULL)) {
+        mk_pooltag_count_slow(have, tpaged, 0, 1, -(int64_t)bytes);
+        return;
+    }
+    mk_pt_add(&e->frees[tpaged], 1);
+    mk_pt_add(&e->bytes[tpaged], -(int64_t)bytes);
     return;
 full:
     pp_free_full(p, want, want != 0, caller);
+}
+
+/* mk_pool_free's fast path with the verifier's hooks (any option on, or
+ * lookaside lists live inside pool). */
+static MK_NOINLINE void pp_free_hooked(void *p, ULONG tag, int check_tag, void *caller, unsigned hooks)
+{
+    pp_free_fast(p, tag, check_tag, caller, hooks);
+}
+
+void mk_pool_free(void *p, ULONG tag, int check_tag, void *caller)
+{
+    unsigned hooks = __atomic_load_n(&pp_fast.hooks, __ATOMIC_RELAXED);
+    if (MK_UNLIKELY(hooks != 0)) {
+        pp_free_hooked(p, tag, check_tag, caller, hooks);
+        return;
+    }
+    pp_free_fast(p, tag, check_tag, caller, 0);
 }
 
 int mk_pool_lookup(const void *p, mk_pool_block *out)
