@@ -7,7 +7,7 @@
  * driver whose code made it (mk_self.driver; NULL = the process itself) and
  * the allocating stack (a frame-pointer walk from the driver's own frame:
  * MK_VF_USER_FRAMES = 3, the driver's allocating line and up to 2 of its
- * callers (tr_capture); table records and report copies put one pc of
+ * callers (mk_vf_capture, mk_verifier.h); table records and report copies put one pc of
  * mdlkit's in front, TR_INNER; a caller whose frame is not found:
  * mk_capture_stack, up to 8 frames).
  *
@@ -63,8 +63,6 @@
 #define TR_STRIPES 64
 #define TR_BUCKETS (1u << 16)
 #define TR_BATCH 128
-#define MK_VF_GRAIN_SHIFT 4 /* one shadow record per 16 bytes (the smallest pool block) */
-#define MK_VF_SFRAMES 5      /* room for frames in a shadow record (MK_VF_USER_FRAMES used) */
 /* Records hold the driver's frames only; the copies leak checks make start
  * with this pc of mdlkit's, as every captured stack does (mk_stack_format
  * shows the frames after the first of mdlkit's). */
@@ -502,7 +500,7 @@ static inline __attribute__((always_inline)) void tr_fill_here(tr_rec *r, enum m
     __atomic_store_n(&r->seq, q + 2, __ATOMIC_RELEASE);
 }
 
-/* Records (kind, addr) with the allocating stack (see tr_capture). Always
+/* Records (kind, addr) with the allocating stack (see mk_vf_capture). Always
  * inlined into the hook the layer called. */
 static inline __attribute__((always_inline)) void tr_track(enum mk_track_kind kind, const void *addr, size_t size,
                                                            ULONG tag, const void *aux, const void *caller)
