@@ -5,6 +5,11 @@
 #include <ndis.h>
 #include <ntddk.h>
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "mk_base.h"
 #include "mk_machine.h"
 #include "mk_pool.h"
@@ -359,6 +364,38 @@ static void test_halt_detects_leaks(void **state)
     mdlkit_shutdown();
 }
 
+/* With Pool Tracking a leaked NdisAllocateMdl MDL is also in the JSON
+ * report's "leaks", with the miniport's allocating line, and its record is
+ * gone (the driver's unload finds nothing left). */
+static void test_halt_leak_tracked(void **state)
+{
+    (void)state;
+    boot(MDLKIT_VERIFY_POOL_TRACKING, 1);
+    g_leak_mdl = 1;
+    mk_expect_bugcheck(do_halt, g_ad, DRIVER_VERIFIER_DETECTED_VIOLATION, MDLKIT_RULE_NDIS_ALLOCATE_MDL, MK_ANY, 1, g_ad);
+    char path[] = "/tmp/mdlkit_nd_json_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(mdlkit_report_write(path), 0);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    static char json[1 << 16];
+    size_t n = fread(json, 1, sizeof json - 1, f);
+    fclose(f);
+    unlink(path);
+    json[n] = 0;
+    const char *leaks = strstr(json, "\"leaks\": [");
+    assert_non_null(leaks);
+    const char *leak = strstr(leaks, "\"kind\": \"mdl\"");
+    if (!leak)
+        fail_msg("the NdisAllocateMdl leak is not in the JSON leaks:\n%s", leaks);
+    if (!strstr(leak, "\"stack\": [\"NicInitialize ("))
+        fail_msg("the leak's stack does not start at the miniport's line:\n%s", leaks);
+    mdlkit_driver_unload(g_drv); /* nothing left to report */
+    mdlkit_shutdown();
+}
+
 static void do_free_wrong_length(void *arg)
 {
     (void)arg;
@@ -708,6 +745,7 @@ int main(void)
         cmocka_unit_test_teardown(test_lifecycle_shared_memory_and_mdls, teardown),
         cmocka_unit_test_teardown(test_lookaside_frames, teardown),
         cmocka_unit_test_teardown(test_halt_detects_leaks, teardown),
+        cmocka_unit_test_teardown(test_halt_leak_tracked, teardown),
         cmocka_unit_test_teardown(test_shared_memory_misuse, teardown),
         cmocka_unit_test_teardown(test_allocate_mdl_misuse, teardown),
         cmocka_unit_test_teardown(test_generic_object, teardown),

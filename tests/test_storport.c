@@ -735,6 +735,47 @@ static void test_leak_at_stop(void **state)
     mdlkit_shutdown();
 }
 
+/* With Pool Tracking the leaks are also in the JSON report's "leaks", with
+ * the miniport's allocating line, and the tracking records are gone (the
+ * driver's unload finds nothing left). */
+static void test_leak_at_stop_tracked(void **state)
+{
+    (void)state;
+    boot_started(0, MDLKIT_VERIFY_POOL_TRACKING);
+    g_leak_in_startio = 1;
+    SCSI_REQUEST_BLOCK srb;
+    RtlZeroMemory(&srb, sizeof srb);
+    srb.Length = sizeof srb;
+    srb.Cdb[0] = SCSIOP_INQUIRY;
+    assert_int_equal(mdlkit_storport_submit(g_ext, &srb), STATUS_SUCCESS);
+    mk_expect_bugcheck(do_stop, g_ext, DRIVER_VERIFIER_DETECTED_VIOLATION, MDLKIT_RULE_STORPORT_ALLOCATE_POOL2, MK_ANY,
+                       1, g_ext);
+    char path[] = "/tmp/mdlkit_sp_json_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(mdlkit_report_write(path), 0);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    static char json[1 << 16];
+    size_t n = fread(json, 1, sizeof json - 1, f);
+    fclose(f);
+    unlink(path);
+    json[n] = 0;
+    const char *leaks = strstr(json, "\"leaks\": [");
+    assert_non_null(leaks);
+    const char *leak = strstr(leaks, "\"tag\": \"Leak\"");
+    if (!leak)
+        fail_msg("the StorPortAllocatePool leak is not in the JSON leaks:\n%s", leaks);
+    assert_non_null(strstr(leaks, "\"size\": 1024"));
+    const char *stack = strstr(leak, "\"stack\": [\"DiskStartIo (");
+    if (!stack)
+        fail_msg("the leak's stack does not start at the miniport's line:\n%s", leaks);
+    /* nothing left to report when the driver unloads */
+    mdlkit_driver_unload(g_drv);
+    mdlkit_shutdown();
+}
+
 static void do_submit(void *arg)
 {
     SCSI_REQUEST_BLOCK *srb = arg;
@@ -771,6 +812,7 @@ int main(void)
         cmocka_unit_test(test_prohibited_ddis_port_internal_ok),
         cmocka_unit_test(test_leak_report_names_the_miniport),
         cmocka_unit_test_teardown(test_leak_at_stop, teardown),
+        cmocka_unit_test_teardown(test_leak_at_stop_tracked, teardown),
         cmocka_unit_test_teardown(test_complete_twice, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,7 @@
 #include "mk_mdl.h"
 #include "mk_pool.h"
 #include "mk_port.h"
+#include "mk_verifier.h"
 
 #include <ndis.h>
 
@@ -148,6 +149,8 @@ size_t mk_ndis_mdl_leaks(const void *owner)
                              MmGetMdlVirtualAddress(mdl), leaked->len, who);
         }
         n++;
+        /* with Pool Tracking, listed with its allocating stack (JSON "leaks") */
+        mk_verifier_untrack_leak(MK_TRACK_POOL, leaked->addr);
         mk_driver *old = mk_driver_enter(NULL);
         mk_port_begin();
         mk_mdl_free(leaked->addr);

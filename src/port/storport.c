@@ -17,6 +17,7 @@
 #include "mk_mdl.h"
 #include "mk_pool.h"
 #include "mk_port.h"
+#include "mk_verifier.h"
 
 #include <storport.h>
 
@@ -984,6 +985,8 @@ static size_t sp_destroy(sp_adapter *a)
                 }
             }
             leaks++;
+            /* with Pool Tracking, listed with its allocating stack (JSON "leaks") */
+            mk_verifier_untrack_leak(t->kind == SP_CONTIG ? MK_TRACK_CONTIG : MK_TRACK_POOL, t->addr);
             mk_driver *old = mk_driver_enter(NULL);
             mk_port_begin();
             if (t->kind == SP_POOL)
