@@ -57,8 +57,10 @@ int mk_verifier_pool_alloc(int heap, size_t bytes, ULONG tag, unsigned flags, UL
                            void **out);
 void mk_verifier_pool_allocated(int heap, void *p, size_t bytes, ULONG tag, void *caller);
 /* mk_pool_free calls this first when mk_rt.verifier != 0 (p is not NULL).
- * Returns 1 when the verifier freed the block (special pool), else 0 after
- * dropping the block's tracking record; the pool then frees as usual. */
+ * Returns 1 when the verifier freed the block (special pool), else 0; the
+ * pool then checks and frees as usual, dropping the block's tracking record
+ * (mk_verifier_untrack) only once every check has passed, so a caught bug
+ * check leaves the block allocated AND tracked. */
 int mk_verifier_pool_free(void *p, ULONG tag, int check_tag, void *caller);
 
 /* The pool's fast paths under the verifier. Options that do not change

@@ -904,6 +904,7 @@ static MK_NOINLINE void pp_free_full(void *p, ULONG tag, int check_tag, void *ca
             pp_free_twice(p, have);
         if (MK_UNLIKELY(check_tag && tag != 0 && tag != have))
             pp_free_wrong_tag(p, have, tag);
+        mk_verifier_untrack(MK_TRACK_POOL, p); /* every check passed: Pool Tracking's record goes */
         *mp = have; /* free; the tag stays for reports */
         mk_pooltag_free(have, paged, bytes);
         mk_pool_heap h = (mk_pool_heap)pg->heap;
@@ -925,6 +926,7 @@ static MK_NOINLINE void pp_free_full(void *p, ULONG tag, int check_tag, void *ca
             pp_free_wrong_tag(p, pg->tag, tag);
         ULONG have = pg->tag;
         size_t bytes = pg->size;
+        mk_verifier_untrack(MK_TRACK_POOL, p); /* every check passed: Pool Tracking's record goes */
         pp_big_free(rg, pg, (char *)p);
         mk_pooltag_free(have, paged, bytes);
         return;

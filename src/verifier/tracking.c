@@ -698,8 +698,9 @@ int mk_verifier_pool_free(void *p, ULONG tag, int check_tag, void *caller)
             tr_untrack(MK_TRACK_POOL, p, 0, 0);
         return 1;
     }
-    if (mk_verifier_on(MDLKIT_VERIFY_POOL_TRACKING))
-        tr_untrack(MK_TRACK_POOL, p, tag, check_tag);
+    /* (a normal block's record is dropped by the pool once every check of
+     * the free has passed: mk_verifier_untrack in pp_free_full -- a caught
+     * bug check must leave the block tracked) */
     return 0;
 }
 
