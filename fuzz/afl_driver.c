@@ -1,6 +1,7 @@
 /*
- * afl_driver.c -- a main() for the DDI sequence target, for AFL++ and for
- * replaying inputs without libFuzzer:
+ * afl_driver.c -- a main() for the DDI sequence targets, for AFL++ and for
+ * replaying inputs without libFuzzer (replay_ddi_tracked takes the same
+ * arguments):
  *
  *   replay_ddi_sequence FILE...     runs each file (a crash reproducer, a corpus)
  *   replay_ddi_sequence < FILE      runs stdin
@@ -12,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -42,6 +44,7 @@ int main(int argc, char **argv)
         return 0;
     }
 #endif
+    const char *prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
     uint8_t *buf = malloc(MAX_INPUT);
     if (!buf)
         return 1;
@@ -59,7 +62,7 @@ int main(int argc, char **argv)
         size_t n = read_all(f, buf);
         fclose(f);
         LLVMFuzzerTestOneInput(buf, n);
-        fprintf(stderr, "replay_ddi_sequence: %s: ok (%zu bytes)\n", argv[i], n);
+        fprintf(stderr, "%s: %s: ok (%zu bytes)\n", prog, argv[i], n);
     }
     free(buf);
     return 0;

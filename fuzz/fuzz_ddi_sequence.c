@@ -11,6 +11,14 @@
  * is freed in the model's order and the machine is checked to be back where
  * it started, so inputs are independent. docs/reliability.md describes the
  * model and the operations.
+ *
+ * Built with -DFUZZ_VERIFIER_FLAGS=<mdlkit verifier_flags> (fuzz_ddi_tracked:
+ * Pool Tracking and DDI compliance) the machine runs under those verifier
+ * options, the model predicts their outcomes, and each input runs as the
+ * DriverEntry of a hosted driver loaded for it; after the cleanup the
+ * driver is unloaded, and Pool Tracking's leak check at unload must find
+ * nothing -- or, for the inputs that leave one object behind on purpose
+ * (choose_leak), exactly that object.
  */
 #include <mdlkit.h>
 #include <ndis.h>
@@ -27,6 +35,10 @@
 #include <string.h>
 
 #define FUZZ_MAX_OPS 256
+
+#ifndef FUZZ_VERIFIER_FLAGS
+#define FUZZ_VERIFIER_FLAGS 0 /* fuzz_ddi_sequence: no verifier */
+#endif
 
 static model M;
 static PVOID g_stor_ext;
@@ -62,6 +74,27 @@ static void finding(const char *fmt, ...)
     } while (0)
 
 /* --------------------------------------------------- running one call */
+/* MDLKIT_FUZZ_TRACE set: print each call and its expected outcome (for
+ * replaying findings). */
+static int tracing(void)
+{
+    static int trace = -1;
+    if (trace < 0)
+        trace = getenv("MDLKIT_FUZZ_TRACE") != NULL;
+    return trace;
+}
+static void trace_expect(const char *name, model_expect e)
+{
+    if (!tracing())
+        return;
+    if (e.kind == EXP_BUGCHECK)
+        fprintf(stderr, "fuzz: %s (expect bug check 0x%X, P1 0x%lx)\n", name, e.code, (unsigned long)e.p[0]);
+    else if (e.kind == EXP_RAISE)
+        fprintf(stderr, "fuzz: %s (expect raise 0x%08X)\n", name, (unsigned)e.status);
+    else
+        fprintf(stderr, "fuzz: %s (expect success)\n", name);
+}
+
 static volatile NTSTATUS g_raised;
 typedef void (*call_fn)(void);
 static call_fn g_call;
@@ -80,11 +113,7 @@ static int run(const char *name, call_fn fn, model_expect e)
 {
     mdlkit_bugcheck bc;
     memset(&bc, 0, sizeof bc);
-    static int trace = -1;
-    if (trace < 0)
-        trace = getenv("MDLKIT_FUZZ_TRACE") != NULL; /* print each call (for replaying findings) */
-    if (trace)
-        fprintf(stderr, "fuzz: %s (expect kind %d code 0x%X)\n", name, (int)e.kind, e.code);
+    trace_expect(name, e);
     g_op_name = name;
     g_call = fn;
     KIRQL before = KeGetCurrentIrql();
@@ -853,7 +882,7 @@ static void op_pages_alloc(void)
                                   MM_ALLOCATE_PREFER_CONTIGUOUS, MM_ALLOCATE_REQUIRE_CONTIGUOUS_CHUNKS};
     A.bytes = 1 + sz % (12 * PAGE_SIZE);
     A.flags32 = flags[fl % 5];
-    if (!run("MmAllocatePagesForMdlEx", c_pages_alloc, exp_ok()))
+    if (!run("MmAllocatePagesForMdlEx", c_pages_alloc, model_pages_irql(&M, (ULONG_PTR)MmAllocatePagesForMdlEx)))
         return;
     CHECK(A.mdl != NULL, "MmAllocatePagesForMdlEx(%zu) returned NULL on an idle machine", (size_t)A.bytes);
     /* The MDL describes whole pages (ByteCount may round). */
@@ -896,7 +925,7 @@ static void op_pages_map(void)
 static void pages_free(model_pagemdl *p, int twice)
 {
     A.mdl = p->mdl;
-    if (!run("MmFreePagesFromMdl", c_pages_free, exp_ok()))
+    if (!run("MmFreePagesFromMdl", c_pages_free, model_pages_irql(&M, (ULONG_PTR)MmFreePagesFromMdl)))
         return;
     if (twice)
         run("MmFreePagesFromMdl (twice)", c_pages_free, exp_bc(MEMORY_MANAGEMENT, 0x1236, (ULONG_PTR)p->mdl, EXP_ANY, EXP_ANY));
@@ -1030,6 +1059,11 @@ static void op_ndis_free(void)
 }
 
 /* ------------------------------------------------ cleanup at the end */
+/* An MDL and / or buffer the cleanup leaves alone (-1: none): the leak
+ * inputs of fuzz_ddi_tracked leave them to the driver unload's leak check
+ * and free them after it. */
+static int g_keep_mdl = -1, g_keep_buf = -1;
+
 static void cleanup(void)
 {
     g_op_name = "cleanup";
@@ -1045,7 +1079,7 @@ static void cleanup(void)
     for (int pass = 0; pass < MODEL_MDLS + 1; pass++) {
         for (int i = 0; i < MODEL_MDLS; i++) {
             model_mdl *d = &M.mdl[i];
-            if (d->state == MS_NONE || d->children)
+            if (d->state == MS_NONE || d->children || (i == g_keep_mdl && d->state == MS_LOCKED))
                 continue;
             if (d->uva) {
                 A.mdl = d->mdl;
@@ -1059,16 +1093,19 @@ static void cleanup(void)
                 d->state = MS_UNLOCKED;
                 d->sysva = NULL;
             }
-            mdl_release(i, 0);
+            if (i != g_keep_mdl)
+                mdl_release(i, 0);
         }
     }
     for (int i = 0; i < MODEL_MDLS; i++)
-        CHECK(M.mdl[i].state == MS_NONE, "cleanup left MDL %d", i);
+        CHECK(M.mdl[i].state == MS_NONE || i == g_keep_mdl, "cleanup left MDL %d", i);
     for (int i = 0; i < MODEL_PAGEMDLS; i++)
         if (M.pg[i].mdl)
             pages_free(&M.pg[i], 0);
     for (int i = 0; i < MODEL_BUFS; i++) {
         model_buf *b = &M.buf[i];
+        if (i == g_keep_buf)
+            continue;
         A.va = b->va;
         A.tag2 = b->tag;
         A.tag = b->tag;
@@ -1082,6 +1119,8 @@ static void cleanup(void)
         }
         buf_gone(i);
     }
+    if (g_keep_mdl >= 0 || g_keep_buf >= 0)
+        return; /* checked when the kept objects are freed (a second cleanup) */
     /* Back where we started: no pool of ours outstanding, no MDL state. */
     for (size_t t = 0; t < NTAGS; t++) {
         mdlkit_pool_tag_usage u;
@@ -1158,7 +1197,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     mdlkit_config c;
     mdlkit_config_default(&c);
     c.physical_memory = (size_t)64 << 20;
-    c.verifier_flags = 0;
+    c.verifier_flags = FUZZ_VERIFIER_FLAGS;
     c.fault_probability = 0;
     c.quiet = 1;
     c.report_path = NULL;
@@ -1175,16 +1214,68 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         abort();
     }
     mk_mdl_get_stats(&g_base_stats);
-    model_reset(&M);
+    model_reset(&M, FUZZ_VERIFIER_FLAGS);
     return 0;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+#if FUZZ_VERIFIER_FLAGS
+/* ---------------------------------- fuzz_ddi_tracked: a driver per input */
+/* What the unload's leak check is expected to do (set by choose_leak). */
+static model_expect g_unload_expect;
+
+/* Inputs whose length is 7 mod 8 leave one object the model knows to be
+ * charged to the driver to its unload (the input's last byte picks it), so
+ * the leak check must find exactly that: a pool block, or an MDL (allocated,
+ * built or unlocked; its buffer is freed) -- 0xC4/0x62 naming the driver,
+ * P4 = 1 -- or a locked MDL with its buffer -- 0xCB (P3 the MDL, P4 the pages
+ * locked). Other inputs free everything and the leak check finds nothing. */
+static void choose_leak(unsigned sel)
 {
-    g_in = data;
-    g_len = size;
-    g_pos = 0;
-    model_reset(&M);
+    g_keep_mdl = g_keep_buf = -1;
+    g_unload_expect = exp_ok();
+    if (g_len % 8 != 7)
+        return;
+    int cand[MODEL_MDLS + MODEL_BUFS], k = 0;
+    for (int i = 0; i < MODEL_MDLS; i++) {
+        const model_mdl *d = &M.mdl[i];
+        /* IoAllocateMdl's MDLs (not partial: the source keeps a reference;
+         * port MDLs: own_map 2 / 3) */
+        if (d->state == MS_LOCKED || d->state == MS_ALLOC || d->state == MS_UNLOCKED ||
+            (d->state == MS_BUILT && d->own_map == 0))
+            cand[k++] = i;
+    }
+    for (int i = 0; i < MODEL_BUFS; i++)
+        if (M.buf[i].kind == BUF_POOL)
+            cand[k++] = MODEL_MDLS + i;
+    if (!k)
+        return;
+    int c = cand[sel % (unsigned)k];
+    if (c >= MODEL_MDLS) {
+        g_keep_buf = c - MODEL_MDLS;
+        g_unload_expect = exp_bc(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x62, EXP_ANY, 0, 1);
+        return;
+    }
+    const model_mdl *d = &M.mdl[c];
+    g_keep_mdl = c;
+    if (d->state != MS_LOCKED) {
+        g_unload_expect = exp_bc(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x62, EXP_ANY, 0, 1);
+        return;
+    }
+    g_keep_buf = d->buf;
+    g_unload_expect = exp_bc(DRIVER_LEFT_LOCKED_PAGES_IN_PROCESS, EXP_ANY, 0, (ULONG_PTR)d->mdl,
+                             ADDRESS_AND_SIZE_TO_SPAN_PAGES(M.buf[d->buf].va + d->off, d->len));
+}
+static void trace_leak(void)
+{
+    if (tracing() && (g_keep_mdl >= 0 || g_keep_buf >= 0))
+        fprintf(stderr, "fuzz: leaving MDL slot %d, buffer slot %d to the unload\n", g_keep_mdl, g_keep_buf);
+}
+#endif
+
+/* One input: its operations, then the cleanup. */
+static void run_input(void)
+{
+    model_reset(&M, FUZZ_VERIFIER_FLAGS);
     for (int n = 0; n < FUZZ_MAX_OPS && g_pos < g_len; n++) {
         switch (g8() % OP_COUNT) {
         case OP_POOL_ALLOC: op_pool_alloc(); break;
@@ -1214,6 +1305,93 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case OP_NDIS_FREE: op_ndis_free(); break;
         }
     }
+#if FUZZ_VERIFIER_FLAGS
+    choose_leak(g_len ? g_in[g_len - 1] : 0);
+    trace_leak();
+#endif
     cleanup();
+}
+
+#if FUZZ_VERIFIER_FLAGS
+/* Each input runs as the DriverEntry of a driver loaded for it, so Pool
+ * Tracking charges what the input allocates to that driver. */
+static PDRIVER_OBJECT g_seq_drv;
+static NTSTATUS g_unload_st;
+static NTSTATUS FzSeqEntry(PDRIVER_OBJECT drv, PUNICODE_STRING reg)
+{
+    (void)drv;
+    (void)reg;
+    run_input();
+    return STATUS_SUCCESS;
+}
+static void unload_tramp(void *arg)
+{
+    (void)arg;
+    g_unload_st = mdlkit_driver_unload(g_seq_drv);
+}
+
+/* Loads the input's driver (DriverEntry runs the input and the cleanup),
+ * then unloads it: Pool Tracking's leak check must find nothing still
+ * charged to it, or exactly what choose_leak left; that is freed after. */
+static void run_input_as_driver(void)
+{
+    g_seq_drv = NULL;
+    NTSTATUS st = mdlkit_driver_load("fuzzdrv", FzSeqEntry, &g_seq_drv);
+    g_op_name = "mdlkit_driver_load";
+    CHECK(st == STATUS_SUCCESS && g_seq_drv != NULL, "mdlkit_driver_load returned 0x%08X", (unsigned)st);
+    CHECK(KeGetCurrentIrql() == PASSIVE_LEVEL, "IRQL %u after DriverEntry", KeGetCurrentIrql());
+    g_op_name = "mdlkit_driver_unload (Pool Tracking's leak check)";
+    model_expect e = g_unload_expect;
+    trace_expect("mdlkit_driver_unload", e);
+    mdlkit_bugcheck bc;
+    memset(&bc, 0, sizeof bc);
+    g_unload_st = -1;
+    int caught = mdlkit_catch_bugcheck(unload_tramp, NULL, &bc);
+    int leak62 = caught && bc.code == DRIVER_VERIFIER_DETECTED_VIOLATION && bc.param[0] == 0x62;
+    int ok = e.kind == EXP_BUGCHECK ? caught && bc.code == e.code : !caught;
+    for (int i = 0; ok && caught && i < 4; i++)
+        ok = e.p[i] == EXP_ANY || e.p[i] == bc.param[i];
+    if (ok && leak62)
+        ok = bc.param[1] && strcmp((const char *)bc.param[1], "fuzzdrv") == 0;
+    if (!ok) {
+        mdlkit_report_print(stderr); /* what was still tracked, with the allocating stacks */
+        if (!caught)
+            finding("no bug check; the model expected the leak bug check 0x%X (%lx, %lx, %lx, %lx): Pool Tracking "
+                    "lost the record of what the input left behind",
+                    e.code, (unsigned long)e.p[0], (unsigned long)e.p[1], (unsigned long)e.p[2], (unsigned long)e.p[3]);
+        if (e.kind != EXP_BUGCHECK)
+            finding("bug check 0x%X (%lx, %lx, %lx, %lx)%s%s%s after the input freed everything: Pool Tracking still "
+                    "holds resources charged to the driver (0xC4/0x62: P4 of them; 0xCB: P3 a locked MDL, P4 pages)",
+                    bc.code, (unsigned long)bc.param[0], (unsigned long)bc.param[1], (unsigned long)bc.param[2],
+                    (unsigned long)bc.param[3], leak62 ? " driver \"" : "", leak62 ? (const char *)bc.param[1] : "",
+                    leak62 ? "\"" : "");
+        finding("bug check 0x%X (%lx, %lx, %lx, %lx)%s%s%s; the model expected 0x%X (%lx, %lx, %lx, %lx) for the one "
+                "object the input left behind (0xC4/0x62: P4 resources still tracked; 0xCB: P3 MDL, P4 pages locked)",
+                bc.code, (unsigned long)bc.param[0], (unsigned long)bc.param[1], (unsigned long)bc.param[2],
+                (unsigned long)bc.param[3], leak62 ? " driver \"" : "", leak62 ? (const char *)bc.param[1] : "",
+                leak62 ? "\"" : "", e.code, (unsigned long)e.p[0], (unsigned long)e.p[1], (unsigned long)e.p[2],
+                (unsigned long)e.p[3]);
+    }
+    if (!caught)
+        CHECK(g_unload_st == STATUS_SUCCESS, "mdlkit_driver_unload returned 0x%08X", (unsigned)g_unload_st);
+    if (g_keep_mdl >= 0 || g_keep_buf >= 0) {
+        /* Free what was left (as the process: the driver is gone), then
+         * check the machine is back where it started. */
+        g_keep_mdl = g_keep_buf = -1;
+        cleanup();
+    }
+}
+#endif
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    g_in = data;
+    g_len = size;
+    g_pos = 0;
+#if FUZZ_VERIFIER_FLAGS
+    run_input_as_driver();
+#else
+    run_input();
+#endif
     return 0;
 }

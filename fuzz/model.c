@@ -10,9 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-void model_reset(model *m)
+void model_reset(model *m, ULONG verifier)
 {
     memset(m, 0, sizeof *m);
+    m->verifier = verifier;
     for (int i = 0; i < MODEL_MDLS; i++)
         m->mdl[i].parent = -1;
     for (int i = 0; i < MODEL_STOR_MDLS; i++)
@@ -36,21 +37,32 @@ int model_check(const char *what, const unsigned char *alias, const unsigned cha
 
 model_expect model_pool_alloc(const model *m, POOL_TYPE type, int paged, SIZE_T bytes, ULONG tag)
 {
-    /* Without the verifier the automatic checks are BAD_POOL_CALLER
-     * (docs/ddi-notes.md "Automatic checks"). */
+    /* The automatic checks are BAD_POOL_CALLER without the verifier and
+     * their 0xC4 forms with any option on (docs/ddi-notes.md "Automatic
+     * checks"); DDI compliance reports a bad IRQL as its rule
+     * IrqlExAllocatePool first (docs/verifier.md). */
     if (bytes == 0)
-        return exp_bc(BAD_POOL_CALLER, 0x00, 0, type, tag);
-    if (paged && m->irql > APC_LEVEL)
+        return m->verifier ? exp_bc(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x00, m->irql, type, 0)
+                           : exp_bc(BAD_POOL_CALLER, 0x00, 0, type, tag);
+    if (paged && m->irql > APC_LEVEL) {
+        if (m->verifier & MDLKIT_VERIFY_DDI_COMPLIANCE)
+            return exp_bc(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x00020004, EXP_ANY, type, m->irql);
+        if (m->verifier)
+            return exp_bc(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x01, m->irql, type, bytes);
         return exp_bc(BAD_POOL_CALLER, 0x08, m->irql, type, bytes);
+    }
     return exp_ok();
 }
 
 model_expect model_pool_free(const model *m, const model_buf *b, ULONG tag_used, int double_free)
 {
     if (double_free)
-        return exp_bc(BAD_POOL_CALLER, 0x07, 0, b->tag, (ULONG_PTR)b->va);
+        return m->verifier ? exp_bc(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x13, 0, (ULONG_PTR)b->va, b->tag)
+                           : exp_bc(BAD_POOL_CALLER, 0x07, 0, b->tag, (ULONG_PTR)b->va);
     if (b->paged && m->irql > APC_LEVEL)
-        return exp_bc(BAD_POOL_CALLER, 0x09, m->irql, 1, (ULONG_PTR)b->va);
+        return m->verifier ? exp_bc(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x11, m->irql, 1, (ULONG_PTR)b->va)
+                           : exp_bc(BAD_POOL_CALLER, 0x09, m->irql, 1, (ULONG_PTR)b->va);
+    /* (a wrong tag is 0xC2/0x0A with or without the verifier) */
     if (tag_used != 0 && tag_used != b->tag)
         return exp_bc(BAD_POOL_CALLER, 0x0A, (ULONG_PTR)b->va, b->tag, tag_used);
     return exp_ok();
@@ -140,5 +152,14 @@ model_expect model_partial(const model *m, const model_mdl *src, size_t off, ULO
     const unsigned char *va = m->buf[src->buf].va + src->off + off;
     if (off + len > src->len)
         return exp_bc(INVALID_MDL_RANGE, (ULONG_PTR)src->mdl, (ULONG_PTR)target, (ULONG_PTR)va, len);
+    return exp_ok();
+}
+
+model_expect model_pages_irql(const model *m, ULONG_PTR routine)
+{
+    /* Allowed up to DISPATCH_LEVEL; DDI compliance checks the rule
+     * IrqlMmApcLte (docs/verifier.md). */
+    if ((m->verifier & MDLKIT_VERIFY_DDI_COMPLIANCE) && m->irql > APC_LEVEL)
+        return exp_bc(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x00020019, EXP_ANY, routine, m->irql);
     return exp_ok();
 }

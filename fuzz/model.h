@@ -78,6 +78,7 @@ typedef struct model_pagemdl {
 } model_pagemdl;
 
 typedef struct model {
+    ULONG verifier;      /* mdlkit_config.verifier_flags the machine runs with */
     KIRQL irql;
     model_buf buf[MODEL_BUFS];
     model_mdl mdl[MODEL_MDLS];
@@ -86,7 +87,10 @@ typedef struct model {
     int stor_mdl_buf[MODEL_STOR_MDLS];
 } model;
 
-void model_reset(model *m);
+/* Forgets every object; `verifier` is the machine's verifier_flags (some
+ * outcomes differ with Driver Verifier on: docs/ddi-notes.md "Automatic
+ * checks", docs/verifier.md). */
+void model_reset(model *m, ULONG verifier);
 /* Shadow helpers. */
 void model_buf_set(model_buf *b, size_t off, const unsigned char *src, size_t n);
 /* Compares n bytes at `alias` with the shadow of b at off; 0 if equal. On a
@@ -103,5 +107,7 @@ model_expect model_map_user(const model *m, const model_mdl *d);
 model_expect model_map_kernel_again(const model *m, const model_mdl *d);
 model_expect model_free_mdl(const model *m, const model_mdl *d);
 model_expect model_partial(const model *m, const model_mdl *src, size_t off, ULONG len, PMDL target);
+/* MmAllocatePagesForMdlEx / MmFreePagesFromMdl (routine: the DDI called). */
+model_expect model_pages_irql(const model *m, ULONG_PTR routine);
 
 #endif
