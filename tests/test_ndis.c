@@ -396,6 +396,33 @@ static void test_halt_leak_tracked(void **state)
     mdlkit_shutdown();
 }
 
+/* A shared-memory free that bug-checks (pages still locked through an MDL:
+ * 0x4E/0x9A) and is caught leaves the block the adapter's: once unlocked,
+ * MiniportHaltEx frees it normally (no "not shared memory" report, no leak). */
+static void do_free_shared(void *arg)
+{
+    (void)arg;
+    NdisMFreeSharedMemory(g_ad, SHARED_BYTES, TRUE, g_nic->shared, g_nic->shared_pa);
+}
+
+static void test_shared_free_bugcheck_keeps_record(void **state)
+{
+    (void)state;
+    boot(MDLKIT_VERIFY_POOL_TRACKING, 1);
+    PMDL m = IoAllocateMdl(g_nic->shared, PAGE_SIZE, FALSE, FALSE, NULL);
+    assert_non_null(m);
+    MmProbeAndLockPages(m, KernelMode, IoWriteAccess);
+    mdlkit_bugcheck bc;
+    assert_int_equal(mdlkit_catch_bugcheck(do_free_shared, NULL, &bc), 1);
+    assert_int_equal(bc.code, PFN_LIST_CORRUPT);
+    assert_int_equal(bc.param[0], 0x9A);
+    MmUnlockPages(m);
+    IoFreeMdl(m);
+    assert_int_equal(mdlkit_ndis_halt_adapter(g_ad), STATUS_SUCCESS); /* frees it: nothing reported */
+    mdlkit_driver_unload(g_drv); /* and Pool Tracking has nothing left either */
+    mdlkit_shutdown();
+}
+
 static void do_free_wrong_length(void *arg)
 {
     (void)arg;
@@ -746,6 +773,7 @@ int main(void)
         cmocka_unit_test_teardown(test_lookaside_frames, teardown),
         cmocka_unit_test_teardown(test_halt_detects_leaks, teardown),
         cmocka_unit_test_teardown(test_halt_leak_tracked, teardown),
+        cmocka_unit_test_teardown(test_shared_free_bugcheck_keeps_record, teardown),
         cmocka_unit_test_teardown(test_shared_memory_misuse, teardown),
         cmocka_unit_test_teardown(test_allocate_mdl_misuse, teardown),
         cmocka_unit_test_teardown(test_generic_object, teardown),

@@ -504,6 +504,30 @@ static void test_free_pool_twice(void **state)
     mdlkit_shutdown();
 }
 
+/* A free that bug-checks (here special pool finds its fill pattern
+ * corrupted: 0xC1) and is caught leaves the block outstanding -- and still
+ * StorPort's: the leak check at stop lists it. */
+static void do_free_pool(void *arg) { StorPortFreePool(g_ext, arg); }
+static void do_stop(void *arg) { mdlkit_storport_stop_adapter(arg); }
+
+static void test_free_pool_bugcheck_keeps_record(void **state)
+{
+    (void)state;
+    boot_started(0, MDLKIT_VERIFY_SPECIAL_POOL);
+    PVOID p = NULL;
+    assert_int_equal(StorPortAllocatePool(g_ext, 40, 'rroC', &p), STOR_STATUS_SUCCESS);
+    volatile UCHAR *below = (volatile UCHAR *)p - 1;
+    UCHAR fill = *below;
+    *below = (UCHAR)(fill ^ 0xFF); /* an underrun: detected at free */
+    mdlkit_bugcheck bc;
+    assert_int_equal(mdlkit_catch_bugcheck(do_free_pool, p, &bc), 1);
+    assert_int_equal(bc.code, SPECIAL_POOL_DETECTED_MEMORY_CORRUPTION);
+    *below = fill; /* repaired, so that reclaiming it at stop succeeds */
+    mk_expect_bugcheck(do_stop, g_ext, DRIVER_VERIFIER_DETECTED_VIOLATION, MDLKIT_RULE_STORPORT_ALLOCATE_POOL2, MK_ANY,
+                       1, g_ext);
+    mdlkit_shutdown();
+}
+
 static void do_unknown_ext(void *arg)
 {
     PVOID p;
@@ -672,7 +696,6 @@ static void test_prohibited_ddis_port_internal_ok(void **state)
     mdlkit_shutdown();
 }
 
-static void do_stop(void *arg) { mdlkit_storport_stop_adapter(arg); }
 
 /* The leak report names the miniport's line that called the
  * StorPortAllocatePool wrapper, not the FORCEINLINE wrapper in storport.h. */
@@ -805,6 +828,7 @@ int main(void)
         cmocka_unit_test_teardown(test_contiguous, teardown),
         cmocka_unit_test_teardown(test_not_implemented_by_os, teardown),
         cmocka_unit_test_teardown(test_free_pool_twice, teardown),
+        cmocka_unit_test_teardown(test_free_pool_bugcheck_keeps_record, teardown),
         cmocka_unit_test_teardown(test_misuse_reports, teardown),
         cmocka_unit_test_teardown(test_ddi_compliance_rules, teardown),
         cmocka_unit_test_teardown(test_prohibited_ddi, teardown),

@@ -572,25 +572,21 @@ void NdisMFreeSharedMemory(NDIS_HANDLE MiniportAdapterHandle, ULONG Length, BOOL
         mk_violation(MDLKIT_RULE_NDIS_MFREE_SHARED_MEMORY,
                      "NdisMFreeSharedMemory must not be called from MiniportShutdownEx (NdisMFreeSharedMemory rule)",
                      (ULONG_PTR)VirtualAddress, (ULONG_PTR)ad);
-    mk_port_track *t = NULL;
+    mk_port_track *t = NULL, c;
     int mismatch = 0;
     pthread_mutex_lock(&ad->lock);
-    for (mk_port_track **pp = &ad->shared; *pp; pp = &(*pp)->next)
-        if ((*pp)->addr == VirtualAddress) {
-            t = *pp;
-            if (t->len != Length || t->cached != (Cached ? TRUE : FALSE) ||
-                t->pa.QuadPart != PhysicalAddress.QuadPart)
-                mismatch = 1;
-            else
-                *pp = t->next;
-            break;
-        }
+    for (t = ad->shared; t && t->addr != VirtualAddress; t = t->next)
+        ;
+    if (t) {
+        c = *t; /* (read under the lock) */
+        mismatch = c.len != Length || c.cached != (Cached ? TRUE : FALSE) || c.pa.QuadPart != PhysicalAddress.QuadPart;
+    }
     pthread_mutex_unlock(&ad->lock);
     if (!t || mismatch) {
         if (t)
             mk_bugcheck_note("NdisMFreeSharedMemory: the block at %p was allocated with Length %zu, Cached %u, "
                              "physical 0x%llx; the free passed Length %u, Cached %u, physical 0x%llx",
-                             t->addr, t->len, t->cached, (unsigned long long)t->pa.QuadPart, Length, Cached,
+                             c.addr, c.len, c.cached, (unsigned long long)c.pa.QuadPart, Length, Cached,
                              (unsigned long long)PhysicalAddress.QuadPart);
         else
             mk_bugcheck_note("NdisMFreeSharedMemory: %p is not shared memory of this adapter (already freed?)",
@@ -598,13 +594,26 @@ void NdisMFreeSharedMemory(NDIS_HANDLE MiniportAdapterHandle, ULONG Length, BOOL
         mk_bugcheck(BUGCODE_NDIS_DRIVER, ND_BUGCHECK_FREE_INVALID_SHARED_MEM, (ULONG_PTR)ad,
                     (ULONG_PTR)PAGE_ALIGN(VirtualAddress), (ULONG_PTR)VirtualAddress);
     }
-    mk_verifier_untrack(MK_TRACK_SHARED, VirtualAddress);
     mk_driver *old = mk_driver_enter(NULL);
     mk_port_begin();
     MmFreeContiguousMemorySpecifyCache(VirtualAddress, Length, MmCached);
     mk_port_end();
     mk_driver_leave(old);
-    free(t);
+    /* The records go once the free has passed its checks: a bug check it
+     * raises and the test catches leaves the block AND its records, so the
+     * halt's leak check (and Pool Tracking) still list it. */
+    mk_verifier_untrack(MK_TRACK_SHARED, VirtualAddress);
+    int unlinked = 0;
+    pthread_mutex_lock(&ad->lock);
+    for (mk_port_track **pp = &ad->shared; *pp; pp = &(*pp)->next)
+        if (*pp == t) {
+            *pp = t->next;
+            unlinked = 1;
+            break;
+        }
+    pthread_mutex_unlock(&ad->lock);
+    if (unlinked)
+        free(t);
 }
 
 /* ------------------------------------------------------------------------

@@ -102,12 +102,8 @@ void NdisFreeMdl(PMDL Mdl)
     if (Mdl) {
         unsigned h = nm_hash(Mdl);
         pthread_mutex_lock(&nm_lock);
-        for (mk_port_track **pp = &nm_mdls[h]; *pp; pp = &(*pp)->next)
-            if ((*pp)->addr == Mdl) {
-                t = *pp;
-                *pp = t->next;
-                break;
-            }
+        for (t = nm_mdls[h]; t && t->addr != Mdl; t = t->next)
+            ;
         pthread_mutex_unlock(&nm_lock);
     }
     if (!t)
@@ -116,10 +112,24 @@ void NdisFreeMdl(PMDL Mdl)
                            "freed (NdisAllocateMdl rule)"
                          : "NdisFreeMdl was given NULL (NdisAllocateMdl rule; Windows would dereference it)",
                      (ULONG_PTR)Mdl, 0);
-    free(t);
     mk_port_begin();
     mk_mdl_free(Mdl);
     mk_port_end();
+    /* The record goes once the free has passed its checks: a bug check the
+     * free raises and the test catches leaves the MDL AND its record, so the
+     * halt's leak check still lists it. */
+    unsigned h = nm_hash(Mdl);
+    int unlinked = 0;
+    pthread_mutex_lock(&nm_lock);
+    for (mk_port_track **pp = &nm_mdls[h]; *pp; pp = &(*pp)->next)
+        if (*pp == t) {
+            *pp = t->next;
+            unlinked = 1;
+            break;
+        }
+    pthread_mutex_unlock(&nm_lock);
+    if (unlinked)
+        free(t);
 }
 
 size_t mk_ndis_mdl_leaks(const void *owner)

@@ -129,21 +129,42 @@ static void sp_track_add(sp_adapter *a, mk_port_track *t)
     pthread_mutex_unlock(&a->lock);
 }
 
-/* Removes and returns the record of addr (of kind `kind`), or NULL. */
-static mk_port_track *sp_track_take(sp_adapter *a, const void *addr, int kind)
+/* The record of addr (of kind `kind`), left in place, or NULL; *copy gets
+ * its contents, read under the lock. A free looks its record up with this,
+ * frees, and only then drops the record (sp_track_drop): a bug check the
+ * free raises and the test catches leaves the block AND its record, so the
+ * leak check at stop still lists it. */
+static mk_port_track *sp_track_find(sp_adapter *a, const void *addr, int kind, mk_port_track *copy)
 {
     unsigned h = sp_hash(addr);
     mk_port_track *found = NULL;
     pthread_mutex_lock(&a->lock);
-    for (mk_port_track **pp = &a->allocs[h]; *pp; pp = &(*pp)->next)
-        if ((*pp)->addr == addr && (*pp)->kind == kind) {
-            found = *pp;
-            *pp = found->next;
-            a->nallocs--;
+    for (mk_port_track *t = a->allocs[h]; t; t = t->next)
+        if (t->addr == addr && t->kind == kind) {
+            found = t;
+            *copy = *t;
             break;
         }
     pthread_mutex_unlock(&a->lock);
     return found;
+}
+
+/* Unlinks record t (found by sp_track_find) and frees it. */
+static void sp_track_drop(sp_adapter *a, mk_port_track *t)
+{
+    unsigned h = sp_hash(t->addr);
+    int unlinked = 0;
+    pthread_mutex_lock(&a->lock);
+    for (mk_port_track **pp = &a->allocs[h]; *pp; pp = &(*pp)->next)
+        if (*pp == t) {
+            *pp = t->next;
+            a->nallocs--;
+            unlinked = 1;
+            break;
+        }
+    pthread_mutex_unlock(&a->lock);
+    if (unlinked)
+        free(t);
 }
 
 static int sp_track_has(sp_adapter *a, const void *addr, int kind)
@@ -661,17 +682,17 @@ static ULONG sp_free_pool(sp_adapter *a, PVOID p, void *caller)
         return STOR_STATUS_INVALID_PARAMETER;
     if (mk_irql() > DISPATCH_LEVEL)
         return sp_bad_irql(ExtFunctionFreePool);
-    mk_port_track *t = sp_track_take(a, p, SP_POOL);
+    mk_port_track c;
+    mk_port_track *t = sp_track_find(a, p, SP_POOL, &c);
     if (!t)
         mk_violation(MDLKIT_RULE_STORPORT_ALLOCATE_POOL,
                      "StorPortFreePool was given a buffer that StorPortAllocatePool did not return for this "
                      "adapter, or that was already freed (StorPortAllocatePool rule)",
                      (ULONG_PTR)p, (ULONG_PTR)a->ext);
-    ULONG tag = t->tag;
-    free(t);
     mk_port_begin();
-    mk_ex_free(p, tag, caller);
+    mk_ex_free(p, c.tag, caller);
     mk_port_end();
+    sp_track_drop(a, t);
     return STOR_STATUS_SUCCESS;
 }
 
@@ -706,16 +727,17 @@ static ULONG sp_free_mdl(sp_adapter *a, PVOID mdl)
         return STOR_STATUS_INVALID_PARAMETER;
     if (mk_irql() > DISPATCH_LEVEL)
         return sp_bad_irql(ExtFunctionFreeMdl);
-    mk_port_track *t = sp_track_take(a, mdl, SP_MDL);
+    mk_port_track c;
+    mk_port_track *t = sp_track_find(a, mdl, SP_MDL, &c);
     if (!t)
         mk_violation(MDLKIT_RULE_STORPORT_FREE_MDL,
                      "StorPortFreeMdl was given an MDL that StorPortAllocateMdl did not return for this adapter, "
                      "or that was already freed",
                      (ULONG_PTR)mdl, (ULONG_PTR)a->ext);
-    free(t);
     mk_port_begin();
     mk_mdl_free(mdl);
     mk_port_end();
+    sp_track_drop(a, t);
     return STOR_STATUS_SUCCESS;
 }
 
@@ -807,19 +829,17 @@ static ULONG sp_free_contiguous(sp_adapter *a, PVOID base, SIZE_T bytes, MEMORY_
         return sp_bad_irql(ExtFunctionFreeContiguousMemorySpecifyCache);
     if (!base)
         return STOR_STATUS_INVALID_PARAMETER;
-    mk_port_track *t = sp_track_take(a, base, SP_CONTIG);
-    if (!t || t->len != bytes || t->tag != (ULONG)cache) {
-        if (t)
-            sp_track_add(a, t); /* keep it: the caller still owns the block */
+    mk_port_track c;
+    mk_port_track *t = sp_track_find(a, base, SP_CONTIG, &c);
+    if (!t || c.len != bytes || c.tag != (ULONG)cache) /* (the record stays: the caller still owns the block) */
         mk_violation(MDLKIT_RULE_STORPORT_FREE_CONTIGUOUS,
                      "StorPortFreeContiguousMemorySpecifyCache: the block was not allocated for this adapter, was "
                      "already freed, or NumberOfBytes/CacheType differ from the allocation",
                      (ULONG_PTR)base, (ULONG_PTR)bytes);
-    }
-    free(t);
     mk_port_begin();
     MmFreeContiguousMemorySpecifyCache(base, bytes, cache);
     mk_port_end();
+    sp_track_drop(a, t);
     return STOR_STATUS_SUCCESS;
 }
 
