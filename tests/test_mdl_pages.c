@@ -156,6 +156,32 @@ static void test_misuse(void **state)
     ExFreePool(m);
 }
 
+/* Freeing pages still locked through another MDL: 0x4E (0x9A, PFN, locks,
+ * other mappings) -- and nothing changed: the page MDL keeps its own system
+ * mapping (its MappedSystemVa still maps the pages), and frees normally once
+ * the other MDL is unlocked. Its own mapping is not "another" mapping. */
+static void test_free_locked_pages_changes_nothing(void **state)
+{
+    (void)state;
+    PMDL m = MmAllocatePagesForMdl(pa(0), ANY_HIGH, pa(0), 2 * PAGE_SIZE);
+    assert_non_null(m);
+    char *va = MmGetSystemAddressForMdlSafe(m, NormalPagePriority);
+    assert_non_null(va);
+    va[PAGE_SIZE] = 0x42;
+    PMDL other = IoAllocateMdl(va + PAGE_SIZE, 16, FALSE, FALSE, NULL);
+    MmProbeAndLockPages(other, KernelMode, IoReadAccess);
+    PFN_NUMBER locked = MmGetMdlPfnArray(m)[1];
+    mk_expect_bugcheck(free_pages, m, PFN_LIST_CORRUPT, 0x9A, locked, 1, 0);
+    assert_true(m->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA);
+    assert_ptr_equal(m->MappedSystemVa, va);
+    assert_int_equal(va[PAGE_SIZE], 0x42); /* still mapped */
+    MmUnlockPages(other);
+    IoFreeMdl(other);
+    MmFreePagesFromMdl(m); /* releases its own mapping too */
+    assert_false(m->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA);
+    ExFreePool(m);
+}
+
 static void test_ddi_compliance_apc(void **state)
 {
     (void)state;
@@ -179,6 +205,7 @@ int main(void)
         cmocka_unit_test(test_ranges_and_flags),
         cmocka_unit_test(test_os_flags),
         cmocka_unit_test(test_misuse),
+        cmocka_unit_test(test_free_locked_pages_changes_nothing),
         cmocka_unit_test(test_ddi_compliance_apc),
     };
     return cmocka_run_group_tests(tests, mk_test_setup, mk_test_teardown);

@@ -198,20 +198,25 @@ static void mdlpages_free(PMDL Mdl, ULONG Flags)
         /* Not (or no longer) an MDL of allocated pages: freed twice, or not
          * from MmAllocatePagesForMdl(Ex). */
         mk_bugcheck(MEMORY_MANAGEMENT, 0x1236, (ULONG_PTR)Mdl, (ULONG_PTR)&pfns[0], pfns[0]);
-    if (Mdl->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA)
-        mk_mdl_unmap_system(Mdl); /* Windows 7+: MmFreePagesFromMdl releases it */
-    /* Count the list and check every page before freeing any. */
+    /* Count the list and check every page before anything changes (a caught
+     * bug check leaves the MDL as it was, its own system mapping included:
+     * that mapping is one of each page's `maps`, and is released below --
+     * Windows 7+: MmFreePagesFromMdl releases it). */
+    uint32_t own = (Mdl->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA) ? 1 : 0;
     size_t cap = mk_mdl_capacity(Mdl) + 1, n = 0;
     while (n < cap && pfns[n] != MK_PFN_LIST_END) {
         mk_pfn_entry *e = mk_pfn(pfns[n]);
         if (!e || e->state != MK_PFN_ACTIVE || e->use != MK_USE_MDL_PAGES)
             mk_bugcheck(MEMORY_MANAGEMENT, 0x1236, (ULONG_PTR)Mdl, (ULONG_PTR)&pfns[n], pfns[n]);
-        if (mk_pfn_locks(pfns[n]) || atomic_load_explicit(&e->maps, memory_order_relaxed))
-            /* Freeing a page that is still locked for I/O or mapped. */
-            mk_bugcheck(PFN_LIST_CORRUPT, 0x9A, pfns[n], mk_pfn_locks(pfns[n]),
-                        atomic_load_explicit(&e->maps, memory_order_relaxed));
+        uint32_t maps = atomic_load_explicit(&e->maps, memory_order_relaxed);
+        if (mk_pfn_locks(pfns[n]) || maps > own)
+            /* Freeing a page that is still locked for I/O, or mapped by
+             * something else than this MDL's own system mapping. */
+            mk_bugcheck(PFN_LIST_CORRUPT, 0x9A, pfns[n], mk_pfn_locks(pfns[n]), maps - own);
         n++;
     }
+    if (own)
+        mk_mdl_unmap_system(Mdl);
     if (Flags & MM_FREE_MDL_PAGES_ZERO)
         for (size_t i = 0; i < n; i++)
             memset(mk_pfn_to_direct(pfns[i]), 0, PAGE_SIZE);
