@@ -157,7 +157,8 @@ static void test_misuse(void **state)
 }
 
 /* Freeing pages still locked through another MDL: 0x4E (0x9A, PFN, locks,
- * other mappings) -- and nothing changed: the page MDL keeps its own system
+ * other mappings), or unlocking the page MDL itself: 0x4E (0x07, ...) --
+ * and nothing changed: the page MDL keeps its own system
  * mapping (its MappedSystemVa still maps the pages), and frees normally once
  * the other MDL is unlocked. Its own mapping is not "another" mapping. */
 static void test_free_locked_pages_changes_nothing(void **state)
@@ -172,6 +173,10 @@ static void test_free_locked_pages_changes_nothing(void **state)
     MmProbeAndLockPages(other, KernelMode, IoReadAccess);
     PFN_NUMBER locked = MmGetMdlPfnArray(m)[1];
     mk_expect_bugcheck(free_pages, m, PFN_LIST_CORRUPT, 0x9A, locked, 1, 0);
+    assert_true(m->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA);
+    /* MmUnlockPages of the page MDL (its pages hold no lock of its own):
+     * 0x4E/0x07, and again nothing changed, its mapping included */
+    mk_expect_bugcheck((void (*)(void *))MmUnlockPages, m, PFN_LIST_CORRUPT, 0x07, MmGetMdlPfnArray(m)[0], 0, 0);
     assert_true(m->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA);
     assert_ptr_equal(m->MappedSystemVa, va);
     assert_int_equal(va[PAGE_SIZE], 0x42); /* still mapped */

@@ -179,11 +179,10 @@ void MmUnlockPages(PMDL MemoryDescriptorList)
             mk_bugcheck(PROCESS_HAS_LOCKED_PAGES, 0x01, (ULONG_PTR)mdl, count, 0);
         mk_bugcheck(PFN_LIST_CORRUPT, 0x07, pages ? pfns[0] : 0, count, 0);
     }
-    if (flags & MDL_MAPPED_TO_SYSTEM_VA)
-        mk_mdl_unmap_system(mdl);
     /* One pass: drop each frame's lock. A frame with no lock to drop (pages
      * from MmAllocatePagesForMdl, or a hand-set flag) means "unlocked more
-     * often than locked": put back what was dropped, then 0x4E/0x07. */
+     * often than locked": put back what was dropped, then 0x4E/0x07 -- with
+     * the MDL as it was (its system mapping is released after the pass). */
     const int shard = mk_lock_shard();
     for (size_t i = 0; i < pages; i++) {
         if (pfns[i] == MK_PFN_LIST_END)
@@ -199,6 +198,8 @@ void MmUnlockPages(PMDL MemoryDescriptorList)
         }
         mk_lock_add((size_t)(pfns[i] - mk_phys.first), shard, -1);
     }
+    if (mdl->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA)
+        mk_mdl_unmap_system(mdl);
     flags = (USHORT)mdl->MdlFlags;
     flags &= (USHORT)~MDL_PAGES_LOCKED;
     flags |= MDLLOCK_UNLOCKED_MARK;
