@@ -95,6 +95,10 @@ static inline bool mk_specpool_owns(const void *p)
 /* A live special-pool block containing p: 1 and *out filled (heap, tag,
  * size, base), else 0. For mk_pool_lookup on MK_RGN_SPECIAL addresses. */
 int mk_specpool_lookup(const void *p, struct mk_pool_block *out);
+/* Is p on the data page of a live special-pool block of PAGED pool? (Special
+ * pool serves both pools from one region, so the address alone does not
+ * say: probe/lock and the non-paged checks ask this.) */
+int mk_specpool_page_is_paged(const void *p);
 
 /* ------------------------------------------------------------------------
  * Low-resources simulation (faults.c): ONE question the layers ask before

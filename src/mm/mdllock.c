@@ -66,7 +66,8 @@ static MK_NOINLINE PFN_NUMBER mdllock_slow_page(PMDL Mdl, char *page, bool write
     uint8_t bits = mk_va_bits(page);
     if (!(bits & MK_PG_MAPPED))
         return 0;
-    bool pageable = (r == MK_RGN_USER || r == MK_RGN_PPOOL);
+    bool pageable = (r == MK_RGN_USER || r == MK_RGN_PPOOL ||
+                     (r == MK_RGN_SPECIAL && mk_specpool_page_is_paged(page))); /* paged pool from special pool */
     if (pageable && mk_irql() >= DISPATCH_LEVEL)
         return MDLLOCK_PFN_BAD_IRQL; /* the caller releases what it locked, then bug checks */
     if (bits & MK_PG_TRIMMED) {
@@ -137,7 +138,9 @@ void MmProbeAndLockPages(PMDL MemoryDescriptorList, KPROCESSOR_MODE AccessMode, 
             /* Pageable memory may only be probed at <= APC_LEVEL. Undo this
              * probe's locks first so a caught bug check leaves no trace. */
             mdllock_release(pfns, i);
-            mk_bugcheck(DRIVER_IRQL_NOT_LESS_OR_EQUAL, (ULONG_PTR)page, mk_irql(), write ? 1 : 0,
+            /* P1: the address the probe touches on that page -- the range's
+             * first byte on its first page, else the page's start */
+            mk_bugcheck(DRIVER_IRQL_NOT_LESS_OR_EQUAL, (ULONG_PTR)(i == 0 ? start : page), mk_irql(), write ? 1 : 0,
                         (ULONG_PTR)__builtin_return_address(0));
         }
         if (MK_LIKELY(mk_pfn_is_ram(pfn)))

@@ -6,6 +6,7 @@
  */
 #include "mk_mdl.h"
 #include "mk_machine.h"
+#include "mk_verifier.h"
 
 atomic_long mk_mdl_locked_mdls, mk_mdl_locked_pages, mk_mdl_sys_maps, mk_mdl_user_maps, mk_mdl_page_mdls,
     mk_mdl_contig_allocs;
@@ -43,7 +44,8 @@ unsigned mk_mdl_memory_kinds(const void *va, SIZE_T length)
             kinds |= MK_MEM_PPOOL;
             break;
         case MK_RGN_SPECIAL:
-            kinds |= MK_MEM_SPECIAL;
+            /* special pool serves both pools: a paged block's page is paged pool too */
+            kinds |= MK_MEM_SPECIAL | (mk_specpool_page_is_paged(p) ? MK_MEM_PPOOL : 0);
             break;
         case MK_RGN_SYSMAP:
             kinds |= MK_MEM_SYSMAP;

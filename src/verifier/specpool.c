@@ -269,6 +269,16 @@ int mk_specpool_lookup(const void *p, mk_pool_block *out)
     return 1;
 }
 
+int mk_specpool_page_is_paged(const void *p)
+{
+    if (!sp_slots || (const char *)p < sp_base || (const char *)p >= sp_base + (sp_nslots << (PAGE_SHIFT + 1)))
+        return 0;
+    int guard;
+    size_t i = sp_slot_of(p, &guard);
+    sp_slot *s = &sp_slots[i];
+    return !guard && atomic_load_explicit(&s->state, memory_order_acquire) == SP_LIVE && s->heap == MK_HEAP_PAGED;
+}
+
 /* ------------------------------------------------------------------------
  * Force IRQL Checking (0x2) with special pool: live paged blocks are
  * trimmed like paged pool (irqlforce.c) when a thread raises to
