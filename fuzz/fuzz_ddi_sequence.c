@@ -13,8 +13,10 @@
  * model and the operations.
  *
  * Built with -DFUZZ_VERIFIER_FLAGS=<mdlkit verifier_flags> (fuzz_ddi_tracked:
- * Pool Tracking and DDI compliance) the machine runs under those verifier
- * options, the model predicts their outcomes, and each input runs as the
+ * Pool Tracking and DDI compliance; fuzz_ddi_special: Special Pool and Force
+ * IRQL Checking too) the machine runs under those verifier options, the
+ * model predicts their outcomes (model_set_irql: which paged pool pages a
+ * raise to DISPATCH_LEVEL trims), and each input runs as the
  * DriverEntry of a hosted driver loaded for it; after the cleanup the
  * driver is unloaded, and Pool Tracking's leak check at unload must find
  * nothing -- or, for the inputs that leave one object behind on purpose
@@ -180,14 +182,37 @@ static void check_range_direct(const char *what, PMDL mdl, const unsigned char *
     }
 }
 
+/* Compares the buffer's own address with its shadow. At DISPATCH_LEVEL
+ * under Force IRQL Checking the pages of paged pool the raise trimmed are
+ * left out (touching them is 0xD1: op_write checks that); the rest --
+ * pages an MDL locks -- must still be readable. */
+static void verify_own(int bi)
+{
+    model_buf *b = &M.buf[bi];
+    size_t at = model_first_trimmed(&M, b, 0, b->len);
+    if (at == SIZE_MAX) {
+        if (model_check("the buffer's own address", b->va, b->shadow, b->len))
+            finding("buffer %d (kind %d) differs from the model", bi, b->kind);
+        return;
+    }
+    for (size_t pos = 0; pos < b->len;) {
+        size_t end = (size_t)((unsigned char *)PAGE_ALIGN(b->va + pos) + PAGE_SIZE - b->va);
+        if (end > b->len)
+            end = b->len;
+        if (model_first_trimmed(&M, b, pos, end - pos) == SIZE_MAX &&
+            model_check("the buffer's own address (a resident page)", b->va + pos, b->shadow + pos, end - pos))
+            finding("buffer %d (kind %d) differs from the model", bi, b->kind);
+        pos = end;
+    }
+}
+
 static void verify_buf(int bi)
 {
     model_buf *b = &M.buf[bi];
     if (b->kind == BUF_NONE)
         return;
     if (b->kind != BUF_USER || b->prot != PAGE_NOACCESS)
-        if (model_check("the buffer's own address", b->va, b->shadow, b->len))
-            finding("buffer %d (kind %d) differs from the model", bi, b->kind);
+        verify_own(bi);
     for (int i = 0; i < MODEL_MDLS; i++) {
         model_mdl *d = &M.mdl[i];
         if (d->state == MS_NONE || d->buf != bi)
@@ -346,6 +371,14 @@ static void c_ndis_free(void) { NdisFreeMemoryWithTagPriority(g_ndis, A.va, A.ta
 static void c_ndis_mdl(void) { A.mdl = NdisAllocateMdl(g_ndis, A.va, A.len); }
 static void c_irp_alloc(void) { A.irp = IoAllocateIrp(1, FALSE); }
 static void c_irp_free(void) { IoFreeIrp(A.irp); }
+/* A write a byte at a time, in order (so the byte a fault stops at is known). */
+static const unsigned char *g_wsrc;
+static void c_write_bytes(void)
+{
+    volatile unsigned char *d = A.va;
+    for (SIZE_T i = 0; i < A.bytes; i++)
+        d[i] = g_wsrc[i];
+}
 
 /* -------------------------------------------------------- operations */
 enum {
@@ -510,10 +543,10 @@ static void op_build(void)
         return;
     model_mdl *d = &M.mdl[mi];
     model_buf *b = &M.buf[d->buf];
-    if (b->kind == BUF_USER || b->paged)
-        return; /* MmBuildMdlForNonPagedPool is for non-paged memory */
+    if (b->kind == BUF_USER || (b->paged && !(M.verifier & MDLKIT_VERIFY_DDI_COMPLIANCE)))
+        return; /* MmBuildMdlForNonPagedPool is for non-paged memory (DDI compliance reports paged pool) */
     A.mdl = d->mdl;
-    if (!run("MmBuildMdlForNonPagedPool", c_build, exp_ok()))
+    if (!run("MmBuildMdlForNonPagedPool", c_build, model_build(&M, d, b, (USHORT)d->mdl->MdlFlags)))
         return;
     CHECK(d->mdl->MdlFlags & MDL_SOURCE_IS_NONPAGED_POOL, "built MDL lacks MDL_SOURCE_IS_NONPAGED_POOL");
     CHECK(d->mdl->MappedSystemVa == b->va + d->off, "MappedSystemVa %p, buffer %p", d->mdl->MappedSystemVa,
@@ -853,6 +886,20 @@ static void op_write(void)
     if (len > sizeof tmp)
         len = sizeof tmp;
     fill(tmp, len, seed);
+    if (dst == b->va && model_first_trimmed(&M, b, off, len) != SIZE_MAX) {
+        /* Paged pool through its own address at DISPATCH_LEVEL under Force
+         * IRQL Checking, reaching a page the raise trimmed: the write
+         * stops there with 0xD1 (the first byte on that page, IRQL, 1 =
+         * write, the instruction); the bytes before it are written. */
+        size_t at = model_first_trimmed(&M, b, off, len);
+        A.va = dst + off;
+        A.bytes = len;
+        g_wsrc = tmp;
+        run("write through the buffer's own address (a trimmed page)", c_write_bytes, model_touch(&M, b, off, len, 1));
+        model_buf_set(b, base + off, tmp, at - off);
+        verify_buf(bi);
+        return;
+    }
     memcpy(dst + off, tmp, len);
     model_buf_set(b, base + off, tmp, len);
     verify_buf(bi);
@@ -868,7 +915,7 @@ static void op_irql(void)
     } else if (to < M.irql) {
         KeLowerIrql(to);
     }
-    M.irql = to;
+    model_set_irql(&M, to); /* (Force IRQL Checking: the raise trimmed paged pool) */
     CHECK(KeGetCurrentIrql() == to, "KeGetCurrentIrql %u", KeGetCurrentIrql());
 }
 
@@ -1069,7 +1116,7 @@ static void cleanup(void)
     g_op_name = "cleanup";
     if (M.irql != PASSIVE_LEVEL)
         KeLowerIrql(PASSIVE_LEVEL);
-    M.irql = PASSIVE_LEVEL;
+    model_set_irql(&M, PASSIVE_LEVEL);
     for (int i = 0; i < MODEL_BUFS; i++)
         verify_buf(i);
     for (int i = 0; i < MODEL_PAGEMDLS; i++)

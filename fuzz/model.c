@@ -2,7 +2,9 @@
  * model.c -- predictions of the reference model (see model.h and
  * docs/reliability.md). Every prediction is a documented outcome
  * (ddi-facts.md, docs/ddi-notes.md); nothing here looks at mdlkit's
- * internal state, only at what the fuzzer did so far.
+ * internal state, only at what the fuzzer did so far (and, for Force IRQL
+ * Checking, at the frames public DDIs report: MmGetPhysicalAddress, the
+ * MDLs' PFN arrays).
  */
 #include "model.h"
 
@@ -18,6 +20,71 @@ void model_reset(model *m, ULONG verifier)
         m->mdl[i].parent = -1;
     for (int i = 0; i < MODEL_STOR_MDLS; i++)
         m->stor_mdl_buf[i] = -1;
+}
+
+/* Is frame pfn locked by one of the model's locked MDLs? (By frame, not by
+ * buffer: nothing here assumes which pool -- special or normal -- a block
+ * lives in, or that two blocks never share a page.) */
+static int model_frame_locked(const model *m, PFN_NUMBER pfn)
+{
+    for (int i = 0; i < MODEL_MDLS; i++) {
+        const model_mdl *d = &m->mdl[i];
+        if (d->state != MS_LOCKED)
+            continue;
+        const PFN_NUMBER *pfns = MmGetMdlPfnArray(d->mdl);
+        size_t n = ADDRESS_AND_SIZE_TO_SPAN_PAGES(m->buf[d->buf].va + d->off, d->len);
+        for (size_t k = 0; k < n; k++)
+            if (pfns[k] == pfn)
+                return 1;
+    }
+    return 0;
+}
+
+void model_set_irql(model *m, KIRQL to)
+{
+    int raise = m->irql < DISPATCH_LEVEL && to >= DISPATCH_LEVEL;
+    m->irql = to;
+    if (!raise || !(m->verifier & MDLKIT_VERIFY_FORCE_IRQL_CHECKING))
+        return;
+    /* Every page of paged pool is trimmed unless an MDL locks its frame (a
+     * locked page is resident: the probe faulted it in, and trims skip it),
+     * so the pages a buffer keeps are exactly the locked ones. Nothing
+     * pages them in before the IRQL drops below DISPATCH_LEVEL. */
+    for (int i = 0; i < MODEL_BUFS; i++) {
+        model_buf *b = &m->buf[i];
+        b->trimmed = 0;
+        if (b->kind != BUF_POOL || !b->paged)
+            continue;
+        size_t pages = ADDRESS_AND_SIZE_TO_SPAN_PAGES(b->va, b->len);
+        for (size_t k = 0; k < pages; k++) {
+            PHYSICAL_ADDRESS pa = MmGetPhysicalAddress((unsigned char *)PAGE_ALIGN(b->va) + k * PAGE_SIZE);
+            if (!model_frame_locked(m, (PFN_NUMBER)(pa.QuadPart >> PAGE_SHIFT)))
+                b->trimmed |= 1u << k;
+        }
+    }
+}
+
+size_t model_first_trimmed(const model *m, const model_buf *b, size_t off, size_t len)
+{
+    if (!(m->verifier & MDLKIT_VERIFY_FORCE_IRQL_CHECKING) || m->irql < DISPATCH_LEVEL || b->kind != BUF_POOL ||
+        !b->paged)
+        return SIZE_MAX;
+    size_t first = BYTE_OFFSET(b->va);
+    for (size_t pos = off; pos < off + len;) {
+        size_t page = (first + pos) >> PAGE_SHIFT;
+        if (b->trimmed & (1u << page))
+            return pos;
+        pos = ((page + 1) << PAGE_SHIFT) - first;
+    }
+    return SIZE_MAX;
+}
+
+model_expect model_touch(const model *m, const model_buf *b, size_t off, size_t len, int write)
+{
+    size_t at = model_first_trimmed(m, b, off, len);
+    if (at == SIZE_MAX)
+        return exp_ok();
+    return exp_bc(DRIVER_IRQL_NOT_LESS_OR_EQUAL, (ULONG_PTR)(b->va + at), m->irql, write ? 1 : 0, EXP_ANY);
 }
 
 void model_buf_set(model_buf *b, size_t off, const unsigned char *src, size_t n) { memcpy(b->shadow + off, src, n); }
@@ -85,12 +152,22 @@ model_expect model_probe(const model *m, const model_mdl *d, const model_buf *b,
         return exp_raise(STATUS_ACCESS_VIOLATION);
     int pageable = user || (b->kind == BUF_POOL && b->paged);
     if (pageable && m->irql >= DISPATCH_LEVEL)
-        return exp_bc(DRIVER_IRQL_NOT_LESS_OR_EQUAL, (ULONG_PTR)PAGE_ALIGN(b->va + d->off), m->irql,
+        /* P1: what the probe touches first, the range's first byte */
+        return exp_bc(DRIVER_IRQL_NOT_LESS_OR_EQUAL, (ULONG_PTR)(b->va + d->off), m->irql,
                       op != IoReadAccess ? 1 : 0, EXP_ANY);
     if (user && b->prot == PAGE_NOACCESS)
         return exp_raise(STATUS_ACCESS_VIOLATION);
     if (user && b->prot == PAGE_READONLY && op != IoReadAccess)
         return exp_raise(STATUS_ACCESS_VIOLATION);
+    return exp_ok();
+}
+
+model_expect model_build(const model *m, const model_mdl *d, const model_buf *b, USHORT flags)
+{
+    /* Paged pool -- wherever the block lives, special pool included -- is
+     * DDI compliance's 0xC4/0x7F (IRQL, MDL, flags) (docs/verifier.md). */
+    if (b->kind == BUF_POOL && b->paged && (m->verifier & MDLKIT_VERIFY_DDI_COMPLIANCE))
+        return exp_bc(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x7F, m->irql, (ULONG_PTR)d->mdl, flags);
     return exp_ok();
 }
 

@@ -53,6 +53,8 @@ typedef struct model_buf {
     ULONG prot;          /* user: PAGE_* */
     unsigned char *shadow; /* what the buffer holds */
     int refs;            /* MDLs describing it */
+    uint32_t trimmed;    /* Force IRQL Checking, paged pool at DISPATCH_LEVEL: bit i = page i of the
+                          * buffer (from PAGE_ALIGN(va)) was trimmed at the raise (model_set_irql) */
 } model_buf;
 
 enum model_mdl_state { MS_NONE = 0, MS_ALLOC, MS_BUILT, MS_LOCKED, MS_UNLOCKED, MS_PARTIAL };
@@ -91,6 +93,19 @@ typedef struct model {
  * outcomes differ with Driver Verifier on: docs/ddi-notes.md "Automatic
  * checks", docs/verifier.md). */
 void model_reset(model *m, ULONG verifier);
+/* KeRaiseIrql / KeLowerIrql to `to`. Under Force IRQL Checking (0x2) a
+ * raise to DISPATCH_LEVEL trims every paged-pool page that no locked MDL
+ * holds (docs/verifier.md): the model notes which pages of each paged pool
+ * buffer that leaves inaccessible until the IRQL drops again. */
+void model_set_irql(model *m, KIRQL to);
+/* Offset of the first byte of [off, off+len) of b that lies on a page
+ * trimmed at the current DISPATCH_LEVEL (Force IRQL Checking), or SIZE_MAX
+ * when that range may be touched through the buffer's own address. */
+size_t model_first_trimmed(const model *m, const model_buf *b, size_t off, size_t len);
+/* The outcome of touching bytes [off, off+len) of b through its own
+ * address, in order: success, or 0xD1 (the first byte on a trimmed page,
+ * IRQL, 0 read / 1 write, instruction). */
+model_expect model_touch(const model *m, const model_buf *b, size_t off, size_t len, int write);
 /* Shadow helpers. */
 void model_buf_set(model_buf *b, size_t off, const unsigned char *src, size_t n);
 /* Compares n bytes at `alias` with the shadow of b at off; 0 if equal. On a
@@ -102,6 +117,8 @@ model_expect model_pool_alloc(const model *m, POOL_TYPE type, int paged, SIZE_T 
 model_expect model_pool_free(const model *m, const model_buf *b, ULONG tag_used, int double_free);
 model_expect model_probe(const model *m, const model_mdl *d, const model_buf *b, KPROCESSOR_MODE mode,
                          LOCK_OPERATION op);
+/* MmBuildMdlForNonPagedPool of d (an allocated MDL; `flags` its MdlFlags). */
+model_expect model_build(const model *m, const model_mdl *d, const model_buf *b, USHORT flags);
 model_expect model_unlock(const model *m, const model_mdl *d);
 model_expect model_map_user(const model *m, const model_mdl *d);
 model_expect model_map_kernel_again(const model *m, const model_mdl *d);
