@@ -773,18 +773,7 @@ static void test_leak_at_stop_tracked(void **state)
     assert_int_equal(mdlkit_storport_submit(g_ext, &srb), STATUS_SUCCESS);
     mk_expect_bugcheck(do_stop, g_ext, DRIVER_VERIFIER_DETECTED_VIOLATION, MDLKIT_RULE_STORPORT_ALLOCATE_POOL2, MK_ANY,
                        1, g_ext);
-    char path[] = "/tmp/mdlkit_sp_json_XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
-    assert_int_equal(mdlkit_report_write(path), 0);
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
-    static char json[1 << 16];
-    size_t n = fread(json, 1, sizeof json - 1, f);
-    fclose(f);
-    unlink(path);
-    json[n] = 0;
+    const char *json = mk_test_report_json();
     const char *leaks = strstr(json, "\"leaks\": [");
     assert_non_null(leaks);
     const char *leak = strstr(leaks, "\"tag\": \"Leak\"");

@@ -6,6 +6,10 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <mdlkit.h>
 
@@ -69,6 +73,24 @@ static inline int mk_test_teardown_after_bugcheck(void **state)
     if (mdlkit_is_initialized())
         mdlkit_shutdown();
     return 0;
+}
+
+/* The JSON report (mdlkit_report_write) read back, in a static buffer. */
+static inline const char *mk_test_report_json(void)
+{
+    char path[] = "/tmp/mdlkit_test_report_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(mdlkit_report_write(path), 0);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    static char json[1 << 16];
+    size_t n = fread(json, 1, sizeof json - 1, f);
+    fclose(f);
+    unlink(path);
+    json[n] = 0;
+    return json;
 }
 
 /* Asserts that fn(arg) raises bug check `code` with the four parameters
