@@ -741,10 +741,10 @@ static void test_leak_report_names_the_miniport(void **state)
     mdlkit_shutdown();
 }
 
-static void test_leak_at_stop(void **state)
+/* One INQUIRY whose HwStartIo leaks a StorPortAllocatePool block, then the
+ * adapter's stop: the leak rule, one leak. */
+static void leak_one_request_then_stop(void)
 {
-    (void)state;
-    boot_started(0, 0);
     g_leak_in_startio = 1;
     SCSI_REQUEST_BLOCK srb;
     RtlZeroMemory(&srb, sizeof srb);
@@ -753,6 +753,13 @@ static void test_leak_at_stop(void **state)
     assert_int_equal(mdlkit_storport_submit(g_ext, &srb), STATUS_SUCCESS);
     mk_expect_bugcheck(do_stop, g_ext, DRIVER_VERIFIER_DETECTED_VIOLATION, MDLKIT_RULE_STORPORT_ALLOCATE_POOL2, MK_ANY,
                        1, g_ext);
+}
+
+static void test_leak_at_stop(void **state)
+{
+    (void)state;
+    boot_started(0, 0);
+    leak_one_request_then_stop();
     /* the adapter is gone and its memory reclaimed */
     assert_int_equal(mdlkit_storport_stop_adapter(g_ext), STATUS_INVALID_PARAMETER);
     mdlkit_shutdown();
@@ -765,14 +772,7 @@ static void test_leak_at_stop_tracked(void **state)
 {
     (void)state;
     boot_started(0, MDLKIT_VERIFY_POOL_TRACKING);
-    g_leak_in_startio = 1;
-    SCSI_REQUEST_BLOCK srb;
-    RtlZeroMemory(&srb, sizeof srb);
-    srb.Length = sizeof srb;
-    srb.Cdb[0] = SCSIOP_INQUIRY;
-    assert_int_equal(mdlkit_storport_submit(g_ext, &srb), STATUS_SUCCESS);
-    mk_expect_bugcheck(do_stop, g_ext, DRIVER_VERIFIER_DETECTED_VIOLATION, MDLKIT_RULE_STORPORT_ALLOCATE_POOL2, MK_ANY,
-                       1, g_ext);
+    leak_one_request_then_stop();
     const char *json = mk_test_report_json();
     const char *leaks = strstr(json, "\"leaks\": [");
     assert_non_null(leaks);
