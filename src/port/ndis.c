@@ -369,15 +369,30 @@ NTSTATUS mdlkit_ndis_start_adapter(PDRIVER_OBJECT driver, PVOID *miniport_adapte
     return STATUS_SUCCESS;
 }
 
+/* The harness's shutdown and halt: a running adapter, at PASSIVE_LEVEL.
+ * The adapter, or NULL with *st the status to return. */
+static nd_adapter *nd_running_adapter(PVOID miniport_adapter_handle, NTSTATUS *st)
+{
+    mk_thread_attach();
+    nd_adapter *ad = nd_lookup(miniport_adapter_handle, MK_NDIS_ADAPTER);
+    if (!ad) {
+        *st = STATUS_INVALID_PARAMETER;
+        return NULL;
+    }
+    if (ad->state != ND_RUNNING || mk_irql() != PASSIVE_LEVEL) {
+        *st = STATUS_INVALID_DEVICE_STATE;
+        return NULL;
+    }
+    return ad;
+}
+
 NTSTATUS mdlkit_ndis_shutdown_adapter(PVOID miniport_adapter_handle)
 {
     MK_ENTER("mdlkit_ndis_shutdown_adapter");
-    mk_thread_attach();
-    nd_adapter *ad = nd_lookup(miniport_adapter_handle, MK_NDIS_ADAPTER);
+    NTSTATUS st;
+    nd_adapter *ad = nd_running_adapter(miniport_adapter_handle, &st);
     if (!ad)
-        return STATUS_INVALID_PARAMETER;
-    if (ad->state != ND_RUNNING || mk_irql() != PASSIVE_LEVEL)
-        return STATUS_INVALID_DEVICE_STATE;
+        return st;
     ad->state = ND_SHUTTING_DOWN;
     mk_port_frame f;
     mk_port_call_miniport(&f, ad->nd->drv);
@@ -390,12 +405,10 @@ NTSTATUS mdlkit_ndis_shutdown_adapter(PVOID miniport_adapter_handle)
 NTSTATUS mdlkit_ndis_halt_adapter(PVOID miniport_adapter_handle)
 {
     MK_ENTER("mdlkit_ndis_halt_adapter");
-    mk_thread_attach();
-    nd_adapter *ad = nd_lookup(miniport_adapter_handle, MK_NDIS_ADAPTER);
+    NTSTATUS st;
+    nd_adapter *ad = nd_running_adapter(miniport_adapter_handle, &st);
     if (!ad)
-        return STATUS_INVALID_PARAMETER;
-    if (ad->state != ND_RUNNING || mk_irql() != PASSIVE_LEVEL)
-        return STATUS_INVALID_DEVICE_STATE;
+        return st;
     ad->state = ND_HALTING;
     mk_port_frame f;
     mk_port_call_miniport(&f, ad->nd->drv);
