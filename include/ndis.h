@@ -451,21 +451,21 @@ NDIS_API PNDIS_GENERIC_OBJECT NdisAllocateGenericObject(PDRIVER_OBJECT DriverObj
 NDIS_API void NdisFreeGenericObject(PNDIS_GENERIC_OBJECT NdisObject);
 
 /* The NDIS lookaside routines are the executive's (thin wrappers). */
-FORCEINLINE void NdisInitializeNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside, PALLOCATE_FUNCTION Allocate,
+MDLKIT_FORCEINLINE void NdisInitializeNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside, PALLOCATE_FUNCTION Allocate,
                                                    PFREE_FUNCTION Free, ULONG Flags, SIZE_T Size, ULONG Tag,
                                                    USHORT Depth)
 {
     ExInitializeNPagedLookasideList(Lookaside, Allocate, Free, Flags, Size, Tag, Depth);
 }
-FORCEINLINE PVOID NdisAllocateFromNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside)
+MDLKIT_FORCEINLINE PVOID NdisAllocateFromNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside)
 {
     return ExAllocateFromNPagedLookasideList(Lookaside);
 }
-FORCEINLINE void NdisFreeToNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside, PVOID Entry)
+MDLKIT_FORCEINLINE void NdisFreeToNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside, PVOID Entry)
 {
     ExFreeToNPagedLookasideList(Lookaside, Entry);
 }
-FORCEINLINE void NdisDeleteNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside)
+MDLKIT_FORCEINLINE void NdisDeleteNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside)
 {
     ExDeleteNPagedLookasideList(Lookaside);
 }

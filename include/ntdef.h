@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include "mkwdk/sal.h"
 
 #if !defined(__x86_64__) && !defined(__aarch64__)
 #error "mdlkit emulates 64-bit Windows and needs a 64-bit host"
@@ -42,7 +43,14 @@
 #define DECLSPEC_ALIGN(x) __attribute__((aligned(x)))
 #define DECLSPEC_CACHEALIGN DECLSPEC_ALIGN(64)
 #define DECLSPEC_NOINLINE __attribute__((noinline))
-#define FORCEINLINE static inline __attribute__((always_inline))
+/* mdlkit's own header helpers: always inlined, one private copy per
+ * translation unit. */
+#define MDLKIT_FORCEINLINE static inline __attribute__((always_inline))
+/* FORCEINLINE in driver code has MSVC's meaning: an inlining request that may
+ * be declared `extern`, defined in a header shared by several files, or
+ * declared FORCEINLINE and defined without it. A weak definition gives all
+ * three one linkable copy (MSVC merges such copies the same way). */
+#define FORCEINLINE __attribute__((weak))
 #define NTAPI_INLINE
 #ifndef __forceinline
 #define __forceinline inline __attribute__((always_inline))
@@ -179,8 +187,13 @@ typedef intptr_t LONG_PTR, *PLONG_PTR, INT_PTR, *PINT_PTR;
 typedef uintptr_t ULONG_PTR, *PULONG_PTR, UINT_PTR, *PUINT_PTR, DWORD_PTR;
 typedef ULONG_PTR SIZE_T, *PSIZE_T;
 typedef LONG_PTR SSIZE_T, *PSSIZE_T;
-typedef uint16_t WCHAR, *PWCHAR, *PWSTR, *LPWSTR;
-typedef const uint16_t *PCWSTR, *LPCWSTR;
+/* WCHAR is UTF-16, as L"..." is with -fshort-wchar (which
+ * `pkg-config --cflags mdlkit` and the CMake target carry). */
+#if !defined(__SIZEOF_WCHAR_T__) || __SIZEOF_WCHAR_T__ != 2
+#error "mdlkit: compile driver code with -fshort-wchar so that L\"...\" is 16-bit WCHAR (pkg-config --cflags mdlkit gives it)"
+#endif
+typedef wchar_t WCHAR, *PWCHAR, *PWSTR, *LPWSTR, *NWPSTR;
+typedef const wchar_t *PCWSTR, *LPCWSTR, *PCWCH, *LPCWCH;
 typedef UCHAR BOOLEAN, *PBOOLEAN;
 typedef int BOOL;
 typedef ULONG LOGICAL, *PLOGICAL;

@@ -487,43 +487,43 @@ typedef enum _STORPORT_FUNCTION_CODE {
  * others return STOR_STATUS_NOT_IMPLEMENTED. */
 STORPORT_API ULONG StorPortExtendedFunction(STORPORT_FUNCTION_CODE FunctionCode, PVOID HwDeviceExtension, ...);
 
-FORCEINLINE ULONG StorPortAllocatePool(PVOID HwDeviceExtension, ULONG NumberOfBytes, ULONG Tag,
+MDLKIT_FORCEINLINE ULONG StorPortAllocatePool(PVOID HwDeviceExtension, ULONG NumberOfBytes, ULONG Tag,
                                        PVOID *BufferPointer)
 {
     return StorPortExtendedFunction(ExtFunctionAllocatePool, HwDeviceExtension, NumberOfBytes, Tag, BufferPointer);
 }
 
-FORCEINLINE ULONG StorPortFreePool(PVOID HwDeviceExtension, PVOID BufferPointer)
+MDLKIT_FORCEINLINE ULONG StorPortFreePool(PVOID HwDeviceExtension, PVOID BufferPointer)
 {
     return StorPortExtendedFunction(ExtFunctionFreePool, HwDeviceExtension, BufferPointer);
 }
 
-FORCEINLINE ULONG StorPortAllocateMdl(PVOID HwDeviceExtension, PVOID BufferPointer, ULONG NumberOfBytes, PVOID *Mdl)
+MDLKIT_FORCEINLINE ULONG StorPortAllocateMdl(PVOID HwDeviceExtension, PVOID BufferPointer, ULONG NumberOfBytes, PVOID *Mdl)
 {
     return StorPortExtendedFunction(ExtFunctionAllocateMdl, HwDeviceExtension, BufferPointer, NumberOfBytes, Mdl);
 }
 
-FORCEINLINE ULONG StorPortFreeMdl(PVOID HwDeviceExtension, PVOID Mdl)
+MDLKIT_FORCEINLINE ULONG StorPortFreeMdl(PVOID HwDeviceExtension, PVOID Mdl)
 {
     return StorPortExtendedFunction(ExtFunctionFreeMdl, HwDeviceExtension, Mdl);
 }
 
-FORCEINLINE ULONG StorPortBuildMdlForNonPagedPool(PVOID HwDeviceExtension, PVOID Mdl)
+MDLKIT_FORCEINLINE ULONG StorPortBuildMdlForNonPagedPool(PVOID HwDeviceExtension, PVOID Mdl)
 {
     return StorPortExtendedFunction(ExtFunctionBuildMdlForNonPagedPool, HwDeviceExtension, Mdl);
 }
 
-FORCEINLINE ULONG StorPortGetSystemAddress(PVOID HwDeviceExtension, PSCSI_REQUEST_BLOCK Srb, PVOID *SystemAddress)
+MDLKIT_FORCEINLINE ULONG StorPortGetSystemAddress(PVOID HwDeviceExtension, PSCSI_REQUEST_BLOCK Srb, PVOID *SystemAddress)
 {
     return StorPortExtendedFunction(ExtFunctionGetSystemAddress, HwDeviceExtension, Srb, SystemAddress);
 }
 
-FORCEINLINE ULONG StorPortGetOriginalMdl(PVOID HwDeviceExtension, PSCSI_REQUEST_BLOCK Srb, PVOID *Mdl)
+MDLKIT_FORCEINLINE ULONG StorPortGetOriginalMdl(PVOID HwDeviceExtension, PSCSI_REQUEST_BLOCK Srb, PVOID *Mdl)
 {
     return StorPortExtendedFunction(ExtFunctionGetOriginalMdl, HwDeviceExtension, Srb, Mdl);
 }
 
-FORCEINLINE ULONG StorPortAllocateContiguousMemorySpecifyCacheNode(
+MDLKIT_FORCEINLINE ULONG StorPortAllocateContiguousMemorySpecifyCacheNode(
     PVOID HwDeviceExtension, SIZE_T NumberOfBytes, PHYSICAL_ADDRESS LowestAcceptableAddress,
     PHYSICAL_ADDRESS HighestAcceptableAddress, PHYSICAL_ADDRESS BoundaryAddressMultiple, MEMORY_CACHING_TYPE CacheType,
     NODE_REQUIREMENT PreferredNode, PVOID *BufferPointer)
@@ -533,7 +533,7 @@ FORCEINLINE ULONG StorPortAllocateContiguousMemorySpecifyCacheNode(
                                     BoundaryAddressMultiple, CacheType, PreferredNode, BufferPointer);
 }
 
-FORCEINLINE ULONG StorPortFreeContiguousMemorySpecifyCache(PVOID HwDeviceExtension, PVOID BaseAddress,
+MDLKIT_FORCEINLINE ULONG StorPortFreeContiguousMemorySpecifyCache(PVOID HwDeviceExtension, PVOID BaseAddress,
                                                            SIZE_T NumberOfBytes, MEMORY_CACHING_TYPE CacheType)
 {
     return StorPortExtendedFunction(ExtFunctionFreeContiguousMemorySpecifyCache, HwDeviceExtension, BaseAddress,

@@ -81,19 +81,19 @@ NTKERNELAPI DECLSPEC_NORETURN void KeBugCheck(ULONG BugCheckCode);
 #define KeMemoryBarrier() __atomic_thread_fence(__ATOMIC_SEQ_CST)
 
 /* Interlocked operations (compiler intrinsics on Windows; inline here). */
-FORCEINLINE LONG InterlockedIncrement(LONG volatile *p) { return __atomic_add_fetch(p, 1, __ATOMIC_SEQ_CST); }
-FORCEINLINE LONG InterlockedDecrement(LONG volatile *p) { return __atomic_sub_fetch(p, 1, __ATOMIC_SEQ_CST); }
-FORCEINLINE LONG InterlockedExchange(LONG volatile *p, LONG v) { return __atomic_exchange_n(p, v, __ATOMIC_SEQ_CST); }
-FORCEINLINE LONG InterlockedExchangeAdd(LONG volatile *p, LONG v) { return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST); }
-FORCEINLINE LONG InterlockedCompareExchange(LONG volatile *p, LONG x, LONG c)
+MDLKIT_FORCEINLINE LONG InterlockedIncrement(LONG volatile *p) { return __atomic_add_fetch(p, 1, __ATOMIC_SEQ_CST); }
+MDLKIT_FORCEINLINE LONG InterlockedDecrement(LONG volatile *p) { return __atomic_sub_fetch(p, 1, __ATOMIC_SEQ_CST); }
+MDLKIT_FORCEINLINE LONG InterlockedExchange(LONG volatile *p, LONG v) { return __atomic_exchange_n(p, v, __ATOMIC_SEQ_CST); }
+MDLKIT_FORCEINLINE LONG InterlockedExchangeAdd(LONG volatile *p, LONG v) { return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST); }
+MDLKIT_FORCEINLINE LONG InterlockedCompareExchange(LONG volatile *p, LONG x, LONG c)
 {
     __atomic_compare_exchange_n(p, &c, x, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
     return c;
 }
-FORCEINLINE LONG64 InterlockedIncrement64(LONG64 volatile *p) { return __atomic_add_fetch(p, 1, __ATOMIC_SEQ_CST); }
-FORCEINLINE LONG64 InterlockedDecrement64(LONG64 volatile *p) { return __atomic_sub_fetch(p, 1, __ATOMIC_SEQ_CST); }
-FORCEINLINE PVOID InterlockedExchangePointer(PVOID volatile *p, PVOID v) { return __atomic_exchange_n(p, v, __ATOMIC_SEQ_CST); }
-FORCEINLINE PVOID InterlockedCompareExchangePointer(PVOID volatile *p, PVOID x, PVOID c)
+MDLKIT_FORCEINLINE LONG64 InterlockedIncrement64(LONG64 volatile *p) { return __atomic_add_fetch(p, 1, __ATOMIC_SEQ_CST); }
+MDLKIT_FORCEINLINE LONG64 InterlockedDecrement64(LONG64 volatile *p) { return __atomic_sub_fetch(p, 1, __ATOMIC_SEQ_CST); }
+MDLKIT_FORCEINLINE PVOID InterlockedExchangePointer(PVOID volatile *p, PVOID v) { return __atomic_exchange_n(p, v, __ATOMIC_SEQ_CST); }
+MDLKIT_FORCEINLINE PVOID InterlockedCompareExchangePointer(PVOID volatile *p, PVOID x, PVOID c)
 {
     __atomic_compare_exchange_n(p, &c, x, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
     return c;
@@ -222,6 +222,8 @@ extern ULONG_PTR MmUserProbeAddress;
 
 NTKERNELAPI void ProbeForRead(volatile void *Address, SIZE_T Length, ULONG Alignment);
 NTKERNELAPI void ProbeForWrite(volatile void *Address, SIZE_T Length, ULONG Alignment);
+
+#include "mkwdk/rtl.h"
 
 /* ------------------------------------------------------------------------
  * Executive pool
@@ -536,7 +538,7 @@ NTKERNELAPI void MmFreeContiguousMemory(PVOID BaseAddress);
 NTKERNELAPI void MmFreeContiguousMemorySpecifyCache(PVOID BaseAddress, SIZE_T NumberOfBytes,
                                                     MEMORY_CACHING_TYPE CacheType);
 
-FORCEINLINE void MmInitializeMdl(PMDL MemoryDescriptorList, PVOID BaseVa, SIZE_T Length)
+MDLKIT_FORCEINLINE void MmInitializeMdl(PMDL MemoryDescriptorList, PVOID BaseVa, SIZE_T Length)
 {
     MemoryDescriptorList->Next = NULL;
     MemoryDescriptorList->Size =
@@ -547,14 +549,14 @@ FORCEINLINE void MmInitializeMdl(PMDL MemoryDescriptorList, PVOID BaseVa, SIZE_T
     MemoryDescriptorList->ByteCount = (ULONG)Length;
 }
 
-FORCEINLINE PVOID MmGetSystemAddressForMdlSafe(PMDL Mdl, ULONG Priority)
+MDLKIT_FORCEINLINE PVOID MmGetSystemAddressForMdlSafe(PMDL Mdl, ULONG Priority)
 {
     if (Mdl->MdlFlags & (MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL))
         return Mdl->MappedSystemVa;
     return MmMapLockedPagesSpecifyCache(Mdl, KernelMode, MmCached, NULL, FALSE, Priority);
 }
 
-FORCEINLINE PVOID MmGetSystemAddressForMdl(PMDL Mdl)
+MDLKIT_FORCEINLINE PVOID MmGetSystemAddressForMdl(PMDL Mdl)
 {
     if (Mdl->MdlFlags & (MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL))
         return Mdl->MappedSystemVa;
@@ -562,7 +564,7 @@ FORCEINLINE PVOID MmGetSystemAddressForMdl(PMDL Mdl)
 }
 
 void mdlkit_mdl_reuse_check(PMDL Mdl); /* reports a mapped non-partial MDL */
-FORCEINLINE void MmPrepareMdlForReuse(PMDL Mdl)
+MDLKIT_FORCEINLINE void MmPrepareMdlForReuse(PMDL Mdl)
 {
     if (Mdl->MdlFlags & MDL_PARTIAL_HAS_BEEN_MAPPED) {
         ASSERT((Mdl->MdlFlags & MDL_PARTIAL) != 0);
@@ -571,6 +573,8 @@ FORCEINLINE void MmPrepareMdlForReuse(PMDL Mdl)
         mdlkit_mdl_reuse_check(Mdl);
     }
 }
+
+#include "mkwdk/ke.h"
 
 /* ------------------------------------------------------------------------
  * I/O manager
@@ -778,32 +782,32 @@ NTKERNELAPI void IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost);
 #define IoCompleteRequest(Irp, PriorityBoost) IofCompleteRequest(Irp, PriorityBoost)
 #define IoSizeOfIrp(StackSize) ((USHORT)(sizeof(IRP) + ((StackSize) * (sizeof(IO_STACK_LOCATION)))))
 
-FORCEINLINE PIO_STACK_LOCATION IoGetCurrentIrpStackLocation(PIRP Irp)
+MDLKIT_FORCEINLINE PIO_STACK_LOCATION IoGetCurrentIrpStackLocation(PIRP Irp)
 {
     return Irp->Tail.Overlay.CurrentStackLocation;
 }
-FORCEINLINE PIO_STACK_LOCATION IoGetNextIrpStackLocation(PIRP Irp)
+MDLKIT_FORCEINLINE PIO_STACK_LOCATION IoGetNextIrpStackLocation(PIRP Irp)
 {
     return Irp->Tail.Overlay.CurrentStackLocation - 1;
 }
-FORCEINLINE void IoSetNextIrpStackLocation(PIRP Irp)
+MDLKIT_FORCEINLINE void IoSetNextIrpStackLocation(PIRP Irp)
 {
     Irp->CurrentLocation--;
     Irp->Tail.Overlay.CurrentStackLocation--;
 }
-FORCEINLINE void IoSkipCurrentIrpStackLocation(PIRP Irp)
+MDLKIT_FORCEINLINE void IoSkipCurrentIrpStackLocation(PIRP Irp)
 {
     Irp->CurrentLocation++;
     Irp->Tail.Overlay.CurrentStackLocation++;
 }
-FORCEINLINE void IoCopyCurrentIrpStackLocationToNext(PIRP Irp)
+MDLKIT_FORCEINLINE void IoCopyCurrentIrpStackLocationToNext(PIRP Irp)
 {
     PIO_STACK_LOCATION s = IoGetCurrentIrpStackLocation(Irp), n = IoGetNextIrpStackLocation(Irp);
     memcpy(n, s, FIELD_OFFSET(IO_STACK_LOCATION, CompletionRoutine));
     n->Control = 0;
 }
-FORCEINLINE void IoMarkIrpPending(PIRP Irp) { IoGetCurrentIrpStackLocation(Irp)->Control |= SL_PENDING_RETURNED; }
-FORCEINLINE void IoSetCompletionRoutine(PIRP Irp, PIO_COMPLETION_ROUTINE CompletionRoutine, PVOID Context,
+MDLKIT_FORCEINLINE void IoMarkIrpPending(PIRP Irp) { IoGetCurrentIrpStackLocation(Irp)->Control |= SL_PENDING_RETURNED; }
+MDLKIT_FORCEINLINE void IoSetCompletionRoutine(PIRP Irp, PIO_COMPLETION_ROUTINE CompletionRoutine, PVOID Context,
                                         BOOLEAN InvokeOnSuccess, BOOLEAN InvokeOnError, BOOLEAN InvokeOnCancel)
 {
     PIO_STACK_LOCATION n = IoGetNextIrpStackLocation(Irp);
@@ -822,6 +826,8 @@ NTKERNELAPI NTSTATUS IoCreateDevice(PDRIVER_OBJECT DriverObject, ULONG DeviceExt
                                     ULONG DeviceType, ULONG DeviceCharacteristics, BOOLEAN Exclusive,
                                     PDEVICE_OBJECT *DeviceObject);
 NTKERNELAPI void IoDeleteDevice(PDEVICE_OBJECT DeviceObject);
+
+#include "mkwdk/io.h"
 
 /* ------------------------------------------------------------------------
  * Bus, interrupt and DMA descriptions (used by storport.h and ndis.h)

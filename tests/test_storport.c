@@ -698,7 +698,7 @@ static void test_prohibited_ddis_port_internal_ok(void **state)
 
 
 /* The leak report names the miniport's line that called the
- * StorPortAllocatePool wrapper, not the FORCEINLINE wrapper in storport.h. */
+ * StorPortAllocatePool wrapper, not the MDLKIT_FORCEINLINE wrapper in storport.h. */
 static void test_leak_report_names_the_miniport(void **state)
 {
     (void)state;

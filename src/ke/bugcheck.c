@@ -198,7 +198,7 @@ static const char *bc_include_dir(void)
 }
 
 /* A location inside one of mdlkit's public headers -- in-tree (include/)
- * or installed (<prefix>/include/mdlkit/): the FORCEINLINE wrappers
+ * or installed (<prefix>/include/mdlkit/): the MDLKIT_FORCEINLINE wrappers
  * (StorPortAllocatePool, NdisAllocateFromNPagedLookasideList, ...) that are
  * compiled into the driver. Their frames are mdlkit's, not the driver's. */
 static int bc_public_header(const char *file)
