@@ -227,6 +227,11 @@ NTSTATUS mdlkit_ndis_shutdown_adapter(PVOID miniport_adapter_handle);
  * STATUS_INVALID_DEVICE_STATE if it has no interrupt registered. */
 NTSTATUS mdlkit_ndis_interrupt(PVOID miniport_adapter_handle);
 
+#include "mdlkit_usermode.h"
+#include "mdlkit_ndis.h"
+#include "mdlkit_storport.h"
+#include "mdlkit_device.h"
+
 /* Exceptions: MDLKIT_TRY { ... } MDLKIT_EXCEPT(filter) { GetExceptionCode() } MDLKIT_END;
  * (defined in wdm.h so that driver code may use __try / __except too). */
 
