@@ -1,0 +1,32 @@
+/*
+ * mk_ob.h -- the object manager's internal interface (src/ob/): typed,
+ * reference-counted objects in the simulated machine's pool with an object
+ * header before the body, and the simulated process's handle table.
+ *
+ * Used by the kernel (events, threads) and the I/O manager (file and device
+ * objects). Every object lives in nonpaged pool tagged with its type's tag,
+ * so Pool Tracking lists leaked objects.
+ */
+#ifndef MK_OB_H
+#define MK_OB_H
+
+#include "mk_base.h"
+
+typedef struct mk_ob_type_ops {
+    const char *name;                              /* "Event", "File", ... */
+    void (*close)(void *body, ULONG handle_count); /* a handle was closed; handle_count = handles left */
+    void (*destroy)(void *body);                   /* last reference dropped: free what the body holds */
+} mk_ob_type_ops;
+
+/* Sets the callbacks of one of the exported type objects (*ExEventObjectType,
+ * *IoFileObjectType, ...). ops must stay valid; NULL callbacks are skipped. */
+void   mk_ob_type_set_ops(POBJECT_TYPE type, const mk_ob_type_ops *ops);
+void  *mk_ob_create(POBJECT_TYPE type, SIZE_T body_size);   /* zeroed body, one reference; NULL when out of memory */
+void   mk_ob_reference(void *body);
+void   mk_ob_dereference(void *body);                        /* destroy at zero */
+LONG   mk_ob_reference_count(void *body);
+NTSTATUS mk_ob_insert_handle(void *body, ACCESS_MASK access, KPROCESSOR_MODE mode, HANDLE *out); /* takes its own reference */
+NTSTATUS mk_ob_reference_handle(HANDLE h, POBJECT_TYPE type /* NULL = any */, KPROCESSOR_MODE mode, void **body); /* adds a reference */
+NTSTATUS mk_ob_close_handle(HANDLE h, KPROCESSOR_MODE mode);  /* STATUS_INVALID_HANDLE for closed/made-up handles */
+
+#endif /* MK_OB_H */
