@@ -98,6 +98,63 @@ typedef struct mk_port_track {
     struct mk_port_track *next;
 } mk_port_track;
 
+/* ------------------------------------------------------------------------
+ * The port allocation tracker (portcommon.c): ONE record table for what a
+ * port layer hands a miniport and must get back -- NDIS MDLs, NDIS shared
+ * memory, NBL pools, StorPort pool/MDLs/contiguous memory. Keyed by address
+ * (a hash), each record names its owner (adapter, handle, device
+ * extension), its kind (MK_PT_*, below) and the allocating caller.
+ *
+ *  - mk_port_track_add(): after the allocation succeeded. 0 if out of host
+ *    memory (the caller then undoes the allocation and fails it).
+ *  - mk_port_track_find(): copies the record of (kind, addr) to *out (any
+ *    kind if kind == 0); 1 if found. For the free's checks.
+ *  - mk_port_track_remove(): drops the record ONCE THE FREE HAS PASSED ITS
+ *    CHECKS (a caught bug check in the free leaves block and record, so the
+ *    owner's leak check still lists it). 1 if it was there.
+ *  - mk_port_track_leaks(): the leak check at halt/stop/free-of-owner. Takes
+ *    every record of `owner` whose kind bit (1u << kind) is in `kinds`,
+ *    REPORTS EACH ONCE (a bug-check note "leaked <kind name> <addr> ...
+ *    allocated at <caller>", and under Pool Tracking its allocating stack
+ *    via mk_verifier_untrack_leak) before ANY is reclaimed, then calls
+ *    reclaim(rec, ctx) for each (the port layer frees the resource; NULL:
+ *    nothing to free). counts[kind] (if counts != NULL, MK_PT_KIND_COUNT
+ *    entries, zeroed first) receives how many of each kind; returns the
+ *    total. The caller raises its own violation afterwards.
+ *  - mk_port_track_shutdown(): drops every record (machine shutdown).
+ * ---------------------------------------------------------------------- */
+enum mk_port_track_kind {
+    MK_PT_NONE = 0,
+    MK_PT_NDIS_MDL,        /* NdisAllocateMdl: addr = MDL */
+    MK_PT_NDIS_SHARED,     /* NdisMAllocateSharedMemory / NdisAllocateSharedMemory: addr = VA */
+    MK_PT_NDIS_NBL_POOL,   /* NdisAllocateNetBufferListPool: addr = pool handle */
+    MK_PT_NDIS_NB_POOL,    /* NdisAllocateNetBufferPool: addr = pool handle */
+    MK_PT_NDIS_TIMER,      /* NdisAllocateTimerObject: addr = timer handle */
+    MK_PT_NDIS_WORKITEM,   /* NdisAllocateIoWorkItem: addr = work item handle */
+    MK_PT_NDIS_MEMORY,     /* NdisAllocateMemoryWithTagPriority (reported at unload) */
+    MK_PT_STOR_POOL,       /* StorPortAllocatePool: addr = block */
+    MK_PT_STOR_MDL,        /* StorPortAllocateMdl: addr = MDL */
+    MK_PT_STOR_CONTIG,     /* StorPortAllocateContiguousMemory*: addr = VA */
+    MK_PT_KIND_COUNT
+};
+#define MK_PT_BIT(kind) (1u << (kind))
+
+typedef struct mk_port_track mk_port_track;
+int mk_port_track_add(int kind, void *addr, size_t len, ULONG tag, void *owner, void *caller,
+                      PHYSICAL_ADDRESS pa, BOOLEAN cached);
+int mk_port_track_find(int kind, const void *addr, mk_port_track *out);
+int mk_port_track_remove(int kind, const void *addr);
+size_t mk_port_track_leaks(const void *owner, unsigned kinds, void (*reclaim)(mk_port_track *rec, void *ctx),
+                           void *ctx, size_t counts[MK_PT_KIND_COUNT]);
+/* How many records `owner` has of the kinds in `kinds` (no report). */
+size_t mk_port_track_count(const void *owner, unsigned kinds);
+void mk_port_track_shutdown(void);
+/* The name a leak note uses for a kind ("NdisAllocateMdl MDL", ...). */
+const char *mk_port_track_kind_name(int kind);
+/* The Pool Tracking kind a port kind is also tracked as (the record is
+ * listed with its stack by mk_port_track_leaks), or -1. */
+int mk_port_track_vf_kind(int kind);
+
 /* Formats "function (file:line)" for a caller address into buf. */
 void mk_port_caller_name(void *pc, char *buf, size_t len);
 
