@@ -119,6 +119,7 @@ mdlkit_bugcheck mdlkit_last_bugcheck(void);
 #define MDLKIT_RULE_USE_BEFORE_INIT 0x00A30004UL
 #define MDLKIT_RULE_HARNESS_MISUSE 0x00A30005UL /* a harness call given a bad argument */
 #define MDLKIT_RULE_SEH_FINALLY_SKIPPED 0x00A30006UL /* return/break/goto out of __try with __finally */
+#define MDLKIT_RULE_SEH_BREAK_IN_TRY 0x00A30007UL    /* break directly inside a __try guarded block */
 
 /* ------------------------------------------------------------------------
  * User-mode buffers (in the simulated user region)

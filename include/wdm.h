@@ -105,12 +105,18 @@ MDLKIT_FORCEINLINE PVOID InterlockedCompareExchangePointer(PVOID volatile *p, PV
  *   MDLKIT_TRY { ... } MDLKIT_EXCEPT(filter) { ... GetExceptionCode() ... } MDLKIT_END;
  *   MDLKIT_TRY { ... } MDLKIT_FINALLY { ... AbnormalTermination() ... } MDLKIT_END;
  * and, for unmodified driver code, __try { ... } __except(filter) { ... } and
- * __try { ... } __finally { ... }. setjmp based and nestable.
+ * __try { ... } __finally { ... } (also spelled try/except/finally/leave,
+ * see <excpt.h>). setjmp based and nestable.
  *
  * __except: the filter runs when an exception reaches the frame
  * (EXCEPTION_EXECUTE_HANDLER runs the handler, EXCEPTION_CONTINUE_SEARCH
- * passes the exception outwards). `return`, `break`, `goto` or `__leave`
- * inside the guarded block leave it cleanly.
+ * passes the exception outwards). The handler is ordinary code after the
+ * guarded statement: `break`, `continue`, `return` and `goto` in it act on
+ * the enclosing loop, switch or function, as in C. `return` and `goto`
+ * leave the guarded block cleanly too. GetExceptionCode() is valid in the
+ * filter and in the handler (in the handler it reads the code of the
+ * exception most recently handled on the thread: read it before a nested
+ * __try in the handler handles another one).
  *
  * __finally: the termination handler runs when the guarded block completes,
  * when it is left with `__leave`, and when an exception passes through it
@@ -121,11 +127,12 @@ MDLKIT_FORCEINLINE PVOID InterlockedCompareExchangePointer(PVOID volatile *p, PV
  * jump is reported (bug check 0xC4, MDLKIT_RULE_SEH_FINALLY_SKIPPED) rather
  * than skipping the handler silently.
  *
- * Locals changed inside the guarded block and read in the handler must be
- * volatile (a setjmp rule). The statement is a loop underneath: `continue`
- * inside the guarded block acts as `__leave`, and `break` leaves the block
- * itself, not an enclosing loop or switch (with a __finally, `break` is
- * reported like `return`).
+ * The guarded block sits in a one-pass loop: `continue` directly inside it
+ * (not inside a loop of its own) acts as `__leave`, and `break` directly
+ * inside it cannot reach the enclosing loop or switch -- mdlkit reports it
+ * (0xC4, MDLKIT_RULE_SEH_BREAK_IN_TRY) instead of running on from the wrong
+ * place. Locals changed inside the guarded block and read in the handler
+ * must be volatile (a setjmp rule).
  * ---------------------------------------------------------------------- */
 #define EXCEPTION_EXECUTE_HANDLER 1
 #define EXCEPTION_CONTINUE_SEARCH 0
@@ -133,37 +140,44 @@ MDLKIT_FORCEINLINE PVOID InterlockedCompareExchangePointer(PVOID volatile *p, PV
 
 typedef struct mdlkit_seh_frame {
     struct mdlkit_seh_frame *prev;
-    NTSTATUS code;  /* the raised status, valid in the filter and handler */
+    NTSTATUS code;  /* the raised status, valid in the filter */
     int active;     /* still on this thread's frame stack */
-    int stage;      /* -1: finding its handler kind, 0: the guarded block, 1: after it, 2: done */
+    int stage;      /* -1: finding its handler kind, 0: the guarded block, 1: a __finally after it */
     int has_finally; /* its handler is a __finally */
     int abnormal;   /* in the __finally: an exception is passing through */
+    int handled;    /* the filter chose this frame's __except handler */
     void *raise_address; /* where the exception reaching this frame was raised */
     jmp_buf jb;
 } mdlkit_seh_frame;
 
 void mdlkit_seh_push(mdlkit_seh_frame *f);
 void mdlkit_seh_cleanup(mdlkit_seh_frame *f);
-int mdlkit_seh_filter(mdlkit_seh_frame *f, int disposition);
+void mdlkit_seh_filter(mdlkit_seh_frame *f, int disposition);
+int mdlkit_seh_take(void);
+NTSTATUS mdlkit_seh_code(void);
 int mdlkit_seh_finally_enter(mdlkit_seh_frame *f);
 int mdlkit_seh_finally_leave(mdlkit_seh_frame *f);
 
-/* The statement is a loop over the frame's stages: stage -1 runs no user
- * code (a __finally registers itself), stage 0 the guarded block, stage 1
- * a __finally's handler after a normal exit. After an exception, setjmp
- * returns again at stage 0 and the else branch (filter or termination
- * handler) runs. */
+/* The guarded statement is a loop over the frame's stages: stage -1 runs no
+ * user code (a __finally registers itself), stage 0 the guarded block,
+ * stage 1 a __finally's handler after a normal exit. After an exception,
+ * setjmp returns again at stage 0 and the else branch runs (the filter, or
+ * the termination handler). An __except handler runs after the loop, when
+ * mdlkit_seh_take() says the filter chose it. */
 #define MDLKIT_TRY                                                                           \
     for (mdlkit_seh_frame mdlkit_seh_f_ __attribute__((cleanup(mdlkit_seh_cleanup))),       \
          *mdlkit_seh_p_ = (mdlkit_seh_push(&mdlkit_seh_f_), &mdlkit_seh_f_);               \
-         mdlkit_seh_p_->stage < 2; mdlkit_seh_p_->stage++)                                  \
+         mdlkit_seh_p_->stage < 1 + mdlkit_seh_p_->has_finally; mdlkit_seh_p_->stage++)     \
         if (mdlkit_seh_f_.stage == 0 && setjmp(mdlkit_seh_f_.jb) == 0)
-#define MDLKIT_EXCEPT(filter) else if (mdlkit_seh_f_.stage == 0 && mdlkit_seh_filter(&mdlkit_seh_f_, (filter)))
+#define MDLKIT_EXCEPT(filter)                                                                \
+    else if (mdlkit_seh_f_.stage == 0) mdlkit_seh_filter(&mdlkit_seh_f_, (filter));          \
+    if (mdlkit_seh_take())
 #define MDLKIT_FINALLY                                                                       \
     else for (int mdlkit_seh_fin_ = mdlkit_seh_finally_enter(&mdlkit_seh_f_); mdlkit_seh_fin_; \
               mdlkit_seh_fin_ = mdlkit_seh_finally_leave(&mdlkit_seh_f_))
 #define MDLKIT_END
-#define GetExceptionCode() (mdlkit_seh_f_.code)
+#define GetExceptionCode() mdlkit_seh_code()
+#define _exception_code() mdlkit_seh_code()
 #define AbnormalTermination() (mdlkit_seh_f_.abnormal != 0)
 #define _abnormal_termination() AbnormalTermination()
 #define MDLKIT_LEAVE continue
@@ -173,6 +187,7 @@ int mdlkit_seh_finally_leave(mdlkit_seh_frame *f);
 #define __except(filter) MDLKIT_EXCEPT(filter)
 #define __finally MDLKIT_FINALLY
 #define __leave MDLKIT_LEAVE
+#include <excpt.h>
 #endif
 
 NTKERNELAPI DECLSPEC_NORETURN void ExRaiseStatus(NTSTATUS Status);

@@ -35,6 +35,13 @@
 
 /* Address the exception being dispatched was raised at (P2 of 0x1E). */
 static MK_TLS void *ex_address;
+/* The code GetExceptionCode() reads: the exception being dispatched while a
+ * filter runs, then the one whose __except handler was chosen. */
+static MK_TLS NTSTATUS ex_code;
+/* How the most recent guarded statement on this thread ended (set by its
+ * frame's cleanup, read right after the statement by mdlkit_seh_take). */
+enum { EX_END_NORMAL, EX_END_HANDLER, EX_END_JUMP };
+static MK_TLS int ex_last_end;
 
 static MK_NORETURN void ex_dispatch(NTSTATUS status)
 {
@@ -47,6 +54,7 @@ static MK_NORETURN void ex_dispatch(NTSTATUS status)
     f->active = 0;
     f->code = status;
     f->raise_address = ex_address;
+    ex_code = status;
     longjmp(f->jb, 1);
 }
 
@@ -59,6 +67,7 @@ void mdlkit_seh_push(mdlkit_seh_frame *f)
     f->stage = -1;
     f->has_finally = 0;
     f->abnormal = 0;
+    f->handled = 0;
     f->raise_address = NULL;
     mk_self.seh_top = f;
 }
@@ -74,25 +83,60 @@ static MK_NOINLINE MK_NORETURN void ex_finally_skipped(mdlkit_seh_frame *f, void
 
 void mdlkit_seh_cleanup(mdlkit_seh_frame *f)
 {
-    if (!f->active)
+    if (!f->active) {
+        /* an exception reached the frame: handled here, or finished by
+         * the __finally handler */
+        ex_last_end = f->handled ? EX_END_HANDLER : EX_END_NORMAL;
         return;
-    /* Normal exit, return, break or goto out of the guarded block. */
+    }
+    /* Normal exit, __leave, return, break or goto out of the guarded block.
+     * A normal exit or __leave ends past stage 0 (a __finally frame's
+     * handler then ran at stage 1); still at stage 0 means a jump. */
     f->active = 0;
     mk_self.seh_top = f->prev;
+    ex_last_end = f->stage == 0 ? EX_END_JUMP : EX_END_NORMAL;
     if (MK_UNLIKELY(f->has_finally && f->stage == 0))
         ex_finally_skipped(f, __builtin_return_address(0));
 }
 
-int mdlkit_seh_filter(mdlkit_seh_frame *f, int disposition)
+void mdlkit_seh_filter(mdlkit_seh_frame *f, int disposition)
 {
     ex_address = f->raise_address;
-    if (disposition > 0)
-        return 1; /* EXCEPTION_EXECUTE_HANDLER */
+    if (disposition > 0) {
+        f->handled = 1; /* EXCEPTION_EXECUTE_HANDLER */
+        return;
+    }
     if (disposition == EXCEPTION_CONTINUE_SEARCH)
         ex_dispatch(f->code);
     /* EXCEPTION_CONTINUE_EXECUTION: the exception is not continuable. */
     ex_dispatch(STATUS_NONCONTINUABLE_EXCEPTION);
 }
+
+static MK_NOINLINE MK_NORETURN void ex_break_in_try(void *pc)
+{
+    mk_violation(MDLKIT_RULE_SEH_BREAK_IN_TRY,
+                 "a break directly inside a __try guarded block: mdlkit's __try is a one-pass loop, so the "
+                 "break left only the __try statement and could not reach the enclosing loop or switch as it "
+                 "does on Windows (restructure, or leave with __leave and test a flag)",
+                 0, (ULONG_PTR)pc);
+}
+
+/* Called right after a guarded statement with an __except handler: 1 when
+ * the filter chose its handler. Control reaches this point after the
+ * statement's cleanup ran, so ex_last_end is this statement's: a jump that
+ * still arrives here can only have been a break. */
+int mdlkit_seh_take(void)
+{
+    int end = ex_last_end;
+    ex_last_end = EX_END_NORMAL;
+    if (end == EX_END_HANDLER)
+        return 1;
+    if (MK_UNLIKELY(end == EX_END_JUMP))
+        ex_break_in_try(__builtin_return_address(0));
+    return 0;
+}
+
+NTSTATUS mdlkit_seh_code(void) { return ex_code; }
 
 int mdlkit_seh_finally_enter(mdlkit_seh_frame *f)
 {

@@ -8,7 +8,20 @@
  *                      trimmed paged pool), else bug check 0x50
  *                      PAGE_FAULT_IN_NONPAGED_AREA (address, 0 read /
  *                      1 write, instruction address, 0).
- * Faults anywhere else are not ours and go to the previous handler.
+ * Faults outside the simulated machine while it runs are what the same
+ * access would be in kernel mode on Windows:
+ *   the null page (below 64 KiB, never mapped on Linux) is user address
+ *                      space: STATUS_ACCESS_VIOLATION raised to the
+ *                      innermost __try, or, at DISPATCH_LEVEL and above,
+ *                      bug check 0xD1 DRIVER_IRQL_NOT_LESS_OR_EQUAL;
+ *   any other address  is an invalid kernel address: bug check 0x50 (0xD1
+ *                      at DISPATCH_LEVEL and above).
+ * A thread inside no __try and no mdlkit_catch_bugcheck first offers such a
+ * fault to the handler installed before (or after) mdlkit's -- a test
+ * framework's or a sanitizer's -- so a crash in harness code is reported the
+ * way that harness expects; with no such handler it becomes the bug check.
+ * Before mdlkit_init and after mdlkit_shutdown every fault goes to the
+ * previous handler, or kills the process with the signal.
  */
 #define _GNU_SOURCE
 #include "mk_machine.h"
@@ -32,21 +45,35 @@ static fault_sigaction_fn fault_real_sigaction(void)
     return real;
 }
 
-static void fault_chain(int sig, siginfo_t *si, void *uc)
+/* Offers the fault to the displaced handler. Returns 0 when there is none
+ * (default action or ignored). */
+static int fault_offer(int sig, siginfo_t *si, void *uc)
 {
     struct sigaction *old = sig == SIGBUS ? &fault_old_bus : &fault_old_segv;
     if (old->sa_flags & SA_SIGINFO) {
         if (old->sa_sigaction) {
             old->sa_sigaction(sig, si, uc);
-            return;
+            return 1;
         }
     } else if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN) {
         old->sa_handler(sig);
-        return;
+        return 1;
     }
-    /* Default action: restore it; the faulting instruction runs again and the
+    return 0;
+}
+
+static void fault_chain(int sig, siginfo_t *si, void *uc)
+{
+    if (fault_offer(sig, si, uc))
+        return;
+    /* Default action: restore it with the real sigaction (the interposed one
+     * would only record it); the faulting instruction runs again and the
      * process dies with the ordinary signal. */
-    signal(sig, SIG_DFL);
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    fault_real_sigaction()(sig, &dfl, NULL);
 }
 
 static void fault_decode(void *ucv, int *write, void **pc)
@@ -65,11 +92,32 @@ static void fault_decode(void *ucv, int *write, void **pc)
 #endif
 }
 
+/* A fault outside the simulated machine while it runs (see the top). */
+static void fault_foreign(int sig, siginfo_t *si, void *uc)
+{
+    void *addr = si->si_addr;
+    if (mk_self.seh_top == NULL && mk_self.catch_top == NULL && fault_offer(sig, si, uc))
+        return;
+    int write;
+    void *pc;
+    fault_decode(uc, &write, &pc);
+    KIRQL irql = mk_self.irql;
+    if (irql >= DISPATCH_LEVEL)
+        mk_bugcheck(DRIVER_IRQL_NOT_LESS_OR_EQUAL, (ULONG_PTR)addr, irql, (ULONG_PTR)write, (ULONG_PTR)pc);
+    if ((ULONG_PTR)addr < 0x10000)
+        mk_raise_at(STATUS_ACCESS_VIOLATION, pc);
+    mk_bugcheck(PAGE_FAULT_IN_NONPAGED_AREA, (ULONG_PTR)addr, (ULONG_PTR)write, (ULONG_PTR)pc, 0);
+}
+
 static void fault_handler(int sig, siginfo_t *si, void *uc)
 {
     void *addr = si->si_addr;
-    if (!atomic_load_explicit(&mk_rt.up, memory_order_relaxed) || mk_va_region(addr) == MK_RGN_FOREIGN) {
+    if (!atomic_load_explicit(&mk_rt.up, memory_order_relaxed)) {
         fault_chain(sig, si, uc);
+        return;
+    }
+    if (mk_va_region(addr) == MK_RGN_FOREIGN) {
+        fault_foreign(sig, si, uc);
         return;
     }
     int write;
