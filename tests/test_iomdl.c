@@ -117,19 +117,63 @@ static void restart(ULONG os, ULONG verifier)
     assert_int_equal(mdlkit_init(&c), 0);
 }
 
-static void charge_quota(void *arg) { (void)arg; IoAllocateMdl(NULL, PAGE_SIZE, FALSE, TRUE, NULL); }
-
-static void test_charge_quota(void **state)
+/* sioctl's METHOD_NEITHER path and ZFSin's fixed copy-in path pass
+ * ChargeQuota = TRUE; Windows ignores the reserved parameter, and Driver
+ * Verifier (DDI compliance included) raises nothing. */
+static void test_sioctl_charge_quota_true_is_clean(void **state)
 {
     (void)state;
-    /* Windows ignores it in practice (S9 passes TRUE) */
-    PMDL m = IoAllocateMdl(NULL, PAGE_SIZE, FALSE, TRUE, NULL);
-    assert_non_null(m);
-    IoFreeMdl(m);
-    restart(NTDDI_WIN11_GE, MDLKIT_VERIFY_DDI_COMPLIANCE);
-    mk_expect_bugcheck(charge_quota, NULL, DRIVER_VERIFIER_DETECTED_VIOLATION,
-                       MDLKIT_RULE_IO_ALLOCATE_MDL_CHARGE_QUOTA, MK_ANY, 0, PAGE_SIZE);
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass)
+            restart(NTDDI_WIN11_GE, MDLKIT_VERIFY_DDI_COMPLIANCE | MDLKIT_VERIFY_POOL_TRACKING);
+        PMDL m = IoAllocateMdl(NULL, PAGE_SIZE, FALSE, TRUE, NULL);
+        assert_non_null(m);
+        IoFreeMdl(m);
+    }
     restart(NTDDI_WIN11_GE, 0);
+}
+
+/* wintun PR #4: a partial MDL built into a target MDL sized for one page
+ * from a three-page range is 0x40 TARGET_MDL_TOO_SMALL, judged by the
+ * target's own Size, not by the block it lives in. */
+static void build_partial_into_small_target(void *arg)
+{
+    PMDL src = arg;
+    PMDL target = IoAllocateMdl(MmGetMdlVirtualAddress(src), PAGE_SIZE, FALSE, FALSE, NULL);
+    IoBuildPartialMdl(src, target, MmGetMdlVirtualAddress(src), 3 * PAGE_SIZE);
+}
+
+static void test_wintun_partial_into_one_page_target(void **state)
+{
+    (void)state;
+    char *buf = ExAllocatePool2(POOL_FLAG_NON_PAGED, 4 * PAGE_SIZE, 'tseT');
+    PMDL src = IoAllocateMdl(buf, 4 * PAGE_SIZE, FALSE, FALSE, NULL);
+    MmBuildMdlForNonPagedPool(src);
+    mk_expect_bugcheck(build_partial_into_small_target, src, TARGET_MDL_TOO_SMALL, 0, 0, 0, 0);
+    /* a target of the right size takes it */
+    PMDL target = IoAllocateMdl(buf, 3 * PAGE_SIZE, FALSE, FALSE, NULL);
+    IoBuildPartialMdl(src, target, buf, 3 * PAGE_SIZE);
+    assert_int_equal(MmGetMdlByteCount(target), 3 * PAGE_SIZE);
+    assert_int_equal(MmGetMdlPfnArray(target)[2], MmGetMdlPfnArray(src)[2]);
+    IoFreeMdl(target);
+    IoFreeMdl(src);
+    ExFreePoolWithTag(buf, 'tseT');
+}
+
+/* ebpf-for-windows' ring buffer: an MDL of memory the driver keeps resident,
+ * MDL_PAGES_LOCKED set by the driver as the MDL documentation allows, mapped
+ * described by the driver, then freed: no 0xCB, as on Windows. Pages that
+ * MmProbeAndLockPages locked still are (test_probe_lock). */
+static void test_ebpf_driver_set_pages_locked_is_clean(void **state)
+{
+    (void)state;
+    char *buf = ExAllocatePool2(POOL_FLAG_NON_PAGED, 2 * PAGE_SIZE, 'tseT');
+    PMDL m = IoAllocateMdl(buf, 2 * PAGE_SIZE, FALSE, FALSE, NULL);
+    MmBuildMdlForNonPagedPool(m);
+    m->MdlFlags |= MDL_PAGES_LOCKED;
+    assert_ptr_equal(MmGetSystemAddressForMdlSafe(m, NormalPagePriority), buf);
+    IoFreeMdl(m);
+    ExFreePoolWithTag(buf, 'tseT');
 }
 
 static void expect_limit(ULONG max)
@@ -232,7 +276,9 @@ int main(void)
         cmocka_unit_test(test_lookaside_reuses_blocks),
         cmocka_unit_test(test_irp_chain),
         cmocka_unit_test(test_secondary_misuse),
-        cmocka_unit_test(test_charge_quota),
+        cmocka_unit_test(test_sioctl_charge_quota_true_is_clean),
+        cmocka_unit_test(test_wintun_partial_into_one_page_target),
+        cmocka_unit_test(test_ebpf_driver_set_pages_locked_is_clean),
         cmocka_unit_test(test_os_limits),
         cmocka_unit_test(test_free_locked_is_reported),
         cmocka_unit_test(test_irql),

@@ -225,9 +225,10 @@ PMDL IoAllocateMdl(PVOID VirtualAddress, ULONG Length, BOOLEAN SecondaryBuffer, 
                      Irp ? "IoAllocateMdl: SecondaryBuffer is TRUE but the IRP has no MDL chain (Irp->MdlAddress is NULL)"
                          : "IoAllocateMdl: SecondaryBuffer is TRUE without an IRP",
                      (ULONG_PTR)Irp, (ULONG_PTR)VirtualAddress);
-    if (MK_UNLIKELY(ChargeQuota) && mk_verifier_on(MDLKIT_VERIFY_DDI_COMPLIANCE))
-        mk_violation(MDLKIT_RULE_IO_ALLOCATE_MDL_CHARGE_QUOTA,
-                     "IoAllocateMdl: ChargeQuota is reserved and must be FALSE", (ULONG_PTR)VirtualAddress, Length);
+    /* ChargeQuota is documented as reserved, but Windows ignores it and
+     * shipped, Verifier-clean drivers pass TRUE (Microsoft's sioctl on every
+     * METHOD_NEITHER request): nothing to report. */
+    (void)ChargeQuota;
     if (MK_UNLIKELY(mk_verifier_fail_now(MK_FAULT_IO_ALLOCATE_MDL, MK_MDL_TAG, __builtin_return_address(0))))
         return NULL;
     PMDL mdl = iomdl_allocate(VirtualAddress, Length, __builtin_return_address(0), __builtin_frame_address(0));
@@ -246,6 +247,21 @@ PMDL IoAllocateMdl(PVOID VirtualAddress, ULONG Length, BOOLEAN SecondaryBuffer, 
     return mdl;
 }
 
+/* Whether MDL_PAGES_LOCKED on an MDL stands for pages locked by mdlkit's
+ * routines (MmProbeAndLockPages, MmAllocatePagesForMdl(Ex)), not for a flag
+ * the driver set itself on an MDL of memory it keeps resident, as the MDL
+ * documentation allows (ebpf-for-windows' ring-buffer MDL): the first frame
+ * holds a lock count, or is an MmAllocatePagesForMdl page. */
+static bool iomdl_holds_locked_pages(PMDL Mdl)
+{
+    if (Mdl->ByteCount == 0 && Mdl->ByteOffset == 0)
+        return false;
+    PFN_NUMBER pfn = MmGetMdlPfnArray(Mdl)[0];
+    if (!mk_pfn_is_ram(pfn))
+        return false;
+    return mk_pfn_locks(pfn) != 0 || mk_pfn(pfn)->use == MK_USE_MDL_PAGES;
+}
+
 void mk_mdl_free(PMDL Mdl)
 {
     USHORT flags = (USHORT)Mdl->MdlFlags;
@@ -259,7 +275,7 @@ void mk_mdl_free(PMDL Mdl)
     } else if ((flags & MDL_MAPPED_TO_SYSTEM_VA) && !(flags & (MDL_PARTIAL | MDL_PARENT_MAPPED_SYSTEM_VA))) {
         mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0xB8, (ULONG_PTR)Mdl, flags, 0);
     }
-    if ((flags & MDL_PAGES_LOCKED) && !(flags & MDL_PARTIAL)) {
+    if ((flags & MDL_PAGES_LOCKED) && !(flags & MDL_PARTIAL) && iomdl_holds_locked_pages(Mdl)) {
         /* Freeing the MDL loses the only record of its locked pages: report
          * what Pool Tracking reports for locked pages left behind. */
         ULONG n = ADDRESS_AND_SIZE_TO_SPAN_PAGES(MmGetMdlVirtualAddress(Mdl), Mdl->ByteCount);
@@ -292,7 +308,10 @@ void IoBuildPartialMdl(PMDL SourceMdl, PMDL TargetMdl, PVOID VirtualAddress, ULO
     if ((ULONG_PTR)offset + len > SourceMdl->ByteCount)
         mk_bugcheck(INVALID_MDL_RANGE, (ULONG_PTR)SourceMdl, (ULONG_PTR)TargetMdl, (ULONG_PTR)VirtualAddress, Length);
     size_t pages = ADDRESS_AND_SIZE_TO_SPAN_PAGES(va, len);
-    if (pages > mk_mdl_capacity(TargetMdl))
+    /* The target's own Size says how many PFNs it holds (Windows checks
+     * that), not the block it happens to live in. */
+    size_t need = sizeof(MDL) + pages * sizeof(PFN_NUMBER);
+    if (pages > mk_mdl_capacity(TargetMdl) || (need <= 0x7FFF && (size_t)(USHORT)TargetMdl->Size < need))
         mk_bugcheck(TARGET_MDL_TOO_SMALL, 0, 0, 0, 0);
     USHORT tflags = (USHORT)TargetMdl->MdlFlags;
     if (tflags & MDL_PARTIAL_HAS_BEEN_MAPPED)
