@@ -84,6 +84,16 @@ MK_NORETURN void mk_bugcheck(ULONG code, ULONG_PTR p1, ULONG_PTR p2, ULONG_PTR p
  * sentence `why` (a static string), P3/P4 as the rule documents. */
 MK_NORETURN void mk_violation(ULONG rule, const char *why, ULONG_PTR p3, ULONG_PTR p4);
 
+/* IRQL above `max` for a routine that has no documented 0xC4 subcode:
+ * bug check 0xA IRQL_NOT_LESS_OR_EQUAL (routine address, IRQL, 0, caller).
+ * Shared by every layer's DDIs (MK_CHECK_IRQL_MAX). */
+MK_NORETURN void mk_irql_fail(const void *routine, void *caller);
+#define MK_CHECK_IRQL_MAX(max, routine)                                                 \
+    do {                                                                                \
+        if (MK_UNLIKELY(mk_irql() > (max)))                                             \
+            mk_irql_fail((const void *)(routine), __builtin_return_address(0));          \
+    } while (0)
+
 /* Extra lines the next bug-check report prints (leak lists and the like).
  * The text is copied; cleared after each report. */
 void mk_bugcheck_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -127,12 +137,15 @@ MK_NORETURN void mk_raise_at(NTSTATUS status, void *address);
  * ---------------------------------------------------------------------- */
 int mk_machine_init(const mdlkit_config *cfg);   /* src/machine/physmem.c */
 void mk_machine_shutdown(void);
-int mk_pool_init(void);                          /* src/mm/expool.c */
+int mk_pool_init(void);                          /* src/mm/expool.c: pool and MDL records */
 void mk_pool_shutdown(void);
 int mk_io_init(void);                            /* src/io/iomdl.c */
 void mk_io_shutdown(void);
 int mk_port_init(void);                          /* src/port/portcommon.c */
 void mk_port_shutdown(void);
+/* Fills the verifier's entries of the hook table (src/mk_hooks.h); first
+ * thing mdlkit_init does, before any layer starts. */
+void mk_verifier_hooks_install(void);            /* src/verifier/verifier.c */
 int mk_verifier_init(void);                      /* src/verifier/verifier.c */
 void mk_verifier_shutdown(void);                 /* final leak check + report */
 

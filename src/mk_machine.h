@@ -20,6 +20,7 @@
 #define MK_MACHINE_H
 
 #include "mk_base.h"
+#include "mk_hooks.h"
 #include <pthread.h>
 
 /* ------------------------------------------------------------------------
@@ -243,6 +244,13 @@ int mk_va_protect(void *va, size_t npages, unsigned prot, unsigned extra);
 /* Sets or clears MK_PG_START etc. without touching host protection. */
 void mk_va_mark(void *va, unsigned set_bits, unsigned clear_bits);
 
+/* User buffers (src/machine/usermem.c; mdlkit_user_free is the memory
+ * manager's, src/mm/userbuf.c): the pages of the mdlkit_user_alloc buffer
+ * starting at p (0 if p starts none), and the release of those pages, their
+ * frames and the guard page. */
+size_t mk_user_pages(const void *p);
+void mk_user_release(void *p, size_t npages);
+
 /* ------------------------------------------------------------------------
  * Page faults (src/machine/fault.c): one SIGSEGV/SIGBUS handler.
  *  - user region: raises STATUS_ACCESS_VIOLATION to the innermost __try
@@ -254,8 +262,12 @@ void mk_va_mark(void *va, unsigned set_bits, unsigned clear_bits);
  * ---------------------------------------------------------------------- */
 int mk_fault_install(void);
 void mk_fault_uninstall(void);
-/* Verifier hook (src/verifier): returns 1 if it handled the fault (the
- * access is retried), 0 to let the machine report it. May bug check. */
-int mk_verifier_page_fault(void *addr, int write, void *pc, enum mk_region r);
+/* The observers' hook (mk_hooks.h; the verifier's special pool and trimmed
+ * paged pool): 1 if one handled the fault (the access is retried), 0 to let
+ * the machine report it. May bug check. */
+static inline int mk_verifier_page_fault(void *addr, int write, void *pc, enum mk_region r)
+{
+    return mk_hook.page_fault ? mk_hook.page_fault(addr, write, pc, (int)r) : 0;
+}
 
 #endif /* MK_MACHINE_H */

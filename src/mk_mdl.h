@@ -32,7 +32,7 @@
  * MmAllocatePagesForMdl(Ex) result and into freed slots. */
 #define MK_PFN_LIST_END ((PFN_NUMBER)~(PFN_NUMBER)0)
 
-/* ---- allocation (src/io/iomdl.c) ---- */
+/* ---- allocation (src/io/iomdl.c; the size records: src/mm/mdlmem.c) ---- */
 
 /* IoAllocateMdl's size limit for the emulated OS (the three documented tiers). */
 ULONG mk_mdl_max_length(void);
@@ -86,8 +86,11 @@ PVOID mk_mdl_system_address(PMDL Mdl, ULONG Priority);
  * MmFreePagesFromMdl. */
 void mk_mdl_unmap_system(PMDL Mdl);
 
-/* Forget the records of a previous machine (called by mk_io_init and
- * mk_io_shutdown): mapping table (mdlmap.c), contiguous blocks (contmem.c). */
+/* Forget the records of a previous machine (src/mm/mdlmem.c, called by the
+ * memory manager's start and stop, mk_pool_init / mk_pool_shutdown): the
+ * mapping table (mdlmap.c), contiguous blocks (contmem.c), big-MDL sizes
+ * and the counters below. */
+void mk_mdl_records_reset(void);
 void mk_mdlmap_reset(void);
 void mk_contmem_reset(void);
 
@@ -106,17 +109,9 @@ void mk_mdl_get_stats(mk_mdl_stats *out);
 extern atomic_long mk_mdl_locked_mdls, mk_mdl_locked_pages, mk_mdl_sys_maps, mk_mdl_user_maps, mk_mdl_page_mdls,
     mk_mdl_contig_allocs;
 
-/* ---- IRQL checks shared by the MDL and I/O routines ---- */
-/* IRQL above `max` for a routine that has no documented 0xC4 subcode:
- * bug check 0xA IRQL_NOT_LESS_OR_EQUAL (routine address, IRQL, 0, caller). */
-MK_NORETURN void mk_io_irql_fail(const void *routine, void *caller);
-#define MK_CHECK_IRQL_MAX(max, routine)                                                 \
-    do {                                                                                \
-        if (MK_UNLIKELY(mk_irql() > (max)))                                             \
-            mk_io_irql_fail((const void *)(routine), __builtin_return_address(0));       \
-    } while (0)
+/* (MK_CHECK_IRQL_MAX, the IRQL check of the MDL and I/O routines: mk_base.h) */
 
-/* Pool for an MDL structure (non-paged, tag ' LDM'): mdlkit's own
+/* (src/mm/mdlmem.c) Pool for an MDL structure (non-paged, tag ' LDM'): mdlkit's own
  * allocation on behalf of a DDI that has already consulted fault injection
  * at its own site, so the pool adds no second injection point. */
 void *mk_mdl_pool_alloc(size_t bytes);

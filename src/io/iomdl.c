@@ -34,21 +34,6 @@ typedef struct iomdl_cache {
 } iomdl_cache;
 static MK_TLS iomdl_cache iomdl_tls;
 
-/* Real sizes of MDLs whose Size field cannot hold them (rare: > 4090 pages). */
-typedef struct iomdl_big {
-    const MDL *mdl;
-    size_t bytes;
-} iomdl_big;
-static pthread_mutex_t iomdl_big_lock = PTHREAD_MUTEX_INITIALIZER;
-static iomdl_big *iomdl_bigs;
-static size_t iomdl_nbig, iomdl_capbig;
-static atomic_int iomdl_have_big;
-
-MK_NORETURN void mk_io_irql_fail(const void *routine, void *caller)
-{
-    mk_bugcheck(IRQL_NOT_LESS_OR_EQUAL, (ULONG_PTR)routine, mk_irql(), 0, (ULONG_PTR)caller);
-}
-
 /* `caller`: the driver's return address (Pool Tracking records the
  * allocating stack from there). */
 static inline void *iomdl_pool_alloc(size_t bytes, void *caller)
@@ -57,8 +42,6 @@ static inline void *iomdl_pool_alloc(size_t bytes, void *caller)
     return mk_pool_alloc(heap, bytes, MK_MDL_TAG, MK_POOL_INTERNAL, NormalPoolPriority, caller);
 }
 
-void *mk_mdl_pool_alloc(size_t bytes) { return iomdl_pool_alloc(bytes, __builtin_return_address(0)); }
-
 ULONG mk_mdl_max_length(void)
 {
     if (!mk_os_at_least(NTDDI_VISTA))
@@ -66,66 +49,6 @@ ULONG mk_mdl_max_length(void)
     if (!mk_os_at_least(NTDDI_WIN7))
         return 0x80000000UL - PAGE_SIZE;
     return 0xFFFFFFFFUL - PAGE_SIZE + 1;
-}
-
-void mk_mdl_record_size(const MDL *Mdl, size_t bytes)
-{
-    pthread_mutex_lock(&iomdl_big_lock);
-    for (size_t i = 0; i < iomdl_nbig; i++)
-        if (iomdl_bigs[i].mdl == Mdl) {
-            iomdl_bigs[i].bytes = bytes;
-            pthread_mutex_unlock(&iomdl_big_lock);
-            return;
-        }
-    if (iomdl_nbig == iomdl_capbig) {
-        size_t cap = iomdl_capbig ? iomdl_capbig * 2 : 16;
-        iomdl_big *n = realloc(iomdl_bigs, cap * sizeof *n);
-        if (!n) {
-            pthread_mutex_unlock(&iomdl_big_lock);
-            return; /* capacity falls back to Size: stricter, never looser */
-        }
-        iomdl_bigs = n;
-        iomdl_capbig = cap;
-    }
-    iomdl_bigs[iomdl_nbig].mdl = Mdl;
-    iomdl_bigs[iomdl_nbig].bytes = bytes;
-    iomdl_nbig++;
-    atomic_store(&iomdl_have_big, 1);
-    pthread_mutex_unlock(&iomdl_big_lock);
-}
-
-void mk_mdl_forget_size(const MDL *Mdl)
-{
-    if (!atomic_load_explicit(&iomdl_have_big, memory_order_relaxed))
-        return;
-    pthread_mutex_lock(&iomdl_big_lock);
-    for (size_t i = 0; i < iomdl_nbig; i++)
-        if (iomdl_bigs[i].mdl == Mdl) {
-            iomdl_bigs[i] = iomdl_bigs[--iomdl_nbig];
-            break;
-        }
-    if (!iomdl_nbig)
-        atomic_store(&iomdl_have_big, 0);
-    pthread_mutex_unlock(&iomdl_big_lock);
-}
-
-size_t mk_mdl_capacity(const MDL *Mdl)
-{
-    size_t from_size = (size_t)(USHORT)Mdl->Size;
-    from_size = from_size > sizeof(MDL) ? (from_size - sizeof(MDL)) / sizeof(PFN_NUMBER) : 0;
-    if (Mdl->MdlFlags & MDL_ALLOCATED_FIXED_SIZE)
-        return from_size > MK_MDL_FIXED_PFNS ? from_size : MK_MDL_FIXED_PFNS;
-    if (atomic_load_explicit(&iomdl_have_big, memory_order_relaxed)) {
-        pthread_mutex_lock(&iomdl_big_lock);
-        for (size_t i = 0; i < iomdl_nbig; i++)
-            if (iomdl_bigs[i].mdl == Mdl) {
-                size_t b = iomdl_bigs[i].bytes;
-                pthread_mutex_unlock(&iomdl_big_lock);
-                return (b - sizeof(MDL)) / sizeof(PFN_NUMBER);
-            }
-        pthread_mutex_unlock(&iomdl_big_lock);
-    }
-    return from_size;
 }
 
 /* A fixed-size MDL resting in a thread's cache carries this in Process and
@@ -343,11 +266,6 @@ int mk_io_init(void)
 {
     iomdl_tls.count = 0;
     iomdl_tls.generation = atomic_load(&mk_rt.generation);
-    mk_mdlmap_reset();
-    mk_contmem_reset();
-    atomic_store(&mk_mdl_locked_mdls, 0);
-    atomic_store(&mk_mdl_locked_pages, 0);
-    atomic_store(&mk_mdl_page_mdls, 0);
     return 0;
 }
 
@@ -359,12 +277,4 @@ void mk_io_shutdown(void)
         while (c->count)
             ExFreePoolWithTag(c->slot[--c->count], MK_MDL_TAG);
     c->count = 0;
-    mk_mdlmap_reset();
-    mk_contmem_reset();
-    pthread_mutex_lock(&iomdl_big_lock);
-    free(iomdl_bigs);
-    iomdl_bigs = NULL;
-    iomdl_nbig = iomdl_capbig = 0;
-    atomic_store(&iomdl_have_big, 0);
-    pthread_mutex_unlock(&iomdl_big_lock);
 }

@@ -489,6 +489,11 @@ MK_NOINLINE void mk_bugcheck(ULONG code, ULONG_PTR p1, ULONG_PTR p2, ULONG_PTR p
     bc_raise(code, p1, p2, p3, p4);
 }
 
+MK_NOINLINE void mk_irql_fail(const void *routine, void *caller)
+{
+    bc_raise(IRQL_NOT_LESS_OR_EQUAL, (ULONG_PTR)routine, mk_irql(), 0, (ULONG_PTR)caller);
+}
+
 MK_NOINLINE void mk_violation(ULONG rule, const char *why, ULONG_PTR p3, ULONG_PTR p4)
 {
     if (bc_depth == 0)

@@ -1,6 +1,7 @@
 /*
  * usermem.c -- user-mode buffers in the simulated user region:
- * mdlkit_user_alloc / mdlkit_user_free / mdlkit_user_protect.
+ * mdlkit_user_alloc / mdlkit_user_protect, and the machine's half of
+ * mdlkit_user_free (src/mm/userbuf.c checks for locked pages first).
  *
  * A buffer is backed by real frames (in scattered 64 KiB runs) mapped with
  * the requested protection, starts on a 64 KiB boundary (the Windows
@@ -80,8 +81,7 @@ fail:
     return NULL;
 }
 
-/* Pages of the user allocation starting at p, or 0 if p starts none. */
-static size_t um_pages(void *p)
+size_t mk_user_pages(const void *p)
 {
     if (mk_va_region(p) != MK_RGN_USER || BYTE_OFFSET(p) || !(mk_va_bits(p) & MK_PG_START))
         return 0;
@@ -92,24 +92,8 @@ static size_t um_pages(void *p)
     return n;
 }
 
-void mdlkit_user_free(void *p)
+void mk_user_release(void *p, size_t npages)
 {
-    MK_ENTER("mdlkit_user_free");
-    if (!p)
-        return;
-    size_t npages = um_pages(p);
-    if (!npages)
-        mk_violation(MDLKIT_RULE_HARNESS_MISUSE, "mdlkit_user_free: the address is not the start of a live mdlkit_user_alloc buffer",
-                     (ULONG_PTR)p, 0);
-    /* Tearing down user pages that a driver still has locked is what Windows
-     * reports when a process exits with locked pages. */
-    size_t locked = 0, idx = mk_va_index(p);
-    for (size_t k = 0; k < npages; k++) {
-        if (mk_pfn_locks(mk_as.pfn[idx + k]))
-            locked++;
-    }
-    if (locked)
-        mk_bugcheck(PROCESS_HAS_LOCKED_PAGES, 0, (ULONG_PTR)PsGetCurrentProcess(), locked, 0);
     um_release(p, npages);
     mk_va_free(MK_RGN_USER, p, npages + 1);
 }

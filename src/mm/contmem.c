@@ -10,7 +10,6 @@
 #include "mk_mdl.h"
 #include "mk_machine.h"
 #include "mk_verifier.h"
-#include "mk_port.h"
 
 #include <stdlib.h>
 
@@ -112,7 +111,7 @@ static void contmem_free(PVOID BaseAddress, const SIZE_T *bytes, const MEMORY_CA
         if (mk_verifier_on(MDLKIT_VERIFY_DDI_COMPLIANCE))
             mk_violation(0x0002001A, "IrqlMmDispatch: MmFreeContiguousMemory called above DISPATCH_LEVEL",
                          (ULONG_PTR)BaseAddress, irql);
-        mk_io_irql_fail((const void *)MmFreeContiguousMemory, __builtin_return_address(0));
+        mk_irql_fail((const void *)MmFreeContiguousMemory, __builtin_return_address(0));
     }
     pthread_mutex_lock(&contmem_lock);
     contmem_block **pp = &contmem_list;
@@ -150,7 +149,7 @@ static void contmem_free(PVOID BaseAddress, const SIZE_T *bytes, const MEMORY_CA
 void MmFreeContiguousMemory(PVOID BaseAddress)
 {
     MK_ENTER("MmFreeContiguousMemory");
-    mk_port_prohibited_ddi("MmFreeContiguousMemory");
+    mk_ddi_prohibited_check("MmFreeContiguousMemory");
     contmem_free(BaseAddress, NULL, NULL);
 }
 

@@ -7,8 +7,9 @@
  * (poolpage.c). Choices where the documentation is silent are written down
  * in docs/ddi-notes.md, section "Pool".
  */
+#include "mk_mdl.h"
 #include "mk_pool.h"
-#include "mk_port.h"
+#include "mk_hooks.h"
 
 #include <string.h>
 
@@ -133,21 +134,21 @@ void mk_ex_free(void *p, ULONG tag, void *caller) { mk_pool_free(p, tag, tag != 
 PVOID ExAllocatePool(POOL_TYPE PoolType, SIZE_T NumberOfBytes)
 {
     MK_ENTER("ExAllocatePool");
-    mk_port_prohibited_ddi("ExAllocatePool");
+    mk_ddi_prohibited_check("ExAllocatePool");
     return ex_allocate(PoolType, NumberOfBytes, EX_TAG_NONE, NormalPoolPriority, 0, __builtin_return_address(0));
 }
 
 PVOID ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)
 {
     MK_ENTER("ExAllocatePoolWithTag");
-    mk_port_prohibited_ddi("ExAllocatePoolWithTag");
+    mk_ddi_prohibited_check("ExAllocatePoolWithTag");
     return ex_allocate(PoolType, NumberOfBytes, Tag, NormalPoolPriority, 0, __builtin_return_address(0));
 }
 
 PVOID ExAllocatePoolWithTagPriority(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag, EX_POOL_PRIORITY Priority)
 {
     MK_ENTER("ExAllocatePoolWithTagPriority");
-    mk_port_prohibited_ddi("ExAllocatePoolWithTagPriority");
+    mk_ddi_prohibited_check("ExAllocatePoolWithTagPriority");
     return ex_allocate(PoolType, NumberOfBytes, Tag, (ULONG)Priority, 0, __builtin_return_address(0));
 }
 
@@ -258,6 +259,7 @@ void mdlkit_pool_memory_get(mdlkit_pool_memory *out)
 
 int mk_pool_init(void)
 {
+    mk_mdl_records_reset(); /* the MDL records of a previous machine */
     if (mk_pooltag_init())
         return -1;
     if (mk_poolpage_init()) {
@@ -269,6 +271,7 @@ int mk_pool_init(void)
 
 void mk_pool_shutdown(void)
 {
+    mk_mdl_records_reset();
     mk_poolpage_shutdown();
     mk_pooltag_shutdown();
 }

@@ -9,7 +9,6 @@
 #include "mk_mdl.h"
 #include "mk_machine.h"
 #include "mk_verifier.h"
-#include "mk_port.h"
 
 /* MDL flags that say the MDL is already described by something else. */
 #define MDLLOCK_BAD_PROBE_FLAGS                                                                    \
@@ -88,7 +87,7 @@ static MK_NOINLINE PFN_NUMBER mdllock_slow_page(PMDL Mdl, char *page, bool write
 void MmProbeAndLockPages(PMDL MemoryDescriptorList, KPROCESSOR_MODE AccessMode, LOCK_OPERATION Operation)
 {
     MK_ENTER("MmProbeAndLockPages");
-    mk_port_prohibited_ddi("MmProbeAndLockPages");
+    mk_ddi_prohibited_check("MmProbeAndLockPages");
     PMDL mdl = MemoryDescriptorList;
     if (MK_UNLIKELY(mk_irql() > DISPATCH_LEVEL))
         mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x70, mk_irql(), (ULONG_PTR)mdl, (ULONG_PTR)(LONG_PTR)AccessMode);
@@ -161,7 +160,7 @@ void MmProbeAndLockPages(PMDL MemoryDescriptorList, KPROCESSOR_MODE AccessMode, 
 void MmUnlockPages(PMDL MemoryDescriptorList)
 {
     MK_ENTER("MmUnlockPages");
-    mk_port_prohibited_ddi("MmUnlockPages");
+    mk_ddi_prohibited_check("MmUnlockPages");
     PMDL mdl = MemoryDescriptorList;
     if (MK_UNLIKELY(mk_irql() > DISPATCH_LEVEL))
         mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x78, mk_irql(), (ULONG_PTR)mdl, 0);

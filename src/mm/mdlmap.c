@@ -13,7 +13,6 @@
 #include "mk_mdl.h"
 #include "mk_machine.h"
 #include "mk_verifier.h"
-#include "mk_port.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -329,7 +328,7 @@ PVOID MmMapLockedPagesSpecifyCache(PMDL MemoryDescriptorList, KPROCESSOR_MODE Ac
                                    PVOID RequestedAddress, ULONG BugCheckOnFailure, ULONG Priority)
 {
     MK_ENTER("MmMapLockedPagesSpecifyCache");
-    mk_port_prohibited_ddi("MmMapLockedPagesSpecifyCache");
+    mk_ddi_prohibited_check("MmMapLockedPagesSpecifyCache");
     PMDL mdl = MemoryDescriptorList;
     if (AccessMode == KernelMode) {
         if (MK_UNLIKELY(mk_irql() > DISPATCH_LEVEL))
@@ -346,7 +345,7 @@ PVOID MmMapLockedPagesSpecifyCache(PMDL MemoryDescriptorList, KPROCESSOR_MODE Ac
 PVOID MmMapLockedPages(PMDL MemoryDescriptorList, KPROCESSOR_MODE AccessMode)
 {
     MK_ENTER("MmMapLockedPages");
-    mk_port_prohibited_ddi("MmMapLockedPages");
+    mk_ddi_prohibited_check("MmMapLockedPages");
     PMDL mdl = MemoryDescriptorList;
     if (AccessMode == KernelMode) {
         if (MK_UNLIKELY(mk_irql() > DISPATCH_LEVEL))
@@ -387,7 +386,7 @@ void mk_mdl_unmap_system(PMDL Mdl)
 void MmUnmapLockedPages(PVOID BaseAddress, PMDL MemoryDescriptorList)
 {
     MK_ENTER("MmUnmapLockedPages");
-    mk_port_prohibited_ddi("MmUnmapLockedPages");
+    mk_ddi_prohibited_check("MmUnmapLockedPages");
     PMDL mdl = MemoryDescriptorList;
     char *va = (char *)BaseAddress;
     if (mk_va_region(va) == MK_RGN_USER) {

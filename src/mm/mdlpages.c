@@ -12,7 +12,6 @@
 #include "mk_mdl.h"
 #include "mk_machine.h"
 #include "mk_verifier.h"
-#include "mk_port.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -173,7 +172,7 @@ PMDL MmAllocatePagesForMdlEx(PHYSICAL_ADDRESS LowAddress, PHYSICAL_ADDRESS HighA
                              SIZE_T TotalBytes, MEMORY_CACHING_TYPE CacheType, ULONG Flags)
 {
     MK_ENTER("MmAllocatePagesForMdlEx");
-    mk_port_prohibited_ddi("MmAllocatePagesForMdlEx");
+    mk_ddi_prohibited_check("MmAllocatePagesForMdlEx");
     if (!mk_os_at_least(NTDDI_WS03SP1))
         mk_violation(MDLKIT_RULE_DDI_NOT_AVAILABLE,
                      "MmAllocatePagesForMdlEx does not exist before Windows Server 2003 SP1 (emulated OS)",
@@ -186,7 +185,7 @@ PMDL MmAllocatePagesForMdl(PHYSICAL_ADDRESS LowAddress, PHYSICAL_ADDRESS HighAdd
                            SIZE_T TotalBytes)
 {
     MK_ENTER("MmAllocatePagesForMdl");
-    mk_port_prohibited_ddi("MmAllocatePagesForMdl");
+    mk_ddi_prohibited_check("MmAllocatePagesForMdl");
     mdlpages_irql(MmAllocatePagesForMdl);
     return mdlpages_alloc(LowAddress, HighAddress, SkipBytes, TotalBytes, MmCached, 0, __builtin_return_address(0));
 }
@@ -231,7 +230,7 @@ static void mdlpages_free(PMDL Mdl, ULONG Flags)
 void MmFreePagesFromMdl(PMDL MemoryDescriptorList)
 {
     MK_ENTER("MmFreePagesFromMdl");
-    mk_port_prohibited_ddi("MmFreePagesFromMdl");
+    mk_ddi_prohibited_check("MmFreePagesFromMdl");
     mdlpages_irql(MmFreePagesFromMdl);
     mdlpages_free(MemoryDescriptorList, 0);
 }

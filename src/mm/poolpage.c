@@ -35,6 +35,7 @@
  * and tell the verifier at their end (pp_fast.hooks).
  */
 #define _GNU_SOURCE
+#include "mk_mdl.h"
 #include "mk_pool.h"
 #include "mk_verifier.h"
 
@@ -153,8 +154,16 @@ struct pp_win {
 };
 #define PP_HK_ALLOC 0x1u /* mk_verifier_pool_allocated_fast for every fast allocation */
 #define PP_HK_FREE 0x2u  /* mk_verifier_pool_freed_fast after every fast free */
-#define PP_HK_IO 0x4u    /* mk_verifier_pool_free_fast_ok before every fast free */
+#define PP_HK_IO 0x4u    /* pp_free_fast_ok before every fast free */
 #define PP_HK_WATCH 0x8u /* live lookaside lists in pool: the free checks watch_lo..watch_hi */
+/* May the pool free a valid block of tag `have` (ExFreePoolWithTag's tag
+ * `want`, 0 = none) on its fast path? No when I/O verification must look at
+ * it: an IRP's block freed without the IRP tag (ExFreePool instead of
+ * IoFreeIrp) goes through mk_verifier_pool_free. */
+static inline bool pp_free_fast_ok(ULONG have, ULONG want)
+{
+    return !(mk_rt.verifier & MDLKIT_VERIFY_IO_CHECKING) || have != MK_IRP_TAG || want == MK_IRP_TAG;
+}
 static struct pp_fast {
     struct pp_win win[2];
     unsigned hooks;
@@ -1027,7 +1036,7 @@ static inline __attribute__((always_inline)) void pp_free_fast(void *p, ULONG ta
         if ((hooks & PP_HK_WATCH) && (uintptr_t)p <= __atomic_load_n(&pp_fast.watch_hi, __ATOMIC_RELAXED) &&
             (uintptr_t)p + pg->bsize > __atomic_load_n(&pp_fast.watch_lo, __ATOMIC_RELAXED))
             goto full; /* may hold a live lookaside list */
-        if ((hooks & PP_HK_IO) && !mk_verifier_pool_free_fast_ok(have, want))
+        if ((hooks & PP_HK_IO) && !pp_free_fast_ok(have, want))
             goto full;
     }
     *mp = have; /* free; the tag stays for reports */
@@ -1037,8 +1046,8 @@ static inline __attribute__((always_inline)) void pp_free_fast(void *p, ULONG ta
     bins->n[cls] = (uint16_t)(n + 1);
     /* pool tracking drops the block's shadow record (inline: one store),
      * or its table record */
-    if ((hooks & PP_HK_FREE) && MK_UNLIKELY(mk_vf_sh_drop(p, 0) == 0))
-        mk_verifier_pool_freed_fast(p);
+    if (hooks & PP_HK_FREE)
+        mk_verifier_pool_freed_fast(p); /* Pool Tracking: the block's record goes */
     /* the tag's counts last, so that a miss in this thread's counter cache
      * is a tail call */
     int tpaged = mk_heap_is_paged((mk_pool_heap)pg->heap);

@@ -17,6 +17,10 @@ MK_TLS int mk_port_internal;
 int mk_port_init(void)
 {
     mk_port_internal = 0;
+    /* what the layers below call through the hook table (mk_hooks.h) */
+    mk_hook.prohibited_ddi = mk_port_prohibited_ddi_slow;
+    mk_hook.driver_unloading = mk_port_driver_unloading;
+    mk_hook.driver_unloaded = mk_port_driver_unloaded;
     mk_storport_init();
     return 0;
 }

@@ -290,6 +290,7 @@ int mdlkit_init(const mdlkit_config *cfg)
     mk_rt.ncpu = cfg->processors;
     atomic_fetch_add(&mk_rt.generation, 1);
 
+    mk_verifier_hooks_install();
     if (mk_machine_init(&mk_rt.cfg))
         return -1;
     atomic_store(&mk_rt.up, 1);

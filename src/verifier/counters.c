@@ -20,6 +20,7 @@
 #include "mk_base.h"
 #include "mk_pool.h"
 #include "mk_verifier.h"
+#include "vf_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

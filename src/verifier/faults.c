@@ -23,6 +23,7 @@
 #define _GNU_SOURCE
 #include "mk_base.h"
 #include "mk_verifier.h"
+#include "vf_internal.h"
 
 #include <dlfcn.h>
 #include <fnmatch.h>
@@ -187,8 +188,9 @@ static void ft_log(enum mk_fault_site site, ULONG tag, void **pcs, int n)
     mk_vf_report_add_fault(ft_routine(site, tag), tag, &st);
 }
 
-MK_NOINLINE bool mk_verifier_fail_slow(enum mk_fault_site site, ULONG tag, void *caller)
+MK_NOINLINE bool mk_vf_fail(int site_, ULONG tag, void *caller)
 {
+    enum mk_fault_site site = (enum mk_fault_site)site_;
     (void)caller;
     if ((unsigned)site >= MK_FAULT_SITE_COUNT || !atomic_load_explicit(&mk_vf_active, memory_order_relaxed))
         return false;

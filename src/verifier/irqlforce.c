@@ -20,6 +20,7 @@
 #include "mk_base.h"
 #include "mk_machine.h"
 #include "mk_verifier.h"
+#include "vf_internal.h"
 
 #include <string.h>
 
@@ -37,7 +38,7 @@ static int ir_trimmable(size_t idx)
     return mk_pfn_locks(mk_as.pfn[idx]) == 0;
 }
 
-void mk_verifier_on_raise_to_dispatch(void)
+void mk_vf_on_raise_to_dispatch(void)
 {
     if (!mk_verifier_on(MDLKIT_VERIFY_FORCE_IRQL_CHECKING) || !mk_as.bits)
         return;

@@ -10,6 +10,7 @@
 #include "mk_base.h"
 #include "mk_mdl.h"
 #include "mk_verifier.h"
+#include "vf_internal.h"
 
 #include <errno.h>
 #include <stdio.h>

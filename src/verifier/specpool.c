@@ -28,6 +28,7 @@
 #include "mk_machine.h"
 #include "mk_pool.h"
 #include "mk_verifier.h"
+#include "vf_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,8 +111,6 @@ void mk_vf_specpool_shutdown(void)
     sp_base = NULL;
     sp_nslots = 0;
 }
-
-size_t mk_vf_specpool_live(void) { return sp_live; }
 
 static inline char *sp_page(size_t i) { return sp_base + (i << (PAGE_SHIFT + 1)); }
 
@@ -246,7 +245,7 @@ void mk_vf_specpool_free(void *p, ULONG tag, int check_tag, void *caller)
     pthread_mutex_unlock(&sp_lock);
 }
 
-int mk_specpool_lookup(const void *p, mk_pool_block *out)
+int mk_vf_specpool_lookup(const void *p, mk_pool_block *out)
 {
     if (!sp_slots || (const char *)p < sp_base || (const char *)p >= sp_base + (sp_nslots << (PAGE_SHIFT + 1)))
         return 0;
@@ -269,7 +268,7 @@ int mk_specpool_lookup(const void *p, mk_pool_block *out)
     return 1;
 }
 
-int mk_specpool_page_is_paged(const void *p)
+int mk_vf_specpool_page_is_paged(const void *p)
 {
     if (!sp_slots || (const char *)p < sp_base || (const char *)p >= sp_base + (sp_nslots << (PAGE_SHIFT + 1)))
         return 0;

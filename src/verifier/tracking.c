@@ -11,7 +11,7 @@
  * mdlkit's in front, TR_INNER; a caller whose frame is not found:
  * mk_capture_stack, up to 8 frames).
  *
- * Cost (the pool's fast paths run with it: mk_verifier_pool_allocated_fast
+ * Cost (the pool's fast paths run with it: mk_vf_pool_allocated_fast
  * and an inline drop; the MDL cache's, inline: mk_verifier_cached_alloc /
  * mk_verifier_cached_free): no lock, no malloc and no read-modify-write
  * per pool block.
@@ -53,6 +53,7 @@
 #include "mk_mdl.h"
 #include "mk_pool.h"
 #include "mk_verifier.h"
+#include "vf_shadow.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -565,15 +566,14 @@ static inline int tr_untrack(enum mk_track_kind kind, const void *addr, ULONG ta
     return 1;
 }
 
-MK_NOINLINE void mk_verifier_track_slow(enum mk_track_kind kind, const void *addr, size_t size, ULONG tag,
-                                        const void *aux)
+MK_NOINLINE void mk_vf_track(int kind, const void *addr, size_t size, ULONG tag, const void *aux)
 {
-    tr_track(kind, addr, size, tag, aux, NULL);
+    tr_track((enum mk_track_kind)kind, addr, size, tag, aux, NULL);
 }
 
-MK_NOINLINE void mk_verifier_untrack_slow(enum mk_track_kind kind, const void *addr)
+MK_NOINLINE void mk_vf_untrack(int kind, const void *addr)
 {
-    tr_untrack(kind, addr, 0, 0);
+    tr_untrack((enum mk_track_kind)kind, addr, 0, 0);
 }
 
 static void tr_note_stack(const tr_rec *r);
@@ -583,8 +583,9 @@ static const char *tr_driver_name(const mk_driver *d);
 /* A leak a port layer found itself (e.g. shared memory left at adapter
  * halt): drop the record, but first list it -- bug-check note with the
  * allocating stack, and "leaks" in the JSON report. */
-MK_NOINLINE void mk_verifier_untrack_leak_slow(enum mk_track_kind kind, const void *addr)
+MK_NOINLINE void mk_vf_untrack_leak(int kind_, const void *addr)
 {
+    enum mk_track_kind kind = (enum mk_track_kind)kind_;
     if (!atomic_load_explicit(&mk_vf_sh.on, memory_order_relaxed))
         return;
     tr_rec copy;
@@ -613,7 +614,7 @@ MK_NOINLINE void mk_verifier_untrack_leak_slow(enum mk_track_kind kind, const vo
  * Pool hooks (mk_pool_alloc / mk_pool_free) and cached blocks (iomdl.c)
  * ---------------------------------------------------------------------- */
 
-int mk_verifier_pool_alloc(int heap, size_t bytes, ULONG tag, unsigned flags, ULONG priority, void *caller,
+int mk_vf_pool_alloc(int heap, size_t bytes, ULONG tag, unsigned flags, ULONG priority, void *caller,
                            void **out)
 {
     mk_vf_count_add(MK_VFC_POOL_ATTEMPTED, 1);
@@ -629,7 +630,7 @@ int mk_verifier_pool_alloc(int heap, size_t bytes, ULONG tag, unsigned flags, UL
         if (p) {
             mk_vf_count_add(MK_VFC_POOL_SPECIAL, 1);
             /* (the pool counts the tag: pp_alloc_verified) */
-            mk_verifier_pool_allocated(heap, p, bytes, tag, caller);
+            mk_vf_pool_allocated(heap, p, bytes, tag, caller);
             *out = p;
             return 1;
         }
@@ -637,7 +638,7 @@ int mk_verifier_pool_alloc(int heap, size_t bytes, ULONG tag, unsigned flags, UL
     return 0;
 }
 
-MK_NOINLINE void mk_verifier_pool_allocated(int heap, void *p, size_t bytes, ULONG tag, void *caller)
+MK_NOINLINE void mk_vf_pool_allocated(int heap, void *p, size_t bytes, ULONG tag, void *caller)
 {
     (void)heap;
     (void)caller;
@@ -654,7 +655,7 @@ MK_NOINLINE void mk_verifier_pool_allocated(int heap, void *p, size_t bytes, ULO
 
 /* The pool's tracked fast path handed out a block (a thread-cache hit:
  * it cannot fail and is never special pool): the counts of
- * mk_verifier_pool_alloc + mk_verifier_pool_allocated in one (blocks with
+ * mk_vf_pool_alloc + mk_vf_pool_allocated in one (blocks with
  * no tag and MDLs are counted by tag: mk_vf_counters_read), and the
  * record. */
 static MK_NOINLINE void *tr_pool_allocated_cold(void *p, size_t bytes, ULONG tag, void *caller)
@@ -665,7 +666,7 @@ static MK_NOINLINE void *tr_pool_allocated_cold(void *p, size_t bytes, ULONG tag
     return p;
 }
 
-MK_NOINLINE void *mk_verifier_pool_allocated_fast(void *p, size_t bytes, ULONG tag, void *caller)
+MK_NOINLINE void *mk_vf_pool_allocated_fast(void *p, size_t bytes, ULONG tag, void *caller)
 {
     /* the common case (counters set up) makes no call */
     if (MK_UNLIKELY(!mk_vf_count_hot(MK_VFC_POOL_OK)))
@@ -677,13 +678,13 @@ MK_NOINLINE void *mk_verifier_pool_allocated_fast(void *p, size_t bytes, ULONG t
 
 /* The pool's fast path freed a valid block (its tag matched) and found no
  * shadow record of it: its record leaves the table. */
-MK_NOINLINE void mk_verifier_pool_freed_fast(void *p)
+MK_NOINLINE void mk_vf_pool_freed_fast(void *p)
 {
     if (MK_UNLIKELY(mk_vf_sh_drop(p, 0) == 0))
         (void)tr_untrack(MK_TRACK_POOL, p, 0, 0);
 }
 
-int mk_verifier_pool_free(void *p, ULONG tag, int check_tag, void *caller)
+int mk_vf_pool_free(void *p, ULONG tag, int check_tag, void *caller)
 {
     if (mk_verifier_on(MDLKIT_VERIFY_IO_CHECKING) && !(check_tag && tag == MK_IRP_TAG)) {
         /* I/O verification: an IRP (IoAllocateIrp's block) freed with
@@ -705,19 +706,29 @@ int mk_verifier_pool_free(void *p, ULONG tag, int check_tag, void *caller)
 }
 
 /* A block handed out of a layer's own cache (mk_verifier_cached_alloc)
- * that its inline path could not finish: the count when the thread had no
+ * that the common path could not finish: the count when the thread had no
  * counters yet (`counted` 0), the stack bounds, then the shadow again, else
  * the table. */
-MK_NOINLINE void mk_verifier_cached_alloc_slow(void *p, size_t bytes, ULONG tag, void *caller,
-                                               const void *ddi_frame, int counted)
+static MK_NOINLINE void tr_cached_alloc_slow(void *p, size_t bytes, ULONG tag, void *caller, const void *ddi_frame,
+                                             int counted)
 {
     if (!counted)
         mk_vf_count_add(tag == MK_MDL_TAG ? MK_VFC_MDL_OK : MK_VFC_POOL_OK, 1);
     tr_track_pool(p, bytes, tag, caller, (uintptr_t)ddi_frame);
 }
 
-/* The inline path found no shadow record of p (or one with another tag). */
-MK_NOINLINE int mk_verifier_cached_free_slow(void *p, ULONG tag)
+/* The hooks behind mk_verifier_cached_alloc / mk_verifier_cached_free
+ * (Pool Tracking on). The common cases -- counters set up, record in the
+ * shadow -- make no further call. */
+void mk_vf_cached_alloc(void *p, size_t bytes, ULONG tag, void *caller, const void *ddi_frame)
+{
+    int counted = mk_vf_count_hot(tag == MK_MDL_TAG ? MK_VFC_MDL_OK : MK_VFC_POOL_OK);
+    if (MK_LIKELY(counted) && MK_LIKELY(mk_vf_sh_track(p, tag, caller, (uintptr_t)ddi_frame)))
+        return;
+    tr_cached_alloc_slow(p, bytes, tag, caller, ddi_frame, counted);
+}
+
+int mk_vf_cached_free(void *p, ULONG tag)
 {
     int r = mk_vf_sh_drop(p, tag);
     if (MK_LIKELY(r > 0))
@@ -865,7 +876,7 @@ static void tr_report_leaks(tr_rec *list, const char *who)
 
 static int tr_want_driver(const mk_driver *rd, const void *d) { return rd == (const mk_driver *)d; }
 
-void mk_verifier_on_driver_unload(struct mk_driver *d)
+void mk_vf_on_driver_unload(struct mk_driver *d)
 {
     if (!mk_verifier_on(MDLKIT_VERIFY_POOL_TRACKING) || !d)
         return;

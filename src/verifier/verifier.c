@@ -9,6 +9,7 @@
 #include "mk_base.h"
 #include "mk_machine.h"
 #include "mk_verifier.h"
+#include "vf_internal.h"
 
 #include <execinfo.h>
 
@@ -16,6 +17,31 @@ static int vf_up;
 /* Fault injection starts once every layer is up and stops at shutdown:
  * mdlkit's own start-up allocations are never failed. */
 atomic_int mk_vf_active;
+
+/* The verifier's side of the hook table (src/mk_hooks.h): installed by
+ * mdlkit_init before any layer starts, so every event of the machine's
+ * life reaches the options (each hook returns at once when its option is
+ * off). The port layer's own entry (prohibited_ddi) is not ours. */
+void mk_verifier_hooks_install(void)
+{
+    mk_hook.page_fault = mk_vf_page_fault;
+    mk_hook.bugcheck = mk_vf_on_bugcheck;
+    mk_hook.raise_to_dispatch = mk_vf_on_raise_to_dispatch;
+    mk_hook.pool_alloc = mk_vf_pool_alloc;
+    mk_hook.pool_allocated = mk_vf_pool_allocated;
+    mk_hook.pool_free = mk_vf_pool_free;
+    mk_hook.pool_allocated_fast = mk_vf_pool_allocated_fast;
+    mk_hook.pool_freed_fast = mk_vf_pool_freed_fast;
+    mk_hook.specpool_lookup = mk_vf_specpool_lookup;
+    mk_hook.specpool_page_is_paged = mk_vf_specpool_page_is_paged;
+    mk_hook.cached_alloc = mk_vf_cached_alloc;
+    mk_hook.cached_free = mk_vf_cached_free;
+    mk_hook.fail = mk_vf_fail;
+    mk_hook.track = mk_vf_track;
+    mk_hook.untrack = mk_vf_untrack;
+    mk_hook.untrack_leak = mk_vf_untrack_leak;
+    mk_hook.driver_unload = mk_vf_on_driver_unload;
+}
 
 int mk_verifier_init(void)
 {
@@ -53,7 +79,7 @@ void mk_verifier_shutdown(void)
     mk_vf_specpool_shutdown();
 }
 
-void mk_verifier_on_bugcheck(const mdlkit_bugcheck *bc, int caught)
+void mk_vf_on_bugcheck(const mdlkit_bugcheck *bc, int caught)
 {
     mk_vf_frame_list st;
     void *pcs[32];
@@ -67,7 +93,7 @@ void mk_verifier_on_bugcheck(const mdlkit_bugcheck *bc, int caught)
         mk_vf_report_write_configured();
 }
 
-int mk_verifier_page_fault(void *addr, int write, void *pc, enum mk_region r)
+int mk_vf_page_fault(void *addr, int write, void *pc, int r)
 {
     if (!mk_rt.verifier)
         return 0;
