@@ -14,6 +14,7 @@ typedef struct mdlkit_cli_command {
 extern const mdlkit_cli_command mdlkit_cmd_layout;  /* cmd_layout.c */
 extern const mdlkit_cli_command mdlkit_cmd_demo;    /* cmd_demo.c */
 extern const mdlkit_cli_command mdlkit_cmd_report;  /* cmd_report.c */
+extern const mdlkit_cli_command mdlkit_cmd_options; /* cmd_options.c */
 
 /* true if argv has --help or -h */
 int mdlkit_cli_wants_help(int argc, char **argv);
