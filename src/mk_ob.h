@@ -29,4 +29,14 @@ NTSTATUS mk_ob_insert_handle(void *body, ACCESS_MASK access, KPROCESSOR_MODE mod
 NTSTATUS mk_ob_reference_handle(HANDLE h, POBJECT_TYPE type /* NULL = any */, KPROCESSOR_MODE mode, void **body); /* adds a reference */
 NTSTATUS mk_ob_close_handle(HANDLE h, KPROCESSOR_MODE mode);  /* STATUS_INVALID_HANDLE for closed/made-up handles */
 
+/* ---- more of the object manager, for src/ob/, src/ke/, src/ps/ ---- */
+POBJECT_TYPE mk_ob_type_of(void *body);        /* NULL if body is no live object */
+int mk_ob_is_object(const void *body);
+const char *mk_ob_type_name(POBJECT_TYPE type);
+ACCESS_MASK mk_ob_map_access(POBJECT_TYPE type, ACCESS_MASK access); /* GENERIC_* mapped */
+LONG mk_ob_handle_count_add(void *body, LONG delta);
+void mk_ob_handle_closed(void *body, LONG left);
+/* Like mk_ob_reference_handle, with the granted access of the handle. */
+NTSTATUS mk_ob_lookup_handle(HANDLE h, POBJECT_TYPE type, KPROCESSOR_MODE mode, void **body, ACCESS_MASK *granted);
+
 #endif /* MK_OB_H */

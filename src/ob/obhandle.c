@@ -1,0 +1,280 @@
+/*
+ * obhandle.c -- the handle table of the one simulated process:
+ * mk_ob_insert_handle / mk_ob_reference_handle / mk_ob_close_handle,
+ * ObReferenceObjectByHandle(WithTag), ZwClose, NtClose.
+ *
+ * Handles are kernel-style values: multiples of 4, never NULL. A handle made
+ * for KernelMode (OBJ_KERNEL_HANDLE) has the high bits set
+ * (0xFFFFFFFF80000000 | index * 4) and is invisible to UserMode callers; a
+ * UserMode handle is index * 4. One table, guarded by a mutex; a closed
+ * slot is reused only after every other free slot (FIFO), so a stale handle
+ * stays invalid for as long as possible.
+ *
+ * Misuse (docs/ddi-notes.md, "Objects and handles"):
+ *  - a closed or made-up handle: STATUS_INVALID_HANDLE (ObReferenceObjectByHandle,
+ *    NtClose); ZwClose of one (a kernel-mode close): 0x93 INVALID_KERNEL_HANDLE
+ *    (handle, 1, 0, 0);
+ *  - the wrong type: STATUS_OBJECT_TYPE_MISMATCH; for UserMode, access not
+ *    granted by the handle: STATUS_ACCESS_DENIED;
+ *  - ObReferenceObjectByHandle above PASSIVE_LEVEL... the documented limit
+ *    is IRQL <= APC_LEVEL; ZwClose / NtClose at IRQL != PASSIVE_LEVEL:
+ *    0xC4 IrqlZwPassive (0x2001F) under DDI compliance, else 0xA.
+ */
+#include "mk_ke.h"
+#include "mk_ob.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define INVALID_KERNEL_HANDLE_CODE 0x93
+#define OB_KERNEL_BIT ((ULONG_PTR)0xFFFFFFFF80000000ull)
+#define OB_MAX_HANDLES (1u << 24)
+
+typedef struct ob_entry {
+    void *body;            /* NULL: free */
+    ACCESS_MASK access;
+    uint8_t kernel;
+    uint32_t next_free;    /* index + 1 of the next free slot, 0 = none */
+} ob_entry;
+
+static pthread_mutex_t ob_lock = PTHREAD_MUTEX_INITIALIZER;
+static ob_entry *ob_table;
+static uint32_t ob_cap, ob_used;    /* slots allocated, slots ever handed out */
+static uint32_t ob_free_head, ob_free_tail; /* index + 1 */
+
+static HANDLE ob_make(uint32_t idx, int kernel)
+{
+    ULONG_PTR v = ((ULONG_PTR)idx + 1) * 4;
+    return (HANDLE)(kernel ? (v | OB_KERNEL_BIT) : v);
+}
+
+/* Index of a handle value, or -1 when it cannot be one. */
+static long ob_index(HANDLE h, int *kernel)
+{
+    ULONG_PTR v = (ULONG_PTR)h;
+    *kernel = (v & OB_KERNEL_BIT) == OB_KERNEL_BIT;
+    if (*kernel)
+        v &= ~OB_KERNEL_BIT;
+    if (v == 0 || (v & 3) || v / 4 > OB_MAX_HANDLES)
+        return -1;
+    return (long)(v / 4 - 1);
+}
+
+NTSTATUS mk_ob_insert_handle(void *body, ACCESS_MASK access, KPROCESSOR_MODE mode, HANDLE *out)
+{
+    if (!mk_ob_is_object(body))
+        return STATUS_INVALID_PARAMETER;
+    pthread_mutex_lock(&ob_lock);
+    uint32_t idx;
+    if (ob_free_head) {
+        idx = ob_free_head - 1;
+        ob_free_head = ob_table[idx].next_free;
+        if (!ob_free_head)
+            ob_free_tail = 0;
+    } else {
+        if (ob_used == ob_cap) {
+            uint32_t ncap = ob_cap ? ob_cap * 2 : 64;
+            if (ncap > OB_MAX_HANDLES) {
+                pthread_mutex_unlock(&ob_lock);
+                return STATUS_INSUFFICIENT_RESOURCES;
+            }
+            ob_entry *n = realloc(ob_table, ncap * sizeof *n);
+            if (!n) {
+                pthread_mutex_unlock(&ob_lock);
+                return STATUS_INSUFFICIENT_RESOURCES;
+            }
+            memset(n + ob_cap, 0, (ncap - ob_cap) * sizeof *n);
+            ob_table = n;
+            ob_cap = ncap;
+        }
+        idx = ob_used++;
+    }
+    ob_entry *e = &ob_table[idx];
+    e->body = body;
+    e->access = mk_ob_map_access(mk_ob_type_of(body), access);
+    e->kernel = mode == KernelMode;
+    e->next_free = 0;
+    mk_ob_reference(body);
+    mk_ob_handle_count_add(body, 1);
+    pthread_mutex_unlock(&ob_lock);
+    *out = ob_make(idx, mode == KernelMode);
+    return STATUS_SUCCESS;
+}
+
+/* Under ob_lock: the entry of h, or NULL. */
+static ob_entry *ob_find(HANDLE h, KPROCESSOR_MODE mode)
+{
+    int kernel;
+    long idx = ob_index(h, &kernel);
+    if (idx < 0 || (uint32_t)idx >= ob_used)
+        return NULL;
+    ob_entry *e = &ob_table[idx];
+    if (!e->body || e->kernel != kernel)
+        return NULL;
+    if (kernel && mode != KernelMode)
+        return NULL;
+    return e;
+}
+
+NTSTATUS mk_ob_lookup_handle(HANDLE h, POBJECT_TYPE type, KPROCESSOR_MODE mode, void **body, ACCESS_MASK *granted)
+{
+    pthread_mutex_lock(&ob_lock);
+    ob_entry *e = ob_find(h, mode);
+    if (!e) {
+        pthread_mutex_unlock(&ob_lock);
+        return STATUS_INVALID_HANDLE;
+    }
+    if (type && mk_ob_type_of(e->body) != type) {
+        pthread_mutex_unlock(&ob_lock);
+        return STATUS_OBJECT_TYPE_MISMATCH;
+    }
+    mk_ob_reference(e->body);
+    *body = e->body;
+    if (granted)
+        *granted = e->access;
+    pthread_mutex_unlock(&ob_lock);
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS mk_ob_reference_handle(HANDLE h, POBJECT_TYPE type, KPROCESSOR_MODE mode, void **body)
+{
+    return mk_ob_lookup_handle(h, type, mode, body, NULL);
+}
+
+NTSTATUS mk_ob_close_handle(HANDLE h, KPROCESSOR_MODE mode)
+{
+    pthread_mutex_lock(&ob_lock);
+    ob_entry *e = ob_find(h, mode);
+    if (!e) {
+        pthread_mutex_unlock(&ob_lock);
+        return STATUS_INVALID_HANDLE;
+    }
+    void *body = e->body;
+    uint32_t idx = (uint32_t)(e - ob_table);
+    e->body = NULL;
+    e->access = 0;
+    e->next_free = 0;
+    if (ob_free_tail)
+        ob_table[ob_free_tail - 1].next_free = idx + 1;
+    else
+        ob_free_head = idx + 1;
+    ob_free_tail = idx + 1;
+    LONG left = mk_ob_handle_count_add(body, -1);
+    pthread_mutex_unlock(&ob_lock);
+    mk_ob_handle_closed(body, left);
+    mk_ob_dereference(body);
+    return STATUS_SUCCESS;
+}
+
+static NTSTATUS ob_by_handle(HANDLE Handle, ACCESS_MASK DesiredAccess, POBJECT_TYPE ObjectType,
+                             KPROCESSOR_MODE AccessMode, PVOID *Object, POBJECT_HANDLE_INFORMATION info,
+                             void *caller)
+{
+    mk_thread_attach();
+    if (mk_self.irql > APC_LEVEL)
+        mk_ke_irql_violation(MK_RULE_IRQL_OB_PASSIVE, "ObReferenceObjectByHandle must be called at IRQL <= APC_LEVEL",
+                             Handle, caller);
+    *Object = NULL;
+    /* NtCurrentThread(): the calling thread */
+    if ((LONG_PTR)Handle == -2 && (!ObjectType || ObjectType == *PsThreadType)) {
+        PKTHREAD t = mk_ke_current();
+        if (!t->host_memory) {
+            mk_ob_reference(t);
+            *Object = t;
+            if (info) {
+                info->HandleAttributes = 0;
+                info->GrantedAccess = THREAD_ALL_ACCESS;
+            }
+            return STATUS_SUCCESS;
+        }
+    }
+    void *body;
+    ACCESS_MASK granted;
+    NTSTATUS st = mk_ob_lookup_handle(Handle, ObjectType, AccessMode, &body, &granted);
+    if (!NT_SUCCESS(st))
+        return st;
+    if (AccessMode == UserMode) {
+        ACCESS_MASK want = mk_ob_map_access(mk_ob_type_of(body), DesiredAccess);
+        if ((want & ~granted) != 0) {
+            mk_ob_dereference(body);
+            return STATUS_ACCESS_DENIED;
+        }
+    }
+    if (info) {
+        info->HandleAttributes = 0;
+        info->GrantedAccess = granted;
+    }
+    *Object = body;
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS ObReferenceObjectByHandle(HANDLE Handle, ACCESS_MASK DesiredAccess, POBJECT_TYPE ObjectType,
+                                   KPROCESSOR_MODE AccessMode, PVOID *Object,
+                                   POBJECT_HANDLE_INFORMATION HandleInformation)
+{
+    MK_ENTER("ObReferenceObjectByHandle");
+    return ob_by_handle(Handle, DesiredAccess, ObjectType, AccessMode, Object, HandleInformation,
+                        __builtin_return_address(0));
+}
+
+NTSTATUS ObReferenceObjectByHandleWithTag(HANDLE Handle, ACCESS_MASK DesiredAccess, POBJECT_TYPE ObjectType,
+                                          KPROCESSOR_MODE AccessMode, ULONG Tag, PVOID *Object,
+                                          POBJECT_HANDLE_INFORMATION HandleInformation)
+{
+    MK_ENTER("ObReferenceObjectByHandleWithTag");
+    (void)Tag;
+    return ob_by_handle(Handle, DesiredAccess, ObjectType, AccessMode, Object, HandleInformation,
+                        __builtin_return_address(0));
+}
+
+static void ob_close_irql(HANDLE h, void *caller, const char *why)
+{
+    mk_thread_attach();
+    if (mk_self.irql != PASSIVE_LEVEL)
+        mk_ke_irql_violation(MK_RULE_IRQL_ZW_PASSIVE, why, h, caller);
+}
+
+NTSTATUS ZwClose(HANDLE Handle)
+{
+    MK_ENTER("ZwClose");
+    ob_close_irql(Handle, __builtin_return_address(0), "ZwClose should only be called at IRQL = PASSIVE_LEVEL");
+    NTSTATUS st = mk_ob_close_handle(Handle, KernelMode);
+    if (st == STATUS_INVALID_HANDLE)
+        mk_bugcheck(INVALID_KERNEL_HANDLE_CODE, (ULONG_PTR)Handle, 1, 0, 0);
+    return st;
+}
+
+NTSTATUS NtClose(HANDLE Handle)
+{
+    MK_ENTER("NtClose");
+    ob_close_irql(Handle, __builtin_return_address(0), "NtClose should only be called at IRQL = PASSIVE_LEVEL");
+    return mk_ob_close_handle(Handle, KernelMode);
+}
+
+/* Shutdown: handles still open are closed (their objects may be leaks the
+ * verifier already reported); the table is freed. */
+void mk_ob_shutdown(void)
+{
+    for (;;) {
+        void *body = NULL;
+        HANDLE h = NULL;
+        pthread_mutex_lock(&ob_lock);
+        for (uint32_t i = 0; i < ob_used; i++) {
+            if (ob_table[i].body) {
+                body = ob_table[i].body;
+                h = ob_make(i, ob_table[i].kernel);
+                break;
+            }
+        }
+        pthread_mutex_unlock(&ob_lock);
+        if (!body)
+            break;
+        mk_ob_close_handle(h, KernelMode);
+    }
+    pthread_mutex_lock(&ob_lock);
+    free(ob_table);
+    ob_table = NULL;
+    ob_cap = ob_used = 0;
+    ob_free_head = ob_free_tail = 0;
+    pthread_mutex_unlock(&ob_lock);
+}

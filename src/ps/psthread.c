@@ -1,0 +1,352 @@
+/*
+ * psthread.c -- system threads and thread queries: PsCreateSystemThread,
+ * PsTerminateSystemThread, KeGetCurrentThread, PsGetCurrentThread,
+ * PsGetCurrentThreadId, PsGetThreadId, PsGetCurrentProcessId,
+ * PsIsSystemThread, KeSetPriorityThread, KeQueryPriorityThread,
+ * KeSetBasePriorityThread.
+ *
+ * A system thread is a real host thread that starts at PASSIVE_LEVEL in the
+ * simulated process. Its thread object (*PsThreadType, nonpaged pool) is a
+ * dispatcher object signalled when the thread ends; the creator gets a
+ * handle in the process's handle table. The thread runs "as" the driver that
+ * created it (pool it allocates is charged to that driver).
+ *
+ * Misuse (docs/ddi-notes.md, "Threads"):
+ *  - PsCreateSystemThread / PsTerminateSystemThread at IRQL != PASSIVE_LEVEL:
+ *    0xC4 IrqlPsPassive (0x2001C) under DDI compliance, else 0xA;
+ *  - PsTerminateSystemThread on a thread that is not a system thread:
+ *    STATUS_INVALID_PARAMETER (the routine returns, as Windows does);
+ *  - a system thread that ends at IRQL != PASSIVE_LEVEL, in a critical or
+ *    guarded region, or owning a kernel mutex: 0x4A IRQL_GT_ZERO_AT_SYSTEM_SERVICE
+ *    / 0x1 APC_INDEX_MISMATCH / 0x39 SYSTEM_EXIT_OWNED_MUTEX-like report;
+ *  - a system thread of a driver still running when the driver is unloaded:
+ *    0xCE DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS (start
+ *    routine, 0, start routine, 0); at shutdown the same report;
+ *  - a timer still set, or a DPC still queued, by a driver being unloaded:
+ *    0xC7 TIMER_OR_DPC_INVALID (0 timer / 2 DPC, object, start and end of
+ *    the memory it lies in: its pool block, or the object itself).
+ */
+#include "mk_ke.h"
+#include "mk_ob.h"
+#include "mk_pool.h"
+
+#include <string.h>
+
+#define IRQL_GT_ZERO_AT_SYSTEM_SERVICE_CODE 0x4A
+#define APC_INDEX_MISMATCH_CODE 0x01
+#define UNLOADED_PENDING_CODE 0xCE
+#define TIMER_OR_DPC_INVALID_CODE 0xC7
+
+static pthread_mutex_t ps_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t ps_cv = PTHREAD_COND_INITIALIZER;
+static PKTHREAD ps_threads[256]; /* running system threads */
+static ULONG ps_running;
+
+static void ps_destroy(void *body)
+{
+    PKTHREAD t = body;
+    pthread_cond_destroy(&t->cv);
+}
+
+static const mk_ob_type_ops ps_thread_ops = {"Thread", NULL, ps_destroy};
+
+static void ps_forget(PKTHREAD t)
+{
+    pthread_mutex_lock(&ps_lock);
+    for (ULONG i = 0; i < MK_ARRAY_SIZE(ps_threads); i++)
+        if (ps_threads[i] == t) {
+            ps_threads[i] = NULL;
+            ps_running--;
+            break;
+        }
+    pthread_cond_broadcast(&ps_cv);
+    pthread_mutex_unlock(&ps_lock);
+}
+
+/* The thread has ended: checks, signal its object, drop its own reference. */
+static void ps_thread_end(PKTHREAD t)
+{
+    KIRQL irql = mk_self.irql;
+    LONG crit = t->critical_regions, guarded = t->guarded_regions;
+    ps_forget(t);
+    pthread_mutex_lock(&mk_ke_lock);
+    t->running = 0;
+    t->Header.SignalState = 1;
+    mk_ke_signal_locked(&t->Header);
+    pthread_mutex_unlock(&mk_ke_lock);
+    PKSTART_ROUTINE start = t->start;
+    mk_ke_set_current(NULL);
+    mk_ob_dereference(t);
+    if (irql != PASSIVE_LEVEL)
+        mk_bugcheck(IRQL_GT_ZERO_AT_SYSTEM_SERVICE_CODE, (ULONG_PTR)start, irql, 0, 0);
+    if (crit || guarded)
+        mk_bugcheck(APC_INDEX_MISMATCH_CODE, (ULONG_PTR)start, 0, ((ULONG_PTR)(ULONG)guarded << 16) | (ULONG)crit, 1);
+}
+
+static void *ps_thread_main(void *arg)
+{
+    PKTHREAD t = arg;
+    mk_thread_attach();
+    mk_self.irql = PASSIVE_LEVEL;
+    mk_self.driver = t->driver;
+    mk_ke_set_current(t);
+    if (setjmp(t->exit_jb) == 0) {
+        t->exit_armed = 1;
+        t->start(t->start_context);
+        t->exit_status = STATUS_SUCCESS;
+    }
+    t->exit_armed = 0;
+    ps_thread_end(t);
+    return NULL;
+}
+
+static void ps_check_passive(const char *why, void *caller)
+{
+    mk_thread_attach();
+    if (mk_self.irql != PASSIVE_LEVEL)
+        mk_ke_irql_violation(MK_RULE_IRQL_PS_PASSIVE, why, NULL, caller);
+}
+
+NTSTATUS PsCreateSystemThread(PHANDLE ThreadHandle, ULONG DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes,
+                              HANDLE ProcessHandle, PCLIENT_ID ClientId, PKSTART_ROUTINE StartRoutine,
+                              PVOID StartContext)
+{
+    MK_ENTER("PsCreateSystemThread");
+    ps_check_passive("PsCreateSystemThread should only be called at IRQL = PASSIVE_LEVEL",
+                     __builtin_return_address(0));
+    if (!ThreadHandle || !StartRoutine)
+        return STATUS_INVALID_PARAMETER;
+    if (ProcessHandle != NULL && (LONG_PTR)ProcessHandle != -1)
+        return STATUS_INVALID_HANDLE; /* the simulated machine has one process */
+    static int ops_set;
+    if (!__atomic_exchange_n(&ops_set, 1, __ATOMIC_ACQ_REL))
+        mk_ob_type_set_ops(*PsThreadType, &ps_thread_ops);
+    PKTHREAD t = mk_ob_create(*PsThreadType, sizeof(struct _KTHREAD));
+    if (!t)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    mk_ke_thread_setup(t);
+    t->system = 1;
+    t->start = StartRoutine;
+    t->start_context = StartContext;
+    t->driver = mk_self.driver;
+    t->running = 1;
+    int kernel = ObjectAttributes && (ObjectAttributes->Attributes & OBJ_KERNEL_HANDLE);
+    HANDLE h;
+    NTSTATUS st = mk_ob_insert_handle(t, DesiredAccess ? DesiredAccess : THREAD_ALL_ACCESS,
+                                      kernel ? KernelMode : UserMode, &h);
+    if (!NT_SUCCESS(st)) {
+        mk_ob_dereference(t);
+        return st;
+    }
+    pthread_mutex_lock(&ps_lock);
+    ULONG slot = MK_ARRAY_SIZE(ps_threads);
+    for (ULONG i = 0; i < MK_ARRAY_SIZE(ps_threads); i++)
+        if (!ps_threads[i]) {
+            slot = i;
+            break;
+        }
+    if (slot == MK_ARRAY_SIZE(ps_threads)) {
+        pthread_mutex_unlock(&ps_lock);
+        mk_ob_close_handle(h, kernel ? KernelMode : UserMode);
+        mk_ob_dereference(t);
+        return STATUS_INSUFFICIENT_RESOURCES;
+    }
+    ps_threads[slot] = t;
+    ps_running++;
+    pthread_mutex_unlock(&ps_lock);
+    /* the thread's own reference, dropped when it ends */
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    pthread_t pt;
+    if (pthread_create(&pt, &a, ps_thread_main, t) != 0) {
+        pthread_attr_destroy(&a);
+        ps_forget(t);
+        mk_ob_close_handle(h, kernel ? KernelMode : UserMode);
+        mk_ob_dereference(t);
+        return STATUS_INSUFFICIENT_RESOURCES;
+    }
+    pthread_attr_destroy(&a);
+    if (ClientId) {
+        ClientId->UniqueProcess = PsGetCurrentProcessId();
+        ClientId->UniqueThread = t->cid;
+    }
+    *ThreadHandle = h;
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS PsTerminateSystemThread(NTSTATUS ExitStatus)
+{
+    MK_ENTER("PsTerminateSystemThread");
+    ps_check_passive("PsTerminateSystemThread should only be called at IRQL = PASSIVE_LEVEL",
+                     __builtin_return_address(0));
+    PKTHREAD t = mk_ke_current();
+    if (!t->system || !t->exit_armed)
+        return STATUS_INVALID_PARAMETER;
+    t->exit_status = ExitStatus;
+    longjmp(t->exit_jb, 1);
+}
+
+PKTHREAD KeGetCurrentThread(void)
+{
+    MK_ENTER("KeGetCurrentThread");
+    return mk_ke_current();
+}
+
+PETHREAD PsGetCurrentThread(void)
+{
+    MK_ENTER("PsGetCurrentThread");
+    return (PETHREAD)mk_ke_current();
+}
+
+HANDLE PsGetCurrentThreadId(void)
+{
+    MK_ENTER("PsGetCurrentThreadId");
+    return mk_ke_current()->cid;
+}
+
+HANDLE PsGetThreadId(PETHREAD Thread)
+{
+    MK_ENTER("PsGetThreadId");
+    return ((PKTHREAD)Thread)->cid;
+}
+
+HANDLE PsGetCurrentProcessId(void)
+{
+    MK_ENTER("PsGetCurrentProcessId");
+    return (HANDLE)(ULONG_PTR)4;
+}
+
+BOOLEAN PsIsSystemThread(PETHREAD Thread)
+{
+    MK_ENTER("PsIsSystemThread");
+    PKTHREAD t = (PKTHREAD)Thread;
+    return (BOOLEAN)(t->system || t->in_dpc);
+}
+
+KPRIORITY KeSetPriorityThread(PKTHREAD Thread, KPRIORITY Priority)
+{
+    MK_ENTER("KeSetPriorityThread");
+    mk_thread_attach();
+    if (mk_self.irql > DISPATCH_LEVEL)
+        mk_ke_irql_violation(MK_RULE_IRQL_KE_DISPATCH_LTE, "KeSetPriorityThread must be called at IRQL <= DISPATCH_LEVEL",
+                             Thread, __builtin_return_address(0));
+    if (Priority < LOW_PRIORITY + 1 || Priority > HIGH_PRIORITY)
+        mk_raise(STATUS_INVALID_PARAMETER); /* Windows asserts: 0 and above 31 are never valid */
+    pthread_mutex_lock(&mk_ke_lock);
+    KPRIORITY old = Thread->priority;
+    Thread->priority = Priority;
+    pthread_mutex_unlock(&mk_ke_lock);
+    return old;
+}
+
+KPRIORITY KeQueryPriorityThread(PKTHREAD Thread)
+{
+    MK_ENTER("KeQueryPriorityThread");
+    pthread_mutex_lock(&mk_ke_lock);
+    KPRIORITY p = Thread->priority;
+    pthread_mutex_unlock(&mk_ke_lock);
+    return p;
+}
+
+LONG KeSetBasePriorityThread(PKTHREAD Thread, LONG Increment)
+{
+    MK_ENTER("KeSetBasePriorityThread");
+    mk_thread_attach();
+    if (mk_self.irql > PASSIVE_LEVEL)
+        mk_ke_irql_violation(0, NULL, Thread, __builtin_return_address(0));
+    pthread_mutex_lock(&mk_ke_lock);
+    LONG old = Thread->base_priority - 8; /* the increment relative to the process base (8) */
+    LONG np = 8 + Increment;
+    if (np < 1)
+        np = 1;
+    if (np > 15)
+        np = 15;
+    Thread->base_priority = np;
+    if (Thread->priority < LOW_REALTIME_PRIORITY)
+        Thread->priority = np;
+    pthread_mutex_unlock(&mk_ke_lock);
+    return old;
+}
+
+static MK_NORETURN void ps_report_running(PKTHREAD t)
+{
+    mk_bugcheck_note("system thread %p (start routine %p) is still running", (void *)t, (void *)t->start);
+    mk_bugcheck(UNLOADED_PENDING_CODE, (ULONG_PTR)t->start, 0, (ULONG_PTR)t->start, 0);
+}
+
+/* A driver's system threads must have ended before it is unloaded. */
+static void ps_driver_unloaded(struct mk_driver *d)
+{
+    PKTHREAD found = NULL;
+    pthread_mutex_lock(&ps_lock);
+    for (ULONG i = 0; i < MK_ARRAY_SIZE(ps_threads) && !found; i++)
+        if (ps_threads[i] && ps_threads[i]->driver == d)
+            found = ps_threads[i];
+    pthread_mutex_unlock(&ps_lock);
+    if (found)
+        ps_report_running(found);
+}
+
+/* Shutdown: threads still running are reported (0xCE) once; they are left
+ * blocked, never resumed into a machine that is gone. */
+static void ps_shutdown(void)
+{
+    PKTHREAD found = NULL;
+    pthread_mutex_lock(&ps_lock);
+    for (ULONG i = 0; i < MK_ARRAY_SIZE(ps_threads); i++) {
+        if (ps_threads[i] && !found)
+            found = ps_threads[i];
+        ps_threads[i] = NULL;
+    }
+    ps_running = 0;
+    pthread_mutex_unlock(&ps_lock);
+    if (found)
+        ps_report_running(found);
+}
+
+/* The memory range an object lies in: its pool block, or the object. */
+static void ps_range(const void *obj, size_t size, ULONG_PTR *lo, ULONG_PTR *hi)
+{
+    mk_pool_block b;
+    if (mk_pool_kind_of(obj) >= 0 && mk_pool_lookup(obj, &b)) {
+        *lo = (ULONG_PTR)b.base;
+        *hi = (ULONG_PTR)b.base + b.size;
+    } else {
+        *lo = (ULONG_PTR)obj;
+        *hi = (ULONG_PTR)obj + size;
+    }
+}
+
+void mk_exec_driver_unloaded(struct mk_driver *d)
+{
+    ps_driver_unloaded(d);
+    ULONG_PTR lo, hi;
+    PKTIMER timer = mk_timer_take_driver(d);
+    if (timer) {
+        ps_range(timer, sizeof *timer, &lo, &hi);
+        mk_bugcheck_note("timer %p is still set as its driver is unloaded", (void *)timer);
+        mk_bugcheck(TIMER_OR_DPC_INVALID_CODE, 0, (ULONG_PTR)timer, lo, hi);
+    }
+    PKDPC dpc = mk_dpc_take_driver(d);
+    if (dpc) {
+        ps_range(dpc, sizeof *dpc, &lo, &hi);
+        mk_bugcheck_note("DPC %p is still queued as its driver is unloaded", (void *)dpc);
+        mk_bugcheck(TIMER_OR_DPC_INVALID_CODE, 2, (ULONG_PTR)dpc, lo, hi);
+    }
+}
+
+void mk_ex_resource_shutdown(void); /* ex/resource.c */
+void mk_ob_shutdown(void);          /* ob/obhandle.c */
+
+int mk_exec_init(void) { return mk_ke_init(); }
+
+void mk_exec_shutdown(void)
+{
+    ps_shutdown();       /* system threads still running: 0xCE */
+    mk_timer_shutdown(); /* no timer fires from here on */
+    mk_dpc_shutdown();   /* queued DPCs run, the processors stop */
+    mk_ob_shutdown();    /* handles still open are closed, as at process exit */
+    mk_ex_resource_shutdown();
+    mk_ke_shutdown();
+}
