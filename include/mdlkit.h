@@ -228,6 +228,21 @@ NTSTATUS mdlkit_ndis_shutdown_adapter(PVOID miniport_adapter_handle);
  * STATUS_INVALID_DEVICE_STATE if it has no interrupt registered. */
 NTSTATUS mdlkit_ndis_interrupt(PVOID miniport_adapter_handle);
 
+/* ------------------------------------------------------------------------
+ * Debug output (src/ke/debug.c): DbgPrintEx filter masks and capture.
+ * Masks start from Windows' defaults, then MDLKIT_DBGPRINT, at mdlkit_init.
+ * ---------------------------------------------------------------------- */
+#define MDLKIT_DBGPRINT_SYSTEM 0xFFFFFFFFUL          /* the system-wide mask (Kd_WIN2000_Mask) */
+#define MDLKIT_DBGPRINT_EVERY_COMPONENT 0xFFFFFFFEUL /* every component's mask */
+/* Sets a component's (DPFLTR_*_ID) filter mask: bit n shows level n. */
+void mdlkit_dbgprint_set_mask(ULONG component, ULONG mask);
+ULONG mdlkit_dbgprint_get_mask(ULONG component);
+/* Every message that passes the filter goes to fn (formatted, NUL-ended, at
+ * most 511 characters) instead of stderr; NULL restores stderr. fn must not
+ * call DbgPrint itself. */
+typedef void mdlkit_dbgprint_fn(void *ctx, ULONG component, ULONG level, const char *text);
+void mdlkit_dbgprint_capture(mdlkit_dbgprint_fn *fn, void *ctx);
+
 #include "mdlkit_usermode.h"
 #include "mdlkit_ndis.h"
 #include "mdlkit_storport.h"

@@ -281,6 +281,7 @@ static void test_breakpoint_and_assert(void **state)
 {
     (void)state;
     volatile NTSTATUS code = 0;
+    setenv("MDLKIT_BREAK", "bugcheck", 1); /* a breakpoint as with no debugger: raised */
     MDLKIT_TRY {
         DbgBreakPoint();
     }
@@ -288,6 +289,7 @@ static void test_breakpoint_and_assert(void **state)
         code = GetExceptionCode();
     }
     MDLKIT_END;
+    unsetenv("MDLKIT_BREAK");
     assert_int_equal(code, STATUS_BREAKPOINT);
 
     code = 0;

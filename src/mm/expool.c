@@ -2,7 +2,8 @@
  * expool.c -- the executive pool DDIs: ExAllocatePool, ExAllocatePoolWithTag,
  * ExAllocatePoolWithTagPriority, ExAllocatePoolZero,
  * ExAllocatePoolUninitialized, ExAllocatePool2, ExFreePool,
- * ExFreePoolWithTag. They check their arguments, the IRQL and the tag, then
+ * ExFreePoolWithTag, and (further down) the quota and priority variants,
+ * ExAllocatePool3 and ExInitializeDriverRuntime. They check their arguments, the IRQL and the tag, then
  * route every allocation to mk_pool_alloc and every free to mk_pool_free
  * (poolpage.c). Choices where the documentation is silent are written down
  * in docs/ddi-notes.md, section "Pool".
@@ -10,6 +11,7 @@
 #include "mk_mdl.h"
 #include "mk_pool.h"
 #include "mk_hooks.h"
+#include "mk_rtl.h"
 
 #include <string.h>
 
@@ -231,6 +233,126 @@ PVOID ExAllocatePool2(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag)
     return mk_pool_alloc((mk_pool_heap)h, NumberOfBytes, Tag, flags, NormalPoolPriority, __builtin_return_address(0));
 }
 
+/* ------------------------------------------------------------------------
+ * Quota and priority variants, ExAllocatePool3, the NX opt-in.
+ *
+ * mdlkit keeps no per-process quota, so quota variants succeed or fail as
+ * the allocation itself does; a failure raises STATUS_INSUFFICIENT_RESOURCES
+ * unless POOL_QUOTA_FAIL_INSTEAD_OF_RAISE is in the pool type (as
+ * documented). Quota is charged to the current process, so callers must be
+ * at IRQL <= APC_LEVEL. The Zero/Uninitialized forms answer on every
+ * emulated version, as a POOL_ZERO_DOWN_LEVEL_SUPPORT build does
+ * (docs/ddi-notes.md "Pool").
+ * ---------------------------------------------------------------------- */
+POOL_TYPE ExDefaultNonPagedPoolType = NonPagedPoolExecute;
+ULONG ExDefaultMdlProtection = 0;
+
+void ExInitializeDriverRuntime(ULONG RuntimeFlags)
+{
+    MK_ENTER("ExInitializeDriverRuntime");
+    MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, ExInitializeDriverRuntime);
+    if ((RuntimeFlags & DrvRtPoolNxOptIn) && mk_os_at_least(NTDDI_WIN8)) {
+        ExDefaultNonPagedPoolType = NonPagedPoolNx;
+        ExDefaultMdlProtection = MdlMappingNoExecute;
+    }
+}
+
+static void *ex_quota_allocate(POOL_TYPE type, SIZE_T bytes, ULONG tag, unsigned flags, void *caller,
+                               const void *routine)
+{
+    if (MK_UNLIKELY(mk_irql() > APC_LEVEL))
+        mk_irql_fail(routine, caller);
+    if (!((ULONG)type & POOL_QUOTA_FAIL_INSTEAD_OF_RAISE))
+        flags |= MK_POOL_RAISE;
+    return ex_allocate(type, bytes, tag, NormalPoolPriority, flags, caller);
+}
+
+PVOID ExAllocatePoolWithQuota(POOL_TYPE PoolType, SIZE_T NumberOfBytes)
+{
+    MK_ENTER("ExAllocatePoolWithQuota");
+    return ex_quota_allocate(PoolType, NumberOfBytes, EX_TAG_NONE, 0, __builtin_return_address(0),
+                             (const void *)ExAllocatePoolWithQuota);
+}
+
+PVOID ExAllocatePoolWithQuotaTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)
+{
+    MK_ENTER("ExAllocatePoolWithQuotaTag");
+    return ex_quota_allocate(PoolType, NumberOfBytes, Tag, 0, __builtin_return_address(0),
+                             (const void *)ExAllocatePoolWithQuotaTag);
+}
+
+PVOID ExAllocatePoolQuotaZero(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)
+{
+    MK_ENTER("ExAllocatePoolQuotaZero");
+    return ex_quota_allocate(PoolType, NumberOfBytes, Tag, MK_POOL_ZERO, __builtin_return_address(0),
+                             (const void *)ExAllocatePoolQuotaZero);
+}
+
+PVOID ExAllocatePoolQuotaUninitialized(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)
+{
+    MK_ENTER("ExAllocatePoolQuotaUninitialized");
+    return ex_quota_allocate(PoolType, NumberOfBytes, Tag, 0, __builtin_return_address(0),
+                             (const void *)ExAllocatePoolQuotaUninitialized);
+}
+
+PVOID ExAllocatePoolPriorityZero(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag, EX_POOL_PRIORITY Priority)
+{
+    MK_ENTER("ExAllocatePoolPriorityZero");
+    return ex_allocate(PoolType, NumberOfBytes, Tag, (ULONG)Priority, MK_POOL_ZERO, __builtin_return_address(0));
+}
+
+PVOID ExAllocatePoolPriorityUninitialized(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag,
+                                          EX_POOL_PRIORITY Priority)
+{
+    MK_ENTER("ExAllocatePoolPriorityUninitialized");
+    return ex_allocate(PoolType, NumberOfBytes, Tag, (ULONG)Priority, 0, __builtin_return_address(0));
+}
+
+/* ExAllocatePool3: ExAllocatePool2 plus extended parameters. A priority
+ * applies it; a NUMA node is accepted (one node: every node is that one);
+ * secure pool needs virtualization-based security, which the simulated
+ * machine lacks, so such a request fails (NULL, or the raise
+ * POOL_FLAG_RAISE_ON_FAILURE asks for); an unknown type, or two of one
+ * type, fails the same way. */
+PVOID ExAllocatePool3(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag, PCPOOL_EXTENDED_PARAMETER ExtendedParameters,
+                      ULONG ExtendedParametersCount)
+{
+    MK_ENTER("ExAllocatePool3");
+    if (MK_UNLIKELY(!mk_os_at_least(NTDDI_WIN10_VB)))
+        mk_violation(MDLKIT_RULE_DDI_NOT_AVAILABLE,
+                     "ExAllocatePool3 exists only from Windows 10, version 2004 on; a driver importing it "
+                     "would not load on this OS.",
+                     NTDDI_WIN10_VB, mk_rt.os);
+    ULONG priority = NormalPoolPriority;
+    unsigned seen = 0;
+    if (ExtendedParametersCount && !ExtendedParameters)
+        return ex_pool2_fail(Flags);
+    for (ULONG i = 0; i < ExtendedParametersCount; i++) {
+        const POOL_EXTENDED_PARAMETER *p = &ExtendedParameters[i];
+        unsigned t = (unsigned)p->Type;
+        if (t == PoolExtendedParameterInvalidType || t >= PoolExtendedParameterMax || (seen & (1u << t)))
+            return ex_pool2_fail(Flags);
+        seen |= 1u << t;
+        if (t == PoolExtendedParameterPriority)
+            priority = (ULONG)p->Priority;
+        else if (t == PoolExtendedParameterSecurePool)
+            return ex_pool2_fail(Flags);
+    }
+    unsigned k = (unsigned)(Flags >> 6) & 7u;
+    int h = ex_pool2_kind[k].heap;
+    if (MK_UNLIKELY((Flags & EX_FLAGS_REQUIRED & ~EX_FLAGS_KNOWN) != 0 || h < 0 || Tag == 0))
+        return ex_pool2_fail(Flags);
+    ULONG_PTR type = ex_pool2_kind[k].type;
+    if (MK_UNLIKELY(mk_irql() > ex_pool2_kind[k].max_irql))
+        ex_bad_irql(type, NumberOfBytes, h == MK_HEAP_PAGED);
+    if (MK_UNLIKELY(NumberOfBytes == 0))
+        ex_zero_bytes(type, Tag);
+    unsigned flags = (unsigned)(((~Flags & POOL_FLAG_UNINITIALIZED) >> 1) | ((Flags & POOL_FLAG_CACHE_ALIGNED) >> 2) |
+                                ((Flags & POOL_FLAG_RAISE_ON_FAILURE) >> 2));
+    ex_check_tag_full(Tag, type, NumberOfBytes, __builtin_return_address(0));
+    return mk_pool_alloc((mk_pool_heap)h, NumberOfBytes, Tag, flags, priority, __builtin_return_address(0));
+}
+
 void ExFreePool(PVOID P)
 {
     MK_ENTER("ExFreePool");
@@ -257,9 +379,21 @@ void mdlkit_pool_memory_get(mdlkit_pool_memory *out)
     out->metadata_bytes = m.metadata_bytes;
 }
 
+/* The run-time library's string allocator (RtlAnsiStringToUnicodeString,
+ * RtlCreateUnicodeString, ...): paged pool, tag "Strg". */
+static void *ex_rtl_string_alloc(SIZE_T bytes)
+{
+    return ex_allocate(PagedPool, bytes, MK_RTL_STRING_TAG, NormalPoolPriority, 0, __builtin_return_address(0));
+}
+
+static void ex_rtl_string_free(void *p) { mk_pool_free(p, MK_RTL_STRING_TAG, 1, __builtin_return_address(0)); }
+
 int mk_pool_init(void)
 {
+    mk_rtl_set_string_allocator(ex_rtl_string_alloc, ex_rtl_string_free);
     mk_mdl_records_reset(); /* the MDL records of a previous machine */
+    ExDefaultNonPagedPoolType = NonPagedPoolExecute; /* no driver has opted in to NX yet */
+    ExDefaultMdlProtection = 0;
     if (mk_pooltag_init())
         return -1;
     if (mk_poolpage_init()) {

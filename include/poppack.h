@@ -1,0 +1,5 @@
+/*
+ * poppack.h -- mdlkit's own text. Restores the structure packing saved by
+ * the matching <pshpackN.h>. Not include-guarded.
+ */
+#pragma pack(pop)

@@ -1,0 +1,6 @@
+/*
+ * pshpack8.h -- mdlkit's own text. Pushes the current structure packing
+ * and packs what follows on 8-byte boundaries, until <poppack.h>.
+ * Not include-guarded: each inclusion pushes once.
+ */
+#pragma pack(push, 8)
