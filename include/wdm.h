@@ -192,7 +192,25 @@ int mdlkit_seh_finally_leave(mdlkit_seh_frame *f);
 
 NTKERNELAPI DECLSPEC_NORETURN void ExRaiseStatus(NTSTATUS Status);
 
-/* Debug output (DbgPrint, KdPrint, ASSERT, PAGED_CODE): mkwdk/rtl.h */
+/* ------------------------------------------------------------------------
+ * Debug output
+ * ---------------------------------------------------------------------- */
+ULONG DbgPrint(PCSTR Format, ...) __attribute__((format(printf, 1, 2)));
+ULONG DbgPrintEx(ULONG ComponentId, ULONG Level, PCSTR Format, ...) __attribute__((format(printf, 3, 4)));
+void DbgBreakPoint(void);
+#define DPFLTR_ERROR_LEVEL 0
+#define DPFLTR_WARNING_LEVEL 1
+#define DPFLTR_TRACE_LEVEL 2
+#define DPFLTR_INFO_LEVEL 3
+#define DPFLTR_IHVDRIVER_ID 77
+#define KdPrint(args) DbgPrint args
+#define KdPrintEx(args) DbgPrintEx args
+#define KdBreakPoint() DbgBreakPoint()
+#define ASSERT(e) ((void)((e) ? 1 : (mdlkit_assert_failed(#e, __FILE__, __LINE__), 0)))
+#define ASSERTMSG(m, e) ((void)((e) ? 1 : (mdlkit_assert_failed(m, __FILE__, __LINE__), 0)))
+#define NT_ASSERT(e) ASSERT(e)
+#define NT_VERIFY(e) ASSERT(e)
+void mdlkit_assert_failed(const char *expr, const char *file, int line);
 
 /* ------------------------------------------------------------------------
  * Pages
@@ -294,74 +312,6 @@ NTKERNELAPI PVOID ExAllocatePoolUninitialized(POOL_TYPE PoolType, SIZE_T NumberO
 NTKERNELAPI PVOID ExAllocatePool2(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag);
 NTKERNELAPI void ExFreePool(PVOID P);
 NTKERNELAPI void ExFreePoolWithTag(PVOID P, ULONG Tag);
-
-/* The rest of the pool family (src/mm/expool.c): quota and priority
- * variants, ExAllocatePool3, and the NX opt-in of POOL_NX_OPTIN builds. */
-NTKERNELAPI PVOID ExAllocatePoolWithQuota(POOL_TYPE PoolType, SIZE_T NumberOfBytes);
-NTKERNELAPI PVOID ExAllocatePoolWithQuotaTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag);
-NTKERNELAPI PVOID ExAllocatePoolQuotaZero(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag);
-NTKERNELAPI PVOID ExAllocatePoolQuotaUninitialized(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag);
-NTKERNELAPI PVOID ExAllocatePoolPriorityZero(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag,
-                                             EX_POOL_PRIORITY Priority);
-NTKERNELAPI PVOID ExAllocatePoolPriorityUninitialized(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag,
-                                                      EX_POOL_PRIORITY Priority);
-typedef enum POOL_EXTENDED_PARAMETER_TYPE {
-    PoolExtendedParameterInvalidType = 0,
-    PoolExtendedParameterPriority,
-    PoolExtendedParameterSecurePool,
-    PoolExtendedParameterNumaNode,
-    PoolExtendedParameterMax
-} POOL_EXTENDED_PARAMETER_TYPE, *PPOOL_EXTENDED_PARAMETER_TYPE;
-#define POOL_EXTENDED_PARAMETER_TYPE_BITS 8
-#define POOL_EXTENDED_PARAMETER_REQUIRED_FIELD_BITS 1
-#define POOL_EXTENDED_PARAMETER_RESERVED_BITS (64 - POOL_EXTENDED_PARAMETER_TYPE_BITS - POOL_EXTENDED_PARAMETER_REQUIRED_FIELD_BITS)
-#define SECURE_POOL_FLAGS_NONE 0x0
-#define SECURE_POOL_FLAGS_FREEABLE 0x1
-#define SECURE_POOL_FLAGS_MODIFIABLE 0x2
-typedef struct _POOL_EXTENDED_PARAMS_SECURE_POOL {
-    HANDLE SecurePoolHandle;
-    PVOID Buffer;
-    ULONG_PTR Cookie;
-    ULONG SecurePoolFlags;
-} POOL_EXTENDED_PARAMS_SECURE_POOL;
-typedef ULONG POOL_NODE_REQUIREMENT;
-#define POOL_NODE_REQUIREMENT_ANY_NODE_OK 0x80000000UL
-typedef struct _POOL_EXTENDED_PARAMETER {
-    struct {
-        ULONG64 Type : POOL_EXTENDED_PARAMETER_TYPE_BITS;
-        ULONG64 Optional : POOL_EXTENDED_PARAMETER_REQUIRED_FIELD_BITS;
-        ULONG64 Reserved : POOL_EXTENDED_PARAMETER_RESERVED_BITS;
-    };
-    ULONG64 Reserved2;
-    union {
-        ULONG64 Reserved3;
-        EX_POOL_PRIORITY Priority;
-        POOL_EXTENDED_PARAMS_SECURE_POOL *SecurePoolParams;
-        POOL_NODE_REQUIREMENT PreferredNode;
-    };
-} POOL_EXTENDED_PARAMETER, *PPOOL_EXTENDED_PARAMETER;
-typedef const POOL_EXTENDED_PARAMETER *PCPOOL_EXTENDED_PARAMETER;
-NTKERNELAPI PVOID ExAllocatePool3(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag,
-                                  PCPOOL_EXTENDED_PARAMETER ExtendedParameters, ULONG ExtendedParametersCount);
-
-#define DrvRtPoolNxOptIn 0x00000001
-NTKERNELAPI void ExInitializeDriverRuntime(ULONG RuntimeFlags);
-/* What NonPagedPool means in a POOL_NX_OPTIN build: NonPagedPoolExecute
- * until ExInitializeDriverRuntime(DrvRtPoolNxOptIn) on Windows 8 or later
- * makes it NonPagedPoolNx. */
-extern POOL_TYPE ExDefaultNonPagedPoolType;
-extern ULONG ExDefaultMdlProtection;
-#if defined(POOL_NX_OPTIN) && !(defined(POOL_NX_OPTOUT) && POOL_NX_OPTOUT)
-#if POOL_NX_OPTIN
-#if defined(POOL_NX_OPTIN_AUTO) && POOL_NX_OPTIN_AUTO
-#define NonPagedPool NonPagedPoolNx
-#define NonPagedPoolCacheAligned NonPagedPoolNxCacheAligned
-#else
-#define NonPagedPool ExDefaultNonPagedPoolType
-#define NonPagedPoolCacheAligned ((POOL_TYPE)(ExDefaultNonPagedPoolType + NonPagedPoolBaseCacheAligned))
-#endif
-#endif
-#endif
 
 /* ------------------------------------------------------------------------
  * Lookaside lists
@@ -641,299 +591,7 @@ MDLKIT_FORCEINLINE void MmPrepareMdlForReuse(PMDL Mdl)
 
 #include "mkwdk/ke.h"
 
-/* ------------------------------------------------------------------------
- * I/O manager
- * ---------------------------------------------------------------------- */
-struct _DEVICE_OBJECT;
-struct _DRIVER_OBJECT;
-struct _IRP;
-typedef struct _FILE_OBJECT *PFILE_OBJECT;
-typedef struct _ETHREAD *PETHREAD;
-
-typedef struct _IO_STATUS_BLOCK {
-    union {
-        NTSTATUS Status;
-        PVOID Pointer;
-    };
-    ULONG_PTR Information;
-} IO_STATUS_BLOCK, *PIO_STATUS_BLOCK;
-
-typedef NTSTATUS IO_COMPLETION_ROUTINE(struct _DEVICE_OBJECT *DeviceObject, struct _IRP *Irp, PVOID Context);
-typedef IO_COMPLETION_ROUTINE *PIO_COMPLETION_ROUTINE;
-
-#define IRP_MJ_CREATE 0x00
-#define IRP_MJ_CLOSE 0x02
-#define IRP_MJ_READ 0x03
-#define IRP_MJ_WRITE 0x04
-#define IRP_MJ_FLUSH_BUFFERS 0x09
-#define IRP_MJ_DEVICE_CONTROL 0x0e
-#define IRP_MJ_INTERNAL_DEVICE_CONTROL 0x0f
-#define IRP_MJ_SCSI IRP_MJ_INTERNAL_DEVICE_CONTROL
-#define IRP_MJ_SHUTDOWN 0x10
-#define IRP_MJ_CLEANUP 0x12
-#define IRP_MJ_POWER 0x16
-#define IRP_MJ_SYSTEM_CONTROL 0x17
-#define IRP_MJ_PNP 0x1b
-#define IRP_MJ_MAXIMUM_FUNCTION 0x1b
-
-#define METHOD_BUFFERED 0
-#define METHOD_IN_DIRECT 1
-#define METHOD_OUT_DIRECT 2
-#define METHOD_NEITHER 3
-#define FILE_ANY_ACCESS 0
-#define FILE_READ_ACCESS 0x0001
-#define FILE_WRITE_ACCESS 0x0002
-#define FILE_DEVICE_DISK 0x00000007
-#define FILE_DEVICE_NETWORK 0x00000012
-#define FILE_DEVICE_UNKNOWN 0x00000022
-#define FILE_DEVICE_SECURE_OPEN 0x00000100
-#define CTL_CODE(DeviceType, Function, Method, Access) \
-    (((DeviceType) << 16) | ((Access) << 14) | ((Function) << 2) | (Method))
-#define METHOD_FROM_CTL_CODE(ctrlCode) ((ULONG)((ctrlCode) & 3))
-
-#define DO_BUFFERED_IO 0x00000004
-#define DO_DIRECT_IO 0x00000010
-#define DO_DEVICE_INITIALIZING 0x00000080
-#define IO_NO_INCREMENT 0
-#define SL_PENDING_RETURNED 0x01
-#define SL_INVOKE_ON_CANCEL 0x20
-#define SL_INVOKE_ON_SUCCESS 0x40
-#define SL_INVOKE_ON_ERROR 0x80
-
-typedef struct _IO_STACK_LOCATION {
-    UCHAR MajorFunction;
-    UCHAR MinorFunction;
-    UCHAR Flags;
-    UCHAR Control;
-    union {
-        struct {
-            ULONG Length;
-            ULONG Key;
-            ULONG Flags;
-            LARGE_INTEGER ByteOffset;
-        } Read;
-        struct {
-            ULONG Length;
-            ULONG Key;
-            ULONG Flags;
-            LARGE_INTEGER ByteOffset;
-        } Write;
-        struct {
-            ULONG OutputBufferLength;
-            ULONG InputBufferLength;
-            ULONG IoControlCode;
-            PVOID Type3InputBuffer;
-        } DeviceIoControl;
-        struct {
-            struct _SCSI_REQUEST_BLOCK *Srb;
-        } Scsi;
-        struct {
-            PVOID Argument1;
-            PVOID Argument2;
-            PVOID Argument3;
-            PVOID Argument4;
-        } Others;
-    } Parameters;
-    struct _DEVICE_OBJECT *DeviceObject;
-    PFILE_OBJECT FileObject;
-    PIO_COMPLETION_ROUTINE CompletionRoutine;
-    PVOID Context;
-} IO_STACK_LOCATION, *PIO_STACK_LOCATION;
-
-typedef struct _IRP {
-    CSHORT Type;
-    USHORT Size;
-    PMDL MdlAddress;
-    ULONG Flags;
-    union {
-        struct _IRP *MasterIrp;
-        LONG IrpCount;
-        PVOID SystemBuffer;
-    } AssociatedIrp;
-    LIST_ENTRY ThreadListEntry;
-    IO_STATUS_BLOCK IoStatus;
-    KPROCESSOR_MODE RequestorMode;
-    BOOLEAN PendingReturned;
-    CHAR StackCount;
-    CHAR CurrentLocation;
-    BOOLEAN Cancel;
-    KIRQL CancelIrql;
-    CCHAR ApcEnvironment;
-    UCHAR AllocationFlags;
-    PIO_STATUS_BLOCK UserIosb;
-    PVOID UserEvent;
-    PVOID CancelRoutine;
-    PVOID UserBuffer;
-    union {
-        struct {
-            PVOID DriverContext[4];
-            PETHREAD Thread;
-            PCHAR AuxiliaryBuffer;
-            LIST_ENTRY ListEntry;
-            PIO_STACK_LOCATION CurrentStackLocation;
-            PFILE_OBJECT OriginalFileObject;
-        } Overlay;
-    } Tail;
-} IRP, *PIRP;
-
-#define IO_TYPE_IRP 6
-#define IO_TYPE_DEVICE 3
-#define IO_TYPE_DRIVER 4
-
-typedef NTSTATUS DRIVER_DISPATCH(struct _DEVICE_OBJECT *DeviceObject, struct _IRP *Irp);
-typedef DRIVER_DISPATCH *PDRIVER_DISPATCH;
-typedef void DRIVER_STARTIO(struct _DEVICE_OBJECT *DeviceObject, struct _IRP *Irp);
-typedef DRIVER_STARTIO *PDRIVER_STARTIO;
-typedef void DRIVER_UNLOAD(struct _DRIVER_OBJECT *DriverObject);
-typedef DRIVER_UNLOAD *PDRIVER_UNLOAD;
-typedef NTSTATUS DRIVER_ADD_DEVICE(struct _DRIVER_OBJECT *DriverObject, struct _DEVICE_OBJECT *PhysicalDeviceObject);
-typedef DRIVER_ADD_DEVICE *PDRIVER_ADD_DEVICE;
-typedef NTSTATUS DRIVER_INITIALIZE(struct _DRIVER_OBJECT *DriverObject, PUNICODE_STRING RegistryPath);
-typedef DRIVER_INITIALIZE *PDRIVER_INITIALIZE;
-
-typedef struct _DEVICE_OBJECT {
-    CSHORT Type;
-    USHORT Size;
-    LONG ReferenceCount;
-    struct _DRIVER_OBJECT *DriverObject;
-    struct _DEVICE_OBJECT *NextDevice;
-    struct _DEVICE_OBJECT *AttachedDevice;
-    struct _IRP *CurrentIrp;
-    ULONG Flags;
-    ULONG Characteristics;
-    PVOID DeviceExtension;
-    ULONG DeviceType;
-    CCHAR StackSize;
-    ULONG AlignmentRequirement;
-} DEVICE_OBJECT, *PDEVICE_OBJECT;
-
-typedef struct _DRIVER_EXTENSION {
-    struct _DRIVER_OBJECT *DriverObject;
-    PDRIVER_ADD_DEVICE AddDevice;
-    ULONG Count;
-    UNICODE_STRING ServiceKeyName;
-} DRIVER_EXTENSION, *PDRIVER_EXTENSION;
-
-typedef struct _DRIVER_OBJECT {
-    CSHORT Type;
-    CSHORT Size;
-    PDEVICE_OBJECT DeviceObject;
-    ULONG Flags;
-    PVOID DriverStart;
-    ULONG DriverSize;
-    PVOID DriverSection;
-    PDRIVER_EXTENSION DriverExtension;
-    UNICODE_STRING DriverName;
-    PUNICODE_STRING HardwareDatabase;
-    PVOID FastIoDispatch;
-    PDRIVER_INITIALIZE DriverInit;
-    PDRIVER_STARTIO DriverStartIo;
-    PDRIVER_UNLOAD DriverUnload;
-    PDRIVER_DISPATCH MajorFunction[IRP_MJ_MAXIMUM_FUNCTION + 1];
-} DRIVER_OBJECT, *PDRIVER_OBJECT;
-
-NTKERNELAPI PMDL IoAllocateMdl(PVOID VirtualAddress, ULONG Length, BOOLEAN SecondaryBuffer, BOOLEAN ChargeQuota,
-                               PIRP Irp);
-NTKERNELAPI void IoFreeMdl(PMDL Mdl);
-NTKERNELAPI void IoBuildPartialMdl(PMDL SourceMdl, PMDL TargetMdl, PVOID VirtualAddress, ULONG Length);
-
-NTKERNELAPI PIRP IoAllocateIrp(CCHAR StackSize, BOOLEAN ChargeQuota);
-NTKERNELAPI void IoInitializeIrp(PIRP Irp, USHORT PacketSize, CCHAR StackSize);
-NTKERNELAPI void IoFreeIrp(PIRP Irp);
-NTKERNELAPI void IoReuseIrp(PIRP Irp, NTSTATUS Iostatus);
-NTKERNELAPI NTSTATUS IofCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Irp);
-NTKERNELAPI void IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost);
-#define IoCallDriver(DeviceObject, Irp) IofCallDriver(DeviceObject, Irp)
-#define IoCompleteRequest(Irp, PriorityBoost) IofCompleteRequest(Irp, PriorityBoost)
-#define IoSizeOfIrp(StackSize) ((USHORT)(sizeof(IRP) + ((StackSize) * (sizeof(IO_STACK_LOCATION)))))
-
-MDLKIT_FORCEINLINE PIO_STACK_LOCATION IoGetCurrentIrpStackLocation(PIRP Irp)
-{
-    return Irp->Tail.Overlay.CurrentStackLocation;
-}
-MDLKIT_FORCEINLINE PIO_STACK_LOCATION IoGetNextIrpStackLocation(PIRP Irp)
-{
-    return Irp->Tail.Overlay.CurrentStackLocation - 1;
-}
-MDLKIT_FORCEINLINE void IoSetNextIrpStackLocation(PIRP Irp)
-{
-    Irp->CurrentLocation--;
-    Irp->Tail.Overlay.CurrentStackLocation--;
-}
-MDLKIT_FORCEINLINE void IoSkipCurrentIrpStackLocation(PIRP Irp)
-{
-    Irp->CurrentLocation++;
-    Irp->Tail.Overlay.CurrentStackLocation++;
-}
-MDLKIT_FORCEINLINE void IoCopyCurrentIrpStackLocationToNext(PIRP Irp)
-{
-    PIO_STACK_LOCATION s = IoGetCurrentIrpStackLocation(Irp), n = IoGetNextIrpStackLocation(Irp);
-    memcpy(n, s, FIELD_OFFSET(IO_STACK_LOCATION, CompletionRoutine));
-    n->Control = 0;
-}
-MDLKIT_FORCEINLINE void IoMarkIrpPending(PIRP Irp) { IoGetCurrentIrpStackLocation(Irp)->Control |= SL_PENDING_RETURNED; }
-MDLKIT_FORCEINLINE void IoSetCompletionRoutine(PIRP Irp, PIO_COMPLETION_ROUTINE CompletionRoutine, PVOID Context,
-                                        BOOLEAN InvokeOnSuccess, BOOLEAN InvokeOnError, BOOLEAN InvokeOnCancel)
-{
-    PIO_STACK_LOCATION n = IoGetNextIrpStackLocation(Irp);
-    n->CompletionRoutine = CompletionRoutine;
-    n->Context = Context;
-    n->Control = 0;
-    if (InvokeOnSuccess)
-        n->Control = SL_INVOKE_ON_SUCCESS;
-    if (InvokeOnError)
-        n->Control |= SL_INVOKE_ON_ERROR;
-    if (InvokeOnCancel)
-        n->Control |= SL_INVOKE_ON_CANCEL;
-}
-
-NTKERNELAPI NTSTATUS IoCreateDevice(PDRIVER_OBJECT DriverObject, ULONG DeviceExtensionSize, PUNICODE_STRING DeviceName,
-                                    ULONG DeviceType, ULONG DeviceCharacteristics, BOOLEAN Exclusive,
-                                    PDEVICE_OBJECT *DeviceObject);
-NTKERNELAPI void IoDeleteDevice(PDEVICE_OBJECT DeviceObject);
-
-#include <devioctl.h>
 #include "mkwdk/io.h"
-
-/* ------------------------------------------------------------------------
- * Bus, interrupt and DMA descriptions (used by storport.h and ndis.h)
- * ---------------------------------------------------------------------- */
-typedef enum _INTERFACE_TYPE {
-    InterfaceTypeUndefined = -1,
-    Internal = 0,
-    Isa = 1,
-    Eisa = 2,
-    MicroChannel = 3,
-    TurboChannel = 4,
-    PCIBus = 5,
-    VMEBus = 6,
-    NuBus = 7,
-    PCMCIABus = 8,
-    CBus = 9,
-    MPIBus = 10,
-    MPSABus = 11,
-    ProcessorInternal = 12,
-    InternalPowerBus = 13,
-    PNPISABus = 14,
-    PNPBus = 15,
-    Vmcs = 16,
-    ACPIBus = 17,
-    MaximumInterfaceType = 18
-} INTERFACE_TYPE, *PINTERFACE_TYPE;
-
-typedef enum _KINTERRUPT_MODE { LevelSensitive = 0, Latched = 1 } KINTERRUPT_MODE;
-
-typedef enum _DMA_WIDTH { Width8Bits = 0, Width16Bits = 1, Width32Bits = 2, Width64Bits = 3, MaximumDmaWidth = 4 } DMA_WIDTH,
-    *PDMA_WIDTH;
-
-typedef enum _DMA_SPEED {
-    Compatible = 0,
-    TypeA = 1,
-    TypeB = 2,
-    TypeC = 3,
-    TypeF = 4,
-    MaximumDmaSpeed = 5
-} DMA_SPEED, *PDMA_SPEED;
 
 NTKERNELAPI PEPROCESS PsGetCurrentProcess(void);
 #define IoGetCurrentProcess() PsGetCurrentProcess()

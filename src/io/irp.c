@@ -2,18 +2,20 @@
  * irp.c -- the minimal I/O manager: IoAllocateIrp, IoInitializeIrp,
  * IoFreeIrp, IoReuseIrp, IofCallDriver, IofCompleteRequest.
  *
- * Enough for MDL chaining and for a harness to send IRPs down a stack of
- * device objects. IofCompleteRequest runs the completion routines from the
- * bottom of the stack up; when none claims the IRP (no
+ * IofCallDriver runs the driver's dispatch routine as that driver (its
+ * allocations are charged to it). IofCompleteRequest runs the completion
+ * routines from the bottom of the stack up; when none claims the IRP (no
  * STATUS_MORE_PROCESSING_REQUIRED) it does what the I/O manager does at the
- * end of completion: unlocks and frees every MDL on Irp->MdlAddress and
- * copies IoStatus to Irp->UserIosb. The IRP itself stays with whoever
- * allocated it (mdlkit has no APC-level completion); IoFreeIrp frees it and
- * never frees MDLs.
+ * end of completion: for an IRP it built for a user-mode request
+ * (userio.c) or with IoBuild*Request (iobuild.c), the copy-back, freeing
+ * and signalling those need; for any other, unlocks and frees every MDL on
+ * Irp->MdlAddress and copies IoStatus to Irp->UserIosb. An IRP a driver
+ * allocated stays with it; IoFreeIrp frees it and never frees MDLs.
  */
+#include "mk_io.h"
 #include "mk_mdl.h"
 #include "mk_verifier.h"
-#include "mk_port.h"
+#include "mk_hooks.h"
 
 #include <string.h>
 
@@ -54,7 +56,7 @@ static MK_NOINLINE void irp_verify_free(PIRP Irp, void *caller)
 PIRP IoAllocateIrp(CCHAR StackSize, BOOLEAN ChargeQuota)
 {
     MK_ENTER("IoAllocateIrp");
-    mk_port_prohibited_ddi("IoAllocateIrp");
+    mk_ddi_prohibited_check("IoAllocateIrp");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, IoAllocateIrp);
     (void)ChargeQuota;
     if (StackSize < 1)
@@ -83,7 +85,7 @@ void IoInitializeIrp(PIRP Irp, USHORT PacketSize, CCHAR StackSize)
 void IoFreeIrp(PIRP Irp)
 {
     MK_ENTER("IoFreeIrp");
-    mk_port_prohibited_ddi("IoFreeIrp");
+    mk_ddi_prohibited_check("IoFreeIrp");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, IoFreeIrp);
     if (irp_io_verify())
         irp_verify_free(Irp, __builtin_return_address(0));
@@ -131,18 +133,24 @@ NTSTATUS IofCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Irp)
         IofCompleteRequest(Irp, IO_NO_INCREMENT);
         return STATUS_INVALID_DEVICE_REQUEST;
     }
-    if (!verify)
-        return fn(DeviceObject, Irp);
+    /* A device mdlkit created belongs to a hosted driver: run its code as it. */
+    mk_devobj_ext *x = mk_io_device_ext(DeviceObject);
+    mk_driver *old_drv_ = mk_self.driver;
+    if (x && x->driver)
+        mk_driver_enter(x->driver);
     KIRQL before = mk_irql();
     NTSTATUS st = fn(DeviceObject, Irp);
+    if (x && x->driver)
+        mk_driver_leave(old_drv_);
+    if (!verify)
+        return st;
     if (mk_irql() != before)
         mk_bugcheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, IRP_VF_CALL_IRQL_CHANGED, (ULONG_PTR)DeviceObject, before,
                     mk_irql());
     return st;
 }
 
-/* The end of completion: the I/O manager unlocks and frees the MDL chain. */
-static void irp_finish(PIRP Irp)
+void mk_irp_release_mdls(PIRP Irp)
 {
     PMDL mdl = Irp->MdlAddress;
     Irp->MdlAddress = NULL;
@@ -153,6 +161,18 @@ static void irp_finish(PIRP Irp)
         IoFreeMdl(mdl);
         mdl = next;
     }
+}
+
+/* The end of completion: the I/O manager unlocks and frees the MDL chain. */
+static void irp_finish(PIRP Irp)
+{
+    if (Irp->Flags & MK_IRP_USER_REQUEST) {
+        mk_io_user_complete(Irp);
+        return;
+    }
+    if (mk_io_build_complete(Irp))
+        return;
+    mk_irp_release_mdls(Irp);
     if (Irp->UserIosb)
         *Irp->UserIosb = Irp->IoStatus;
 }

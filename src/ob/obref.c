@@ -96,15 +96,19 @@ ACCESS_MASK mk_ob_map_access(POBJECT_TYPE type, ACCESS_MASK access)
 
 static inline mk_ob_header *ob_header(const void *body) { return (mk_ob_header *)body - 1; }
 
+/* In pool: non-paged or paged, or special pool (the verifier's option 0x1
+ * serves object allocations too). */
+static inline int ob_in_pool(const void *p) { return mk_pool_kind_of(p) >= 0 || mk_va_region(p) == MK_RGN_SPECIAL; }
+
 /* The header of a live object, or NULL. */
 static mk_ob_header *ob_live(const void *body)
 {
     if (!body || ((uintptr_t)body & 7))
         return NULL;
-    if (mk_pool_kind_of(body) < 0)
+    if (!ob_in_pool(body))
         return NULL;
     mk_ob_header *h = ob_header(body);
-    if (mk_pool_kind_of(h) < 0 || h->magic != OB_MAGIC)
+    if (!ob_in_pool(h) || h->magic != OB_MAGIC)
         return NULL;
     return h;
 }
@@ -112,7 +116,7 @@ static mk_ob_header *ob_live(const void *body)
 static MK_NORETURN MK_NOINLINE void ob_bad_reference(const void *body)
 {
     mk_ob_header *h = NULL;
-    if (body && mk_pool_kind_of(body) >= 0 && mk_pool_kind_of((const char *)body - sizeof(mk_ob_header)) >= 0)
+    if (body && ob_in_pool(body) && ob_in_pool((const char *)body - sizeof(mk_ob_header)))
         h = ob_header(body);
     mk_bugcheck(REFERENCE_BY_POINTER_CODE, h && h->magic == OB_MAGIC ? (ULONG_PTR)h->type : 0, (ULONG_PTR)body,
                 h ? (ULONG_PTR)atomic_load(&h->handles) : 0, h ? (ULONG_PTR)atomic_load(&h->refs) : 0);
