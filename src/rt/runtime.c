@@ -6,6 +6,7 @@
  */
 #include "mk_base.h"
 #include "mk_machine.h"
+#include "mk_ke.h"
 #include "mk_options.h"
 
 #include <stdio.h>
@@ -100,6 +101,7 @@ int mdlkit_init(const mdlkit_config *cfg)
     mk_thread_attach();
     if (mk_pool_init())
         goto fail_machine;
+    mk_exec_init(); /* dispatcher, DPCs, timers, threads, handles (threads start on first use) */
     if (mk_io_init())
         goto fail_pool;
     if (mk_port_init())
@@ -124,6 +126,7 @@ void mdlkit_shutdown(void)
     if (!atomic_load(&mk_rt.up))
         return;
     mk_thread_attach();
+    mk_exec_shutdown(); /* system threads, timers, DPC queues, handles */
     mk_verifier_shutdown(); /* final leak check and report (may bug check) */
     mk_port_shutdown();
     mk_io_shutdown();
