@@ -1,18 +1,17 @@
 /*
  * driver.c -- driver hosting: mdlkit_driver_load / mdlkit_driver_unload /
- * mdlkit_driver_call, and the device objects a driver creates
- * (IoCreateDevice, IoDeleteDevice).
+ * mdlkit_driver_call. (Device objects: device.c.)
  *
  * A hosted driver is a struct mk_driver (src/mk_driver.h) whose first member
  * is the DRIVER_OBJECT handed to DriverEntry. Driver objects are mdlkit's own
- * structures (host memory); device objects and their extensions are
- * non-paged pool allocated on the system's behalf (not charged to the
- * driver), as on Windows.
+ * structures (host memory). As the I/O manager does, the load clears
+ * DO_DEVICE_INITIALIZING on the devices DriverEntry created.
  */
 #include "mk_base.h"
 #include "mk_driver.h"
 #include "mk_ke.h"
-#include "mk_port.h"
+#include "mk_io.h"
+#include "mk_hooks.h"
 #include "mk_verifier.h"
 
 #include <pthread.h>
@@ -20,9 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DRV_RULE_IRQL_IO_APC_LTE 0x00020009UL  /* IrqlIoApcLte */
-#define DRV_RULE_IRQL_IO_PASSIVE1 0x0002000AUL /* IrqlIoPassive1 (IoCreateDevice) */
-#define DRV_DEVICE_TAG 'veDk'
 #define DRV_NO_MORE_IRP_STACK_LOCATIONS 0x35
 
 static pthread_mutex_t drv_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -125,24 +121,29 @@ NTSTATUS mdlkit_driver_load(const char *name, PDRIVER_INITIALIZE entry, PDRIVER_
     drv_all = d;
     pthread_mutex_unlock(&drv_lock);
 
-    mk_port_frame f;
-    mk_port_call_miniport(&f, d);
+    mk_driver *old_drv_ = mk_driver_enter(d);
     NTSTATUS st = entry(&d->obj, &d->regpath);
-    mk_port_return_from_miniport(&f);
+    mk_driver_leave(old_drv_);
 
     if (!NT_SUCCESS(st)) {
         /* The I/O manager deletes what the failed driver left behind. */
-        mk_port_driver_unloading(d);
+        mk_driver_unloading_notify(d);
         drv_delete_devices(d);
-        mk_port_driver_unloaded(d);
+        mk_driver_unloaded_notify(d);
         d->state = MK_DRV_UNLOADED;
         d->magic = 0;
         return st;
     }
+    pthread_mutex_lock(&drv_lock);
+    for (PDEVICE_OBJECT dev = d->obj.DeviceObject; dev; dev = dev->NextDevice)
+        dev->Flags &= ~(ULONG)DO_DEVICE_INITIALIZING;
+    pthread_mutex_unlock(&drv_lock);
     d->state = MK_DRV_LOADED;
     *out = &d->obj;
     return st;
 }
+
+static void drv_unload(void *arg);
 
 NTSTATUS mdlkit_driver_unload(PDRIVER_OBJECT driver)
 {
@@ -153,18 +154,28 @@ NTSTATUS mdlkit_driver_unload(PDRIVER_OBJECT driver)
         return STATUS_INVALID_PARAMETER;
     if (mk_irql() != PASSIVE_LEVEL)
         return STATUS_INVALID_DEVICE_STATE;
+    mk_io_deferred_flush(); /* completed requests give their file objects back */
+    /* After a caught bug check, what this unload would raise is information
+     * (mk_cleanup_call): a driver whose call bug-checked can be unloaded. */
+    drv_unload(d);
+    return STATUS_SUCCESS;
+}
+
+static void drv_unload(void *arg)
+{
+    mk_driver *d = arg;
+    mk_io_workitem_drain(d); /* its work items hold its device objects */
     d->state = MK_DRV_UNLOADING;
     /* PnP stops the devices first: adapters still started are stopped (and
      * leak-checked) by their port layer. */
-    mk_port_driver_unloading(d);
+    mk_driver_unloading_notify(d);
     if (d->obj.DriverUnload) {
-        mk_port_frame f;
-        mk_port_call_miniport(&f, d);
+        mk_driver *old_drv_ = mk_driver_enter(d);
         d->obj.DriverUnload(&d->obj);
-        mk_port_return_from_miniport(&f);
+        mk_driver_leave(old_drv_);
     }
     drv_delete_devices(d);
-    mk_port_driver_unloaded(d);
+    mk_driver_unloaded_notify(d);
     d->state = MK_DRV_UNLOADED;
     /* its system threads must have ended, its timers and DPCs be cancelled */
     mk_exec_driver_unloaded(d);
@@ -172,7 +183,6 @@ NTSTATUS mdlkit_driver_unload(PDRIVER_OBJECT driver)
      * check; the driver object stays allocated until shutdown either way). */
     mk_verifier_on_driver_unload(d);
     d->magic = 0;
-    return STATUS_SUCCESS;
 }
 
 NTSTATUS mdlkit_driver_call(PDRIVER_OBJECT driver, PIRP irp)
@@ -200,82 +210,10 @@ NTSTATUS mdlkit_driver_call(PDRIVER_OBJECT driver, PIRP irp)
     PDRIVER_DISPATCH fn = d->obj.MajorFunction[sp->MajorFunction];
     if (!fn)
         fn = drv_invalid_request;
-    mk_port_frame f;
-    mk_port_call_miniport(&f, d);
+    mk_driver *old_drv_ = mk_driver_enter(d);
     NTSTATUS st = fn(d->obj.DeviceObject, irp);
-    mk_port_return_from_miniport(&f);
+    mk_driver_leave(old_drv_);
     return st;
-}
-
-NTSTATUS IoCreateDevice(PDRIVER_OBJECT DriverObject, ULONG DeviceExtensionSize, PUNICODE_STRING DeviceName,
-                        ULONG DeviceType, ULONG DeviceCharacteristics, BOOLEAN Exclusive,
-                        PDEVICE_OBJECT *DeviceObject)
-{
-    MK_ENTER("IoCreateDevice");
-    (void)DeviceName;
-    (void)Exclusive;
-    if (mk_irql() != PASSIVE_LEVEL)
-        mk_violation(DRV_RULE_IRQL_IO_PASSIVE1, "IoCreateDevice must be called at IRQL == PASSIVE_LEVEL",
-                     mk_irql(), (ULONG_PTR)DriverObject);
-    mk_driver *d = mk_driver_from_object(DriverObject);
-    if (!d || !DeviceObject)
-        mk_violation(0x16, "IoCreateDevice: DriverObject is not a loaded driver, or DeviceObject is NULL",
-                     (ULONG_PTR)DriverObject, (ULONG_PTR)DeviceObject);
-    *DeviceObject = NULL;
-    SIZE_T ext = ((SIZE_T)DeviceExtensionSize + 15) & ~(SIZE_T)15;
-    SIZE_T size = ((sizeof(DEVICE_OBJECT) + 15) & ~(SIZE_T)15) + ext;
-    mk_driver *old = mk_driver_enter(NULL); /* the I/O manager's allocation */
-    mk_port_begin();
-    PDEVICE_OBJECT dev = ExAllocatePoolWithTag(NonPagedPoolNx, size, DRV_DEVICE_TAG);
-    mk_port_end();
-    mk_driver_leave(old);
-    if (!dev)
-        return STATUS_INSUFFICIENT_RESOURCES;
-    memset(dev, 0, size);
-    dev->Type = IO_TYPE_DEVICE;
-    dev->Size = (USHORT)(sizeof(DEVICE_OBJECT) + DeviceExtensionSize);
-    dev->ReferenceCount = 0;
-    dev->DriverObject = DriverObject;
-    dev->Flags = DO_DEVICE_INITIALIZING;
-    dev->Characteristics = DeviceCharacteristics;
-    dev->DeviceExtension = DeviceExtensionSize ? (PCHAR)dev + ((sizeof(DEVICE_OBJECT) + 15) & ~(SIZE_T)15) : NULL;
-    dev->DeviceType = DeviceType;
-    dev->StackSize = 1;
-    pthread_mutex_lock(&drv_lock);
-    dev->NextDevice = DriverObject->DeviceObject; /* newest first, as Windows */
-    DriverObject->DeviceObject = dev;
-    pthread_mutex_unlock(&drv_lock);
-    *DeviceObject = dev;
-    return STATUS_SUCCESS;
-}
-
-void IoDeleteDevice(PDEVICE_OBJECT DeviceObject)
-{
-    MK_ENTER("IoDeleteDevice");
-    mk_port_prohibited_ddi("IoDeleteDevice");
-    if (mk_irql() > APC_LEVEL)
-        mk_violation(DRV_RULE_IRQL_IO_APC_LTE, "IoDeleteDevice must be called at IRQL <= APC_LEVEL", mk_irql(),
-                     (ULONG_PTR)DeviceObject);
-    PDRIVER_OBJECT obj = DeviceObject ? DeviceObject->DriverObject : NULL;
-    int found = 0;
-    pthread_mutex_lock(&drv_lock);
-    if (obj && DeviceObject->Type == IO_TYPE_DEVICE) {
-        for (PDEVICE_OBJECT *pp = &obj->DeviceObject; *pp; pp = &(*pp)->NextDevice)
-            if (*pp == DeviceObject) {
-                *pp = DeviceObject->NextDevice;
-                found = 1;
-                break;
-            }
-    }
-    pthread_mutex_unlock(&drv_lock);
-    if (!found)
-        mk_violation(0x16, "IoDeleteDevice: not a live device object (deleted twice?)", (ULONG_PTR)DeviceObject, 0);
-    DeviceObject->Type = 0;
-    mk_driver *old = mk_driver_enter(NULL);
-    mk_port_begin();
-    ExFreePoolWithTag(DeviceObject, DRV_DEVICE_TAG);
-    mk_port_end();
-    mk_driver_leave(old);
 }
 
 void mk_driver_shutdown_all(void)
@@ -292,4 +230,10 @@ void mk_driver_shutdown_all(void)
         d = next;
     }
     mk_self.driver = NULL;
+    mk_io_workitem_reset();
+    mk_obname_reset();
+    mk_io_userio_reset();
+    mk_io_remlock_reset();
+    mk_io_cancel_reset();
+    mk_io_device_reset();
 }
