@@ -24,6 +24,7 @@ mk_physmem mk_phys;
 
 int mk_addrspace_init(void);
 void mk_addrspace_shutdown(void);
+void mk_forksafe_install(void); /* forksafe.c: a forked child gets its own copy of RAM */
 
 #define PM_RUN_STRIDE_CHUNKS 977   /* prime: chunk cursor step for runs */
 #define PM_PAGE_STRIDE 4099        /* prime: page cursor step for single pages */
@@ -314,6 +315,7 @@ int mk_machine_init(const mdlkit_config *cfg)
         close(mk_phys.fd);
         return -1;
     }
+    mk_forksafe_install();
     return 0;
 }
 
