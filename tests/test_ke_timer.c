@@ -151,6 +151,92 @@ static void test_timer_misuse_ddi(void **state)
     assert_int_equal(bc.param[0], 0x00020011); /* IrqlKeDispatchLte */
 }
 
+/* ---- a driver that leaves its timer set / its DPC queued ---- */
+
+static PKTIMER g_pool_timer;
+static KDPC g_driver_dpc;
+static atomic_int g_block_running, g_block_release;
+static void block_dpc(PKDPC dpc, PVOID ctx, PVOID a1, PVOID a2)
+{
+    (void)dpc;
+    (void)ctx;
+    (void)a1;
+    (void)a2;
+    atomic_store(&g_block_running, 1);
+    while (!atomic_load(&g_block_release))
+        sched_yield();
+}
+static void nothing_dpc(PKDPC dpc, PVOID ctx, PVOID a1, PVOID a2)
+{
+    (void)dpc;
+    (void)ctx;
+    (void)a1;
+    (void)a2;
+}
+
+static NTSTATUS timer_driver_entry(PDRIVER_OBJECT drv, PUNICODE_STRING reg)
+{
+    (void)drv;
+    (void)reg;
+    g_pool_timer = ExAllocatePoolWithTag(NonPagedPoolNx, sizeof(KTIMER), 'mTkM');
+    if (!g_pool_timer)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    KeInitializeTimer(g_pool_timer);
+    LARGE_INTEGER due = {.QuadPart = -100000000LL}; /* 10 s: still set at unload */
+    KeSetTimer(g_pool_timer, due, NULL);
+    return STATUS_SUCCESS;
+}
+
+static NTSTATUS dpc_driver_entry(PDRIVER_OBJECT drv, PUNICODE_STRING reg)
+{
+    (void)drv;
+    (void)reg;
+    KeInitializeDpc(&g_driver_dpc, nothing_dpc, NULL);
+    KeSetTargetProcessorDpc(&g_driver_dpc, 0);
+    KeInsertQueueDpc(&g_driver_dpc, NULL, NULL); /* processor 0 is busy: stays queued */
+    return STATUS_SUCCESS;
+}
+
+static PDRIVER_OBJECT g_drv;
+static void unload_drv(void *arg)
+{
+    (void)arg;
+    mdlkit_driver_unload(g_drv);
+}
+
+static void test_timer_set_at_unload(void **state)
+{
+    (void)state;
+    assert_int_equal(mdlkit_driver_load("timerleft", timer_driver_entry, &g_drv), STATUS_SUCCESS);
+    mdlkit_bugcheck bc = tk_bugcheck(unload_drv, NULL);
+    assert_int_equal(bc.code, 0xC7); /* TIMER_OR_DPC_INVALID */
+    assert_int_equal(bc.param[0], 0);
+    assert_int_equal(bc.param[1], (ULONG_PTR)g_pool_timer);
+    assert_true(bc.param[2] <= (ULONG_PTR)g_pool_timer && bc.param[3] >= (ULONG_PTR)(g_pool_timer + 1));
+    assert_false(KeCancelTimer(g_pool_timer)); /* reported once, taken off the list */
+}
+
+static void test_dpc_queued_at_unload(void **state)
+{
+    (void)state;
+    KDPC blocker;
+    atomic_store(&g_block_running, 0);
+    atomic_store(&g_block_release, 0);
+    KeInitializeDpc(&blocker, block_dpc, NULL);
+    KeSetTargetProcessorDpc(&blocker, 0);
+    KeInsertQueueDpc(&blocker, NULL, NULL);
+    while (!atomic_load(&g_block_running))
+        sched_yield();
+    assert_int_equal(mdlkit_driver_load("dpcleft", dpc_driver_entry, &g_drv), STATUS_SUCCESS);
+    mdlkit_bugcheck bc = tk_bugcheck(unload_drv, NULL);
+    assert_int_equal(bc.code, 0xC7);
+    assert_int_equal(bc.param[0], 2);
+    assert_int_equal(bc.param[1], (ULONG_PTR)&g_driver_dpc);
+    assert_null(g_driver_dpc.DpcData); /* dequeued */
+    atomic_store(&g_block_release, 1);
+    KeFlushQueuedDpcs();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -160,6 +246,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_periodic_timer, tk_setup, mk_test_teardown),
         cmocka_unit_test_setup_teardown(test_timer_misuse, tk_setup, mk_test_teardown),
         cmocka_unit_test_setup_teardown(test_timer_misuse_ddi, tk_setup_ddi, mk_test_teardown),
+        cmocka_unit_test_setup_teardown(test_timer_set_at_unload, tk_setup, mk_test_teardown_after_bugcheck),
+        cmocka_unit_test_setup_teardown(test_dpc_queued_at_unload, tk_setup, mk_test_teardown_after_bugcheck),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
