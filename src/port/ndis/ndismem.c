@@ -1,0 +1,470 @@
+/*
+ * ndismem.c -- the NDIS memory routines that take any NDIS handle:
+ * NdisAllocateMdl / NdisFreeMdl (allocate and build in one step, non-paged
+ * memory only, tracked for the NdisAllocateMdl rule) and
+ * NdisAllocateMemoryWithTagPriority / NdisFreeMemoryWithTagPriority /
+ * NdisFreeMemory (non-paged pool).
+ */
+#include "mk_base.h"
+#include "mk_driver.h"
+#include "mk_machine.h"
+#include "mk_mdl.h"
+#include "mk_pool.h"
+#include "mk_ndis.h"
+#include "mk_port.h"
+#include "mk_verifier.h"
+
+#include <ndis.h>
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NM_HASH 1024
+#define NM_LEAK_NOTES_MAX 32
+
+static pthread_mutex_t nm_lock = PTHREAD_MUTEX_INITIALIZER;
+static mk_port_track *nm_mdls[NM_HASH];
+
+static unsigned nm_hash(const void *p) { return (unsigned)(((uintptr_t)p >> 4) ^ ((uintptr_t)p >> 14)) % NM_HASH; }
+
+static void nm_check_handle(NDIS_HANDLE h, const char *routine_why)
+{
+    int kind = mk_ndis_handle_kind(h);
+    if (kind != MK_NDIS_DRIVER && kind != MK_NDIS_ADAPTER && kind != MK_NDIS_GENERIC)
+        mk_violation(MDLKIT_RULE_NDIS_UNKNOWN_HANDLE, routine_why, (ULONG_PTR)h, (ULONG_PTR)kind);
+}
+
+/* Is [va, va+len) memory NdisAllocateMdl accepts (non-paged pool, NDIS
+ * memory, shared memory)? */
+static int nm_nonpaged(const void *va, UINT len)
+{
+    unsigned kinds = mk_mdl_memory_kinds(va, len);
+    if (kinds & ~(MK_MEM_NPOOL | MK_MEM_CONTIG | MK_MEM_SPECIAL))
+        return 0;
+    if (kinds & MK_MEM_SPECIAL) {
+        /* special pool serves both pools: ask the pool which one */
+        mk_pool_block b;
+        if (!mk_pool_lookup(va, &b) || mk_heap_is_paged(b.heap))
+            return 0;
+    }
+    return 1;
+}
+
+PMDL NdisAllocateMdl(NDIS_HANDLE NdisHandle, PVOID VirtualAddress, UINT Length)
+{
+    MK_ENTER("NdisAllocateMdl");
+    void *caller = __builtin_return_address(0);
+    if (mk_irql() > DISPATCH_LEVEL)
+        mk_violation(MDLKIT_RULE_IRQL_NETBUFFER_FUNCTION,
+                     "NdisAllocateMdl must be called at IRQL <= DISPATCH_LEVEL (Irql_NetBuffer_Function rule)",
+                     mk_irql(), (ULONG_PTR)NdisHandle);
+    nm_check_handle(NdisHandle, "NdisAllocateMdl: NdisHandle is not a handle NDIS gave this driver");
+    if (!VirtualAddress || !Length)
+        return NULL;
+    if (!nm_nonpaged(VirtualAddress, Length))
+        mk_violation(MDLKIT_RULE_NDIS_ALLOCATE_MDL_MEMORY,
+                     "NdisAllocateMdl accepts only non-paged memory (non-paged pool, "
+                     "NdisAllocateMemoryWithTagPriority or NdisMAllocateSharedMemory); not the stack, globals, "
+                     "paged pool or user memory",
+                     (ULONG_PTR)VirtualAddress, (ULONG_PTR)mk_mdl_memory_kinds(VirtualAddress, Length));
+    mk_port_track *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    mk_port_begin();
+    PMDL mdl = mk_mdl_allocate(VirtualAddress, Length);
+    if (mdl)
+        mk_mdl_build_nonpaged(mdl);
+    mk_port_end();
+    if (!mdl) {
+        free(t);
+        return NULL;
+    }
+    t->addr = mdl;
+    t->len = Length;
+    t->owner = NdisHandle;
+    t->caller = caller;
+    unsigned h = nm_hash(mdl);
+    pthread_mutex_lock(&nm_lock);
+    t->next = nm_mdls[h];
+    nm_mdls[h] = t;
+    pthread_mutex_unlock(&nm_lock);
+    return mdl;
+}
+
+void NdisFreeMdl(PMDL Mdl)
+{
+    MK_ENTER("NdisFreeMdl");
+    if (mk_irql() > DISPATCH_LEVEL)
+        mk_violation(MDLKIT_RULE_IRQL_NETBUFFER_FUNCTION,
+                     "NdisFreeMdl must be called at IRQL <= DISPATCH_LEVEL (Irql_NetBuffer_Function rule)", mk_irql(),
+                     (ULONG_PTR)Mdl);
+    mk_port_track *t = NULL;
+    if (Mdl) {
+        unsigned h = nm_hash(Mdl);
+        pthread_mutex_lock(&nm_lock);
+        for (t = nm_mdls[h]; t && t->addr != Mdl; t = t->next)
+            ;
+        pthread_mutex_unlock(&nm_lock);
+    }
+    if (!t)
+        mk_violation(MDLKIT_RULE_NDIS_ALLOCATE_MDL,
+                     Mdl ? "NdisFreeMdl was given an MDL that NdisAllocateMdl did not return, or that was already "
+                           "freed (NdisAllocateMdl rule)"
+                         : "NdisFreeMdl was given NULL (NdisAllocateMdl rule; Windows would dereference it)",
+                     (ULONG_PTR)Mdl, 0);
+    mk_port_begin();
+    mk_mdl_free(Mdl);
+    mk_port_end();
+    /* The record goes once the free has passed its checks: a bug check the
+     * free raises and the test catches leaves the MDL AND its record, so the
+     * halt's leak check still lists it. */
+    unsigned h = nm_hash(Mdl);
+    int unlinked = 0;
+    pthread_mutex_lock(&nm_lock);
+    for (mk_port_track **pp = &nm_mdls[h]; *pp; pp = &(*pp)->next)
+        if (*pp == t) {
+            *pp = t->next;
+            unlinked = 1;
+            break;
+        }
+    pthread_mutex_unlock(&nm_lock);
+    if (unlinked)
+        free(t);
+}
+
+size_t mk_ndis_mdl_leaks(const void *owner)
+{
+    mk_port_track *leaked = NULL;
+    pthread_mutex_lock(&nm_lock);
+    for (int h = 0; h < NM_HASH; h++)
+        for (mk_port_track **pp = &nm_mdls[h]; *pp;) {
+            if ((*pp)->owner == owner) {
+                mk_port_track *t = *pp;
+                *pp = t->next;
+                t->next = leaked;
+                leaked = t;
+            } else {
+                pp = &(*pp)->next;
+            }
+        }
+    pthread_mutex_unlock(&nm_lock);
+    size_t n = 0;
+    while (leaked) {
+        mk_port_track *next = leaked->next;
+        if (n < NM_LEAK_NOTES_MAX) {
+            char who[256];
+            PMDL mdl = leaked->addr;
+            mk_port_caller_name(leaked->caller, who, sizeof who);
+            mk_bugcheck_note("leaked NdisAllocateMdl MDL %p describing %p, %zu bytes, allocated at %s", (void *)mdl,
+                             MmGetMdlVirtualAddress(mdl), leaked->len, who);
+        }
+        n++;
+        /* with Pool Tracking, listed with its allocating stack (JSON "leaks") */
+        mk_verifier_untrack_leak(MK_TRACK_POOL, leaked->addr);
+        mk_driver *old = mk_driver_enter(NULL);
+        mk_port_begin();
+        mk_mdl_free(leaked->addr);
+        mk_port_end();
+        mk_driver_leave(old);
+        free(leaked);
+        leaked = next;
+    }
+    if (n > NM_LEAK_NOTES_MAX)
+        mk_bugcheck_note("... and %zu more MDLs", n - NM_LEAK_NOTES_MAX);
+    return n;
+}
+
+void mk_ndis_mdl_shutdown(void)
+{
+    pthread_mutex_lock(&nm_lock);
+    for (int h = 0; h < NM_HASH; h++) {
+        for (mk_port_track *t = nm_mdls[h], *n; t; t = n) {
+            n = t->next;
+            free(t);
+        }
+        nm_mdls[h] = NULL;
+    }
+    pthread_mutex_unlock(&nm_lock);
+}
+
+PVOID NdisAllocateMemoryWithTagPriority(NDIS_HANDLE NdisHandle, UINT Length, ULONG Tag, EX_POOL_PRIORITY Priority)
+{
+    MK_ENTER("NdisAllocateMemoryWithTagPriority");
+    void *caller = __builtin_return_address(0);
+    if (mk_irql() > DISPATCH_LEVEL)
+        mk_violation(MDLKIT_RULE_IRQL_MISCELLANEOUS_FUNCTION,
+                     "NdisAllocateMemoryWithTagPriority must be called at IRQL <= DISPATCH_LEVEL", mk_irql(),
+                     (ULONG_PTR)NdisHandle);
+    nm_check_handle(NdisHandle, "NdisAllocateMemoryWithTagPriority: NdisHandle is not a handle NDIS gave this driver");
+    mk_port_begin();
+    PVOID p = mk_ex_allocate(mk_os_at_least(NTDDI_WIN8) ? NonPagedPoolNx : NonPagedPool, Length, Tag, Priority, 0,
+                             caller);
+    mk_port_end();
+    return p;
+}
+
+void NdisFreeMemoryWithTagPriority(NDIS_HANDLE NdisHandle, PVOID VirtualAddress, ULONG Tag)
+{
+    MK_ENTER("NdisFreeMemoryWithTagPriority");
+    void *caller = __builtin_return_address(0);
+    if (mk_irql() > DISPATCH_LEVEL)
+        mk_violation(MDLKIT_RULE_IRQL_MISCELLANEOUS_FUNCTION,
+                     "NdisFreeMemoryWithTagPriority must be called at IRQL <= DISPATCH_LEVEL", mk_irql(),
+                     (ULONG_PTR)NdisHandle);
+    nm_check_handle(NdisHandle, "NdisFreeMemoryWithTagPriority: NdisHandle is not a handle NDIS gave this driver");
+    mk_port_begin();
+    mk_ex_free(VirtualAddress, Tag, caller);
+    mk_port_end();
+}
+
+void NdisFreeMemory(PVOID VirtualAddress, UINT Length, UINT MemoryFlags)
+{
+    MK_ENTER("NdisFreeMemory");
+    void *caller = __builtin_return_address(0);
+    (void)Length;
+    if (mk_irql() > DISPATCH_LEVEL)
+        mk_violation(MDLKIT_RULE_IRQL_MISCELLANEOUS_FUNCTION, "NdisFreeMemory must be called at IRQL <= DISPATCH_LEVEL",
+                     mk_irql(), (ULONG_PTR)VirtualAddress);
+    if (MemoryFlags != 0)
+        mk_violation(0x16,
+                     "NdisFreeMemory: MemoryFlags must be 0 for memory from NdisAllocateMemoryWithTagPriority "
+                     "(mdlkit provides no NDIS contiguous or non-cached allocator)",
+                     (ULONG_PTR)VirtualAddress, MemoryFlags);
+    mk_port_begin();
+    mk_ex_free(VirtualAddress, 0, caller);
+    mk_port_end();
+}
+
+/* ------------------------------------------------------------------------
+ * Shared memory: NdisMAllocateSharedMemory / NdisMFreeSharedMemory (from
+ * MiniportInitializeEx, after scatter-gather DMA registration) and the
+ * NDIS 6.20 NdisAllocateSharedMemory / NdisFreeSharedMemory. Both are
+ * physically contiguous common buffers, recorded in the port allocation
+ * tracker against the adapter (the halt's leak check lists them).
+ * ---------------------------------------------------------------------- */
+#define ND_BUGCHECK_ALLOCATE_SHARED_MEM_HIGH_IRQL 0x01
+#define ND_BUGCHECK_FREE_INVALID_SHARED_MEM 0x03
+
+static void *nm_contig_alloc(SIZE_T len, int dma64, PHYSICAL_ADDRESS *pa)
+{
+    PHYSICAL_ADDRESS low, high, none;
+    low.QuadPart = 0;
+    none.QuadPart = 0;
+    high.QuadPart = dma64 ? (LONGLONG)0x7FFFFFFFFFFFFFFFLL : (LONGLONG)0xFFFFFFFFLL;
+    mk_driver *old = mk_driver_enter(NULL);
+    mk_port_begin();
+    PVOID va = MmAllocateContiguousMemorySpecifyCache(len, low, high, none, MmCached);
+    pa->QuadPart = 0;
+    if (va)
+        *pa = MmGetPhysicalAddress(va);
+    mk_port_end();
+    mk_driver_leave(old);
+    return va;
+}
+
+static void nm_contig_free(void *va, SIZE_T len)
+{
+    mk_driver *old = mk_driver_enter(NULL);
+    mk_port_begin();
+    MmFreeContiguousMemorySpecifyCache(va, len, MmCached);
+    mk_port_end();
+    mk_driver_leave(old);
+}
+
+void NdisMAllocateSharedMemory(NDIS_HANDLE MiniportAdapterHandle, ULONG Length, BOOLEAN Cached,
+                               PVOID *VirtualAddress, PNDIS_PHYSICAL_ADDRESS PhysicalAddress)
+{
+    MK_ENTER("NdisMAllocateSharedMemory");
+    void *caller = __builtin_return_address(0);
+    if (mk_irql() != PASSIVE_LEVEL)
+        mk_bugcheck(BUGCODE_NDIS_DRIVER, ND_BUGCHECK_ALLOCATE_SHARED_MEM_HIGH_IRQL, (ULONG_PTR)MiniportAdapterHandle,
+                    Length, mk_irql());
+    mk_ndis_adapter *ad = mk_ndis_lookup_or_report(MiniportAdapterHandle, MK_NDIS_ADAPTER,
+                                                   "NdisMAllocateSharedMemory: not a miniport adapter handle");
+    if (ad->state != MK_NDIS_INITIALIZING)
+        mk_violation(MDLKIT_RULE_NDIS_SHARED_MEMORY_CONTEXT,
+                     "NdisMAllocateSharedMemory may be called only from MiniportInitializeEx (use "
+                     "NdisMAllocateSharedMemoryAsyncEx later)",
+                     (ULONG_PTR)ad, 1);
+    if (!ad->dma)
+        mk_violation(MDLKIT_RULE_NDIS_SHARED_MEMORY_CONTEXT,
+                     "NdisMAllocateSharedMemory needs NdisMRegisterScatterGatherDma to have been called first",
+                     (ULONG_PTR)ad, 2);
+    if (!VirtualAddress || !PhysicalAddress)
+        mk_violation(0x16, "NdisMAllocateSharedMemory: VirtualAddress or PhysicalAddress is NULL",
+                     (ULONG_PTR)VirtualAddress, (ULONG_PTR)PhysicalAddress);
+    *VirtualAddress = NULL;
+    PhysicalAddress->QuadPart = 0;
+    if (!Length)
+        return;
+    /* A common buffer: physically contiguous, cached (Cached is ignored on
+     * x64), owned by NDIS on the adapter's behalf. */
+    PHYSICAL_ADDRESS pa;
+    PVOID va = nm_contig_alloc(Length, (ad->dma_flags & NDIS_SG_DMA_64_BIT_ADDRESS) != 0, &pa);
+    if (!va)
+        return;
+    if (!mk_port_track_add(MK_PT_NDIS_SHARED, va, Length, 0, ad, caller, pa, Cached ? TRUE : FALSE)) {
+        nm_contig_free(va, Length);
+        return;
+    }
+    /* Pool Tracking: charged to the miniport's driver, with its stack. */
+    mk_verifier_track(MK_TRACK_SHARED, va, Length, 0, ad);
+    *VirtualAddress = va;
+    *PhysicalAddress = pa;
+}
+
+void NdisMFreeSharedMemory(NDIS_HANDLE MiniportAdapterHandle, ULONG Length, BOOLEAN Cached, PVOID VirtualAddress,
+                           NDIS_PHYSICAL_ADDRESS PhysicalAddress)
+{
+    MK_ENTER("NdisMFreeSharedMemory");
+    if (mk_irql() > DISPATCH_LEVEL)
+        mk_violation(MDLKIT_RULE_IRQL_MINIPORT_DRIVER_FUNCTION,
+                     "NdisMFreeSharedMemory must be called at IRQL <= DISPATCH_LEVEL", mk_irql(),
+                     (ULONG_PTR)MiniportAdapterHandle);
+    mk_ndis_adapter *ad = mk_ndis_lookup_or_report(MiniportAdapterHandle, MK_NDIS_ADAPTER,
+                                                   "NdisMFreeSharedMemory: not a miniport adapter handle");
+    if (ad->state == MK_NDIS_SHUTTING_DOWN)
+        mk_violation(MDLKIT_RULE_NDIS_MFREE_SHARED_MEMORY,
+                     "NdisMFreeSharedMemory must not be called from MiniportShutdownEx (NdisMFreeSharedMemory rule)",
+                     (ULONG_PTR)VirtualAddress, (ULONG_PTR)ad);
+    mk_port_track c;
+    int found = mk_port_track_find(MK_PT_NDIS_SHARED, VirtualAddress, &c) && c.owner == (void *)ad;
+    int mismatch = found && (c.len != Length || c.cached != (Cached ? TRUE : FALSE) ||
+                             c.pa.QuadPart != PhysicalAddress.QuadPart || c.tag == MK_PT_NDIS_SHARED);
+    if (!found || mismatch) {
+        if (found)
+            mk_bugcheck_note("NdisMFreeSharedMemory: the block at %p was allocated with Length %zu, Cached %u, "
+                             "physical 0x%llx; the free passed Length %u, Cached %u, physical 0x%llx",
+                             c.addr, c.len, c.cached, (unsigned long long)c.pa.QuadPart, Length, Cached,
+                             (unsigned long long)PhysicalAddress.QuadPart);
+        else
+            mk_bugcheck_note("NdisMFreeSharedMemory: %p is not shared memory of this adapter (already freed?)",
+                             VirtualAddress);
+        mk_bugcheck(BUGCODE_NDIS_DRIVER, ND_BUGCHECK_FREE_INVALID_SHARED_MEM, (ULONG_PTR)ad,
+                    (ULONG_PTR)PAGE_ALIGN(VirtualAddress), (ULONG_PTR)VirtualAddress);
+    }
+    nm_contig_free(VirtualAddress, Length);
+    /* The records go once the free has passed its checks: a bug check it
+     * raises and the test catches leaves the block AND its records, so the
+     * halt's leak check (and Pool Tracking) still list it. */
+    mk_verifier_untrack(MK_TRACK_SHARED, VirtualAddress);
+    mk_port_track_remove(MK_PT_NDIS_SHARED, VirtualAddress);
+}
+
+/* NdisAllocateSharedMemory's allocation handle. */
+typedef struct nm_shared {
+    void *va;
+    ULONG length;
+    mk_ndis_adapter *ad;
+} nm_shared;
+
+/* The documented SCATTER_GATHER_LIST layout (x64), as NDIS fills it. */
+typedef struct nm_sg_element {
+    PHYSICAL_ADDRESS Address;
+    ULONG Length;
+    ULONG_PTR Reserved;
+} nm_sg_element;
+typedef struct nm_sg_list {
+    ULONG NumberOfElements;
+    ULONG_PTR Reserved;
+    nm_sg_element Elements[];
+} nm_sg_list;
+
+NDIS_STATUS NdisAllocateSharedMemory(NDIS_HANDLE NdisHandle, PNDIS_SHARED_MEMORY_PARAMETERS SharedMemoryParameters,
+                                     PNDIS_HANDLE pAllocationHandle)
+{
+    MK_ENTER("NdisAllocateSharedMemory");
+    void *caller = __builtin_return_address(0);
+    if (mk_irql() != PASSIVE_LEVEL)
+        mk_violation(MDLKIT_RULE_IRQL_MINIPORT_DRIVER_FUNCTION,
+                     "NdisAllocateSharedMemory must be called at PASSIVE_LEVEL", mk_irql(), (ULONG_PTR)NdisHandle);
+    mk_ndis_adapter *ad = mk_ndis_lookup_or_report(NdisHandle, MK_NDIS_ADAPTER,
+                                                   "NdisAllocateSharedMemory: not a miniport adapter handle");
+    PNDIS_SHARED_MEMORY_PARAMETERS p = SharedMemoryParameters;
+    if (!p || !pAllocationHandle)
+        return NDIS_STATUS_INVALID_PARAMETER;
+    *pAllocationHandle = NULL;
+    if (p->Header.Type != NDIS_OBJECT_TYPE_DEFAULT ||
+        p->Header.Revision < NDIS_SHARED_MEMORY_PARAMETERS_REVISION_1 ||
+        p->Header.Size < NDIS_SIZEOF_SHARED_MEMORY_PARAMETERS_REVISION_1 || !p->Length ||
+        p->Usage >= NdisSharedMemoryUsageMax)
+        return NDIS_STATUS_INVALID_PARAMETER;
+    nm_shared *s = calloc(1, sizeof *s);
+    if (!s)
+        return NDIS_STATUS_RESOURCES;
+    PHYSICAL_ADDRESS pa;
+    void *va = nm_contig_alloc(p->Length, 1, &pa);
+    if (!va) {
+        free(s);
+        return NDIS_STATUS_RESOURCES;
+    }
+    s->va = va;
+    s->length = p->Length;
+    s->ad = ad;
+    /* The tag field marks it as an NdisAllocateSharedMemory block, which
+     * NdisMFreeSharedMemory must not free. */
+    if (!mk_port_track_add(MK_PT_NDIS_SHARED, va, p->Length, MK_PT_NDIS_SHARED, ad, caller, pa, TRUE) ||
+        !mk_ndis_register_handle(s, MK_NDIS_SHARED, s)) {
+        mk_port_track_remove(MK_PT_NDIS_SHARED, va);
+        nm_contig_free(va, p->Length);
+        free(s);
+        return NDIS_STATUS_RESOURCES;
+    }
+    mk_verifier_track(MK_TRACK_SHARED, va, p->Length, 0, ad);
+    /* The scatter-gather list of the block (one element: it is
+     * contiguous), if the caller gave room for it. */
+    if (p->SGListBuffer && p->SGListBufferLength >= sizeof(nm_sg_list) + sizeof(nm_sg_element)) {
+        nm_sg_list *sg = (nm_sg_list *)p->SGListBuffer;
+        sg->NumberOfElements = 1;
+        sg->Reserved = 0;
+        sg->Elements[0].Address = pa;
+        sg->Elements[0].Length = p->Length;
+        sg->Elements[0].Reserved = 0;
+    }
+    p->VirtualAddress = va;
+    p->SharedMemoryHandle = s;
+    *pAllocationHandle = s;
+    return NDIS_STATUS_SUCCESS;
+}
+
+void NdisFreeSharedMemory(NDIS_HANDLE NdisHandle, NDIS_HANDLE AllocationHandle)
+{
+    MK_ENTER("NdisFreeSharedMemory");
+    if (mk_irql() != PASSIVE_LEVEL)
+        mk_violation(MDLKIT_RULE_IRQL_MINIPORT_DRIVER_FUNCTION, "NdisFreeSharedMemory must be called at PASSIVE_LEVEL",
+                     mk_irql(), (ULONG_PTR)NdisHandle);
+    mk_ndis_lookup_or_report(NdisHandle, MK_NDIS_ADAPTER, "NdisFreeSharedMemory: not a miniport adapter handle");
+    nm_shared *s = mk_ndis_lookup_or_report(AllocationHandle, MK_NDIS_SHARED,
+                                            "NdisFreeSharedMemory: not a handle from NdisAllocateSharedMemory (or "
+                                            "freed twice)");
+    mk_ndis_unregister_handle(s);
+    nm_contig_free(s->va, s->length);
+    mk_verifier_untrack(MK_TRACK_SHARED, s->va);
+    mk_port_track_remove(MK_PT_NDIS_SHARED, s->va);
+    free(s);
+}
+
+/* The port tracker's reclaim of a leaked NDIS object (after it was
+ * reported). */
+void mk_ndis_reclaim(mk_port_track *rec, void *ctx)
+{
+    (void)ctx;
+    switch (rec->kind) {
+    case MK_PT_NDIS_SHARED:
+        nm_contig_free(rec->addr, rec->len);
+        break;
+    case MK_PT_NDIS_NBL_POOL:
+    case MK_PT_NDIS_NB_POOL:
+        mk_ndis_pool_reclaim(rec->addr);
+        break;
+    case MK_PT_NDIS_TIMER:
+        mk_ndis_timer_reclaim(rec->addr);
+        break;
+    case MK_PT_NDIS_WORKITEM:
+        mk_ndis_workitem_reclaim(rec->addr);
+        break;
+    default:
+        break;
+    }
+}
