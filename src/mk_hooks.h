@@ -59,7 +59,9 @@ typedef struct mk_hooks {
     void (*driver_unloaded)(struct mk_driver *d);
 } mk_hooks;
 
-extern mk_hooks mk_hook; /* src/machine/hooks.c */
+/* src/machine/hooks.c; hidden (not exported from libmdlkit), so a hook
+ * costs one load of the entry, no indirection through the GOT. */
+extern mk_hooks mk_hook __attribute__((visibility("hidden")));
 
 /* Called at the top of every WDM DDI the HwStorPortProhibitedDDIs rule
  * lists. One TLS load when no driver code runs. */

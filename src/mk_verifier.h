@@ -94,14 +94,16 @@ static inline int mk_verifier_pool_free(void *p, ULONG tag, int check_tag, void 
  * mk_verifier_pool_freed_fast once the block is back in its cache (the
  * block's record goes). */
 #define MK_VF_POOL_FULL (MDLKIT_VERIFY_SPECIAL_POOL | MDLKIT_VERIFY_LOW_RESOURCES | MDLKIT_VERIFY_SYSTEMATIC_LOW_RESOURCES)
+/* (These two have no test for a missing entry: the pool only calls them
+ * with a verifier option on, and the verifier fills the table before any
+ * layer starts; the allocation's call stays a tail call.) */
 static inline void *mk_verifier_pool_allocated_fast(void *p, size_t bytes, ULONG tag, void *caller)
 {
-    return mk_hook.pool_allocated_fast ? mk_hook.pool_allocated_fast(p, bytes, tag, caller) : p;
+    return mk_hook.pool_allocated_fast(p, bytes, tag, caller);
 }
 static inline void mk_verifier_pool_freed_fast(void *p)
 {
-    if (mk_hook.pool_freed_fast)
-        mk_hook.pool_freed_fast(p);
+    mk_hook.pool_freed_fast(p);
 }
 
 static inline bool mk_specpool_owns(const void *p)

@@ -1,6 +1,9 @@
 /*
- * poolpage.c -- the pool allocator under ExAllocatePool*: segments, pages,
- * size classes, per-thread caches and big (whole-page) allocations.
+ * poolpage.c -- the pool allocator under ExAllocatePool*: the fast paths of
+ * mk_pool_alloc / mk_pool_free, the automatic checks of a free,
+ * mk_pool_lookup, start and stop. Segments (poolseg.c), small pages
+ * (poolsmall.c), per-thread caches (pooltcache.c) and big allocations
+ * (poolbig.c) are the other files of the allocator (poolpage.h).
  *
  * Layout. Each of MK_RGN_NPOOL and MK_RGN_PPOOL grows in 64 KiB segments:
  * 16 physically contiguous frames mapped with one mk_va_map (one VMA), so a
@@ -35,109 +38,14 @@
  * and tell the verifier at their end (pp_fast.hooks).
  */
 #define _GNU_SOURCE
-#include "mk_mdl.h"
-#include "mk_pool.h"
-#include "mk_verifier.h"
+#include "poolpage.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
-#define PP_SEG_PAGES 16u
-#define PP_SEG_SHIFT 16
-#define PP_SEG_BYTES ((size_t)PP_SEG_PAGES << PAGE_SHIFT)
-#define PP_MAX_BLOCKS (PAGE_SIZE / 16)
-#define PP_NCLASS 66
-#define PP_TC_CAP 64
-#define PP_BATCH 32
-#define PP_KEEP_EMPTY 8     /* fully free segments kept mapped per heap */
-#define PP_SCAN_LIMIT 64    /* partial segments searched for a page run */
-#define PP_BIG_RUN 512      /* largest physically contiguous run tried: 2 MiB */
-#define PP_META_UNIT 4      /* metadata runs are multiples of 4 words (32 bytes) */
-
-enum { PP_FREE = 0, PP_SMALL = 1, PP_BIG = 2, PP_TAIL = 3 };
-
-typedef struct pp_page {
-    uint8_t kind;
-    uint8_t cls;
-    uint8_t heap;
-    uint8_t dedicated;   /* big: in its own mapping */
-    uint16_t nblocks;    /* small: blocks in the page */
-    uint16_t scratch;    /* reclaim: free blocks counted */
-    uint32_t npages;     /* big: pages; tail: distance to the head page; small: metadata units */
-    union {
-        ULONG tag;       /* big: the tag (kept after the free for reports) */
-        uint32_t recip;  /* small: ceil(2^32 / block size) (0 once the page is free) */
-    };
-    union {
-        size_t size;     /* big: bytes requested, 0 once freed */
-        size_t bsize;    /* small: block size (0 once the page is free) */
-    };
-    uint64_t *meta;      /* small: the page's metadata words, one per block */
-} pp_page;
-
-typedef struct pp_seg {
-    uint16_t freemask;   /* bit i: page i of the segment is free */
-    uint8_t mapped;
-    uint8_t heap;
-    int32_t next, prev;  /* the heap's list of segments with a free page */
-} pp_seg;
-
-typedef struct pp_region {
-    char *base, *end;
-    size_t npages, nsegs;
-    pp_page *pages;
-    pp_seg *segs;
-    /* Metadata arena: each small page owns a dense run of words (tag | bytes
-     * << 32, 0 bytes = free), handed out in address order as pages are
-     * carved, so the words of all live blocks of a thread's working set sit
-     * in a few cache lines instead of one line (and TLB entry) per page. */
-    pthread_mutex_t meta_lock;
-    uint64_t *meta;      /* reserved for npages * PP_MAX_BLOCKS words */
-    size_t meta_top;     /* words handed out by the bump pointer */
-    size_t meta_cap;     /* words reserved */
-    size_t meta_free[PP_MAX_BLOCKS / PP_META_UNIT + 1]; /* freed runs by units: word offset + 1, 0 = none */
-} pp_region;
-
-typedef struct pp_central {
-    pthread_mutex_t lock;
-    void **v;
-    size_t n, cap;
-} __attribute__((aligned(64))) pp_central;
-
-typedef struct pp_heap {
-    pp_region *rg;
-    enum mk_region rgn;
-    int use;             /* MK_USE_NPOOL / MK_USE_PPOOL */
-    unsigned prot;
-    pthread_mutex_t lock; /* page heap */
-    int32_t partial;
-    size_t nempty;
-    pp_central central[PP_NCLASS];
-} pp_heap;
-
-/* A cached free block and its metadata word (so that an allocation is a
- * pop and one store, with no page-descriptor lookup). */
-typedef struct pp_slot {
-    void *p;
-    uint64_t *m;
-} pp_slot;
-
-/* One thread's cache for one heap: the counts of all classes share two
- * cache lines (a call touches one count line and the top of one stack). */
-typedef struct pp_bin {
-    uint16_t n[PP_NCLASS];
-    pp_slot slot[PP_NCLASS][PP_TC_CAP];
-} pp_bin;
-
-typedef struct pp_tcache {
-    unsigned gen;
-    pp_bin *bins[MK_HEAP_COUNT];
-} pp_tcache;
-
-static pp_region pp_rg[2];
+PP_HIDDEN pp_region mk_pp_rg[2];
 /* What the fast paths need of the two regions and of the verifier, in one
  * cache line. The windows are left empty (span 0) while no machine is up
  * and when special pool or fault injection is on (MK_VF_POOL_FULL;
@@ -173,590 +81,16 @@ static struct pp_fast {
      * which asks lookas.c (0xC4/0xCC). watch_hi 0: none. */
     uintptr_t watch_lo, watch_hi;
 } pp_fast __attribute__((aligned(64)));
-static pp_heap pp_heaps[MK_HEAP_COUNT];
-static atomic_uint pp_gen;   /* generation the heaps belong to */
-static atomic_int pp_live;
-static atomic_size_t pp_nsegs, pp_nbig_pages, pp_nsmall_pages, pp_meta_bytes;
-static pthread_once_t pp_key_once = PTHREAD_ONCE_INIT;
-static pthread_key_t pp_key;
-static MK_TLS pp_tcache *pp_tls;
-/* Copies of pp_tls->bins and pp_tls->gen for the fast paths: independent
- * TLS loads instead of a chain through pp_tls. Set only by pp_bins_slow,
- * and only while no verifier option is on (mk_rt.verifier is fixed for a
- * machine's life), so that the fast allocation needs no verifier test;
- * cleared whenever the bins they point to are freed. */
-static MK_TLS pp_bin *pp_tls_bins[MK_HEAP_COUNT];
-static MK_TLS unsigned pp_tls_gen;
+PP_HIDDEN pp_heap mk_pp_heaps[MK_HEAP_COUNT];
+PP_HIDDEN atomic_uint mk_pp_gen;   /* generation the heaps belong to */
+PP_HIDDEN atomic_int mk_pp_live;
+PP_HIDDEN atomic_size_t mk_pp_nsegs, mk_pp_nbig_pages, mk_pp_nsmall_pages, mk_pp_meta_bytes;
+PP_HIDDEN MK_TLS pp_tcache *mk_pp_tls;
+PP_HIDDEN MK_TLS pp_bin *mk_pp_tls_bins[MK_HEAP_COUNT];
+PP_HIDDEN MK_TLS unsigned mk_pp_tls_gen;
 
-static uint32_t pp_class_size[PP_NCLASS];
-static uint32_t pp_class_recip[PP_NCLASS]; /* ceil(2^32 / size): exact division for offsets < 4096 */
-
-static inline unsigned pp_class_of(size_t n)
-{
-    if (n <= 1024)
-        return (unsigned)((n + 15) >> 4) - 1;
-    return n <= 1360 ? 64 : 65;
-}
-
-MK_UNUSED static inline pp_region *pp_region_of(const void *p)
-{
-    int k = mk_pool_kind_of(p);
-    return k < 0 ? NULL : &pp_rg[k];
-}
-
-static inline size_t pp_pidx(const pp_region *rg, const void *p) { return (size_t)((const char *)p - rg->base) >> PAGE_SHIFT; }
-static inline unsigned pp_block_of(unsigned cls, size_t off)
-{
-    return (unsigned)(((uint64_t)off * pp_class_recip[cls]) >> 32);
-}
-
-/* ------------------------------------------------------------------------
- * Page heap: runs of 1..16 pages inside segments, and dedicated mappings.
- * ---------------------------------------------------------------------- */
-static void pp_partial_add(pp_heap *h, int32_t s)
-{
-    pp_seg *sg = h->rg->segs;
-    sg[s].prev = -1;
-    sg[s].next = h->partial;
-    if (h->partial >= 0)
-        sg[h->partial].prev = s;
-    h->partial = s;
-}
-
-static void pp_partial_del(pp_heap *h, int32_t s)
-{
-    pp_seg *sg = h->rg->segs;
-    if (sg[s].prev >= 0)
-        sg[sg[s].prev].next = sg[s].next;
-    else
-        h->partial = sg[s].next;
-    if (sg[s].next >= 0)
-        sg[sg[s].next].prev = sg[s].prev;
-    sg[s].next = sg[s].prev = -1;
-}
-
-/* Maps `npages` of fresh frames at va, in physically contiguous runs of at
- * most PP_BIG_RUN (halving on failure). 0, or -1 with nothing mapped. */
-static int pp_map_runs(pp_heap *h, char *va, size_t npages, unsigned prot)
-{
-    size_t done = 0;
-    size_t want = npages < PP_BIG_RUN ? npages : PP_BIG_RUN;
-    while (done < npages) {
-        if (want > npages - done)
-            want = npages - done;
-        PFN_NUMBER first;
-        if (mk_phys_alloc_run(want, 0, 0, 0, h->use, &first) != 0) {
-            if (want == 1)
-                goto fail;
-            want = want > PP_SEG_PAGES ? PP_SEG_PAGES : want / 2;
-            continue;
-        }
-        char *at = va + (done << PAGE_SHIFT);
-        if (mk_va_map(at, first, want, prot) != 0 &&
-            (!(prot & MK_PG_EXEC) || mk_va_map(at, first, want, prot & ~(unsigned)MK_PG_EXEC) != 0)) {
-            mk_phys_free(first, want);
-            goto fail;
-        }
-        done += want;
-    }
-    return 0;
-fail:
-    if (done) {
-        /* give back what was mapped, one physically contiguous run at a time */
-        size_t i = 0;
-        while (i < done) {
-            PFN_NUMBER f = mk_va_to_pfn(va + (i << PAGE_SHIFT));
-            size_t n = 1;
-            while (i + n < done && mk_va_to_pfn(va + ((i + n) << PAGE_SHIFT)) == f + n)
-                n++;
-            mk_phys_free(f, n);
-            i += n;
-        }
-        mk_va_unmap(va, done);
-    }
-    return -1;
-}
-
-static void pp_unmap_runs(char *va, size_t npages)
-{
-    size_t i = 0;
-    PFN_NUMBER runs_first[64];
-    size_t runs_len[64];
-    /* collect PFNs before unmapping; free after */
-    while (i < npages) {
-        size_t k = 0;
-        size_t start = i;
-        while (i < npages && k < 64) {
-            PFN_NUMBER f = mk_va_to_pfn(va + (i << PAGE_SHIFT));
-            size_t n = 1;
-            while (i + n < npages && mk_va_to_pfn(va + ((i + n) << PAGE_SHIFT)) == f + n)
-                n++;
-            runs_first[k] = f;
-            runs_len[k++] = n;
-            i += n;
-        }
-        mk_va_unmap(va + (start << PAGE_SHIFT), i - start);
-        for (size_t j = 0; j < k; j++)
-            mk_phys_free(runs_first[j], runs_len[j]);
-    }
-}
-
-/* Maps a new segment for heap h. Returns its index or -1. Heap lock held. */
-static int32_t pp_seg_new(pp_heap *h)
-{
-    pp_region *rg = h->rg;
-    char *va = mk_va_alloc(h->rgn, PP_SEG_PAGES, PP_SEG_PAGES);
-    if (!va)
-        return -1;
-    if (((size_t)(va - rg->base) & (PP_SEG_BYTES - 1)) != 0) {
-        /* the address-space layer must honour the 64 KiB alignment */
-        mk_va_free(h->rgn, va, PP_SEG_PAGES);
-        return -1;
-    }
-    if (pp_map_runs(h, va, PP_SEG_PAGES, h->prot) != 0) {
-        mk_va_free(h->rgn, va, PP_SEG_PAGES);
-        return -1;
-    }
-    int32_t s = (int32_t)((size_t)(va - rg->base) >> PP_SEG_SHIFT);
-    rg->segs[s].freemask = 0xFFFF;
-    rg->segs[s].mapped = 1;
-    rg->segs[s].heap = (uint8_t)(h - pp_heaps);
-    pp_partial_add(h, s);
-    h->nempty++;
-    atomic_fetch_add_explicit(&pp_nsegs, 1, memory_order_relaxed);
-    return s;
-}
-
-static void pp_seg_release(pp_heap *h, int32_t s)
-{
-    pp_region *rg = h->rg;
-    char *va = rg->base + ((size_t)s << PP_SEG_SHIFT);
-    pp_partial_del(h, s);
-    rg->segs[s].mapped = 0;
-    rg->segs[s].freemask = 0;
-    pp_unmap_runs(va, PP_SEG_PAGES);
-    mk_va_free(h->rgn, va, PP_SEG_PAGES);
-    atomic_fetch_sub_explicit(&pp_nsegs, 1, memory_order_relaxed);
-}
-
-/* Takes a run of n (1..16) pages from heap h. Heap lock held. */
-static char *pp_pages_take(pp_heap *h, unsigned n)
-{
-    pp_seg *sg = h->rg->segs;
-    const uint32_t want = (1u << n) - 1;
-    int32_t s = h->partial;
-    unsigned at = 0;
-    for (int scanned = 0; s >= 0 && scanned < PP_SCAN_LIMIT; s = sg[s].next, scanned++) {
-        uint32_t m = sg[s].freemask;
-        for (at = 0; at + n <= PP_SEG_PAGES; at++)
-            if (((m >> at) & want) == want)
-                goto found;
-    }
-    s = pp_seg_new(h);
-    if (s < 0)
-        return NULL;
-    at = 0;
-found:
-    if (sg[s].freemask == 0xFFFF)
-        h->nempty--;
-    sg[s].freemask &= (uint16_t)~(want << at);
-    if (sg[s].freemask == 0)
-        pp_partial_del(h, s);
-    return h->rg->base + ((size_t)s << PP_SEG_SHIFT) + ((size_t)at << PAGE_SHIFT);
-}
-
-/* Returns a run of pages to the heap. Heap lock held. */
-static void pp_pages_put(pp_heap *h, char *va, unsigned n)
-{
-    pp_region *rg = h->rg;
-    size_t off = (size_t)(va - rg->base);
-    int32_t s = (int32_t)(off >> PP_SEG_SHIFT);
-    unsigned at = (unsigned)((off >> PAGE_SHIFT) & (PP_SEG_PAGES - 1));
-    pp_seg *sg = &rg->segs[s];
-    if (sg->freemask == 0)
-        pp_partial_add(h, s);
-    sg->freemask |= (uint16_t)(((1u << n) - 1) << at);
-    if (sg->freemask == 0xFFFF) {
-        if (h->nempty >= PP_KEEP_EMPTY)
-            pp_seg_release(h, s);
-        else
-            h->nempty++;
-    }
-}
-
-/* ------------------------------------------------------------------------
- * Central free lists (one per heap and class) and reclaim.
- * ---------------------------------------------------------------------- */
-static int pp_central_reserve(pp_central *c, size_t extra)
-{
-    if (c->n + extra <= c->cap)
-        return 0;
-    size_t cap = c->cap ? c->cap * 2 : 256;
-    while (cap < c->n + extra)
-        cap *= 2;
-    void **v = realloc(c->v, cap * sizeof *v);
-    if (!v)
-        return -1;
-    c->v = v;
-    c->cap = cap;
-    return 0;
-}
-
-static inline size_t pp_meta_units(unsigned nblocks) { return (nblocks + PP_META_UNIT - 1) / PP_META_UNIT; }
-
-/* A run of metadata words for a page of `nblocks` blocks, or NULL. A freed
- * run of the same length is reused first, then the bump pointer, then (the
- * arena is exhausted only by pathological class churn) any longer freed run,
- * which keeps its own length. */
-static uint64_t *pp_meta_get(pp_region *rg, unsigned nblocks, size_t *units_out)
-{
-    size_t u = pp_meta_units(nblocks);
-    uint64_t *m = NULL;
-    pthread_mutex_lock(&rg->meta_lock);
-    if (rg->meta_free[u]) {
-        m = rg->meta + rg->meta_free[u] - 1;
-        rg->meta_free[u] = (size_t)m[0];
-    } else if (rg->meta_top + u * PP_META_UNIT <= rg->meta_cap) {
-        m = rg->meta + rg->meta_top;
-        rg->meta_top += u * PP_META_UNIT;
-    } else {
-        for (size_t k = u + 1; k < MK_ARRAY_SIZE(rg->meta_free); k++)
-            if (rg->meta_free[k]) {
-                m = rg->meta + rg->meta_free[k] - 1;
-                rg->meta_free[k] = (size_t)m[0];
-                u = k;
-                break;
-            }
-    }
-    pthread_mutex_unlock(&rg->meta_lock);
-    *units_out = u;
-    return m;
-}
-
-static void pp_meta_put(pp_region *rg, uint64_t *m, size_t units)
-{
-    pthread_mutex_lock(&rg->meta_lock);
-    m[0] = rg->meta_free[units];
-    rg->meta_free[units] = (size_t)(m - rg->meta) + 1;
-    pthread_mutex_unlock(&rg->meta_lock);
-}
-
-/* Carves a fresh page into blocks of class cls and adds them to c.
- * Central lock held. 0 or -1. */
-static int pp_carve(pp_heap *h, pp_central *c, unsigned cls)
-{
-    unsigned size = pp_class_size[cls];
-    unsigned nb = PAGE_SIZE / size;
-    if (pp_central_reserve(c, nb))
-        return -1;
-    pp_region *rg = h->rg;
-    size_t units;
-    uint64_t *meta = pp_meta_get(rg, nb, &units);
-    if (!meta)
-        return -1;
-    pthread_mutex_lock(&h->lock);
-    char *page = pp_pages_take(h, 1);
-    pthread_mutex_unlock(&h->lock);
-    if (!page) {
-        pp_meta_put(rg, meta, units);
-        return -1;
-    }
-    size_t pidx = pp_pidx(rg, page);
-    pp_page *pg = &rg->pages[pidx];
-    pg->kind = PP_SMALL;
-    pg->cls = (uint8_t)cls;
-    pg->heap = (uint8_t)(h - pp_heaps);
-    pg->dedicated = 0;
-    pg->nblocks = (uint16_t)nb;
-    pg->scratch = 0;
-    pg->bsize = size;
-    pg->recip = pp_class_recip[cls];
-    pg->npages = (uint32_t)units; /* small: metadata run length in units */
-    memset(meta, 0, units * PP_META_UNIT * sizeof(uint64_t));
-    pg->meta = meta;
-    /* pushed highest first so that blocks are handed out in address order */
-    for (unsigned i = nb; i-- > 0;)
-        c->v[c->n++] = page + (size_t)i * size;
-    atomic_fetch_add_explicit(&pp_nsmall_pages, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&pp_meta_bytes, units * PP_META_UNIT * sizeof(uint64_t), memory_order_relaxed);
-    return 0;
-}
-
-static void pp_flush_bin(pp_heap *h, unsigned cls, pp_bin *b, unsigned count);
-
-/* Gives fully free small pages of heap h back to its page heap: first this
- * thread's cached blocks go back to the central lists, then every page all
- * of whose blocks are on a central list is released. Returns pages freed. */
-static size_t pp_reclaim_heap(pp_heap *h)
-{
-    pp_tcache *tc = pp_tls;
-    int hid = (int)(h - pp_heaps);
-    if (tc && tc->gen == atomic_load_explicit(&pp_gen, memory_order_relaxed) && tc->bins[hid])
-        for (unsigned cls = 0; cls < PP_NCLASS; cls++)
-            if (tc->bins[hid]->n[cls])
-                pp_flush_bin(h, cls, tc->bins[hid], tc->bins[hid]->n[cls]);
-    pp_region *rg = h->rg;
-    size_t total = 0;
-    for (unsigned cls = 0; cls < PP_NCLASS; cls++) {
-        pp_central *c = &h->central[cls];
-        pthread_mutex_lock(&c->lock);
-        if (c->n == 0) {
-            pthread_mutex_unlock(&c->lock);
-            continue;
-        }
-        for (size_t i = 0; i < c->n; i++)
-            rg->pages[pp_pidx(rg, c->v[i])].scratch++;
-        char **freed = malloc((c->n / 1 + 1) * sizeof *freed);
-        size_t nfreed = 0, keep = 0;
-        for (size_t i = 0; i < c->n; i++) {
-            char *b = c->v[i];
-            pp_page *pg = &rg->pages[pp_pidx(rg, b)];
-            if (freed && pg->scratch == pg->nblocks) {
-                if (((uintptr_t)b & (PAGE_SIZE - 1)) == 0)
-                    freed[nfreed++] = b;
-            } else {
-                c->v[keep++] = b;
-            }
-        }
-        for (size_t i = 0; i < keep; i++)
-            rg->pages[pp_pidx(rg, c->v[i])].scratch = 0;
-        c->n = keep;
-        size_t meta_words = 0;
-        for (size_t i = 0; i < nfreed; i++) {
-            pp_page *pg = &rg->pages[pp_pidx(rg, freed[i])];
-            pg->kind = PP_FREE;
-            pg->scratch = 0;
-            pg->size = 0;
-            pg->tag = 0;
-            pp_meta_put(rg, pg->meta, pg->npages);
-            meta_words += (size_t)pg->npages * PP_META_UNIT;
-            pg->meta = NULL;
-            pg->npages = 0;
-        }
-        atomic_fetch_sub_explicit(&pp_meta_bytes, meta_words * sizeof(uint64_t), memory_order_relaxed);
-        pthread_mutex_unlock(&c->lock);
-        if (nfreed) {
-            pthread_mutex_lock(&h->lock);
-            for (size_t i = 0; i < nfreed; i++)
-                pp_pages_put(h, freed[i], 1);
-            pthread_mutex_unlock(&h->lock);
-            atomic_fetch_sub_explicit(&pp_nsmall_pages, nfreed, memory_order_relaxed);
-        }
-        total += nfreed;
-        free(freed);
-    }
-    return total;
-}
-
-/* Memory is short: reclaim free small pages of every heap, then give every
- * fully free segment back to the machine so that any heap (or another
- * layer) can use the frames. Returns what was freed (pages + segments). */
-static size_t pp_reclaim(void)
-{
-    size_t total = 0;
-    for (int i = 0; i < MK_HEAP_COUNT; i++) {
-        pp_heap *h = &pp_heaps[i];
-        total += pp_reclaim_heap(h);
-        pthread_mutex_lock(&h->lock);
-        pp_seg *sg = h->rg->segs;
-        for (int32_t s = h->partial, next; s >= 0; s = next) {
-            next = sg[s].next;
-            if (sg[s].freemask == 0xFFFF) {
-                pp_seg_release(h, s);
-                h->nempty--;
-                total++;
-            }
-        }
-        pthread_mutex_unlock(&h->lock);
-    }
-    return total;
-}
-
-/* Fills dst with up to `want` free blocks of class cls and their metadata
- * words. Returns the count (0 when memory is exhausted). */
-static unsigned pp_refill(pp_heap *h, unsigned cls, pp_slot *dst, unsigned want)
-{
-    pp_region *rg = h->rg;
-    unsigned size = pp_class_size[cls];
-    pp_central *c = &h->central[cls];
-    for (int attempt = 0; attempt < 2; attempt++) {
-        pthread_mutex_lock(&c->lock);
-        if (c->n == 0 && pp_carve(h, c, cls) != 0) {
-            pthread_mutex_unlock(&c->lock);
-            if (attempt == 0 && pp_reclaim() > 0)
-                continue;
-            return 0;
-        }
-        unsigned k = c->n < want ? (unsigned)c->n : want;
-        c->n -= k;
-        for (unsigned i = 0; i < k; i++) {
-            char *p = c->v[c->n + i];
-            size_t off = (size_t)(p - rg->base);
-            dst[i].p = p;
-            dst[i].m = rg->pages[off >> PAGE_SHIFT].meta + (off & (PAGE_SIZE - 1)) / size;
-        }
-        pthread_mutex_unlock(&c->lock);
-        return k;
-    }
-    return 0;
-}
-
-/* Moves the `count` oldest blocks of a thread bin to the central list. */
-static void pp_flush_bin(pp_heap *h, unsigned cls, pp_bin *b, unsigned count)
-{
-    pp_central *c = &h->central[cls];
-    pthread_mutex_lock(&c->lock);
-    if (pp_central_reserve(c, count) == 0) {
-        pp_slot *sl = b->slot[cls];
-        for (unsigned i = 0; i < count; i++)
-            c->v[c->n + i] = sl[i].p;
-        c->n += count;
-        b->n[cls] = (uint16_t)(b->n[cls] - count);
-        memmove(sl, sl + count, b->n[cls] * sizeof *sl);
-    }
-    /* if the host is out of memory the blocks simply stay cached */
-    pthread_mutex_unlock(&c->lock);
-}
-
-/* ------------------------------------------------------------------------
- * Per-thread caches
- * ---------------------------------------------------------------------- */
-static void pp_tcache_destroy(void *arg)
-{
-    pp_tcache *tc = arg;
-    if (!tc)
-        return;
-    if (atomic_load(&pp_live) && tc->gen == atomic_load(&pp_gen)) {
-        for (int h = 0; h < MK_HEAP_COUNT; h++)
-            if (tc->bins[h])
-                for (unsigned cls = 0; cls < PP_NCLASS; cls++)
-                    if (tc->bins[h]->n[cls])
-                        pp_flush_bin(&pp_heaps[h], cls, tc->bins[h], tc->bins[h]->n[cls]);
-    }
-    for (int h = 0; h < MK_HEAP_COUNT; h++)
-        free(tc->bins[h]);
-    if (pp_tls == tc) {
-        pp_tls = NULL;
-        memset(pp_tls_bins, 0, sizeof pp_tls_bins);
-    }
-    free(tc);
-}
-
-static void pp_key_create(void) { (void)pthread_key_create(&pp_key, pp_tcache_destroy); }
-
-static MK_NOINLINE pp_bin *pp_bins_slow(mk_pool_heap h)
-{
-    unsigned gen = atomic_load_explicit(&pp_gen, memory_order_relaxed);
-    pp_tcache *tc = pp_tls;
-    if (tc && tc->gen != gen) {
-        /* left over from an earlier machine: its blocks are gone */
-        for (int i = 0; i < MK_HEAP_COUNT; i++)
-            free(tc->bins[i]);
-        memset(tc->bins, 0, sizeof tc->bins);
-        memset(pp_tls_bins, 0, sizeof pp_tls_bins);
-        mk_pooltag_thread_reset(); /* the fast paths count with gen_known */
-        tc->gen = gen;
-    }
-    if (!tc) {
-        tc = calloc(1, sizeof *tc);
-        if (!tc)
-            return NULL;
-        mk_pooltag_thread_reset();
-        tc->gen = gen;
-        pthread_once(&pp_key_once, pp_key_create);
-        pthread_setspecific(pp_key, tc);
-        pp_tls = tc;
-    }
-    if (!tc->bins[h])
-        tc->bins[h] = calloc(1, sizeof(pp_bin));
-    if (!(mk_rt.verifier & MK_VF_POOL_FULL))
-        pp_tls_bins[h] = tc->bins[h];
-    pp_tls_gen = gen;
-    return tc->bins[h];
-}
-
-static inline pp_bin *pp_bins(mk_pool_heap h)
-{
-    pp_tcache *tc = pp_tls;
-    if (MK_LIKELY(tc && tc->gen == atomic_load_explicit(&pp_gen, memory_order_relaxed) && tc->bins[h]))
-        return tc->bins[h];
-    return pp_bins_slow(h);
-}
-
-/* ------------------------------------------------------------------------
- * Big allocations
- * ---------------------------------------------------------------------- */
-static void pp_mark_big(pp_region *rg, char *va, size_t npages, int heap, int dedicated, ULONG tag, size_t bytes)
-{
-    size_t pidx = pp_pidx(rg, va);
-    for (size_t i = 1; i < npages; i++) {
-        pp_page *t = &rg->pages[pidx + i];
-        t->kind = PP_TAIL;
-        t->heap = (uint8_t)heap;
-        t->npages = (uint32_t)i;
-        t->tag = 0;
-        t->size = 0;
-    }
-    pp_page *pg = &rg->pages[pidx];
-    pg->heap = (uint8_t)heap;
-    pg->dedicated = (uint8_t)dedicated;
-    pg->npages = (uint32_t)npages;
-    pg->tag = tag;
-    pg->size = bytes;
-    pg->kind = PP_BIG;
-}
-
-static void *pp_big_alloc(mk_pool_heap hid, size_t bytes, ULONG tag)
-{
-    pp_heap *h = &pp_heaps[hid];
-    if (bytes > h->rg->npages * PAGE_SIZE)
-        return NULL;
-    size_t npages = (bytes + PAGE_SIZE - 1) >> PAGE_SHIFT;
-    char *va = NULL;
-    for (int attempt = 0; attempt < 2 && !va; attempt++) {
-        if (npages <= PP_SEG_PAGES) {
-            pthread_mutex_lock(&h->lock);
-            va = pp_pages_take(h, (unsigned)npages);
-            pthread_mutex_unlock(&h->lock);
-            if (va)
-                pp_mark_big(h->rg, va, npages, hid, 0, tag, bytes);
-        } else {
-            va = mk_va_alloc(h->rgn, npages, PP_SEG_PAGES);
-            if (va && pp_map_runs(h, va, npages, h->prot) != 0) {
-                mk_va_free(h->rgn, va, npages);
-                va = NULL;
-            }
-            if (va)
-                pp_mark_big(h->rg, va, npages, hid, 1, tag, bytes);
-        }
-        if (!va && (attempt > 0 || pp_reclaim() == 0))
-            break;
-    }
-    if (va)
-        atomic_fetch_add_explicit(&pp_nbig_pages, npages, memory_order_relaxed);
-    return va;
-}
-
-static void pp_big_free(pp_region *rg, pp_page *pg, char *va)
-{
-    pp_heap *h = &pp_heaps[pg->heap];
-    size_t npages = pg->npages;
-    size_t pidx = pp_pidx(rg, va);
-    int dedicated = pg->dedicated;
-    pg->size = 0;
-    pg->kind = PP_FREE;
-    for (size_t i = 1; i < npages; i++)
-        rg->pages[pidx + i].kind = PP_FREE;
-    atomic_fetch_sub_explicit(&pp_nbig_pages, npages, memory_order_relaxed);
-    if (dedicated) {
-        pp_unmap_runs(va, npages);
-        mk_va_free(h->rgn, va, npages);
-    } else {
-        pthread_mutex_lock(&h->lock);
-        pp_pages_put(h, va, (unsigned)npages);
-        pthread_mutex_unlock(&h->lock);
-    }
-}
+PP_HIDDEN uint32_t mk_pp_class_size[PP_NCLASS];
+PP_HIDDEN uint32_t mk_pp_class_recip[PP_NCLASS];
 
 /* ------------------------------------------------------------------------
  * mk_pool_alloc / mk_pool_free / mk_pool_lookup
@@ -795,7 +129,7 @@ static void *pp_alloc_any(mk_pool_heap h, size_t bytes, ULONG tag, unsigned flag
             goto fail;
         unsigned n = bins->n[cls];
         if (MK_UNLIKELY(n == 0)) {
-            n = pp_refill(&pp_heaps[h], cls, bins->slot[cls], PP_BATCH);
+            n = mk_pp_refill(&mk_pp_heaps[h], cls, bins->slot[cls], PP_BATCH);
             if (n == 0)
                 goto fail;
         }
@@ -806,7 +140,7 @@ static void *pp_alloc_any(mk_pool_heap h, size_t bytes, ULONG tag, unsigned flag
         if (flags & MK_POOL_ZERO)
             memset(p, 0, bytes);
     } else {
-        p = pp_big_alloc(h, bytes, tag);
+        p = mk_pp_big_alloc(h, bytes, tag);
         if (!p)
             goto fail;
         if (flags & MK_POOL_ZERO)
@@ -895,14 +229,14 @@ static MK_NOINLINE void pp_free_full(void *p, ULONG tag, int check_tag, void *ca
         pp_free_not_pool(p);
     if (MK_UNLIKELY(mk_irql() > (paged ? APC_LEVEL : DISPATCH_LEVEL)))
         pp_free_irql(p, paged);
-    pp_region *rg = &pp_rg[paged];
+    pp_region *rg = &mk_pp_rg[paged];
     size_t off = (size_t)((char *)p - rg->base);
     size_t pidx = off >> PAGE_SHIFT;
     pp_page *pg = &rg->pages[pidx];
     if (MK_LIKELY(pg->kind == PP_SMALL)) {
         unsigned cls = pg->cls;
         unsigned bi = pp_block_of(cls, off & (PAGE_SIZE - 1));
-        char *base = rg->base + (pidx << PAGE_SHIFT) + (size_t)bi * pp_class_size[cls];
+        char *base = rg->base + (pidx << PAGE_SHIFT) + (size_t)bi * mk_pp_class_size[cls];
         if (MK_UNLIKELY(base != (char *)p || bi >= pg->nblocks))
             pp_free_interior(p, bi < pg->nblocks ? base : NULL, paged);
         uint64_t *mp = pg->meta + bi;
@@ -921,7 +255,7 @@ static MK_NOINLINE void pp_free_full(void *p, ULONG tag, int check_tag, void *ca
         if (MK_UNLIKELY(!bins))
             return; /* host out of memory: the block is leaked, not corrupted */
         if (MK_UNLIKELY(bins->n[cls] == PP_TC_CAP))
-            pp_flush_bin(&pp_heaps[h], cls, bins, PP_BATCH);
+            mk_pp_flush_bin(&mk_pp_heaps[h], cls, bins, PP_BATCH);
         unsigned n = bins->n[cls];
         bins->slot[cls][n].p = p;
         bins->slot[cls][n].m = mp;
@@ -936,7 +270,7 @@ static MK_NOINLINE void pp_free_full(void *p, ULONG tag, int check_tag, void *ca
         ULONG have = pg->tag;
         size_t bytes = pg->size;
         mk_verifier_untrack(MK_TRACK_POOL, p); /* every check passed: Pool Tracking's record goes */
-        pp_big_free(rg, pg, (char *)p);
+        mk_pp_big_free(rg, pg, (char *)p);
         mk_pooltag_free(have, paged, bytes);
         return;
     }
@@ -973,9 +307,9 @@ static MK_NOINLINE void *pp_alloc_finish(char *p, size_t bytes, ULONG tag, int p
  * no lock, no atomic read-modify-write, no call. */
 void *mk_pool_alloc(mk_pool_heap h, size_t bytes, ULONG tag, unsigned flags, ULONG priority, void *caller)
 {
-    pp_bin *bins = pp_tls_bins[h];
+    pp_bin *bins = mk_pp_tls_bins[h];
     if (MK_UNLIKELY((flags & MK_POOL_CACHE_ALIGNED) || bytes - 1 >= 1024 || !bins ||
-                    pp_tls_gen != atomic_load_explicit(&pp_gen, memory_order_relaxed)))
+                    mk_pp_tls_gen != atomic_load_explicit(&mk_pp_gen, memory_order_relaxed)))
         return pp_alloc_full(h, bytes, tag, flags, priority, caller);
     unsigned cls = (unsigned)((bytes + 15) >> 4) - 1;
     unsigned n = bins->n[cls];
@@ -1016,7 +350,7 @@ static inline __attribute__((always_inline)) void pp_free_fast(void *p, ULONG ta
             goto full;
     }
     if (MK_UNLIKELY(mk_irql() > (paged ? APC_LEVEL : DISPATCH_LEVEL) ||
-                    pp_tls_gen != atomic_load_explicit(&pp_gen, memory_order_relaxed)))
+                    mk_pp_tls_gen != atomic_load_explicit(&mk_pp_gen, memory_order_relaxed)))
         goto full;
     const pp_page *pg = &pp_fast.win[paged].pages[off >> PAGE_SHIFT];
     if (MK_UNLIKELY(pg->kind != PP_SMALL))
@@ -1024,7 +358,7 @@ static inline __attribute__((always_inline)) void pp_free_fast(void *p, ULONG ta
     unsigned cls = pg->cls;
     size_t in = off & (PAGE_SIZE - 1);
     unsigned bi = (unsigned)((in * pg->recip) >> 32);
-    pp_bin *bins = pp_tls_bins[pg->heap];
+    pp_bin *bins = mk_pp_tls_bins[pg->heap];
     if (MK_UNLIKELY(bi * pg->bsize != in || bi >= pg->nblocks || !bins || bins->n[cls] == PP_TC_CAP))
         goto full;
     uint64_t *mp = pg->meta + bi;
@@ -1083,12 +417,12 @@ void mk_pool_free(void *p, ULONG tag, int check_tag, void *caller)
 
 int mk_pool_lookup(const void *p, mk_pool_block *out)
 {
-    if (MK_UNLIKELY(mk_specpool_owns(p)) && atomic_load_explicit(&pp_live, memory_order_relaxed))
+    if (MK_UNLIKELY(mk_specpool_owns(p)) && atomic_load_explicit(&mk_pp_live, memory_order_relaxed))
         return mk_specpool_lookup(p, out);
     int paged = mk_pool_kind_of(p);
-    if (paged < 0 || !atomic_load_explicit(&pp_live, memory_order_relaxed))
+    if (paged < 0 || !atomic_load_explicit(&mk_pp_live, memory_order_relaxed))
         return 0;
-    pp_region *rg = &pp_rg[paged];
+    pp_region *rg = &mk_pp_rg[paged];
     size_t off = (size_t)((const char *)p - rg->base);
     size_t pidx = off >> PAGE_SHIFT;
     pp_page *pg = &rg->pages[pidx];
@@ -1100,9 +434,9 @@ int mk_pool_lookup(const void *p, mk_pool_block *out)
         uint64_t m = pg->meta[bi];
         if ((m >> 32) == 0)
             return 0;
-        b.base = rg->base + (pidx << PAGE_SHIFT) + (size_t)bi * pp_class_size[pg->cls];
+        b.base = rg->base + (pidx << PAGE_SHIFT) + (size_t)bi * mk_pp_class_size[pg->cls];
         b.size = (size_t)(m >> 32);
-        b.capacity = pp_class_size[pg->cls];
+        b.capacity = mk_pp_class_size[pg->cls];
         b.tag = (ULONG)m;
         b.heap = (mk_pool_heap)pg->heap;
         b.big = 0;
@@ -1129,10 +463,10 @@ int mk_pool_lookup(const void *p, mk_pool_block *out)
 
 void mk_pool_memstat_get(mk_pool_memstat *out)
 {
-    out->segments = atomic_load(&pp_nsegs);
-    out->big_pages = atomic_load(&pp_nbig_pages);
-    out->small_pages = atomic_load(&pp_nsmall_pages);
-    out->metadata_bytes = atomic_load(&pp_meta_bytes) + out->segments * PP_SEG_PAGES * sizeof(pp_page);
+    out->segments = atomic_load(&mk_pp_nsegs);
+    out->big_pages = atomic_load(&mk_pp_nbig_pages);
+    out->small_pages = atomic_load(&mk_pp_nsmall_pages);
+    out->metadata_bytes = atomic_load(&mk_pp_meta_bytes) + out->segments * PP_SEG_PAGES * sizeof(pp_page);
 }
 
 /* ------------------------------------------------------------------------
@@ -1182,18 +516,18 @@ static int pp_region_init(pp_region *rg, enum mk_region r)
 int mk_poolpage_init(void)
 {
     for (unsigned c = 0; c < PP_NCLASS; c++) {
-        pp_class_size[c] = c < 64 ? (c + 1) * 16 : (c == 64 ? 1360 : 2048);
-        pp_class_recip[c] = (uint32_t)((((uint64_t)1 << 32) + pp_class_size[c] - 1) / pp_class_size[c]);
+        mk_pp_class_size[c] = c < 64 ? (c + 1) * 16 : (c == 64 ? 1360 : 2048);
+        mk_pp_class_recip[c] = (uint32_t)((((uint64_t)1 << 32) + mk_pp_class_size[c] - 1) / mk_pp_class_size[c]);
     }
     if (((uintptr_t)mk_as.rgn_base[MK_RGN_NPOOL] & (PAGE_SIZE - 1)) ||
         ((uintptr_t)mk_as.rgn_base[MK_RGN_PPOOL] & (PAGE_SIZE - 1))) {
         fprintf(stderr, "mdlkit: pool regions are not page aligned\n");
         return -1;
     }
-    if (pp_region_init(&pp_rg[0], MK_RGN_NPOOL))
+    if (pp_region_init(&mk_pp_rg[0], MK_RGN_NPOOL))
         return -1;
-    if (pp_region_init(&pp_rg[1], MK_RGN_PPOOL)) {
-        pp_region_fini(&pp_rg[0]);
+    if (pp_region_init(&mk_pp_rg[1], MK_RGN_PPOOL)) {
+        pp_region_fini(&mk_pp_rg[0]);
         return -1;
     }
     static const struct {
@@ -1207,9 +541,9 @@ int mk_poolpage_init(void)
         [MK_HEAP_PAGED] = {1, MK_RGN_PPOOL, MK_USE_PPOOL, MK_PG_READ | MK_PG_WRITE},
     };
     for (int i = 0; i < MK_HEAP_COUNT; i++) {
-        pp_heap *h = &pp_heaps[i];
+        pp_heap *h = &mk_pp_heaps[i];
         memset(h, 0, sizeof *h);
-        h->rg = &pp_rg[def[i].rg];
+        h->rg = &mk_pp_rg[def[i].rg];
         h->rgn = def[i].rgn;
         h->use = def[i].use;
         h->prot = def[i].prot;
@@ -1218,22 +552,22 @@ int mk_poolpage_init(void)
         for (unsigned c = 0; c < PP_NCLASS; c++)
             pthread_mutex_init(&h->central[c].lock, NULL);
     }
-    atomic_store(&pp_nsegs, 0);
-    atomic_store(&pp_nbig_pages, 0);
-    atomic_store(&pp_nsmall_pages, 0);
-    atomic_store(&pp_meta_bytes, 0);
+    atomic_store(&mk_pp_nsegs, 0);
+    atomic_store(&mk_pp_nbig_pages, 0);
+    atomic_store(&mk_pp_nsmall_pages, 0);
+    atomic_store(&mk_pp_meta_bytes, 0);
     memset(&pp_fast, 0, sizeof pp_fast);
     mk_lookas_reset();
     if (!(mk_rt.verifier & MK_VF_POOL_FULL)) {
         for (int k = 0; k < 2; k++)
             pp_fast.win[k] =
-                (struct pp_win){(uintptr_t)pp_rg[k].base, (size_t)(pp_rg[k].end - pp_rg[k].base), pp_rg[k].pages};
+                (struct pp_win){(uintptr_t)mk_pp_rg[k].base, (size_t)(mk_pp_rg[k].end - mk_pp_rg[k].base), mk_pp_rg[k].pages};
         if (mk_rt.verifier)
             pp_fast.hooks = PP_HK_ALLOC | (mk_verifier_on(MDLKIT_VERIFY_POOL_TRACKING) ? PP_HK_FREE : 0) |
                             (mk_verifier_on(MDLKIT_VERIFY_IO_CHECKING) ? PP_HK_IO : 0);
     }
-    atomic_store(&pp_gen, atomic_load(&mk_rt.generation));
-    atomic_store(&pp_live, 1);
+    atomic_store(&mk_pp_gen, atomic_load(&mk_rt.generation));
+    atomic_store(&mk_pp_live, 1);
     return 0;
 }
 
@@ -1249,19 +583,19 @@ void mk_pool_watch_lookaside(uintptr_t lo, uintptr_t hi)
 
 void mk_poolpage_shutdown(void)
 {
-    atomic_store(&pp_live, 0);
+    atomic_store(&mk_pp_live, 0);
     memset(&pp_fast, 0, sizeof pp_fast);
     mk_lookas_reset();
     /* This thread's cache points into the machine that is going away. */
-    pp_tcache *tc = pp_tls;
+    pp_tcache *tc = mk_pp_tls;
     if (tc)
         for (int i = 0; i < MK_HEAP_COUNT; i++) {
             free(tc->bins[i]);
             tc->bins[i] = NULL;
         }
-    memset(pp_tls_bins, 0, sizeof pp_tls_bins);
+    memset(mk_pp_tls_bins, 0, sizeof mk_pp_tls_bins);
     for (int i = 0; i < MK_HEAP_COUNT; i++) {
-        pp_heap *h = &pp_heaps[i];
+        pp_heap *h = &mk_pp_heaps[i];
         for (unsigned c = 0; c < PP_NCLASS; c++) {
             free(h->central[c].v);
             h->central[c].v = NULL;
@@ -1271,6 +605,6 @@ void mk_poolpage_shutdown(void)
         pthread_mutex_destroy(&h->lock);
     }
     /* the machine unmaps the regions and discards the frames */
-    pp_region_fini(&pp_rg[0]);
-    pp_region_fini(&pp_rg[1]);
+    pp_region_fini(&mk_pp_rg[0]);
+    pp_region_fini(&mk_pp_rg[1]);
 }

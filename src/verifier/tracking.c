@@ -1,5 +1,6 @@
 /*
- * tracking.c -- Pool Tracking (option 0x8) and the pool hooks.
+ * tracking.c -- Pool Tracking (option 0x8): the records, and the pool hooks.
+ * The leak checks that read them are in leaks.c (vf_tracking.h).
  *
  * Every outstanding pool block (MDLs and IRPs are pool blocks with their own
  * tags), MDL whose pages are locked, system mapping, shared-memory block and
@@ -8,7 +9,7 @@
  * the allocating stack (a frame-pointer walk from the driver's own frame:
  * MK_VF_USER_FRAMES = 3, the driver's allocating line and up to 2 of its
  * callers (mk_vf_capture, mk_verifier.h); table records and report copies put one pc of
- * mdlkit's in front, TR_INNER; a caller whose frame is not found:
+ * mdlkit's in front, MK_VF_TR_INNER; a caller whose frame is not found:
  * mk_capture_stack, up to 8 frames).
  *
  * Cost (the pool's fast paths run with it: mk_vf_pool_allocated_fast
@@ -27,7 +28,7 @@
  *   - Everything else -- the other kinds, special pool blocks, a block whose
  *     record is in use, a caller whose frame was not found (the 8-frame
  *     mk_capture_stack), or no shadow (mmap refused) -- gets a 120-byte
- *     record (tr_rec) from a per-thread free list (refilled / spilled a
+ *     record (mk_vf_trec) from a per-thread free list (refilled / spilled a
  *     batch at a time under one mutex) in a hash table with striped mutexes
  *     (skipped while it is empty).
  *   - The counters are per thread (counters.c).
@@ -54,126 +55,70 @@
 #include "mk_pool.h"
 #include "mk_verifier.h"
 #include "vf_shadow.h"
+#include "vf_tracking.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
-#define TR_FRAMES 8
-#define TR_STRIPES 64
-#define TR_BUCKETS (1u << 16)
-#define TR_BATCH 128
-/* Records hold the driver's frames only; the copies leak checks make start
- * with this pc of mdlkit's, as every captured stack does (mk_stack_format
- * shows the frames after the first of mdlkit's). */
-#define TR_INNER ((void *)&mk_capture_stack)
-
-/* A leak check reads the records live in the shadow without owning them,
- * so every field but `next` is written and read with relaxed atomic
- * builtins (plain moves on x86), under the sequence number `seq` (odd while
- * the owner rewrites the record): a reader keeps a copy only if `seq` was
- * even and unchanged around it. */
-typedef struct tr_rec {
-    struct tr_rec *next; /* free list, table chain, or a collected list (owner only) */
-    const void *addr;
-    mk_driver *driver;
-    const void *aux;
-    size_t size;
-    ULONG tag;
-    unsigned seq;
-    uint8_t kind;
-    uint8_t nframes;
-    void *pcs[TR_FRAMES];
-} tr_rec;
-#define TR_SH_PER_PAGE 64 /* records per page of shadow (4096 / 64) */
-_Static_assert(TR_SH_PER_PAGE * sizeof(mk_vf_srec) == 4096, "a page of shadow");
-#define TR_LD MK_VF_LD
-#define TR_ST MK_VF_ST
-
-typedef struct tr_stripe {
-    pthread_mutex_t lock;
-} __attribute__((aligned(64))) tr_stripe;
-
 /* Per-thread free list of records. */
 typedef struct tr_tcache {
     unsigned gen; /* tr_gen the records belong to */
     unsigned n;
-    tr_rec *free;
+    mk_vf_trec *free;
 } tr_tcache;
 static MK_TLS tr_tcache tr_tls;
 
 static atomic_uint tr_gen = 1;  /* bumped when the records are freed (0: a new thread) */
-static tr_rec **tr_buckets;
-static tr_stripe tr_stripes[TR_STRIPES];
-static atomic_long tr_table_n;  /* records in the table */
+mk_vf_trec **mk_vf_tr_buckets;
+mk_vf_tr_stripe mk_vf_tr_stripes[MK_VF_TR_STRIPES];
+atomic_long mk_vf_tr_table_n;  /* records in the table */
 mk_vf_shadow mk_vf_sh;           /* the shadow records (mk_verifier.h) */
 static size_t tr_shadow_bytes;
-static size_t tr_sh_words;
-static pthread_mutex_t tr_scan_lock = PTHREAD_MUTEX_INITIALIZER; /* leak checks' shadow scan */
+size_t mk_vf_tr_sh_words;
+pthread_mutex_t mk_vf_tr_scan_lock = PTHREAD_MUTEX_INITIALIZER; /* leak checks' shadow scan */
 
-static pthread_mutex_t tr_chunks_lock = PTHREAD_MUTEX_INITIALIZER;
-static tr_rec **tr_chunks;      /* every batch of records, freed at shutdown */
+pthread_mutex_t mk_vf_tr_chunks_lock = PTHREAD_MUTEX_INITIALIZER;
+static mk_vf_trec **tr_chunks;      /* every batch of records, freed at shutdown */
 static size_t tr_nchunks, tr_chunks_cap;
-static tr_rec *tr_spare;        /* spare records (under tr_chunks_lock) */
+static mk_vf_trec *tr_spare;        /* spare records (under mk_vf_tr_chunks_lock) */
 static size_t tr_nspare;
-static tr_rec *tr_reported;     /* records of reported leaks (kept for P1) */
+mk_vf_trec *mk_vf_tr_reported;     /* records of reported leaks (kept for P1) */
 static pthread_once_t tr_key_once = PTHREAD_ONCE_INIT;
 static pthread_key_t tr_key;
 
-static const char *const tr_kind_name[MK_TRACK_KIND_COUNT] = {"pool", "locked_pages", "mapping", "shared_memory",
+const char *const mk_vf_tr_kind_name[MK_TRACK_KIND_COUNT] = {"pool", "locked_pages", "mapping", "shared_memory",
                                                               "contiguous"};
 
 static inline unsigned tr_hash(int kind, const void *addr)
 {
     uint64_t x = ((uint64_t)(uintptr_t)addr >> 4) * 0x9E3779B97F4A7C15ULL ^ (uint64_t)kind;
-    return (unsigned)(x >> 40) & (TR_BUCKETS - 1);
-}
-
-static inline mk_driver *tr_drv(const tr_rec *r) { return TR_LD(r->driver); }
-static inline const void *tr_addr(const tr_rec *r) { return TR_LD(r->addr); }
-
-/* Writes a record's contents (seqlock writer side). */
-static inline void tr_fill(tr_rec *r, enum mk_track_kind kind, const void *addr, size_t size, ULONG tag,
-                           const void *aux, mk_driver *drv, void *const *pcs, int n)
-{
-    unsigned q = TR_LD(r->seq);
-    TR_ST(r->seq, q + 1);
-    __atomic_thread_fence(__ATOMIC_RELEASE);
-    TR_ST(r->addr, addr);
-    TR_ST(r->driver, drv);
-    TR_ST(r->aux, aux);
-    TR_ST(r->size, size);
-    TR_ST(r->tag, tag);
-    TR_ST(r->kind, (uint8_t)kind);
-    TR_ST(r->nframes, (uint8_t)n);
-    for (int i = 0; i < n; i++)
-        TR_ST(r->pcs[i], pcs[i]);
-    __atomic_store_n(&r->seq, q + 2, __ATOMIC_RELEASE);
+    return (unsigned)(x >> 40) & (MK_VF_TR_BUCKETS - 1);
 }
 
 /* A consistent copy of a record someone else may rewrite: 1, or 0 if it
  * was being rewritten. *seq gets the sequence number copied. */
-static int tr_snapshot(const tr_rec *r, tr_rec *out, unsigned *seq)
+int mk_vf_tr_snapshot(const mk_vf_trec *r, mk_vf_trec *out, unsigned *seq)
 {
     unsigned q1 = __atomic_load_n(&r->seq, __ATOMIC_ACQUIRE);
     if (q1 & 1)
         return 0;
     out->next = NULL;
-    out->addr = TR_LD(r->addr);
-    out->driver = TR_LD(r->driver);
-    out->aux = TR_LD(r->aux);
-    out->size = TR_LD(r->size);
-    out->tag = TR_LD(r->tag);
-    out->kind = TR_LD(r->kind);
-    out->nframes = TR_LD(r->nframes);
-    if (out->nframes > TR_FRAMES)
-        out->nframes = TR_FRAMES;
+    out->addr = MK_VF_TR_LD(r->addr);
+    out->driver = MK_VF_TR_LD(r->driver);
+    out->aux = MK_VF_TR_LD(r->aux);
+    out->size = MK_VF_TR_LD(r->size);
+    out->tag = MK_VF_TR_LD(r->tag);
+    out->kind = MK_VF_TR_LD(r->kind);
+    out->nframes = MK_VF_TR_LD(r->nframes);
+    if (out->nframes > MK_VF_TR_FRAMES)
+        out->nframes = MK_VF_TR_FRAMES;
     for (int i = 0; i < out->nframes; i++)
-        out->pcs[i] = TR_LD(r->pcs[i]);
+        out->pcs[i] = MK_VF_TR_LD(r->pcs[i]);
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
     *seq = q1;
-    return TR_LD(r->seq) == q1;
+    return MK_VF_TR_LD(r->seq) == q1;
 }
 
 /* A thread that exits gives its free records back. */
@@ -181,17 +126,17 @@ static void tr_thread_exit(void *arg)
 {
     (void)arg;
     tr_tcache *c = &tr_tls;
-    pthread_mutex_lock(&tr_chunks_lock);
+    pthread_mutex_lock(&mk_vf_tr_chunks_lock);
     if (c->gen == atomic_load_explicit(&tr_gen, memory_order_relaxed)) {
         while (c->free) {
-            tr_rec *r = c->free;
+            mk_vf_trec *r = c->free;
             c->free = r->next;
             r->next = tr_spare;
             tr_spare = r;
             tr_nspare++;
         }
     }
-    pthread_mutex_unlock(&tr_chunks_lock);
+    pthread_mutex_unlock(&mk_vf_tr_chunks_lock);
     c->free = NULL;
     c->n = 0;
 }
@@ -200,18 +145,18 @@ static void tr_make_key(void) { (void)pthread_key_create(&tr_key, tr_thread_exit
 
 int mk_vf_tracking_init(void)
 {
-    tr_reported = NULL;
-    atomic_store(&tr_table_n, 0);
+    mk_vf_tr_reported = NULL;
+    atomic_store(&mk_vf_tr_table_n, 0);
     if (!mk_verifier_on(MDLKIT_VERIFY_POOL_TRACKING))
         return 0;
     pthread_once(&tr_key_once, tr_make_key);
-    tr_buckets = calloc(TR_BUCKETS, sizeof *tr_buckets);
-    if (!tr_buckets) {
+    mk_vf_tr_buckets = calloc(MK_VF_TR_BUCKETS, sizeof *mk_vf_tr_buckets);
+    if (!mk_vf_tr_buckets) {
         fprintf(stderr, "mdlkit: pool tracking: out of host memory\n");
         return -1;
     }
-    for (int i = 0; i < TR_STRIPES; i++)
-        pthread_mutex_init(&tr_stripes[i].lock, NULL);
+    for (int i = 0; i < MK_VF_TR_STRIPES; i++)
+        pthread_mutex_init(&mk_vf_tr_stripes[i].lock, NULL);
     /* The shadow: the two pools' blocks (special pool's go to the table). */
     const int rg[] = {MK_RGN_NPOOL, MK_RGN_PPOOL};
     uintptr_t lo = UINTPTR_MAX, hi = 0;
@@ -233,7 +178,7 @@ int mk_vf_tracking_init(void)
             mk_vf_sh.rec = m;
             tr_shadow_bytes = bytes;
             mk_vf_sh.used = u;
-            tr_sh_words = words;
+            mk_vf_tr_sh_words = words;
             mk_vf_sh.lo = lo;
             mk_vf_sh.hi = hi;
         } else if (m != MAP_FAILED) {
@@ -247,7 +192,7 @@ int mk_vf_tracking_init(void)
 void mk_vf_tracking_free_all(void)
 {
     atomic_store(&mk_vf_sh.on, 0);
-    pthread_mutex_lock(&tr_chunks_lock);
+    pthread_mutex_lock(&mk_vf_tr_chunks_lock);
     atomic_fetch_add(&tr_gen, 1); /* every thread's free list is stale */
     for (size_t i = 0; i < tr_nchunks; i++)
         free(tr_chunks[i]);
@@ -256,23 +201,23 @@ void mk_vf_tracking_free_all(void)
     tr_nchunks = tr_chunks_cap = 0;
     tr_spare = NULL;
     tr_nspare = 0;
-    pthread_mutex_unlock(&tr_chunks_lock);
-    free(tr_buckets);
-    tr_buckets = NULL;
-    tr_reported = NULL;
+    pthread_mutex_unlock(&mk_vf_tr_chunks_lock);
+    free(mk_vf_tr_buckets);
+    mk_vf_tr_buckets = NULL;
+    mk_vf_tr_reported = NULL;
     if (mk_vf_sh.rec)
         munmap((void *)mk_vf_sh.rec, tr_shadow_bytes);
     mk_vf_sh.rec = NULL;
     free((void *)mk_vf_sh.used);
     mk_vf_sh.used = NULL;
-    tr_sh_words = 0;
+    mk_vf_tr_sh_words = 0;
     mk_vf_sh.lo = mk_vf_sh.hi = 0;
-    atomic_store(&tr_table_n, 0);
+    atomic_store(&mk_vf_tr_table_n, 0);
 }
 
 /* The thread's free list is empty (or stale): a batch from the spares, or a
  * new one. */
-static MK_NOINLINE tr_rec *tr_refill(tr_tcache *c)
+static MK_NOINLINE mk_vf_trec *tr_refill(tr_tcache *c)
 {
     unsigned g = atomic_load_explicit(&tr_gen, memory_order_relaxed);
     if (c->gen != g) {
@@ -281,10 +226,10 @@ static MK_NOINLINE tr_rec *tr_refill(tr_tcache *c)
         c->n = 0;
         (void)pthread_setspecific(tr_key, c);
     }
-    pthread_mutex_lock(&tr_chunks_lock);
+    pthread_mutex_lock(&mk_vf_tr_chunks_lock);
     if (tr_nspare) {
         for (int i = 0; i < TR_BATCH && tr_spare; i++) {
-            tr_rec *r = tr_spare;
+            mk_vf_trec *r = tr_spare;
             tr_spare = r->next;
             tr_nspare--;
             r->next = c->free;
@@ -292,10 +237,10 @@ static MK_NOINLINE tr_rec *tr_refill(tr_tcache *c)
             c->n++;
         }
     } else {
-        tr_rec *batch = NULL;
+        mk_vf_trec *batch = NULL;
         if (tr_nchunks == tr_chunks_cap) {
             size_t cap = tr_chunks_cap ? tr_chunks_cap * 2 : 64;
-            tr_rec **n = realloc(tr_chunks, cap * sizeof *n);
+            mk_vf_trec **n = realloc(tr_chunks, cap * sizeof *n);
             if (n) {
                 tr_chunks = n;
                 tr_chunks_cap = cap;
@@ -312,8 +257,8 @@ static MK_NOINLINE tr_rec *tr_refill(tr_tcache *c)
             c->n += TR_BATCH;
         }
     }
-    pthread_mutex_unlock(&tr_chunks_lock);
-    tr_rec *r = c->free;
+    pthread_mutex_unlock(&mk_vf_tr_chunks_lock);
+    mk_vf_trec *r = c->free;
     if (r) {
         c->free = r->next;
         c->n--;
@@ -321,10 +266,10 @@ static MK_NOINLINE tr_rec *tr_refill(tr_tcache *c)
     return r;
 }
 
-static inline tr_rec *tr_rec_get(void)
+static inline mk_vf_trec *tr_rec_get(void)
 {
     tr_tcache *c = &tr_tls;
-    tr_rec *r = c->free;
+    mk_vf_trec *r = c->free;
     if (MK_UNLIKELY(!r || c->gen != atomic_load_explicit(&tr_gen, memory_order_relaxed)))
         return tr_refill(c);
     c->free = r->next;
@@ -336,19 +281,19 @@ static inline tr_rec *tr_rec_get(void)
  * allocate): give one batch back. */
 static MK_NOINLINE void tr_spill(tr_tcache *c)
 {
-    tr_rec *head = c->free, *tail = head;
+    mk_vf_trec *head = c->free, *tail = head;
     for (int i = 1; i < TR_BATCH; i++)
         tail = tail->next;
     c->free = tail->next;
     c->n -= TR_BATCH;
-    pthread_mutex_lock(&tr_chunks_lock);
+    pthread_mutex_lock(&mk_vf_tr_chunks_lock);
     tail->next = tr_spare;
     tr_spare = head;
     tr_nspare += TR_BATCH;
-    pthread_mutex_unlock(&tr_chunks_lock);
+    pthread_mutex_unlock(&mk_vf_tr_chunks_lock);
 }
 
-static inline void tr_rec_put(tr_rec *r)
+static inline void tr_rec_put(mk_vf_trec *r)
 {
     tr_tcache *c = &tr_tls;
     unsigned g = atomic_load_explicit(&tr_gen, memory_order_relaxed);
@@ -364,14 +309,14 @@ static inline void tr_rec_put(tr_rec *r)
         tr_spill(c);
 }
 
-static void tr_table_insert(tr_rec *r)
+static void tr_table_insert(mk_vf_trec *r)
 {
-    unsigned h = tr_hash(TR_LD(r->kind), tr_addr(r));
-    tr_stripe *s = &tr_stripes[h % TR_STRIPES];
+    unsigned h = tr_hash(MK_VF_TR_LD(r->kind), mk_vf_tr_addr(r));
+    mk_vf_tr_stripe *s = &mk_vf_tr_stripes[h % MK_VF_TR_STRIPES];
     pthread_mutex_lock(&s->lock);
-    r->next = tr_buckets[h];
-    tr_buckets[h] = r;
-    atomic_fetch_add_explicit(&tr_table_n, 1, memory_order_relaxed);
+    r->next = mk_vf_tr_buckets[h];
+    mk_vf_tr_buckets[h] = r;
+    atomic_fetch_add_explicit(&mk_vf_tr_table_n, 1, memory_order_relaxed);
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -379,29 +324,29 @@ static void tr_table_insert(tr_rec *r)
  * A pool block's shadow record has one writer at a time: the thread that
  * owns the block (pool blocks are 16-byte aligned, so two live blocks never
  * share a record); leak checks only read it, and set the reported bit of
- * `seq` with a compare-and-swap under tr_scan_lock. */
+ * `seq` with a compare-and-swap under mk_vf_tr_scan_lock. */
 
 /* A consistent copy of a live shadow record as a table record (kind pool,
  * the size the pool knows): 1, or 0 if none / being rewritten. *seq gets
  * the sequence number copied. */
-static int tr_sh_snapshot(const mk_vf_srec *s, tr_rec *out, unsigned *seq)
+int mk_vf_tr_sh_snapshot(const mk_vf_srec *s, mk_vf_trec *out, unsigned *seq)
 {
     unsigned q1 = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
     if (q1 & 1)
         return 0;
     memset(out, 0, sizeof *out);
-    out->addr = TR_LD(s->addr);
-    out->driver = TR_LD(s->driver);
-    out->tag = TR_LD(s->tag);
+    out->addr = MK_VF_TR_LD(s->addr);
+    out->driver = MK_VF_TR_LD(s->driver);
+    out->tag = MK_VF_TR_LD(s->tag);
     out->kind = MK_TRACK_POOL;
-    out->pcs[0] = TR_INNER;
+    out->pcs[0] = MK_VF_TR_INNER;
     int n = 0;
-    while (n < MK_VF_SFRAMES && (out->pcs[n + 1] = TR_LD(s->pcs[n])) != NULL)
+    while (n < MK_VF_SFRAMES && (out->pcs[n + 1] = MK_VF_TR_LD(s->pcs[n])) != NULL)
         n++;
     out->nframes = (uint8_t)(n + 1);
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
     *seq = q1;
-    if (TR_LD(s->seq) != q1 || !out->addr)
+    if (MK_VF_TR_LD(s->seq) != q1 || !out->addr)
         return 0;
     mk_pool_block b;
     if (!mk_pool_lookup(out->addr, &b) || b.base != out->addr)
@@ -413,20 +358,20 @@ static int tr_sh_snapshot(const mk_vf_srec *s, tr_rec *out, unsigned *seq)
 /* Removes the table record of (kind, addr) and hands it to the caller, or
  * NULL. With check_tag a record whose tag differs stays (a free with the
  * wrong tag is about to bug check and keeps the block). */
-static tr_rec *tr_take(enum mk_track_kind kind, const void *addr, ULONG tag, int check_tag)
+mk_vf_trec *mk_vf_tr_take(enum mk_track_kind kind, const void *addr, ULONG tag, int check_tag)
 {
-    if (!atomic_load_explicit(&tr_table_n, memory_order_relaxed) || !tr_buckets)
+    if (!atomic_load_explicit(&mk_vf_tr_table_n, memory_order_relaxed) || !mk_vf_tr_buckets)
         return NULL;
     unsigned h = tr_hash(kind, addr);
-    tr_stripe *s = &tr_stripes[h % TR_STRIPES];
-    tr_rec *found = NULL;
+    mk_vf_tr_stripe *s = &mk_vf_tr_stripes[h % MK_VF_TR_STRIPES];
+    mk_vf_trec *found = NULL;
     pthread_mutex_lock(&s->lock);
-    for (tr_rec **pp = &tr_buckets[h]; *pp; pp = &(*pp)->next) {
-        tr_rec *r = *pp;
-        if (tr_addr(r) == addr && TR_LD(r->kind) == kind) {
-            if (!(check_tag && tag && TR_LD(r->tag) != tag)) {
+    for (mk_vf_trec **pp = &mk_vf_tr_buckets[h]; *pp; pp = &(*pp)->next) {
+        mk_vf_trec *r = *pp;
+        if (mk_vf_tr_addr(r) == addr && MK_VF_TR_LD(r->kind) == kind) {
+            if (!(check_tag && tag && MK_VF_TR_LD(r->tag) != tag)) {
                 *pp = r->next;
-                atomic_fetch_sub_explicit(&tr_table_n, 1, memory_order_relaxed);
+                atomic_fetch_sub_explicit(&mk_vf_tr_table_n, 1, memory_order_relaxed);
                 found = r;
             }
             break;
@@ -442,11 +387,11 @@ static tr_rec *tr_take(enum mk_track_kind kind, const void *addr, ULONG tag, int
  * layer passed it (the MDL cache), else skips mdlkit's frames up to the one
  * that returns there, without storing them, and records MK_VF_USER_FRAMES
  * frames from there: the first is the driver's line, the others its
- * callers'. (Copies for reports put TR_INNER in front.)
+ * callers'. (Copies for reports put MK_VF_TR_INNER in front.)
  * Unknown or not found: mk_capture_stack. The walk stays inside this
  * thread's stack (as mk_capture_stack does): a caller compiled without
  * frame pointers ends it, never a crash. */
-_Static_assert(1 + MK_VF_USER_FRAMES <= TR_FRAMES, "a record holds the frames");
+_Static_assert(1 + MK_VF_USER_FRAMES <= MK_VF_TR_FRAMES, "a record holds the frames");
 MK_TLS uintptr_t mk_vf_stk_hi;
 
 static MK_NOINLINE void tr_stack_bounds(void)
@@ -467,37 +412,37 @@ static MK_NOINLINE void tr_stack_bounds(void)
 }
 
 /* The whole stack from the hook's caller (mdlkit's frames included). */
-static MK_NOINLINE int tr_capture_all(tr_rec *r)
+static MK_NOINLINE int tr_capture_all(mk_vf_trec *r)
 {
-    void *pcs[TR_FRAMES];
-    int n = mk_capture_stack(pcs, TR_FRAMES, 2);
+    void *pcs[MK_VF_TR_FRAMES];
+    int n = mk_capture_stack(pcs, MK_VF_TR_FRAMES, 2);
     for (int i = 0; i < n; i++)
-        TR_ST(r->pcs[i], pcs[i]);
+        MK_VF_TR_ST(r->pcs[i], pcs[i]);
     return n;
 }
 
 /* Writes a record's contents (seqlock writer side) and its stack. */
-static inline __attribute__((always_inline)) void tr_fill_here(tr_rec *r, enum mk_track_kind kind, const void *addr,
+static inline __attribute__((always_inline)) void tr_fill_here(mk_vf_trec *r, enum mk_track_kind kind, const void *addr,
                                                                size_t size, ULONG tag, const void *aux,
                                                                const void *caller)
 {
-    unsigned q = TR_LD(r->seq);
-    TR_ST(r->seq, q + 1);
+    unsigned q = MK_VF_TR_LD(r->seq);
+    MK_VF_TR_ST(r->seq, q + 1);
     __atomic_thread_fence(__ATOMIC_RELEASE);
-    TR_ST(r->addr, addr);
-    TR_ST(r->driver, mk_self.driver);
-    TR_ST(r->aux, aux);
-    TR_ST(r->size, size);
-    TR_ST(r->tag, tag);
-    TR_ST(r->kind, (uint8_t)kind);
+    MK_VF_TR_ST(r->addr, addr);
+    MK_VF_TR_ST(r->driver, mk_self.driver);
+    MK_VF_TR_ST(r->aux, aux);
+    MK_VF_TR_ST(r->size, size);
+    MK_VF_TR_ST(r->tag, tag);
+    MK_VF_TR_ST(r->kind, (uint8_t)kind);
     int n = mk_vf_capture(r->pcs + 1, caller, 0);
     if (n >= 0) {
-        TR_ST(r->pcs[0], TR_INNER); /* a stack starts inside mdlkit */
+        MK_VF_TR_ST(r->pcs[0], MK_VF_TR_INNER); /* a stack starts inside mdlkit */
         n++;
     } else {
         n = tr_capture_all(r);
     }
-    TR_ST(r->nframes, (uint8_t)n);
+    MK_VF_TR_ST(r->nframes, (uint8_t)n);
     __atomic_store_n(&r->seq, q + 2, __ATOMIC_RELEASE);
 }
 
@@ -510,7 +455,7 @@ static inline __attribute__((always_inline)) void tr_track(enum mk_track_kind ki
         return;
     if (MK_UNLIKELY(!mk_vf_stk_hi))
         tr_stack_bounds();
-    tr_rec *r = tr_rec_get();
+    mk_vf_trec *r = tr_rec_get();
     if (MK_UNLIKELY(!r))
         return; /* out of host memory: this one goes untracked */
     tr_fill_here(r, kind, addr, size, tag, aux, caller);
@@ -559,7 +504,7 @@ static inline int tr_untrack(enum mk_track_kind kind, const void *addr, ULONG ta
         if (d)
             return d > 0;
     }
-    tr_rec *r = tr_take(kind, addr, tag, check_tag);
+    mk_vf_trec *r = mk_vf_tr_take(kind, addr, tag, check_tag);
     if (!r)
         return 0;
     tr_rec_put(r);
@@ -576,39 +521,9 @@ MK_NOINLINE void mk_vf_untrack(int kind, const void *addr)
     tr_untrack((enum mk_track_kind)kind, addr, 0, 0);
 }
 
-static void tr_note_stack(const tr_rec *r);
-static const char *tr_leak_kind(const tr_rec *r);
-static const char *tr_driver_name(const mk_driver *d);
-
-/* A leak a port layer found itself (e.g. shared memory left at adapter
- * halt): drop the record, but first list it -- bug-check note with the
- * allocating stack, and "leaks" in the JSON report. */
-MK_NOINLINE void mk_vf_untrack_leak(int kind_, const void *addr)
-{
-    enum mk_track_kind kind = (enum mk_track_kind)kind_;
-    if (!atomic_load_explicit(&mk_vf_sh.on, memory_order_relaxed))
-        return;
-    tr_rec copy;
-    unsigned q;
-    mk_vf_srec *s = kind == MK_TRACK_POOL ? mk_vf_sh_slot(addr) : NULL;
-    if (s && TR_LD(s->addr) == addr && tr_sh_snapshot(s, &copy, &q)) {
-        (void)mk_vf_sh_drop(addr, 0);
-    } else {
-        tr_rec *r = tr_take(kind, addr, 0, 0);
-        if (!r)
-            return;
-        (void)tr_snapshot(r, &copy, &q); /* owned: consistent */
-        tr_rec_put(r);
-    }
-    const char *drv = tr_driver_name(tr_drv(&copy));
-    mk_bugcheck_note("  %-12s %p, %zu bytes (driver %s), allocated at:", tr_leak_kind(&copy), tr_addr(&copy),
-                     copy.size, drv);
-    tr_note_stack(&copy);
-    mk_vf_frame_list st;
-    st.n = copy.nframes;
-    memcpy(st.pcs, copy.pcs, sizeof(void *) * (size_t)copy.nframes);
-    mk_vf_report_add_leak(tr_leak_kind(&copy), drv, tr_addr(&copy), copy.size, copy.tag, &st);
-}
+/* The record free lists for leaks.c. */
+mk_vf_trec *mk_vf_tr_rec_get(void) { return tr_rec_get(); }
+void mk_vf_tr_rec_put(mk_vf_trec *r) { tr_rec_put(r); }
 
 /* ------------------------------------------------------------------------
  * Pool hooks (mk_pool_alloc / mk_pool_free) and cached blocks (iomdl.c)
@@ -734,170 +649,4 @@ int mk_vf_cached_free(void *p, ULONG tag)
     if (MK_LIKELY(r > 0))
         return 1;
     return r < 0 ? 0 : tr_untrack(MK_TRACK_POOL, p, tag, 1);
-}
-
-/* ------------------------------------------------------------------------
- * Leak checks
- * ---------------------------------------------------------------------- */
-static const char *tr_driver_name(const mk_driver *d) { return d ? d->name : "the process"; }
-
-static const char *tr_leak_kind(const tr_rec *r)
-{
-    if (r->kind == MK_TRACK_POOL && r->tag == MK_MDL_TAG)
-        return "mdl";
-    if (r->kind == MK_TRACK_POOL && r->tag == MK_IRP_TAG)
-        return "irp";
-    return tr_kind_name[r->kind];
-}
-
-/* Moves every record `want` selects (by its driver) out of the table and
- * the shadow; returns the list. */
-static tr_rec *tr_collect(int (*want)(const mk_driver *, const void *), const void *arg)
-{
-    tr_rec *list = NULL;
-    if (!tr_buckets)
-        return NULL;
-    for (unsigned s = 0; s < TR_STRIPES; s++) {
-        pthread_mutex_lock(&tr_stripes[s].lock);
-        for (unsigned h = s; h < TR_BUCKETS; h += TR_STRIPES) {
-            tr_rec **pp = &tr_buckets[h];
-            while (*pp) {
-                tr_rec *r = *pp;
-                if (want(tr_drv(r), arg)) {
-                    *pp = r->next;
-                    atomic_fetch_sub_explicit(&tr_table_n, 1, memory_order_relaxed);
-                    r->next = list;
-                    list = r;
-                } else {
-                    pp = &r->next;
-                }
-            }
-        }
-        pthread_mutex_unlock(&tr_stripes[s].lock);
-    }
-    /* Shadow records: the pages of shadow ever written, in address order.
-     * Live ones stay (the thread that frees the block drops them): the
-     * list gets consistent copies (in front of the table's), and the
-     * record's seq notes that this allocation was reported. */
-    tr_rec *head = NULL, **tail = &head;
-    pthread_mutex_lock(&tr_scan_lock);
-    for (size_t w = 0; w < tr_sh_words; w++) {
-        uint64_t bits = atomic_load_explicit(&mk_vf_sh.used[w], memory_order_acquire);
-        while (bits) {
-            size_t pg = w * 64 + (size_t)__builtin_ctzll(bits);
-            bits &= bits - 1;
-            mk_vf_srec *sp = mk_vf_sh.rec + pg * TR_SH_PER_PAGE;
-            for (size_t i = 0; i < TR_SH_PER_PAGE; i++) {
-                mk_vf_srec *sr = &sp[i];
-                if (!TR_LD(sr->addr) || !want(TR_LD(sr->driver), arg))
-                    continue;
-                tr_rec snap;
-                unsigned q = 0;
-                int ok = 0;
-                for (int tries = 0; tries < 4 && !ok; tries++)
-                    ok = tr_sh_snapshot(sr, &snap, &q);
-                if (!ok || (q & 2) || !want(snap.driver, arg))
-                    continue; /* reported already, or freed / reused meanwhile */
-                if (!__atomic_compare_exchange_n(&sr->seq, &q, q | 2, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-                    continue; /* rewritten meanwhile: a new allocation */
-                tr_rec *r = tr_rec_get();
-                if (!r)
-                    continue;
-                tr_fill(r, MK_TRACK_POOL, snap.addr, snap.size, snap.tag, NULL, snap.driver, snap.pcs,
-                        snap.nframes);
-                r->next = NULL;
-                *tail = r;
-                tail = &r->next;
-            }
-        }
-    }
-    pthread_mutex_unlock(&tr_scan_lock);
-    *tail = list;
-    list = head;
-    return list;
-}
-
-/* The allocating stack as the user sees it: the same frames as the JSON
- * report and the bug-check stack (mdlkit's own frames left out). */
-static void tr_note_stack(const tr_rec *r)
-{
-    char store[MK_STACK_FORMAT_MAX][MK_STACK_LINE];
-    char *lines[MK_STACK_FORMAT_MAX];
-    for (int i = 0; i < MK_STACK_FORMAT_MAX; i++)
-        lines[i] = store[i];
-    int n = mk_stack_format(r->pcs, r->nframes, lines, MK_STACK_FORMAT_MAX);
-    for (int i = 0; i < n; i++)
-        mk_bugcheck_note("        %s", lines[i]);
-}
-
-/* Lists the leaks (notes + report), then raises the bug check. Called with
- * no lock held; the records are kept on tr_reported. */
-static void tr_report_leaks(tr_rec *list, const char *who)
-{
-    if (!list)
-        return;
-    size_t count = 0;
-    tr_rec *locked = NULL;
-    for (tr_rec *r = list; r; r = r->next) {
-        count++;
-        if (r->kind == MK_TRACK_LOCKED && !locked)
-            locked = r;
-    }
-    mk_bugcheck_note("Pool Tracking: %zu resource%s still outstanding for %s:", count, count == 1 ? "" : "s",
-                     who);
-    tr_rec *last = NULL;
-    for (tr_rec *r = list; r; r = r->next) {
-        char tag[24];
-        mk_vf_tag_name(r->tag, tag, sizeof tag);
-        const char *kind = tr_leak_kind(r);
-        const char *drv = tr_driver_name(tr_drv(r));
-        if (r->kind == MK_TRACK_LOCKED)
-            mk_bugcheck_note("  %-12s MDL %p, %zu page%s locked (driver %s), locked at:", kind, tr_addr(r), r->size,
-                             r->size == 1 ? "" : "s", drv);
-        else
-            mk_bugcheck_note("  %-12s %p, %zu bytes, tag '%s' (driver %s), allocated at:", kind, tr_addr(r), r->size,
-                             tag, drv);
-        tr_note_stack(r);
-        mk_vf_frame_list st;
-        st.n = r->nframes;
-        memcpy(st.pcs, r->pcs, sizeof(void *) * (size_t)r->nframes);
-        mk_vf_report_add_leak(kind, drv, tr_addr(r), r->size, r->tag, &st);
-        last = r;
-    }
-    pthread_mutex_lock(&tr_chunks_lock); /* (two drivers may unload at once) */
-    last->next = tr_reported;
-    tr_reported = list;
-    pthread_mutex_unlock(&tr_chunks_lock);
-    if (locked)
-        mk_bugcheck(DRIVER_LEFT_LOCKED_PAGES_IN_PROCESS, (ULONG_PTR)locked, 0, (ULONG_PTR)tr_addr(locked),
-                    (ULONG_PTR)locked->size);
-    mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x62, (ULONG_PTR)who, 0, (ULONG_PTR)count);
-}
-
-static int tr_want_driver(const mk_driver *rd, const void *d) { return rd == (const mk_driver *)d; }
-
-void mk_vf_on_driver_unload(struct mk_driver *d)
-{
-    if (!mk_verifier_on(MDLKIT_VERIFY_POOL_TRACKING) || !d)
-        return;
-    tr_rec *list = tr_collect(tr_want_driver, d);
-    tr_report_leaks(list, d->name);
-}
-
-static int tr_want_shutdown(const mk_driver *rd, const void *arg)
-{
-    (void)arg;
-    return !rd || rd->state != MK_DRV_LOADED;
-}
-
-void mk_vf_tracking_shutdown(void)
-{
-    if (!mk_verifier_on(MDLKIT_VERIFY_POOL_TRACKING))
-        return;
-    tr_rec *list = tr_collect(tr_want_shutdown, NULL);
-    if (!list)
-        return;
-    /* One bug check names the first owner; every leak is listed. */
-    const mk_driver *owner = tr_drv(list);
-    tr_report_leaks(list, tr_driver_name(owner));
 }
