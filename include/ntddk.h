@@ -6,6 +6,7 @@
 #define MDLKIT_NTDDK_H
 
 #include <wdm.h>
+#include "mkstor/pci.h" /* PCI configuration space (HalGetBusData, StorPortGetBusData) */
 
 MDLKIT_EXTERN_C_BEGIN
 

@@ -12,6 +12,10 @@
 #define MDLKIT_STORPORT_H
 
 #include <wdm.h>
+#include <srb.h>
+#include <scsi.h>
+#include <ntddstor.h>
+#include "mkstor/pci.h"
 
 MDLKIT_EXTERN_C_BEGIN
 
@@ -38,172 +42,8 @@ typedef PHYSICAL_ADDRESS STOR_PHYSICAL_ADDRESS, *PSTOR_PHYSICAL_ADDRESS;
 #define STOR_STATUS_BUSY (0xC100000CUL)
 
 /* ------------------------------------------------------------------------
- * SCSI request blocks
- * ---------------------------------------------------------------------- */
-#define SRB_FUNCTION_EXECUTE_SCSI 0x00
-#define SRB_FUNCTION_CLAIM_DEVICE 0x01
-#define SRB_FUNCTION_IO_CONTROL 0x02
-#define SRB_FUNCTION_RECEIVE_EVENT 0x03
-#define SRB_FUNCTION_RELEASE_QUEUE 0x04
-#define SRB_FUNCTION_ATTACH_DEVICE 0x05
-#define SRB_FUNCTION_RELEASE_DEVICE 0x06
-#define SRB_FUNCTION_SHUTDOWN 0x07
-#define SRB_FUNCTION_FLUSH 0x08
-#define SRB_FUNCTION_PROTOCOL_COMMAND 0x09
-#define SRB_FUNCTION_ABORT_COMMAND 0x10
-#define SRB_FUNCTION_RELEASE_RECOVERY 0x11
-#define SRB_FUNCTION_RESET_BUS 0x12
-#define SRB_FUNCTION_RESET_DEVICE 0x13
-#define SRB_FUNCTION_TERMINATE_IO 0x14
-#define SRB_FUNCTION_FLUSH_QUEUE 0x15
-#define SRB_FUNCTION_REMOVE_DEVICE 0x16
-#define SRB_FUNCTION_WMI 0x17
-#define SRB_FUNCTION_LOCK_QUEUE 0x18
-#define SRB_FUNCTION_UNLOCK_QUEUE 0x19
-#define SRB_FUNCTION_QUIESCE_DEVICE 0x1a
-#define SRB_FUNCTION_RESET_LOGICAL_UNIT 0x20
-#define SRB_FUNCTION_SET_LINK_TIMEOUT 0x21
-#define SRB_FUNCTION_LINK_TIMEOUT_OCCURRED 0x22
-#define SRB_FUNCTION_LINK_TIMEOUT_COMPLETE 0x23
-#define SRB_FUNCTION_POWER 0x24
-#define SRB_FUNCTION_PNP 0x25
-#define SRB_FUNCTION_DUMP_POINTERS 0x26
-#define SRB_FUNCTION_FREE_DUMP_POINTERS 0x27
-#define SRB_FUNCTION_STORAGE_REQUEST_BLOCK 0x28
-#define SRB_FUNCTION_CRYPTO_OPERATION 0x29
-#define SRB_FUNCTION_GET_DUMP_INFO 0x2a
-#define SRB_FUNCTION_FREE_DUMP_INFO 0x2b
-
-#define SRB_STATUS_PENDING 0x00
-#define SRB_STATUS_SUCCESS 0x01
-#define SRB_STATUS_ABORTED 0x02
-#define SRB_STATUS_ABORT_FAILED 0x03
-#define SRB_STATUS_ERROR 0x04
-#define SRB_STATUS_BUSY 0x05
-#define SRB_STATUS_INVALID_REQUEST 0x06
-#define SRB_STATUS_INVALID_PATH_ID 0x07
-#define SRB_STATUS_NO_DEVICE 0x08
-#define SRB_STATUS_TIMEOUT 0x09
-#define SRB_STATUS_SELECTION_TIMEOUT 0x0A
-#define SRB_STATUS_COMMAND_TIMEOUT 0x0B
-#define SRB_STATUS_MESSAGE_REJECTED 0x0D
-#define SRB_STATUS_BUS_RESET 0x0E
-#define SRB_STATUS_PARITY_ERROR 0x0F
-#define SRB_STATUS_REQUEST_SENSE_FAILED 0x10
-#define SRB_STATUS_NO_HBA 0x11
-#define SRB_STATUS_DATA_OVERRUN 0x12
-#define SRB_STATUS_UNEXPECTED_BUS_FREE 0x13
-#define SRB_STATUS_PHASE_SEQUENCE_FAILURE 0x14
-#define SRB_STATUS_BAD_SRB_BLOCK_LENGTH 0x15
-#define SRB_STATUS_REQUEST_FLUSHED 0x16
-#define SRB_STATUS_INVALID_LUN 0x20
-#define SRB_STATUS_INVALID_TARGET_ID 0x21
-#define SRB_STATUS_BAD_FUNCTION 0x22
-#define SRB_STATUS_ERROR_RECOVERY 0x23
-#define SRB_STATUS_NOT_POWERED 0x24
-#define SRB_STATUS_LINK_DOWN 0x25
-#define SRB_STATUS_INSUFFICIENT_RESOURCES 0x26
-#define SRB_STATUS_THROTTLED_REQUEST 0x27
-#define SRB_STATUS_INTERNAL_ERROR 0x30
-#define SRB_STATUS_QUEUE_FROZEN 0x40
-#define SRB_STATUS_AUTOSENSE_VALID 0x80
-#define SRB_STATUS(Status) ((Status) & ~(SRB_STATUS_AUTOSENSE_VALID | SRB_STATUS_QUEUE_FROZEN))
-
-#define SRB_FLAGS_QUEUE_ACTION_ENABLE 0x00000002
-#define SRB_FLAGS_DISABLE_DISCONNECT 0x00000004
-#define SRB_FLAGS_DISABLE_SYNCH_TRANSFER 0x00000008
-#define SRB_FLAGS_BYPASS_FROZEN_QUEUE 0x00000010
-#define SRB_FLAGS_DISABLE_AUTOSENSE 0x00000020
-#define SRB_FLAGS_DATA_IN 0x00000040
-#define SRB_FLAGS_DATA_OUT 0x00000080
-#define SRB_FLAGS_NO_DATA_TRANSFER 0x00000000
-#define SRB_FLAGS_UNSPECIFIED_DIRECTION (SRB_FLAGS_DATA_IN | SRB_FLAGS_DATA_OUT)
-#define SRB_FLAGS_NO_QUEUE_FREEZE 0x00000100
-#define SRB_FLAGS_ADAPTER_CACHE_ENABLE 0x00000200
-#define SRB_FLAGS_FREE_SENSE_BUFFER 0x00000400
-
-#define SCSI_MAXIMUM_CDB_SIZE 16 /* not a WDK name; the Cdb array size */
-
-typedef struct _SCSI_REQUEST_BLOCK {
-    USHORT Length;
-    UCHAR Function;
-    UCHAR SrbStatus;
-    UCHAR ScsiStatus;
-    UCHAR PathId;
-    UCHAR TargetId;
-    UCHAR Lun;
-    UCHAR QueueTag;
-    UCHAR QueueAction;
-    UCHAR CdbLength;
-    UCHAR SenseInfoBufferLength;
-    ULONG SrbFlags;
-    ULONG DataTransferLength;
-    ULONG TimeOutValue;
-    PVOID DataBuffer;
-    PVOID SenseInfoBuffer;
-    struct _SCSI_REQUEST_BLOCK *NextSrb;
-    PVOID OriginalRequest;
-    PVOID SrbExtension;
-    union {
-        ULONG InternalStatus;
-        ULONG QueueSortKey;
-        ULONG LinkTimeoutValue;
-    };
-    ULONG Reserved;
-    UCHAR Cdb[16];
-} SCSI_REQUEST_BLOCK, *PSCSI_REQUEST_BLOCK;
-#define SCSI_REQUEST_BLOCK_SIZE sizeof(SCSI_REQUEST_BLOCK)
-
-/* The extended request block (Windows 8+): a miniport recognises it by
- * Function == SRB_FUNCTION_STORAGE_REQUEST_BLOCK, which sits at the same
- * offset as in SCSI_REQUEST_BLOCK. */
-#define SRB_SIGNATURE 0x53524258
-#define STORAGE_REQUEST_BLOCK_VERSION_1 0x1
-#define SRB_TYPE_SCSI_REQUEST_BLOCK 0
-#define SRB_TYPE_STORAGE_REQUEST_BLOCK 1
-#define STORAGE_ADDRESS_TYPE_BTL8 0
-
-typedef struct _STORAGE_REQUEST_BLOCK_HEADER {
-    USHORT Length;
-    UCHAR Function;
-    UCHAR SrbStatus;
-} STORAGE_REQUEST_BLOCK_HEADER, *PSTORAGE_REQUEST_BLOCK_HEADER;
-
-typedef struct _STORAGE_REQUEST_BLOCK {
-    USHORT Length;
-    UCHAR Function;
-    UCHAR SrbStatus;
-    UCHAR ReservedUchar[4];
-    ULONG Signature;
-    ULONG Version;
-    ULONG SrbLength;
-    ULONG SrbFunction;
-    ULONG SrbFlags;
-    ULONG ReservedUlong;
-    ULONG RequestTag;
-    USHORT RequestPriority;
-    USHORT RequestAttribute;
-    ULONG TimeOutValue;
-    ULONG SystemStatus;
-    ULONG ZeroGuard1;
-    ULONG AddressOffset;
-    ULONG NumSrbExData;
-    ULONG DataTransferLength;
-    PVOID DataBuffer;
-    PVOID ZeroGuard2;
-    PVOID OriginalRequest;
-    PVOID ClassContext;
-    PVOID PortContext;
-    PVOID MiniportContext;
-    struct _STORAGE_REQUEST_BLOCK *NextSrb;
-    ULONG SrbExDataOffset[ANYSIZE_ARRAY];
-} STORAGE_REQUEST_BLOCK, *PSTORAGE_REQUEST_BLOCK;
-
-/* ------------------------------------------------------------------------
  * Adapter configuration
  * ---------------------------------------------------------------------- */
-#define SP_UNINITIALIZED_VALUE ((ULONG)~0)
-#define SP_UNTAGGED ((UCHAR)~0)
 #define SP_RETURN_NOT_FOUND 0
 #define SP_RETURN_FOUND 1
 #define SP_RETURN_ERROR 2
@@ -227,6 +67,23 @@ typedef struct _ACCESS_RANGE {
     ULONG RangeLength;
     BOOLEAN RangeInMemory;
 } ACCESS_RANGE, *PACCESS_RANGE;
+
+typedef BOOLEAN HW_MESSAGE_SIGNALED_INTERRUPT_ROUTINE(PVOID HwDeviceExtension, ULONG MessageId);
+typedef HW_MESSAGE_SIGNALED_INTERRUPT_ROUTINE *PHW_MESSAGE_SIGNALED_INTERRUPT_ROUTINE;
+
+typedef enum _INTERRUPT_SYNCHRONIZATION_MODE {
+    InterruptSupportNone = 0,
+    InterruptSynchronizeAll = 1,
+    InterruptSynchronizePerMessage = 2
+} INTERRUPT_SYNCHRONIZATION_MODE;
+
+#define SCSI_MINIMUM_PHYSICAL_BREAKS 16
+#define SCSI_MAXIMUM_PHYSICAL_BREAKS 255
+#define SCSI_MAXIMUM_BUSES 8
+#define SCSI_MAXIMUM_TARGETS 8
+#define SCSI_MAXIMUM_LOGICAL_UNITS 8
+#define SCSI_MAXIMUM_TARGETS_PER_BUS 128
+#define SCSI_MAXIMUM_LUNS_PER_TARGET 255
 
 typedef struct _PORT_CONFIGURATION_INFORMATION {
     ULONG Length;
@@ -282,8 +139,8 @@ typedef struct _PORT_CONFIGURATION_INFORMATION {
     UCHAR MaximumNumberOfLogicalUnits;
     BOOLEAN WmiDataProvider;
     STOR_SYNCHRONIZATION_MODEL SynchronizationModel;
-    PVOID HwMSInterruptRoutine;
-    ULONG InterruptSynchronizationMode;
+    PHW_MESSAGE_SIGNALED_INTERRUPT_ROUTINE HwMSInterruptRoutine;
+    INTERRUPT_SYNCHRONIZATION_MODE InterruptSynchronizationMode;
     ULONG RequestedDumpBufferSize;
     BOOLEAN VirtualDevice;
     UCHAR DumpMode;
@@ -480,11 +337,67 @@ typedef enum _STORPORT_FUNCTION_CODE {
     ExtFunctionGetHighestNodeNumber = 22,
     ExtFunctionGetLogicalProcessorRelationship = 23,
     ExtFunctionAllocateContiguousMemorySpecifyCacheNode = 24,
-    ExtFunctionFreeContiguousMemorySpecifyCache = 25
+    ExtFunctionFreeContiguousMemorySpecifyCache = 25,
+    ExtFunctionSetPowerSettingNotificationGuids = 26,
+    ExtFunctionInvokeAcpiMethod = 27,
+    ExtFunctionGetRequestInfo = 28,
+    ExtFunctionInitializeWorker = 29,
+    ExtFunctionQueueWorkItem = 30,
+    ExtFunctionFreeWorker = 31,
+    ExtFunctionInitializeTimer = 32,
+    ExtFunctionRequestTimer = 33,
+    ExtFunctionFreeTimer = 34,
+    ExtFunctionInitializeSListHead = 35,
+    ExtFunctionInterlockedFlushSList = 36,
+    ExtFunctionInterlockedPopEntrySList = 37,
+    ExtFunctionInterlockedPushEntrySList = 38,
+    ExtFunctionQueryDepthSList = 39,
+    ExtFunctionGetActivityId = 40,
+    ExtFunctionGetSystemPortNumber = 41,
+    ExtFunctionGetDataInBufferMdl = 42,
+    ExtFunctionGetDataInBufferSystemAddress = 43,
+    ExtFunctionGetDataInBufferScatterGatherList = 44,
+    ExtFunctionMarkDumpMemory = 45,
+    ExtFunctionSetUnitAttributes = 46,
+    ExtFunctionQueryPerformanceCounter = 47,
+    ExtFunctionInitializePoFxPower = 48,
+    ExtFunctionPoFxActivateComponent = 49,
+    ExtFunctionPoFxIdleComponent = 50,
+    ExtFunctionPoFxSetComponentLatency = 51,
+    ExtFunctionPoFxSetComponentResidency = 52,
+    ExtFunctionPoFxPowerControl = 53,
+    ExtFunctionFlushDataBufferMdl = 54,
+    ExtFunctionDeviceOperationAllowed = 55,
+    ExtFunctionGetProcessorIndexFromNumber = 56,
+    ExtFunctionPoFxSetIdleTimeout = 57,
+    ExtFunctionMiniportEtwEvent2 = 58,
+    ExtFunctionMiniportEtwEvent4 = 59,
+    ExtFunctionMiniportEtwEvent8 = 60,
+    ExtFunctionCurrentOsInstallationUpgrade = 61,
+    ExtFunctionRegistryReadAdapterKey = 62,
+    ExtFunctionRegistryWriteAdapterKey = 63,
+    ExtFunctionSetAdapterBusType = 64,
+    ExtFunctionPoFxRegisterPerfStates = 65,
+    ExtFunctionPoFxSetPerfState = 66,
+    ExtFunctionGetD3ColdSupport = 67,
+    ExtFunctionInitializeRpmb = 68,
+    ExtFunctionAllocateHmb = 69,
+    ExtFunctionFreeHmb = 70,
+    ExtFunctionPropagateIrpExtension = 71,
+    ExtFunctionInterlockedInsertHeadList = 72,
+    ExtFunctionInterlockedInsertTailList = 73,
+    ExtFunctionInterlockedRemoveHeadList = 74,
+    ExtFunctionInitializeSpinlock = 75,
+    ExtFunctionGetPfns = 76,
+    ExtFunctionInitializeCryptoEngine = 77,
+    ExtFunctionGetRequestCryptoInfo = 78,
+    ExtFunctionMiniportTelemetry = 79,
+    ExtFunctionUpdateAdapterMaxIO = 80
 } STORPORT_FUNCTION_CODE, *PSTORPORT_FUNCTION_CODE;
 
-/* Returns a STOR_STATUS_* code. Codes 0-6, 24 and 25 are emulated; the
- * others return STOR_STATUS_NOT_IMPLEMENTED. */
+/* Returns a STOR_STATUS_* code. What each code does, and which answer
+ * STOR_STATUS_NOT_IMPLEMENTED (facilities absent from a test process), is
+ * listed in docs/storport.md. */
 STORPORT_API ULONG StorPortExtendedFunction(STORPORT_FUNCTION_CODE FunctionCode, PVOID HwDeviceExtension, ...);
 
 MDLKIT_FORCEINLINE ULONG StorPortAllocatePool(PVOID HwDeviceExtension, ULONG NumberOfBytes, ULONG Tag,
@@ -539,6 +452,396 @@ MDLKIT_FORCEINLINE ULONG StorPortFreeContiguousMemorySpecifyCache(PVOID HwDevice
     return StorPortExtendedFunction(ExtFunctionFreeContiguousMemorySpecifyCache, HwDeviceExtension, BaseAddress,
                                     NumberOfBytes, CacheType);
 }
+
+/* ------------------------------------------------------------------------
+ * Driver entry, error-log codes, features
+ * ---------------------------------------------------------------------- */
+typedef ULONG sp_DRIVER_INITIALIZE(PVOID DriverObject, PVOID Argument2);
+
+#define SP_BUS_PARITY_ERROR 0x0001
+#define SP_UNEXPECTED_DISCONNECT 0x0002
+#define SP_INVALID_RESELECTION 0x0003
+#define SP_BUS_TIME_OUT 0x0004
+#define SP_PROTOCOL_ERROR 0x0005
+#define SP_INTERNAL_ADAPTER_ERROR 0x0006
+#define SP_REQUEST_TIMEOUT 0x0007
+#define SP_IRQ_NOT_RESPONDING 0x0008
+#define SP_BAD_FW_WARNING 0x0009
+#define SP_BAD_FW_ERROR 0x000a
+#define SP_LOST_WMI_MINIPORT_REQUEST 0x000b
+
+#define STOR_FEATURE_VIRTUAL_MINIPORT 0x00000001
+#define STOR_FEATURE_ATA_PASSTHROUGH 0x00000002
+#define STOR_FEATURE_FULL_PNP_DEVICE_CAPABILITIES 0x00000004
+#define STOR_FEATURE_DUMP_POINTERS 0x00000008
+#define STOR_FEATURE_DEVICE_NAME_NO_SUFFIX 0x00000010
+#define STOR_FEATURE_DUMP_RESUME_CAPABLE 0x00000020
+#define STOR_FEATURE_DEVICE_DESCRIPTOR_FROM_ATA_INFO_VPD 0x00000040
+#define STOR_FEATURE_ENABLE_SMART 0x00000080
+#define STOR_FEATURE_EXTRA_IO_INFORMATION 0x00000100
+#define STOR_FEATURE_ADAPTER_CONTROL_PRE_FINDADAPTER 0x00000200
+#define STOR_FEATURE_ADAPTER_NOT_REQUIRE_IO_PORT 0x00000400
+#define STOR_FEATURE_DUMP_16_BYTE_ALIGNMENT 0x00000800
+#define STOR_FEATURE_SET_ADAPTER_INTERFACE_TYPE 0x00001000
+#define STOR_FEATURE_DUMP_INFO 0x00002000
+#define STOR_FEATURE_DMA_ALL_ADDRESSES 0x00004000
+
+/* StorPortStateChangeDetected */
+#define STATE_CHANGE_LUN 0x1
+#define STATE_CHANGE_TARGET 0x2
+#define STATE_CHANGE_BUS 0x4
+
+/* ------------------------------------------------------------------------
+ * Scatter-gather lists (elements are bus = simulated physical addresses)
+ * ---------------------------------------------------------------------- */
+typedef struct _STOR_SCATTER_GATHER_ELEMENT {
+    STOR_PHYSICAL_ADDRESS PhysicalAddress;
+    ULONG Length;
+    ULONG_PTR Reserved;
+} STOR_SCATTER_GATHER_ELEMENT, *PSTOR_SCATTER_GATHER_ELEMENT;
+
+typedef struct _STOR_SCATTER_GATHER_LIST {
+    ULONG NumberOfElements;
+    ULONG_PTR Reserved;
+    STOR_SCATTER_GATHER_ELEMENT List[];
+} STOR_SCATTER_GATHER_LIST, *PSTOR_SCATTER_GATHER_LIST;
+
+/* ------------------------------------------------------------------------
+ * Locks, DPCs, timers, passive initialisation
+ * ---------------------------------------------------------------------- */
+typedef enum _STOR_SPINLOCK {
+    DpcLock = 1,
+    StartIoLock = 2,
+    InterruptLock = 3,
+    ThreadedDpcLock = 4,
+    DpcLevelLock = 5
+} STOR_SPINLOCK;
+
+typedef struct _STOR_LOCK_HANDLE {
+    STOR_SPINLOCK Lock;
+    struct {
+        struct {
+            PVOID Next;
+            PVOID Lock;
+        } LockQueue;
+        KIRQL OldIrql;
+    } Context;
+} STOR_LOCK_HANDLE, *PSTOR_LOCK_HANDLE;
+
+typedef struct _STOR_DPC {
+    KDPC Dpc;
+    KSPIN_LOCK Lock;
+} STOR_DPC, *PSTOR_DPC;
+
+typedef void HW_DPC_ROUTINE(PSTOR_DPC Dpc, PVOID HwDeviceExtension, PVOID SystemArgument1, PVOID SystemArgument2);
+typedef HW_DPC_ROUTINE *PHW_DPC_ROUTINE;
+typedef BOOLEAN HW_PASSIVE_INITIALIZE_ROUTINE(PVOID DeviceExtension);
+typedef HW_PASSIVE_INITIALIZE_ROUTINE *PHW_PASSIVE_INITIALIZE_ROUTINE;
+typedef void HW_TIMER(PVOID DeviceExtension);
+typedef HW_TIMER *PHW_TIMER;
+typedef void HW_TIMER_EX(PVOID DeviceExtension, PVOID Context);
+typedef HW_TIMER_EX *PHW_TIMER_EX;
+typedef void HW_STATE_CHANGE_DETECTED_CALLBACK(PVOID HwDeviceExtension, PVOID Context, SHORT AddressType,
+                                               PVOID Address, ULONG Status);
+typedef HW_STATE_CHANGE_DETECTED_CALLBACK *PHW_STATE_CHANGE_DETECTED_CALLBACK;
+
+MDLKIT_FORCEINLINE void StorPortInitializeDpc(PVOID HwDeviceExtension, PSTOR_DPC Dpc, PHW_DPC_ROUTINE HwDpcRoutine)
+{
+    StorPortNotification(InitializeDpc, HwDeviceExtension, Dpc, HwDpcRoutine);
+}
+
+MDLKIT_FORCEINLINE BOOLEAN StorPortIssueDpc(PVOID HwDeviceExtension, PSTOR_DPC Dpc, PVOID SystemArgument1,
+                                            PVOID SystemArgument2)
+{
+    BOOLEAN queued = FALSE;
+    StorPortNotification(IssueDpc, HwDeviceExtension, Dpc, SystemArgument1, SystemArgument2, &queued);
+    return queued;
+}
+
+MDLKIT_FORCEINLINE void StorPortAcquireSpinLock(PVOID HwDeviceExtension, STOR_SPINLOCK SpinLock, PVOID LockContext,
+                                                PSTOR_LOCK_HANDLE LockHandle)
+{
+    StorPortNotification(AcquireSpinLock, HwDeviceExtension, SpinLock, LockContext, LockHandle);
+}
+
+MDLKIT_FORCEINLINE void StorPortReleaseSpinLock(PVOID HwDeviceExtension, PSTOR_LOCK_HANDLE LockHandle)
+{
+    StorPortNotification(ReleaseSpinLock, HwDeviceExtension, LockHandle);
+}
+
+MDLKIT_FORCEINLINE BOOLEAN StorPortEnablePassiveInitialization(PVOID HwDeviceExtension,
+                                                              PHW_PASSIVE_INITIALIZE_ROUTINE HwPassiveInitializeRoutine)
+{
+    BOOLEAN ok = FALSE;
+    StorPortNotification(EnablePassiveInitialization, HwDeviceExtension, HwPassiveInitializeRoutine, &ok);
+    return ok;
+}
+
+/* HW_TIMER_EX timers (Windows 8 and later): extended functions. */
+MDLKIT_FORCEINLINE ULONG StorPortInitializeTimer(PVOID HwDeviceExtension, PVOID *TimerHandle)
+{
+    return StorPortExtendedFunction(ExtFunctionInitializeTimer, HwDeviceExtension, TimerHandle);
+}
+MDLKIT_FORCEINLINE ULONG StorPortRequestTimer(PVOID HwDeviceExtension, PVOID TimerHandle, PHW_TIMER_EX TimerCallback,
+                                             PVOID CallbackContext, ULONGLONG TimerValue, ULONGLONG TolerableDelay)
+{
+    return StorPortExtendedFunction(ExtFunctionRequestTimer, HwDeviceExtension, TimerHandle, TimerCallback,
+                                    CallbackContext, TimerValue, TolerableDelay);
+}
+MDLKIT_FORCEINLINE ULONG StorPortFreeTimer(PVOID HwDeviceExtension, PVOID TimerHandle)
+{
+    return StorPortExtendedFunction(ExtFunctionFreeTimer, HwDeviceExtension, TimerHandle);
+}
+
+/* ------------------------------------------------------------------------
+ * Message-signalled interrupts
+ * ---------------------------------------------------------------------- */
+typedef struct _MESSAGE_INTERRUPT_INFORMATION {
+    ULONG MessageId;
+    ULONG MessageData;
+    STOR_PHYSICAL_ADDRESS MessageAddress;
+    ULONG InterruptVector;
+    ULONG InterruptLevel;
+    KINTERRUPT_MODE InterruptMode;
+} MESSAGE_INTERRUPT_INFORMATION, *PMESSAGE_INTERRUPT_INFORMATION;
+
+MDLKIT_FORCEINLINE ULONG StorPortGetMSIInfo(PVOID HwDeviceExtension, ULONG MessageId,
+                                           PMESSAGE_INTERRUPT_INFORMATION InterruptInfo)
+{
+    return StorPortExtendedFunction(ExtFunctionGetMessageInterruptInformation, HwDeviceExtension, MessageId,
+                                    InterruptInfo);
+}
+MDLKIT_FORCEINLINE ULONG StorPortAcquireMSISpinLock(PVOID HwDeviceExtension, ULONG MessageId, PULONG OldIrql)
+{
+    return StorPortExtendedFunction(ExtFunctionAcquireMSISpinLock, HwDeviceExtension, MessageId, OldIrql);
+}
+MDLKIT_FORCEINLINE ULONG StorPortReleaseMSISpinLock(PVOID HwDeviceExtension, ULONG MessageId, ULONG OldIrql)
+{
+    return StorPortExtendedFunction(ExtFunctionReleaseMSISpinLock, HwDeviceExtension, MessageId, OldIrql);
+}
+
+/* Processor groups: defined here until <wdm.h> has them (it then defines
+ * MDLKIT_GROUP_AFFINITY_DEFINED). */
+#if !defined(MDLKIT_GROUP_AFFINITY_DEFINED) && !defined(ALL_PROCESSOR_GROUPS)
+#define MDLKIT_GROUP_AFFINITY_DEFINED 1
+#define ALL_PROCESSOR_GROUPS 0xffff
+typedef struct _GROUP_AFFINITY {
+    KAFFINITY Mask;
+    USHORT Group;
+    USHORT Reserved[3];
+} GROUP_AFFINITY, *PGROUP_AFFINITY;
+#endif
+
+/* ------------------------------------------------------------------------
+ * Performance options
+ * ---------------------------------------------------------------------- */
+#define STOR_PERF_DPC_REDIRECTION 0x00000001
+#define STOR_PERF_CONCURRENT_CHANNELS 0x00000002
+#define STOR_PERF_INTERRUPT_MESSAGE_RANGES 0x00000004
+#define STOR_PERF_ADV_CONFIG_LOCALITY 0x00000008
+#define STOR_PERF_OPTIMIZE_FOR_COMPLETION_DURING_STARTIO 0x00000010
+#define STOR_PERF_DPC_REDIRECTION_CURRENT_CPU 0x00000020
+#define STOR_PERF_NO_SGL 0x00000040
+#define STOR_PERF_VERSION_2 0x2
+#define STOR_PERF_VERSION_3 0x3
+#define STOR_PERF_VERSION_4 0x4
+#define STOR_PERF_VERSION_5 0x5
+#define STOR_PERF_VERSION STOR_PERF_VERSION_5
+
+typedef struct _PERF_CONFIGURATION_DATA {
+    ULONG Version;
+    ULONG Size;
+    ULONG Flags;
+    ULONG ConcurrentChannels;
+    ULONG FirstRedirectionMessageNumber;
+    union {
+        ULONG LastRedirectionMessageNumber;
+        ULONG lastRedirectionMessageNumber; /* alias: see docs/ddi-notes.md */
+    };
+    ULONG DeviceNode;
+    ULONG Reserved;
+    PGROUP_AFFINITY MessageTargets;
+} PERF_CONFIGURATION_DATA, *PPERF_CONFIGURATION_DATA;
+
+typedef struct _STARTIO_PERFORMANCE_PARAMETERS {
+    ULONG Version;
+    ULONG Size;
+    ULONG MessageNumber;
+    ULONG ChannelNumber;
+} STARTIO_PERFORMANCE_PARAMETERS, *PSTARTIO_PERFORMANCE_PARAMETERS;
+
+MDLKIT_FORCEINLINE ULONG StorPortInitializePerfOpts(PVOID HwDeviceExtension, BOOLEAN Query,
+                                                   PPERF_CONFIGURATION_DATA PerfConfigData)
+{
+    return StorPortExtendedFunction(ExtFunctionInitializePerformanceOptimizations, HwDeviceExtension, (int)Query,
+                                    PerfConfigData);
+}
+MDLKIT_FORCEINLINE ULONG StorPortGetStartIoPerfParams(PVOID HwDeviceExtension, PSCSI_REQUEST_BLOCK Srb,
+                                                     PSTARTIO_PERFORMANCE_PARAMETERS StartIoPerfParams)
+{
+    return StorPortExtendedFunction(ExtFunctionGetStartIoPerformanceParameters, HwDeviceExtension, Srb,
+                                    StartIoPerfParams);
+}
+
+/* ------------------------------------------------------------------------
+ * Event log, unit attributes, device capabilities
+ * ---------------------------------------------------------------------- */
+typedef enum _STOR_EVENT_ASSOCIATION_ENUM {
+    StorEventAdapterAssociation = 0,
+    StorEventLunAssociation,
+    StorEventTargetAssociation,
+    StorEventInvalidAssociation
+} STOR_EVENT_ASSOCIATION_ENUM;
+
+#define STOR_LOG_EVENT_INTERFACE_REVISION_1 0x100
+#define STOR_CURRENT_LOG_INTERFACE_REVISION STOR_LOG_EVENT_INTERFACE_REVISION_1
+
+typedef struct _STOR_LOG_EVENT_DETAILS {
+    ULONG InterfaceRevision;
+    ULONG Size;
+    ULONG Flags;
+    STOR_EVENT_ASSOCIATION_ENUM EventAssociation;
+    ULONG PathId;
+    ULONG TargetId;
+    ULONG LunId;
+    BOOLEAN StorportSpecificErrorCode;
+    ULONG ErrorCode;
+    ULONG UniqueId;
+    ULONG DumpDataSize;
+    PVOID DumpData;
+    ULONG StringCount;
+    PWSTR *StringList;
+} STOR_LOG_EVENT_DETAILS, *PSTOR_LOG_EVENT_DETAILS;
+
+MDLKIT_FORCEINLINE ULONG StorPortLogSystemEvent(PVOID HwDeviceExtension, PSTOR_LOG_EVENT_DETAILS LogDetails,
+                                               PULONG MaximumSize)
+{
+    return StorPortExtendedFunction(ExtFunctionLogSystemEvent, HwDeviceExtension, LogDetails, MaximumSize);
+}
+
+typedef struct _STOR_UNIT_ATTRIBUTES {
+    ULONG DeviceAttentionSupported : 1;
+    ULONG AsyncNotificationSupported : 1;
+    ULONG D3ColdNotSupported : 1;
+    ULONG Reserved : 29;
+} STOR_UNIT_ATTRIBUTES, *PSTOR_UNIT_ATTRIBUTES;
+
+MDLKIT_FORCEINLINE ULONG StorPortSetUnitAttributes(PVOID HwDeviceExtension, PSTOR_ADDRESS Address,
+                                                  STOR_UNIT_ATTRIBUTES Attributes)
+{
+    return StorPortExtendedFunction(ExtFunctionSetUnitAttributes, HwDeviceExtension, Address, Attributes);
+}
+
+typedef struct _STOR_DEVICE_CAPABILITIES {
+    USHORT Version;
+    ULONG DeviceD1 : 1;
+    ULONG DeviceD2 : 1;
+    ULONG LockSupported : 1;
+    ULONG EjectSupported : 1;
+    ULONG Removable : 1;
+    ULONG DockDevice : 1;
+    ULONG UniqueID : 1;
+    ULONG SilentInstall : 1;
+    ULONG SurpriseRemovalOK : 1;
+    ULONG NoDisplayInUI : 1;
+} STOR_DEVICE_CAPABILITIES, *PSTOR_DEVICE_CAPABILITIES;
+
+#define STOR_DEVICE_CAPABILITIES_EX_VERSION_1 0x1
+typedef struct _STOR_DEVICE_CAPABILITIES_EX {
+    USHORT Version;
+    USHORT Size;
+    ULONG DeviceD1 : 1;
+    ULONG DeviceD2 : 1;
+    ULONG LockSupported : 1;
+    ULONG EjectSupported : 1;
+    ULONG Removable : 1;
+    ULONG DockDevice : 1;
+    ULONG UniqueID : 1;
+    ULONG SilentInstall : 1;
+    ULONG SurpriseRemovalOK : 1;
+    ULONG NoDisplayInUI : 1;
+    ULONG Reserved1 : 22;
+    ULONG Address;
+    ULONG UINumber;
+    ULONG Reserved2[2];
+} STOR_DEVICE_CAPABILITIES_EX, *PSTOR_DEVICE_CAPABILITIES_EX;
+
+/* ------------------------------------------------------------------------
+ * Exported routines
+ * ---------------------------------------------------------------------- */
+STORPORT_API PVOID StorPortGetDeviceBase(PVOID HwDeviceExtension, INTERFACE_TYPE BusType, ULONG SystemIoBusNumber,
+                                         STOR_PHYSICAL_ADDRESS IoAddress, ULONG NumberOfBytes, BOOLEAN InIoSpace);
+STORPORT_API void StorPortFreeDeviceBase(PVOID HwDeviceExtension, PVOID MappedAddress);
+STORPORT_API ULONG StorPortGetBusData(PVOID DeviceExtension, ULONG BusDataType, ULONG SystemIoBusNumber,
+                                      ULONG SlotNumber, PVOID Buffer, ULONG Length);
+STORPORT_API ULONG StorPortSetBusDataByOffset(PVOID DeviceExtension, ULONG BusDataType, ULONG SystemIoBusNumber,
+                                              ULONG SlotNumber, PVOID Buffer, ULONG Offset, ULONG Length);
+STORPORT_API PSTOR_SCATTER_GATHER_LIST StorPortGetScatterGatherList(PVOID DeviceExtension, PSCSI_REQUEST_BLOCK Srb);
+STORPORT_API PVOID StorPortGetVirtualAddress(PVOID HwDeviceExtension, STOR_PHYSICAL_ADDRESS PhysicalAddress);
+STORPORT_API PVOID StorPortGetLogicalUnit(PVOID HwDeviceExtension, UCHAR PathId, UCHAR TargetId, UCHAR Lun);
+
+STORPORT_API BOOLEAN StorPortBusy(PVOID HwDeviceExtension, ULONG RequestsToComplete);
+STORPORT_API BOOLEAN StorPortReady(PVOID HwDeviceExtension);
+STORPORT_API BOOLEAN StorPortPause(PVOID HwDeviceExtension, ULONG TimeOut);
+STORPORT_API BOOLEAN StorPortResume(PVOID HwDeviceExtension);
+STORPORT_API BOOLEAN StorPortSetDeviceQueueDepth(PVOID HwDeviceExtension, UCHAR PathId, UCHAR TargetId, UCHAR Lun,
+                                                 ULONG Depth);
+STORPORT_API void StorPortCompleteRequest(PVOID HwDeviceExtension, UCHAR PathId, UCHAR TargetId, UCHAR Lun,
+                                          UCHAR SrbStatus);
+STORPORT_API void StorPortLogError(PVOID HwDeviceExtension, PSCSI_REQUEST_BLOCK Srb, UCHAR PathId, UCHAR TargetId,
+                                   UCHAR Lun, ULONG ErrorCode, ULONG UniqueId);
+STORPORT_API ULONG StorPortStateChangeDetected(PVOID HwDeviceExtension, ULONG ChangedEntity, PSTOR_ADDRESS Address,
+                                               ULONG Attributes, PHW_STATE_CHANGE_DETECTED_CALLBACK Callback,
+                                               PVOID CallbackContext);
+
+STORPORT_API void StorPortMoveMemory(PVOID WriteBuffer, PVOID ReadBuffer, ULONG Length);
+#define StorPortCopyMemory(Destination, Source, Length) memcpy((Destination), (Source), (Length))
+STORPORT_API void StorPortStallExecution(ULONG Delay);
+STORPORT_API void StorPortDebugPrint(ULONG DebugPrintLevel, PCCHAR DebugMessage, ...);
+
+/* Registry (values under the adapter's Parameters\Device key, supplied by
+ * the harness: mdlkit_storport_set_registry). */
+STORPORT_API PVOID StorPortAllocateRegistryBuffer(PVOID HwDeviceExtension, PULONG Length);
+STORPORT_API void StorPortFreeRegistryBuffer(PVOID HwDeviceExtension, PVOID Buffer);
+STORPORT_API BOOLEAN StorPortRegistryRead(PVOID HwDeviceExtension, PUCHAR ValueName, ULONG Global, ULONG Type,
+                                          PUCHAR Buffer, PULONG BufferLength);
+STORPORT_API BOOLEAN StorPortRegistryWrite(PVOID HwDeviceExtension, PUCHAR ValueName, ULONG Global, ULONG Type,
+                                           PUCHAR Buffer, ULONG BufferLength);
+
+/* Register (memory BAR) and port (I/O BAR) access: routed to the device
+ * model that owns the address (mdlkit_device.h). */
+STORPORT_API UCHAR StorPortReadPortUchar(PVOID HwDeviceExtension, PUCHAR Port);
+STORPORT_API USHORT StorPortReadPortUshort(PVOID HwDeviceExtension, PUSHORT Port);
+STORPORT_API ULONG StorPortReadPortUlong(PVOID HwDeviceExtension, PULONG Port);
+STORPORT_API void StorPortReadPortBufferUchar(PVOID HwDeviceExtension, PUCHAR Port, PUCHAR Buffer, ULONG Count);
+STORPORT_API void StorPortReadPortBufferUshort(PVOID HwDeviceExtension, PUSHORT Port, PUSHORT Buffer, ULONG Count);
+STORPORT_API void StorPortReadPortBufferUlong(PVOID HwDeviceExtension, PULONG Port, PULONG Buffer, ULONG Count);
+STORPORT_API void StorPortWritePortUchar(PVOID HwDeviceExtension, PUCHAR Port, UCHAR Value);
+STORPORT_API void StorPortWritePortUshort(PVOID HwDeviceExtension, PUSHORT Port, USHORT Value);
+STORPORT_API void StorPortWritePortUlong(PVOID HwDeviceExtension, PULONG Port, ULONG Value);
+STORPORT_API void StorPortWritePortBufferUchar(PVOID HwDeviceExtension, PUCHAR Port, PUCHAR Buffer, ULONG Count);
+STORPORT_API void StorPortWritePortBufferUshort(PVOID HwDeviceExtension, PUSHORT Port, PUSHORT Buffer, ULONG Count);
+STORPORT_API void StorPortWritePortBufferUlong(PVOID HwDeviceExtension, PULONG Port, PULONG Buffer, ULONG Count);
+STORPORT_API UCHAR StorPortReadRegisterUchar(PVOID HwDeviceExtension, PUCHAR Register);
+STORPORT_API USHORT StorPortReadRegisterUshort(PVOID HwDeviceExtension, PUSHORT Register);
+STORPORT_API ULONG StorPortReadRegisterUlong(PVOID HwDeviceExtension, PULONG Register);
+STORPORT_API ULONG64 StorPortReadRegisterUlong64(PVOID HwDeviceExtension, PULONG64 Register);
+STORPORT_API void StorPortReadRegisterBufferUchar(PVOID HwDeviceExtension, PUCHAR Register, PUCHAR Buffer,
+                                                  ULONG Count);
+STORPORT_API void StorPortReadRegisterBufferUshort(PVOID HwDeviceExtension, PUSHORT Register, PUSHORT Buffer,
+                                                   ULONG Count);
+STORPORT_API void StorPortReadRegisterBufferUlong(PVOID HwDeviceExtension, PULONG Register, PULONG Buffer,
+                                                  ULONG Count);
+STORPORT_API void StorPortWriteRegisterUchar(PVOID HwDeviceExtension, PUCHAR Register, UCHAR Value);
+STORPORT_API void StorPortWriteRegisterUshort(PVOID HwDeviceExtension, PUSHORT Register, USHORT Value);
+STORPORT_API void StorPortWriteRegisterUlong(PVOID HwDeviceExtension, PULONG Register, ULONG Value);
+STORPORT_API void StorPortWriteRegisterUlong64(PVOID HwDeviceExtension, PULONG64 Register, ULONG64 Value);
+STORPORT_API void StorPortWriteRegisterBufferUchar(PVOID HwDeviceExtension, PUCHAR Register, PUCHAR Buffer,
+                                                   ULONG Count);
+STORPORT_API void StorPortWriteRegisterBufferUshort(PVOID HwDeviceExtension, PUSHORT Register, PUSHORT Buffer,
+                                                    ULONG Count);
+STORPORT_API void StorPortWriteRegisterBufferUlong(PVOID HwDeviceExtension, PULONG Register, PULONG Buffer,
+                                                   ULONG Count);
 
 MDLKIT_EXTERN_C_END
 

@@ -1,0 +1,211 @@
+# mdlkitDriver.cmake -- build unmodified Windows driver sources against mdlkit.
+#
+#   mdlkit_add_driver(<name>
+#       SOURCES <files...>            driver .c files (compiled in place)
+#       [INCLUDE_DIRS <dirs...>]      the driver's own include folders
+#       [DEFINES <defs...>]           e.g. DBG=1
+#       [OPTIONS <flags...>]          extra compiler flags
+#       [MDLKIT_TARGET <target>])     what to link (default: mdlkit::mdlkit,
+#                                     or mdlkit_static inside mdlkit's tree)
+#
+# Produces a static library <name> holding the driver's objects; link it into
+# the test or harness that loads the driver (mdlkit_driver_load).
+#
+# What it does for Windows sources (docs/storport.md, "Building a driver"):
+#  * Case-insensitive includes: every `#include "X"` in the sources and in
+#    the headers of their folders and INCLUDE_DIRS that names a file only
+#    case-insensitively ("virtio.h" for VirtIO.h), or with backslashes
+#    ("windows\ring.h"), gets a symbolic link under
+#    <binary dir>/<name>_include/ spelled exactly as the source spells it,
+#    pointing at the real file. That folder is searched after INCLUDE_DIRS.
+#  * MSVC syntax: the sources are compiled by clang with -fms-extensions
+#    (anonymous structs, __declspec, __int64) and -fms-compatibility
+#    (MSVC's preprocessor: a comma before an empty __VA_ARGS__ is dropped),
+#    plus -fshort-wchar and mdlkit's include folder. When the project's C
+#    compiler is not clang, the helper compiles the driver with a clang it
+#    finds (MDLKIT_DRIVER_CLANG) through custom commands; without clang it
+#    falls back to the project's compiler with -fms-extensions only.
+#  * Warnings in driver code are not errors (it is not the project's code).
+
+include_guard(GLOBAL)
+
+set(MDLKIT_DRIVER_CMAKE_DIR "${CMAKE_CURRENT_LIST_DIR}")
+
+# Case-insensitive lookup of a relative path (with '/' separators) under dir.
+# Sets ${out} to the real path, or "" if there is none.
+function(_mdlkit_ci_lookup dir rel out)
+  string(REPLACE "/" ";" parts "${rel}")
+  set(cur "${dir}")
+  foreach(part IN LISTS parts)
+    if(part STREQUAL "" OR part STREQUAL ".")
+      continue()
+    endif()
+    if(part STREQUAL "..")
+      get_filename_component(cur "${cur}/.." ABSOLUTE)
+      continue()
+    endif()
+    if(EXISTS "${cur}/${part}")
+      set(cur "${cur}/${part}")
+      continue()
+    endif()
+    file(GLOB entries RELATIVE "${cur}" "${cur}/*")
+    string(TOLOWER "${part}" want)
+    set(hit "")
+    foreach(e IN LISTS entries)
+      string(TOLOWER "${e}" el)
+      if(el STREQUAL want)
+        set(hit "${e}")
+        break()
+      endif()
+    endforeach()
+    if(hit STREQUAL "")
+      set(${out} "" PARENT_SCOPE)
+      return()
+    endif()
+    set(cur "${cur}/${hit}")
+  endforeach()
+  set(${out} "${cur}" PARENT_SCOPE)
+endfunction()
+
+# Writes the symbolic-link folder for the files in `files`, searching the
+# including file's folder, then `dirs`.
+function(_mdlkit_ci_links gen files dirs)
+  file(MAKE_DIRECTORY "${gen}")
+  foreach(f IN LISTS files)
+    get_filename_component(fdir "${f}" DIRECTORY)
+    file(STRINGS "${f}" lines REGEX "^[ \t]*#[ \t]*include[ \t]*\"[^\"]+\"")
+    foreach(line IN LISTS lines)
+      string(REGEX REPLACE "^[ \t]*#[ \t]*include[ \t]*\"([^\"]+)\".*$" "\\1" name "${line}")
+      string(REPLACE "\\" "/" rel "${name}")
+      # Found exactly (spelled as written, no backslash)? Nothing to do.
+      set(exact FALSE)
+      if(name STREQUAL rel)
+        foreach(d IN LISTS fdir dirs)
+          if(EXISTS "${d}/${rel}")
+            set(exact TRUE)
+            break()
+          endif()
+        endforeach()
+      endif()
+      if(exact)
+        continue()
+      endif()
+      set(real "")
+      foreach(d IN LISTS fdir dirs)
+        _mdlkit_ci_lookup("${d}" "${rel}" real)
+        if(NOT real STREQUAL "")
+          break()
+        endif()
+      endforeach()
+      if(real STREQUAL "")
+        continue() # a generated file (.tmh) or a system header: not ours to map
+      endif()
+      # The link is spelled exactly as the source spells it (a backslash is
+      # an ordinary character in a Linux file name).
+      set(link "${gen}/${name}")
+      get_filename_component(ldir "${link}" DIRECTORY)
+      file(MAKE_DIRECTORY "${ldir}")
+      if(NOT EXISTS "${link}")
+        file(CREATE_LINK "${real}" "${link}" SYMBOLIC)
+      endif()
+    endforeach()
+  endforeach()
+endfunction()
+
+function(mdlkit_add_driver name)
+  cmake_parse_arguments(D "" "MDLKIT_TARGET" "SOURCES;INCLUDE_DIRS;DEFINES;OPTIONS" ${ARGN})
+  if(NOT D_SOURCES)
+    message(FATAL_ERROR "mdlkit_add_driver(${name}): SOURCES is required")
+  endif()
+  if(NOT D_MDLKIT_TARGET)
+    if(TARGET mdlkit_static)
+      set(D_MDLKIT_TARGET mdlkit_static)
+    else()
+      set(D_MDLKIT_TARGET mdlkit::mdlkit)
+    endif()
+  endif()
+
+  # Folders to scan: the sources' folders and the include folders.
+  set(scan_dirs ${D_INCLUDE_DIRS})
+  set(files ${D_SOURCES})
+  foreach(s IN LISTS D_SOURCES)
+    get_filename_component(sd "${s}" DIRECTORY)
+    list(APPEND scan_dirs "${sd}")
+  endforeach()
+  list(REMOVE_DUPLICATES scan_dirs)
+  foreach(d IN LISTS scan_dirs)
+    file(GLOB_RECURSE hdrs "${d}/*.h" "${d}/*.H")
+    list(APPEND files ${hdrs})
+  endforeach()
+  set(gen "${CMAKE_CURRENT_BINARY_DIR}/${name}_include")
+  _mdlkit_ci_links("${gen}" "${files}" "${D_INCLUDE_DIRS}")
+
+  # mdlkit's public include folder (build tree or installed package).
+  get_target_property(mk_inc ${D_MDLKIT_TARGET} INTERFACE_INCLUDE_DIRECTORIES)
+  set(ms_flags -fms-extensions -fms-compatibility -fshort-wchar -fno-strict-aliasing -w)
+  set(all_defs ${D_DEFINES})
+
+  if(CMAKE_C_COMPILER_ID MATCHES "Clang")
+    add_library(${name} STATIC ${D_SOURCES})
+    target_include_directories(${name} PRIVATE ${D_INCLUDE_DIRS} "${gen}")
+    target_compile_definitions(${name} PRIVATE ${all_defs})
+    target_compile_options(${name} PRIVATE ${ms_flags} -Wno-error ${D_OPTIONS})
+    target_link_libraries(${name} PUBLIC ${D_MDLKIT_TARGET})
+    return()
+  endif()
+
+  find_program(MDLKIT_DRIVER_CLANG NAMES clang clang-19 clang-18 clang-17 clang-16 clang-15 clang-14)
+  if(NOT MDLKIT_DRIVER_CLANG)
+    message(WARNING "mdlkit_add_driver(${name}): no clang found; compiling with ${CMAKE_C_COMPILER_ID} "
+                    "and -fms-extensions only (MSVC preprocessor behaviour is not available)")
+    add_library(${name} STATIC ${D_SOURCES})
+    target_include_directories(${name} PRIVATE ${D_INCLUDE_DIRS} "${gen}")
+    target_compile_definitions(${name} PRIVATE ${all_defs})
+    target_compile_options(${name} PRIVATE -fms-extensions -fshort-wchar -w -Wno-error ${D_OPTIONS})
+    target_link_libraries(${name} PUBLIC ${D_MDLKIT_TARGET})
+    return()
+  endif()
+
+  # The project compiles with another compiler: clang builds the objects.
+  set(inc_flags)
+  foreach(d IN LISTS D_INCLUDE_DIRS)
+    list(APPEND inc_flags "-I${d}")
+  endforeach()
+  list(APPEND inc_flags "-I${gen}")
+  foreach(d IN LISTS mk_inc)
+    string(REGEX REPLACE "^\\$<BUILD_INTERFACE:(.*)>$" "\\1" d "${d}")
+    if(d MATCHES "^\\$<")
+      continue()
+    endif()
+    list(APPEND inc_flags "-I${d}")
+  endforeach()
+  set(def_flags)
+  foreach(d IN LISTS all_defs)
+    list(APPEND def_flags "-D${d}")
+  endforeach()
+  set(extra)
+  if(CMAKE_BUILD_TYPE STREQUAL "Debug")
+    list(APPEND extra -g -O0)
+  else()
+    list(APPEND extra -O2)
+  endif()
+  set(objs)
+  set(i 0)
+  foreach(s IN LISTS D_SOURCES)
+    get_filename_component(base "${s}" NAME_WE)
+    set(obj "${CMAKE_CURRENT_BINARY_DIR}/${name}_objs/${i}_${base}.o")
+    math(EXPR i "${i} + 1")
+    add_custom_command(OUTPUT "${obj}"
+      COMMAND ${CMAKE_COMMAND} -E make_directory "${CMAKE_CURRENT_BINARY_DIR}/${name}_objs"
+      COMMAND ${MDLKIT_DRIVER_CLANG} -std=gnu11 -fPIC -fno-omit-frame-pointer ${ms_flags} ${extra}
+              ${def_flags} ${inc_flags} ${D_OPTIONS} -c "${s}" -o "${obj}"
+      DEPENDS "${s}"
+      IMPLICIT_DEPENDS C "${s}"
+      COMMENT "clang (driver ${name}): ${base}.c"
+      VERBATIM)
+    list(APPEND objs "${obj}")
+  endforeach()
+  add_library(${name} STATIC ${objs})
+  set_target_properties(${name} PROPERTIES LINKER_LANGUAGE C)
+  target_link_libraries(${name} PUBLIC ${D_MDLKIT_TARGET})
+endfunction()

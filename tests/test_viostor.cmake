@@ -1,0 +1,17 @@
+# test_viostor: virtio-win's viostor StorPort miniport and its VirtIO
+# library, compiled unmodified from ../shared/drivers/viostor with the
+# include folders upstream uses (viostor.vcxproj: ..\VirtIO) and DBG=1
+# (checked build: the driver prints through its own DbgPrint path instead
+# of WPP, see docs/storport.md).
+set(VIOSTOR_DIR ${CMAKE_SOURCE_DIR}/../shared/drivers/viostor)
+if(EXISTS ${VIOSTOR_DIR}/viostor/virtio_stor.c AND NOT TARGET viostor_driver)
+  file(GLOB VIOSTOR_SOURCES ${VIOSTOR_DIR}/viostor/*.c ${VIOSTOR_DIR}/VirtIO/*.c)
+  mdlkit_add_driver(viostor_driver
+    SOURCES ${VIOSTOR_SOURCES}
+    INCLUDE_DIRS ${VIOSTOR_DIR}/VirtIO
+    DEFINES DBG=1)
+endif()
+if(TARGET viostor_driver)
+  target_link_libraries(${name} PRIVATE viostor_driver)
+  target_compile_definitions(${name} PRIVATE MDLKIT_HAVE_VIOSTOR=1)
+endif()
