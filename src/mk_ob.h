@@ -36,6 +36,10 @@ const char *mk_ob_type_name(POBJECT_TYPE type);
 ACCESS_MASK mk_ob_map_access(POBJECT_TYPE type, ACCESS_MASK access); /* GENERIC_* mapped */
 LONG mk_ob_handle_count_add(void *body, LONG delta);
 void mk_ob_handle_closed(void *body, LONG left);
+/* Drops a reference without destroying the object: returns 1 when it was
+ * the last, and the caller then calls mk_ob_destroy (outside its locks). */
+int mk_ob_dereference_keep(void *body);
+void mk_ob_destroy(void *body);
 /* Like mk_ob_reference_handle, with the granted access of the handle. */
 NTSTATUS mk_ob_lookup_handle(HANDLE h, POBJECT_TYPE type, KPROCESSOR_MODE mode, void **body, ACCESS_MASK *granted);
 

@@ -177,6 +177,21 @@ void mk_ob_dereference(void *body)
         ob_destroy(h);
 }
 
+int mk_ob_dereference_keep(void *body)
+{
+    mk_ob_header *h = ob_live(body);
+    if (!h)
+        ob_bad_reference(body);
+    LONG_PTR old = atomic_fetch_sub(&h->refs, 1);
+    if (old <= 0) {
+        atomic_fetch_add(&h->refs, 1);
+        ob_bad_reference(body);
+    }
+    return old == 1;
+}
+
+void mk_ob_destroy(void *body) { ob_destroy(ob_header(body)); }
+
 LONG mk_ob_reference_count(void *body)
 {
     mk_ob_header *h = ob_live(body);

@@ -39,8 +39,12 @@
 
 static pthread_mutex_t ps_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t ps_cv = PTHREAD_COND_INITIALIZER;
-static PKTHREAD ps_threads[256]; /* running system threads */
-static ULONG ps_running;
+/* System threads not yet completely gone: running, or ending (signalled,
+ * dropping their last reference). Shutdown waits for the ending ones, so
+ * no thread touches the pool of a machine that is gone. */
+enum { PS_RUNNING = 1, PS_ENDING = 2 };
+static PKTHREAD ps_threads[256];
+static int ps_state[256];
 
 static void ps_destroy(void *body)
 {
@@ -50,15 +54,24 @@ static void ps_destroy(void *body)
 
 static const mk_ob_type_ops ps_thread_ops = {"Thread", NULL, ps_destroy};
 
-static void ps_forget(PKTHREAD t)
+static long ps_slot_locked(PKTHREAD t)
+{
+    for (ULONG i = 0; i < MK_ARRAY_SIZE(ps_threads); i++)
+        if (ps_threads[i] == t)
+            return (long)i;
+    return -1;
+}
+
+static void ps_set_state(PKTHREAD t, int state)
 {
     pthread_mutex_lock(&ps_lock);
-    for (ULONG i = 0; i < MK_ARRAY_SIZE(ps_threads); i++)
-        if (ps_threads[i] == t) {
-            ps_threads[i] = NULL;
-            ps_running--;
-            break;
-        }
+    long i = ps_slot_locked(t);
+    if (i >= 0) {
+        if (state)
+            ps_state[i] = state;
+        else
+            ps_threads[i] = NULL, ps_state[i] = 0;
+    }
     pthread_cond_broadcast(&ps_cv);
     pthread_mutex_unlock(&ps_lock);
 }
@@ -68,15 +81,21 @@ static void ps_thread_end(PKTHREAD t)
 {
     KIRQL irql = mk_self.irql;
     LONG crit = t->critical_regions, guarded = t->guarded_regions;
-    ps_forget(t);
+    PKSTART_ROUTINE start = t->start;
+    ps_set_state(t, PS_ENDING);
+    /* Signalled and unreferenced in one step: a waiter wakes only after
+     * the thread's own reference is gone, so its dereference can be the
+     * last one. */
     pthread_mutex_lock(&mk_ke_lock);
     t->running = 0;
     t->Header.SignalState = 1;
     mk_ke_signal_locked(&t->Header);
+    int last = mk_ob_dereference_keep(t);
     pthread_mutex_unlock(&mk_ke_lock);
-    PKSTART_ROUTINE start = t->start;
     mk_ke_set_current(NULL);
-    mk_ob_dereference(t);
+    ps_set_state(t, 0);
+    if (last)
+        mk_ob_destroy(t); /* nobody else knew it: no one can race */
     if (irql != PASSIVE_LEVEL)
         mk_bugcheck(IRQL_GT_ZERO_AT_SYSTEM_SERVICE_CODE, (ULONG_PTR)start, irql, 0, 0);
     if (crit || guarded)
@@ -152,7 +171,7 @@ NTSTATUS PsCreateSystemThread(PHANDLE ThreadHandle, ULONG DesiredAccess, POBJECT
         return STATUS_INSUFFICIENT_RESOURCES;
     }
     ps_threads[slot] = t;
-    ps_running++;
+    ps_state[slot] = PS_RUNNING;
     pthread_mutex_unlock(&ps_lock);
     /* the thread's own reference, dropped when it ends */
     pthread_attr_t a;
@@ -161,7 +180,7 @@ NTSTATUS PsCreateSystemThread(PHANDLE ThreadHandle, ULONG DesiredAccess, POBJECT
     pthread_t pt;
     if (pthread_create(&pt, &a, ps_thread_main, t) != 0) {
         pthread_attr_destroy(&a);
-        ps_forget(t);
+        ps_set_state(t, 0);
         mk_ob_close_handle(h, kernel ? KernelMode : UserMode);
         mk_ob_dereference(t);
         return STATUS_INSUFFICIENT_RESOURCES;
@@ -281,7 +300,7 @@ static void ps_driver_unloaded(struct mk_driver *d)
     PKTHREAD found = NULL;
     pthread_mutex_lock(&ps_lock);
     for (ULONG i = 0; i < MK_ARRAY_SIZE(ps_threads) && !found; i++)
-        if (ps_threads[i] && ps_threads[i]->driver == d)
+        if (ps_threads[i] && ps_state[i] == PS_RUNNING && ps_threads[i]->driver == d)
             found = ps_threads[i];
     pthread_mutex_unlock(&ps_lock);
     if (found)
@@ -294,12 +313,22 @@ static void ps_shutdown(void)
 {
     PKTHREAD found = NULL;
     pthread_mutex_lock(&ps_lock);
-    for (ULONG i = 0; i < MK_ARRAY_SIZE(ps_threads); i++) {
-        if (ps_threads[i] && !found)
-            found = ps_threads[i];
-        ps_threads[i] = NULL;
+    for (;;) {
+        int ending = 0;
+        for (ULONG i = 0; i < MK_ARRAY_SIZE(ps_threads); i++) {
+            if (ps_threads[i] && ps_state[i] == PS_RUNNING) {
+                if (!found)
+                    found = ps_threads[i];
+                ps_threads[i] = NULL; /* abandoned: reported once */
+                ps_state[i] = 0;
+            } else if (ps_threads[i]) {
+                ending = 1;
+            }
+        }
+        if (!ending)
+            break;
+        pthread_cond_wait(&ps_cv, &ps_lock);
     }
-    ps_running = 0;
     pthread_mutex_unlock(&ps_lock);
     if (found)
         ps_report_running(found);
