@@ -247,6 +247,7 @@ void mdlkit_dbgprint_capture(mdlkit_dbgprint_fn *fn, void *ctx);
 #include "mdlkit_ndis.h"
 #include "mdlkit_storport.h"
 #include "mdlkit_device.h"
+#include "mdlkit_fuzz.h"
 
 /* Exceptions: MDLKIT_TRY { ... } MDLKIT_EXCEPT(filter) { GetExceptionCode() } MDLKIT_END;
  * (defined in wdm.h so that driver code may use __try / __except too). */
