@@ -76,6 +76,16 @@ typedef const void *PCVOID;
 typedef char CHAR, *PCHAR, CCHAR, *PSTR, *LPSTR;
 typedef const char *PCSTR, *PCCHAR, *LPCSTR;
 typedef unsigned char UCHAR, *PUCHAR, BYTE, *PBYTE;
+/* The sized integer names of basetsd.h (identical typedefs in ntintsafe.h). */
+typedef signed char INT8, *PINT8;
+typedef unsigned char UINT8, *PUINT8;
+typedef short INT16, *PINT16;
+typedef unsigned short UINT16, *PUINT16;
+/* Unaligned-access qualifiers: nothing on x64. */
+#ifndef UNALIGNED
+#define UNALIGNED
+#define UNALIGNED64
+#endif
 typedef short SHORT, *PSHORT, CSHORT;
 typedef unsigned short USHORT, *PUSHORT, WORD;
 typedef int32_t LONG, *PLONG, INT32, *PINT32;

@@ -9,8 +9,7 @@
 #ifndef MDLKIT_MKNDIS_MINIPORT_H
 #define MDLKIT_MKNDIS_MINIPORT_H
 
-typedef struct _NDIS_RESOURCE_LIST *PNDIS_RESOURCE_LIST;
-typedef struct _CM_RESOURCE_LIST *PCM_RESOURCE_LIST;
+typedef CM_PARTIAL_RESOURCE_LIST NDIS_RESOURCE_LIST, *PNDIS_RESOURCE_LIST;
 typedef struct _NDIS_PORT_AUTHENTICATION_PARAMETERS *PNDIS_PORT_AUTHENTICATION_PARAMETERS;
 typedef struct _NDIS_PCI_DEVICE_CUSTOM_PROPERTIES *PNDIS_PCI_DEVICE_CUSTOM_PROPERTIES;
 typedef struct _NDIS_HD_SPLIT_ATTRIBUTES *PNDIS_HD_SPLIT_ATTRIBUTES;
@@ -84,7 +83,6 @@ typedef struct _NDIS_MINIPORT_RESTART_PARAMETERS {
 /* ------------------------------------------------------------------------
  * Miniport handlers
  * ---------------------------------------------------------------------- */
-typedef struct _SCATTER_GATHER_LIST *PSCATTER_GATHER_LIST;
 typedef NDIS_STATUS SET_OPTIONS(NDIS_HANDLE NdisDriverHandle, NDIS_HANDLE DriverContext);
 typedef SET_OPTIONS(*SET_OPTIONS_HANDLER);
 typedef SET_OPTIONS MINIPORT_SET_OPTIONS;

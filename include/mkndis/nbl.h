@@ -10,7 +10,6 @@
 typedef struct _NET_BUFFER NET_BUFFER, *PNET_BUFFER;
 typedef struct _NET_BUFFER_LIST NET_BUFFER_LIST, *PNET_BUFFER_LIST;
 typedef struct _NET_BUFFER_LIST_CONTEXT NET_BUFFER_LIST_CONTEXT, *PNET_BUFFER_LIST_CONTEXT;
-typedef struct _SCATTER_GATHER_LIST *PSCATTER_GATHER_LIST;
 
 /* ------------------------------------------------------------------------
  * Shared memory descriptions (VMQ receive buffers)

@@ -346,6 +346,19 @@ NTKERNELAPI void KeSetTargetProcessorDpc(PRKDPC Dpc, CCHAR Number);
 NTKERNELAPI NTSTATUS KeSetTargetProcessorDpcEx(PKDPC Dpc, PPROCESSOR_NUMBER ProcNumber);
 NTKERNELAPI void KeFlushQueuedDpcs(void);
 
+/* The DPC watchdog: mdlkit runs none, so the limits read 0 ("disabled"). */
+typedef struct _KDPC_WATCHDOG_INFORMATION {
+    ULONG DpcTimeLimit;
+    ULONG DpcTimeCount;
+    ULONG DpcWatchdogLimit;
+    ULONG DpcWatchdogCount;
+    ULONG Reserved;
+} KDPC_WATCHDOG_INFORMATION, *PKDPC_WATCHDOG_INFORMATION;
+NTKERNELAPI NTSTATUS KeQueryDpcWatchdogInformation(PKDPC_WATCHDOG_INFORMATION WatchdogInformation);
+/* Processor groups: every simulated processor is in group 0. */
+NTKERNELAPI ULONG KeGetCurrentProcessorNumberEx(PPROCESSOR_NUMBER ProcNumber);
+NTKERNELAPI ULONG KeQueryActiveProcessorCountEx(USHORT GroupNumber);
+
 /* ------------------------------------------------------------------------
  * Timers
  * ---------------------------------------------------------------------- */

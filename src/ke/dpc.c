@@ -300,3 +300,12 @@ void mk_dpc_shutdown(void)
         pthread_cond_destroy(&cpus[i].cv);
     free(cpus);
 }
+
+NTSTATUS KeQueryDpcWatchdogInformation(PKDPC_WATCHDOG_INFORMATION WatchdogInformation)
+{
+    MK_ENTER("KeQueryDpcWatchdogInformation");
+    /* No DPC watchdog runs in mdlkit: limits and counts of 0 mean
+     * "disabled", as Windows reports them when the watchdog is off. */
+    memset(WatchdogInformation, 0, sizeof *WatchdogInformation);
+    return STATUS_SUCCESS;
+}

@@ -73,6 +73,27 @@ ULONG KeQueryActiveProcessorCount(PKAFFINITY ActiveProcessors)
     return n;
 }
 
+ULONG KeGetCurrentProcessorNumberEx(PPROCESSOR_NUMBER ProcNumber)
+{
+    MK_ENTER("KeGetCurrentProcessorNumberEx");
+    mk_thread_attach();
+    if (ProcNumber) {
+        ProcNumber->Group = 0;
+        ProcNumber->Number = (UCHAR)mk_self.cpu;
+        ProcNumber->Reserved = 0;
+    }
+    return mk_self.cpu;
+}
+
+ULONG KeQueryActiveProcessorCountEx(USHORT GroupNumber)
+{
+    MK_ENTER("KeQueryActiveProcessorCountEx");
+    /* One group, 0; ALL_PROCESSOR_GROUPS (0xFFFF) counts every group. */
+    if (GroupNumber != 0 && GroupNumber != 0xFFFF)
+        return 0;
+    return mk_rt.ncpu;
+}
+
 /* The one simulated process: drivers only compare and pass its address. */
 struct _EPROCESS {
     char name[16];
