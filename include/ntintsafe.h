@@ -27,6 +27,7 @@ typedef unsigned short UINT16, *PUINT16;
 #define INT8_ERROR (-1)
 #define UINT8_ERROR 0xffU
 #define BYTE_ERROR 0xffU
+#define UCHAR_ERROR 0xffU
 #define SHORT_ERROR (-1)
 #define INT16_ERROR (-1)
 #define USHORT_ERROR 0xffffU
@@ -59,7 +60,7 @@ typedef unsigned short UINT16, *PUINT16;
 
 /* X(Name, C type) for every type the functions are named after. */
 #define MDLKIT_INTSAFE_TYPES(X)                                                                                       \
-    X(Int8, signed char) X(UInt8, unsigned char) X(Byte, unsigned char) X(Short, short) X(Int16, short)          \
+    X(Int8, signed char) X(UInt8, unsigned char) X(Byte, unsigned char) X(UChar, unsigned char) X(Char, char) X(Short, short) X(Int16, short)          \
     X(UShort, unsigned short) X(UInt16, unsigned short) X(Word, unsigned short) X(Int, int) X(Int32, int)            \
     X(UInt, unsigned int) X(UInt32, unsigned int) X(Long, LONG) X(ULong, ULONG) X(DWord, ULONG)                       \
     X(LongLong, LONGLONG) X(Long64, LONGLONG) X(Int64, LONGLONG) X(ULongLong, ULONGLONG) X(DWordLong, ULONGLONG)     \
@@ -68,7 +69,7 @@ typedef unsigned short UINT16, *PUINT16;
     X(SIZET, SIZE_T) X(SSIZET, SSIZE_T)
 /* The same list again, for the inner loop of the conversions. */
 #define MDLKIT_INTSAFE_TYPES2(X)                                                                                      \
-    X(Int8, signed char) X(UInt8, unsigned char) X(Byte, unsigned char) X(Short, short) X(Int16, short)          \
+    X(Int8, signed char) X(UInt8, unsigned char) X(Byte, unsigned char) X(UChar, unsigned char) X(Char, char) X(Short, short) X(Int16, short)          \
     X(UShort, unsigned short) X(UInt16, unsigned short) X(Word, unsigned short) X(Int, int) X(Int32, int)            \
     X(UInt, unsigned int) X(UInt32, unsigned int) X(Long, LONG) X(ULong, ULONG) X(DWord, ULONG)                       \
     X(LongLong, LONGLONG) X(Long64, LONGLONG) X(Int64, LONGLONG) X(ULongLong, ULONGLONG) X(DWordLong, ULONGLONG)     \
@@ -114,6 +115,12 @@ MDLKIT_INTSAFE_TYPES2(MDLKIT_INTSAFE_FROM_UInt8_)
 #define MDLKIT_INTSAFE_FROM_Byte_(D, DT) MDLKIT_INTSAFE_CONV_(Byte, unsigned char, D, DT)
 MDLKIT_INTSAFE_TYPES2(MDLKIT_INTSAFE_FROM_Byte_)
 #undef MDLKIT_INTSAFE_FROM_Byte_
+#define MDLKIT_INTSAFE_FROM_UChar_(D, DT) MDLKIT_INTSAFE_CONV_(UChar, unsigned char, D, DT)
+MDLKIT_INTSAFE_TYPES2(MDLKIT_INTSAFE_FROM_UChar_)
+#undef MDLKIT_INTSAFE_FROM_UChar_
+#define MDLKIT_INTSAFE_FROM_Char_(D, DT) MDLKIT_INTSAFE_CONV_(Char, char, D, DT)
+MDLKIT_INTSAFE_TYPES2(MDLKIT_INTSAFE_FROM_Char_)
+#undef MDLKIT_INTSAFE_FROM_Char_
 #define MDLKIT_INTSAFE_FROM_Short_(D, DT) MDLKIT_INTSAFE_CONV_(Short, short, D, DT)
 MDLKIT_INTSAFE_TYPES2(MDLKIT_INTSAFE_FROM_Short_)
 #undef MDLKIT_INTSAFE_FROM_Short_

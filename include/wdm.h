@@ -192,25 +192,7 @@ int mdlkit_seh_finally_leave(mdlkit_seh_frame *f);
 
 NTKERNELAPI DECLSPEC_NORETURN void ExRaiseStatus(NTSTATUS Status);
 
-/* ------------------------------------------------------------------------
- * Debug output
- * ---------------------------------------------------------------------- */
-ULONG DbgPrint(PCSTR Format, ...) __attribute__((format(printf, 1, 2)));
-ULONG DbgPrintEx(ULONG ComponentId, ULONG Level, PCSTR Format, ...) __attribute__((format(printf, 3, 4)));
-void DbgBreakPoint(void);
-#define DPFLTR_ERROR_LEVEL 0
-#define DPFLTR_WARNING_LEVEL 1
-#define DPFLTR_TRACE_LEVEL 2
-#define DPFLTR_INFO_LEVEL 3
-#define DPFLTR_IHVDRIVER_ID 77
-#define KdPrint(args) DbgPrint args
-#define KdPrintEx(args) DbgPrintEx args
-#define KdBreakPoint() DbgBreakPoint()
-#define ASSERT(e) ((void)((e) ? 1 : (mdlkit_assert_failed(#e, __FILE__, __LINE__), 0)))
-#define ASSERTMSG(m, e) ((void)((e) ? 1 : (mdlkit_assert_failed(m, __FILE__, __LINE__), 0)))
-#define NT_ASSERT(e) ASSERT(e)
-#define NT_VERIFY(e) ASSERT(e)
-void mdlkit_assert_failed(const char *expr, const char *file, int line);
+/* Debug output (DbgPrint, KdPrint, ASSERT, PAGED_CODE): mkwdk/rtl.h */
 
 /* ------------------------------------------------------------------------
  * Pages
@@ -312,6 +294,74 @@ NTKERNELAPI PVOID ExAllocatePoolUninitialized(POOL_TYPE PoolType, SIZE_T NumberO
 NTKERNELAPI PVOID ExAllocatePool2(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag);
 NTKERNELAPI void ExFreePool(PVOID P);
 NTKERNELAPI void ExFreePoolWithTag(PVOID P, ULONG Tag);
+
+/* The rest of the pool family (src/mm/expool.c): quota and priority
+ * variants, ExAllocatePool3, and the NX opt-in of POOL_NX_OPTIN builds. */
+NTKERNELAPI PVOID ExAllocatePoolWithQuota(POOL_TYPE PoolType, SIZE_T NumberOfBytes);
+NTKERNELAPI PVOID ExAllocatePoolWithQuotaTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag);
+NTKERNELAPI PVOID ExAllocatePoolQuotaZero(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag);
+NTKERNELAPI PVOID ExAllocatePoolQuotaUninitialized(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag);
+NTKERNELAPI PVOID ExAllocatePoolPriorityZero(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag,
+                                             EX_POOL_PRIORITY Priority);
+NTKERNELAPI PVOID ExAllocatePoolPriorityUninitialized(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag,
+                                                      EX_POOL_PRIORITY Priority);
+typedef enum POOL_EXTENDED_PARAMETER_TYPE {
+    PoolExtendedParameterInvalidType = 0,
+    PoolExtendedParameterPriority,
+    PoolExtendedParameterSecurePool,
+    PoolExtendedParameterNumaNode,
+    PoolExtendedParameterMax
+} POOL_EXTENDED_PARAMETER_TYPE, *PPOOL_EXTENDED_PARAMETER_TYPE;
+#define POOL_EXTENDED_PARAMETER_TYPE_BITS 8
+#define POOL_EXTENDED_PARAMETER_REQUIRED_FIELD_BITS 1
+#define POOL_EXTENDED_PARAMETER_RESERVED_BITS (64 - POOL_EXTENDED_PARAMETER_TYPE_BITS - POOL_EXTENDED_PARAMETER_REQUIRED_FIELD_BITS)
+#define SECURE_POOL_FLAGS_NONE 0x0
+#define SECURE_POOL_FLAGS_FREEABLE 0x1
+#define SECURE_POOL_FLAGS_MODIFIABLE 0x2
+typedef struct _POOL_EXTENDED_PARAMS_SECURE_POOL {
+    HANDLE SecurePoolHandle;
+    PVOID Buffer;
+    ULONG_PTR Cookie;
+    ULONG SecurePoolFlags;
+} POOL_EXTENDED_PARAMS_SECURE_POOL;
+typedef ULONG POOL_NODE_REQUIREMENT;
+#define POOL_NODE_REQUIREMENT_ANY_NODE_OK 0x80000000UL
+typedef struct _POOL_EXTENDED_PARAMETER {
+    struct {
+        ULONG64 Type : POOL_EXTENDED_PARAMETER_TYPE_BITS;
+        ULONG64 Optional : POOL_EXTENDED_PARAMETER_REQUIRED_FIELD_BITS;
+        ULONG64 Reserved : POOL_EXTENDED_PARAMETER_RESERVED_BITS;
+    };
+    ULONG64 Reserved2;
+    union {
+        ULONG64 Reserved3;
+        EX_POOL_PRIORITY Priority;
+        POOL_EXTENDED_PARAMS_SECURE_POOL *SecurePoolParams;
+        POOL_NODE_REQUIREMENT PreferredNode;
+    };
+} POOL_EXTENDED_PARAMETER, *PPOOL_EXTENDED_PARAMETER;
+typedef const POOL_EXTENDED_PARAMETER *PCPOOL_EXTENDED_PARAMETER;
+NTKERNELAPI PVOID ExAllocatePool3(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag,
+                                  PCPOOL_EXTENDED_PARAMETER ExtendedParameters, ULONG ExtendedParametersCount);
+
+#define DrvRtPoolNxOptIn 0x00000001
+NTKERNELAPI void ExInitializeDriverRuntime(ULONG RuntimeFlags);
+/* What NonPagedPool means in a POOL_NX_OPTIN build: NonPagedPoolExecute
+ * until ExInitializeDriverRuntime(DrvRtPoolNxOptIn) on Windows 8 or later
+ * makes it NonPagedPoolNx. */
+extern POOL_TYPE ExDefaultNonPagedPoolType;
+extern ULONG ExDefaultMdlProtection;
+#if defined(POOL_NX_OPTIN) && !(defined(POOL_NX_OPTOUT) && POOL_NX_OPTOUT)
+#if POOL_NX_OPTIN
+#if defined(POOL_NX_OPTIN_AUTO) && POOL_NX_OPTIN_AUTO
+#define NonPagedPool NonPagedPoolNx
+#define NonPagedPoolCacheAligned NonPagedPoolNxCacheAligned
+#else
+#define NonPagedPool ExDefaultNonPagedPoolType
+#define NonPagedPoolCacheAligned ((POOL_TYPE)(ExDefaultNonPagedPoolType + NonPagedPoolBaseCacheAligned))
+#endif
+#endif
+#endif
 
 /* ------------------------------------------------------------------------
  * Lookaside lists
@@ -591,6 +641,7 @@ MDLKIT_FORCEINLINE void MmPrepareMdlForReuse(PMDL Mdl)
 
 #include "mkwdk/ke.h"
 
+#include <devioctl.h>
 #include "mkwdk/io.h"
 
 NTKERNELAPI PEPROCESS PsGetCurrentProcess(void);

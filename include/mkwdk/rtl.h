@@ -519,6 +519,11 @@ NTKERNELAPI PLIST_ENTRY ExInterlockedRemoveHeadList(PLIST_ENTRY ListHead, PKSPIN
 NTKERNELAPI PSINGLE_LIST_ENTRY ExInterlockedPopEntryList(PSINGLE_LIST_ENTRY ListHead, PKSPIN_LOCK Lock);
 NTKERNELAPI PSINGLE_LIST_ENTRY ExInterlockedPushEntryList(PSINGLE_LIST_ENTRY ListHead, PSINGLE_LIST_ENTRY ListEntry,
                                                           PKSPIN_LOCK Lock);
+NTKERNELAPI ULONG ExInterlockedAddUlong(PULONG Addend, ULONG Increment, PKSPIN_LOCK Lock);
+NTKERNELAPI LARGE_INTEGER ExInterlockedAddLargeInteger(PLARGE_INTEGER Addend, LARGE_INTEGER Increment,
+                                                       PKSPIN_LOCK Lock);
+#define ExInterlockedAddLargeStatistic(Addend, Increment) \
+    ((void)InterlockedAdd64(&((PLARGE_INTEGER)(Addend))->QuadPart, (LONG64)(Increment)))
 MDLKIT_FORCEINLINE void AppendTailList(PLIST_ENTRY ListHead, PLIST_ENTRY ListToAppend)
 {
     PLIST_ENTRY end = ListHead->Blink;
@@ -528,6 +533,9 @@ MDLKIT_FORCEINLINE void AppendTailList(PLIST_ENTRY ListHead, PLIST_ENTRY ListToA
     ListToAppend->Blink = end;
 }
 
+#ifndef MEMORY_ALLOCATION_ALIGNMENT
+#define MEMORY_ALLOCATION_ALIGNMENT 16
+#endif
 NTSYSAPI void InitializeSListHead(PSLIST_HEADER SListHead);
 #define ExInitializeSListHead InitializeSListHead
 NTKERNELAPI PSLIST_ENTRY InterlockedPushEntrySList(PSLIST_HEADER ListHead, PSLIST_ENTRY ListEntry);
@@ -582,6 +590,7 @@ NTSYSAPI CCHAR RtlFindMostSignificantBit(ULONGLONG Set);
  * ---------------------------------------------------------------------- */
 NTSYSAPI ULONG RtlRandom(PULONG Seed);
 NTSYSAPI ULONG RtlRandomEx(PULONG Seed);
+NTSYSAPI ULONG RtlUniform(PULONG Seed);
 
 /* ------------------------------------------------------------------------
  * Versions (src/rtl/version.c): answers for the emulated Windows
@@ -641,6 +650,5 @@ NTKERNELAPI BOOLEAN RtlIsNtDdiVersionAvailable(ULONG Version);
 NTKERNELAPI BOOLEAN RtlIsServicePackVersionInstalled(ULONG Version);
 NTKERNELAPI BOOLEAN PsGetVersion(PULONG MajorVersion, PULONG MinorVersion, PULONG BuildNumber,
                                  PUNICODE_STRING CSDVersion);
-NTKERNELAPI BOOLEAN IoIsWdmVersionAvailable(UCHAR MajorVersion, UCHAR MinorVersion);
 
 #endif /* MDLKIT_MKWDK_RTL_H */

@@ -94,7 +94,7 @@ static NTSTATUS ss_copy(void *dst, size_t n, int cb, int w, const void *src, siz
         }
     }
     if (cch == 0 || cch > NTSTRSAFE_MAX_CCH || !dst || limit == SIZE_MAX - 1) {
-        if (!ex && !cat && dst && cch > 0 && cch <= NTSTRSAFE_MAX_CCH)
+        if (!ex && !cat && dst && cch > 0) /* the non-Ex forms empty what they can */
             ss_set(dst, w, 0, 0);
         return ss_finish(dst, cch, w, STATUS_INVALID_PARAMETER, 0, 0, cat, ex ? flags : 0, NULL, NULL, cb);
     }
@@ -133,7 +133,7 @@ static NTSTATUS ss_vprintf(void *dst, size_t n, int cb, int w, void **end, size_
     if ((flags & STRSAFE_IGNORE_NULLS) && !fmt)
         fmt = w ? (const void *)L"" : (const void *)"";
     if (cch == 0 || cch > NTSTRSAFE_MAX_CCH || !dst || !fmt) {
-        if (!ex && dst && cch > 0 && cch <= NTSTRSAFE_MAX_CCH)
+        if (!ex && dst && cch > 0)
             ss_set(dst, w, 0, 0);
         return ss_finish(dst, cch, w, STATUS_INVALID_PARAMETER, 0, 0, 0, ex ? flags : 0, NULL, NULL, cb);
     }
