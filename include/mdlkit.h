@@ -243,6 +243,30 @@ ULONG mdlkit_dbgprint_get_mask(ULONG component);
 typedef void mdlkit_dbgprint_fn(void *ctx, ULONG component, ULONG level, const char *text);
 void mdlkit_dbgprint_capture(mdlkit_dbgprint_fn *fn, void *ctx);
 
+/* ------------------------------------------------------------------------
+ * Version (the CMake project version; tests/test_version.c checks it)
+ * ---------------------------------------------------------------------- */
+#define MDLKIT_VERSION_MAJOR 0
+#define MDLKIT_VERSION_MINOR 1
+#define MDLKIT_VERSION_PATCH 0
+#define MDLKIT_VERSION_STRING "0.1.0"
+
+/* ------------------------------------------------------------------------
+ * After a caught bug check (src/ke/bugcheck.c, src/rt/runtime.c)
+ * ---------------------------------------------------------------------- */
+/* Once mdlkit_catch_bugcheck has caught a bug check, the machine still holds
+ * what the interrupted call had (locked pages, IRPs, MDLs): it is "crashed"
+ * until the next mdlkit_init. Then mdlkit_shutdown, mdlkit_user_free and
+ * mdlkit_driver_unload called outside any mdlkit_catch_bugcheck never raise:
+ * each bug check they would raise (a leak at unload, pages still locked) is
+ * printed as information (unless cfg.quiet) and ends that cleanup step.
+ * mdlkit_reset tears the machine down that way whether or not a bug check
+ * was caught, and returns how many would-be bug checks it recorded (0 when
+ * the machine was clean or not running). A later mdlkit_init starts clean. */
+int mdlkit_reset(void);
+/* 1 while the machine is crashed (a bug check was caught since mdlkit_init). */
+int mdlkit_is_crashed(void);
+
 #include "mdlkit_usermode.h"
 #include "mdlkit_ndis.h"
 #include "mdlkit_storport.h"

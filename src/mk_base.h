@@ -94,6 +94,21 @@ MK_NORETURN void mk_irql_fail(const void *routine, void *caller);
             mk_irql_fail((const void *)(routine), __builtin_return_address(0));          \
     } while (0)
 
+/* The crashed state (src/ke/bugcheck.c): 1 once a bug check was caught by
+ * mdlkit_catch_bugcheck on this machine (until the next mdlkit_init).
+ * mk_cleanup_call runs a harness cleanup step fn(arg): normally a plain
+ * call; when crashed and outside any mdlkit_catch_bugcheck, a bug check
+ * raised inside it is printed as information and ends fn (returns 1).
+ * mk_teardown_step absorbs always and re-runs fn until it completes
+ * (bounded; 0, or -1 when it never did). mk_crash_mark enters the crashed
+ * state (mdlkit_reset); mk_crash_absorbed counts the would-be bug checks
+ * absorbed since. */
+int mk_crashed(void);
+int mk_cleanup_call(void (*fn)(void *arg), void *arg);
+int mk_teardown_step(void (*fn)(void *arg), void *arg);
+void mk_crash_mark(void);
+unsigned mk_crash_absorbed(void);
+
 /* Extra lines the next bug-check report prints (leak lists and the like).
  * The text is copied; cleared after each report. */
 void mk_bugcheck_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -157,7 +157,7 @@ NTSTATUS mdlkit_driver_unload(PDRIVER_OBJECT driver)
     mk_io_deferred_flush(); /* completed requests give their file objects back */
     /* After a caught bug check, what this unload would raise is information
      * (mk_cleanup_call): a driver whose call bug-checked can be unloaded. */
-    drv_unload(d);
+    (void)mk_cleanup_call(drv_unload, d);
     return STATUS_SUCCESS;
 }
 

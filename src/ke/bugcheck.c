@@ -33,6 +33,20 @@ static mdlkit_bugcheck bc_last;
 static pthread_mutex_t bc_print_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static MK_TLS int bc_depth;            /* > 0 while this thread raises a bug check */
+
+/* The crashed state. A bug check caught by mdlkit_catch_bugcheck leaves the
+ * machine holding whatever the interrupted call had (locked pages, an IRP,
+ * MDLs, raised IRQL on other objects): from then until the next mdlkit_init
+ * (bc_crash_gen == mk_rt.generation) a cleanup call made outside any
+ * mdlkit_catch_bugcheck (mdlkit_shutdown, mdlkit_user_free,
+ * mdlkit_driver_unload) runs under an absorbing frame: a bug check raised
+ * inside it is printed as information, counted, and ends that step of the
+ * cleanup instead of the process. mdlkit_reset absorbs whether or not a bug
+ * check was caught. */
+static atomic_uint bc_crash_gen;       /* generation of the last caught bug check, 0 = none */
+static atomic_uint bc_crash_count;     /* bug checks caught in that generation */
+static atomic_uint bc_absorbed;        /* would-be bug checks absorbed in that generation */
+static MK_TLS struct mk_catch *bc_absorb_top; /* innermost absorbing frame of this thread */
 static MK_TLS const char *bc_why;      /* P2 sentence of the current mk_violation */
 static MK_TLS char *bc_notes;          /* notes for the next report */
 static MK_TLS size_t bc_notes_len, bc_notes_cap;
@@ -445,6 +459,40 @@ static void bc_report(FILE *out, const mdlkit_bugcheck *bc, void **pcs, int npcs
 /* ------------------------------------------------------------------------
  * Raising
  * ---------------------------------------------------------------------- */
+
+/* A bug check raised under an absorbing frame (teardown after a caught bug
+ * check, mdlkit_reset): one information block instead of the report, not
+ * recorded as the last bug check nor given to the verifier, then back to
+ * the frame. */
+static MK_NORETURN void bc_absorb(struct mk_catch *c, const mdlkit_bugcheck *bc)
+{
+    atomic_fetch_add(&bc_absorbed, 1);
+    if (!mk_rt.cfg.quiet) {
+        const char *name = mdlkit_bugcheck_name(bc->code);
+        pthread_mutex_lock(&bc_print_lock);
+        fprintf(stderr,
+                "mdlkit: teardown after a caught bug check: BUG CHECK 0x%08X %s (%lx, %lx, %lx, %lx) recorded as "
+                "information, not raised:\n  %s\n",
+                bc->code, name ? name : "(unknown bug-check code)", (unsigned long)bc->param[0],
+                (unsigned long)bc->param[1], (unsigned long)bc->param[2], (unsigned long)bc->param[3],
+                mk_bugdesc_what(bc));
+        const char *p = bc_notes_len ? bc_notes : "";
+        while (*p) {
+            const char *nl = strchr(p, '\n');
+            int len = nl ? (int)(nl - p) : (int)strlen(p);
+            fprintf(stderr, "    %.*s\n", len, p);
+            p += len + (nl ? 1 : 0);
+        }
+        fflush(stderr);
+        pthread_mutex_unlock(&bc_print_lock);
+    }
+    bc_notes_clear();
+    bc_why = NULL;
+    bc_depth = 0;
+    c->bc = *bc;
+    longjmp(c->jb, 1);
+}
+
 static MK_NORETURN void bc_raise(ULONG code, ULONG_PTR p1, ULONG_PTR p2, ULONG_PTR p3, ULONG_PTR p4)
 {
     mdlkit_bugcheck bc = {code, {p1, p2, p3, p4}};
@@ -456,13 +504,13 @@ static MK_NORETURN void bc_raise(ULONG code, ULONG_PTR p1, ULONG_PTR p2, ULONG_P
         fflush(stderr);
         abort();
     }
-    pthread_mutex_lock(&bc_last_lock);
-    bc_last = bc;
-    pthread_mutex_unlock(&bc_last_lock);
-
     struct mk_catch *c = mk_self.catch_top;
     int caught = c != NULL;
     int up = atomic_load_explicit(&mk_rt.up, memory_order_relaxed);
+    if (caught && c == bc_absorb_top) {
+        bc_absorb(c, &bc);
+        /* not reached */
+    }
     if (!(caught && up && mk_rt.cfg.quiet)) {
         void *pcs[BC_MAX_FRAMES];
         int n = backtrace(pcs, BC_MAX_FRAMES);
@@ -470,7 +518,18 @@ static MK_NORETURN void bc_raise(ULONG code, ULONG_PTR p1, ULONG_PTR p2, ULONG_P
         bc_report(stderr, &bc, pcs, n);
         pthread_mutex_unlock(&bc_print_lock);
     }
+    pthread_mutex_lock(&bc_last_lock);
+    bc_last = bc;
+    pthread_mutex_unlock(&bc_last_lock);
     bc_notes_clear();
+    if (caught && up) {
+        unsigned gen = atomic_load(&mk_rt.generation);
+        if (atomic_exchange(&bc_crash_gen, gen) != gen) {
+            atomic_store(&bc_crash_count, 0);
+            atomic_store(&bc_absorbed, 0);
+        }
+        atomic_fetch_add(&bc_crash_count, 1);
+    }
     if (up)
         mk_verifier_on_bugcheck(&bc, caught);
     bc_why = NULL;
@@ -519,10 +578,8 @@ MK_NOINLINE void KeBugCheck(ULONG BugCheckCode)
 /* ------------------------------------------------------------------------
  * Catching (harness API)
  * ---------------------------------------------------------------------- */
-int mdlkit_catch_bugcheck(void (*fn)(void *arg), void *arg, mdlkit_bugcheck *out)
+static int bc_catch(void (*fn)(void *arg), void *arg, mdlkit_bugcheck *out, int absorb)
 {
-    MK_ENTER("mdlkit_catch_bugcheck");
-    mk_thread_attach();
     struct mk_catch c;
     memset(&c, 0, sizeof c);
     c.prev = mk_self.catch_top;
@@ -530,14 +587,19 @@ int mdlkit_catch_bugcheck(void (*fn)(void *arg), void *arg, mdlkit_bugcheck *out
     c.spinlocks_held = mk_self.spinlocks_held;
     c.seh = mk_self.seh_top;
     c.driver = mk_self.driver;
+    struct mk_catch *absorb_prev = bc_absorb_top;
     mk_self.catch_top = &c;
+    if (absorb)
+        bc_absorb_top = &c;
     if (setjmp(c.jb) == 0) {
         fn(arg);
         mk_self.catch_top = c.prev;
+        bc_absorb_top = absorb_prev;
         return 0;
     }
     /* Caught: put the thread back as it was when the catch began. */
     mk_self.catch_top = c.prev;
+    bc_absorb_top = absorb_prev;
     mk_self.irql = c.irql;
     mk_self.spinlocks_held = c.spinlocks_held;
     mk_self.seh_top = c.seh;
@@ -546,6 +608,53 @@ int mdlkit_catch_bugcheck(void (*fn)(void *arg), void *arg, mdlkit_bugcheck *out
         *out = c.bc;
     return 1;
 }
+
+int mdlkit_catch_bugcheck(void (*fn)(void *arg), void *arg, mdlkit_bugcheck *out)
+{
+    MK_ENTER("mdlkit_catch_bugcheck");
+    mk_thread_attach();
+    return bc_catch(fn, arg, out, 0);
+}
+
+int mk_crashed(void)
+{
+    unsigned gen = atomic_load(&bc_crash_gen);
+    return gen != 0 && gen == atomic_load(&mk_rt.generation);
+}
+
+int mdlkit_is_crashed(void) { return mk_crashed(); }
+
+int mk_cleanup_call(void (*fn)(void *arg), void *arg)
+{
+    if (!mk_crashed() || mk_self.catch_top) { /* a frame of the caller's (or an absorbing one) decides */
+        fn(arg);
+        return 0;
+    }
+    return bc_catch(fn, arg, NULL, 1);
+}
+
+int mk_teardown_step(void (*fn)(void *arg), void *arg)
+{
+    /* Each attempt that bug checks has moved past what it reported (the
+     * leak checks forget what they listed); a step that keeps raising is
+     * given up after a bounded number of attempts (the machine's own
+     * shutdown releases its memory whatever the layers still hold). */
+    for (int attempt = 0; attempt < 64; attempt++)
+        if (!bc_catch(fn, arg, NULL, 1))
+            return 0;
+    return -1;
+}
+
+void mk_crash_mark(void)
+{
+    unsigned gen = atomic_load(&mk_rt.generation);
+    if (atomic_exchange(&bc_crash_gen, gen) != gen) {
+        atomic_store(&bc_crash_count, 0);
+        atomic_store(&bc_absorbed, 0);
+    }
+}
+
+unsigned mk_crash_absorbed(void) { return mk_crashed() ? atomic_load(&bc_absorbed) : 0; }
 
 mdlkit_bugcheck mdlkit_last_bugcheck(void)
 {

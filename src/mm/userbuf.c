@@ -7,11 +7,8 @@
  */
 #include "mk_machine.h"
 
-void mdlkit_user_free(void *p)
+static void ub_free(void *p)
 {
-    MK_ENTER("mdlkit_user_free");
-    if (!p)
-        return;
     size_t npages = mk_user_pages(p);
     if (!npages)
         mk_violation(MDLKIT_RULE_HARNESS_MISUSE, "mdlkit_user_free: the address is not the start of a live mdlkit_user_alloc buffer",
@@ -24,4 +21,13 @@ void mdlkit_user_free(void *p)
     if (locked)
         mk_bugcheck(PROCESS_HAS_LOCKED_PAGES, 0, (ULONG_PTR)PsGetCurrentProcess(), locked, 0);
     mk_user_release(p, npages);
+}
+
+/* After a caught bug check, locked pages here are information, not 0x76
+ * (mk_cleanup_call): the buffer then stays until the machine's shutdown. */
+void mdlkit_user_free(void *p)
+{
+    MK_ENTER("mdlkit_user_free");
+    if (p)
+        (void)mk_cleanup_call(ub_free, p);
 }

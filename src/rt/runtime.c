@@ -6,8 +6,8 @@
  */
 #include "mk_base.h"
 #include "mk_machine.h"
-#include "mk_ke.h"
 #include "mk_options.h"
+#include "mk_ke.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,11 +121,46 @@ fail_machine:
     return -1;
 }
 
+/* The layers' shutdown, each step re-run under an absorbing frame until it
+ * completes: after a caught bug check (or for mdlkit_reset) what the machine
+ * still holds is reported as information, never raised (src/ke/bugcheck.c). */
+static void rt_step_exec(void *a) { (void)a; mk_exec_shutdown(); }
+static void rt_step_verifier(void *a) { (void)a; mk_verifier_shutdown(); }
+static void rt_step_port(void *a) { (void)a; mk_port_shutdown(); }
+static void rt_step_io(void *a) { (void)a; mk_io_shutdown(); }
+static void rt_step_pool(void *a) { (void)a; mk_pool_shutdown(); }
+static unsigned rt_teardown(void)
+{
+    unsigned before = mk_crash_absorbed();
+    mk_teardown_step(rt_step_exec, NULL);
+    mk_teardown_step(rt_step_verifier, NULL);
+    mk_teardown_step(rt_step_port, NULL);
+    mk_teardown_step(rt_step_io, NULL);
+    mk_teardown_step(rt_step_pool, NULL);
+    unsigned found = mk_crash_absorbed() - before;
+    atomic_store(&mk_rt.up, 0);
+    mk_machine_shutdown();
+    return found;
+}
+
+int mdlkit_reset(void)
+{
+    if (!atomic_load(&mk_rt.up))
+        return 0;
+    mk_thread_attach();
+    mk_crash_mark();
+    return (int)rt_teardown();
+}
+
 void mdlkit_shutdown(void)
 {
     if (!atomic_load(&mk_rt.up))
         return;
     mk_thread_attach();
+    if (mk_crashed() && !mk_self.catch_top) {
+        (void)rt_teardown();
+        return;
+    }
     mk_exec_shutdown(); /* system threads, timers, DPC queues, handles */
     mk_verifier_shutdown(); /* final leak check and report (may bug check) */
     mk_port_shutdown();
