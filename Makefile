@@ -27,18 +27,32 @@ build: deps-build
 	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
 	cmake --build $(BUILD) -j$(JOBS)
 
-demo: build
-	$(BUILD)/tools/mdlkit demo
+# The demo builds quietly: a progress line, the compiler's output kept in
+# $(BUILD)/build.log (printed only if the build fails), then the demo.
+demo: deps-build
+	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >$(BUILD).configure.log 2>&1 || { cat $(BUILD).configure.log; exit 1; }
+	@rm -f $(BUILD).configure.log
+	@printf 'mdlkit: building the library and the mdlkit command (log: %s/build.log) ' '$(BUILD)'
+	@cmake --build $(BUILD) -j$(JOBS) --target mdlkit_cli >$(BUILD)/build.log 2>&1 & pid=$$!; \
+	 while kill -0 $$pid 2>/dev/null; do \
+	   p=$$(grep -o '^\[ *[0-9]*%\]' $(BUILD)/build.log 2>/dev/null | tail -1 | tr -d '[] '); \
+	   printf '\rmdlkit: building the library and the mdlkit command (log: %s/build.log) %s ' '$(BUILD)' "$$p"; \
+	   sleep 1; \
+	 done; \
+	 if wait $$pid; then echo '-- done'; else echo '-- FAILED:'; tail -40 $(BUILD)/build.log; exit 1; fi
+	@$(BUILD)/tools/mdlkit demo
 
 test: deps build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
-test-asan: deps
+test-asan:
+	@scripts/deps.sh asan
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DMDLKIT_SANITIZE=address,undefined >/dev/null
 	cmake --build build-asan -j$(JOBS)
 	cd build-asan && ctest --output-on-failure -j$(JOBS)
 
-test-tsan: deps
+test-tsan:
+	@scripts/deps.sh tsan
 	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DMDLKIT_SANITIZE=thread >/dev/null
 	cmake --build build-tsan -j$(JOBS)
 	cd build-tsan && ctest --output-on-failure -j$(JOBS)

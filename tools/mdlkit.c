@@ -25,7 +25,7 @@ static void cli_usage(FILE *out)
                  "commands:\n");
     for (size_t i = 0; i < sizeof cli_commands / sizeof cli_commands[0]; i++)
         fprintf(out, "  %-10s %s\n", cli_commands[i]->name, cli_commands[i]->summary);
-    fprintf(out, "\n`mdlkit <command> --help` describes a command.\n"
+    fprintf(out, "\n`mdlkit <command> --help` describes a command; `mdlkit --version` prints the version.\n"
                  "\nEnvironment (read by every command that starts the machine):\n");
     mk_options_print(out, 0);
     fprintf(out, "\nDocumentation: README.md and docs/ in the source tree.\n");
@@ -33,6 +33,10 @@ static void cli_usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
+        printf("mdlkit %s\n", MDLKIT_VERSION_STRING);
+        return 0;
+    }
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         cli_usage(stdout);
         return argc < 2 ? 2 : 0;
