@@ -126,19 +126,23 @@ typedef struct mdlkit_fuzz_stats {
 } mdlkit_fuzz_stats;
 void mdlkit_fuzz_get_stats(mdlkit_fuzz_stats *out);
 
-/* A libFuzzer entry point for a target, in one line:
+/* libFuzzer's entry points for a target, in one line:
  *   MDLKIT_FUZZ_LIBFUZZER(my_target)
- * defines LLVMFuzzerTestOneInput (starting the target on the first input). */
+ * defines LLVMFuzzerInitialize (starts the target: the machine is up before
+ * an AFL++ fork server or libFuzzer forks) and LLVMFuzzerTestOneInput. */
 #define MDLKIT_FUZZ_LIBFUZZER(target)                                                   \
+    int LLVMFuzzerInitialize(int *argc_, char ***argv_);                                 \
     int LLVMFuzzerTestOneInput(const uint8_t *data_, size_t size_);                      \
+    int LLVMFuzzerInitialize(int *argc_, char ***argv_)                                  \
+    {                                                                                    \
+        (void)argc_;                                                                     \
+        (void)argv_;                                                                     \
+        if (mdlkit_fuzz_start(&(target)) != 0)                                           \
+            abort();                                                                     \
+        return 0;                                                                        \
+    }                                                                                    \
     int LLVMFuzzerTestOneInput(const uint8_t *data_, size_t size_)                       \
     {                                                                                    \
-        static int started_;                                                             \
-        if (!started_) {                                                                 \
-            if (mdlkit_fuzz_start(&(target)) != 0)                                       \
-                abort();                                                                 \
-            started_ = 1;                                                                \
-        }                                                                                \
         return mdlkit_fuzz_one(data_, size_);                                            \
     }
 
