@@ -5,14 +5,16 @@
 #   make test-tsan  the suite under ThreadSanitizer
 #   make bench      release build, every benchmark against its baselines
 #   make fuzz       long fuzzing campaign (FUZZ_SECONDS, default 1800)
+#   make fuzz-examples  the example drivers' fuzzers (docs/fuzzing.md), each run FUZZ_EXAMPLE_SECONDS (default 60)
 #   make install    install to PREFIX (default /usr/local)
 BUILD ?= build
 JOBS ?= $(shell nproc)
 PREFIX ?= /usr/local
 FUZZ_SECONDS ?= 1800
+FUZZ_EXAMPLE_SECONDS ?= 60
 CMAKE_FLAGS ?=
 
-.PHONY: build demo test test-asan test-tsan bench fuzz install clean deps deps-build
+.PHONY: build demo test test-asan test-tsan bench fuzz fuzz-examples install clean deps deps-build
 
 deps:
 	@scripts/deps.sh test
@@ -68,6 +70,16 @@ fuzz:
 	cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DMDLKIT_FUZZ=ON -DMDLKIT_TESTS=OFF -DMDLKIT_SANITIZE=address,undefined >/dev/null
 	cmake --build build-fuzz -j$(JOBS)
 	scripts/run-fuzz.sh build-fuzz $(FUZZ_SECONDS)
+
+fuzz-examples:
+	@scripts/deps.sh fuzz
+	cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DMDLKIT_FUZZ=ON -DMDLKIT_TESTS=OFF -DMDLKIT_SANITIZE=address,undefined >/dev/null
+	cmake --build build-fuzz -j$(JOBS) --target fuzz_examples
+	for t in fuzz_ioctl fuzz_netrecv fuzz_ramdisk; do \
+	  mkdir -p fuzz/corpus-work/$$t && \
+	  build-fuzz/fuzz/$$t -max_total_time=$(FUZZ_EXAMPLE_SECONDS) -print_final_stats=1 -artifact_prefix=fuzz/corpus-work/$$t/ \
+	    fuzz/corpus-work/$$t fuzz/corpus/$$t || exit 1; \
+	done
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
