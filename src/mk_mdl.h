@@ -46,7 +46,8 @@ void mk_mdl_free(PMDL Mdl);
  * MDL mdlkit allocated, else what Size says. */
 size_t mk_mdl_capacity(const MDL *Mdl);
 /* Records the real byte size of an MDL allocation whose Size field cannot
- * hold it (> 32767). Cleared by mk_mdl_forget_size. */
+ * hold it (> 32767); for a smaller one, forgets any record of the address.
+ * Cleared by mk_mdl_forget_size. */
 void mk_mdl_record_size(const MDL *Mdl, size_t bytes);
 void mk_mdl_forget_size(const MDL *Mdl);
 

@@ -141,8 +141,10 @@ for f in "${files[@]}"; do
       }
     }' >>"$defs"
 done
-# the floor: routines declared in mk_base.h and implemented in ke/ or rt/
+# the floor: routines declared in mk_base.h and implemented in ke/ or rt/,
+# and the harness's questions about the runtime record (mk_rt in mk_base.h)
 { strip mk_base.h | grep -o '\bmk_[a-z0-9_]*[[:space:]]*(' || true; } | tr -d ' (' | sort -u >"$floor"
+printf '%s\n' mdlkit_is_initialized mdlkit_current_config >>"$floor"
 for f in "${files[@]}"; do
   l=$(layer_of_file "$f")
   [ "$l" = "?" ] && continue

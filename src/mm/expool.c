@@ -208,6 +208,31 @@ static MK_NORETURN MK_NOINLINE void ex_pool2_not_available(void)
                  NTDDI_WIN10_VB, mk_rt.os);
 }
 
+/* ExAllocatePool2/3's flags: -1 for unknown required flags, reserved or
+ * OS-only ones, anything but exactly one pool type, or a zero tag (the
+ * caller fails the call); otherwise the heap, the POOL_TYPE reported in
+ * bug checks and mk_pool_alloc's flags, after the IRQL and size checks.
+ * Unknown optional flags (high 32 bits) are ignored. */
+static inline __attribute__((always_inline)) int ex_pool2_decode(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag,
+                                                                 int *heap, ULONG_PTR *type, unsigned *flags)
+{
+    unsigned k = (unsigned)(Flags >> 6) & 7u;
+    int h = ex_pool2_kind[k].heap;
+    if (MK_UNLIKELY((Flags & EX_FLAGS_REQUIRED & ~EX_FLAGS_KNOWN) != 0 || h < 0 || Tag == 0))
+        return -1;
+    *heap = h;
+    *type = ex_pool2_kind[k].type;
+    if (MK_UNLIKELY(mk_irql() > ex_pool2_kind[k].max_irql))
+        ex_bad_irql(*type, NumberOfBytes, h == MK_HEAP_PAGED);
+    if (MK_UNLIKELY(NumberOfBytes == 0))
+        ex_zero_bytes(*type, Tag);
+    /* POOL_FLAG_UNINITIALIZED (2) clears MK_POOL_ZERO (1); POOL_FLAG_CACHE_ALIGNED
+     * (8) is MK_POOL_CACHE_ALIGNED (2); POOL_FLAG_RAISE_ON_FAILURE (0x20) is MK_POOL_RAISE (8) */
+    *flags = (unsigned)(((~Flags & POOL_FLAG_UNINITIALIZED) >> 1) | ((Flags & POOL_FLAG_CACHE_ALIGNED) >> 2) |
+                        ((Flags & POOL_FLAG_RAISE_ON_FAILURE) >> 2));
+    return 0;
+}
+
 PVOID ExAllocatePool2(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag)
 {
     MK_ENTER("ExAllocatePool2");
@@ -215,19 +240,11 @@ PVOID ExAllocatePool2(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag)
         ex_pool2_not_available();
     /* Unknown required flags, reserved/OS-only ones, and anything but exactly
      * one pool type fail; unknown optional flags (high 32 bits) are ignored. */
-    unsigned k = (unsigned)(Flags >> 6) & 7u;
-    int h = ex_pool2_kind[k].heap;
-    if (MK_UNLIKELY((Flags & EX_FLAGS_REQUIRED & ~EX_FLAGS_KNOWN) != 0 || h < 0 || Tag == 0))
+    int h;
+    ULONG_PTR type;
+    unsigned flags;
+    if (MK_UNLIKELY(ex_pool2_decode(Flags, NumberOfBytes, Tag, &h, &type, &flags)))
         return ex_pool2_fail(Flags);
-    ULONG_PTR type = ex_pool2_kind[k].type;
-    if (MK_UNLIKELY(mk_irql() > ex_pool2_kind[k].max_irql))
-        ex_bad_irql(type, NumberOfBytes, h == MK_HEAP_PAGED);
-    if (MK_UNLIKELY(NumberOfBytes == 0))
-        ex_zero_bytes(type, Tag);
-    /* POOL_FLAG_UNINITIALIZED (2) clears MK_POOL_ZERO (1); POOL_FLAG_CACHE_ALIGNED
-     * (8) is MK_POOL_CACHE_ALIGNED (2); POOL_FLAG_RAISE_ON_FAILURE (0x20) is MK_POOL_RAISE (8) */
-    unsigned flags = (unsigned)(((~Flags & POOL_FLAG_UNINITIALIZED) >> 1) | ((Flags & POOL_FLAG_CACHE_ALIGNED) >> 2) |
-                                ((Flags & POOL_FLAG_RAISE_ON_FAILURE) >> 2));
     if (MK_UNLIKELY(Tag != ex_tag_ok))
         return ex_pool2_new_tag((mk_pool_heap)h, NumberOfBytes, Tag, flags, type, __builtin_return_address(0));
     return mk_pool_alloc((mk_pool_heap)h, NumberOfBytes, Tag, flags, NormalPoolPriority, __builtin_return_address(0));
@@ -338,17 +355,11 @@ PVOID ExAllocatePool3(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag, PCPOOL_
         else if (t == PoolExtendedParameterSecurePool)
             return ex_pool2_fail(Flags);
     }
-    unsigned k = (unsigned)(Flags >> 6) & 7u;
-    int h = ex_pool2_kind[k].heap;
-    if (MK_UNLIKELY((Flags & EX_FLAGS_REQUIRED & ~EX_FLAGS_KNOWN) != 0 || h < 0 || Tag == 0))
+    int h;
+    ULONG_PTR type;
+    unsigned flags;
+    if (MK_UNLIKELY(ex_pool2_decode(Flags, NumberOfBytes, Tag, &h, &type, &flags)))
         return ex_pool2_fail(Flags);
-    ULONG_PTR type = ex_pool2_kind[k].type;
-    if (MK_UNLIKELY(mk_irql() > ex_pool2_kind[k].max_irql))
-        ex_bad_irql(type, NumberOfBytes, h == MK_HEAP_PAGED);
-    if (MK_UNLIKELY(NumberOfBytes == 0))
-        ex_zero_bytes(type, Tag);
-    unsigned flags = (unsigned)(((~Flags & POOL_FLAG_UNINITIALIZED) >> 1) | ((Flags & POOL_FLAG_CACHE_ALIGNED) >> 2) |
-                                ((Flags & POOL_FLAG_RAISE_ON_FAILURE) >> 2));
     ex_check_tag_full(Tag, type, NumberOfBytes, __builtin_return_address(0));
     return mk_pool_alloc((mk_pool_heap)h, NumberOfBytes, Tag, flags, priority, __builtin_return_address(0));
 }

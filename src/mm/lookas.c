@@ -390,6 +390,19 @@ static void la_check_size(PGENERAL_LOOKASIDE_POOL L, SIZE_T size)
         mk_violation(MDLKIT_RULE_LOOKASIDE_SIZE, "A lookaside entry size must fit a ULONG.", (ULONG_PTR)L, size);
 }
 
+/* What ExInitializeNPagedLookasideList and ExInitializePagedLookasideList
+ * share: the IRQL and size checks, the list's fields, the pool routines
+ * (ExAllocatePoolWithTag / ExFreePool when the driver gives none). */
+static void la_init_list(PGENERAL_LOOKASIDE_POOL L, int kind, KIRQL max_irql, POOL_TYPE type, SIZE_T Size, ULONG Tag,
+                         PALLOCATE_FUNCTION Allocate, PFREE_FUNCTION Free)
+{
+    la_check_irql(L, max_irql);
+    la_check_size(L, Size);
+    la_init(L, kind, type, Size, Tag);
+    L->Allocate = Allocate ? Allocate : ExAllocatePoolWithTag;
+    L->Free = Free ? Free : ExFreePool;
+}
+
 /* ------------------------------------------------------------------------
  * NPAGED_LOOKASIDE_LIST
  * ---------------------------------------------------------------------- */
@@ -398,12 +411,8 @@ void ExInitializeNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside, PALLOCATE
 {
     MK_ENTER("ExInitializeNPagedLookasideList");
     (void)Depth; /* reserved: Windows ignores it and so does mdlkit */
-    PGENERAL_LOOKASIDE_POOL L = LA_OF(Lookaside);
-    la_check_irql(L, DISPATCH_LEVEL);
-    la_check_size(L, Size);
-    la_init(L, LA_KIND_NPAGED, (POOL_TYPE)(NonPagedPool | Flags), Size, Tag);
-    L->Allocate = Allocate ? Allocate : ExAllocatePoolWithTag;
-    L->Free = Free ? Free : ExFreePool;
+    la_init_list(LA_OF(Lookaside), LA_KIND_NPAGED, DISPATCH_LEVEL, (POOL_TYPE)(NonPagedPool | Flags), Size, Tag,
+                 Allocate, Free);
     Lookaside->Lock__ObsoleteButDoNotDelete = 0;
 }
 
@@ -435,12 +444,8 @@ void ExInitializePagedLookasideList(PPAGED_LOOKASIDE_LIST Lookaside, PALLOCATE_F
 {
     MK_ENTER("ExInitializePagedLookasideList");
     (void)Depth;
-    PGENERAL_LOOKASIDE_POOL L = LA_OF(Lookaside);
-    la_check_irql(L, APC_LEVEL);
-    la_check_size(L, Size);
-    la_init(L, LA_KIND_PAGED, (POOL_TYPE)(PagedPool | Flags), Size, Tag);
-    L->Allocate = Allocate ? Allocate : ExAllocatePoolWithTag;
-    L->Free = Free ? Free : ExFreePool;
+    la_init_list(LA_OF(Lookaside), LA_KIND_PAGED, APC_LEVEL, (POOL_TYPE)(PagedPool | Flags), Size, Tag, Allocate,
+                 Free);
     memset(Lookaside->Lock__ObsoleteButDoNotDelete, 0, sizeof Lookaside->Lock__ObsoleteButDoNotDelete);
 }
 

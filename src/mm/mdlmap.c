@@ -324,21 +324,29 @@ static PVOID mdlmap_user(PMDL Mdl, MEMORY_CACHING_TYPE CacheType, PVOID Requeste
     return base + Mdl->ByteOffset;
 }
 
+/* The mapping DDIs' IRQL rule: DISPATCH_LEVEL for a kernel mapping,
+ * APC_LEVEL for a user one; above it, 0xC4 with the routine's subcode for
+ * that mode (IRQL, MDL, AccessMode). */
+static void mdlmap_check_irql(PMDL mdl, KPROCESSOR_MODE mode, ULONG kernel_code, ULONG user_code)
+{
+    KIRQL max = mode == KernelMode ? DISPATCH_LEVEL : APC_LEVEL;
+    if (MK_UNLIKELY(mk_irql() > max))
+        mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, mode == KernelMode ? kernel_code : user_code, mk_irql(),
+                    (ULONG_PTR)mdl, (ULONG_PTR)(LONG_PTR)mode);
+}
+
 PVOID MmMapLockedPagesSpecifyCache(PMDL MemoryDescriptorList, KPROCESSOR_MODE AccessMode, MEMORY_CACHING_TYPE CacheType,
                                    PVOID RequestedAddress, ULONG BugCheckOnFailure, ULONG Priority)
 {
     MK_ENTER("MmMapLockedPagesSpecifyCache");
     mk_ddi_prohibited_check("MmMapLockedPagesSpecifyCache");
     PMDL mdl = MemoryDescriptorList;
+    mdlmap_check_irql(mdl, AccessMode, 0x76, 0x77);
     if (AccessMode == KernelMode) {
-        if (MK_UNLIKELY(mk_irql() > DISPATCH_LEVEL))
-            mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x76, mk_irql(), (ULONG_PTR)mdl, (ULONG_PTR)(LONG_PTR)AccessMode);
         if (BugCheckOnFailure && mk_rt.verifier)
             mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x82, (ULONG_PTR)mdl, (USHORT)mdl->MdlFlags, 0);
         return mdlmap_kernel(mdl, CacheType, BugCheckOnFailure, Priority);
     }
-    if (MK_UNLIKELY(mk_irql() > APC_LEVEL))
-        mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x77, mk_irql(), (ULONG_PTR)mdl, (ULONG_PTR)(LONG_PTR)AccessMode);
     return mdlmap_user(mdl, CacheType, RequestedAddress, Priority);
 }
 
@@ -347,12 +355,7 @@ PVOID MmMapLockedPages(PMDL MemoryDescriptorList, KPROCESSOR_MODE AccessMode)
     MK_ENTER("MmMapLockedPages");
     mk_ddi_prohibited_check("MmMapLockedPages");
     PMDL mdl = MemoryDescriptorList;
-    if (AccessMode == KernelMode) {
-        if (MK_UNLIKELY(mk_irql() > DISPATCH_LEVEL))
-            mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x74, mk_irql(), (ULONG_PTR)mdl, (ULONG_PTR)(LONG_PTR)AccessMode);
-    } else if (MK_UNLIKELY(mk_irql() > APC_LEVEL)) {
-        mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x75, mk_irql(), (ULONG_PTR)mdl, (ULONG_PTR)(LONG_PTR)AccessMode);
-    }
+    mdlmap_check_irql(mdl, AccessMode, 0x74, 0x75);
     if (mk_rt.verifier)
         /* Verifier: MmMapLockedPages bug checks on failure; drivers must use
          * MmMapLockedPagesSpecifyCache with BugCheckOnFailure = FALSE. */

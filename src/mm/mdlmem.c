@@ -29,6 +29,10 @@ MK_NOINLINE void *mk_mdl_pool_alloc(size_t bytes)
 
 void mk_mdl_record_size(const MDL *Mdl, size_t bytes)
 {
+    if (bytes <= 0x7FFF) {
+        mk_mdl_forget_size(Mdl); /* Size says it; an older record of this address goes */
+        return;
+    }
     pthread_mutex_lock(&mdlmem_big_lock);
     for (size_t i = 0; i < mdlmem_nbig; i++)
         if (mdlmem_bigs[i].mdl == Mdl) {

@@ -44,6 +44,16 @@ static void mdlpages_irql(const void *routine)
                      (ULONG_PTR)routine, irql);
 }
 
+/* The entry of a DDI that a Windows version introduced: not there in the
+ * emulated OS, 0xC4 with mdlkit's rule (`why`: which version brought it);
+ * then the IRQL rule. */
+static void mdlpages_entry(ULONG since, const void *routine, const char *why)
+{
+    if (!mk_os_at_least(since))
+        mk_violation(MDLKIT_RULE_DDI_NOT_AVAILABLE, why, (ULONG_PTR)routine, mk_rt.os);
+    mdlpages_irql(routine);
+}
+
 /* Takes up to `want` frames in [lo, hi] into out[], honouring the contiguity
  * flags. Returns how many. */
 static size_t mdlpages_take(size_t want, PFN_NUMBER lo, PFN_NUMBER hi, ULONG flags, size_t chunk_pages, PFN_NUMBER *out)
@@ -154,10 +164,7 @@ static PMDL mdlpages_alloc(PHYSICAL_ADDRESS LowAddress, PHYSICAL_ADDRESS HighAdd
     mdl->Next = NULL;
     size_t size = sizeof(MDL) + got * sizeof(PFN_NUMBER);
     mdl->Size = (CSHORT)size;
-    if (mdl_bytes > 0x7FFF)
-        mk_mdl_record_size(mdl, mdl_bytes);
-    else
-        mk_mdl_forget_size(mdl);
+    mk_mdl_record_size(mdl, mdl_bytes);
     mdl->MdlFlags = MDL_PAGES_LOCKED;
     mdl->Process = NULL;
     mdl->MappedSystemVa = NULL;
@@ -173,11 +180,8 @@ PMDL MmAllocatePagesForMdlEx(PHYSICAL_ADDRESS LowAddress, PHYSICAL_ADDRESS HighA
 {
     MK_ENTER("MmAllocatePagesForMdlEx");
     mk_ddi_prohibited_check("MmAllocatePagesForMdlEx");
-    if (!mk_os_at_least(NTDDI_WS03SP1))
-        mk_violation(MDLKIT_RULE_DDI_NOT_AVAILABLE,
-                     "MmAllocatePagesForMdlEx does not exist before Windows Server 2003 SP1 (emulated OS)",
-                     (ULONG_PTR)MmAllocatePagesForMdlEx, mk_rt.os);
-    mdlpages_irql(MmAllocatePagesForMdlEx);
+    mdlpages_entry(NTDDI_WS03SP1, MmAllocatePagesForMdlEx,
+                   "MmAllocatePagesForMdlEx does not exist before Windows Server 2003 SP1 (emulated OS)");
     return mdlpages_alloc(LowAddress, HighAddress, SkipBytes, TotalBytes, CacheType, Flags, __builtin_return_address(0));
 }
 
@@ -238,11 +242,8 @@ void MmFreePagesFromMdl(PMDL MemoryDescriptorList)
 void MmFreePagesFromMdlEx(PMDL MemoryDescriptorList, ULONG Flags)
 {
     MK_ENTER("MmFreePagesFromMdlEx");
-    if (!mk_os_at_least(NTDDI_WIN10_RS1))
-        mk_violation(MDLKIT_RULE_DDI_NOT_AVAILABLE,
-                     "MmFreePagesFromMdlEx does not exist before Windows 10 version 1607 (emulated OS)",
-                     (ULONG_PTR)MmFreePagesFromMdlEx, mk_rt.os);
-    mdlpages_irql(MmFreePagesFromMdlEx);
+    mdlpages_entry(NTDDI_WIN10_RS1, MmFreePagesFromMdlEx,
+                   "MmFreePagesFromMdlEx does not exist before Windows 10 version 1607 (emulated OS)");
     if (Flags & ~MM_FREE_MDL_PAGES_ZERO)
         mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x16, 0, (ULONG_PTR)MemoryDescriptorList, Flags);
     mdlpages_free(MemoryDescriptorList, Flags);

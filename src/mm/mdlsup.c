@@ -127,10 +127,7 @@ PMDL MmCreateMdl(PMDL MemoryDescriptorList, PVOID Base, SIZE_T Length)
         mdl = mk_mdl_pool_alloc(bytes);
         if (!mdl)
             return NULL;
-        if (bytes > 0x7FFF)
-            mk_mdl_record_size(mdl, bytes);
-        else
-            mk_mdl_forget_size(mdl);
+        mk_mdl_record_size(mdl, bytes);
         mdl->Process = NULL;
         mdl->MappedSystemVa = NULL;
     }

@@ -242,6 +242,10 @@ const mk_option mk_options[] = {
      "which DbgPrintEx/KdPrintEx messages print (read by DbgPrintEx once per mdlkit_init; a bad value is "
      "ignored with a message)",
      NULL},
+    {"MDLKIT_FUZZ_FAULTS", NULL, "0 or 1", NULL,
+     "fuzz targets on mdlkit's fuzzing runtime (mdlkit_fuzz_start) take the input's first byte n as the n-th "
+     "call to fail (0: none); overrides the target's own choice (read by mdlkit_fuzz_start)",
+     NULL},
     {"MDLKIT_BREAK", NULL, "bugcheck", NULL,
      "DbgBreakPoint/KdBreakPoint raise the breakpoint exception as with no kernel debugger, instead of printing "
      "the break and continuing (read at each break)",

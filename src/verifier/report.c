@@ -71,22 +71,32 @@ void mk_vf_tag_name(ULONG tag, char *buf, size_t len)
     buf[o < len ? o : len - 1] = 0;
 }
 
+/* The next free entry of a bounded list (made on first use), or NULL when
+ * it is full (or cannot be made): the entry is then counted as dropped.
+ * rp_lock held. */
+static void *rp_slot(void **list, size_t *n, size_t max, size_t elem, size_t *dropped)
+{
+    if (!*list)
+        *list = calloc(max, elem);
+    if (!*list || *n >= max) {
+        (*dropped)++;
+        return NULL;
+    }
+    return (char *)*list + (*n)++ * elem;
+}
+
 void mk_vf_report_add_leak(const char *kind, const char *driver, const void *addr, size_t size, ULONG tag,
                            const mk_vf_frame_list *stack)
 {
     pthread_mutex_lock(&rp_lock);
-    if (!rp_leaks)
-        rp_leaks = calloc(RP_MAX_LEAKS, sizeof *rp_leaks);
-    if (rp_leaks && rp_nleaks < RP_MAX_LEAKS) {
-        rp_leak *l = &rp_leaks[rp_nleaks++];
+    rp_leak *l = rp_slot((void **)&rp_leaks, &rp_nleaks, RP_MAX_LEAKS, sizeof *rp_leaks, &rp_leaks_dropped);
+    if (l) {
         snprintf(l->kind, sizeof l->kind, "%s", kind);
         snprintf(l->driver, sizeof l->driver, "%s", driver);
         l->addr = addr;
         l->size = size;
         l->tag = tag;
         l->stack = *stack;
-    } else {
-        rp_leaks_dropped++;
     }
     pthread_mutex_unlock(&rp_lock);
 }
@@ -94,15 +104,11 @@ void mk_vf_report_add_leak(const char *kind, const char *driver, const void *add
 void mk_vf_report_add_fault(const char *routine, ULONG tag, const mk_vf_frame_list *stack)
 {
     pthread_mutex_lock(&rp_lock);
-    if (!rp_faults)
-        rp_faults = calloc(RP_MAX_FAULTS, sizeof *rp_faults);
-    if (rp_faults && rp_nfaults < RP_MAX_FAULTS) {
-        rp_fault *f = &rp_faults[rp_nfaults++];
+    rp_fault *f = rp_slot((void **)&rp_faults, &rp_nfaults, RP_MAX_FAULTS, sizeof *rp_faults, &rp_faults_dropped);
+    if (f) {
         f->routine = routine;
         f->tag = tag;
         f->stack = *stack;
-    } else {
-        rp_faults_dropped++;
     }
     pthread_mutex_unlock(&rp_lock);
 }
