@@ -50,7 +50,9 @@
  * be declared `extern`, defined in a header shared by several files, or
  * declared FORCEINLINE and defined without it. A weak definition gives all
  * three one linkable copy (MSVC merges such copies the same way). */
-#define FORCEINLINE __attribute__((weak))
+/* (Spelled __attribute: some driver sources define __attribute__ away for
+ * MSVC, e.g. virtio-win's linux/types.h.) */
+#define FORCEINLINE __attribute((weak))
 #define NTAPI_INLINE
 #ifndef __forceinline
 #define __forceinline inline __attribute__((always_inline))
@@ -136,6 +138,23 @@ typedef ULONG NODE_REQUIREMENT;
 #define MAXLONGLONG 0x7fffffffffffffffLL
 #define MAXULONG_PTR (~(ULONG_PTR)0)
 #define MAXSIZE_T (~(SIZE_T)0)
+
+/* basetsd.h's pointer <-> integer conversions (x64: truncating / extending). */
+#define PtrToUlong(p) ((ULONG)(ULONG_PTR)(p))
+#define PtrToLong(p) ((LONG)(LONG_PTR)(p))
+#define PtrToUshort(p) ((unsigned short)(ULONG_PTR)(p))
+#define PtrToShort(p) ((short)(LONG_PTR)(p))
+#define PtrToUint(p) ((UINT)(UINT_PTR)(p))
+#define PtrToInt(p) ((INT)(INT_PTR)(p))
+#define ULongToPtr(ul) ((VOID *)(ULONG_PTR)((unsigned long)(ul)))
+#define LongToPtr(l) ((VOID *)(LONG_PTR)((long)(l)))
+#define UIntToPtr(ui) ((VOID *)(UINT_PTR)((unsigned int)(ui)))
+#define IntToPtr(i) ((VOID *)(INT_PTR)((int)(i)))
+#define ULongToHandle(h) ((HANDLE)(ULONG_PTR)(h))
+#define HandleToULong(h) ((ULONG)(ULONG_PTR)(h))
+#define HandleToUlong(h) HandleToULong(h)
+#define PtrToPtr64(p) ((void *)(p))
+#define Ptr64ToPtr(p) ((void *)(p))
 
 typedef union _LARGE_INTEGER {
     struct {

@@ -12,11 +12,22 @@
 
 /* Output of the formatter: code units (char or WCHAR) go to buf[0..cap);
  * len counts every unit produced, stored or not. */
+/* WPP trace context: with it, the formatter also takes WPP's %!NAME!
+ * specifiers (see mk_vformat). */
+typedef struct mk_fmt_wpp {
+    const char *func, *file;
+    int line;
+    ULONG level, component;
+    ULONG cpu;
+    const char *(*status_name)(NTSTATUS); /* names for %!STATUS!, or NULL */
+} mk_fmt_wpp;
+
 typedef struct mk_fmt_out {
     int wide;     /* 1: buf is WCHAR[], 0: buf is char[] */
     void *buf;
     size_t cap;   /* units buf can hold (no room is kept for a NUL) */
     size_t len;   /* units produced so far */
+    const mk_fmt_wpp *wpp; /* NULL, or a WPP trace's context */
 } mk_fmt_out;
 
 /* Formats with the Windows kernel's printf rules (ntoskrnl's _vsnprintf /

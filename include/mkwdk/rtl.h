@@ -126,6 +126,47 @@ void mdlkit_paged_code_check(const char *file, int line);
 #define CODE_SEG(x)
 
 /* ------------------------------------------------------------------------
+ * WPP software tracing, as the .tmh files mdlkit-tracewpp generates use it
+ * (src/ke/debug.c). A trace message goes to DbgPrintEx; WPP's %!NAME!
+ * specifiers are understood.
+ * ---------------------------------------------------------------------- */
+#ifndef TRACE_LEVEL_NONE
+#define TRACE_LEVEL_NONE 0
+#define TRACE_LEVEL_CRITICAL 1
+#define TRACE_LEVEL_FATAL 1
+#define TRACE_LEVEL_ERROR 2
+#define TRACE_LEVEL_WARNING 3
+#define TRACE_LEVEL_INFORMATION 4
+#define TRACE_LEVEL_VERBOSE 5
+#define TRACE_LEVEL_RESERVED6 6
+#define TRACE_LEVEL_RESERVED7 7
+#define TRACE_LEVEL_RESERVED8 8
+#define TRACE_LEVEL_RESERVED9 9
+#endif
+typedef struct mdlkit_wpp_control {
+    ULONG Flags[4];   /* enabled WPP_DEFINE_BITs of one control GUID */
+    UCHAR Level;      /* highest TRACE_LEVEL_* enabled */
+    UCHAR Reserved[3];
+} mdlkit_wpp_control;
+typedef struct mdlkit_wpp_hexdump {
+    const void *Buffer;
+    USHORT Length;
+} mdlkit_wpp_hexdump;
+#define WppHexDump(p, n) ((mdlkit_wpp_hexdump){(const void *)(p), (USHORT)(n)})
+/* WPP_INIT_TRACING: every flag on, every level (as a session that records
+ * everything); WPP_CLEANUP: all off again. */
+void mdlkit_wpp_init(mdlkit_wpp_control *controls, ULONG count);
+void mdlkit_wpp_cleanup(mdlkit_wpp_control *controls, ULONG count);
+/* TRACE_LEVEL_* -> DPFLTR_*_LEVEL: critical/fatal/error -> ERROR, warning ->
+ * WARNING, information -> TRACE, verbose and above -> INFO. */
+ULONG mdlkit_wpp_level(ULONG trace_level);
+/* A trace named by a WPP_DEFINE_BIT only: its bit selects the DbgPrintEx
+ * level bit (bit % 31), as a mask. */
+#define MDLKIT_WPP_FLAG_LEVEL(bit) ((ULONG)(DPFLTR_MASK | (1UL << ((ULONG)(bit) % 31))))
+ULONG mdlkit_wpp_trace(ULONG component, ULONG level, const char *file, int line, const char *func,
+                       const char *format, ...);
+
+/* ------------------------------------------------------------------------
  * Strings (src/rtl/unicode.c, src/rtl/ansi.c)
  * ---------------------------------------------------------------------- */
 typedef STRING OEM_STRING, *POEM_STRING;

@@ -24,6 +24,10 @@
  * with mdlkit_dbgprint_set_mask and takes the output with
  * mdlkit_dbgprint_capture (default: stderr).
  *
+ * WPP traces (mdlkit_wpp_trace, from the .tmh files mdlkit-tracewpp writes)
+ * are DbgPrintEx messages formatted with WPP's %!NAME! specifiers too, one
+ * line each (a newline is added when the message has none).
+ *
  * DbgBreakPoint with no debugger (docs/ddi-notes.md): by default the break
  * is printed with its stack and execution continues, as if a debugger had
  * continued; MDLKIT_BREAK=bugcheck makes it what Windows does without a
@@ -234,6 +238,61 @@ static ULONG dbg_vprint(PCSTR prefix, ULONG component, ULONG level, PCSTR format
         mk_vformat(&o, format, 0, &copy);
     va_end(copy);
     buf[o.len < o.cap ? o.len : o.cap] = 0;
+    dbg_emit(component, level, buf);
+    return STATUS_SUCCESS;
+}
+
+/* ---- WPP ---- */
+void mdlkit_wpp_init(mdlkit_wpp_control *controls, ULONG count)
+{
+    MK_ENTER("WPP_INIT_TRACING");
+    for (ULONG i = 0; i < count; i++) {
+        for (int k = 0; k < 4; k++)
+            __atomic_store_n(&controls[i].Flags[k], 0xFFFFFFFFUL, __ATOMIC_RELAXED);
+        __atomic_store_n(&controls[i].Level, 0xFF, __ATOMIC_RELAXED);
+    }
+}
+
+void mdlkit_wpp_cleanup(mdlkit_wpp_control *controls, ULONG count)
+{
+    MK_ENTER("WPP_CLEANUP");
+    for (ULONG i = 0; i < count; i++) {
+        for (int k = 0; k < 4; k++)
+            __atomic_store_n(&controls[i].Flags[k], 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&controls[i].Level, 0, __ATOMIC_RELAXED);
+    }
+}
+
+ULONG mdlkit_wpp_level(ULONG trace_level)
+{
+    if (trace_level <= 2) /* TRACE_LEVEL_NONE, CRITICAL/FATAL, ERROR */
+        return DPFLTR_ERROR_LEVEL;
+    if (trace_level == 3) /* TRACE_LEVEL_WARNING */
+        return DPFLTR_WARNING_LEVEL;
+    if (trace_level == 4) /* TRACE_LEVEL_INFORMATION */
+        return DPFLTR_TRACE_LEVEL;
+    return DPFLTR_INFO_LEVEL; /* TRACE_LEVEL_VERBOSE and the reserved ones */
+}
+
+ULONG mdlkit_wpp_trace(ULONG component, ULONG level, const char *file, int line, const char *func,
+                       const char *format, ...)
+{
+    MK_ENTER("WPP trace");
+    if (!dbg_enabled(component, level))
+        return STATUS_SUCCESS;
+    mk_thread_attach();
+    char buf[DBG_MAX_MESSAGE];
+    mk_fmt_wpp w = {func, file, line, level, component, mk_self.cpu, mdlkit_ntstatus_name};
+    mk_fmt_out o = {0, buf, sizeof buf - 2, 0, &w};
+    va_list ap;
+    va_start(ap, format);
+    if (format)
+        mk_vformat(&o, format, 0, &ap);
+    va_end(ap);
+    size_t n = o.len < o.cap ? o.len : o.cap;
+    if (n == 0 || buf[n - 1] != '\n')
+        buf[n++] = '\n';
+    buf[n] = 0;
     dbg_emit(component, level, buf);
     return STATUS_SUCCESS;
 }

@@ -122,6 +122,91 @@ static unsigned fo_at(const void *fmt, int wide, size_t i)
     return wide ? ((const WCHAR *)fmt)[i] : (unsigned char)((const char *)fmt)[i];
 }
 
+static void fo_cstr(mk_fmt_out *o, const char *s)
+{
+    while (*s)
+        fo_char(o, (unsigned char)*s++, 0);
+}
+
+static const char *fo_basename(const char *path)
+{
+    const char *b = path;
+    for (const char *p = path; *p; p++)
+        if (*p == '/' || *p == '\\')
+            b = p + 1;
+    return b;
+}
+
+/* One WPP %!NAME! specifier (name[0..n)). */
+static void fo_wpp(mk_fmt_out *o, const char *name, size_t n, va_list *ap)
+{
+    const mk_fmt_wpp *w = o->wpp;
+    char tmp[96];
+#define IS(lit) (n == sizeof(lit) - 1 && memcmp(name, lit, n) == 0)
+    if (IS("FUNC")) {
+        fo_cstr(o, w->func ? w->func : "?");
+    } else if (IS("FILE")) {
+        fo_cstr(o, w->file ? fo_basename(w->file) : "?");
+    } else if (IS("LINE")) {
+        snprintf(tmp, sizeof tmp, "%d", w->line);
+        fo_cstr(o, tmp);
+    } else if (IS("STDPREFIX")) {
+        snprintf(tmp, sizeof tmp, "[%u]%s(%d)", (unsigned)w->cpu, w->file ? fo_basename(w->file) : "?",
+                 w->line);
+        fo_cstr(o, tmp);
+    } else if (IS("LEVEL")) {
+        snprintf(tmp, sizeof tmp, "%u", (unsigned)w->level);
+        fo_cstr(o, tmp);
+    } else if (IS("COMPNAME")) {
+        snprintf(tmp, sizeof tmp, "%u", (unsigned)w->component);
+        fo_cstr(o, tmp);
+    } else if (IS("STATUS") || IS("NTSTATUS")) {
+        NTSTATUS st = (NTSTATUS)va_arg(*ap, int);
+        const char *nm = w->status_name ? w->status_name(st) : NULL;
+        if (nm)
+            snprintf(tmp, sizeof tmp, "%s (0x%08X)", nm, (unsigned)st);
+        else
+            snprintf(tmp, sizeof tmp, "0x%08X", (unsigned)st);
+        fo_cstr(o, tmp);
+    } else if (IS("HRESULT") || IS("WINERROR")) {
+        snprintf(tmp, sizeof tmp, "0x%08X", (unsigned)va_arg(*ap, int));
+        fo_cstr(o, tmp);
+    } else if (IS("bool") || IS("BOOLEAN") || IS("BOOL")) {
+        fo_cstr(o, va_arg(*ap, int) ? "TRUE" : "FALSE");
+    } else if (IS("GUID")) {
+        const GUID *g = va_arg(*ap, const GUID *);
+        if (!g)
+            snprintf(tmp, sizeof tmp, "(null)");
+        else
+            snprintf(tmp, sizeof tmp, "{%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x}", (unsigned)g->Data1,
+                     g->Data2, g->Data3, g->Data4[0], g->Data4[1], g->Data4[2], g->Data4[3], g->Data4[4],
+                     g->Data4[5], g->Data4[6], g->Data4[7]);
+        fo_cstr(o, tmp);
+    } else if (IS("IPADDR")) {
+        ULONG a = va_arg(*ap, ULONG);
+        const UCHAR *b = (const UCHAR *)&a;
+        snprintf(tmp, sizeof tmp, "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
+        fo_cstr(o, tmp);
+    } else if (IS("PORT")) {
+        unsigned v = (USHORT)va_arg(*ap, unsigned);
+        snprintf(tmp, sizeof tmp, "%u", ((v & 0xFF) << 8) | (v >> 8));
+        fo_cstr(o, tmp);
+    } else if (IS("HEXDUMP")) {
+        mdlkit_wpp_hexdump h = va_arg(*ap, mdlkit_wpp_hexdump);
+        for (USHORT i = 0; i < h.Length && h.Buffer; i++) {
+            snprintf(tmp, sizeof tmp, i ? " %02X" : "%02X", ((const UCHAR *)h.Buffer)[i]);
+            fo_cstr(o, tmp);
+        }
+    } else {
+        fo_put(o, '%');
+        fo_put(o, '!');
+        for (size_t i = 0; i < n; i++)
+            fo_char(o, (unsigned char)name[i], 0);
+        fo_put(o, '!');
+    }
+#undef IS
+}
+
 size_t mk_vformat(mk_fmt_out *o, const void *fmt, int fw, va_list *ap)
 {
     size_t i = 0;
@@ -135,6 +220,15 @@ size_t mk_vformat(mk_fmt_out *o, const void *fmt, int fw, va_list *ap)
             continue;
         }
         size_t start = i - 1;
+        if (o->wpp && !fw && fo_at(fmt, fw, i) == '!') {
+            const char *f = (const char *)fmt + i + 1;
+            const char *e = strchr(f, '!');
+            if (e && e - f < 32) {
+                fo_wpp(o, f, (size_t)(e - f), ap);
+                i += (size_t)(e - f) + 2;
+                continue;
+            }
+        }
         int flags = 0;
         for (;; i++) {
             c = fo_at(fmt, fw, i);
