@@ -16,9 +16,10 @@
  *    0xC4 IrqlPsPassive (0x2001C) under DDI compliance, else 0xA;
  *  - PsTerminateSystemThread on a thread that is not a system thread:
  *    STATUS_INVALID_PARAMETER (the routine returns, as Windows does);
- *  - a system thread that ends at IRQL != PASSIVE_LEVEL, in a critical or
- *    guarded region, or owning a kernel mutex: 0x4A IRQL_GT_ZERO_AT_SYSTEM_SERVICE
- *    / 0x1 APC_INDEX_MISMATCH / 0x39 SYSTEM_EXIT_OWNED_MUTEX-like report;
+ *  - a system thread that ends at IRQL != PASSIVE_LEVEL: 0x4A
+ *    IRQL_GT_ZERO_AT_SYSTEM_SERVICE (start routine, IRQL, 0, 0); inside a
+ *    critical or guarded region: 0x1 APC_INDEX_MISMATCH (start routine, 0,
+ *    guarded << 16 | critical, 1);
  *  - a system thread of a driver still running when the driver is unloaded:
  *    0xCE DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS (start
  *    routine, 0, start routine, 0); at shutdown the same report;
