@@ -73,6 +73,9 @@ typedef struct mk_ndis_adapter {
     int oid_done;
     NDIS_STATUS oid_status;
     pthread_mutex_t oid_serial; /* one OID request at a time */
+    ULONG packet_filter, lookahead; /* what NDIS answers queries with */
+    UCHAR mcast[32 * 6];
+    ULONG mcast_len;
     struct mk_ndis_adapter *dead_next;
 } mk_ndis_adapter;
 

@@ -21,6 +21,7 @@
 #include "mk_ndis.h"
 #include "mk_pool.h"
 #include "mk_port.h"
+#include "mk_verifier.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -178,9 +179,13 @@ NTSTATUS mdlkit_ndis_send(PVOID miniport_adapter_handle, PNET_BUFFER_LIST chain,
     return STATUS_SUCCESS;
 }
 
+/* A *_DISPATCH_LEVEL flag says the caller is at DISPATCH_LEVEL: NDIS then
+ * calls the protocol without raising. A DDI compliance rule (checked under
+ * DDI compliance checking, as the project checks the static rules). */
 static void dp_flag_irql(ULONG flags, ULONG dispatch_flag, const char *why)
 {
-    if ((flags & dispatch_flag) && mk_irql() != DISPATCH_LEVEL)
+    if (MK_UNLIKELY(flags & dispatch_flag) && mk_irql() != DISPATCH_LEVEL &&
+        mk_verifier_on(MDLKIT_VERIFY_DDI_COMPLIANCE))
         mk_violation(MDLKIT_RULE_NDIS_DISPATCH_FLAG, why, mk_irql(), flags);
 }
 

@@ -162,6 +162,23 @@ int mk_ndis_wait(mk_ndis_adapter *ad, const volatile int *flag, ULONG timeout_ms
 /* ------------------------------------------------------------------------
  * Driver registration
  * ---------------------------------------------------------------------- */
+/* The DriverUnload NDIS gives a miniport's driver object: it calls the
+ * miniport's MiniportDriverUnload (NDIS's own unload work -- halting what is
+ * left and dropping the registration -- is done by the port layer around
+ * DriverUnload, see mk_ndis_driver_unloading/unloaded). */
+static void nd_driver_unload(PDRIVER_OBJECT DriverObject)
+{
+    mk_driver *d = mk_driver_from_object(DriverObject);
+    mk_ndis_driver *nd = d ? mk_ndis_lookup(d->port, MK_NDIS_DRIVER) : NULL;
+    MINIPORT_DRIVER_UNLOAD unload = nd ? nd->ch.UnloadHandler : NULL;
+    if (!unload)
+        return;
+    mk_port_frame f;
+    mk_port_call_miniport(&f, d);
+    unload(DriverObject);
+    mk_port_return_from_miniport(&f);
+}
+
 NDIS_STATUS NdisMRegisterMiniportDriver(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath,
                                         NDIS_HANDLE MiniportDriverContext,
                                         PNDIS_MINIPORT_DRIVER_CHARACTERISTICS MiniportDriverCharacteristics,
@@ -218,6 +235,8 @@ NDIS_STATUS NdisMRegisterMiniportDriver(PDRIVER_OBJECT DriverObject, PUNICODE_ST
     }
     d->port = nd;
     d->model = MK_MODEL_NDIS;
+    if (ch->UnloadHandler)
+        DriverObject->DriverUnload = nd_driver_unload;
     if (ch->SetOptionsHandler) {
         mk_port_frame f;
         mk_port_call_miniport(&f, d);

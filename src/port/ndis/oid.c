@@ -51,6 +51,60 @@ const char *mdlkit_ndis_status_name(NDIS_STATUS status)
     return NULL;
 }
 
+/* The general OID queries NDIS answers itself for an NDIS 6 miniport,
+ * from the general attributes and the sets that succeeded (the miniport
+ * never sees them). 0 if `oid` is not one of them. */
+static int oid_ndis_answers(mk_ndis_adapter *ad, NDIS_OID oid, void *buffer, ULONG length, NDIS_STATUS *st,
+                            mdlkit_ndis_oid_result *res)
+{
+    ULONG u = 0;
+    const void *src = &u;
+    ULONG n = sizeof(ULONG);
+    NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES *g = &ad->gen;
+    if (!ad->general)
+        return 0;
+    switch (oid) {
+    case OID_GEN_CURRENT_PACKET_FILTER: u = ad->packet_filter; break;
+    case OID_GEN_CURRENT_LOOKAHEAD: u = ad->lookahead ? ad->lookahead : g->LookaheadSize; break;
+    case OID_GEN_MAXIMUM_LOOKAHEAD: u = g->LookaheadSize; break;
+    case OID_GEN_MEDIA_SUPPORTED:
+    case OID_GEN_MEDIA_IN_USE: u = (ULONG)g->MediaType; break;
+    case OID_GEN_PHYSICAL_MEDIUM: u = (ULONG)g->PhysicalMediumType; break;
+    case OID_GEN_MAXIMUM_FRAME_SIZE: u = g->MtuSize; break;
+    case OID_GEN_MAC_OPTIONS: u = g->MacOptions; break;
+    case OID_802_3_MAXIMUM_LIST_SIZE: u = g->MaxMulticastListSize; break;
+    case OID_802_3_MULTICAST_LIST:
+        src = ad->mcast;
+        n = ad->mcast_len;
+        break;
+    default:
+        return 0;
+    }
+    if (length < n) {
+        res->bytes_needed = n;
+        *st = NDIS_STATUS_BUFFER_TOO_SHORT;
+        return 1;
+    }
+    if (n)
+        memcpy(buffer, src, n);
+    res->bytes_written = n;
+    *st = NDIS_STATUS_SUCCESS;
+    return 1;
+}
+
+/* What a successful set changed that NDIS answers queries for. */
+static void oid_note_set(mk_ndis_adapter *ad, NDIS_OID oid, const void *buffer, ULONG length)
+{
+    if (oid == OID_GEN_CURRENT_PACKET_FILTER && length >= sizeof(ULONG))
+        memcpy(&ad->packet_filter, buffer, sizeof(ULONG));
+    else if (oid == OID_GEN_CURRENT_LOOKAHEAD && length >= sizeof(ULONG))
+        memcpy(&ad->lookahead, buffer, sizeof(ULONG));
+    else if (oid == OID_802_3_MULTICAST_LIST && length <= sizeof ad->mcast) {
+        memcpy(ad->mcast, buffer, length);
+        ad->mcast_len = length;
+    }
+}
+
 NDIS_STATUS mdlkit_ndis_oid(PVOID miniport_adapter_handle, int request_type, NDIS_OID oid, void *buffer,
                             ULONG length, ULONG in_length, ULONG timeout_ms, mdlkit_ndis_oid_result *result)
 {
@@ -69,6 +123,14 @@ NDIS_STATUS mdlkit_ndis_oid(PVOID miniport_adapter_handle, int request_type, NDI
         request_type != NdisRequestQueryStatistics && request_type != NdisRequestMethod)
         return NDIS_STATUS_INVALID_PARAMETER;
     pthread_mutex_lock(&ad->oid_serial);
+    mdlkit_ndis_oid_result scratch;
+    memset(&scratch, 0, sizeof scratch);
+    NDIS_STATUS answered;
+    if ((request_type == NdisRequestQueryInformation || request_type == NdisRequestQueryStatistics) &&
+        oid_ndis_answers(ad, oid, buffer, length, &answered, result ? result : &scratch)) {
+        pthread_mutex_unlock(&ad->oid_serial);
+        return answered;
+    }
     PNDIS_OID_REQUEST r = calloc(1, sizeof *r);
     if (!r) {
         pthread_mutex_unlock(&ad->oid_serial);
@@ -126,6 +188,8 @@ NDIS_STATUS mdlkit_ndis_oid(PVOID miniport_adapter_handle, int request_type, NDI
     }
     ad->oid_pending = NULL;
     pthread_mutex_unlock(&ad->lock);
+    if (st == NDIS_STATUS_SUCCESS && request_type == NdisRequestSetInformation)
+        oid_note_set(ad, oid, buffer, r->DATA.SET_INFORMATION.BytesRead ? r->DATA.SET_INFORMATION.BytesRead : length);
     if (result) {
         switch (request_type) {
         case NdisRequestSetInformation:
