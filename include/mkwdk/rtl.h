@@ -624,6 +624,8 @@ NTSYSAPI ULONG RtlFindLongestRunClear(PRTL_BITMAP BitMapHeader, PULONG StartingI
 NTSYSAPI ULONG RtlFindNextForwardRunClear(PRTL_BITMAP BitMapHeader, ULONG FromIndex, PULONG StartingRunIndex);
 NTSYSAPI CCHAR RtlFindLeastSignificantBit(ULONGLONG Set);
 NTSYSAPI CCHAR RtlFindMostSignificantBit(ULONGLONG Set);
+/* The set bits of a ULONG_PTR (an inline routine in the WDK too). */
+MDLKIT_FORCEINLINE ULONG RtlNumberOfSetBitsUlongPtr(ULONG_PTR Target) { return (ULONG)__builtin_popcountll(Target); }
 #define RtlCheckBit(BMH, BP) (((((PLONG)(BMH)->Buffer)[(BP) / 32]) >> ((BP) % 32)) & 0x1)
 
 /* ------------------------------------------------------------------------
