@@ -9,9 +9,12 @@
 #include "mk_options.h"
 #include "mk_ke.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 mk_runtime mk_rt;
 static mdlkit_config rt_cfg_storage;
@@ -34,6 +37,45 @@ int mdlkit_is_initialized(void) { return atomic_load(&mk_rt.up); }
 
 const mdlkit_config *mdlkit_current_config(void) { return atomic_load(&mk_rt.up) ? &mk_rt.cfg : NULL; }
 
+#define RT_VERIFY_KNOWN                                                                                      \
+    (MDLKIT_VERIFY_SPECIAL_POOL | MDLKIT_VERIFY_FORCE_IRQL_CHECKING | MDLKIT_VERIFY_LOW_RESOURCES |               \
+     MDLKIT_VERIFY_POOL_TRACKING | MDLKIT_VERIFY_IO_CHECKING | MDLKIT_VERIFY_DDI_COMPLIANCE |                      \
+     MDLKIT_VERIFY_SYSTEMATIC_LOW_RESOURCES)
+
+/* A file mdlkit will write (the report goes to path.tmp, then renamed):
+ * its directory must exist and be writable, the path must not be a
+ * directory. Checked at mdlkit_init, not first found at exit. */
+static int rt_check_writable(const char *what, const char *path, size_t cap)
+{
+    char dir[4096];
+    struct stat st;
+    if (strlen(path) + sizeof ".tmp" > cap) {
+        fprintf(stderr, "mdlkit_init: %s \"%s\" is too long\n", what, path);
+        return -1;
+    }
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "mdlkit_init: %s \"%s\" is a directory, not a file\n", what, path);
+        return -1;
+    }
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "mdlkit_init: %s \"%s\": the directory %s does not exist\n", what, path, dir);
+        return -1;
+    }
+    if (access(dir, W_OK | X_OK) != 0) {
+        fprintf(stderr, "mdlkit_init: %s \"%s\": the directory %s is not writable: %s\n", what, path, dir,
+                strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 static int rt_validate(const mdlkit_config *c)
 {
     if (c->physical_memory < RT_MIN_PHYS || c->physical_memory > RT_MAX_PHYS) {
@@ -52,6 +94,34 @@ static int rt_validate(const mdlkit_config *c)
         fprintf(stderr, "mdlkit_init: processors must be 1..64 (got %u)\n", c->processors);
         return -1;
     }
+    if (c->os_version > 0x0AFFFFFFUL) {
+        fprintf(stderr, "mdlkit_init: os_version 0x%08x is above any Windows NTDDI value (0x0AFFFFFF)\n",
+                c->os_version);
+        return -1;
+    }
+    if (c->verifier_flags & ~RT_VERIFY_KNOWN) {
+        fprintf(stderr,
+                "mdlkit_init: verifier_flags 0x%08x has option bits mdlkit does not implement (0x%08x); the options "
+                "are 0x1 special pool, 0x2 force IRQL checking, 0x4 low resources, 0x8 pool tracking, 0x10 I/O "
+                "verification, 0x20000 DDI compliance, 0x40000 systematic low resources (MDLKIT_VERIFIER=standard "
+                "is 0x%08lx)\n",
+                c->verifier_flags, (unsigned)(c->verifier_flags & ~RT_VERIFY_KNOWN), MDLKIT_VERIFY_STANDARD);
+        return -1;
+    }
+    if (c->special_pool_size >= PAGE_SIZE) {
+        fprintf(stderr, "mdlkit_init: special_pool_size %u is not a small allocation size (1 to %u, or 0 for any)\n",
+                c->special_pool_size, PAGE_SIZE - 1);
+        return -1;
+    }
+    if (c->fault_tags && strlen(c->fault_tags) >= sizeof rt_fault_tags) {
+        fprintf(stderr, "mdlkit_init: fault_tags is longer than %zu characters\n", sizeof rt_fault_tags - 1);
+        return -1;
+    }
+    if (c->report_path && *c->report_path && rt_check_writable("report_path", c->report_path, sizeof rt_report_path))
+        return -1;
+    if (c->systematic_state && *c->systematic_state &&
+        rt_check_writable("systematic_state", c->systematic_state, sizeof rt_systematic_path))
+        return -1;
     return 0;
 }
 

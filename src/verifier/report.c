@@ -412,3 +412,24 @@ void mk_vf_report_write_configured(void)
     if (mk_rt.cfg.report_path && *mk_rt.cfg.report_path)
         (void)mdlkit_report_write(NULL);
 }
+
+/* A process that exits (returns from main, calls exit) with the machine
+ * still running skipped mdlkit_shutdown: no final leak check ran and no
+ * report was written. Said once on stderr when the configuration asked for
+ * either (Pool Tracking, a report path). An abort (uncaught bug check) runs
+ * no destructor and has its own report. */
+__attribute__((destructor)) static void rp_exit_check(void)
+{
+    if (!atomic_load(&mk_rt.up))
+        return;
+    int tracking = (mk_rt.verifier & MDLKIT_VERIFY_POOL_TRACKING) != 0;
+    const char *path = mk_rt.cfg.report_path && *mk_rt.cfg.report_path ? mk_rt.cfg.report_path : NULL;
+    if (!tracking && !path)
+        return;
+    fprintf(stderr,
+            "mdlkit: warning: the process is exiting with the machine still running (mdlkit_shutdown was not "
+            "called): %s%s%s\n",
+            tracking ? "the final leak check of Pool Tracking did not run" : "",
+            tracking && path ? ", and " : "", path ? "the report was not written" : "");
+    fflush(stderr);
+}
