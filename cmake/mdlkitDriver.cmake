@@ -5,6 +5,8 @@
 #       [INCLUDE_DIRS <dirs...>]      the driver's own include folders
 #       [DEFINES <defs...>]           e.g. DBG=1
 #       [OPTIONS <flags...>]          extra compiler flags
+#       [DATA_MODEL LLP64|LP64]       LLP64 (default): `long` is 32 bits in
+#                                     the driver's code, as on Windows
 #       [MDLKIT_TARGET <target>])     what to link (default: mdlkit::mdlkit,
 #                                     or mdlkit_static inside mdlkit's tree)
 #
@@ -25,6 +27,11 @@
 #    compiler is not clang, the helper compiles the driver with a clang it
 #    finds (MDLKIT_DRIVER_CLANG) through custom commands; without clang it
 #    falls back to the project's compiler with -fms-extensions only.
+#  * Windows' data model: Windows is LLP64 (`long` is 32 bits), Linux LP64.
+#    Unless DATA_MODEL LP64 is given, every source force-includes
+#    mdlkit_llp64.h, which reads the C library and mdlkit's headers first and
+#    then makes `long` mean `int` for the driver's own code (see that header
+#    for what the driver must then not spell).
 #  * Warnings in driver code are not errors (it is not the project's code).
 
 include_guard(GLOBAL)
@@ -113,7 +120,13 @@ function(_mdlkit_ci_links gen files dirs)
 endfunction()
 
 function(mdlkit_add_driver name)
-  cmake_parse_arguments(D "" "MDLKIT_TARGET" "SOURCES;INCLUDE_DIRS;DEFINES;OPTIONS" ${ARGN})
+  cmake_parse_arguments(D "" "MDLKIT_TARGET;DATA_MODEL" "SOURCES;INCLUDE_DIRS;DEFINES;OPTIONS" ${ARGN})
+  if(NOT D_DATA_MODEL)
+    set(D_DATA_MODEL LLP64)
+  endif()
+  if(NOT D_DATA_MODEL MATCHES "^(LLP64|LP64)$")
+    message(FATAL_ERROR "mdlkit_add_driver(${name}): DATA_MODEL is LLP64 or LP64")
+  endif()
   if(NOT D_SOURCES)
     message(FATAL_ERROR "mdlkit_add_driver(${name}): SOURCES is required")
   endif()
@@ -144,6 +157,18 @@ function(mdlkit_add_driver name)
   get_target_property(mk_inc ${D_MDLKIT_TARGET} INTERFACE_INCLUDE_DIRECTORIES)
   set(ms_flags -fms-extensions -fms-compatibility -fshort-wchar -fno-strict-aliasing -w)
   set(all_defs ${D_DEFINES})
+  set(mk_inc_dirs)
+  foreach(d IN LISTS mk_inc)
+    string(REGEX REPLACE "^\\$<BUILD_INTERFACE:(.*)>$" "\\1" d "${d}")
+    if(d MATCHES "^\\$<")
+      continue()
+    endif()
+    list(APPEND mk_inc_dirs "${d}")
+  endforeach()
+  if(D_DATA_MODEL STREQUAL "LLP64")
+    list(GET mk_inc_dirs 0 first_inc)
+    list(APPEND D_OPTIONS -include "${first_inc}/mdlkit_llp64.h")
+  endif()
 
   if(CMAKE_C_COMPILER_ID MATCHES "Clang")
     add_library(${name} STATIC ${D_SOURCES})
@@ -172,23 +197,22 @@ function(mdlkit_add_driver name)
     list(APPEND inc_flags "-I${d}")
   endforeach()
   list(APPEND inc_flags "-I${gen}")
-  foreach(d IN LISTS mk_inc)
-    string(REGEX REPLACE "^\\$<BUILD_INTERFACE:(.*)>$" "\\1" d "${d}")
-    if(d MATCHES "^\\$<")
-      continue()
-    endif()
+  foreach(d IN LISTS mk_inc_dirs)
     list(APPEND inc_flags "-I${d}")
   endforeach()
   set(def_flags)
   foreach(d IN LISTS all_defs)
     list(APPEND def_flags "-D${d}")
   endforeach()
-  set(extra)
+  # -g always: bug-check reports name the driver's lines.
+  set(extra -g -fno-optimize-sibling-calls)
   if(CMAKE_BUILD_TYPE STREQUAL "Debug")
-    list(APPEND extra -g -O0)
+    list(APPEND extra -O0)
   else()
     list(APPEND extra -O2)
   endif()
+  # (Not sanitized: clang's sanitizer runtime may not match the project
+  # compiler's; the driver's memory errors are the checker's job.)
   set(objs)
   set(i 0)
   foreach(s IN LISTS D_SOURCES)

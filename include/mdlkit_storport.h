@@ -85,6 +85,17 @@ mdlkit_storport_io *mdlkit_storport_send(PVOID hw_device_extension, mdlkit_scsi_
 NTSTATUS mdlkit_storport_wait(mdlkit_storport_io *io, ULONG timeout_ms);
 /* send + wait (10 s). */
 NTSTATUS mdlkit_storport_scsi(PVOID hw_device_extension, mdlkit_scsi_request *req);
+/* What the port and disk.sys do when a LUN appears: INQUIRY (36 bytes),
+ * then READ CAPACITY (10), and READ CAPACITY (16) when the disk is too big
+ * for it. Returns the NTSTATUS of the first command that fails, else
+ * STATUS_SUCCESS with *out filled. */
+typedef struct mdlkit_storport_lun {
+    UCHAR inquiry[36];
+    ULONG block_size;
+    ULONG64 last_lba;
+} mdlkit_storport_lun;
+NTSTATUS mdlkit_storport_enumerate_lun(PVOID hw_device_extension, UCHAR path_id, UCHAR target_id, UCHAR lun,
+                                       mdlkit_storport_lun *out);
 /* Delivers pending interrupts and the DPCs they queue (the processor
  * taking its interrupts). Returns how many interrupts were delivered. */
 ULONG mdlkit_storport_poll(PVOID hw_device_extension);

@@ -358,6 +358,7 @@ NTKERNELAPI NTSTATUS KeQueryDpcWatchdogInformation(PKDPC_WATCHDOG_INFORMATION Wa
 /* Processor groups: every simulated processor is in group 0. */
 NTKERNELAPI ULONG KeGetCurrentProcessorNumberEx(PPROCESSOR_NUMBER ProcNumber);
 NTKERNELAPI ULONG KeQueryActiveProcessorCountEx(USHORT GroupNumber);
+NTKERNELAPI ULONG KeQueryMaximumProcessorCountEx(USHORT GroupNumber);
 
 /* ------------------------------------------------------------------------
  * Timers
@@ -521,6 +522,42 @@ NTKERNELAPI void KeReleaseInStackQueuedSpinLockForDpc(PKLOCK_QUEUE_HANDLE LockHa
 NTKERNELAPI BOOLEAN KeTryToAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock);
 NTKERNELAPI KIRQL KeAcquireSpinLockForDpc(PKSPIN_LOCK SpinLock);
 NTKERNELAPI void KeReleaseSpinLockForDpc(PKSPIN_LOCK SpinLock, KIRQL OldIrql);
+
+/* ------------------------------------------------------------------------
+ * Executive work items (system worker threads)
+ * ---------------------------------------------------------------------- */
+#ifndef MDLKIT_WORK_QUEUE_TYPE_DEFINED
+#define MDLKIT_WORK_QUEUE_TYPE_DEFINED
+typedef enum _WORK_QUEUE_TYPE {
+    CriticalWorkQueue = 0,
+    DelayedWorkQueue = 1,
+    HyperCriticalWorkQueue = 2,
+    NormalWorkQueue = 3,
+    BackgroundWorkQueue = 4,
+    RealTimeWorkQueue = 5,
+    SuperCriticalWorkQueue = 6,
+    MaximumWorkQueue = 7,
+    CustomPriorityWorkQueue = 32
+} WORK_QUEUE_TYPE;
+#endif
+
+typedef void WORKER_THREAD_ROUTINE(PVOID Parameter);
+typedef WORKER_THREAD_ROUTINE *PWORKER_THREAD_ROUTINE;
+
+typedef struct _WORK_QUEUE_ITEM {
+    LIST_ENTRY List;
+    PWORKER_THREAD_ROUTINE WorkerRoutine;
+    volatile PVOID Parameter;
+} WORK_QUEUE_ITEM, *PWORK_QUEUE_ITEM;
+
+#define ExInitializeWorkItem(Item, Routine, Context) \
+    do {                                             \
+        (Item)->WorkerRoutine = (Routine);           \
+        (Item)->Parameter = (Context);               \
+        (Item)->List.Flink = NULL;                   \
+    } while (0)
+
+NTKERNELAPI void ExQueueWorkItem(PWORK_QUEUE_ITEM WorkItem, WORK_QUEUE_TYPE QueueType);
 
 /* ------------------------------------------------------------------------
  * Time

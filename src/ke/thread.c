@@ -94,6 +94,15 @@ ULONG KeQueryActiveProcessorCountEx(USHORT GroupNumber)
     return mk_rt.ncpu;
 }
 
+ULONG KeQueryMaximumProcessorCountEx(USHORT GroupNumber)
+{
+    MK_ENTER("KeQueryMaximumProcessorCountEx");
+    /* No processor is ever added: the maximum is the active count. */
+    if (GroupNumber != 0 && GroupNumber != 0xFFFF)
+        return 0;
+    return mk_rt.ncpu;
+}
+
 /* The one simulated process: drivers only compare and pass its address. */
 struct _EPROCESS {
     char name[16];

@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 
 MK_TLS int mk_port_internal;
@@ -210,7 +211,13 @@ size_t mk_port_track_leaks(const void *owner, unsigned kinds, void (*reclaim)(mk
         if (n < PT_NOTES_MAX) {
             char who[256];
             mk_port_caller_name(t->caller, who, sizeof who);
-            if (t->pa.QuadPart)
+            if (t->kind == MK_PT_STOR_POOL || t->kind == MK_PT_NDIS_MEMORY) {
+                char tag[5];
+                memcpy(tag, &t->tag, 4); /* the pool tag, as poolmon prints it */
+                tag[4] = 0;
+                mk_bugcheck_note("leaked %s %p, %zu bytes, tag '%s', allocated at %s",
+                                 mk_port_track_kind_name(t->kind), t->addr, t->len, tag, who);
+            } else if (t->pa.QuadPart)
                 mk_bugcheck_note("leaked %s %p (physical 0x%llx), %zu bytes, allocated at %s",
                                  mk_port_track_kind_name(t->kind), t->addr, (unsigned long long)t->pa.QuadPart,
                                  t->len, who);

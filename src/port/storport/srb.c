@@ -559,6 +559,57 @@ NTSTATUS mdlkit_storport_scsi(PVOID hw_device_extension, mdlkit_scsi_request *re
     return mdlkit_storport_wait(io, 10000);
 }
 
+NTSTATUS mdlkit_storport_enumerate_lun(PVOID hw_device_extension, UCHAR path_id, UCHAR target_id, UCHAR lun,
+                                       mdlkit_storport_lun *out)
+{
+    MK_ENTER("mdlkit_storport_enumerate_lun");
+    if (!out)
+        return STATUS_INVALID_PARAMETER;
+    memset(out, 0, sizeof *out);
+    mdlkit_scsi_request r;
+    UCHAR buf[32];
+    memset(&r, 0, sizeof r);
+    r.path_id = path_id;
+    r.target_id = target_id;
+    r.lun = lun;
+    r.cdb[0] = SCSIOP_INQUIRY;
+    r.cdb[4] = sizeof out->inquiry;
+    r.cdb_length = 6;
+    r.direction = MDLKIT_SCSI_DATA_IN;
+    r.data = out->inquiry;
+    r.data_length = sizeof out->inquiry;
+    NTSTATUS st = mdlkit_storport_scsi(hw_device_extension, &r);
+    if (!NT_SUCCESS(st))
+        return st;
+    memset(&r.cdb, 0, sizeof r.cdb);
+    r.cdb[0] = SCSIOP_READ_CAPACITY;
+    r.cdb_length = 10;
+    r.data = buf;
+    r.data_length = 8;
+    st = mdlkit_storport_scsi(hw_device_extension, &r);
+    if (!NT_SUCCESS(st))
+        return st;
+    ULONG last = ((ULONG)buf[0] << 24) | ((ULONG)buf[1] << 16) | ((ULONG)buf[2] << 8) | buf[3];
+    out->block_size = ((ULONG)buf[4] << 24) | ((ULONG)buf[5] << 16) | ((ULONG)buf[6] << 8) | buf[7];
+    out->last_lba = last;
+    if (last == 0xFFFFFFFFu) {
+        memset(&r.cdb, 0, sizeof r.cdb);
+        r.cdb[0] = SCSIOP_READ_CAPACITY16;
+        r.cdb[1] = SERVICE_ACTION_READ_CAPACITY16;
+        r.cdb[13] = 32;
+        r.cdb_length = 16;
+        r.data_length = 32;
+        st = mdlkit_storport_scsi(hw_device_extension, &r);
+        if (!NT_SUCCESS(st))
+            return st;
+        out->last_lba = 0;
+        for (int i = 0; i < 8; i++)
+            out->last_lba = (out->last_lba << 8) | buf[i];
+        out->block_size = ((ULONG)buf[8] << 24) | ((ULONG)buf[9] << 16) | ((ULONG)buf[10] << 8) | buf[11];
+    }
+    return STATUS_SUCCESS;
+}
+
 ULONG mdlkit_storport_poll(PVOID hw_device_extension)
 {
     MK_ENTER("mdlkit_storport_poll");
