@@ -60,12 +60,14 @@ mk_driver *mk_driver_from_object(PDRIVER_OBJECT obj)
 
 const char *mk_driver_current_name(void) { return mk_self.driver ? mk_self.driver->name : "(system)"; }
 
-/* The I/O manager's answer for a major function the driver did not set. */
+/* The I/O manager's answer for a major function the driver did not set:
+ * the request completes as invalid. */
 static NTSTATUS drv_invalid_request(PDEVICE_OBJECT DeviceObject, PIRP Irp)
 {
     (void)DeviceObject;
     Irp->IoStatus.Status = STATUS_INVALID_DEVICE_REQUEST;
     Irp->IoStatus.Information = 0;
+    IofCompleteRequest(Irp, IO_NO_INCREMENT);
     return STATUS_INVALID_DEVICE_REQUEST;
 }
 
