@@ -124,6 +124,11 @@ void mk_timer_shutdown(void);  /* timer.c */
 PKTIMER mk_timer_take_driver(struct mk_driver *d); /* a timer d left set, unlisted */
 PKDPC mk_dpc_take_driver(struct mk_driver *d);     /* a DPC d left queued, dequeued */
 
+/* Executive work items (src/ex/exworkitem.c). */
+PWORK_QUEUE_ITEM mk_ex_workitem_of_driver(struct mk_driver *d, PWORKER_THREAD_ROUTINE *routine);
+void mk_ex_workitems_flush(void);
+void mk_ex_workitem_shutdown(void);
+
 /* The executive's start and stop (src/ps/psthread.c), called by mdlkit_init
  * and mdlkit_shutdown: dispatcher, system threads, handles, resources. */
 int mk_exec_init(void);

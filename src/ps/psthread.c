@@ -23,6 +23,8 @@
  *  - a system thread of a driver still running when the driver is unloaded:
  *    0xCE DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS (start
  *    routine, 0, start routine, 0); at shutdown the same report;
+ *  - an executive work item of a driver still queued or running when the
+ *    driver is unloaded: 0xCE (worker routine, 0, item, 0);
  *  - a timer still set, or a DPC still queued, by a driver being unloaded:
  *    0xC7 TIMER_OR_DPC_INVALID (0 timer / 2 DPC, object, start and end of
  *    the memory it lies in: its pool block, or the object itself).
@@ -351,6 +353,13 @@ static void ps_range(const void *obj, size_t size, ULONG_PTR *lo, ULONG_PTR *hi)
 void mk_exec_driver_unloaded(struct mk_driver *d)
 {
     ps_driver_unloaded(d);
+    PWORKER_THREAD_ROUTINE wr;
+    PWORK_QUEUE_ITEM wi = mk_ex_workitem_of_driver(d, &wr);
+    if (wi) {
+        mk_bugcheck_note("work item %p (routine %p) is still queued or running as its driver is unloaded", (void *)wi,
+                         (void *)wr);
+        mk_bugcheck(UNLOADED_PENDING_CODE, (ULONG_PTR)wr, 0, (ULONG_PTR)wi, 0);
+    }
     ULONG_PTR lo, hi;
     PKTIMER timer = mk_timer_take_driver(d);
     if (timer) {
@@ -375,6 +384,7 @@ void mk_exec_shutdown(void)
 {
     ps_shutdown();       /* system threads still running: 0xCE */
     mk_timer_shutdown(); /* no timer fires from here on */
+    mk_ex_workitem_shutdown(); /* queued work items run, the workers stop */
     mk_dpc_shutdown();   /* queued DPCs run, the processors stop */
     mk_ob_shutdown();    /* handles still open are closed, as at process exit */
     mk_ex_resource_shutdown();
