@@ -21,6 +21,7 @@ ULONG DriverEntry(PVOID DriverObject, PVOID RegistryPath); /* viostor's */
 static mdlkit_virtio_blk *g_blk;
 static PDRIVER_OBJECT g_drv;
 static PVOID g_ext;
+static int g_read_only;
 
 static int setup(void **state)
 {
@@ -33,6 +34,8 @@ static int setup(void **state)
     memset(&vc, 0, sizeof vc);
     vc.capacity_sectors = DISK_SECTORS;
     vc.serial = "MDLKIT-VIOSTOR-0001";
+    vc.seg_max = 512; /* 1 MiB transfers at any alignment fit (viostor: seg_max - 1 breaks) */
+    vc.read_only = g_read_only;
     g_blk = mdlkit_virtio_blk_create(&vc);
     if (!g_blk)
         return -1;
@@ -148,11 +151,289 @@ static void test_write_then_read(void **state)
     free(in);
 }
 
+static int setup_read_only(void **state)
+{
+    g_read_only = 1;
+    int rc = setup(state);
+    g_read_only = 0;
+    return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * 1,000 random reads and writes
+ * ---------------------------------------------------------------------- */
+static ULONG rnd(ULONG *seed)
+{
+    *seed = *seed * 1103515245u + 12345u;
+    return (*seed >> 8) & 0xFFFFFF;
+}
+
+static void rw16(mdlkit_scsi_request *r, int write, ULONG64 lba, ULONG blocks, void *buf)
+{
+    memset(r, 0, sizeof *r);
+    r->cdb[0] = write ? SCSIOP_WRITE16 : SCSIOP_READ16;
+    for (int i = 0; i < 8; i++)
+        r->cdb[2 + i] = (UCHAR)(lba >> (56 - 8 * i));
+    for (int i = 0; i < 4; i++)
+        r->cdb[10 + i] = (UCHAR)(blocks >> (24 - 8 * i));
+    r->cdb_length = 16;
+    r->direction = write ? MDLKIT_SCSI_DATA_OUT : MDLKIT_SCSI_DATA_IN;
+    r->data = buf;
+    r->data_length = blocks * 512;
+}
+
+#define IO_MAX (1u << 20)
+
+static void test_random_io(void **state)
+{
+    (void)state;
+    UCHAR *shadow = calloc(1, DISK_SECTORS * 512);
+    UCHAR *disk = mdlkit_virtio_blk_disk(g_blk);
+    /* Buffers of three kinds: host memory, non-paged pool (chunks of
+     * contiguous frames, scattered between chunks), user memory (probed
+     * and locked); each is used at a 4-byte-aligned offset inside its first
+     * page, so transfers cross page and chunk boundaries and become several
+     * scatter-gather elements. */
+    UCHAR *host = malloc(IO_MAX + PAGE_SIZE);
+    UCHAR *pool = ExAllocatePool2(POOL_FLAG_NON_PAGED, IO_MAX + PAGE_SIZE, 'tsTV');
+    UCHAR *user = mdlkit_user_alloc(IO_MAX + PAGE_SIZE, PAGE_READWRITE);
+    UCHAR *check = malloc(IO_MAX);
+    assert_non_null(pool);
+    assert_non_null(user);
+    ULONG seed = 12345;
+    ULONG reads = 0, writes = 0;
+    for (int i = 0; i < 1000; i++) {
+        ULONG blocks = 1 + rnd(&seed) % (IO_MAX / 512);
+        if (i % 10 == 0)
+            blocks = IO_MAX / 512; /* the largest, often */
+        ULONG64 lba = rnd(&seed) % (DISK_SECTORS - blocks + 1);
+        UCHAR *base = (i % 3 == 0) ? host : (i % 3 == 1) ? pool : user;
+        UCHAR *buf = base + (rnd(&seed) % (PAGE_SIZE / 4)) * 4;
+        int write = rnd(&seed) & 1;
+        size_t len = (size_t)blocks * 512;
+        mdlkit_scsi_request r;
+        if (write) {
+            for (size_t k = 0; k < len; k += 4) {
+                ULONG v = rnd(&seed) ^ (ULONG)k;
+                memcpy(buf + k, &v, 4);
+            }
+            rw16(&r, 1, lba, blocks, buf);
+            assert_int_equal(mdlkit_storport_scsi(g_ext, &r), STATUS_SUCCESS);
+            assert_int_equal(SRB_STATUS(r.srb_status), SRB_STATUS_SUCCESS);
+            memcpy(shadow + lba * 512, buf, len);
+            assert_memory_equal(disk + lba * 512, buf, len);
+            writes++;
+        } else {
+            memset(buf, 0xA5, len);
+            rw16(&r, 0, lba, blocks, buf);
+            assert_int_equal(mdlkit_storport_scsi(g_ext, &r), STATUS_SUCCESS);
+            assert_int_equal(r.transferred, len);
+            memcpy(check, buf, len);
+            assert_memory_equal(check, shadow + lba * 512, len);
+            reads++;
+        }
+    }
+    assert_true(reads > 300 && writes > 300);
+    assert_memory_equal(disk, shadow, DISK_SECTORS * 512);
+    mdlkit_virtio_blk_stats st;
+    mdlkit_virtio_blk_get_stats(g_blk, &st);
+    assert_int_equal(st.reads, reads + 0 * st.reads); /* every read reached the device ... */
+    assert_int_equal(st.writes, writes);             /* ... and every write */
+    assert_int_equal(st.errors, 0);
+    ExFreePoolWithTag(pool, 'tsTV');
+    mdlkit_user_free(user);
+    free(host);
+    free(check);
+    free(shadow);
+}
+
+/* ------------------------------------------------------------------------
+ * Errors: what the device reports becomes the SRB status / sense data
+ * ---------------------------------------------------------------------- */
+static void test_device_errors(void **state)
+{
+    (void)state;
+    UCHAR *buf = malloc(4096);
+    memset(buf, 0x5A, 4096);
+    mdlkit_scsi_request r;
+    /* VIRTIO_BLK_S_IOERR on a write: SRB_STATUS_ERROR, nothing written. */
+    mdlkit_virtio_blk_inject_error(g_blk, 1 /* VIRTIO_BLK_T_OUT */, MDLKIT_VIRTIO_BLK_S_IOERR, 1);
+    rw16(&r, 1, 8, 8, buf);
+    assert_int_equal(mdlkit_storport_scsi(g_ext, &r), STATUS_UNSUCCESSFUL);
+    assert_int_equal(SRB_STATUS(r.srb_status), SRB_STATUS_ERROR);
+    UCHAR zero[4096] = {0};
+    assert_memory_equal(mdlkit_virtio_blk_disk(g_blk) + 8 * 512, zero, 4096);
+    /* VIRTIO_BLK_S_UNSUPP on a read: SRB_STATUS_INVALID_REQUEST. */
+    mdlkit_virtio_blk_inject_error(g_blk, 0 /* VIRTIO_BLK_T_IN */, MDLKIT_VIRTIO_BLK_S_UNSUPP, 1);
+    rw16(&r, 0, 8, 8, buf);
+    assert_int_equal(mdlkit_storport_scsi(g_ext, &r), STATUS_INVALID_DEVICE_REQUEST);
+    assert_int_equal(SRB_STATUS(r.srb_status), SRB_STATUS_INVALID_REQUEST);
+    /* The next request succeeds again. */
+    rw16(&r, 1, 8, 8, buf);
+    assert_int_equal(mdlkit_storport_scsi(g_ext, &r), STATUS_SUCCESS);
+    assert_memory_equal(mdlkit_virtio_blk_disk(g_blk) + 8 * 512, buf, 4096);
+    /* VERIFY beyond the end of the disk: viostor answers CHECK CONDITION
+     * with ILLEGAL REQUEST / INVALID CDB in the sense data. */
+    cdb10(&r, SCSIOP_VERIFY, (ULONG)DISK_SECTORS + 10, 8);
+    assert_int_equal(mdlkit_storport_scsi(g_ext, &r), STATUS_UNSUCCESSFUL);
+    assert_int_equal(SRB_STATUS(r.srb_status), SRB_STATUS_ERROR);
+    assert_true(r.srb_status & SRB_STATUS_AUTOSENSE_VALID);
+    assert_true(r.sense_length >= 14);
+    assert_int_equal(r.sense[0] & 0x7F, SCSI_SENSE_ERRORCODE_FIXED_CURRENT);
+    assert_int_equal(r.sense[2] & 0xF, SCSI_SENSE_ILLEGAL_REQUEST);
+    assert_int_equal(r.sense[12], SCSI_ADSENSE_INVALID_CDB);
+    free(buf);
+}
+
+static void test_read_only_disk(void **state)
+{
+    (void)state;
+    UCHAR buf[512];
+    memset(buf, 1, sizeof buf);
+    mdlkit_scsi_request r;
+    rw16(&r, 1, 0, 1, buf);
+    assert_int_equal(mdlkit_storport_scsi(g_ext, &r), STATUS_UNSUCCESSFUL);
+    assert_int_equal(SRB_STATUS(r.srb_status), SRB_STATUS_ERROR);
+    assert_true(r.srb_status & SRB_STATUS_AUTOSENSE_VALID);
+    assert_int_equal(r.scsi_status, SCSISTAT_CHECK_CONDITION);
+    assert_int_equal(r.sense[2] & 0xF, SCSI_SENSE_DATA_PROTECT);
+    assert_int_equal(r.sense[12], SCSI_ADSENSE_WRITE_PROTECT);
+    rw16(&r, 0, 0, 1, buf);
+    assert_int_equal(mdlkit_storport_scsi(g_ext, &r), STATUS_SUCCESS);
+}
+
+/* ------------------------------------------------------------------------
+ * Flush, UNMAP, MODE SENSE, REPORT LUNS-free paths
+ * ---------------------------------------------------------------------- */
+static void test_flush_unmap_mode_sense(void **state)
+{
+    (void)state;
+    UCHAR *buf = malloc(8192);
+    memset(buf, 0x77, 8192);
+    mdlkit_scsi_request r;
+    rw16(&r, 1, 64, 16, buf);
+    assert_int_equal(mdlkit_storport_scsi(g_ext, &r), STATUS_SUCCESS);
+    memset(&r, 0, sizeof r);
+    r.cdb[0] = SCSIOP_SYNCHRONIZE_CACHE;
+    r.cdb_length = 10;
+    assert_int_equal(mdlkit_storport_scsi(g_ext, &r), STATUS_SUCCESS);
+    mdlkit_virtio_blk_stats st;
+    mdlkit_virtio_blk_get_stats(g_blk, &st);
+    assert_true(st.flushes >= 1);
+    /* UNMAP of blocks 64..71: they read back as zeroes (the model discards). */
+    UCHAR list[24];
+    memset(list, 0, sizeof list);
+    list[1] = 22; /* data length */
+    list[3] = 16; /* block descriptor data length */
+    list[8 + 7] = 64;
+    list[8 + 11] = 8;
+    memset(&r, 0, sizeof r);
+    r.cdb[0] = SCSIOP_UNMAP;
+    r.cdb[8] = sizeof list;
+    r.cdb_length = 10;
+    r.direction = MDLKIT_SCSI_DATA_OUT;
+    r.data = list;
+    r.data_length = sizeof list;
+    assert_int_equal(mdlkit_storport_scsi(g_ext, &r), STATUS_SUCCESS);
+    UCHAR zero[4096] = {0};
+    assert_memory_equal(mdlkit_virtio_blk_disk(g_blk) + 64 * 512, zero, 4096);
+    assert_memory_equal(mdlkit_virtio_blk_disk(g_blk) + 72 * 512, buf, 4096);
+    /* MODE SENSE (6), caching page */
+    UCHAR ms[64];
+    memset(&r, 0, sizeof r);
+    r.cdb[0] = SCSIOP_MODE_SENSE;
+    r.cdb[2] = MODE_PAGE_CACHING;
+    r.cdb[4] = sizeof ms;
+    r.cdb_length = 6;
+    r.direction = MDLKIT_SCSI_DATA_IN;
+    r.data = ms;
+    r.data_length = sizeof ms;
+    assert_int_equal(mdlkit_storport_scsi(g_ext, &r), STATUS_SUCCESS);
+    assert_true(r.transferred >= sizeof(MODE_PARAMETER_HEADER));
+    free(buf);
+}
+
+/* ------------------------------------------------------------------------
+ * A reset with requests in flight; out-of-order completion
+ * ---------------------------------------------------------------------- */
+static void test_out_of_order_completion(void **state)
+{
+    (void)state;
+    enum { N = 6 };
+    UCHAR *bufs[N];
+    mdlkit_scsi_request r[N];
+    mdlkit_storport_io *io[N];
+    mdlkit_virtio_blk_hold(g_blk, 1);
+    for (int i = 0; i < N; i++) {
+        bufs[i] = malloc(4096);
+        memset(bufs[i], 0x10 + i, 4096);
+        rw16(&r[i], 1, 1000 + 8 * (ULONG)i, 8, bufs[i]);
+        NTSTATUS st;
+        io[i] = mdlkit_storport_send(g_ext, &r[i], &st);
+        assert_non_null(io[i]);
+        assert_int_equal(st, STATUS_PENDING);
+    }
+    assert_int_equal(mdlkit_virtio_blk_held(g_blk), N);
+    assert_int_equal(mdlkit_storport_outstanding(g_ext), N);
+    assert_int_equal(mdlkit_storport_wait(io[0], 0), STATUS_TIMEOUT);
+    /* newest first */
+    assert_int_equal(mdlkit_virtio_blk_complete_held(g_blk, N, 1), N);
+    mdlkit_virtio_blk_hold(g_blk, 0);
+    for (int i = N - 1; i >= 0; i--) {
+        assert_int_equal(mdlkit_storport_wait(io[i], 5000), STATUS_SUCCESS);
+        assert_memory_equal(mdlkit_virtio_blk_disk(g_blk) + (1000 + 8 * i) * 512, bufs[i], 4096);
+        free(bufs[i]);
+    }
+    assert_int_equal(mdlkit_storport_outstanding(g_ext), 0);
+}
+
+static void test_reset_with_requests_in_flight(void **state)
+{
+    (void)state;
+    enum { N = 4 };
+    UCHAR *bufs[N];
+    mdlkit_scsi_request r[N];
+    mdlkit_storport_io *io[N];
+    mdlkit_virtio_blk_hold(g_blk, 1);
+    for (int i = 0; i < N; i++) {
+        bufs[i] = malloc(4096);
+        memset(bufs[i], 0x40 + i, 4096);
+        rw16(&r[i], 1, 2000 + 8 * (ULONG)i, 8, bufs[i]);
+        NTSTATUS st;
+        io[i] = mdlkit_storport_send(g_ext, &r[i], &st);
+        assert_non_null(io[i]);
+    }
+    assert_int_equal(mdlkit_storport_outstanding(g_ext), N);
+    assert_int_equal(mdlkit_storport_reset(g_ext), STATUS_SUCCESS);
+    mdlkit_virtio_blk_hold(g_blk, 0);
+    for (int i = 0; i < N; i++) {
+        NTSTATUS st = mdlkit_storport_wait(io[i], 5000);
+        assert_int_not_equal(st, STATUS_TIMEOUT);
+        assert_int_not_equal(SRB_STATUS(r[i].srb_status), SRB_STATUS_PENDING);
+        free(bufs[i]);
+    }
+    assert_int_equal(mdlkit_storport_outstanding(g_ext), 0);
+    /* The adapter works after the reset. */
+    UCHAR *b = malloc(4096);
+    memset(b, 0x99, 4096);
+    mdlkit_scsi_request w;
+    rw16(&w, 1, 3000, 8, b);
+    assert_int_equal(mdlkit_storport_scsi(g_ext, &w), STATUS_SUCCESS);
+    assert_memory_equal(mdlkit_virtio_blk_disk(g_blk) + 3000 * 512, b, 4096);
+    free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_inquiry_and_capacity, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_then_read, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_random_io, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_device_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_only_disk, setup_read_only, teardown),
+        cmocka_unit_test_setup_teardown(test_flush_unmap_mode_sense, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_out_of_order_completion, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reset_with_requests_in_flight, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

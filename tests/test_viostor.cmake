@@ -15,3 +15,9 @@ if(TARGET viostor_driver)
   target_link_libraries(${name} PRIVATE viostor_driver)
   target_compile_definitions(${name} PRIVATE MDLKIT_HAVE_VIOSTOR=1)
 endif()
+# The same tests under the standard Driver Verifier options.
+if(NOT TEST test_viostor_standard)
+  add_test(NAME test_viostor_standard COMMAND test_viostor)
+  set_tests_properties(test_viostor_standard PROPERTIES
+    ENVIRONMENT "MDLKIT_REPORT=;MDLKIT_VERIFIER=standard;CMOCKA_MESSAGE_OUTPUT=STDOUT" TIMEOUT 300)
+endif()
