@@ -263,6 +263,49 @@ static void test_time(void **state)
     assert_int_equal(back.QuadPart, st.QuadPart);
 }
 
+/* The documented x64 layouts drivers allocate. */
+static void test_layouts(void **state)
+{
+    (void)state;
+    assert_int_equal(sizeof(DISPATCHER_HEADER), 0x18);
+    assert_int_equal(offsetof(DISPATCHER_HEADER, SignalState), 4);
+    assert_int_equal(offsetof(DISPATCHER_HEADER, WaitListHead), 8);
+    assert_int_equal(sizeof(KEVENT), 0x18);
+    assert_int_equal(sizeof(KSEMAPHORE), 0x20);
+    assert_int_equal(offsetof(KSEMAPHORE, Limit), 0x18);
+    assert_int_equal(sizeof(KMUTEX), 0x38);
+    assert_int_equal(offsetof(KMUTEX, OwnerThread), 0x28);
+    assert_int_equal(sizeof(KTIMER), 0x40);
+    assert_int_equal(offsetof(KTIMER, DueTime), 0x18);
+    assert_int_equal(offsetof(KTIMER, Dpc), 0x30);
+    assert_int_equal(sizeof(KDPC), 0x40);
+    assert_int_equal(offsetof(KDPC, DeferredRoutine), 0x18);
+    assert_int_equal(offsetof(KDPC, SystemArgument2), 0x30);
+    assert_int_equal(offsetof(KDPC, DpcData), 0x38);
+    assert_int_equal(sizeof(KWAIT_BLOCK), 0x30);
+    assert_int_equal(offsetof(KWAIT_BLOCK, Thread), 0x18);
+    assert_int_equal(offsetof(KWAIT_BLOCK, Object), 0x20);
+    assert_int_equal(sizeof(FAST_MUTEX), 0x38);
+    assert_int_equal(offsetof(FAST_MUTEX, Event), 0x18);
+    assert_int_equal(offsetof(FAST_MUTEX, OldIrql), 0x30);
+    assert_int_equal(sizeof(ERESOURCE), 0x68);
+    assert_int_equal(offsetof(ERESOURCE, OwnerEntry), 0x30);
+    assert_int_equal(offsetof(ERESOURCE, SpinLock), 0x60);
+    assert_int_equal(sizeof(KLOCK_QUEUE_HANDLE), 0x18);
+    assert_int_equal(sizeof(OBJECT_ATTRIBUTES), 0x30);
+    assert_int_equal(sizeof(CLIENT_ID), 0x10);
+    assert_int_equal(sizeof(WORK_QUEUE_ITEM), 0x20);
+    assert_int_equal(sizeof(PROCESSOR_NUMBER), 4);
+    OBJECT_ATTRIBUTES oa;
+    UNICODE_STRING name;
+    InitializeObjectAttributes(&oa, &name, OBJ_KERNEL_HANDLE | OBJ_CASE_INSENSITIVE, NULL, NULL);
+    assert_int_equal(oa.Length, sizeof oa);
+    assert_ptr_equal(oa.ObjectName, &name);
+    assert_int_equal(oa.Attributes, 0x240);
+    assert_int_equal(THREAD_ALL_ACCESS, 0x1FFFFF);
+    assert_int_equal(EVENT_ALL_ACCESS, 0x1F0003);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -277,6 +320,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_not_a_dispatcher_object, tk_setup, mk_test_teardown),
         cmocka_unit_test_setup_teardown(test_delay, tk_setup, mk_test_teardown),
         cmocka_unit_test_setup_teardown(test_time, tk_setup, mk_test_teardown),
+        cmocka_unit_test(test_layouts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
