@@ -20,14 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NM_HASH 1024
-#define NM_LEAK_NOTES_MAX 32
-
-static pthread_mutex_t nm_lock = PTHREAD_MUTEX_INITIALIZER;
-static mk_port_track *nm_mdls[NM_HASH];
-
-static unsigned nm_hash(const void *p) { return (unsigned)(((uintptr_t)p >> 4) ^ ((uintptr_t)p >> 14)) % NM_HASH; }
-
 static void nm_check_handle(NDIS_HANDLE h, const char *routine_why)
 {
     int kind = mk_ndis_handle_kind(h);
@@ -68,27 +60,21 @@ PMDL NdisAllocateMdl(NDIS_HANDLE NdisHandle, PVOID VirtualAddress, UINT Length)
                      "NdisAllocateMemoryWithTagPriority or NdisMAllocateSharedMemory); not the stack, globals, "
                      "paged pool or user memory",
                      (ULONG_PTR)VirtualAddress, (ULONG_PTR)mk_mdl_memory_kinds(VirtualAddress, Length));
-    mk_port_track *t = calloc(1, sizeof *t);
-    if (!t)
-        return NULL;
     mk_port_begin();
     PMDL mdl = mk_mdl_allocate(VirtualAddress, Length);
     if (mdl)
         mk_mdl_build_nonpaged(mdl);
     mk_port_end();
-    if (!mdl) {
-        free(t);
+    if (!mdl)
+        return NULL;
+    PHYSICAL_ADDRESS none;
+    none.QuadPart = 0;
+    if (!mk_port_track_add(MK_PT_NDIS_MDL, mdl, Length, 0, NdisHandle, caller, none, FALSE)) {
+        mk_port_begin();
+        mk_mdl_free(mdl);
+        mk_port_end();
         return NULL;
     }
-    t->addr = mdl;
-    t->len = Length;
-    t->owner = NdisHandle;
-    t->caller = caller;
-    unsigned h = nm_hash(mdl);
-    pthread_mutex_lock(&nm_lock);
-    t->next = nm_mdls[h];
-    nm_mdls[h] = t;
-    pthread_mutex_unlock(&nm_lock);
     return mdl;
 }
 
@@ -99,15 +85,8 @@ void NdisFreeMdl(PMDL Mdl)
         mk_violation(MDLKIT_RULE_IRQL_NETBUFFER_FUNCTION,
                      "NdisFreeMdl must be called at IRQL <= DISPATCH_LEVEL (Irql_NetBuffer_Function rule)", mk_irql(),
                      (ULONG_PTR)Mdl);
-    mk_port_track *t = NULL;
-    if (Mdl) {
-        unsigned h = nm_hash(Mdl);
-        pthread_mutex_lock(&nm_lock);
-        for (t = nm_mdls[h]; t && t->addr != Mdl; t = t->next)
-            ;
-        pthread_mutex_unlock(&nm_lock);
-    }
-    if (!t)
+    int known = Mdl && mk_port_track_find(MK_PT_NDIS_MDL, Mdl, NULL);
+    if (!known)
         mk_violation(MDLKIT_RULE_NDIS_ALLOCATE_MDL,
                      Mdl ? "NdisFreeMdl was given an MDL that NdisAllocateMdl did not return, or that was already "
                            "freed (NdisAllocateMdl rule)"
@@ -119,73 +98,30 @@ void NdisFreeMdl(PMDL Mdl)
     /* The record goes once the free has passed its checks: a bug check the
      * free raises and the test catches leaves the MDL AND its record, so the
      * halt's leak check still lists it. */
-    unsigned h = nm_hash(Mdl);
-    int unlinked = 0;
-    pthread_mutex_lock(&nm_lock);
-    for (mk_port_track **pp = &nm_mdls[h]; *pp; pp = &(*pp)->next)
-        if (*pp == t) {
-            *pp = t->next;
-            unlinked = 1;
-            break;
-        }
-    pthread_mutex_unlock(&nm_lock);
-    if (unlinked)
-        free(t);
+    mk_port_track_remove(MK_PT_NDIS_MDL, Mdl);
+}
+
+/* A leaked NDIS MDL, after it was reported. */
+static void nm_mdl_reclaim(mk_port_track *rec, void *ctx)
+{
+    (void)ctx;
+    mk_driver *old = mk_driver_enter(NULL);
+    mk_port_begin();
+    mk_mdl_free(rec->addr);
+    mk_port_end();
+    mk_driver_leave(old);
 }
 
 size_t mk_ndis_mdl_leaks(const void *owner)
 {
-    mk_port_track *leaked = NULL;
-    pthread_mutex_lock(&nm_lock);
-    for (int h = 0; h < NM_HASH; h++)
-        for (mk_port_track **pp = &nm_mdls[h]; *pp;) {
-            if ((*pp)->owner == owner) {
-                mk_port_track *t = *pp;
-                *pp = t->next;
-                t->next = leaked;
-                leaked = t;
-            } else {
-                pp = &(*pp)->next;
-            }
-        }
-    pthread_mutex_unlock(&nm_lock);
-    size_t n = 0;
-    while (leaked) {
-        mk_port_track *next = leaked->next;
-        if (n < NM_LEAK_NOTES_MAX) {
-            char who[256];
-            PMDL mdl = leaked->addr;
-            mk_port_caller_name(leaked->caller, who, sizeof who);
-            mk_bugcheck_note("leaked NdisAllocateMdl MDL %p describing %p, %zu bytes, allocated at %s", (void *)mdl,
-                             MmGetMdlVirtualAddress(mdl), leaked->len, who);
-        }
-        n++;
-        /* with Pool Tracking, listed with its allocating stack (JSON "leaks") */
-        mk_verifier_untrack_leak(MK_TRACK_POOL, leaked->addr);
-        mk_driver *old = mk_driver_enter(NULL);
-        mk_port_begin();
-        mk_mdl_free(leaked->addr);
-        mk_port_end();
-        mk_driver_leave(old);
-        free(leaked);
-        leaked = next;
-    }
-    if (n > NM_LEAK_NOTES_MAX)
-        mk_bugcheck_note("... and %zu more MDLs", n - NM_LEAK_NOTES_MAX);
-    return n;
+    /* Each is listed (with Pool Tracking also with its allocating stack, in
+     * the JSON "leaks") before any is freed. */
+    return mk_port_track_leaks(owner, MK_PT_BIT(MK_PT_NDIS_MDL), nm_mdl_reclaim, NULL, NULL);
 }
 
 void mk_ndis_mdl_shutdown(void)
 {
-    pthread_mutex_lock(&nm_lock);
-    for (int h = 0; h < NM_HASH; h++) {
-        for (mk_port_track *t = nm_mdls[h], *n; t; t = n) {
-            n = t->next;
-            free(t);
-        }
-        nm_mdls[h] = NULL;
-    }
-    pthread_mutex_unlock(&nm_lock);
+    /* the records go with mk_port_track_shutdown */
 }
 
 PVOID NdisAllocateMemoryWithTagPriority(NDIS_HANDLE NdisHandle, UINT Length, ULONG Tag, EX_POOL_PRIORITY Priority)
