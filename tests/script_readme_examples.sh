@@ -84,3 +84,26 @@ report=$work/README-mytest.c/report.json
 [ -s "$report" ] || { echo "the README's run wrote no report.json"; exit 1; }
 grep -q '"leaks": \[\]' "$report" || { echo "the README example leaks:"; cat "$report"; exit 1; }
 echo "all $examples examples compiled and ran as printed"
+
+# The docs say: without -g, stacks show function+offset and the report says
+# so once. A driver function built without debug information that bug checks
+# twice (caught, then uncaught).
+mkdir -p "$work/nodebug"
+cat > "$work/nodebug/nodebug.c" <<'C'
+#include <mdlkit.h>
+static void bad(void *a) { (void)a; KeBugCheckEx(0xDEAD0002, 1, 2, 3, 4); }
+__attribute__((noinline)) void XferDeviceControl(void) { mdlkit_catch_bugcheck(bad, 0, 0); }
+int main(void)
+{
+    if (mdlkit_init(0) != 0) return 1;
+    XferDeviceControl();
+    XferDeviceControl();
+    mdlkit_shutdown();
+    return 0;
+}
+C
+(cd "$work/nodebug" && cc -g0 -O0 -fno-omit-frame-pointer -o nodebug nodebug.c $(pkg-config --cflags --libs mdlkit) && ./nodebug) > "$work/nodebug/out.txt" 2>&1 || { cat "$work/nodebug/out.txt"; echo "FAILED: the no-debug program"; exit 1; }
+grep -q "XferDeviceControl+0x[0-9a-f]* (nodebug)" "$work/nodebug/out.txt" || { cat "$work/nodebug/out.txt"; echo "FAILED: no function+offset frame"; exit 1; }
+grep -q "(nodebug:0)" "$work/nodebug/out.txt" && { cat "$work/nodebug/out.txt"; echo "FAILED: a file:0 frame"; exit 1; }
+[ "$(grep -c "nodebug has no line information" "$work/nodebug/out.txt")" = 1 ] || { cat "$work/nodebug/out.txt"; echo "FAILED: the no-line-information note is not there exactly once"; exit 1; }
+echo "no debug information: function+offset, said once"

@@ -150,6 +150,8 @@ typedef struct bc_sym {
     char file[256]; /* "" if unknown */
     int line;
     char module[128];
+    int system;     /* in a system library (/lib, /usr/lib: libc, sanitizer runtimes) */
+    int no_lines;   /* the module has symbols but no line information (built without -g) */
 } bc_sym;
 
 #define BC_SYM_CACHE 256
@@ -254,7 +256,8 @@ static void bc_run_addr2line(const char *module, uintptr_t offset, bc_sym *s)
         char file[sizeof s->file] = "";
         int line = 0;
         char *colon = strrchr(loc, ':');
-        if (colon && strncmp(loc, "??", 2) != 0) {
+        if (colon && strncmp(loc, "??", 2) != 0 && atoi(colon + 1) > 0) {
+            /* "file:0" is a compilation unit without line information */
             *colon = 0;
             bc_copy(file, sizeof file, loc);
             line = atoi(colon + 1);
@@ -271,6 +274,110 @@ static void bc_run_addr2line(const char *module, uintptr_t offset, bc_sym *s)
     int rc = pclose(p);
     if (rc != 0 && !any)
         bc_addr2line_missing = 1; /* not installed: do not try again */
+}
+
+/* Symbol tables (nm) of modules without line information, for
+ * "function+offset" of static functions (dladdr names exported ones only). */
+typedef struct bc_symtab {
+    char module[512];
+    uintptr_t *addr;
+    char (*name)[96];
+    size_t n;
+} bc_symtab;
+#define BC_SYMTABS 8
+static pthread_mutex_t bc_symtab_lock = PTHREAD_MUTEX_INITIALIZER;
+static bc_symtab bc_symtabs[BC_SYMTABS];
+static int bc_nsymtabs;
+
+static int bc_symtab_cmp(const void *a, const void *b)
+{
+    uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void bc_symtab_load(bc_symtab *t, const char *module)
+{
+    char cmd[1024];
+    snprintf(t->module, sizeof t->module, "%s", module);
+    snprintf(cmd, sizeof cmd, "nm -C --defined-only '%s' 2>/dev/null", module);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return;
+    size_t cap = 0;
+    struct { uintptr_t addr; char name[96]; } *rows = NULL;
+    char line[512];
+    while (fgets(line, sizeof line, p)) {
+        unsigned long a;
+        char type, name[400];
+        if (sscanf(line, "%lx %c %399[^\n]", &a, &type, name) != 3 || (type != 't' && type != 'T'))
+            continue;
+        if (t->n == cap) {
+            size_t ncap = cap ? cap * 2 : 256;
+            void *np = realloc(rows, ncap * sizeof *rows);
+            if (!np)
+                break;
+            rows = np;
+            cap = ncap;
+        }
+        rows[t->n].addr = a;
+        bc_copy(rows[t->n].name, sizeof rows[t->n].name, name);
+        t->n++;
+    }
+    pclose(p);
+    if (!t->n) {
+        free(rows);
+        return;
+    }
+    qsort(rows, t->n, sizeof *rows, bc_symtab_cmp);
+    t->addr = malloc(t->n * sizeof *t->addr);
+    t->name = malloc(t->n * sizeof *t->name);
+    if (!t->addr || !t->name) {
+        free(t->addr);
+        free(t->name);
+        t->addr = NULL;
+        t->name = NULL;
+        t->n = 0;
+    } else {
+        for (size_t i = 0; i < t->n; i++) {
+            t->addr[i] = rows[i].addr;
+            memcpy(t->name[i], rows[i].name, sizeof t->name[i]);
+        }
+    }
+    free(rows);
+}
+
+/* "function+0xoffset" of a module offset, from the module's symbol table. */
+static int bc_symtab_lookup(const char *module, uintptr_t offset, char *out, size_t cap)
+{
+    int found = 0;
+    pthread_mutex_lock(&bc_symtab_lock);
+    bc_symtab *t = NULL;
+    for (int i = 0; i < bc_nsymtabs; i++)
+        if (strcmp(bc_symtabs[i].module, module) == 0)
+            t = &bc_symtabs[i];
+    if (!t && bc_nsymtabs < BC_SYMTABS) {
+        t = &bc_symtabs[bc_nsymtabs++];
+        bc_symtab_load(t, module);
+    }
+    if (t && t->n && offset >= t->addr[0]) {
+        size_t lo = 0, hi = t->n;
+        while (hi - lo > 1) {
+            size_t mid = (lo + hi) / 2;
+            if (t->addr[mid] <= offset)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        snprintf(out, cap, "%s+0x%lx", t->name[lo], (unsigned long)(offset - t->addr[lo]));
+        found = 1;
+    }
+    pthread_mutex_unlock(&bc_symtab_lock);
+    return found;
+}
+
+static int bc_system_path(const char *path)
+{
+    return strncmp(path, "/lib", 4) == 0 || strncmp(path, "/usr/lib", 8) == 0 || strstr(path, "/ld-linux") != NULL;
 }
 
 static void bc_resolve(void *pc, bc_sym *out)
@@ -307,8 +414,17 @@ static void bc_resolve(void *pc, bc_sym *out)
         module[n > 0 ? n : 0] = 0;
     }
     snprintf(s.module, sizeof s.module, "%s", bc_basename(module));
+    s.system = bc_system_path(module);
     /* A return address points after the call; look up the call itself. */
     bc_run_addr2line(module, offset ? offset - 1 : 0, &s);
+    if (!s.file[0] && !s.system && module[0]) {
+        /* No line information: name the code as function+offset. */
+        char fo[sizeof s.func];
+        if (bc_symtab_lookup(module, offset ? offset - 1 : 0, fo, sizeof fo)) {
+            bc_copy(s.func, sizeof s.func, fo);
+            s.no_lines = 1;
+        }
+    }
 
     pthread_mutex_lock(&bc_sym_lock);
     bc_sym_cache[bc_sym_next++ % BC_SYM_CACHE] = s;
@@ -354,7 +470,7 @@ static int bc_internal(const bc_sym *s)
  * outside mdlkit (preferring one with line information). */
 static int bc_first_user_frame(const bc_sym *syms, int n)
 {
-    int first = -1, any_external = -1, start = 0;
+    int first = -1, any_external = -1, start = 0, first_system = -1;
     /* The capture starts inside mdlkit; frames before the first of ours
      * belong to backtrace() wrappers (sanitizer interceptors). */
     for (int i = 0; i < n; i++)
@@ -362,15 +478,23 @@ static int bc_first_user_frame(const bc_sym *syms, int n)
             start = i;
             break;
         }
+    /* The first frame of the program itself (not a system library such as
+     * libc or a sanitizer runtime), with or without line information. */
     for (int i = start; i < n; i++) {
         if (!bc_internal(&syms[i])) {
+            if (syms[i].system) {
+                if (first_system < 0)
+                    first_system = i;
+                continue;
+            }
             if (any_external < 0)
                 any_external = i;
             if (first < 0 && syms[i].file[0])
                 first = i;
         }
     }
-    return first >= 0 ? first : any_external;
+    (void)first;
+    return any_external >= 0 ? any_external : first_system;
 }
 
 int mk_stack_format(void *const *pcs, int n, char **lines, int max)
@@ -385,10 +509,25 @@ int mk_stack_format(void *const *pcs, int n, char **lines, int max)
         if (bc_internal(&syms[i]))
             continue;
         bc_format(&syms[i], lines[out++], MK_STACK_LINE);
-        if (strcmp(syms[i].func, "main") == 0)
+        if (strcmp(syms[i].func, "main") == 0 || strncmp(syms[i].func, "main+", 5) == 0)
             break;
     }
     return out;
+}
+
+/* 1 if the missing line information of `module` was already pointed out
+ * (once per module and process), else remembers it and returns 0. Under
+ * bc_print_lock. */
+static int bc_noted_no_lines(const char *module)
+{
+    static char noted[8][128];
+    static int nnoted;
+    for (int i = 0; i < nnoted; i++)
+        if (strcmp(noted[i], module) == 0)
+            return 1;
+    if (nnoted < 8)
+        bc_copy(noted[nnoted++], sizeof noted[0], module);
+    return 0;
 }
 
 static void bc_print_stack(FILE *out, void **pcs, int n)
@@ -403,6 +542,7 @@ static void bc_print_stack(FILE *out, void **pcs, int n)
         return;
     }
     int printed = 0;
+    const char *no_lines = NULL;
     for (int i = first; i < n && printed < BC_MAX_PRINTED; i++) {
         if (bc_internal(&syms[i]))
             continue;
@@ -410,9 +550,16 @@ static void bc_print_stack(FILE *out, void **pcs, int n)
         bc_format(&syms[i], line, sizeof line);
         fprintf(out, "    #%-2d %p %s\n", printed, pcs[i], line);
         printed++;
-        if (strcmp(syms[i].func, "main") == 0)
+        if (syms[i].no_lines && !no_lines)
+            no_lines = syms[i].module;
+        if (strcmp(syms[i].func, "main") == 0 || strncmp(syms[i].func, "main+", 5) == 0)
             break;
     }
+    if (no_lines && !bc_noted_no_lines(no_lines))
+        fprintf(out,
+                "  (%s has no line information: its frames show function+offset. Build the driver and the test "
+                "with -g for file:line.)\n",
+                no_lines);
 }
 
 static void bc_report(FILE *out, const mdlkit_bugcheck *bc, void **pcs, int npcs)

@@ -474,8 +474,36 @@ const char *mk_bugdesc_param(const mdlkit_bugcheck *bc, int index)
     return e->p[index] ? e->p[index] : R;
 }
 
+/* Advice that depends on the state the parameters describe, checked
+ * against it rather than assumed from the subcode. 0xC4/0xB8 (P2 the MDL,
+ * P3 its flags) is raised for an MDL still mapped to a system address:
+ * the mapping came from locking (MmProbeAndLockPages + a system address,
+ * released by MmUnlockPages), from MmMapLockedPages* on pages that were
+ * not locked by probing (released by MmUnmapLockedPages), or is a partial
+ * MDL's own mapping about to be lost by reuse (MmPrepareMdlForReuse). */
+static const char *bd_what_by_state(const mdlkit_bugcheck *bc)
+{
+    if (bc->code == DRIVER_VERIFIER_DETECTED_VIOLATION && bc->param[0] == 0xB8) {
+        ULONG_PTR flags = bc->param[2];
+        if (flags & MDL_PARTIAL_HAS_BEEN_MAPPED)
+            return "A partial MDL whose own system mapping was never released was reused (IoBuildPartialMdl) or freed "
+                   "that way: call MmPrepareMdlForReuse before building into it again.";
+        if (flags & MDL_PAGES_LOCKED)
+            return "An MDL whose pages are locked and still mapped to a system address (flags in parameter 3) was "
+                   "freed (IoFreeMdl) or prepared for reuse: for pages locked by MmProbeAndLockPages call "
+                   "MmUnlockPages first (it also releases the mapping); for a mapping made with MmMapLockedPages* "
+                   "(e.g. of MmAllocatePagesForMdl pages) call MmUnmapLockedPages first.";
+        return "An MDL whose pages are still mapped to a system address (flags in parameter 3; not locked) was "
+               "freed (IoFreeMdl) or prepared for reuse: call MmUnmapLockedPages first.";
+    }
+    return NULL;
+}
+
 const char *mk_bugdesc_what(const mdlkit_bugcheck *bc)
 {
+    const char *by_state = bd_what_by_state(bc);
+    if (by_state)
+        return by_state;
     if (bd_is_rule(bc))
         return "A DDI compliance rule was violated (see the condition in parameter 2).";
     const bd_entry *e = bd_find(bc);
