@@ -84,6 +84,20 @@ void mk_sp_locks_destroy(mk_sp_adapter *a)
         free(a->dpcs[i].lock);
 }
 
+/* The hierarchy: a lock is taken only above every lock the processor holds
+ * (MSI locks may be taken together, at the interrupt level). */
+static void sp_check_order(int kind)
+{
+    int level = sp_kind_level(kind >= 100 ? InterruptLock : kind);
+    for (int i = 0; i < sp_nheld; i++)
+        if (sp_stack[i].level > level || (sp_stack[i].level == level && level != SP_LEVEL_INTERRUPT))
+            mk_violation(MDLKIT_RULE_STORPORT_LOCK_ORDER,
+                         "StorPort locks taken out of order: the DPC lock, then the StartIo lock, then the "
+                         "interrupt (or MSI) lock, never the other way round",
+                         (ULONG_PTR)(kind >= 100 ? InterruptLock : kind),
+                         (ULONG_PTR)(sp_stack[i].kind >= 100 ? InterruptLock : sp_stack[i].kind));
+}
+
 /* Takes l for the calling processor, checking the hierarchy. */
 static void sp_acquire(mk_sp_lock *l, int kind)
 {
@@ -93,13 +107,7 @@ static void sp_acquire(mk_sp_lock *l, int kind)
         mk_violation(MDLKIT_RULE_STORPORT_LOCK_STATE,
                      "A StorPort spin lock was acquired by the processor that already holds it (deadlock)",
                      (ULONG_PTR)kind, 2);
-    for (int i = 0; i < sp_nheld; i++)
-        if (sp_stack[i].level > level || (sp_stack[i].level == level && level != SP_LEVEL_INTERRUPT))
-            mk_violation(MDLKIT_RULE_STORPORT_LOCK_ORDER,
-                         "StorPort locks taken out of order: the DPC lock, then the StartIo lock, then the "
-                         "interrupt (or MSI) lock, never the other way round",
-                         (ULONG_PTR)(kind >= 100 ? InterruptLock : kind),
-                         (ULONG_PTR)(sp_stack[i].kind >= 100 ? InterruptLock : sp_stack[i].kind));
+    sp_check_order(kind);
     if (sp_nheld >= SP_HELD_MAX)
         mk_violation(MDLKIT_RULE_STORPORT_LOCK_STATE, "Too many StorPort spin locks held at once", (ULONG_PTR)kind,
                      2);
@@ -302,6 +310,7 @@ void mk_sp_notify_lock(mk_sp_adapter *a, va_list *ap, int acquire)
             break;
         }
         case StartIoLock: {
+            sp_check_order(StartIoLock);
             if (mk_irql() > DISPATCH_LEVEL)
                 mk_violation(MDLKIT_RULE_STORPORT_IRQL, "StorPortAcquireSpinLock(StartIoLock) above DISPATCH_LEVEL",
                              mk_irql(), (ULONG_PTR)kind);
@@ -314,6 +323,7 @@ void mk_sp_notify_lock(mk_sp_adapter *a, va_list *ap, int acquire)
         case DpcLock:
         case ThreadedDpcLock:
         case DpcLevelLock: {
+            sp_check_order(kind);
             if (mk_irql() > DISPATCH_LEVEL)
                 mk_violation(MDLKIT_RULE_STORPORT_IRQL, "StorPortAcquireSpinLock(DpcLock) above DISPATCH_LEVEL",
                              mk_irql(), (ULONG_PTR)kind);
