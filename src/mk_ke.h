@@ -128,6 +128,8 @@ PKDPC mk_dpc_take_driver(struct mk_driver *d);     /* a DPC d left queued, deque
 PWORK_QUEUE_ITEM mk_ex_workitem_of_driver(struct mk_driver *d, PWORKER_THREAD_ROUTINE *routine);
 void mk_ex_workitems_flush(void);
 void mk_ex_workitem_shutdown(void);
+/* An ERESOURCE of driver d left active in pool it freed (src/ex/resource.c). */
+PERESOURCE mk_ex_resource_freed_of_driver(struct mk_driver *d, int *paged);
 
 /* The executive's start and stop (src/ps/psthread.c), called by mdlkit_init
  * and mdlkit_shutdown: dispatcher, system threads, handles, resources. */

@@ -446,6 +446,37 @@ static void test_queued_spin_locks(void **state)
     assert_int_equal(bc.param[0], 0x40);
 }
 
+/* ---- a driver that frees an active ERESOURCE ---- */
+static PERESOURCE g_pool_res;
+static NTSTATUS res_driver_entry(PDRIVER_OBJECT drv, PUNICODE_STRING reg)
+{
+    (void)drv;
+    (void)reg;
+    g_pool_res = ExAllocatePoolWithTag(NonPagedPoolNx, sizeof(ERESOURCE), 'sRkM');
+    if (!g_pool_res)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    ExInitializeResourceLite(g_pool_res);
+    ExFreePoolWithTag(g_pool_res, 'sRkM'); /* without ExDeleteResourceLite */
+    return STATUS_SUCCESS;
+}
+static PDRIVER_OBJECT g_drv;
+static void unload_drv(void *arg)
+{
+    (void)arg;
+    mdlkit_driver_unload(g_drv);
+}
+
+static void test_resource_freed_active(void **state)
+{
+    (void)state;
+    assert_int_equal(mdlkit_driver_load("resleft", res_driver_entry, &g_drv), STATUS_SUCCESS);
+    mdlkit_bugcheck bc = tk_bugcheck(unload_drv, NULL);
+    assert_int_equal(bc.code, DRIVER_VERIFIER_DETECTED_VIOLATION);
+    assert_int_equal(bc.param[0], 0x17);
+    assert_int_equal(bc.param[1], (ULONG_PTR)g_pool_res);
+    assert_int_equal(bc.param[2], 0); /* non-paged */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -463,6 +494,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_resource_misuse, tk_setup, mk_test_teardown),
         cmocka_unit_test_setup_teardown(test_regions, tk_setup, mk_test_teardown),
         cmocka_unit_test_setup_teardown(test_queued_spin_locks, tk_setup, mk_test_teardown),
+        cmocka_unit_test_setup_teardown(test_resource_freed_active, tk_setup, mk_test_teardown_after_bugcheck),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

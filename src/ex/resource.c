@@ -25,9 +25,14 @@
  *    shared only: it would wait for itself forever; 0xC4 with the mdlkit
  *    rule 0x00A40002 (resource, thread), never a hang;
  *  - a resource that was never initialised (or was deleted): 0xC4 with the
- *    mdlkit rule 0x00A40003 (resource, 0).
+ *    mdlkit rule 0x00A40003 (resource, 0);
+ *  - a resource its driver never deleted, in pool the driver freed, found
+ *    at the driver's unload: 0xC4/0x17 (resource, pool type, address),
+ *    Driver Verifier's "freed pool contains an active ERESOURCE" (raised by
+ *    mk_exec_driver_unloaded).
  */
 #include "mk_ke.h"
+#include "mk_pool.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +49,7 @@ typedef struct res_owner {
 
 typedef struct res_rec {
     PERESOURCE r;
+    struct mk_driver *driver; /* the driver that initialised it */
     res_owner *sh;
     ULONG n, cap;
 } res_rec;
@@ -137,6 +143,7 @@ NTSTATUS ExInitializeResourceLite(PERESOURCE Resource)
         memset(rec, 0, sizeof *rec);
         rec->r = Resource;
     }
+    rec->driver = mk_self.driver;
     rec->n = 0;
     pthread_mutex_unlock(&mk_ke_lock);
     return STATUS_SUCCESS;
@@ -376,6 +383,27 @@ ERESOURCE_THREAD ExGetCurrentResourceThread(void)
 {
     MK_ENTER("ExGetCurrentResourceThread");
     return (ERESOURCE_THREAD)mk_ke_current();
+}
+
+/* A resource driver d initialised, never deleted, whose pool block has been
+ * freed (it is forgotten, so it is reported once), or NULL; *paged tells
+ * which pool. */
+PERESOURCE mk_ex_resource_freed_of_driver(struct mk_driver *d, int *paged)
+{
+    PERESOURCE found = NULL;
+    pthread_mutex_lock(&mk_ke_lock);
+    for (size_t i = 0; i < res_n && !found; i++) {
+        PERESOURCE r = res_tab[i].r;
+        int kind = mk_pool_kind_of(r);
+        if (res_tab[i].driver != d || kind < 0 || mk_pool_lookup(r, NULL))
+            continue;
+        found = r;
+        *paged = kind;
+        free(res_tab[i].sh);
+        res_tab[i] = res_tab[--res_n];
+    }
+    pthread_mutex_unlock(&mk_ke_lock);
+    return found;
 }
 
 /* Shutdown: forget every resource (a driver that never deleted one leaks

@@ -25,6 +25,8 @@
  *    routine, 0, start routine, 0); at shutdown the same report;
  *  - an executive work item of a driver still queued or running when the
  *    driver is unloaded: 0xCE (worker routine, 0, item, 0);
+ *  - an ERESOURCE the driver never deleted, in pool it freed: 0xC4/0x17
+ *    (resource, pool type, address);
  *  - a timer still set, or a DPC still queued, by a driver being unloaded:
  *    0xC7 TIMER_OR_DPC_INVALID (0 timer / 2 DPC, object, start and end of
  *    the memory it lies in: its pool block, or the object itself).
@@ -359,6 +361,12 @@ void mk_exec_driver_unloaded(struct mk_driver *d)
         mk_bugcheck_note("work item %p (routine %p) is still queued or running as its driver is unloaded", (void *)wi,
                          (void *)wr);
         mk_bugcheck(UNLOADED_PENDING_CODE, (ULONG_PTR)wr, 0, (ULONG_PTR)wi, 0);
+    }
+    int paged = 0;
+    PERESOURCE res = mk_ex_resource_freed_of_driver(d, &paged);
+    if (res) {
+        mk_bugcheck_note("ERESOURCE %p was freed with its pool block without ExDeleteResourceLite", (void *)res);
+        mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x17, (ULONG_PTR)res, (ULONG_PTR)paged, (ULONG_PTR)res);
     }
     ULONG_PTR lo, hi;
     PKTIMER timer = mk_timer_take_driver(d);
