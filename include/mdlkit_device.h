@@ -82,6 +82,14 @@ ULONG64 mdlkit_pci_bar_address(mdlkit_pci_device *dev, ULONG bar);
 /* Bus 0 slot number of the function (PCI_SLOT_NUMBER.u.AsULONG). */
 ULONG mdlkit_pci_slot(mdlkit_pci_device *dev);
 
+/* A register access as a driver makes it through a mapping, for harnesses
+ * and benchmarks that drive a model directly: `width` 1, 2, 4 or 8 bytes at
+ * `offset` of BAR `bar` (MSI-X table and PBA included). Return 0, or -1 if
+ * the access is outside the BAR or its decoding (memory / I/O space enable
+ * in the command register) is off. */
+int mdlkit_pci_bar_read(mdlkit_pci_device *dev, ULONG bar, ULONG64 offset, ULONG width, ULONG64 *value);
+int mdlkit_pci_bar_write(mdlkit_pci_device *dev, ULONG bar, ULONG64 offset, ULONG width, ULONG64 value);
+
 /* Raises an interrupt: MSI-X message `vector` when the driver's MSI-X is
  * enabled (a masked vector sets its pending bit and fires on unmask), else
  * the line interrupt (vector ignored). The interrupt is delivered by the

@@ -579,6 +579,34 @@ int mk_pci_pio(ULONG_PTR port, ULONG width, int write, ULONG64 *value)
     return pci_access(dev, (ULONG)bar, off, width, write, value);
 }
 
+static int pci_direct(mdlkit_pci_device *dev, ULONG bar, ULONG64 offset, ULONG width, int write, ULONG64 *value)
+{
+    if (!dev || bar > 5 || !value || (width != 1 && width != 2 && width != 4 && width != 8))
+        return -1;
+    const mdlkit_pci_bar *b = &dev->fn.bars[bar];
+    if (b->kind == MDLKIT_BAR_NONE || offset >= b->size || width > b->size - offset)
+        return -1;
+    USHORT need = b->kind == MDLKIT_BAR_IO ? PCI_ENABLE_IO_SPACE : PCI_ENABLE_MEMORY_SPACE;
+    pthread_mutex_lock(&pci_lock);
+    USHORT cmd = cfg_get16(dev, 0x04);
+    pthread_mutex_unlock(&pci_lock);
+    if (!(cmd & need))
+        return -1;
+    return pci_access(dev, bar, offset, width, write, value);
+}
+
+int mdlkit_pci_bar_read(mdlkit_pci_device *dev, ULONG bar, ULONG64 offset, ULONG width, ULONG64 *value)
+{
+    MK_ENTER("mdlkit_pci_bar_read");
+    return pci_direct(dev, bar, offset, width, 0, value);
+}
+
+int mdlkit_pci_bar_write(mdlkit_pci_device *dev, ULONG bar, ULONG64 offset, ULONG width, ULONG64 value)
+{
+    MK_ENTER("mdlkit_pci_bar_write");
+    return pci_direct(dev, bar, offset, width, 1, &value);
+}
+
 /* ------------------------------------------------------------------------
  * Interrupts
  * ---------------------------------------------------------------------- */
