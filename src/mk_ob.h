@@ -39,6 +39,8 @@ void mk_ob_handle_closed(void *body, LONG left);
 /* Drops a reference without destroying the object: returns 1 when it was
  * the last, and the caller then calls mk_ob_destroy (outside its locks). */
 int mk_ob_dereference_keep(void *body);
+/* A reference if the object is still alive (count > 0): 1, else 0. */
+int mk_ob_try_reference(void *body);
 void mk_ob_destroy(void *body);
 /* Like mk_ob_reference_handle, with the granted access of the handle. */
 NTSTATUS mk_ob_lookup_handle(HANDLE h, POBJECT_TYPE type, KPROCESSOR_MODE mode, void **body, ACCESS_MASK *granted);

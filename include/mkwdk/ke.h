@@ -183,6 +183,9 @@ NTKERNELAPI POBJECT_TYPE ObGetObjectType(PVOID Object);
 #define ObReferenceObjectWithTag(Object, Tag) ObfReferenceObjectWithTag(Object, Tag)
 #define ObDereferenceObjectWithTag(Object, Tag) ObfDereferenceObjectWithTag(Object, Tag)
 
+#ifndef STATUS_OBJECT_NAME_EXISTS
+#define STATUS_OBJECT_NAME_EXISTS ((NTSTATUS)0x40000000L)
+#endif
 NTKERNELAPI NTSTATUS ZwClose(HANDLE Handle);
 NTKERNELAPI NTSTATUS NtClose(HANDLE Handle);
 
@@ -401,6 +404,14 @@ NTKERNELAPI LONG KeReadStateSemaphore(PRKSEMAPHORE Semaphore);
 NTKERNELAPI void KeInitializeMutex(PRKMUTEX Mutex, ULONG Level);
 NTKERNELAPI LONG KeReleaseMutex(PRKMUTEX Mutex, BOOLEAN Wait);
 NTKERNELAPI LONG KeReadStateMutex(PRKMUTEX Mutex);
+
+/* Event objects by handle (src/ob/obevent.c). */
+NTKERNELAPI NTSTATUS ZwCreateEvent(PHANDLE EventHandle, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes,
+                                   EVENT_TYPE EventType, BOOLEAN InitialState);
+NTKERNELAPI NTSTATUS ZwSetEvent(HANDLE EventHandle, PLONG PreviousState);
+NTKERNELAPI NTSTATUS ZwResetEvent(HANDLE EventHandle, PLONG PreviousState);
+NTKERNELAPI NTSTATUS ZwClearEvent(HANDLE EventHandle);
+NTKERNELAPI NTSTATUS ZwWaitForSingleObject(HANDLE Handle, BOOLEAN Alertable, PLARGE_INTEGER Timeout);
 
 /* ------------------------------------------------------------------------
  * Waits

@@ -177,6 +177,18 @@ void mk_ob_dereference(void *body)
         ob_destroy(h);
 }
 
+int mk_ob_try_reference(void *body)
+{
+    mk_ob_header *h = ob_live(body);
+    if (!h)
+        return 0;
+    LONG_PTR n = atomic_load(&h->refs);
+    while (n > 0)
+        if (atomic_compare_exchange_weak(&h->refs, &n, n + 1))
+            return 1;
+    return 0;
+}
+
 int mk_ob_dereference_keep(void *body)
 {
     mk_ob_header *h = ob_live(body);

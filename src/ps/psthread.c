@@ -385,6 +385,7 @@ void mk_exec_driver_unloaded(struct mk_driver *d)
 
 void mk_ex_resource_shutdown(void); /* ex/resource.c */
 void mk_ob_shutdown(void);          /* ob/obhandle.c */
+void mk_ob_event_shutdown(void);    /* ob/obevent.c */
 
 int mk_exec_init(void) { return mk_ke_init(); }
 
@@ -395,6 +396,7 @@ void mk_exec_shutdown(void)
     mk_ex_workitem_shutdown(); /* queued work items run, the workers stop */
     mk_dpc_shutdown();   /* queued DPCs run, the processors stop */
     mk_ob_shutdown();    /* handles still open are closed, as at process exit */
+    mk_ob_event_shutdown(); /* event names */
     mk_ex_resource_shutdown();
     mk_ke_shutdown();
 }
