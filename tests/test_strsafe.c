@@ -152,13 +152,14 @@ static void test_unicode_string(void **state)
     assert_int_equal(RtlUnicodeStringCatString(&d, L"you"), STATUS_SUCCESS);
     assert_int_equal(d.Length, 12);
     assert_memory_equal(buf, L"heyyou", 12);
-    assert_int_equal(RtlUnicodeStringCatString(&d, L"!"), STATUS_BUFFER_OVERFLOW);
+    assert_int_equal(RtlUnicodeStringCatString(&d, L"!"), STATUS_INVALID_PARAMETER); /* already full */
     assert_int_equal(d.Length, 12);
     assert_int_equal(RtlUnicodeStringCopy(&d, &s), STATUS_SUCCESS);
     assert_int_equal(d.Length, 6);
-    assert_int_equal(RtlUnicodeStringCat(&d, &s), STATUS_SUCCESS);
-    assert_int_equal(RtlUnicodeStringCat(&d, &s), STATUS_BUFFER_OVERFLOW);
+    assert_int_equal(RtlUnicodeStringCatString(&d, L"d"), STATUS_SUCCESS);
+    assert_int_equal(RtlUnicodeStringCat(&d, &s), STATUS_BUFFER_OVERFLOW); /* "ab" fits */
     assert_int_equal(d.Length, 12);
+    assert_memory_equal(buf, L"abcdab", 12);
     UNICODE_STRING rem;
     assert_int_equal(RtlUnicodeStringCopyStringEx(&d, L"toolong!", &rem, STRSAFE_NO_TRUNCATION),
                      STATUS_BUFFER_OVERFLOW);
@@ -166,10 +167,22 @@ static void test_unicode_string(void **state)
     assert_int_equal(RtlUnicodeStringCopyStringEx(&d, L"ab", &rem, 0), STATUS_SUCCESS);
     assert_ptr_equal(rem.Buffer, buf + 2);
     assert_int_equal(rem.MaximumLength, 8);
-    assert_int_equal(RtlUnicodeStringCopyStringN(&d, L"abcdef", 2), STATUS_SUCCESS);
+    assert_int_equal(RtlUnicodeStringCchCopyStringN(&d, L"abcdef", 2), STATUS_SUCCESS);
     assert_int_equal(d.Length, 4);
-    assert_int_equal(RtlUnicodeStringCatN(&d, &s, 1), STATUS_SUCCESS);
+    assert_int_equal(RtlUnicodeStringCchCatN(&d, &s, 1), STATUS_SUCCESS);
     assert_int_equal(d.Length, 6);
+    assert_int_equal(RtlUnicodeStringCbCopyStringN(&d, L"wxyz", 3 * sizeof(WCHAR)), STATUS_SUCCESS);
+    assert_int_equal(d.Length, 6);
+    assert_int_equal(RtlUnicodeStringCbCatN(&d, &s, 2 * sizeof(WCHAR)), STATUS_SUCCESS);
+    assert_int_equal(d.Length, 10);
+    assert_int_equal(RtlUnicodeStringCchCopyN(&d, &s, NTSTRSAFE_UNICODE_STRING_MAX_CCH + 1), STATUS_INVALID_PARAMETER);
+    /* documented: a full destination to append to, or no room at all */
+    assert_int_equal(RtlUnicodeStringCatString(&d, L"q"), STATUS_SUCCESS);
+    assert_int_equal(d.Length, 12);
+    assert_int_equal(RtlUnicodeStringCatString(&d, L"r"), STATUS_INVALID_PARAMETER);
+    UNICODE_STRING zero = {0, 0, buf};
+    assert_int_equal(RtlUnicodeStringCopyString(&zero, L"r"), STATUS_INVALID_PARAMETER);
+    assert_int_equal(RtlUnicodeStringCopyString(&zero, L""), STATUS_SUCCESS);
     assert_int_equal(RtlUnicodeStringPrintf(&d, L"%d-%wZ", 7, &s), STATUS_SUCCESS);
     assert_int_equal(d.Length, 10);
     assert_memory_equal(buf, L"7-abc", 10);

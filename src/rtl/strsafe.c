@@ -543,6 +543,10 @@ static NTSTATUS us_put(PUNICODE_STRING d, const WCHAR *src, size_t n, int cat, P
     size_t cap = d->MaximumLength / sizeof(WCHAR);
     size_t orig = cat ? d->Length / sizeof(WCHAR) : 0;
     size_t len = orig;
+    /* documented: a source with characters and a destination with no room
+     * at all (a zero-length buffer, or a full one to append to) */
+    if (n > 0 && (cap == 0 || (cat && orig == cap)))
+        return STATUS_INVALID_PARAMETER;
     st = STATUS_SUCCESS;
     size_t room = cap - len;
     if (n > room) {
@@ -572,7 +576,7 @@ static NTSTATUS us_put(PUNICODE_STRING d, const WCHAR *src, size_t n, int cat, P
 
 static NTSTATUS us_put_psz(PUNICODE_STRING d, PCWSTR src, size_t limit, int cat, PUNICODE_STRING rem, ULONG flags)
 {
-    if (limit != SIZE_MAX && limit > NTSTRSAFE_UNICODE_STRING_MAX_CCH)
+    if (limit == SIZE_MAX - 1)
         return STATUS_INVALID_PARAMETER;
     if (!src) {
         if (!(flags & STRSAFE_IGNORE_NULLS))
@@ -588,7 +592,7 @@ static NTSTATUS us_put_psz(PUNICODE_STRING d, PCWSTR src, size_t limit, int cat,
 static NTSTATUS us_put_us(PUNICODE_STRING d, PCUNICODE_STRING s, size_t limit, int cat, PUNICODE_STRING rem,
                           ULONG flags)
 {
-    if (limit != SIZE_MAX && limit > NTSTRSAFE_UNICODE_STRING_MAX_CCH)
+    if (limit == SIZE_MAX - 1)
         return STATUS_INVALID_PARAMETER;
     NTSTATUS st = us_validate(s, flags & STRSAFE_IGNORE_NULL_UNICODE_STRINGS);
     if (!NT_SUCCESS(st))
@@ -608,15 +612,6 @@ NTSTATUS RtlUnicodeStringCopyStringEx(PUNICODE_STRING DestinationString, NTSTRSA
 {
     return us_put_psz(DestinationString, pszSrc, SIZE_MAX, 0, RemainingString, dwFlags);
 }
-NTSTATUS RtlUnicodeStringCopyStringN(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc, size_t cchToCopy)
-{
-    return us_put_psz(DestinationString, pszSrc, cchToCopy, 0, NULL, 0);
-}
-NTSTATUS RtlUnicodeStringCopyStringNEx(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc, size_t cchToCopy,
-                                       PUNICODE_STRING RemainingString, ULONG dwFlags)
-{
-    return us_put_psz(DestinationString, pszSrc, cchToCopy, 0, RemainingString, dwFlags);
-}
 NTSTATUS RtlUnicodeStringCopy(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString)
 {
     return us_put_us(DestinationString, SourceString, SIZE_MAX, 0, NULL, 0);
@@ -625,15 +620,6 @@ NTSTATUS RtlUnicodeStringCopyEx(PUNICODE_STRING DestinationString, PCUNICODE_STR
                                 PUNICODE_STRING RemainingString, ULONG dwFlags)
 {
     return us_put_us(DestinationString, SourceString, SIZE_MAX, 0, RemainingString, dwFlags);
-}
-NTSTATUS RtlUnicodeStringCopyN(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString, size_t cchToCopy)
-{
-    return us_put_us(DestinationString, SourceString, cchToCopy, 0, NULL, 0);
-}
-NTSTATUS RtlUnicodeStringCopyNEx(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString, size_t cchToCopy,
-                                 PUNICODE_STRING RemainingString, ULONG dwFlags)
-{
-    return us_put_us(DestinationString, SourceString, cchToCopy, 0, RemainingString, dwFlags);
 }
 NTSTATUS RtlUnicodeStringCatString(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc)
 {
@@ -644,15 +630,6 @@ NTSTATUS RtlUnicodeStringCatStringEx(PUNICODE_STRING DestinationString, NTSTRSAF
 {
     return us_put_psz(DestinationString, pszSrc, SIZE_MAX, 1, RemainingString, dwFlags);
 }
-NTSTATUS RtlUnicodeStringCatStringN(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc, size_t cchToAppend)
-{
-    return us_put_psz(DestinationString, pszSrc, cchToAppend, 1, NULL, 0);
-}
-NTSTATUS RtlUnicodeStringCatStringNEx(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc, size_t cchToAppend,
-                                      PUNICODE_STRING RemainingString, ULONG dwFlags)
-{
-    return us_put_psz(DestinationString, pszSrc, cchToAppend, 1, RemainingString, dwFlags);
-}
 NTSTATUS RtlUnicodeStringCat(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString)
 {
     return us_put_us(DestinationString, SourceString, SIZE_MAX, 1, NULL, 0);
@@ -662,14 +639,85 @@ NTSTATUS RtlUnicodeStringCatEx(PUNICODE_STRING DestinationString, PCUNICODE_STRI
 {
     return us_put_us(DestinationString, SourceString, SIZE_MAX, 1, RemainingString, dwFlags);
 }
-NTSTATUS RtlUnicodeStringCatN(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString, size_t cchToAppend)
+
+/* The N forms: a limit in characters (Cch) or bytes (Cb). */
+static size_t us_limit(size_t n, int cb)
 {
-    return us_put_us(DestinationString, SourceString, cchToAppend, 1, NULL, 0);
+    if (cb)
+        return n > NTSTRSAFE_UNICODE_STRING_MAX_CCH * sizeof(WCHAR) ? SIZE_MAX - 1 : n / sizeof(WCHAR);
+    return n > NTSTRSAFE_UNICODE_STRING_MAX_CCH ? SIZE_MAX - 1 : n;
 }
-NTSTATUS RtlUnicodeStringCatNEx(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString, size_t cchToAppend,
-                                PUNICODE_STRING RemainingString, ULONG dwFlags)
+NTSTATUS RtlUnicodeStringCchCopyStringN(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc, size_t cchToCopy)
 {
-    return us_put_us(DestinationString, SourceString, cchToAppend, 1, RemainingString, dwFlags);
+    return us_put_psz(DestinationString, pszSrc, us_limit(cchToCopy, 0), 0, NULL, 0);
+}
+NTSTATUS RtlUnicodeStringCchCopyStringNEx(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc, size_t cchToCopy,
+                                        PUNICODE_STRING RemainingString, ULONG dwFlags)
+{
+    return us_put_psz(DestinationString, pszSrc, us_limit(cchToCopy, 0), 0, RemainingString, dwFlags);
+}
+NTSTATUS RtlUnicodeStringCchCopyN(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString, size_t cchToCopy)
+{
+    return us_put_us(DestinationString, SourceString, us_limit(cchToCopy, 0), 0, NULL, 0);
+}
+NTSTATUS RtlUnicodeStringCchCopyNEx(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString, size_t cchToCopy,
+                                  PUNICODE_STRING RemainingString, ULONG dwFlags)
+{
+    return us_put_us(DestinationString, SourceString, us_limit(cchToCopy, 0), 0, RemainingString, dwFlags);
+}
+NTSTATUS RtlUnicodeStringCchCatStringN(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc, size_t cchToAppend)
+{
+    return us_put_psz(DestinationString, pszSrc, us_limit(cchToAppend, 0), 1, NULL, 0);
+}
+NTSTATUS RtlUnicodeStringCchCatStringNEx(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc, size_t cchToAppend,
+                                        PUNICODE_STRING RemainingString, ULONG dwFlags)
+{
+    return us_put_psz(DestinationString, pszSrc, us_limit(cchToAppend, 0), 1, RemainingString, dwFlags);
+}
+NTSTATUS RtlUnicodeStringCchCatN(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString, size_t cchToAppend)
+{
+    return us_put_us(DestinationString, SourceString, us_limit(cchToAppend, 0), 1, NULL, 0);
+}
+NTSTATUS RtlUnicodeStringCchCatNEx(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString, size_t cchToAppend,
+                                  PUNICODE_STRING RemainingString, ULONG dwFlags)
+{
+    return us_put_us(DestinationString, SourceString, us_limit(cchToAppend, 0), 1, RemainingString, dwFlags);
+}
+NTSTATUS RtlUnicodeStringCbCopyStringN(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc, size_t cbToCopy)
+{
+    return us_put_psz(DestinationString, pszSrc, us_limit(cbToCopy, 1), 0, NULL, 0);
+}
+NTSTATUS RtlUnicodeStringCbCopyStringNEx(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc, size_t cbToCopy,
+                                        PUNICODE_STRING RemainingString, ULONG dwFlags)
+{
+    return us_put_psz(DestinationString, pszSrc, us_limit(cbToCopy, 1), 0, RemainingString, dwFlags);
+}
+NTSTATUS RtlUnicodeStringCbCopyN(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString, size_t cbToCopy)
+{
+    return us_put_us(DestinationString, SourceString, us_limit(cbToCopy, 1), 0, NULL, 0);
+}
+NTSTATUS RtlUnicodeStringCbCopyNEx(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString, size_t cbToCopy,
+                                  PUNICODE_STRING RemainingString, ULONG dwFlags)
+{
+    return us_put_us(DestinationString, SourceString, us_limit(cbToCopy, 1), 0, RemainingString, dwFlags);
+}
+NTSTATUS RtlUnicodeStringCbCatStringN(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc, size_t cbToAppend)
+{
+    return us_put_psz(DestinationString, pszSrc, us_limit(cbToAppend, 1), 1, NULL, 0);
+}
+NTSTATUS RtlUnicodeStringCbCatStringNEx(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc, size_t cbToAppend,
+                                        PUNICODE_STRING RemainingString, ULONG dwFlags)
+{
+    return us_put_psz(DestinationString, pszSrc, us_limit(cbToAppend, 1), 1, RemainingString, dwFlags);
+}
+NTSTATUS RtlUnicodeStringCbCatN(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString, size_t cbToAppend)
+{
+    return us_put_us(DestinationString, SourceString, us_limit(cbToAppend, 1), 1, NULL, 0);
+}
+NTSTATUS RtlUnicodeStringCbCatNEx(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString, size_t cbToAppend,
+                                  PUNICODE_STRING RemainingString, ULONG dwFlags)
+{
+    return us_put_us(DestinationString, SourceString, us_limit(cbToAppend, 1), 1, RemainingString, dwFlags);
 }
 
 static NTSTATUS us_vprintf(PUNICODE_STRING d, PUNICODE_STRING rem, ULONG flags, PCWSTR fmt, va_list ap)
