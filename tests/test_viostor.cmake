@@ -1,4 +1,5 @@
-# test_viostor: virtio-win's viostor StorPort miniport and its VirtIO
+# test_viostor (and bench_viostor, which includes this with name set):
+# virtio-win's viostor StorPort miniport and its VirtIO
 # library, compiled unmodified from ../shared/drivers/viostor with the
 # include folders upstream uses (viostor.vcxproj: ..\VirtIO) and DBG=1
 # (checked build: the driver prints through its own DbgPrint path instead
@@ -16,7 +17,7 @@ if(TARGET viostor_driver)
   target_compile_definitions(${name} PRIVATE MDLKIT_HAVE_VIOSTOR=1)
 endif()
 # The same tests under the standard Driver Verifier options.
-if(NOT TEST test_viostor_standard)
+if(name STREQUAL "test_viostor" AND NOT TEST test_viostor_standard)
   add_test(NAME test_viostor_standard COMMAND test_viostor)
   set_tests_properties(test_viostor_standard PROPERTIES
     ENVIRONMENT "MDLKIT_REPORT=;MDLKIT_VERIFIER=standard;CMOCKA_MESSAGE_OUTPUT=STDOUT" TIMEOUT 300)
