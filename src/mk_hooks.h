@@ -18,6 +18,11 @@
 struct mk_driver;
 struct mk_pool_block;
 
+/* The wrappers are always inlined, at -O0 too: a hook adds no frame
+ * between a DDI and the verifier, whose stack walk looks for the DDI's
+ * caller a bounded number of frames up (MK_VF_SEEK). */
+#define MK_HOOK_INLINE static inline __attribute__((always_inline))
+
 typedef struct mk_hooks {
     /* ---- machine (src/machine/fault.c) ---- */
     /* A fault in a system region: 1 if handled (the access is retried), 0
@@ -65,19 +70,19 @@ extern mk_hooks mk_hook __attribute__((visibility("hidden")));
 
 /* Called at the top of every WDM DDI the HwStorPortProhibitedDDIs rule
  * lists. One TLS load when no driver code runs. */
-static inline void mk_ddi_prohibited_check(const char *ddi)
+MK_HOOK_INLINE void mk_ddi_prohibited_check(const char *ddi)
 {
     if (MK_UNLIKELY(mk_self.driver != NULL) && mk_hook.prohibited_ddi)
         mk_hook.prohibited_ddi(ddi);
 }
 
 /* The I/O manager tells the port layer about a driver unload. */
-static inline void mk_driver_unloading_notify(struct mk_driver *d)
+MK_HOOK_INLINE void mk_driver_unloading_notify(struct mk_driver *d)
 {
     if (mk_hook.driver_unloading)
         mk_hook.driver_unloading(d);
 }
-static inline void mk_driver_unloaded_notify(struct mk_driver *d)
+MK_HOOK_INLINE void mk_driver_unloaded_notify(struct mk_driver *d)
 {
     if (mk_hook.driver_unloaded)
         mk_hook.driver_unloaded(d);

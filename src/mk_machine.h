@@ -265,7 +265,7 @@ void mk_fault_uninstall(void);
 /* The observers' hook (mk_hooks.h; the verifier's special pool and trimmed
  * paged pool): 1 if one handled the fault (the access is retried), 0 to let
  * the machine report it. May bug check. */
-static inline int mk_verifier_page_fault(void *addr, int write, void *pc, enum mk_region r)
+MK_HOOK_INLINE int mk_verifier_page_fault(void *addr, int write, void *pc, enum mk_region r)
 {
     return mk_hook.page_fault ? mk_hook.page_fault(addr, write, pc, (int)r) : 0;
 }

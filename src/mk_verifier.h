@@ -25,7 +25,7 @@ struct mk_pool_block;
 /* Called by KeBugCheckEx after printing the report and before aborting or
  * unwinding to mdlkit_catch_bugcheck: records the bug check for the report
  * (and writes the JSON report when the process is about to abort). */
-static inline void mk_verifier_on_bugcheck(const mdlkit_bugcheck *bc, int caught)
+MK_HOOK_INLINE void mk_verifier_on_bugcheck(const mdlkit_bugcheck *bc, int caught)
 {
     if (mk_hook.bugcheck)
         mk_hook.bugcheck(bc, caught);
@@ -34,7 +34,7 @@ static inline void mk_verifier_on_bugcheck(const mdlkit_bugcheck *bc, int caught
 /* Called by KfRaiseIrql / spin-lock acquire when a thread goes from below
  * DISPATCH_LEVEL to DISPATCH_LEVEL or above (Force IRQL Checking trims
  * paged pool here). Only called when MDLKIT_VERIFY_FORCE_IRQL_CHECKING. */
-static inline void mk_verifier_on_raise_to_dispatch(void)
+MK_HOOK_INLINE void mk_verifier_on_raise_to_dispatch(void)
 {
     if (mk_hook.raise_to_dispatch)
         mk_hook.raise_to_dispatch();
@@ -44,7 +44,7 @@ static inline void mk_verifier_on_raise_to_dispatch(void)
  * devices were deleted: with Pool Tracking on, anything still charged to
  * the driver is reported (0xCB for locked pages, else 0xC4/0x62, each leak
  * listed). A no-op when the option is off. */
-static inline void mk_verifier_on_driver_unload(struct mk_driver *d)
+MK_HOOK_INLINE void mk_verifier_on_driver_unload(struct mk_driver *d)
 {
     if (mk_hook.driver_unload)
         mk_hook.driver_unload(d);
@@ -61,12 +61,12 @@ static inline void mk_verifier_on_driver_unload(struct mk_driver *d)
  * the verifier decided the result: *out is a special-pool block, or NULL
  * for an injected low-resources failure. Returns 0 to allocate normally;
  * the pool then calls mk_verifier_pool_allocated with what it got. */
-static inline int mk_verifier_pool_alloc(int heap, size_t bytes, ULONG tag, unsigned flags, ULONG priority,
+MK_HOOK_INLINE int mk_verifier_pool_alloc(int heap, size_t bytes, ULONG tag, unsigned flags, ULONG priority,
                                          void *caller, void **out)
 {
     return mk_hook.pool_alloc ? mk_hook.pool_alloc(heap, bytes, tag, flags, priority, caller, out) : 0;
 }
-static inline void mk_verifier_pool_allocated(int heap, void *p, size_t bytes, ULONG tag, void *caller)
+MK_HOOK_INLINE void mk_verifier_pool_allocated(int heap, void *p, size_t bytes, ULONG tag, void *caller)
 {
     if (mk_hook.pool_allocated)
         mk_hook.pool_allocated(heap, p, bytes, tag, caller);
@@ -76,7 +76,7 @@ static inline void mk_verifier_pool_allocated(int heap, void *p, size_t bytes, U
  * pool then checks and frees as usual, dropping the block's tracking record
  * (mk_verifier_untrack) only once every check has passed, so a caught bug
  * check leaves the block allocated AND tracked. */
-static inline int mk_verifier_pool_free(void *p, ULONG tag, int check_tag, void *caller)
+MK_HOOK_INLINE int mk_verifier_pool_free(void *p, ULONG tag, int check_tag, void *caller)
 {
     return mk_hook.pool_free ? mk_hook.pool_free(p, tag, check_tag, caller) : 0;
 }
@@ -97,30 +97,30 @@ static inline int mk_verifier_pool_free(void *p, ULONG tag, int check_tag, void 
 /* (These two have no test for a missing entry: the pool only calls them
  * with a verifier option on, and the verifier fills the table before any
  * layer starts; the allocation's call stays a tail call.) */
-static inline void *mk_verifier_pool_allocated_fast(void *p, size_t bytes, ULONG tag, void *caller)
+MK_HOOK_INLINE void *mk_verifier_pool_allocated_fast(void *p, size_t bytes, ULONG tag, void *caller)
 {
     return mk_hook.pool_allocated_fast(p, bytes, tag, caller);
 }
-static inline void mk_verifier_pool_freed_fast(void *p)
+MK_HOOK_INLINE void mk_verifier_pool_freed_fast(void *p)
 {
     mk_hook.pool_freed_fast(p);
 }
 
-static inline bool mk_specpool_owns(const void *p)
+MK_HOOK_INLINE bool mk_specpool_owns(const void *p)
 {
     const char *c = (const char *)p;
     return c >= mk_as.rgn_base[MK_RGN_SPECIAL] && c < mk_as.rgn_end[MK_RGN_SPECIAL];
 }
 /* A live special-pool block containing p: 1 and *out filled (heap, tag,
  * size, base), else 0. For mk_pool_lookup on MK_RGN_SPECIAL addresses. */
-static inline int mk_specpool_lookup(const void *p, struct mk_pool_block *out)
+MK_HOOK_INLINE int mk_specpool_lookup(const void *p, struct mk_pool_block *out)
 {
     return mk_hook.specpool_lookup ? mk_hook.specpool_lookup(p, out) : 0;
 }
 /* Is p on the data page of a live special-pool block of PAGED pool? (Special
  * pool serves both pools from one region, so the address alone does not
  * say: probe/lock and the non-paged checks ask this.) */
-static inline int mk_specpool_page_is_paged(const void *p)
+MK_HOOK_INLINE int mk_specpool_page_is_paged(const void *p)
 {
     return mk_hook.specpool_page_is_paged ? mk_hook.specpool_page_is_paged(p) : 0;
 }
@@ -148,7 +148,7 @@ enum mk_fault_site {
  * failure: NULL, STATUS_INSUFFICIENT_RESOURCES, an exception...). `tag` is
  * the pool tag when there is one (0 otherwise: the tag filter of 0x4 then
  * does not apply), `caller` the driver's return address. */
-static inline bool mk_verifier_fail_now(enum mk_fault_site site, ULONG tag, void *caller)
+MK_HOOK_INLINE bool mk_verifier_fail_now(enum mk_fault_site site, ULONG tag, void *caller)
 {
     if (MK_LIKELY(!(mk_rt.verifier & MK_FAULT_FLAGS)) || !mk_hook.fail)
         return false;
@@ -166,13 +166,13 @@ enum mk_track_kind {
     MK_TRACK_CONTIG,     /* MmAllocateContiguousMemory*: addr = VA */
     MK_TRACK_KIND_COUNT
 };
-static inline void mk_verifier_track(enum mk_track_kind kind, const void *addr, size_t size, ULONG tag,
+MK_HOOK_INLINE void mk_verifier_track(enum mk_track_kind kind, const void *addr, size_t size, ULONG tag,
                                      const void *aux)
 {
     if (MK_UNLIKELY(mk_rt.verifier & MDLKIT_VERIFY_POOL_TRACKING) && mk_hook.track)
         mk_hook.track((int)kind, addr, size, tag, aux);
 }
-static inline void mk_verifier_untrack(enum mk_track_kind kind, const void *addr)
+MK_HOOK_INLINE void mk_verifier_untrack(enum mk_track_kind kind, const void *addr)
 {
     if (MK_UNLIKELY(mk_rt.verifier & MDLKIT_VERIFY_POOL_TRACKING) && mk_hook.untrack)
         mk_hook.untrack((int)kind, addr);
@@ -180,7 +180,7 @@ static inline void mk_verifier_untrack(enum mk_track_kind kind, const void *addr
 /* Untrack a resource its port layer found leaked (and is about to free and
  * report itself): with Pool Tracking the record is listed first (a
  * bug-check note with the allocating stack, and the JSON "leaks"). */
-static inline void mk_verifier_untrack_leak(enum mk_track_kind kind, const void *addr)
+MK_HOOK_INLINE void mk_verifier_untrack_leak(enum mk_track_kind kind, const void *addr)
 {
     if (MK_UNLIKELY(mk_rt.verifier & MDLKIT_VERIFY_POOL_TRACKING) && mk_hook.untrack_leak)
         mk_hook.untrack_leak((int)kind, addr);
@@ -196,14 +196,14 @@ static inline void mk_verifier_untrack_leak(enum mk_track_kind kind, const void 
  * mk_verifier_cached_free returns 1 when the block had a live record (it
  * may be cached), 0 when it had none (already freed: the caller must not
  * cache it and lets the pool check the free). */
-static inline __attribute__((always_inline)) void mk_verifier_cached_alloc(void *p, size_t bytes, ULONG tag,
+MK_HOOK_INLINE void mk_verifier_cached_alloc(void *p, size_t bytes, ULONG tag,
                                                                            void *caller, const void *ddi_frame)
 {
     if (MK_LIKELY(!(mk_rt.verifier & MDLKIT_VERIFY_POOL_TRACKING)) || !mk_hook.cached_alloc)
         return;
     mk_hook.cached_alloc(p, bytes, tag, caller, ddi_frame);
 }
-static inline __attribute__((always_inline)) int mk_verifier_cached_free(void *p, ULONG tag)
+MK_HOOK_INLINE int mk_verifier_cached_free(void *p, ULONG tag)
 {
     if (MK_LIKELY(!(mk_rt.verifier & MDLKIT_VERIFY_POOL_TRACKING)) || !mk_hook.cached_free)
         return 1;

@@ -24,7 +24,7 @@
 #define MK_VF_GRAIN_SHIFT 4 /* one shadow record per 16 bytes (the smallest pool block) */
 #define MK_VF_SFRAMES 5     /* room for frames in a shadow record */
 #define MK_VF_USER_FRAMES 3 /* frames recorded from the driver's on */
-#define MK_VF_SEEK 8        /* mdlkit frames looked through for the driver's */
+#define MK_VF_SEEK 12       /* mdlkit frames looked through for the driver's (Debug builds: no tail calls, no inlining) */
 _Static_assert(MK_VF_USER_FRAMES < MK_VF_SFRAMES, "a shadow record holds the frames and a NULL");
 typedef struct mk_vf_srec {
     unsigned seq;
