@@ -267,6 +267,58 @@ int mdlkit_reset(void);
 /* 1 while the machine is crashed (a bug check was caught since mdlkit_init). */
 int mdlkit_is_crashed(void);
 
+/* ------------------------------------------------------------------------
+ * Verifier counters and pool lookups (src/verifier/counters.c, report.c)
+ * ---------------------------------------------------------------------- */
+/* The !verifier statistics under their Driver Verifier names, cumulative
+ * and current values apart. Cumulative counts run from mdlkit_init and are
+ * kept while a verifier option is on; current values are what the machine
+ * holds now (all pool, whatever the options); a peak is the highest current
+ * value seen at a sampling point (every read of the counters, every report and
+ * every leak found: docs/ddi-notes.md). */
+typedef struct mdlkit_verifier_counters {
+    /* cumulative */
+    ULONG64 AllocationsAttempted;
+    ULONG64 AllocationsSucceeded;
+    ULONG64 AllocationsSucceededSpecialPool;
+    ULONG64 AllocationsWithNoTag;
+    ULONG64 AllocationsFailed;
+    ULONG64 AllocationsFailedDeliberately;
+    ULONG64 MdlsAllocated;                 /* mdlkit: MDLs allocated */
+    /* current */
+    ULONG64 CurrentPagedPoolAllocations;
+    ULONG64 CurrentNonPagedPoolAllocations;
+    ULONG64 PagedBytes;
+    ULONG64 NonPagedBytes;
+    ULONG64 LockedPages;                   /* mdlkit: pages locked by MmProbeAndLockPages */
+    ULONG64 SystemMappings;                /* mdlkit: live MDL system-address mappings */
+    /* peaks of the current values */
+    ULONG64 PeakPagedPoolAllocations;
+    ULONG64 PeakNonPagedPoolAllocations;
+    ULONG64 PeakPagedBytes;
+    ULONG64 PeakNonPagedBytes;
+} mdlkit_verifier_counters;
+void mdlkit_verifier_counters_get(mdlkit_verifier_counters *out);
+
+/* What !pool says about an address: the live pool block that contains it
+ * (start, size, tag, pool, special pool) and, with Pool Tracking, the driver
+ * it is charged to and the driver's line that allocated it. Returns 1 and
+ * fills *info (may be NULL) when the address is inside a live block, else 0;
+ * with out != NULL, prints the description (also for an address in no
+ * block) there. */
+typedef struct mdlkit_pool_info {
+    void *block;          /* the block's start (what the allocator returned) */
+    size_t size;          /* bytes requested */
+    size_t offset;        /* address - block */
+    ULONG tag;            /* as passed to the allocator */
+    char tag_name[5];     /* as poolmon prints it */
+    int paged;            /* 1 paged pool, 0 non-paged pool */
+    int special;          /* 1 when the block is in special pool */
+    char driver[64];      /* Pool Tracking: the driver charged, else "" */
+    char allocated_at[256]; /* Pool Tracking: "function (file:line)" of the allocation, else "" */
+} mdlkit_pool_info;
+int mdlkit_pool_describe(const void *address, FILE *out, mdlkit_pool_info *info);
+
 #include "mdlkit_usermode.h"
 #include "mdlkit_ndis.h"
 #include "mdlkit_storport.h"

@@ -114,11 +114,26 @@ int mdlkit_cli_render_report(FILE *out, const cli_json *root, int sort, int with
 
     const cli_json *counters = cli_json_get(root, "counters");
     if (counters && counters->child) {
-        fprintf(out, "\nVerifier counters (!verifier)\n");
+        fprintf(out, "\nVerifier counters (!verifier; cumulative since mdlkit_init)\n");
         for (const cli_json *c = counters->child; c; c = c->next) {
             char label[128];
             report_counter_label(c->key ? c->key : "?", label, sizeof label);
             fprintf(out, "  %-44s %.0f\n", label, c->type == CLI_JSON_NUMBER ? c->number : 0.0);
+        }
+    }
+
+    const cli_json *current = cli_json_get(root, "current"), *peak = cli_json_get(root, "peak");
+    if (current && current->child) {
+        fprintf(out, "\nCurrent values (when the report was written; peak in parentheses)\n");
+        for (const cli_json *c = current->child; c; c = c->next) {
+            char label[128];
+            report_counter_label(c->key ? c->key : "?", label, sizeof label);
+            const cli_json *pk = peak && c->key ? cli_json_get(peak, c->key) : NULL;
+            if (pk && pk->type == CLI_JSON_NUMBER)
+                fprintf(out, "  %-44s %.0f (peak %.0f)\n", label, c->type == CLI_JSON_NUMBER ? c->number : 0.0,
+                        pk->number);
+            else
+                fprintf(out, "  %-44s %.0f\n", label, c->type == CLI_JSON_NUMBER ? c->number : 0.0);
         }
     }
 
@@ -137,9 +152,11 @@ int mdlkit_cli_render_report(FILE *out, const cli_json *root, int sort, int with
     if (nleaks) {
         fprintf(out, "\nLeaks (%zu)\n", nleaks);
         for (const cli_json *l = leaks->child; l; l = l->next) {
-            fprintf(out, "  %s %s, %.0f bytes, tag %s, driver %s, allocated at:\n", cli_json_str(l, "kind", "?"),
-                    cli_json_str(l, "address", "?"), cli_json_num(l, "size", 0), cli_json_str(l, "tag", "-"),
-                    cli_json_str(l, "driver", "?"));
+            /* a locked_pages record's size counts pages (docs/report-format.md) */
+            int pages = !strcmp(cli_json_str(l, "kind", ""), "locked_pages");
+            fprintf(out, "  %s %s, %.0f %s, tag %s, driver %s, %s at:\n", cli_json_str(l, "kind", "?"),
+                    cli_json_str(l, "address", "?"), cli_json_num(l, "size", 0), pages ? "pages" : "bytes",
+                    cli_json_str(l, "tag", "-"), cli_json_str(l, "driver", "?"), pages ? "locked" : "allocated");
             report_stack(out, cli_json_get(l, "stack"), "      ");
         }
     }
@@ -179,9 +196,38 @@ int mdlkit_cli_render_report(FILE *out, const cli_json *root, int sort, int with
     return 0;
 }
 
+/* --pool ADDRESS, as !pool: the block of the report that contains the
+ * address (the report lists the blocks still allocated when it was written:
+ * its leaks). 0 found, 1 not. */
+static int report_pool_lookup(FILE *out, const cli_json *root, const char *text)
+{
+    char *end;
+    unsigned long long want = strtoull(text, &end, 16);
+    if (!*text || *end) {
+        fprintf(stderr, "mdlkit report: --pool needs a hexadecimal address, not '%s'\n", text);
+        return 2;
+    }
+    const cli_json *leaks = cli_json_get(root, "leaks");
+    for (const cli_json *l = leaks ? leaks->child : NULL; l; l = l->next) {
+        unsigned long long base = strtoull(cli_json_str(l, "address", "0"), NULL, 16);
+        unsigned long long size = (unsigned long long)cli_json_num(l, "size", 0);
+        if (want >= base && want < base + (size ? size : 1)) {
+            fprintf(out, "0x%llx is inside a %s block left allocated (a leak):\n", want, cli_json_str(l, "kind", "?"));
+            fprintf(out, "  block %s, %llu %s, tag %s, address at offset 0x%llx\n", cli_json_str(l, "address", "?"),
+                    size, strcmp(cli_json_str(l, "kind", ""), "locked_pages") ? "bytes" : "pages",
+                    cli_json_str(l, "tag", "-"), want - base);
+            fprintf(out, "  charged to driver %s, allocated at:\n", cli_json_str(l, "driver", "?"));
+            report_stack(out, cli_json_get(l, "stack"), "      ");
+            return 0;
+        }
+    }
+    fprintf(out, "0x%llx is not inside any block the report lists (its leaks)\n", want);
+    return 1;
+}
+
 static void report_usage(FILE *out)
 {
-    fprintf(out, "usage: mdlkit report [--sort tag|nonpaged|paged|allocs|bytes] FILE.json\n\n"
+    fprintf(out, "usage: mdlkit report [--sort tag|nonpaged|paged|allocs|bytes] [--pool ADDRESS] FILE.json\n\n"
                  "Renders a saved mdlkit report (written at mdlkit_shutdown or at a bug check to the file\n"
                  "named by MDLKIT_REPORT / mdlkit_config.report_path; format: docs/report-format.md) as\n"
                  "tables: the machine, pool use per tag (poolmon columns: Allocs, Frees, Diff, Bytes, per\n"
@@ -189,13 +235,17 @@ static void report_usage(FILE *out)
                  "the injected faults, and the bug check with its parameters explained.\n\n"
                  "  --sort KEY   order of the pool table, like !poolused: tag (default, by name),\n"
                  "               nonpaged or paged (outstanding bytes of that pool), allocs (allocations),\n"
-                 "               bytes (outstanding bytes of both pools); biggest first\n\n"
+                 "               bytes (outstanding bytes of both pools); biggest first\n"
+                 "  --pool ADDR  like !pool: only the block of the report (a leak) that contains the\n"
+                 "               hexadecimal address ADDR, with its tag, size, driver and allocating\n"
+                 "               stack (exit status 1 when no block contains it). In a running test,\n"
+                 "               mdlkit_pool_describe(address, stdout, NULL) describes any live block.\n\n"
                  "Exit status: 0 rendered, 1 unreadable or not a report, 2 usage error.\n");
 }
 
 static int report_run(int argc, char **argv)
 {
-    const char *path = NULL;
+    const char *path = NULL, *pool = NULL;
     int sort = MDLKIT_CLI_SORT_TAG;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -208,6 +258,8 @@ static int report_run(int argc, char **argv)
                 report_usage(stderr);
                 return 2;
             }
+        } else if (!strcmp(argv[i], "--pool") || !strncmp(argv[i], "--pool=", 7)) {
+            pool = argv[i][6] == '=' ? argv[i] + 7 : (i + 1 < argc ? argv[++i] : "");
         } else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "mdlkit report: unknown option '%s'\n\n", argv[i]);
             report_usage(stderr);
@@ -233,6 +285,11 @@ static int report_run(int argc, char **argv)
     if (!root) {
         fprintf(stderr, "mdlkit report: %s: %s\n", path, err);
         return 1;
+    }
+    if (pool) {
+        int rc = cli_json_get(root, "mdlkit_report") ? report_pool_lookup(stdout, root, pool) : 1;
+        cli_json_free(root);
+        return rc;
     }
     printf("mdlkit report %s\n", path);
     int rc = mdlkit_cli_render_report(stdout, root, sort, 1) ? 1 : 0;

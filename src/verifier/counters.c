@@ -18,12 +18,14 @@
  * them from the pool's tag table (pooltag.c), so the hooks compare no tags.
  */
 #include "mk_base.h"
+#include "mk_mdl.h"
 #include "mk_pool.h"
 #include "mk_verifier.h"
 #include "vf_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 MK_TLS mk_vf_tcounters *mk_vf_tc;
 
@@ -103,9 +105,81 @@ void mk_vf_counters_read(mk_vf_counters *out)
     out->mdls_allocated = vc_tag_allocs(MK_MDL_TAG) + v[MK_VFC_MDL_OK];
 }
 
+/* ------------------------------------------------------------------------
+ * Current values and their peaks. The pool's counts are per thread with no
+ * shared write on the fast path, so a peak is the highest current value
+ * seen when sampled (mk_vf_counters_sample: every read, every report, bug
+ * check and leak found), not the exact maximum between samples.
+ * ---------------------------------------------------------------------- */
+enum { VC_PEAK_PAGED, VC_PEAK_NONPAGED, VC_PEAK_PAGED_BYTES, VC_PEAK_NONPAGED_BYTES, VC_PEAKS };
+static atomic_llong vc_peak[VC_PEAKS];
+
+static void vc_raise(int i, long long v)
+{
+    long long old = atomic_load_explicit(&vc_peak[i], memory_order_relaxed);
+    while (v > old && !atomic_compare_exchange_weak(&vc_peak[i], &old, v))
+        ;
+}
+
+void mk_vf_counters_sample(mdlkit_verifier_counters *out)
+{
+    mdlkit_verifier_counters c;
+    memset(&c, 0, sizeof c);
+    size_t n = mdlkit_pool_usage(NULL, 0);
+    mdlkit_pool_tag_usage *u = n ? calloc(n, sizeof *u) : NULL;
+    if (u) {
+        n = mdlkit_pool_usage(u, n);
+        for (size_t i = 0; i < n; i++) {
+            c.CurrentPagedPoolAllocations += u[i].paged_outstanding;
+            c.CurrentNonPagedPoolAllocations += u[i].nonpaged_outstanding;
+            c.PagedBytes += u[i].paged_bytes;
+            c.NonPagedBytes += u[i].nonpaged_bytes;
+        }
+        free(u);
+    }
+    mk_mdl_stats ms;
+    memset(&ms, 0, sizeof ms);
+    mk_mdl_get_stats(&ms);
+    c.LockedPages = ms.locked_pages > 0 ? (ULONG64)ms.locked_pages : 0;
+    c.SystemMappings = ms.system_mappings > 0 ? (ULONG64)ms.system_mappings : 0;
+    vc_raise(VC_PEAK_PAGED, (long long)c.CurrentPagedPoolAllocations);
+    vc_raise(VC_PEAK_NONPAGED, (long long)c.CurrentNonPagedPoolAllocations);
+    vc_raise(VC_PEAK_PAGED_BYTES, (long long)c.PagedBytes);
+    vc_raise(VC_PEAK_NONPAGED_BYTES, (long long)c.NonPagedBytes);
+    c.PeakPagedPoolAllocations = (ULONG64)atomic_load(&vc_peak[VC_PEAK_PAGED]);
+    c.PeakNonPagedPoolAllocations = (ULONG64)atomic_load(&vc_peak[VC_PEAK_NONPAGED]);
+    c.PeakPagedBytes = (ULONG64)atomic_load(&vc_peak[VC_PEAK_PAGED_BYTES]);
+    c.PeakNonPagedBytes = (ULONG64)atomic_load(&vc_peak[VC_PEAK_NONPAGED_BYTES]);
+    if (out) {
+        mk_vf_counters vc;
+        mk_vf_counters_read(&vc);
+        c.AllocationsAttempted = (ULONG64)vc.pool_attempted;
+        c.AllocationsSucceeded = (ULONG64)vc.pool_succeeded;
+        c.AllocationsSucceededSpecialPool = (ULONG64)vc.pool_special;
+        c.AllocationsWithNoTag = (ULONG64)vc.pool_no_tag;
+        /* Failed = attempted - succeeded: every path counts those two (a
+         * failure before the pool reached the hooks, e.g. a bad size, is
+         * not in the verifier's own count of failures). */
+        c.AllocationsFailed = vc.pool_attempted > vc.pool_succeeded ? (ULONG64)(vc.pool_attempted - vc.pool_succeeded) : 0;
+        c.AllocationsFailedDeliberately = (ULONG64)vc.faults_injected;
+        c.MdlsAllocated = (ULONG64)vc.mdls_allocated;
+        *out = c;
+    }
+}
+
+void mdlkit_verifier_counters_get(mdlkit_verifier_counters *out)
+{
+    MK_ENTER("mdlkit_verifier_counters_get");
+    if (!out)
+        mk_violation(MDLKIT_RULE_HARNESS_MISUSE, "mdlkit_verifier_counters_get: out is NULL", 0, 0);
+    mk_vf_counters_sample(out);
+}
+
 /* At mdlkit_init, before any thread of the new machine counts. */
 void mk_vf_counters_reset(void)
 {
+    for (int i = 0; i < VC_PEAKS; i++)
+        atomic_store(&vc_peak[i], 0);
     pthread_mutex_lock(&vc_lock);
     for (mk_vf_tcounters *t = atomic_load_explicit(&vc_all, memory_order_acquire); t; t = t->next_all)
         for (int i = 0; i < MK_VFC_COUNT; i++)

@@ -11,6 +11,10 @@
 #include "mk_mdl.h"
 #include "mk_verifier.h"
 #include "vf_internal.h"
+#include "vf_shadow.h"
+#include "vf_tracking.h"
+#include "mk_driver.h"
+#include "mk_pool.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -88,6 +92,7 @@ static void *rp_slot(void **list, size_t *n, size_t max, size_t elem, size_t *dr
 void mk_vf_report_add_leak(const char *kind, const char *driver, const void *addr, size_t size, ULONG tag,
                            const mk_vf_frame_list *stack)
 {
+    mk_vf_counters_sample(NULL); /* a peak sampling point */
     pthread_mutex_lock(&rp_lock);
     rp_leak *l = rp_slot((void **)&rp_leaks, &rp_nleaks, RP_MAX_LEAKS, sizeof *rp_leaks, &rp_leaks_dropped);
     if (l) {
@@ -123,15 +128,6 @@ void mk_vf_report_set_bugcheck(const mdlkit_bugcheck *bc, int caught, const mk_v
     pthread_mutex_unlock(&rp_lock);
 }
 
-/* Failed = attempted - succeeded: every path counts those two (the
- * verifier's own count of failures misses a block whose allocation failed
- * before the pool reached its hooks, e.g. a bad size). */
-static long long rp_pool_failed(const mk_vf_counters *c)
-{
-    long long a = c->pool_attempted, s = c->pool_succeeded;
-    return a > s ? a - s : 0;
-}
-
 /* ------------------------------------------------------------------------
  * Text
  * ---------------------------------------------------------------------- */
@@ -158,15 +154,29 @@ void mdlkit_report_print(FILE *out)
     MK_ENTER("mdlkit_report_print");
     mk_thread_attach();
     fprintf(out, "Verifier flags: 0x%08X\n\n", mk_rt.verifier);
-    fprintf(out, "Summary of All Verifier Statistics\n\n");
-    mk_vf_counters vc;
-    mk_vf_counters_read(&vc);
-    fprintf(out, "  Pool Allocations Attempted              : %lld\n", vc.pool_attempted);
-    fprintf(out, "  Pool Allocations Succeeded              : %lld\n", vc.pool_succeeded);
-    fprintf(out, "  Pool Allocations Succeeded SpecialPool  : %lld\n", vc.pool_special);
-    fprintf(out, "  Pool Allocations With NO TAG            : %lld\n", vc.pool_no_tag);
-    fprintf(out, "  Pool Allocations Failed                 : %lld\n", rp_pool_failed(&vc));
-    fprintf(out, "  Resource Allocations Failed Deliberately: %lld\n\n", vc.faults_injected);
+    fprintf(out, "Summary of All Verifier Statistics (since mdlkit_init)\n\n");
+    mdlkit_verifier_counters vc;
+    mk_vf_counters_sample(&vc);
+    fprintf(out, "  Pool Allocations Attempted              : %llu\n", (unsigned long long)vc.AllocationsAttempted);
+    fprintf(out, "  Pool Allocations Succeeded              : %llu\n", (unsigned long long)vc.AllocationsSucceeded);
+    fprintf(out, "  Pool Allocations Succeeded SpecialPool  : %llu\n",
+            (unsigned long long)vc.AllocationsSucceededSpecialPool);
+    fprintf(out, "  Pool Allocations With NO TAG            : %llu\n", (unsigned long long)vc.AllocationsWithNoTag);
+    fprintf(out, "  Pool Allocations Failed                 : %llu\n", (unsigned long long)vc.AllocationsFailed);
+    fprintf(out, "  Resource Allocations Failed Deliberately: %llu\n",
+            (unsigned long long)vc.AllocationsFailedDeliberately);
+    fprintf(out, "  MDLs Allocated                          : %llu\n\n", (unsigned long long)vc.MdlsAllocated);
+    fprintf(out, "Current (now) and peak values\n\n");
+    fprintf(out, "  Current paged pool allocations          : %llu (peak %llu)\n",
+            (unsigned long long)vc.CurrentPagedPoolAllocations, (unsigned long long)vc.PeakPagedPoolAllocations);
+    fprintf(out, "  Current nonpaged pool allocations       : %llu (peak %llu)\n",
+            (unsigned long long)vc.CurrentNonPagedPoolAllocations, (unsigned long long)vc.PeakNonPagedPoolAllocations);
+    fprintf(out, "  Current paged pool bytes                : %llu (peak %llu)\n", (unsigned long long)vc.PagedBytes,
+            (unsigned long long)vc.PeakPagedBytes);
+    fprintf(out, "  Current nonpaged pool bytes             : %llu (peak %llu)\n", (unsigned long long)vc.NonPagedBytes,
+            (unsigned long long)vc.PeakNonPagedBytes);
+    fprintf(out, "  Pages locked                            : %llu\n", (unsigned long long)vc.LockedPages);
+    fprintf(out, "  System mappings                         : %llu\n\n", (unsigned long long)vc.SystemMappings);
     mdlkit_pool_print(out, MDLKIT_POOL_SORT_TAG);
     pthread_mutex_lock(&rp_lock);
     if (rp_nleaks) {
@@ -175,7 +185,8 @@ void mdlkit_report_print(FILE *out)
             rp_leak *l = &rp_leaks[i];
             char tag[24];
             mk_vf_tag_name(l->tag, tag, sizeof tag);
-            fprintf(out, "  %-12s %p  size %zu  tag '%s'  driver %s\n", l->kind, l->addr, l->size, tag, l->driver);
+            fprintf(out, "  %-12s %p  %zu %s  tag '%s'  driver %s\n", l->kind, l->addr, l->size,
+                    strcmp(l->kind, "locked_pages") ? "bytes" : "pages", tag, l->driver);
             rp_print_stack(out, &l->stack, "      ");
         }
     }
@@ -264,21 +275,32 @@ static void rp_json(FILE *f)
         fputs("null", f);
     fprintf(f, ",\n    \"processors\": %u\n  },\n", c->processors);
 
-    mk_mdl_stats ms;
-    memset(&ms, 0, sizeof ms);
-    mk_mdl_get_stats(&ms);
-    mk_vf_counters vc;
-    mk_vf_counters_read(&vc);
+    mdlkit_verifier_counters vc;
+    mk_vf_counters_sample(&vc);
+    /* cumulative since mdlkit_init, then what the machine holds now and the
+     * peaks of that (the !verifier statistics, apart as it shows them) */
     fprintf(f, "  \"counters\": {\n");
-    fprintf(f, "    \"pool_allocations_attempted\": %lld,\n", vc.pool_attempted);
-    fprintf(f, "    \"pool_allocations_succeeded\": %lld,\n", vc.pool_succeeded);
-    fprintf(f, "    \"pool_allocations_succeeded_special_pool\": %lld,\n", vc.pool_special);
-    fprintf(f, "    \"pool_allocations_with_no_tag\": %lld,\n", vc.pool_no_tag);
-    fprintf(f, "    \"pool_allocations_failed\": %lld,\n", rp_pool_failed(&vc));
-    fprintf(f, "    \"resource_allocations_failed_deliberately\": %lld,\n", vc.faults_injected);
-    fprintf(f, "    \"mdls_allocated\": %lld,\n", vc.mdls_allocated);
-    fprintf(f, "    \"pages_locked\": %ld,\n", ms.locked_pages);
-    fprintf(f, "    \"system_mappings\": %ld\n  },\n", ms.system_mappings);
+    fprintf(f, "    \"pool_allocations_attempted\": %llu,\n", (unsigned long long)vc.AllocationsAttempted);
+    fprintf(f, "    \"pool_allocations_succeeded\": %llu,\n", (unsigned long long)vc.AllocationsSucceeded);
+    fprintf(f, "    \"pool_allocations_succeeded_special_pool\": %llu,\n",
+            (unsigned long long)vc.AllocationsSucceededSpecialPool);
+    fprintf(f, "    \"pool_allocations_with_no_tag\": %llu,\n", (unsigned long long)vc.AllocationsWithNoTag);
+    fprintf(f, "    \"pool_allocations_failed\": %llu,\n", (unsigned long long)vc.AllocationsFailed);
+    fprintf(f, "    \"resource_allocations_failed_deliberately\": %llu,\n",
+            (unsigned long long)vc.AllocationsFailedDeliberately);
+    fprintf(f, "    \"mdls_allocated\": %llu\n  },\n", (unsigned long long)vc.MdlsAllocated);
+    fprintf(f, "  \"current\": {\n");
+    fprintf(f, "    \"paged_pool_allocations\": %llu,\n", (unsigned long long)vc.CurrentPagedPoolAllocations);
+    fprintf(f, "    \"nonpaged_pool_allocations\": %llu,\n", (unsigned long long)vc.CurrentNonPagedPoolAllocations);
+    fprintf(f, "    \"paged_bytes\": %llu,\n", (unsigned long long)vc.PagedBytes);
+    fprintf(f, "    \"nonpaged_bytes\": %llu,\n", (unsigned long long)vc.NonPagedBytes);
+    fprintf(f, "    \"pages_locked\": %llu,\n", (unsigned long long)vc.LockedPages);
+    fprintf(f, "    \"system_mappings\": %llu\n  },\n", (unsigned long long)vc.SystemMappings);
+    fprintf(f, "  \"peak\": {\n");
+    fprintf(f, "    \"paged_pool_allocations\": %llu,\n", (unsigned long long)vc.PeakPagedPoolAllocations);
+    fprintf(f, "    \"nonpaged_pool_allocations\": %llu,\n", (unsigned long long)vc.PeakNonPagedPoolAllocations);
+    fprintf(f, "    \"paged_bytes\": %llu,\n", (unsigned long long)vc.PeakPagedBytes);
+    fprintf(f, "    \"nonpaged_bytes\": %llu\n  },\n", (unsigned long long)vc.PeakNonPagedBytes);
 
     fputs("  \"pool\": [", f);
     size_t ntags = mdlkit_pool_usage(NULL, 0);
@@ -411,6 +433,66 @@ void mk_vf_report_write_configured(void)
 {
     if (mk_rt.cfg.report_path && *mk_rt.cfg.report_path)
         (void)mdlkit_report_write(NULL);
+}
+
+/* ------------------------------------------------------------------------
+ * !pool: the live block that contains an address
+ * ---------------------------------------------------------------------- */
+int mdlkit_pool_describe(const void *address, FILE *out, mdlkit_pool_info *info)
+{
+    MK_ENTER("mdlkit_pool_describe");
+    mk_thread_attach();
+    mdlkit_pool_info pi;
+    memset(&pi, 0, sizeof pi);
+    mk_pool_block b;
+    int found = mk_pool_lookup(address, &b);
+    if (found) {
+        pi.block = b.base;
+        pi.size = b.size;
+        pi.offset = (size_t)((const char *)address - (const char *)b.base);
+        pi.tag = b.tag;
+        memcpy(pi.tag_name, &b.tag, 4);
+        for (int i = 0; i < 4; i++)
+            if ((unsigned char)pi.tag_name[i] < 0x20 || (unsigned char)pi.tag_name[i] >= 0x7F)
+                pi.tag_name[i] = '.';
+        pi.paged = mk_heap_is_paged(b.heap);
+        pi.special = mk_specpool_owns(b.base);
+        /* Pool Tracking's record of the block (the shadow record of its
+         * start): the driver charged and the allocating line. */
+        const mk_vf_srec *sr = atomic_load(&mk_vf_sh.on) ? mk_vf_sh_slot(b.base) : NULL;
+        mk_vf_trec rec;
+        unsigned seq;
+        if (sr && mk_vf_tr_sh_snapshot(sr, &rec, &seq) && rec.addr == b.base) {
+            mk_driver *d = rec.driver;
+            snprintf(pi.driver, sizeof pi.driver, "%s", d ? d->name : "(system)");
+            char buf[MK_VF_TR_FRAMES][MK_STACK_LINE];
+            char *lines[MK_VF_TR_FRAMES];
+            for (int i = 0; i < MK_VF_TR_FRAMES; i++)
+                lines[i] = buf[i];
+            if (mk_stack_format(rec.pcs, rec.nframes, lines, 1) == 1)
+                snprintf(pi.allocated_at, sizeof pi.allocated_at, "%s", lines[0]);
+        }
+    }
+    if (out) {
+        if (!found) {
+            fprintf(out, "%p is not inside a live pool block (never allocated, freed, or not pool memory)\n", address);
+        } else {
+            fprintf(out, "%p is inside a %s pool block%s:\n", address, pi.paged ? "paged" : "non-paged",
+                    pi.special ? " in special pool" : "");
+            fprintf(out, "  block %p, %zu bytes, tag '%s', address at offset 0x%zx%s\n", pi.block, pi.size,
+                    pi.tag_name, pi.offset, pi.offset >= pi.size ? " (past the bytes requested)" : "");
+            if (pi.driver[0])
+                fprintf(out, "  charged to driver %s, allocated at %s\n", pi.driver,
+                        pi.allocated_at[0] ? pi.allocated_at : "(stack not recorded)");
+            else if (mk_verifier_on(MDLKIT_VERIFY_POOL_TRACKING))
+                fprintf(out, "  (Pool Tracking holds no allocating stack for this block)\n");
+            else
+                fprintf(out, "  (no allocating stack: Pool Tracking, MDLKIT_VERIFIER=pool_tracking, records it)\n");
+        }
+    }
+    if (info)
+        *info = pi;
+    return found;
 }
 
 /* A process that exits (returns from main, calls exit) with the machine

@@ -107,6 +107,9 @@ typedef struct mk_vf_counters {
 } mk_vf_counters;
 void mk_vf_counters_read(mk_vf_counters *out);
 void mk_vf_counters_reset(void);
+/* Every counter, cumulative, current and peak (the current values sampled
+ * now raise the peaks); out may be NULL to sample only. */
+void mk_vf_counters_sample(mdlkit_verifier_counters *out);
 
 
 /* report.c: what the report lists besides counters. */
