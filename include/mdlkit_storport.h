@@ -17,7 +17,6 @@
 #define MDLKIT_RULE_STORPORT_LOCK_ORDER 0x00A1000BUL          /* P3 = lock asked for, P4 = lock held (STOR_SPINLOCK) */
 #define MDLKIT_RULE_STORPORT_LOCK_STATE 0x00A1000CUL          /* P3 = lock, P4 = 1 release not held / 2 held twice / 3 held at return */
 #define MDLKIT_RULE_STORPORT_DPC 0x00A1000DUL                 /* P3 = STOR_DPC, P4 = 1 not initialised / 2 freed while queued */
-#define MDLKIT_RULE_STORPORT_CALL_PHASE 0x00A1000EUL          /* P3 = routine (const char *), P4 = phase */
 
 /* ------------------------------------------------------------------------
  * Adapters on devices
