@@ -481,16 +481,9 @@ BOOLEAN KeAreAllApcsDisabled(void)
 /* ---------------------------------------------------------- lifecycle */
 
 
-int mk_ke_init(void)
+/* Frees the thread objects of host threads of the previous machine. */
+static void ke_free_host_threads(void)
 {
-    ke_boot_ns = mk_ke_mono_ns() - 100000000ull; /* the machine has been up 0.1 s */
-    return 0;
-}
-
-void mk_ke_shutdown(void)
-{
-    mk_timer_shutdown();
-    mk_dpc_shutdown();
     pthread_mutex_lock(&mk_ke_lock);
     struct _KTHREAD *l = ke_host_threads;
     ke_host_threads = NULL;
@@ -501,5 +494,23 @@ void mk_ke_shutdown(void)
         free(l);
         l = n;
     }
+}
+
+int mk_ke_init(void)
+{
+    /* what a layer stopped after mk_ke_shutdown may have started again */
+    mk_timer_shutdown();
+    mk_dpc_shutdown();
+    ke_free_host_threads();
     ke_cur = NULL;
+    ke_boot_ns = mk_ke_mono_ns() - 100000000ull; /* the machine has been up 0.1 s */
+    return 0;
+}
+
+void mk_ke_shutdown(void)
+{
+    mk_timer_shutdown();
+    mk_dpc_shutdown();
+    /* The host threads' thread objects stay until the next mdlkit_init:
+     * layers that stop after this one may still wait on their threads. */
 }

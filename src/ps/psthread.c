@@ -387,7 +387,11 @@ void mk_ex_resource_shutdown(void); /* ex/resource.c */
 void mk_ob_shutdown(void);          /* ob/obhandle.c */
 void mk_ob_event_shutdown(void);    /* ob/obevent.c */
 
-int mk_exec_init(void) { return mk_ke_init(); }
+int mk_exec_init(void)
+{
+    mk_ex_workitem_shutdown(); /* workers a late layer of the previous machine started */
+    return mk_ke_init();
+}
 
 void mk_exec_shutdown(void)
 {
