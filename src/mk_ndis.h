@@ -125,6 +125,12 @@ void mk_ndis_reclaim(mk_port_track *rec, void *ctx);
 void mk_ndis_pool_reclaim(void *pool);      /* nbl.c */
 void mk_ndis_timer_reclaim(void *timer);    /* ndistimer.c */
 void mk_ndis_workitem_reclaim(void *item);  /* ndistimer.c */
+/* Machine shutdown: frees the host record of an object of `kind` the
+ * driver never freed (ndismem.c dispatches to the owning file). */
+void mk_ndis_orphan_free(int kind, void *rec);
+void mk_ndis_datapath_shutdown(void);      /* datapath.c */
+void mk_ndis_config_handle_free(void *h);  /* config.c */
+void mk_ndis_shared_handle_free(void *h);  /* ndismem.c */
 /* timers, work items (ndistimer.c) */
 void mk_ndis_timer_shutdown(void);
 

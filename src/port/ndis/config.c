@@ -150,6 +150,16 @@ NDIS_STATUS NdisOpenConfigurationEx(PNDIS_CONFIGURATION_OBJECT ConfigObject, PND
     return NDIS_STATUS_SUCCESS;
 }
 
+void mk_ndis_config_handle_free(void *p)
+{
+    cf_handle *h = p;
+    for (cf_out *o = h->outs, *n; o; o = n) {
+        n = o->next;
+        free(o);
+    }
+    free(h);
+}
+
 void NdisCloseConfiguration(NDIS_HANDLE ConfigurationHandle)
 {
     MK_ENTER("NdisCloseConfiguration");

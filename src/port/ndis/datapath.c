@@ -48,7 +48,50 @@ typedef struct dp_nbl {
     NET_BUFFER nb;
     void *data;
     ULONG length;
+    struct dp_nbl *prev, *next; /* every harness NBL not freed yet */
 } dp_nbl;
+
+static pthread_mutex_t dp_lock = PTHREAD_MUTEX_INITIALIZER;
+static dp_nbl *dp_all;
+
+static void dp_link(dp_nbl *d)
+{
+    pthread_mutex_lock(&dp_lock);
+    d->prev = NULL;
+    d->next = dp_all;
+    if (dp_all)
+        dp_all->prev = d;
+    dp_all = d;
+    pthread_mutex_unlock(&dp_lock);
+}
+
+static void dp_unlink(dp_nbl *d)
+{
+    pthread_mutex_lock(&dp_lock);
+    if (d->prev)
+        d->prev->next = d->next;
+    else if (dp_all == d)
+        dp_all = d->next;
+    if (d->next)
+        d->next->prev = d->prev;
+    d->prev = d->next = NULL;
+    pthread_mutex_unlock(&dp_lock);
+}
+
+/* Machine shutdown: the harness NBLs the test did not free (after a caught
+ * bug check, typically) go; their pool data and MDLs go with the machine. */
+void mk_ndis_datapath_shutdown(void)
+{
+    pthread_mutex_lock(&dp_lock);
+    dp_nbl *d = dp_all;
+    dp_all = NULL;
+    pthread_mutex_unlock(&dp_lock);
+    while (d) {
+        dp_nbl *n = d->next;
+        free(d);
+        d = n;
+    }
+}
 
 static mk_ndis_adapter *dp_adapter(PVOID h)
 {
@@ -77,6 +120,7 @@ PNET_BUFFER_LIST mdlkit_ndis_build_nbl(PVOID miniport_adapter_handle, const void
         free(d);
         return NULL;
     }
+    dp_link(d);
     memcpy(d->data, data, length);
     d->length = length;
     if (!mdl_chunk || mdl_chunk > length)
@@ -134,6 +178,7 @@ void mdlkit_ndis_free_nbl(PNET_BUFFER_LIST nbl)
     }
     mk_driver_leave(old);
     nbl->NdisPoolHandle = NULL;
+    dp_unlink(d);
     free(d);
 }
 

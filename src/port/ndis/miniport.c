@@ -378,6 +378,13 @@ static void nd_object_leaks(const void *owner, const char *when)
 /* Frees the adapter and reports what the miniport left behind. */
 static void nd_adapter_destroy(mk_ndis_adapter *ad)
 {
+    /* The record itself is kept (freed at shutdown): a miniport's late
+     * callback with this handle is then reported as an unknown handle, not
+     * a use after free. Listed first: the leak checks below may raise. */
+    pthread_mutex_lock(&nd_lock);
+    ad->dead_next = nd_dead;
+    nd_dead = ad;
+    pthread_mutex_unlock(&nd_lock);
     ULONG_PTR interrupt = mk_ndis_interrupt_leak(ad);
     size_t mdls = mk_ndis_mdl_leaks(ad);
     ULONG_PTR handle = (ULONG_PTR)ad;
@@ -399,13 +406,6 @@ static void nd_adapter_destroy(mk_ndis_adapter *ad)
                      "rule; each is listed below)",
                      (ULONG_PTR)mdls, handle);
     nd_object_leaks(ad, "halt");
-    /* The record itself is kept (freed at shutdown): a miniport's late
-     * callback with this handle is then reported as an unknown handle, not
-     * a use after free. */
-    pthread_mutex_lock(&nd_lock);
-    ad->dead_next = nd_dead;
-    nd_dead = ad;
-    pthread_mutex_unlock(&nd_lock);
 }
 
 static mk_ndis_adapter *nd_adapter_new(mk_ndis_driver *nd)
@@ -1028,6 +1028,12 @@ NDIS_STATUS NdisGetRssProcessorInformation(NDIS_HANDLE NdisHandle, PNDIS_RSS_PRO
  * ---------------------------------------------------------------------- */
 void mk_ndis_shutdown(void)
 {
+    static struct {
+        int kind;
+        void *rec;
+    } orphans[ND_MAX_HANDLES];
+    int n_orphans = 0;
+    mk_ndis_timer_shutdown(); /* the work-item worker stops first */
     pthread_mutex_lock(&nd_lock);
     int top = atomic_load(&nd_handle_top);
     for (int i = 0; i < top; i++) {
@@ -1043,7 +1049,14 @@ void mk_ndis_shutdown(void)
             nd_dead = ad;
         } else if (kind == MK_NDIS_DRIVER || kind == MK_NDIS_DMA) {
             free(rec);
-        } /* the rest is pool memory or freed by its own file */
+        } else if (kind == MK_NDIS_TIMER || kind == MK_NDIS_WORKITEM || kind == MK_NDIS_NBL_POOL ||
+                   kind == MK_NDIS_NB_POOL || kind == MK_NDIS_CONFIG || kind == MK_NDIS_SHARED) {
+            /* host records of objects the driver never freed */
+            if (n_orphans < ND_MAX_HANDLES) {
+                orphans[n_orphans].kind = kind;
+                orphans[n_orphans++].rec = rec;
+            }
+        } /* generic objects are pool memory: they go with the machine */
     }
     atomic_store(&nd_handle_top, 0);
     nd_adapter_seq = 0;
@@ -1060,7 +1073,9 @@ void mk_ndis_shutdown(void)
         free(dead);
         dead = n;
     }
+    for (int i = 0; i < n_orphans; i++)
+        mk_ndis_orphan_free(orphans[i].kind, orphans[i].rec);
     mk_ndis_mdl_shutdown();
     mk_ndis_interrupt_shutdown();
-    mk_ndis_timer_shutdown();
+    mk_ndis_datapath_shutdown();
 }

@@ -404,3 +404,27 @@ void mk_ndis_reclaim(mk_port_track *rec, void *ctx)
         break;
     }
 }
+
+void mk_ndis_shared_handle_free(void *h) { free(h); }
+
+void mk_ndis_orphan_free(int kind, void *rec)
+{
+    switch (kind) {
+    case MK_NDIS_NBL_POOL:
+    case MK_NDIS_NB_POOL:
+        mk_ndis_pool_reclaim(rec);
+        break;
+    case MK_NDIS_TIMER:    /* the kernel's timers and DPCs stopped before the port layers */
+    case MK_NDIS_WORKITEM: /* NDIS's worker stopped first */
+        free(rec);
+        break;
+    case MK_NDIS_CONFIG:
+        mk_ndis_config_handle_free(rec);
+        break;
+    case MK_NDIS_SHARED:
+        mk_ndis_shared_handle_free(rec);
+        break;
+    default:
+        break;
+    }
+}
