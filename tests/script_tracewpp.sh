@@ -27,9 +27,16 @@ mkdir gen
 if "$tool" wppdrv.c 2>/dev/null; then echo "accepted no -odir"; exit 1; fi
 if "$tool" -odir:gen missing.c 2>/dev/null; then echo "accepted a missing source"; exit 1; fi
 if "$tool" "-func:(LEVEL,MSG)" -odir:gen wppdrv.c 2>/dev/null; then echo "accepted a bad -func"; exit 1; fi
-cc=${CC:-cc}
+# Build with the compiler mdlkit was built with, and its sanitizer if any
+# (the runtime must match).
+cc=$(sed -n 's/^CMAKE_C_COMPILER:[A-Z]*=//p' "$build/CMakeCache.txt" 2>/dev/null || true)
+[ -n "$cc" ] || cc=cc
+san=$(sed -n 's/^MDLKIT_SANITIZE:[A-Z]*=//p' "$build/CMakeCache.txt" 2>/dev/null || true)
+extra=()
+[ -n "$san" ] && extra=(-fsanitize="$san")
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
 # shellcheck disable=SC2046
-$cc -o wpptest -Wall -Werror -Wno-unused-function -Igen wppdrv.c harness.c $(pkg-config --cflags --libs mdlkit)
+"$cc" "${extra[@]}" -o wpptest -Wall -Werror -Wno-unused-function -Igen wppdrv.c harness.c $(pkg-config --cflags --libs mdlkit)
 
 fail=0
 expect() { # output pattern

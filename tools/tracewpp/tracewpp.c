@@ -193,16 +193,20 @@ static void parse_fix(char *s, int suffix, const char *where)
         fprintf(stderr, "mdlkit-tracewpp: %s: cannot read \"%s\"\n", where, s);
         return;
     }
-    char *name = trim(xstrndup(open + 1, (size_t)(comma - open - 1)));
-    char *text = trim(xstrndup(comma + 1, (size_t)(close - comma - 1)));
+    char *raw = xstrndup(open + 1, (size_t)(comma - open - 1));
+    char *name = trim(raw);
+    char *raw_text = xstrndup(comma + 1, (size_t)(close - comma - 1));
+    char *text = xstrndup(trim(raw_text), strlen(trim(raw_text)));
+    free(raw_text);
     func_spec *f = find_func(name);
     if (!f) {
         /* a prefix may come before its FUNC line: keep it on a placeholder */
         funcs = realloc(funcs, sizeof(func_spec) * (size_t)(nfuncs + 1));
         memset(&funcs[nfuncs], 0, sizeof(func_spec));
-        funcs[nfuncs].name = name;
+        funcs[nfuncs].name = xstrndup(name, strlen(name));
         f = &funcs[nfuncs++];
     }
+    free(raw);
     if (suffix)
         f->suffix = text;
     else
@@ -615,5 +619,7 @@ int main(int argc, char **argv)
         write_tmh(sources[i], odir);
     }
     free(base);
+    free(sources);
+    free(scans);
     return 0;
 }
