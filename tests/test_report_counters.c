@@ -196,6 +196,41 @@ static void test_report_cli_pool(void **state)
     unlink(path);
 }
 
+/* The pool table next to the leaks is the one of the leak check, even when
+ * the leaked block is reclaimed before the report is written (as a port
+ * layer's stop does); the report lists every bug check of the machine. */
+static void raise_first(void *arg)
+{
+    (void)arg;
+    KeBugCheckEx(0xDEAD0010, 1, 0, 0, 0);
+}
+static void test_report_consistent_with_leaks(void **state)
+{
+    (void)state;
+    mdlkit_bugcheck bc;
+    assert_int_equal(mdlkit_catch_bugcheck(raise_first, NULL, &bc), 1);
+    assert_int_equal(mdlkit_driver_load("leaker", LeakEntry, &g_leaker), STATUS_SUCCESS);
+    assert_int_equal(mdlkit_catch_bugcheck(unload_leaker, NULL, &bc), 1);
+    ExFreePoolWithTag(g_block, TAG); /* reclaimed after the leak check */
+    const char *json = mk_test_report_json();
+    assert_non_null(strstr(json, "\"pool_at\": \"leak check\""));
+    const char *row = strstr(json, "{ \"tag\": \"TCnt\"");
+    assert_non_null(row);
+    assert_int_equal(strtoull(strstr(row, "\"nonpaged_allocs\": ") + 19, NULL, 10), 1);
+    assert_int_equal(strtoull(strstr(row, "\"nonpaged_frees\": ") + 18, NULL, 10), 0); /* as the leak says */
+    assert_int_equal(strtoull(strstr(row, "\"nonpaged_bytes\": ") + 18, NULL, 10), 96);
+    const char *leaks = strstr(json, "\"leaks\": [");
+    assert_non_null(leaks);
+    assert_non_null(strstr(leaks, "\"size\": 96, \"tag\": \"TCnt\""));
+    const char *all = strstr(json, "\"bugchecks\": [");
+    assert_non_null(all);
+    const char *first = strstr(all, "\"code\": \"0xDEAD0010\"");
+    const char *second = strstr(all, "\"code\": \"0x000000C4\"");
+    assert_non_null(first);
+    assert_non_null(second);
+    assert_true(first < second);
+}
+
 static int setup_tracking(void **state)
 {
     (void)state;
@@ -210,6 +245,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_report_sections, setup_tracking, mk_test_teardown),
         cmocka_unit_test_setup_teardown(test_pool_describe, setup_tracking, mk_test_teardown),
         cmocka_unit_test_setup_teardown(test_report_cli_pool, setup_tracking, mk_test_teardown),
+        cmocka_unit_test_setup_teardown(test_report_consistent_with_leaks, setup_tracking, mk_test_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

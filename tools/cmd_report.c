@@ -110,6 +110,8 @@ int mdlkit_cli_render_report(FILE *out, const cli_json *root, int sort, int with
                 cli_json_str(cfg, "os_version", "?"), cli_json_num(cfg, "processors", 0),
                 cli_json_str(cfg, "verifier_flags", "?"));
 
+    if (!strcmp(cli_json_str(root, "pool_at", "report"), "leak check"))
+        fprintf(out, "(pool use as it was when the leak check found the leaks below)\n");
     report_pool(out, cli_json_get(root, "pool"), sort);
 
     const cli_json *counters = cli_json_get(root, "counters");
@@ -192,6 +194,20 @@ int mdlkit_cli_render_report(FILE *out, const cli_json *root, int sort, int with
         }
     } else {
         fprintf(out, "\nNo bug check: no violations.\n");
+    }
+    const cli_json *all = cli_json_get(root, "bugchecks");
+    size_t nall = 0;
+    for (const cli_json *b = all ? all->child : NULL; b; b = b->next)
+        nall++;
+    if (nall > 1) {
+        fprintf(out, "\nEvery bug check of this machine (%zu, in order)\n", nall);
+        for (const cli_json *b = all->child; b; b = b->next) {
+            const cli_json *params = cli_json_get(b, "params");
+            fprintf(out, "  %s %-36s", cli_json_str(b, "code", "?"), cli_json_str(b, "name", "?"));
+            for (const cli_json *p = params ? params->child : NULL; p; p = p->next)
+                fprintf(out, " %s", p->type == CLI_JSON_STRING ? p->string : "?");
+            fprintf(out, "%s\n", cli_json_num(b, "caught", 0) ? "  (caught)" : "");
+        }
     }
     return 0;
 }

@@ -45,6 +45,19 @@ static size_t rp_nleaks, rp_leaks_dropped;
 static rp_fault *rp_faults;
 static size_t rp_nfaults, rp_faults_dropped;
 static int rp_have_bc, rp_bc_caught;
+/* The pool table as it was when a leak check found its first leak (before
+ * a port layer reclaims the leaked blocks): the table the JSON report shows
+ * next to the leaks. A bug check closes the leak check. */
+static mdlkit_pool_tag_usage *rp_snap;
+static size_t rp_nsnap;
+static int rp_snap_open;
+/* Every bug check of this machine, caught or not, in order. */
+#define RP_MAX_BUGCHECKS 64
+static struct {
+    mdlkit_bugcheck bc;
+    int caught;
+} rp_bcs[RP_MAX_BUGCHECKS];
+static size_t rp_nbcs, rp_bcs_dropped;
 static mdlkit_bugcheck rp_bc;
 static mk_vf_frame_list rp_bc_stack;
 
@@ -57,6 +70,11 @@ void mk_vf_report_reset(void)
     rp_faults = NULL;
     rp_nleaks = rp_leaks_dropped = rp_nfaults = rp_faults_dropped = 0;
     rp_have_bc = 0;
+    free(rp_snap);
+    rp_snap = NULL;
+    rp_nsnap = 0;
+    rp_snap_open = 0;
+    rp_nbcs = rp_bcs_dropped = 0;
     pthread_mutex_unlock(&rp_lock);
 }
 
@@ -94,6 +112,21 @@ void mk_vf_report_add_leak(const char *kind, const char *driver, const void *add
 {
     mk_vf_counters_sample(NULL); /* a peak sampling point */
     pthread_mutex_lock(&rp_lock);
+    int snap = !rp_snap_open;
+    rp_snap_open = 1;
+    pthread_mutex_unlock(&rp_lock);
+    if (snap) {
+        size_t n = mdlkit_pool_usage(NULL, 0);
+        mdlkit_pool_tag_usage *u = n ? calloc(n, sizeof *u) : NULL;
+        if (u)
+            n = mdlkit_pool_usage(u, n);
+        pthread_mutex_lock(&rp_lock);
+        free(rp_snap);
+        rp_snap = u;
+        rp_nsnap = u ? n : 0;
+        pthread_mutex_unlock(&rp_lock);
+    }
+    pthread_mutex_lock(&rp_lock);
     rp_leak *l = rp_slot((void **)&rp_leaks, &rp_nleaks, RP_MAX_LEAKS, sizeof *rp_leaks, &rp_leaks_dropped);
     if (l) {
         snprintf(l->kind, sizeof l->kind, "%s", kind);
@@ -125,6 +158,14 @@ void mk_vf_report_set_bugcheck(const mdlkit_bugcheck *bc, int caught, const mk_v
     rp_bc_caught = caught;
     rp_bc_stack = *stack;
     rp_have_bc = 1;
+    rp_snap_open = 0;
+    if (rp_nbcs < RP_MAX_BUGCHECKS) {
+        rp_bcs[rp_nbcs].bc = *bc;
+        rp_bcs[rp_nbcs].caught = caught;
+        rp_nbcs++;
+    } else {
+        rp_bcs_dropped++;
+    }
     pthread_mutex_unlock(&rp_lock);
 }
 
@@ -302,11 +343,25 @@ static void rp_json(FILE *f)
     fprintf(f, "    \"paged_bytes\": %llu,\n", (unsigned long long)vc.PeakPagedBytes);
     fprintf(f, "    \"nonpaged_bytes\": %llu\n  },\n", (unsigned long long)vc.PeakNonPagedBytes);
 
+    /* The pool table next to the leaks: as it was when the leak check found
+     * them, if one did (the blocks may have been reclaimed since). */
+    size_t ntags = 0;
+    mdlkit_pool_tag_usage *u = NULL;
+    pthread_mutex_lock(&rp_lock);
+    if (rp_snap && rp_nsnap && (u = calloc(rp_nsnap, sizeof *u)) != NULL) {
+        memcpy(u, rp_snap, rp_nsnap * sizeof *u);
+        ntags = rp_nsnap;
+    }
+    pthread_mutex_unlock(&rp_lock);
+    fprintf(f, "  \"pool_at\": \"%s\",\n", u ? "leak check" : "report");
+    if (!u) {
+        ntags = mdlkit_pool_usage(NULL, 0);
+        u = ntags ? calloc(ntags, sizeof *u) : NULL;
+        if (u)
+            ntags = mdlkit_pool_usage(u, ntags);
+    }
     fputs("  \"pool\": [", f);
-    size_t ntags = mdlkit_pool_usage(NULL, 0);
-    mdlkit_pool_tag_usage *u = ntags ? calloc(ntags, sizeof *u) : NULL;
     if (u) {
-        ntags = mdlkit_pool_usage(u, ntags);
         for (size_t i = 0; i < ntags; i++) {
             char tag[24];
             mk_vf_tag_name(u[i].tag, tag, sizeof tag);
@@ -381,7 +436,7 @@ static void rp_json(FILE *f)
 
     fputs("  \"bugcheck\": ", f);
     if (!rp_have_bc) {
-        fputs("null\n", f);
+        fputs("null", f);
     } else {
         const char *name = mdlkit_bugcheck_name(rp_bc.code);
         fprintf(f, "{ \"code\": \"0x%08X\", \"name\": ", rp_bc.code);
@@ -398,8 +453,23 @@ static void rp_json(FILE *f)
         rp_json_str(f, mk_bugdesc_what(&rp_bc));
         fprintf(f, ",\n    \"caught\": %s,\n    \"stack\": ", rp_bc_caught ? "true" : "false");
         rp_json_stack(f, &rp_bc_stack);
-        fputs(" }\n", f);
+        fputs(" }", f);
     }
+    /* every bug check of this machine (the one above is the last) */
+    fputs(",\n  \"bugchecks\": [", f);
+    for (size_t i = 0; i < rp_nbcs; i++) {
+        const char *name = mdlkit_bugcheck_name(rp_bcs[i].bc.code);
+        fprintf(f, "%s\n    { \"code\": \"0x%08X\", \"name\": ", i ? "," : "", rp_bcs[i].bc.code);
+        rp_json_str(f, name ? name : "UNKNOWN");
+        fprintf(f, ", \"params\": [\"0x%lX\", \"0x%lX\", \"0x%lX\", \"0x%lX\"], \"caught\": %s }",
+                (unsigned long)rp_bcs[i].bc.param[0], (unsigned long)rp_bcs[i].bc.param[1],
+                (unsigned long)rp_bcs[i].bc.param[2], (unsigned long)rp_bcs[i].bc.param[3],
+                rp_bcs[i].caught ? "true" : "false");
+    }
+    fputs(rp_nbcs ? "\n  ]" : "]", f);
+    if (rp_bcs_dropped)
+        fprintf(f, ",\n  \"bugchecks_not_kept\": %zu", rp_bcs_dropped);
+    fputs("\n", f);
     pthread_mutex_unlock(&rp_lock);
     fputs("}\n", f);
 }
