@@ -19,11 +19,6 @@
 
 MDLKIT_EXTERN_C_BEGIN
 
-typedef signed char INT8, *PINT8;
-typedef unsigned char UINT8, *PUINT8;
-typedef short INT16, *PINT16;
-typedef unsigned short UINT16, *PUINT16;
-
 #define INT8_ERROR (-1)
 #define UINT8_ERROR 0xffU
 #define BYTE_ERROR 0xffU
