@@ -466,15 +466,32 @@ static int bc_internal(const bc_sym *s)
 #define BC_MAX_FRAMES 64
 #define BC_MAX_PRINTED 24
 
+/* A frame of the capture machinery outside mdlkit: a system library (libc,
+ * a shared sanitizer runtime) or a sanitizer interceptor linked into the
+ * program. */
+static int bc_wrapper_frame(const bc_sym *s)
+{
+    static const char *const prefixes[] = {"__interceptor", "___interceptor", "__sanitizer", "__asan", "__tsan",
+                                           "__ubsan", "__msan", "backtrace"};
+    if (s->system)
+        return 1;
+    for (size_t i = 0; i < MK_ARRAY_SIZE(prefixes); i++)
+        if (strncmp(s->func, prefixes[i], strlen(prefixes[i])) == 0)
+            return 1;
+    return 0;
+}
+
 /* The first frame to show of a resolved stack, or -1: the first frame
  * outside mdlkit (preferring one with line information). */
 static int bc_first_user_frame(const bc_sym *syms, int n)
 {
     int first = -1, any_external = -1, start = 0, first_system = -1;
-    /* The capture starts inside mdlkit; frames before the first of ours
-     * belong to backtrace() wrappers (sanitizer interceptors). */
+    /* A capture starts inside mdlkit, or (a DDI that tail-called the hook
+     * that captured) at the driver's own frame; frames before either are
+     * the capture's wrappers (backtrace() interceptors of a sanitizer
+     * runtime, in a system library or named so) and are skipped. */
     for (int i = 0; i < n; i++)
-        if (bc_internal(&syms[i])) {
+        if (bc_internal(&syms[i]) || !bc_wrapper_frame(&syms[i])) {
             start = i;
             break;
         }
