@@ -50,11 +50,9 @@ typedef struct mdlkit_config {
     ULONG special_pool_size;
 } mdlkit_config;
 
-/* Fills *cfg with the defaults, then applies MDLKIT_* environment variables:
- * MDLKIT_PHYS_MB, MDLKIT_OS (win7, win8, win10, win11, or an NTDDI value),
- * MDLKIT_VERIFIER (hex flags or names joined by ','), MDLKIT_FAULTS
- * ("probability[,seed[,tags]]"), MDLKIT_REPORT (path), MDLKIT_CPUS. A bad
- * value is reported on stderr and makes mdlkit_init fail. */
+/* Fills *cfg with the defaults, then applies the MDLKIT_* environment
+ * variables (the options table: `mdlkit options`, README.md). A bad value
+ * is reported on stderr and makes mdlkit_init fail. */
 void mdlkit_config_default(mdlkit_config *cfg);
 /* Starts the simulated machine. NULL means the defaults. Returns 0 on
  * success, -1 with a message on stderr on failure (already initialised,
