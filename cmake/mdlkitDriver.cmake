@@ -165,9 +165,11 @@ function(mdlkit_add_driver name)
     endif()
     list(APPEND mk_inc_dirs "${d}")
   endforeach()
+  set(prelude)
   if(D_DATA_MODEL STREQUAL "LLP64")
     list(GET mk_inc_dirs 0 first_inc)
-    list(APPEND D_OPTIONS -include "${first_inc}/mdlkit_llp64.h")
+    set(prelude "${first_inc}/mdlkit_llp64.h")
+    list(APPEND D_OPTIONS -include "${prelude}")
   endif()
 
   if(CMAKE_C_COMPILER_ID MATCHES "Clang")
@@ -175,6 +177,9 @@ function(mdlkit_add_driver name)
     target_include_directories(${name} PRIVATE ${D_INCLUDE_DIRS} "${gen}")
     target_compile_definitions(${name} PRIVATE ${all_defs})
     target_compile_options(${name} PRIVATE ${ms_flags} -Wno-error ${D_OPTIONS})
+    if(prelude)
+      set_source_files_properties(${D_SOURCES} PROPERTIES OBJECT_DEPENDS "${prelude}")
+    endif()
     target_link_libraries(${name} PUBLIC ${D_MDLKIT_TARGET})
     return()
   endif()
@@ -223,7 +228,7 @@ function(mdlkit_add_driver name)
       COMMAND ${CMAKE_COMMAND} -E make_directory "${CMAKE_CURRENT_BINARY_DIR}/${name}_objs"
       COMMAND ${MDLKIT_DRIVER_CLANG} -std=gnu11 -fPIC -fno-omit-frame-pointer ${ms_flags} ${extra}
               ${def_flags} ${inc_flags} ${D_OPTIONS} -c "${s}" -o "${obj}"
-      DEPENDS "${s}"
+      DEPENDS "${s}" ${prelude}
       IMPLICIT_DEPENDS C "${s}"
       COMMENT "clang (driver ${name}): ${base}.c"
       VERBATIM)

@@ -13,6 +13,7 @@
  * driver's own code. Driver code must then not spell `long long` or
  * `long double` (use LONGLONG / ULONGLONG / __int64, as WDK code does),
  * and C library headers it includes later must be among those below.
+ * It also gives driver code MSVC's meaning of __inline (below).
  */
 #ifndef MDLKIT_LLP64_H
 #define MDLKIT_LLP64_H
@@ -48,5 +49,12 @@
 #define ULONG_MAX 4294967295U
 
 #define long int
+
+/* MSVC's __inline in C is an inlining request whose function is emitted
+ * wherever it is needed; C99's `inline` without `extern` emits nothing, so a
+ * call the compiler did not inline (-O0) would not link. Driver code gets
+ * an __inline that is always inlined (its address must not be taken). */
+#undef __inline
+#define __inline __inline__ __attribute((always_inline))
 
 #endif /* MDLKIT_LLP64_H */

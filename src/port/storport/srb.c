@@ -478,11 +478,12 @@ mdlkit_storport_io *mdlkit_storport_send(PVOID hw_device_extension, mdlkit_scsi_
         return NULL;
     }
     mk_sp_reap(a);
-    mdlkit_storport_io *io = calloc(1, sizeof *io);
+    /* The handle is made after the miniport has seen the request: a bug
+     * check caught inside HwBuildIo/HwStartIo leaves nothing unowned (the
+     * request is on the adapter's list). */
+    mdlkit_storport_io *io = NULL;
     mk_sp_request *r = calloc(1, sizeof *r);
-    if (!io || !r) {
-        free(io);
-        free(r);
+    if (!r) {
         *status = STATUS_INSUFFICIENT_RESOURCES;
         return NULL;
     }
@@ -493,7 +494,6 @@ mdlkit_storport_io *mdlkit_storport_send(PVOID hw_device_extension, mdlkit_scsi_
     if (!r->srb) {
         r->harness = NULL;
         sp_request_release(r);
-        free(io);
         *status = STATUS_INSUFFICIENT_RESOURCES;
         return NULL;
     }
@@ -501,13 +501,19 @@ mdlkit_storport_io *mdlkit_storport_send(PVOID hw_device_extension, mdlkit_scsi_
     if (!NT_SUCCESS(st)) {
         r->harness = NULL;
         sp_request_release(r);
-        free(io);
         *status = st;
         return NULL;
     }
+    io = calloc(1, sizeof *io);
     pthread_mutex_lock(&a->lock);
     r->in_submit = 0;
+    if (!io)
+        r->harness = NULL; /* released when it completes */
     pthread_mutex_unlock(&a->lock);
+    if (!io) {
+        *status = STATUS_INSUFFICIENT_RESOURCES;
+        return NULL;
+    }
     io->a = a;
     io->r = r;
     *status = STATUS_PENDING;
