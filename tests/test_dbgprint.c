@@ -254,6 +254,33 @@ static void paged_at_apc(void *arg)
     KeLowerIrql(old);
 }
 
+static void assert_with_handler(void *arg)
+{
+    volatile NTSTATUS *code = arg;
+    __try {
+        RtlAssert((PVOID) "x == 1", (PVOID) "file.c", 12, NULL);
+    } __except (EXCEPTION_EXECUTE_HANDLER) {
+        *code = GetExceptionCode();
+    }
+}
+
+static void test_rtl_assert_and_misc(void **state)
+{
+    (void)state;
+    volatile NTSTATUS code = 0;
+    mdlkit_bugcheck bc;
+    assert_int_equal(mdlkit_catch_bugcheck(assert_with_handler, (void *)&code, &bc), 0);
+    assert_int_equal(code, 0); /* printed, then continued */
+    setenv("MDLKIT_BREAK", "bugcheck", 1);
+    assert_int_equal(mdlkit_catch_bugcheck(assert_with_handler, (void *)&code, &bc), 0);
+    assert_int_equal(code, STATUS_BREAKPOINT);
+    unsetenv("MDLKIT_BREAK");
+    reset_capture();
+    assert_int_equal(DbgPrintReturnControlC("c"), STATUS_SUCCESS);
+    assert_int_equal(mdlkit_dbgprint_get_mask(MDLKIT_DBGPRINT_SYSTEM), 1);
+    assert_int_equal(mdlkit_dbgprint_get_mask(DPFLTR_DEFAULT_ID), 0);
+}
+
 static void test_paged_code(void **state)
 {
     (void)state;
@@ -271,6 +298,7 @@ int main(void)
         cmocka_unit_test(test_filtering), cmocka_unit_test(test_bad_component),
         cmocka_unit_test(test_environment), cmocka_unit_test(test_vprint),
         cmocka_unit_test(test_breakpoint), cmocka_unit_test(test_paged_code),
+        cmocka_unit_test(test_rtl_assert_and_misc),
     };
     return cmocka_run_group_tests_name("dbgprint", tests, setup, teardown);
 }

@@ -244,6 +244,21 @@ static void test_lists(void **state)
     ULONG counter = 5;
     assert_int_equal(ExInterlockedAddUlong(&counter, 3, &lock), 5);
     assert_int_equal(counter, 8);
+    LARGE_INTEGER big = {.QuadPart = 1LL << 40}, inc = {.QuadPart = -1};
+    assert_int_equal(ExInterlockedAddLargeInteger(&big, inc, &lock).QuadPart, 1LL << 40);
+    assert_int_equal(big.QuadPart, (1LL << 40) - 1);
+    ExInterlockedAddLargeStatistic(&big, 2);
+    assert_int_equal(big.QuadPart, (1LL << 40) + 1);
+    /* a chain pushed in one step */
+    static sl_item chain[3];
+    chain[0].e.Next = &chain[1].e;
+    chain[1].e.Next = &chain[2].e;
+    InitializeSListHead(&sl_head);
+    assert_null(InterlockedPushListSListEx(&sl_head, &chain[0].e, &chain[2].e, 3));
+    assert_int_equal(ExQueryDepthSList(&sl_head), 3);
+    assert_ptr_equal(InterlockedPopEntrySList(&sl_head), &chain[0].e);
+    assert_ptr_equal(FirstEntrySList(&sl_head), &chain[1].e);
+    assert_int_equal(ExQueryDepthSList(&sl_head), 2);
     /* AppendTailList: a headless circular list goes to the tail */
     LIST_ENTRY h2, x, y, z;
     InitializeListHead(&head);

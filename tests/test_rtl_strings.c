@@ -372,6 +372,40 @@ static void test_irql_rules(void **state)
     assert_int_equal(bc.param[1], HIGH_LEVEL);
 }
 
+/* A driver that forgets RtlFreeUnicodeString: Pool Tracking names the leak
+ * at unload (0xC4/0x62), as the "Strg" allocation is the driver's. */
+static UNICODE_STRING g_kept;
+static NTSTATUS leaky_entry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
+{
+    (void)DriverObject;
+    (void)RegistryPath;
+    return RtlCreateUnicodeString(&g_kept, L"never freed") ? STATUS_SUCCESS : STATUS_NO_MEMORY;
+}
+
+static void unload_fn(void *drv) { mdlkit_driver_unload(drv); }
+
+static void test_leak_is_tracked(void **state)
+{
+    (void)state;
+    mdlkit_shutdown();
+    assert_int_equal(mk_test_setup_flags(MDLKIT_VERIFY_POOL_TRACKING), 0);
+    PDRIVER_OBJECT drv;
+    assert_int_equal(mdlkit_driver_load("strleak", leaky_entry, &drv), STATUS_SUCCESS);
+    mdlkit_bugcheck bc;
+    assert_int_equal(mdlkit_catch_bugcheck(unload_fn, drv, &bc), 1);
+    assert_int_equal(bc.code, DRIVER_VERIFIER_DETECTED_VIOLATION);
+    assert_int_equal(bc.param[0], 0x62);
+    assert_string_equal((const char *)bc.param[1], "strleak");
+    mdlkit_pool_tag_usage u;
+    assert_int_equal(mdlkit_pool_usage_tag('grtS', &u), 1);
+    assert_int_equal(u.paged_outstanding, 1);
+    RtlFreeUnicodeString(&g_kept);
+    mdlkit_shutdown();
+    mdlkit_config c;
+    mk_test_config(&c);
+    assert_int_equal(mdlkit_init(&c), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -379,7 +413,7 @@ int main(void)
         cmocka_unit_test(test_copy_append_compare), cmocka_unit_test(test_case),
         cmocka_unit_test(test_conversions),   cmocka_unit_test(test_utf8),
         cmocka_unit_test(test_integers),      cmocka_unit_test(test_guid_and_hash),
-        cmocka_unit_test(test_irql_rules),
+        cmocka_unit_test(test_irql_rules),    cmocka_unit_test(test_leak_is_tracked),
     };
     return cmocka_run_group_tests_name("rtl_strings", tests, mk_test_setup, mk_test_teardown);
 }
