@@ -156,6 +156,9 @@ static NTSTATUS MdlFillCreateClose(PDEVICE_OBJECT DeviceObject, PIRP Irp)
 static void MdlFillUnload(PDRIVER_OBJECT DriverObject)
 {
     PDEVICE_OBJECT dev = DriverObject->DeviceObject;
+    UNICODE_STRING link;
+    RtlInitUnicodeString(&link, MDLFILL_DOS_NAME);
+    IoDeleteSymbolicLink(&link);
     if (dev != NULL) {
         PMDLFILL_EXTENSION ext = (PMDLFILL_EXTENSION)dev->DeviceExtension;
         if (ext->History != NULL)
@@ -168,10 +171,18 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
 {
     UNREFERENCED_PARAMETER(RegistryPath);
     PDEVICE_OBJECT dev = NULL;
-    NTSTATUS status = IoCreateDevice(DriverObject, sizeof(MDLFILL_EXTENSION), NULL, FILE_DEVICE_UNKNOWN,
+    UNICODE_STRING name, link;
+    RtlInitUnicodeString(&name, MDLFILL_NT_NAME);
+    RtlInitUnicodeString(&link, MDLFILL_DOS_NAME);
+    NTSTATUS status = IoCreateDevice(DriverObject, sizeof(MDLFILL_EXTENSION), &name, FILE_DEVICE_UNKNOWN,
                                      FILE_DEVICE_SECURE_OPEN, FALSE, &dev);
     if (!NT_SUCCESS(status))
         return status;
+    status = IoCreateSymbolicLink(&link, &name); /* what applications open: \\.\MdlFill */
+    if (!NT_SUCCESS(status)) {
+        IoDeleteDevice(dev);
+        return status;
+    }
 
     PMDLFILL_EXTENSION ext = (PMDLFILL_EXTENSION)dev->DeviceExtension;
     RtlZeroMemory(ext, sizeof *ext);
@@ -183,6 +194,7 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
     ext->History = (PMDLFILL_HISTORY_ENTRY)ExAllocatePool2(
         poolFlags, sizeof(MDLFILL_HISTORY_ENTRY) * MDLFILL_HISTORY_ENTRIES, MDLFILL_TAG);
     if (ext->History == NULL) {
+        IoDeleteSymbolicLink(&link);
         IoDeleteDevice(dev);
         return STATUS_INSUFFICIENT_RESOURCES;
     }

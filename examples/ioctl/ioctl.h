@@ -7,6 +7,12 @@
 
 #include <wdm.h>
 
+/* The device's names: the NT name, and the link applications open as
+ * "\\.\MdlFill". */
+#define MDLFILL_NT_NAME L"\\Device\\MdlFill"
+#define MDLFILL_DOS_NAME L"\\DosDevices\\MdlFill"
+#define MDLFILL_USER_NAME "\\\\.\\MdlFill"
+
 /* Fill the caller's output buffer with a pseudo-random pattern derived from
  * the seed in the input buffer. METHOD_OUT_DIRECT: the I/O manager locks the
  * output buffer and passes it as Irp->MdlAddress; the input (MDLFILL_REQUEST)

@@ -1,14 +1,17 @@
 /*
- * ioctl_harness.c -- plays the application and the I/O manager for the
- * "mdlfill" example driver (ioctl.c).
+ * ioctl_harness.c -- plays the application for the "mdlfill" example driver
+ * (ioctl.c), through mdlkit's user-mode request API: it opens \\.\MdlFill
+ * (the driver's symbolic link) with mdlkit_open and sends DeviceIoControl
+ * requests with mdlkit_ioctl, as a Windows program would with CreateFile
+ * and DeviceIoControl.
  *
- * For METHOD_OUT_DIRECT the I/O manager copies the input to a system buffer,
- * describes the caller's output buffer with an MDL attached to the IRP
- * (IoAllocateMdl(..., Irp)), locks it (MmProbeAndLockPages(UserMode,
- * IoWriteAccess)) and sends the IRP; when the driver completes it, the I/O
- * manager unlocks and frees the MDL. For METHOD_NEITHER it passes the user
- * address as is. The harness does exactly that, then checks what landed in
- * the user buffer.
+ * mdlkit's I/O manager builds each IRP as Windows builds it for a user-mode
+ * caller: for METHOD_OUT_DIRECT it copies the input to a system buffer and
+ * describes the output buffer with an MDL it probes and locks (and unlocks
+ * and frees at completion); for METHOD_NEITHER it passes the user address
+ * as it is. The buffers here come from mdlkit_user_alloc (simulated user
+ * memory), so the driver sees them in place; the harness then checks what
+ * landed in them.
  */
 #include <mdlkit.h>
 
@@ -17,8 +20,6 @@
 
 #include "../examples.h"
 #include "ioctl.h"
-
-#define HARNESS_SYSBUF_TAG 'bSoI' /* "IoSb": the I/O manager's system buffers */
 
 static ULONG harness_rand(ULONG *state)
 {
@@ -29,94 +30,42 @@ static ULONG harness_rand(ULONG *state)
     return *state = x;
 }
 
-static PIRP harness_irp(ULONG code, ULONG in_len, ULONG out_len)
+/* DeviceIoControl(IOCTL_MDLFILL_FILL) into a user buffer. */
+static int harness_fill(HANDLE h, PUCHAR user, ULONG len, ULONG seed)
 {
-    PIRP irp = IoAllocateIrp(1, FALSE);
-    if (!irp)
-        return NULL;
-    PIO_STACK_LOCATION sp = IoGetNextIrpStackLocation(irp);
-    sp->MajorFunction = IRP_MJ_DEVICE_CONTROL;
-    sp->Parameters.DeviceIoControl.IoControlCode = code;
-    sp->Parameters.DeviceIoControl.InputBufferLength = in_len;
-    sp->Parameters.DeviceIoControl.OutputBufferLength = out_len;
-    irp->RequestorMode = UserMode;
-    return irp;
-}
-
-/* DeviceIoControl(IOCTL_MDLFILL_FILL) on a user buffer. */
-static int harness_fill(PDRIVER_OBJECT drv, PUCHAR user, ULONG len, ULONG seed)
-{
-    PIRP irp = harness_irp(IOCTL_MDLFILL_FILL, sizeof(MDLFILL_REQUEST), len);
-    PMDLFILL_REQUEST req = ExAllocatePool2(POOL_FLAG_NON_PAGED, sizeof *req, HARNESS_SYSBUF_TAG);
-    if (!irp || !req) {
-        fprintf(stderr, "ioctl harness: out of memory\n");
-        if (irp)
-            IoFreeIrp(irp);
-        if (req)
-            ExFreePoolWithTag(req, HARNESS_SYSBUF_TAG);
+    MDLFILL_REQUEST req = {seed, 0};
+    ULONG_PTR information = 0;
+    NTSTATUS st = mdlkit_ioctl(h, IOCTL_MDLFILL_FILL, &req, sizeof req, user, len, &information);
+    if (!NT_SUCCESS(st) || information != len) {
+        fprintf(stderr, "ioctl harness: FILL returned 0x%08x, %lu bytes (wanted %u)\n", (unsigned)st,
+                (unsigned long)information, len);
         return -1;
     }
-    req->Seed = seed;
-    irp->AssociatedIrp.SystemBuffer = req;
-    irp->UserBuffer = user;
-    PMDL mdl = IoAllocateMdl(user, len, FALSE, FALSE, irp); /* becomes irp->MdlAddress */
-    volatile NTSTATUS probe = STATUS_SUCCESS;
-    if (mdl) {
-        MDLKIT_TRY { MmProbeAndLockPages(mdl, UserMode, IoWriteAccess); }
-        MDLKIT_EXCEPT(EXCEPTION_EXECUTE_HANDLER) { probe = GetExceptionCode(); }
-        MDLKIT_END;
-    }
-    int rc = -1;
-    if (!mdl || !NT_SUCCESS(probe)) {
-        fprintf(stderr, "ioctl harness: cannot lock the user buffer (0x%08x)\n", (unsigned)probe);
-        if (mdl) {
-            irp->MdlAddress = NULL;
-            IoFreeMdl(mdl);
+    for (ULONG i = 0; i < len; i++)
+        if (user[i] != MdlFillPatternByte(seed, i)) {
+            fprintf(stderr, "ioctl harness: FILL byte %u is 0x%02x, wanted 0x%02x\n", i, user[i],
+                    MdlFillPatternByte(seed, i));
+            return -1;
         }
-    } else {
-        NTSTATUS st = mdlkit_driver_call(drv, irp);
-        if (irp->MdlAddress != NULL)
-            fprintf(stderr, "ioctl harness: the I/O manager did not release the MDL at completion\n");
-        else if (!NT_SUCCESS(st) || irp->IoStatus.Status != st || irp->IoStatus.Information != len)
-            fprintf(stderr, "ioctl harness: FILL returned 0x%08x, %lu bytes (wanted %u)\n", (unsigned)st,
-                    (unsigned long)irp->IoStatus.Information, len);
-        else {
-            rc = 0;
-            for (ULONG i = 0; i < len; i++)
-                if (user[i] != MdlFillPatternByte(seed, i)) {
-                    fprintf(stderr, "ioctl harness: FILL byte %u is 0x%02x, wanted 0x%02x\n", i, user[i],
-                            MdlFillPatternByte(seed, i));
-                    rc = -1;
-                    break;
-                }
-        }
-    }
-    ExFreePoolWithTag(req, HARNESS_SYSBUF_TAG);
-    IoFreeIrp(irp);
-    return rc;
+    return 0;
 }
 
-/* DeviceIoControl(IOCTL_MDLFILL_CHECKSUM) on a user buffer. */
-static int harness_checksum(PDRIVER_OBJECT drv, PUCHAR user, ULONG len, ULONG *rnd)
+/* DeviceIoControl(IOCTL_MDLFILL_CHECKSUM) of a user buffer. */
+static int harness_checksum(HANDLE h, PUCHAR user, ULONG len, ULONG *rnd)
 {
     ULONG want = 1;
     for (ULONG i = 0; i < len; i++) {
         user[i] = (UCHAR)harness_rand(rnd);
         want = MdlFillChecksumStep(want, user[i]);
     }
-    PIRP irp = harness_irp(IOCTL_MDLFILL_CHECKSUM, len, 0);
-    if (!irp)
-        return -1;
-    IoGetNextIrpStackLocation(irp)->Parameters.DeviceIoControl.Type3InputBuffer = user;
-    NTSTATUS st = mdlkit_driver_call(drv, irp);
-    int rc = 0;
-    if (!NT_SUCCESS(st) || irp->IoStatus.Information != want) {
+    ULONG_PTR information = 0;
+    NTSTATUS st = mdlkit_ioctl(h, IOCTL_MDLFILL_CHECKSUM, user, len, NULL, 0, &information);
+    if (!NT_SUCCESS(st) || information != want) {
         fprintf(stderr, "ioctl harness: CHECKSUM returned 0x%08x, sum 0x%08lx (wanted 0x%08x)\n", (unsigned)st,
-                (unsigned long)irp->IoStatus.Information, want);
-        rc = -1;
+                (unsigned long)information, want);
+        return -1;
     }
-    IoFreeIrp(irp);
-    return rc;
+    return 0;
 }
 
 int mdlkit_example_ioctl_run(ULONG requests, ULONG debug_flags, mdlkit_example_stats *st)
@@ -130,6 +79,12 @@ int mdlkit_example_ioctl_run(ULONG requests, ULONG debug_flags, mdlkit_example_s
     NTSTATUS s = mdlkit_driver_load(st->driver, MdlFillDriverEntry, &drv);
     if (!NT_SUCCESS(s)) {
         fprintf(stderr, "ioctl harness: DriverEntry failed with 0x%08x\n", (unsigned)s);
+        return -1;
+    }
+    HANDLE h = mdlkit_open(MDLFILL_USER_NAME);
+    if (!h) {
+        fprintf(stderr, "ioctl harness: cannot open %s\n", MDLFILL_USER_NAME);
+        mdlkit_driver_unload(drv);
         return -1;
     }
     ULONG rnd = 0x12345678u;
@@ -147,11 +102,11 @@ int mdlkit_example_ioctl_run(ULONG requests, ULONG debug_flags, mdlkit_example_s
         memset(user, 0xEE, len);
         int rc;
         if (i % 4 == 3) {
-            rc = harness_checksum(drv, user, len, &rnd);
+            rc = harness_checksum(h, user, len, &rnd);
             if (!rc)
                 st->kind[1]++;
         } else {
-            rc = harness_fill(drv, user, len, harness_rand(&rnd));
+            rc = harness_fill(h, user, len, harness_rand(&rnd));
             if (!rc)
                 st->kind[0]++;
         }
@@ -163,6 +118,7 @@ int mdlkit_example_ioctl_run(ULONG requests, ULONG debug_flags, mdlkit_example_s
         }
         mdlkit_user_free(base);
     }
+    mdlkit_close(h);
     snprintf(st->detail, sizeof st->detail, "%u METHOD_OUT_DIRECT fills, %u METHOD_NEITHER checksums", st->kind[0],
              st->kind[1]);
     s = mdlkit_driver_unload(drv);
