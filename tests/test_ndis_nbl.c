@@ -450,9 +450,9 @@ static void work_fn(PVOID ctx, NDIS_HANDLE item)
 
 static void wait_for(volatile LONG *v)
 {
-    for (int i = 0; i < 20000 && !*v; i++)
+    for (int i = 0; i < 20000 && !__atomic_load_n(v, __ATOMIC_ACQUIRE); i++)
         NdisMSleep(1000);
-    assert_true(*v > 0);
+    assert_true(__atomic_load_n(v, __ATOMIC_ACQUIRE) > 0);
 }
 
 static void test_services(void **state)

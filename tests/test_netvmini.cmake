@@ -24,3 +24,15 @@ if(TARGET netvmini680 AND TARGET test_netvmini AND NOT TARGET test_netvmini680)
   set_tests_properties(test_netvmini680_standard PROPERTIES TIMEOUT 300
     ENVIRONMENT "MDLKIT_REPORT=;MDLKIT_VERIFIER=standard;CMOCKA_MESSAGE_OUTPUT=STDOUT")
 endif()
+
+# Under TSan, netvmini's one deliberate unlocked read is suppressed.
+if(MDLKIT_SANITIZE MATCHES "thread" AND TARGET netvmini60)
+  set(NV_TSAN "TSAN_OPTIONS=suppressions=${CMAKE_CURRENT_LIST_DIR}/netvmini/tsan.supp")
+  foreach(t test_netvmini test_netvmini680)
+    if(TEST ${t})
+      set_tests_properties(${t} PROPERTIES ENVIRONMENT "MDLKIT_REPORT=;CMOCKA_MESSAGE_OUTPUT=STDOUT;${NV_TSAN}")
+      set_tests_properties(${t}_standard PROPERTIES
+        ENVIRONMENT "MDLKIT_REPORT=;MDLKIT_VERIFIER=standard;CMOCKA_MESSAGE_OUTPUT=STDOUT;${NV_TSAN}")
+    endif()
+  endforeach()
+endif()

@@ -46,6 +46,9 @@ if(NOT TARGET netvmini60)
         list(APPEND NV_FLAGS -fno-sanitize=alignment)
       endif()
     endif()
+    # Under TSan the driver is instrumented too (its interlocked operations
+    # order its frame reuse); its one unlocked read is suppressed by
+    # tests/netvmini/tsan.supp (docs/ndis.md).
     function(mdlkit_netvmini_build lib version)
       set(files miniport adapter ctrlpath datapath tcbrcb mphal)
       if(version STREQUAL "680")
