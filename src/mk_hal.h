@@ -1,5 +1,7 @@
 /*
- * mk_hal.h -- the simulated platform's buses (src/hal/): PCI functions that
+ * mk_hal.h -- the hardware abstraction layer's internal interface
+ * (src/hal/). The system DMA controller model (sysdma.c) that slave DMA
+ * adapters (src/io/dma.c) program; and the simulated platform's buses (pci.c): PCI functions that
  * device models describe, BAR mappings drivers make, register and port
  * access routed to the models, and interrupt delivery to a hosting port.
  * Below the port layers (they call down into it); device models call it
@@ -64,5 +66,20 @@ void mk_pci_set_owner(mdlkit_pci_device *dev, void *owner);
 void *mk_pci_owner(mdlkit_pci_device *dev);
 
 void mk_pci_shutdown(void);
+
+/* ------------------------------------------------------------------------
+ * The system DMA controller (sysdma.c)
+ * ---------------------------------------------------------------------- */
+/* Runs one transfer of the system DMA controller on `request_line`
+ * between simulated physical memory at `pa` (one physically contiguous run
+ * of RAM) and the device on that line: to the device, the device (or the
+ * line's default sink) receives the bytes; from the device, the device
+ * (or the line's default source: the bytes of the last transfer to it)
+ * provides them and they are written at `pa`. Returns 0, or -1 when
+ * [pa, pa+length) is not RAM. */
+int mk_sysdma_transfer(ULONG request_line, PHYSICAL_ADDRESS pa, ULONG length, BOOLEAN to_device);
+/* Forgets every line (machine shutdown). */
+void mk_sysdma_reset(void);
+
 
 #endif /* MK_HAL_H */
