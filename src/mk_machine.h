@@ -235,6 +235,8 @@ int mk_va_map(void *va, PFN_NUMBER first, size_t npages, unsigned prot);
 /* Maps an arbitrary list of RAM frames at va, one mmap per physically
  * contiguous run. All or nothing: 0, or -1 with nothing left mapped. */
 int mk_va_map_list(void *va, const PFN_NUMBER *pfns, size_t npages, unsigned prot);
+/* The host protection (PROT_*) for MK_PG_READ/WRITE/EXEC bits. */
+int mk_va_host_prot(unsigned prot);
 /* Unmaps [va, va+npages) back to an inaccessible reservation. */
 void mk_va_unmap(void *va, size_t npages);
 /* Changes the host protection of mapped pages (MK_PG_READ/WRITE/EXEC, or 0

@@ -31,7 +31,7 @@ void mk_addrspace_shutdown(void);
 static char *as_mapping;    /* what mmap returned for the reservation */
 static size_t as_mapping_len;
 
-static int as_host_prot(unsigned prot)
+int mk_va_host_prot(unsigned prot)
 {
     int p = PROT_NONE;
     if (prot & MK_PG_READ)
@@ -285,7 +285,7 @@ int mk_va_map(void *va, PFN_NUMBER first, size_t npages, unsigned prot)
         return -1;
     }
     off_t off = (off_t)(first - mk_phys.first) << PAGE_SHIFT;
-    if (mmap(va, npages << PAGE_SHIFT, as_host_prot(prot), MAP_SHARED | MAP_FIXED, mk_phys.fd, off) == MAP_FAILED) {
+    if (mmap(va, npages << PAGE_SHIFT, mk_va_host_prot(prot), MAP_SHARED | MAP_FIXED, mk_phys.fd, off) == MAP_FAILED) {
         atomic_fetch_sub(&mk_as.maps_in_use, 1);
         return -1;
     }
@@ -337,7 +337,7 @@ int mk_va_protect(void *va, size_t npages, unsigned prot, unsigned extra)
 {
     if (!npages || !as_in_mappable_region(va, npages))
         return -1;
-    if (mprotect(va, npages << PAGE_SHIFT, as_host_prot(prot)) != 0)
+    if (mprotect(va, npages << PAGE_SHIFT, mk_va_host_prot(prot)) != 0)
         return -1;
     size_t idx = mk_va_index(va);
     for (size_t k = 0; k < npages; k++) {

@@ -42,18 +42,6 @@ static int fs_locked; /* the prepare handler holds the machine's locks */
 static int fs_pipe[2] = {-1, -1}; /* the child says "copied" through it */
 static atomic_ulong fs_children; /* children that made their copy (for tests: per process) */
 
-static int fs_host_prot(uint8_t bits)
-{
-    int p = PROT_NONE;
-    if (bits & MK_PG_READ)
-        p |= PROT_READ;
-    if (bits & MK_PG_WRITE)
-        p |= PROT_READ | PROT_WRITE;
-    if (bits & MK_PG_EXEC)
-        p |= PROT_READ | PROT_EXEC;
-    return p;
-}
-
 static void fs_prepare(void)
 {
     fs_locked = 0;
@@ -137,7 +125,7 @@ static void fs_copy_ram(int from, int to, size_t bytes)
 static void fs_remap(char *va, PFN_NUMBER pfn, size_t n, uint8_t bits, int fd)
 {
     off_t off = (off_t)(pfn - mk_phys.first) << PAGE_SHIFT;
-    if (mmap(va, n << PAGE_SHIFT, fs_host_prot(bits), MAP_SHARED | MAP_FIXED, fd, off) == MAP_FAILED)
+    if (mmap(va, n << PAGE_SHIFT, mk_va_host_prot(bits), MAP_SHARED | MAP_FIXED, fd, off) == MAP_FAILED)
         fs_die("re-mapping simulated RAM");
 }
 
