@@ -3,7 +3,8 @@
 # mdlkit to a temporary prefix, find the tool with
 # `pkg-config --variable=tracewpp mdlkit`, write the .tmh files of the
 # WPP-traced test driver in tests/wpp/ (a -scan: header with a begin_wpp
-# config block, a -func: spec and the default DoTraceMessage), build it
+# config block, a FUNC without MSG, a -func: spec and the default
+# DoTraceMessage), build it
 # with pkg-config, and check what its traces print through DbgPrintEx:
 # nothing before WPP_INIT_TRACING or after WPP_CLEANUP, the TRACE_LEVEL_*
 # mapping onto the DbgPrint filter, prefixes and WPP's %!NAME! specifiers.
@@ -57,7 +58,8 @@ expect "$traced" "WppTestRun: warning via a macro level, guid {6a2d1f3e-1234-4a5
 expect "$traced" "verbose 200000000 wide"
 expect "$traced" "loud 3"
 expect "$traced" "debugp at wppdrv.c:"
-[ "$(grep -c . <<<"$traced")" = 6 ] || { echo "expected 6 traced lines:"; echo "$traced"; fail=1; }
+expect "$traced" "--> WppTestRun"
+[ "$(grep -c . <<<"$traced")" = 7 ] || { echo "expected 7 traced lines:"; echo "$traced"; fail=1; }
 [ -z "$(section "$all" "before init")" ] || { echo "traced before WPP_INIT_TRACING"; fail=1; }
 [ -z "$(section "$all" "after cleanup")" ] || { echo "traced after WPP_CLEANUP"; fail=1; }
 

@@ -9,6 +9,7 @@
 NTSTATUS WppTestRun(ULONG value, PUNICODE_STRING name)
 {
     GUID g = {0x6a2d1f3e, 0x1234, 0x4a5b, {0x9c, 0x8d, 1, 2, 3, 4, 5, 6}};
+    FuncEntry(TRACE_QUEUE); /* a FUNC without MSG: its prefix only */
     TraceEvents(TRACE_LEVEL_ERROR, TRACE_QUEUE, "error %u on %wZ", value, name);
     TraceEvents(TRACE_LEVEL_INFORMATION, TRACE_DEVICE,
                 "info: status %!STATUS! ok=%!bool!",

@@ -22,6 +22,8 @@
 // FUNC Trace{FLAG=TRACE_DRIVER}(LEVEL, MSG, ...);
 // FUNC TraceEvents(LEVEL, FLAGS, MSG, ...);
 // USEPREFIX (TraceEvents, "%!FUNC!: ");
+// FUNC FuncEntry{LEVEL=TRACE_LEVEL_ERROR}(FLAGS);
+// USEPREFIX (FuncEntry, "--> %!FUNC!");
 // end_wpp
 
 #endif

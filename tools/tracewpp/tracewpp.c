@@ -43,7 +43,8 @@ typedef struct func_spec {
     char *fixed_name[MAX_ARGS], *fixed_value[MAX_ARGS];
     int nargs;            /* condition arguments before MSG */
     char *arg[MAX_ARGS];  /* their names (LEVEL, FLAGS, ...) */
-    int has_msg, has_varargs;
+    int has_msg, has_varargs; /* MSG and "..." among the arguments */
+    int defined;              /* a FUNC line or -func seen (not only a USEPREFIX) */
     char *prefix, *suffix; /* C string literal text (with quotes), or NULL */
 } func_spec;
 
@@ -162,12 +163,9 @@ static int parse_func(const char *spec_in, const char *where)
             f.arg[f.nargs++] = xstrndup(t, strlen(t));
     }
     free(list);
-    if (!f.has_msg) {
-        fprintf(stderr, "mdlkit-tracewpp: %s: %s has no MSG argument; not a message function, ignored\n", where,
-                f.name);
-        free(spec);
-        return 0;
-    }
+    /* A function without MSG (FuncEntry{LEVEL=...}(FLAGS)) traces its
+     * prefix and suffix only. */
+    f.defined = 1;
     func_spec *old = find_func(f.name);
     if (old) {
         f.prefix = old->prefix;
@@ -331,7 +329,7 @@ static call_site *find_calls(const char *text, int *ncalls)
         char *name = xstrndup(id, (size_t)(p - id));
         func_spec *f = find_func(name);
         free(name);
-        if (!f || !f->has_msg)
+        if (!f || !f->defined)
             continue;
         const char *r = p;
         int l2 = line;
@@ -457,8 +455,12 @@ static void emit_call(FILE *out, const func_spec *f, const call_site *c, const c
     char p1[16], p2[16];
     fprintf(out, "#define %s(", macro);
     for (int a = 0; a < f->nargs; a++)
-        fprintf(out, "a%d, ", a);
-    fprintf(out, "MSG%s) \\\n    do { \\\n        if (", f->has_varargs ? ", ..." : "");
+        fprintf(out, "%sa%d", a ? ", " : "", a);
+    if (f->has_msg)
+        fprintf(out, "%sMSG", f->nargs ? ", " : "");
+    if (f->has_varargs)
+        fprintf(out, "%s...", f->nargs || f->has_msg ? ", " : "");
+    fputs(") \\\n    do { \\\n        if (", out);
     /* WPP_<NAMES>_ENABLED(values) */
     fputs("WPP", out);
     for (int k = 0; k < ncond; k++)
@@ -492,8 +494,8 @@ static void emit_call(FILE *out, const func_spec *f, const call_site *c, const c
     } else {
         fputs("DPFLTR_INFO_LEVEL", out);
     }
-    fprintf(out, ", __FILE__, __LINE__, __func__, %s MSG %s%s); \\\n    } while (0)\n", f->prefix ? f->prefix : "",
-            f->suffix ? f->suffix : "", f->has_varargs ? ", ##__VA_ARGS__" : "");
+    fprintf(out, ", __FILE__, __LINE__, __func__, \"\" %s %s %s%s); \\\n    } while (0)\n", f->prefix ? f->prefix : "",
+            f->has_msg ? "MSG" : "", f->suffix ? f->suffix : "", f->has_varargs ? ", ##__VA_ARGS__" : "");
 }
 
 static void mangle(const char *base, char *out, size_t len)
@@ -526,7 +528,7 @@ static int write_tmh(const char *source, const char *odir)
     fputs(prelude, out);
     for (int i = 0; i < nfuncs; i++) {
         func_spec *f = &funcs[i];
-        if (!f->has_msg)
+        if (!f->defined)
             continue;
         fprintf(out, "#undef %s\n#define %s(...) MDLKIT_WPP_CAT_(MDLKIT_WPP_%s_%s_, __LINE__)(__VA_ARGS__)\n", f->name,
                 f->name, id, f->name);
@@ -536,7 +538,7 @@ static int write_tmh(const char *source, const char *odir)
     int *done_line = NULL, ndone = 0;
     for (int i = 0; i < ncalls; i++) {
         call_site *c = &calls[i];
-        if (c->nargs < c->f->nargs + 1) {
+        if (c->nargs < c->f->nargs + c->f->has_msg) {
             fprintf(stderr, "mdlkit-tracewpp: %s:%d: %s call has too few arguments\n", source, c->line, c->f->name);
             continue;
         }
