@@ -471,10 +471,9 @@ MDLKIT_FORCEINLINE LONG64 InterlockedCompareExchange64(LONG64 volatile *p, LONG6
 }
 MDLKIT_FORCEINLINE LONG InterlockedAdd(LONG volatile *p, LONG v) { return __atomic_add_fetch(p, v, __ATOMIC_SEQ_CST); }
 MDLKIT_FORCEINLINE LONG64 InterlockedAdd64(LONG64 volatile *p, LONG64 v) { return __atomic_add_fetch(p, v, __ATOMIC_SEQ_CST); }
-MDLKIT_FORCEINLINE LONG_PTR InterlockedExchangeAddSizeT(LONG_PTR volatile *p, LONG_PTR v) { return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST); }
+#define InterlockedExchangeAddSizeT(p, v) ((SIZE_T)InterlockedExchangeAdd64((LONG64 volatile *)(p), (LONG64)(v)))
 #define InterlockedIncrementSizeT(p) ((SIZE_T)InterlockedIncrement64((LONG64 volatile *)(p)))
 #define InterlockedDecrementSizeT(p) ((SIZE_T)InterlockedDecrement64((LONG64 volatile *)(p)))
-#define InterlockedExchangeAddSizeT_(p, v) InterlockedExchangeAdd64((LONG64 volatile *)(p), (LONG64)(v))
 #define InterlockedIncrementAcquire InterlockedIncrement
 #define InterlockedIncrementRelease InterlockedIncrement
 #define InterlockedIncrementNoFence InterlockedIncrement
