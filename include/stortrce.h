@@ -27,6 +27,21 @@ MDLKIT_EXTERN_C_BEGIN
 #define WPP_GLOBALLOGGER
 #endif
 
+/* What a miniport passes to WPP_INIT_TRACING(DriverObject, RegistryPath,
+ * &InitInfo). With no ETW in the process, the .tmh's WPP_INIT_TRACING
+ * leaves TraceContext NULL, and StorPort never calls TraceCleanupRoutine. */
+typedef VOID (*STOR_CLEANUP_TRACING)(PVOID Arg1);
+typedef struct _STORAGE_TRACE_INIT_INFO {
+    ULONG Size;
+    ULONG NumDiagEventRecords;
+    ULONG DiagEventRecordUserDataSize;
+    ULONG NumErrorLogRecords;
+    GUID TraceGuid;
+    STOR_CLEANUP_TRACING TraceCleanupRoutine;
+    PVOID DriverObject;
+    PVOID TraceContext;
+} STORAGE_TRACE_INIT_INFO, *PSTORAGE_TRACE_INIT_INFO;
+
 MDLKIT_EXTERN_C_END
 
 #endif /* MDLKIT_STORTRCE_H */
