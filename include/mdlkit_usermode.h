@@ -68,5 +68,8 @@ ULONG mdlkit_sysdma_last(ULONG request_line, void *buf, ULONG len); /* copies th
  * or the IRQL its routine returned at. */
 #define MDLKIT_RULE_WORK_ITEM_QUEUED 0x00A50002UL
 #define MDLKIT_RULE_WORK_ITEM_IRQL 0x00A50003UL
+/* DMA adapter misuse (src/io/dma.c): P3 = the adapter (or address), P4 as
+ * the sentence says. */
+#define MDLKIT_RULE_DMA 0x00A50004UL
 
 #endif /* MDLKIT_HARNESS_USERMODE_H */

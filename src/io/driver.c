@@ -10,6 +10,7 @@
 #include "mk_base.h"
 #include "mk_driver.h"
 #include "mk_ke.h"
+#include "mk_hal.h"
 #include "mk_io.h"
 #include "mk_hooks.h"
 #include "mk_verifier.h"
@@ -233,6 +234,7 @@ void mk_driver_shutdown_all(void)
     }
     mk_self.driver = NULL;
     mk_io_workitem_reset();
+    mk_sysdma_reset();
     mk_obname_reset();
     mk_io_userio_reset();
     mk_io_remlock_reset();
