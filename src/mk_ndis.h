@@ -117,8 +117,6 @@ void mk_ndis_config_free(mk_ndis_adapter *ad);
 #define MK_NBL_AT_PROTOCOL ((PVOID)(ULONG_PTR)0x4D4B4E52u) /* "RNKM": indicated, kept by the protocol */
 #define MK_NBL_STATE(nbl) ((nbl)->NdisReserved[0])
 ULONG mk_ndis_nb_copy_out(PNET_BUFFER nb, void *out, ULONG max);
-/* Leak check of the NDIS objects an owner (adapter / driver) allocated. */
-size_t mk_ndis_objects_leaked(const void *owner);
 /* The port tracker's reclaim for NDIS kinds (ndismem.c), and the per-kind
  * frees it calls. */
 void mk_ndis_reclaim(mk_port_track *rec, void *ctx);

@@ -667,6 +667,38 @@ static void test_interrupt_isr_and_dpc(void **state)
     mdlkit_shutdown();
 }
 
+/* NdisMSynchronizeWithInterruptEx: the function runs at the device IRQL,
+ * as the miniport, and returns its value; a bad handle is reported. */
+static KIRQL g_sync_irql;
+static const char *g_sync_driver;
+static MINIPORT_SYNCHRONIZE_INTERRUPT nic_sync;
+static BOOLEAN nic_sync(NDIS_HANDLE ctx)
+{
+    g_sync_irql = KeGetCurrentIrql();
+    g_sync_driver = mk_driver_current_name();
+    return ctx == (NDIS_HANDLE)g_nic;
+}
+
+static void sync_bad_fn(void *arg)
+{
+    (void)arg;
+    NdisMSynchronizeWithInterruptEx((NDIS_HANDLE)(ULONG_PTR)0x5678, 0, nic_sync, NULL);
+}
+
+static void test_interrupt_synchronize(void **state)
+{
+    (void)state;
+    g_intr_mode = INTR_OK;
+    boot(0, 1);
+    assert_true(NdisMSynchronizeWithInterruptEx(g_nic->interrupt, 0, nic_sync, g_nic));
+    assert_true(g_sync_irql > DISPATCH_LEVEL);
+    assert_string_equal(g_sync_driver, "toynic");
+    assert_false(NdisMSynchronizeWithInterruptEx(g_nic->interrupt, 0, nic_sync, NULL));
+    assert_int_equal(KeGetCurrentIrql(), PASSIVE_LEVEL);
+    mk_expect_bugcheck(sync_bad_fn, NULL, 0xC4, MDLKIT_RULE_NDIS_UNKNOWN_HANDLE, MK_ANY, 0x5678, MK_NDIS_INTERRUPT);
+    mdlkit_shutdown();
+}
+
 static void test_interrupt_registration(void **state)
 {
     (void)state;
@@ -770,6 +802,7 @@ int main(void)
         cmocka_unit_test_teardown(test_registration_errors, teardown),
         cmocka_unit_test(test_interrupt_isr_and_dpc),
         cmocka_unit_test(test_interrupt_registration),
+        cmocka_unit_test(test_interrupt_synchronize),
         cmocka_unit_test(test_interrupt_misuse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -620,6 +620,17 @@ static void test_services(void **state)
     assert_true(got.XmitLinkSpeed == 1000000000ull);
     assert_int_equal(mdlkit_ndis_next_status(g_ad, 0, NULL, 0, &len), 0);
 
+    /* system queries */
+    LARGE_INTEGER now;
+    NdisGetCurrentSystemTime(&now);
+    assert_true(now.QuadPart > 0);
+    assert_true(NdisSystemProcessorCount() >= 1);
+    assert_int_equal(NdisGroupActiveProcessorCount(0), (ULONG)NdisSystemProcessorCount());
+    assert_int_equal(NdisGroupActiveProcessorCount(1), 0);
+    assert_int_equal(NdisActiveGroupCount(), 1);
+    assert_true(NdisCurrentGroupAndProcessor() < (ULONG)NdisSystemProcessorCount());
+    assert_true(NdisGetSharedDataAlignment() >= 64);
+    NdisWriteErrorLogEntry(n->handle, NDIS_ERROR_CODE_HARDWARE_FAILURE, 2, 0x11u, 0x22u);
     /* the RSS processors NDIS reports: every simulated processor */
     SIZE_T size = 0;
     assert_int_equal(NdisGetRssProcessorInformation(n->handle, NULL, &size), NDIS_STATUS_BUFFER_TOO_SHORT);

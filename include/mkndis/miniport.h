@@ -456,6 +456,40 @@ NDIS_API void NdisMIndicateStatusEx(NDIS_HANDLE MiniportAdapterHandle, PNDIS_STA
 NDIS_API UINT NdisGetVersion(void);
 NDIS_API ULONG NdisGetSharedDataAlignment(void);
 NDIS_API void NdisMSleep(ULONG MicrosecondsToSleep);
+NDIS_API void NdisGetCurrentSystemTime(PLARGE_INTEGER pSystemTime);
+NDIS_API ULONGLONG NdisGetSystemUpTimeEx(void);
+NDIS_API CCHAR NdisSystemProcessorCount(void);
+NDIS_API ULONG NdisGroupMaxProcessorCount(USHORT Group);
+NDIS_API ULONG NdisGroupActiveProcessorCount(USHORT Group);
+NDIS_API KAFFINITY NdisGroupActiveProcessorMask(USHORT Group);
+NDIS_API ULONG NdisCurrentGroupAndProcessor(void);
+NDIS_API USHORT NdisActiveGroupCount(void);
+NDIS_API USHORT NdisMaxGroupCount(void);
+/* The system event log: each entry is written to the debug output
+ * (DbgPrintEx, DPFLTR_IHVNETWORK_ID) -- the event log of a test process. */
+NDIS_API void NdisWriteErrorLogEntry(NDIS_HANDLE NdisAdapterHandle, NDIS_ERROR_CODE ErrorCode,
+                                     ULONG NumberOfErrorValues, ...);
+#define NDIS_ERROR_CODE_RESOURCE_CONFLICT 0xC0001388L
+#define NDIS_ERROR_CODE_OUT_OF_RESOURCES 0xC0001389L
+#define NDIS_ERROR_CODE_HARDWARE_FAILURE 0xC000138AL
+#define NDIS_ERROR_CODE_ADAPTER_NOT_FOUND 0xC000138BL
+#define NDIS_ERROR_CODE_INTERRUPT_CONNECT 0xC000138CL
+#define NDIS_ERROR_CODE_DRIVER_FAILURE 0xC000138DL
+#define NDIS_ERROR_CODE_BAD_VERSION 0xC000138EL
+#define NDIS_ERROR_CODE_TIMEOUT 0xC000138FL
+#define NDIS_ERROR_CODE_NETWORK_ADDRESS 0xC0001390L
+#define NDIS_ERROR_CODE_UNSUPPORTED_CONFIGURATION 0xC0001391L
+#define NDIS_ERROR_CODE_INVALID_VALUE_FROM_ADAPTER 0xC0001392L
+#define NDIS_ERROR_CODE_MISSING_CONFIGURATION_PARAMETER 0xC0001393L
+#define NDIS_ERROR_CODE_BAD_IO_BASE_ADDRESS 0xC0001394L
+#define NDIS_ERROR_CODE_RECEIVE_SPACE_SMALL 0xC0001395L
+#define NDIS_ERROR_CODE_ADAPTER_DISABLED 0xC0001396L
+/* MiniportSynchronizeInterrupt: runs at the interrupt's DIRQL holding its
+ * lock, excluded from MiniportInterrupt. */
+typedef BOOLEAN MINIPORT_SYNCHRONIZE_INTERRUPT(NDIS_HANDLE SynchronizeContext);
+typedef MINIPORT_SYNCHRONIZE_INTERRUPT *MINIPORT_SYNCHRONIZE_INTERRUPT_HANDLER;
+NDIS_API BOOLEAN NdisMSynchronizeWithInterruptEx(NDIS_HANDLE NdisInterruptHandle, ULONG MessageId,
+                                                 PVOID SynchronizeFunction, PVOID SynchronizeContext);
 NDIS_API NDIS_STATUS NdisGetRssProcessorInformation(NDIS_HANDLE NdisHandle, PNDIS_RSS_PROCESSOR_INFO RssProcessorInfo,
                                                     PSIZE_T Size);
 

@@ -24,6 +24,7 @@
 #include "mk_verifier.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -982,6 +983,49 @@ void NdisMSleep(ULONG MicrosecondsToSleep)
     ts.tv_nsec = (long)(MicrosecondsToSleep % 1000000u) * 1000;
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
+}
+
+void NdisGetCurrentSystemTime(PLARGE_INTEGER pSystemTime) { KeQuerySystemTime(pSystemTime); }
+
+ULONGLONG NdisGetSystemUpTimeEx(void)
+{
+    /* milliseconds since the machine started (interrupt time is 100 ns units) */
+    return KeQueryInterruptTime() / 10000;
+}
+
+CCHAR NdisSystemProcessorCount(void) { return (CCHAR)(mk_rt.ncpu ? mk_rt.ncpu : 1); }
+/* One processor group, 0, holding every simulated processor. */
+ULONG NdisGroupMaxProcessorCount(USHORT Group) { return Group == 0 || Group == ALL_PROCESSOR_GROUPS ? mk_rt.ncpu : 0; }
+ULONG NdisGroupActiveProcessorCount(USHORT Group) { return NdisGroupMaxProcessorCount(Group); }
+KAFFINITY NdisGroupActiveProcessorMask(USHORT Group)
+{
+    ULONG n = NdisGroupActiveProcessorCount(Group);
+    return n >= 64 ? ~(KAFFINITY)0 : (((KAFFINITY)1 << n) - 1);
+}
+ULONG NdisCurrentGroupAndProcessor(void)
+{
+    mk_thread_attach();
+    return mk_self.cpu; /* group 0 in the high 16 bits */
+}
+USHORT NdisActiveGroupCount(void) { return 1; }
+USHORT NdisMaxGroupCount(void) { return 1; }
+
+void NdisWriteErrorLogEntry(NDIS_HANDLE NdisAdapterHandle, NDIS_ERROR_CODE ErrorCode, ULONG NumberOfErrorValues, ...)
+{
+    MK_ENTER("NdisWriteErrorLogEntry");
+    if (mk_irql() > DISPATCH_LEVEL)
+        mk_violation(MDLKIT_RULE_IRQL_MISCELLANEOUS_FUNCTION,
+                     "NdisWriteErrorLogEntry must be called at IRQL <= DISPATCH_LEVEL", mk_irql(),
+                     (ULONG_PTR)NdisAdapterHandle);
+    mk_ndis_lookup_or_report(NdisAdapterHandle, MK_NDIS_ADAPTER, "NdisWriteErrorLogEntry: not a miniport adapter handle");
+    char line[512];
+    int n = snprintf(line, sizeof line, "NDIS error log: adapter %p, error 0x%08X", NdisAdapterHandle, (unsigned)ErrorCode);
+    va_list ap;
+    va_start(ap, NumberOfErrorValues);
+    for (ULONG i = 0; i < NumberOfErrorValues && n > 0 && (size_t)n < sizeof line - 16; i++)
+        n += snprintf(line + n, sizeof line - (size_t)n, " 0x%08X", (unsigned)va_arg(ap, ULONG));
+    va_end(ap);
+    DbgPrintEx(DPFLTR_IHVNETWORK_ID, DPFLTR_ERROR_LEVEL, "%s\n", line);
 }
 
 NDIS_STATUS NdisGetRssProcessorInformation(NDIS_HANDLE NdisHandle, PNDIS_RSS_PROCESSOR_INFO RssProcessorInfo,

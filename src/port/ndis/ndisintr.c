@@ -27,6 +27,7 @@ typedef struct ni_interrupt {
     NDIS_HANDLE ctx;             /* MiniportInterruptContext */
     NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS ch;
     void *caller;                /* where NdisMRegisterInterruptEx was called */
+    pthread_mutex_t sync;        /* the interrupt's spin lock: ISR vs. synchronized functions */
     struct ni_interrupt *next;
 } ni_interrupt;
 
@@ -92,6 +93,7 @@ NDIS_STATUS NdisMRegisterInterruptEx(NDIS_HANDLE MiniportAdapterHandle, NDIS_HAN
     i->ctx = MiniportInterruptContext;
     i->ch = *ch;
     i->caller = caller;
+    pthread_mutex_init(&i->sync, NULL);
     /* Connected line-based (the simulated device has no MSI messages). */
     ch->InterruptType = NDIS_CONNECT_LINE_BASED;
     ch->MessageInfoTable = NULL;
@@ -203,15 +205,17 @@ NTSTATUS mdlkit_ndis_interrupt(PVOID miniport_adapter_handle)
     if (!isr)
         return STATUS_INVALID_DEVICE_STATE;
 
-    /* MiniportInterrupt at the device IRQL. */
+    /* MiniportInterrupt at the device IRQL, holding the interrupt's lock. */
     BOOLEAN queue_default = FALSE;
     ULONG targets = 0;
     KIRQL old = KeGetCurrentIrql();
     KfRaiseIrql(NI_DIRQL);
+    pthread_mutex_lock(&i->sync);
     mk_port_frame f;
     mk_port_call_miniport(&f, v.drv);
     BOOLEAN mine = isr(ctx, &queue_default, &targets);
     mk_port_return_from_miniport(&f);
+    pthread_mutex_unlock(&i->sync);
     KeLowerIrql(old);
     if (!mine)
         return STATUS_UNSUCCESSFUL; /* a shared line: the outputs are ignored */
@@ -230,4 +234,44 @@ NTSTATUS mdlkit_ndis_interrupt(PVOID miniport_adapter_handle)
         if (targets & (1u << p))
             ni_run_dpc(v.drv, dpc, ctx);
     return STATUS_SUCCESS;
+}
+
+BOOLEAN NdisMSynchronizeWithInterruptEx(NDIS_HANDLE NdisInterruptHandle, ULONG MessageId, PVOID SynchronizeFunction,
+                                        PVOID SynchronizeContext)
+{
+    MK_ENTER("NdisMSynchronizeWithInterruptEx");
+    if (mk_irql() > NI_DIRQL)
+        mk_violation(MDLKIT_RULE_IRQL_MINIPORT_DRIVER_FUNCTION,
+                     "NdisMSynchronizeWithInterruptEx must be called at IRQL <= the interrupt's DIRQL", mk_irql(),
+                     (ULONG_PTR)NdisInterruptHandle);
+    (void)MessageId; /* line-based: one interrupt, MessageId is not used */
+    pthread_mutex_lock(&ni_lock);
+    ni_interrupt *i = ni_find_locked(NdisInterruptHandle, 1);
+    mk_driver *drv = NULL;
+    if (i) {
+        mk_ndis_adapter_view v;
+        if (mk_ndis_adapter_view_get(i->adapter, &v))
+            drv = v.drv;
+    }
+    pthread_mutex_unlock(&ni_lock);
+    if (!i)
+        mk_violation(MDLKIT_RULE_NDIS_UNKNOWN_HANDLE,
+                     "NdisMSynchronizeWithInterruptEx: not a handle from NdisMRegisterInterruptEx",
+                     (ULONG_PTR)NdisInterruptHandle, MK_NDIS_INTERRUPT);
+    if (!SynchronizeFunction)
+        mk_violation(MDLKIT_RULE_NDIS_INTERRUPT_CONTEXT, "NdisMSynchronizeWithInterruptEx: SynchronizeFunction is NULL",
+                     (ULONG_PTR)NdisInterruptHandle, 4);
+    MINIPORT_SYNCHRONIZE_INTERRUPT_HANDLER fn = (MINIPORT_SYNCHRONIZE_INTERRUPT_HANDLER)SynchronizeFunction;
+    KIRQL old = KeGetCurrentIrql();
+    if (old < NI_DIRQL)
+        KfRaiseIrql(NI_DIRQL);
+    pthread_mutex_lock(&i->sync);
+    mk_port_frame f;
+    mk_port_call_miniport(&f, drv);
+    BOOLEAN r = fn(SynchronizeContext);
+    mk_port_return_from_miniport(&f);
+    pthread_mutex_unlock(&i->sync);
+    if (old < NI_DIRQL)
+        KeLowerIrql(old);
+    return r;
 }
