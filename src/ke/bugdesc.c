@@ -317,6 +317,32 @@ static const bd_entry bd_table[] = {
     ANY(0xD6, "memory address referenced", "0 = read, 1 = write", "address of the instruction that made the reference", R,
         "A driver touched memory beyond the end of its special pool allocation (buffer overrun)."),
 
+    /* ---- dispatcher objects, DPCs, threads, objects and handles ---- */
+    ANY(0x01, "address of the routine (the thread's start routine)", R, "guarded << 16 | critical-region depth",
+        "1 = a system thread ended",
+        "Critical or guarded regions were left unbalanced (KeLeave* without KeEnter*, or a thread ended inside one)."),
+    ANY(0x0C, "number of objects", "the wait block array (0 = none)", Z, Z,
+        "KeWaitForMultipleObjects was given more than MAXIMUM_WAIT_OBJECTS objects, or more than "
+        "THREAD_WAIT_OBJECTS without a wait block array."),
+    ANY(0x11, "the fast mutex", "its owner (0 = not owned)", "the releasing thread", Z,
+        "A thread released a fast mutex it does not own."),
+    ANY(0x18, "object type", "the object", "handle count", "reference count",
+        "An object's reference count was taken below zero, or something that is not an object was referenced."),
+    ANY(0x4A, "the thread's start routine (or work item routine)", "IRQL at the end", Z, Z,
+        "A system thread or work item routine returned at an IRQL above PASSIVE_LEVEL."),
+    ANY(0x93, "the handle", "0 = a protected handle, 1 = an invalid handle", Z, Z,
+        "Kernel code (ZwClose) closed a handle that is not valid."),
+    ANY(0xB8, "the thread running the DPC", Z, "the object waited for", Z,
+        "A DPC routine waited (with a timeout that is not zero): a processor running a DPC cannot switch threads."),
+    ANY(0xBF, "the mutex", "the thread that already owns it", Z, R,
+        "A thread tried to acquire a (fast) mutex it already owns; it would wait for itself forever."),
+    ANY(0xC7, "0 = timer, 2 = DPC", "the timer or DPC", "start of the memory it lies in", "end of that memory",
+        "A timer still set or a DPC still queued was found in memory its driver gives up (unload)."),
+    ANY(0xC8, "(IRQL << 16) | (expected IRQL << 8) | 2 (IRQL) or 3 (spin lock held)", "the DPC routine", "the DPC", Z,
+        "A DPC routine returned at another IRQL than it was called at, or holding a spin lock."),
+    ANY(0xE3, "the resource", "the thread", "the owner table", R,
+        "A thread released (or converted) an ERESOURCE it does not hold."),
+
     /* ---- 0xD9 LOCKED_PAGES_TRACKER_CORRUPTION (P1 = type) ---- */
     SUB1(0xD9, 0x1, "the MDL", R, R, "An MDL is being inserted twice on the process list of locked pages."),
     SUB1(0xD9, 0x2, "the MDL", R, R, "An MDL is being inserted twice on the system-wide list of locked pages."),
@@ -418,6 +444,11 @@ static const struct {
     {MDLKIT_RULE_USE_BEFORE_INIT, "use before mdlkit_init (mdlkit)"},
     {MDLKIT_RULE_HARNESS_MISUSE, "harness call given a bad argument (mdlkit)"},
     {MDLKIT_RULE_SEH_FINALLY_SKIPPED, "return/break/goto out of a __try with __finally (mdlkit)"},
+    {0x00A40001, "wait for something that is not a dispatcher object (mdlkit)"},
+    {0x00A40002, "ERESOURCE acquired exclusive by a thread holding it shared (mdlkit)"},
+    {0x00A40003, "ERESOURCE not initialised or already deleted (mdlkit)"},
+    {0x00A40004, "ExQueueWorkItem with an unknown queue type (mdlkit)"},
+    {0x00A40005, "ExQueueWorkItem on an item still queued (mdlkit)"},
 };
 
 /* 0xC4 P1 values at or above this are rule IDs whose P2 is a sentence. */
