@@ -133,6 +133,7 @@ enum mk_port_track_kind {
     MK_PT_NDIS_WORKITEM,   /* NdisAllocateIoWorkItem: addr = work item handle */
     MK_PT_NDIS_MEMORY,     /* NdisAllocateMemoryWithTagPriority (reported at unload) */
     MK_PT_NDIS_RETREAT_MDL, /* MDL NdisRetreatNetBufferDataStart put in front of a chain: owner = NB */
+    MK_PT_NDIS_SGL,        /* scatter/gather list NdisMAllocateNetBufferSGList allocated */
     MK_PT_STOR_POOL,       /* StorPortAllocatePool: addr = block */
     MK_PT_STOR_MDL,        /* StorPortAllocateMdl: addr = MDL */
     MK_PT_STOR_CONTIG,     /* StorPortAllocateContiguousMemory*: addr = VA */

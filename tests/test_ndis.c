@@ -132,7 +132,16 @@ static void FrameFree(PVOID Buffer)
     g_frame_frees++;
 }
 
-static void NicProcessSg(PDEVICE_OBJECT pDO, PVOID Reserved, PSCATTER_GATHER_LIST pSGL, PVOID Context) {}
+static PSCATTER_GATHER_LIST g_sgl;
+static KIRQL g_sgl_irql;
+static PVOID g_sgl_ctx;
+static void NicProcessSg(PDEVICE_OBJECT pDO, PVOID Reserved, PSCATTER_GATHER_LIST pSGL, PVOID Context)
+{
+    (void)pDO, (void)Reserved;
+    g_sgl = pSGL;
+    g_sgl_irql = KeGetCurrentIrql();
+    g_sgl_ctx = Context;
+}
 
 static NDIS_STATUS NicInitialize(NDIS_HANDLE MiniportAdapterHandle, NDIS_HANDLE MiniportDriverContext,
                                  PNDIS_MINIPORT_INIT_PARAMETERS MiniportInitParameters)
@@ -699,6 +708,56 @@ static void test_interrupt_synchronize(void **state)
     mdlkit_shutdown();
 }
 
+/* NdisMAllocateNetBufferSGList: the list of an NB's data over three MDLs
+ * (whole pages merge into runs), given to MiniportProcessSGList at
+ * DISPATCH_LEVEL, from the caller's buffer or NDIS's own. */
+static void test_sg_list(void **state)
+{
+    (void)state;
+    boot(0, 1);
+    NDIS_HANDLE h = g_nic->handle;
+    PUCHAR buf = NdisAllocateMemoryWithTagPriority(h, 3 * PAGE_SIZE, 'tgSN', NormalPoolPriority);
+    PMDL m1 = NdisAllocateMdl(h, buf, 100), m2 = NdisAllocateMdl(h, buf + 100, 2 * PAGE_SIZE),
+         m3 = NdisAllocateMdl(h, buf + 100 + 2 * PAGE_SIZE, 50);
+    m1->Next = m2;
+    m2->Next = m3;
+    NET_BUFFER_POOL_PARAMETERS np;
+    NdisZeroMemory(&np, sizeof np);
+    np.Header.Type = NDIS_OBJECT_TYPE_DEFAULT;
+    np.Header.Revision = NET_BUFFER_POOL_PARAMETERS_REVISION_1;
+    np.Header.Size = NDIS_SIZEOF_NET_BUFFER_POOL_PARAMETERS_REVISION_1;
+    np.PoolTag = 'tgSN';
+    NDIS_HANDLE pool = NdisAllocateNetBufferPool(h, &np);
+    PNET_BUFFER nb = NdisAllocateNetBuffer(pool, m1, 10, 90 + 2 * PAGE_SIZE + 50);
+    /* NDIS's own list */
+    assert_int_equal(NdisMAllocateNetBufferSGList(g_nic->dma, nb, (PVOID)0x1234, 0, NULL, 0), NDIS_STATUS_SUCCESS);
+    assert_non_null(g_sgl);
+    assert_int_equal(g_sgl_irql, DISPATCH_LEVEL);
+    assert_ptr_equal(g_sgl_ctx, (PVOID)0x1234);
+    ULONG total = 0;
+    for (ULONG i = 0; i < g_sgl->NumberOfElements; i++) {
+        total += g_sgl->Elements[i].Length;
+        assert_true(g_sgl->Elements[i].Address.QuadPart != 0);
+    }
+    assert_int_equal(total, 90 + 2 * PAGE_SIZE + 50);
+    PHYSICAL_ADDRESS pa = MmGetPhysicalAddress(buf + 10);
+    assert_true(g_sgl->Elements[0].Address.QuadPart == pa.QuadPart);
+    NdisMFreeNetBufferSGList(g_nic->dma, g_sgl, nb);
+    /* the caller's buffer */
+    ULONG_PTR space[64];
+    assert_int_equal(NdisMAllocateNetBufferSGList(g_nic->dma, nb, NULL, 0, space, sizeof space), NDIS_STATUS_SUCCESS);
+    assert_ptr_equal(g_sgl, (PSCATTER_GATHER_LIST)space);
+    NdisMFreeNetBufferSGList(g_nic->dma, g_sgl, nb);
+    NdisFreeNetBuffer(nb);
+    NdisFreeNetBufferPool(pool);
+    NdisFreeMdl(m1);
+    NdisFreeMdl(m2);
+    NdisFreeMdl(m3);
+    NdisFreeMemoryWithTagPriority(h, buf, 'tgSN');
+    assert_int_equal(mdlkit_ndis_halt_adapter(g_ad), STATUS_SUCCESS);
+    mdlkit_shutdown();
+}
+
 static void test_interrupt_registration(void **state)
 {
     (void)state;
@@ -803,6 +862,7 @@ int main(void)
         cmocka_unit_test(test_interrupt_isr_and_dpc),
         cmocka_unit_test(test_interrupt_registration),
         cmocka_unit_test(test_interrupt_synchronize),
+        cmocka_unit_test(test_sg_list),
         cmocka_unit_test(test_interrupt_misuse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

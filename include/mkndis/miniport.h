@@ -505,6 +505,14 @@ NDIS_API NDIS_STATUS NdisMRegisterScatterGatherDma(NDIS_HANDLE MiniportAdapterHa
                                                    PNDIS_SG_DMA_DESCRIPTION DmaDescription,
                                                    PNDIS_HANDLE NdisMiniportDmaHandle);
 NDIS_API void NdisMDeregisterScatterGatherDma(NDIS_HANDLE NdisMiniportDmaHandle);
+/* The scatter/gather list of a NET_BUFFER's data; MiniportProcessSGList
+ * gets it at DISPATCH_LEVEL (before this returns, in mdlkit). */
+#define NDIS_SG_LIST_WRITE_TO_DEVICE 0x000000001
+NDIS_API NDIS_STATUS NdisMAllocateNetBufferSGList(NDIS_HANDLE NdisMiniportDmaHandle, PNET_BUFFER NetBuffer,
+                                                  PVOID Context, ULONG Flags, PVOID ScatterGatherListBuffer,
+                                                  ULONG ScatterGatherListBufferSize);
+NDIS_API void NdisMFreeNetBufferSGList(NDIS_HANDLE NdisMiniportDmaHandle, PSCATTER_GATHER_LIST pSGL,
+                                       PNET_BUFFER NetBuffer);
 /* PASSIVE_LEVEL, from MiniportInitializeEx after NdisMSetMiniportAttributes;
  * deregister in MiniportHaltEx (or when MiniportInitializeEx fails). */
 NDIS_API NDIS_STATUS NdisMRegisterInterruptEx(NDIS_HANDLE MiniportAdapterHandle, NDIS_HANDLE MiniportInterruptContext,

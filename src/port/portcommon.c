@@ -95,6 +95,7 @@ const char *mk_port_track_kind_name(int kind)
     case MK_PT_NDIS_WORKITEM: return "NDIS I/O work item";
     case MK_PT_NDIS_MEMORY: return "NdisAllocateMemoryWithTagPriority block";
     case MK_PT_NDIS_RETREAT_MDL: return "MDL from NdisRetreatNetBufferDataStart";
+    case MK_PT_NDIS_SGL: return "scatter/gather list from NdisMAllocateNetBufferSGList";
     case MK_PT_STOR_POOL: return "StorPortAllocatePool block";
     case MK_PT_STOR_MDL: return "StorPortAllocateMdl MDL";
     case MK_PT_STOR_CONTIG: return "StorPort contiguous memory block";

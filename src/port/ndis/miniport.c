@@ -359,7 +359,7 @@ static void nd_object_leaks(const void *owner, const char *when)
 {
     size_t counts[MK_PT_KIND_COUNT];
     unsigned kinds = MK_PT_BIT(MK_PT_NDIS_SHARED) | MK_PT_BIT(MK_PT_NDIS_NBL_POOL) | MK_PT_BIT(MK_PT_NDIS_NB_POOL) |
-                     MK_PT_BIT(MK_PT_NDIS_TIMER) | MK_PT_BIT(MK_PT_NDIS_WORKITEM);
+                     MK_PT_BIT(MK_PT_NDIS_TIMER) | MK_PT_BIT(MK_PT_NDIS_WORKITEM) | MK_PT_BIT(MK_PT_NDIS_SGL);
     size_t n = mk_port_track_leaks(owner, kinds, mk_ndis_reclaim, NULL, counts);
     if (!n)
         return;
@@ -879,6 +879,12 @@ NDIS_STATUS NdisMRegisterScatterGatherDma(NDIS_HANDLE MiniportAdapterHandle, PND
     }
     ad->dma = dma;
     ad->dma_flags = DmaDescription->Flags;
+    /* NDIS returns the room a scatter/gather list of the largest mapping
+     * needs (MaximumPhysicalMapping bytes over any page alignment). */
+    ULONG maxmap = DmaDescription->MaximumPhysicalMapping ? DmaDescription->MaximumPhysicalMapping : 65536;
+    DmaDescription->ScatterGatherListSize =
+        (ULONG)(sizeof(SCATTER_GATHER_LIST) + (maxmap / PAGE_SIZE + 2) * sizeof(SCATTER_GATHER_ELEMENT));
+    dma->desc.ScatterGatherListSize = DmaDescription->ScatterGatherListSize;
     *NdisMiniportDmaHandle = dma;
     return NDIS_STATUS_SUCCESS;
 }
@@ -894,6 +900,110 @@ void NdisMDeregisterScatterGatherDma(NDIS_HANDLE NdisMiniportDmaHandle)
     dma->ad->dma_flags = 0;
     mk_ndis_unregister_handle(dma);
     free(dma);
+}
+
+/* The scatter/gather list of a NET_BUFFER's data: its MDLs' frames from
+ * the current MDL and offset through DataLength, physically contiguous runs
+ * merged. Returns the element count (elements written only if `sgl`). */
+static ULONG nd_sg_build(PNET_BUFFER nb, PSCATTER_GATHER_LIST sgl)
+{
+    ULONG n = 0, left = nb->DataLength, off = nb->CurrentMdlOffset;
+    for (PMDL m = nb->CurrentMdl; m && left; m = m->Next, off = 0) {
+        ULONG count = MmGetMdlByteCount(m);
+        if (off >= count)
+            continue;
+        ULONG take = count - off < left ? count - off : left;
+        PPFN_NUMBER pfn = MmGetMdlPfnArray(m);
+        ULONG at = MmGetMdlByteOffset(m) + off; /* from the MDL's first page */
+        while (take) {
+            ULONG page = at >> PAGE_SHIFT, in = at & (PAGE_SIZE - 1);
+            ULONG chunk = PAGE_SIZE - in < take ? PAGE_SIZE - in : take;
+            ULONG64 pa = ((ULONG64)pfn[page] << PAGE_SHIFT) + in;
+            if (sgl && n && (ULONG64)sgl->Elements[n - 1].Address.QuadPart + sgl->Elements[n - 1].Length == pa) {
+                sgl->Elements[n - 1].Length += chunk;
+            } else {
+                if (sgl) {
+                    sgl->Elements[n].Address.QuadPart = (LONGLONG)pa;
+                    sgl->Elements[n].Length = chunk;
+                    sgl->Elements[n].Reserved = 0;
+                }
+                n++;
+            }
+            at += chunk;
+            take -= chunk;
+            left -= chunk;
+        }
+    }
+    return n;
+}
+
+NDIS_STATUS NdisMAllocateNetBufferSGList(NDIS_HANDLE NdisMiniportDmaHandle, PNET_BUFFER NetBuffer, PVOID Context,
+                                         ULONG Flags, PVOID ScatterGatherListBuffer, ULONG ScatterGatherListBufferSize)
+{
+    MK_ENTER("NdisMAllocateNetBufferSGList");
+    void *caller = __builtin_return_address(0);
+    (void)Flags;
+    if (mk_irql() > DISPATCH_LEVEL)
+        mk_violation(MDLKIT_RULE_IRQL_NETBUFFER_FUNCTION,
+                     "NdisMAllocateNetBufferSGList must be called at IRQL <= DISPATCH_LEVEL", mk_irql(),
+                     (ULONG_PTR)NdisMiniportDmaHandle);
+    nd_dma *dma = mk_ndis_lookup_or_report(NdisMiniportDmaHandle, MK_NDIS_DMA,
+                                           "NdisMAllocateNetBufferSGList: not a handle from NdisMRegisterScatterGatherDma");
+    if (!NetBuffer || !NetBuffer->DataLength)
+        return NDIS_STATUS_INVALID_PARAMETER;
+    ULONG n = nd_sg_build(NetBuffer, NULL); /* an upper bound (runs not merged) */
+    SIZE_T need = sizeof(SCATTER_GATHER_LIST) + (SIZE_T)n * sizeof(SCATTER_GATHER_ELEMENT);
+    PSCATTER_GATHER_LIST sgl;
+    int ours = 0;
+    if (ScatterGatherListBuffer && ScatterGatherListBufferSize >= need) {
+        sgl = ScatterGatherListBuffer;
+    } else {
+        sgl = calloc(1, need);
+        if (!sgl)
+            return NDIS_STATUS_RESOURCES;
+        PHYSICAL_ADDRESS none;
+        none.QuadPart = 0;
+        if (!mk_port_track_add(MK_PT_NDIS_SGL, sgl, need, 0, dma->ad, caller, none, FALSE)) {
+            free(sgl);
+            return NDIS_STATUS_RESOURCES;
+        }
+        ours = 1;
+    }
+    sgl->NumberOfElements = nd_sg_build(NetBuffer, sgl);
+    sgl->Reserved = ours;
+    /* NDIS calls MiniportProcessSGList at DISPATCH_LEVEL (here before
+     * returning, as it may). */
+    KIRQL old = KeGetCurrentIrql();
+    if (old < DISPATCH_LEVEL)
+        KfRaiseIrql(DISPATCH_LEVEL);
+    mk_ndis_adapter *ad = dma->ad;
+    MK_NDIS_CALL(ad, dma->desc.ProcessSGListHandler(&ad->fdo, NULL, sgl, Context));
+    if (old < DISPATCH_LEVEL)
+        KeLowerIrql(old);
+    return NDIS_STATUS_SUCCESS;
+}
+
+void NdisMFreeNetBufferSGList(NDIS_HANDLE NdisMiniportDmaHandle, PSCATTER_GATHER_LIST pSGL, PNET_BUFFER NetBuffer)
+{
+    MK_ENTER("NdisMFreeNetBufferSGList");
+    (void)NetBuffer;
+    if (mk_irql() > DISPATCH_LEVEL)
+        mk_violation(MDLKIT_RULE_IRQL_NETBUFFER_FUNCTION,
+                     "NdisMFreeNetBufferSGList must be called at IRQL <= DISPATCH_LEVEL", mk_irql(),
+                     (ULONG_PTR)NdisMiniportDmaHandle);
+    mk_ndis_lookup_or_report(NdisMiniportDmaHandle, MK_NDIS_DMA,
+                             "NdisMFreeNetBufferSGList: not a handle from NdisMRegisterScatterGatherDma");
+    if (!pSGL)
+        mk_violation(MDLKIT_RULE_NDIS_STATE, "NdisMFreeNetBufferSGList was given no list", 0,
+                     (ULONG_PTR)NdisMiniportDmaHandle);
+    if (pSGL->Reserved) { /* NDIS allocated it */
+        if (!mk_port_track_remove(MK_PT_NDIS_SGL, pSGL))
+            mk_violation(MDLKIT_RULE_NDIS_STATE,
+                         "NdisMFreeNetBufferSGList: the list is not one NdisMAllocateNetBufferSGList gave (or was "
+                         "freed already)",
+                         (ULONG_PTR)pSGL, (ULONG_PTR)NdisMiniportDmaHandle);
+        free(pSGL);
+    }
 }
 
 /* ------------------------------------------------------------------------

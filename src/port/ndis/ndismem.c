@@ -400,6 +400,9 @@ void mk_ndis_reclaim(mk_port_track *rec, void *ctx)
     case MK_PT_NDIS_WORKITEM:
         mk_ndis_workitem_reclaim(rec->addr);
         break;
+    case MK_PT_NDIS_SGL:
+        free(rec->addr);
+        break;
     default:
         break;
     }
