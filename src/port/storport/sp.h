@@ -115,10 +115,10 @@ typedef struct mk_sp_timer {
     ULONG64 due;
 } mk_sp_timer;
 
-/* A StorPort lock: a real lock with an owner (thread) so recursion and
- * foreign releases are caught. */
+/* A StorPort lock: a spin lock whose word is its owner (the processor's
+ * mk_self), so recursion and foreign releases are caught and a lock left
+ * held by a caught bug check can be dropped. */
 struct mk_sp_lock {
-    pthread_mutex_t m;
     _Atomic(void *) owner;
 };
 

@@ -9,6 +9,7 @@
  */
 #include "sp.h"
 
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,8 +40,7 @@ void mk_sp_locks_reset_stale(void)
      * recorded was left by a bug check caught inside a callback. */
     while (sp_nheld) {
         sp_held h = sp_stack[--sp_nheld];
-        atomic_store(&((mk_sp_lock *)h.lock)->owner, NULL);
-        pthread_mutex_unlock(&((mk_sp_lock *)h.lock)->m);
+        atomic_store_explicit(&((mk_sp_lock *)h.lock)->owner, NULL, memory_order_release);
     }
 }
 
@@ -60,11 +60,7 @@ static int sp_kind_level(int kind)
 
 int mk_sp_locks_held(void) { return sp_gen == atomic_load(&mk_rt.generation) ? sp_nheld : 0; }
 
-static void sp_lock_init(mk_sp_lock *l)
-{
-    pthread_mutex_init(&l->m, NULL);
-    atomic_store(&l->owner, NULL);
-}
+static void sp_lock_init(mk_sp_lock *l) { atomic_store(&l->owner, NULL); }
 
 void mk_sp_locks_init(mk_sp_adapter *a)
 {
@@ -76,10 +72,6 @@ void mk_sp_locks_init(mk_sp_adapter *a)
 
 void mk_sp_locks_destroy(mk_sp_adapter *a)
 {
-    pthread_mutex_destroy(&a->startio_lock.m);
-    pthread_mutex_destroy(&a->interrupt_lock.m);
-    for (int i = 0; i < MK_SP_MAX_MSI; i++)
-        pthread_mutex_destroy(&a->msi_lock[i].m);
     for (ULONG i = 0; i < a->ndpcs; i++)
         free(a->dpcs[i].lock);
 }
@@ -111,8 +103,14 @@ static void sp_acquire(mk_sp_lock *l, int kind)
     if (sp_nheld >= SP_HELD_MAX)
         mk_violation(MDLKIT_RULE_STORPORT_LOCK_STATE, "Too many StorPort spin locks held at once", (ULONG_PTR)kind,
                      2);
-    pthread_mutex_lock(&l->m);
-    atomic_store(&l->owner, me);
+    for (unsigned spins = 0;; spins++) {
+        void *expected = NULL;
+        if (atomic_compare_exchange_weak_explicit(&l->owner, &expected, me, memory_order_acquire,
+                                                  memory_order_relaxed))
+            break;
+        if (spins > 64)
+            sched_yield();
+    }
     sp_stack[sp_nheld++] = (sp_held){l, level, kind};
 }
 
@@ -129,8 +127,7 @@ static void sp_release(mk_sp_lock *l, int kind)
                      "A StorPort spin lock was released by a processor that does not hold it", (ULONG_PTR)kind, 1);
     memmove(&sp_stack[at], &sp_stack[at + 1], (size_t)(sp_nheld - at - 1) * sizeof sp_stack[0]);
     sp_nheld--;
-    atomic_store(&l->owner, NULL);
-    pthread_mutex_unlock(&l->m);
+    atomic_store_explicit(&l->owner, NULL, memory_order_release);
 }
 
 void mk_sp_check_no_locks(mk_sp_adapter *a, int port_holds)
@@ -142,8 +139,7 @@ void mk_sp_check_no_locks(mk_sp_adapter *a, int port_holds)
         /* drop them so the runtime stays usable after a caught report */
         while (sp_nheld) {
             sp_held h = sp_stack[--sp_nheld];
-            atomic_store(&((mk_sp_lock *)h.lock)->owner, NULL);
-            pthread_mutex_unlock(&((mk_sp_lock *)h.lock)->m);
+            atomic_store_explicit(&((mk_sp_lock *)h.lock)->owner, NULL, memory_order_release);
         }
         mk_violation(MDLKIT_RULE_STORPORT_LOCK_STATE,
                      "A miniport callback returned to StorPort with a StorPort spin lock still held",
