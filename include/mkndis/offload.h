@@ -540,8 +540,143 @@ typedef struct _NDIS_OFFLOAD_PARAMETERS {
 } NDIS_OFFLOAD_PARAMETERS, *PNDIS_OFFLOAD_PARAMETERS;
 #define NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_1 NDIS_SIZEOF_THROUGH_FIELD_(NDIS_OFFLOAD_PARAMETERS, Flags)
 
-typedef struct _NDIS_OFFLOAD NDIS_OFFLOAD, *PNDIS_OFFLOAD;
-typedef struct _NDIS_TCP_CONNECTION_OFFLOAD NDIS_TCP_CONNECTION_OFFLOAD, *PNDIS_TCP_CONNECTION_OFFLOAD;
+#define NDIS_OFFLOAD_NOT_SUPPORTED 0
+#define NDIS_OFFLOAD_SUPPORTED 1
+#define NDIS_OFFLOAD_SET_NO_CHANGE 0
+#define NDIS_OFFLOAD_SET_ON 1
+#define NDIS_OFFLOAD_SET_OFF 2
+
+typedef struct _NDIS_TCP_IP_CHECKSUM_OFFLOAD {
+    struct {
+        ULONG Encapsulation;
+        ULONG IpOptionsSupported : 2;
+        ULONG TcpOptionsSupported : 2;
+        ULONG TcpChecksum : 2;
+        ULONG UdpChecksum : 2;
+        ULONG IpChecksum : 2;
+    } IPv4Transmit;
+    struct {
+        ULONG Encapsulation;
+        ULONG IpOptionsSupported : 2;
+        ULONG TcpOptionsSupported : 2;
+        ULONG TcpChecksum : 2;
+        ULONG UdpChecksum : 2;
+        ULONG IpChecksum : 2;
+    } IPv4Receive;
+    struct {
+        ULONG Encapsulation;
+        ULONG IpExtensionHeadersSupported : 2;
+        ULONG TcpOptionsSupported : 2;
+        ULONG TcpChecksum : 2;
+        ULONG UdpChecksum : 2;
+    } IPv6Transmit;
+    struct {
+        ULONG Encapsulation;
+        ULONG IpExtensionHeadersSupported : 2;
+        ULONG TcpOptionsSupported : 2;
+        ULONG TcpChecksum : 2;
+        ULONG UdpChecksum : 2;
+    } IPv6Receive;
+} NDIS_TCP_IP_CHECKSUM_OFFLOAD, *PNDIS_TCP_IP_CHECKSUM_OFFLOAD;
+
+typedef struct _NDIS_TCP_LARGE_SEND_OFFLOAD_V1 {
+    struct {
+        ULONG Encapsulation;
+        ULONG MaxOffLoadSize;
+        ULONG MinSegmentCount;
+        ULONG TcpOptions : 2;
+        ULONG IpOptions : 2;
+    } IPv4;
+} NDIS_TCP_LARGE_SEND_OFFLOAD_V1, *PNDIS_TCP_LARGE_SEND_OFFLOAD_V1;
+
+typedef struct _NDIS_IPSEC_OFFLOAD_V1 {
+    struct {
+        ULONG Encapsulation;
+        ULONG AhEspCombined;
+        ULONG TransportTunnelCombined;
+        ULONG IPv4Options;
+        ULONG Flags;
+    } Supported;
+    struct {
+        ULONG Md5 : 2;
+        ULONG Sha_1 : 2;
+        ULONG Transport : 2;
+        ULONG Tunnel : 2;
+        ULONG Send : 2;
+        ULONG Receive : 2;
+    } IPv4AH;
+    struct {
+        ULONG Des : 2;
+        ULONG Reserved : 2;
+        ULONG TripleDes : 2;
+        ULONG NullEsp : 2;
+        ULONG Transport : 2;
+        ULONG Tunnel : 2;
+        ULONG Send : 2;
+        ULONG Receive : 2;
+    } IPv4ESP;
+} NDIS_IPSEC_OFFLOAD_V1, *PNDIS_IPSEC_OFFLOAD_V1;
+
+typedef struct _NDIS_TCP_LARGE_SEND_OFFLOAD_V2 {
+    struct {
+        ULONG Encapsulation;
+        ULONG MaxOffLoadSize;
+        ULONG MinSegmentCount;
+    } IPv4;
+    struct {
+        ULONG Encapsulation;
+        ULONG MaxOffLoadSize;
+        ULONG MinSegmentCount;
+        ULONG IpExtensionHeadersSupported : 2;
+        ULONG TcpOptionsSupported : 2;
+    } IPv6;
+} NDIS_TCP_LARGE_SEND_OFFLOAD_V2, *PNDIS_TCP_LARGE_SEND_OFFLOAD_V2;
+
+/* NDIS_OFFLOAD revision 1 (NDIS 6.0); the members later revisions append
+ * (IPsec v2, RSC, encapsulated-packet offloads, USO...) are not declared:
+ * NDIS checks Header.Size, so a 6.0-sized structure is complete. */
+#define NDIS_OFFLOAD_REVISION_1 1
+#define NDIS_OFFLOAD_FLAGS_GROUP_CHECKSUM_CAPABILITIES 0x00000001
+typedef struct _NDIS_OFFLOAD {
+    NDIS_OBJECT_HEADER Header;
+    NDIS_TCP_IP_CHECKSUM_OFFLOAD Checksum;
+    NDIS_TCP_LARGE_SEND_OFFLOAD_V1 LsoV1;
+    NDIS_IPSEC_OFFLOAD_V1 IPsecV1;
+    NDIS_TCP_LARGE_SEND_OFFLOAD_V2 LsoV2;
+    ULONG Flags;
+} NDIS_OFFLOAD, *PNDIS_OFFLOAD;
+#define NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_1 NDIS_SIZEOF_THROUGH_FIELD_(NDIS_OFFLOAD, Flags)
+
+#define NDIS_TCP_CONNECTION_OFFLOAD_REVISION_1 1
+typedef struct _NDIS_TCP_CONNECTION_OFFLOAD {
+    NDIS_OBJECT_HEADER Header;
+    ULONG Encapsulation;
+    ULONG SupportIPv4 : 2;
+    ULONG SupportIPv6 : 2;
+    ULONG SupportIPv6ExtensionHeaders : 2;
+    ULONG SupportSack : 2;
+    ULONG CongestionAlgorithm : 4;
+    ULONG TcpConnectionOffloadCapacity;
+    ULONG Flags;
+} NDIS_TCP_CONNECTION_OFFLOAD, *PNDIS_TCP_CONNECTION_OFFLOAD;
+#define NDIS_SIZEOF_TCP_CONNECTION_OFFLOAD_REVISION_1 NDIS_SIZEOF_THROUGH_FIELD_(NDIS_TCP_CONNECTION_OFFLOAD, Flags)
+
+/* OID_OFFLOAD_ENCAPSULATION */
+#define NDIS_OFFLOAD_ENCAPSULATION_REVISION_1 1
+typedef struct _NDIS_OFFLOAD_ENCAPSULATION {
+    NDIS_OBJECT_HEADER Header;
+    struct {
+        ULONG Enabled;
+        ULONG EncapsulationType;
+        ULONG HeaderSize;
+    } IPv4;
+    struct {
+        ULONG Enabled;
+        ULONG EncapsulationType;
+        ULONG HeaderSize;
+    } IPv6;
+} NDIS_OFFLOAD_ENCAPSULATION, *PNDIS_OFFLOAD_ENCAPSULATION;
+#define NDIS_SIZEOF_OFFLOAD_ENCAPSULATION_REVISION_1 NDIS_SIZEOF_THROUGH_FIELD_(NDIS_OFFLOAD_ENCAPSULATION, IPv6)
 
 /* ------------------------------------------------------------------------
  * NDIS shared memory (NdisAllocateSharedMemory; ndismem.c)
