@@ -794,6 +794,16 @@ STORPORT_API ULONG StorPortStateChangeDetected(PVOID HwDeviceExtension, ULONG Ch
                                                ULONG Attributes, PHW_STATE_CHANGE_DETECTED_CALLBACK Callback,
                                                PVOID CallbackContext);
 
+/* Windows 10 version 1803 and later (STOR_STATUS_NOT_IMPLEMENTED before). */
+STORPORT_API ULONG StorPortAllocateDmaMemory(PVOID HwDeviceExtension, SIZE_T NumberOfBytes,
+                                            PHYSICAL_ADDRESS LowestAcceptableAddress,
+                                            PHYSICAL_ADDRESS HighestAcceptableAddress,
+                                            PHYSICAL_ADDRESS BoundaryAddressMultiple, MEMORY_CACHING_TYPE CacheType,
+                                            NODE_REQUIREMENT PreferredNode, PVOID *BufferPointer,
+                                            PPHYSICAL_ADDRESS PhysicalAddress);
+STORPORT_API ULONG StorPortFreeDmaMemory(PVOID HwDeviceExtension, PVOID BaseAddress, SIZE_T NumberOfBytes,
+                                        MEMORY_CACHING_TYPE CacheType, PHYSICAL_ADDRESS PhysicalAddress);
+
 STORPORT_API void StorPortMoveMemory(PVOID WriteBuffer, PVOID ReadBuffer, ULONG Length);
 #define StorPortCopyMemory(Destination, Source, Length) memcpy((Destination), (Source), (Length))
 STORPORT_API void StorPortStallExecution(ULONG Delay);

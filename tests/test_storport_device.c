@@ -505,6 +505,20 @@ static void test_extended_functions(void **state)
     pa = StorPortGetPhysicalAddress(g_ext, NULL, (PUCHAR)g_ext->uncached + 100, &len);
     assert_true(pa.QuadPart != 0);
     assert_ptr_equal(StorPortGetVirtualAddress(g_ext, pa), (PUCHAR)g_ext->uncached + 100);
+    /* DMA memory (Windows 10 1803+): contiguous, with its bus address */
+    PVOID dma = NULL;
+    PHYSICAL_ADDRESS lo = {0}, hi, none = {0}, dpa;
+    hi.QuadPart = 0xFFFFFFFFLL;
+    assert_int_equal(StorPortAllocateDmaMemory(g_ext, 3 * PAGE_SIZE, lo, hi, none, MmCached, 0, &dma, &dpa),
+                     STOR_STATUS_SUCCESS);
+    assert_non_null(dma);
+    assert_int_equal(dpa.QuadPart, MmGetPhysicalAddress(dma).QuadPart);
+    assert_int_equal(MmGetPhysicalAddress((PUCHAR)dma + 2 * PAGE_SIZE).QuadPart, dpa.QuadPart + 2 * PAGE_SIZE);
+    memset(dma, 0x3C, 16);
+    UCHAR got[16];
+    assert_int_equal(mdlkit_dma_read(g_dev.pci, (ULONG64)dpa.QuadPart, got, 16), 0); /* the device sees it */
+    assert_int_equal(got[15], 0x3C);
+    assert_int_equal(StorPortFreeDmaMemory(g_ext, dma, 3 * PAGE_SIZE, MmCached, dpa), STOR_STATUS_SUCCESS);
     assert_int_equal(mdlkit_storport_stop_adapter(g_ext), STATUS_SUCCESS);
 }
 

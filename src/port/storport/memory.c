@@ -285,6 +285,52 @@ ULONG mk_sp_memory_function(mk_sp_adapter *a, STORPORT_FUNCTION_CODE code, va_li
     }
 }
 
+/* StorPortAllocateDmaMemory / FreeDmaMemory: the contiguous-memory
+ * routines with the physical address, Windows 10 1803 and later. */
+#define SP_NTDDI_WIN10_RS4 0x0A000005UL
+
+ULONG StorPortAllocateDmaMemory(PVOID HwDeviceExtension, SIZE_T NumberOfBytes, PHYSICAL_ADDRESS LowestAcceptableAddress,
+                                PHYSICAL_ADDRESS HighestAcceptableAddress, PHYSICAL_ADDRESS BoundaryAddressMultiple,
+                                MEMORY_CACHING_TYPE CacheType, NODE_REQUIREMENT PreferredNode, PVOID *BufferPointer,
+                                PPHYSICAL_ADDRESS PhysicalAddress)
+{
+    MK_ENTER("StorPortAllocateDmaMemory");
+    void *caller = __builtin_return_address(0);
+    mk_sp_adapter *a = mk_sp_find_or_report(HwDeviceExtension, MK_SP_WHO_OTHER);
+    if (BufferPointer)
+        *BufferPointer = NULL;
+    if (PhysicalAddress)
+        PhysicalAddress->QuadPart = 0;
+    if (!mk_os_at_least(SP_NTDDI_WIN10_RS4))
+        return STOR_STATUS_NOT_IMPLEMENTED;
+    if (!PhysicalAddress)
+        return STOR_STATUS_INVALID_PARAMETER;
+    ULONG st = sp_allocate_contiguous(a, NumberOfBytes, LowestAcceptableAddress, HighestAcceptableAddress,
+                                      BoundaryAddressMultiple, CacheType, PreferredNode, BufferPointer, caller);
+    if (st == STOR_STATUS_SUCCESS) {
+        mk_port_begin();
+        *PhysicalAddress = MmGetPhysicalAddress(*BufferPointer);
+        mk_port_end();
+    }
+    return st;
+}
+
+ULONG StorPortFreeDmaMemory(PVOID HwDeviceExtension, PVOID BaseAddress, SIZE_T NumberOfBytes,
+                            MEMORY_CACHING_TYPE CacheType, PHYSICAL_ADDRESS PhysicalAddress)
+{
+    MK_ENTER("StorPortFreeDmaMemory");
+    mk_sp_adapter *a = mk_sp_find_or_report(HwDeviceExtension, MK_SP_WHO_OTHER);
+    if (!mk_os_at_least(SP_NTDDI_WIN10_RS4))
+        return STOR_STATUS_NOT_IMPLEMENTED;
+    mk_port_track c;
+    if (BaseAddress && PhysicalAddress.QuadPart && mk_port_track_find(MK_PT_STOR_CONTIG, BaseAddress, &c) &&
+        c.pa.QuadPart != PhysicalAddress.QuadPart)
+        mk_violation(MDLKIT_RULE_STORPORT_FREE_CONTIGUOUS,
+                     "StorPortFreeDmaMemory: PhysicalAddress is not the address of the block", (ULONG_PTR)BaseAddress,
+                     (ULONG_PTR)NumberOfBytes);
+    return sp_free_contiguous(a, BaseAddress, NumberOfBytes, CacheType);
+}
+
 /* ------------------------------------------------------------------------
  * Leaks and teardown
  * ---------------------------------------------------------------------- */
