@@ -101,10 +101,8 @@ static void ke_thread_init_common(PKTHREAD t)
 }
 
 /* Used by psthread.c for the thread objects it makes (zeroed bodies). */
-void mk_ke_thread_setup(PKTHREAD t);
 void mk_ke_thread_setup(PKTHREAD t) { ke_thread_init_common(t); }
 
-void mk_ke_set_current(PKTHREAD t);
 void mk_ke_set_current(PKTHREAD t)
 {
     ke_cur = t;

@@ -16,9 +16,10 @@
  *    (handle, 1, 0, 0);
  *  - the wrong type: STATUS_OBJECT_TYPE_MISMATCH; for UserMode, access not
  *    granted by the handle: STATUS_ACCESS_DENIED;
- *  - ObReferenceObjectByHandle above PASSIVE_LEVEL... the documented limit
- *    is IRQL <= APC_LEVEL; ZwClose / NtClose at IRQL != PASSIVE_LEVEL:
- *    0xC4 IrqlZwPassive (0x2001F) under DDI compliance, else 0xA.
+ *  - ObReferenceObjectByHandle above APC_LEVEL (its documented limit):
+ *    0xC4 IrqlObPassive (0x2001B) under DDI compliance, else 0xA;
+ *    ZwClose / NtClose at IRQL != PASSIVE_LEVEL: 0xC4 IrqlZwPassive
+ *    (0x2001F) under DDI compliance, else 0xA.
  */
 #include "mk_ke.h"
 #include "mk_ob.h"
