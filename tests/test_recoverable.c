@@ -294,6 +294,7 @@ static void test_final_check_reports_leak(void **state)
     g_bug = BUG_NONE;
     assert_int_equal(mdlkit_test_finish(), 0); /* crashed: the leftovers are information */
     assert_false(mdlkit_is_initialized());
+    assert_false(mdlkit_is_crashed()); /* no machine, nothing crashed */
     /* and a leak nobody caught: the final check fails the teardown */
     assert_int_equal(mdlkit_test_start(MDLKIT_VERIFY_POOL_TRACKING), 0);
     PVOID leaked = ExAllocatePool2(POOL_FLAG_NON_PAGED, 32, XFER_TAG);

@@ -786,7 +786,7 @@ int mk_crashed(void)
     return gen != 0 && gen == atomic_load(&mk_rt.generation);
 }
 
-int mdlkit_is_crashed(void) { return mk_crashed(); }
+int mdlkit_is_crashed(void) { return atomic_load(&mk_rt.up) && mk_crashed(); }
 
 int mk_cleanup_call(void (*fn)(void *arg), void *arg)
 {
