@@ -1,0 +1,133 @@
+/*
+ * test_storport_headers: the storage headers' layouts (x64 sizes and
+ * offsets of the documented structures), the srbhelper.h accessors on
+ * both SRB kinds, and the operation-code name table.
+ */
+#include "testutil.h"
+
+#include <ntddscsi.h>
+#include <scsiwmi.h>
+#include <srbhelper.h>
+#include <storport.h>
+#include <stortrce.h>
+
+_Static_assert(sizeof(SCSI_REQUEST_BLOCK) == 88, "SCSI_REQUEST_BLOCK");
+_Static_assert(offsetof(SCSI_REQUEST_BLOCK, Cdb) == 72, "Cdb");
+_Static_assert(sizeof(SCSI_PNP_REQUEST_BLOCK) == 88 && sizeof(SCSI_WMI_REQUEST_BLOCK) == 88 &&
+                   sizeof(SCSI_POWER_REQUEST_BLOCK) == 88,
+               "SRB forms");
+_Static_assert(offsetof(STORAGE_REQUEST_BLOCK, DataBuffer) == 64, "SRB_EX DataBuffer");
+_Static_assert(offsetof(STORAGE_REQUEST_BLOCK, MiniportContext) == 104, "SRB_EX MiniportContext");
+_Static_assert(offsetof(STORAGE_REQUEST_BLOCK, SrbExDataOffset) == 120, "SRB_EX offsets");
+_Static_assert(sizeof(SRBEX_DATA_SCSI_CDB16) == 40 && SRBEX_DATA_SCSI_CDB16_LENGTH == 32, "CDB16 block");
+_Static_assert(sizeof(STOR_ADDR_BTL8) == 12, "BTL8");
+_Static_assert(sizeof(CDB) == 16 && sizeof(SENSE_DATA) == 18, "CDB / sense");
+_Static_assert(sizeof(READ_CAPACITY16_DATA) == 32 && sizeof(READ_CAPACITY_DATA) == 8, "capacity");
+_Static_assert(sizeof(PCI_COMMON_HEADER) == 64 && sizeof(PCI_COMMON_CONFIG) == 256, "PCI");
+_Static_assert(offsetof(PCI_COMMON_CONFIG, u.type0.CapabilitiesPtr) == 0x34, "CapabilitiesPtr");
+_Static_assert(offsetof(VPD_BLOCK_LIMITS_PAGE, Reserved0) == 4, "block limits");
+_Static_assert(sizeof(STOR_LOCK_HANDLE) == 32, "STOR_LOCK_HANDLE");
+_Static_assert(sizeof(STOR_SCATTER_GATHER_ELEMENT) == 24 && offsetof(STOR_SCATTER_GATHER_LIST, List) == 16, "SG");
+_Static_assert(sizeof(SRB_IO_CONTROL) == 28, "SRB_IO_CONTROL");
+_Static_assert(sizeof(MESSAGE_INTERRUPT_INFORMATION) == 32, "MSI info");
+
+static void test_srb_accessors_classic(void **state)
+{
+    (void)state;
+    SCSI_REQUEST_BLOCK s;
+    UCHAR sense[18], data[64];
+    memset(&s, 0, sizeof s);
+    s.Function = SRB_FUNCTION_EXECUTE_SCSI;
+    s.PathId = 1;
+    s.TargetId = 2;
+    s.Lun = 3;
+    s.CdbLength = 10;
+    s.Cdb[0] = SCSIOP_READ;
+    s.SenseInfoBuffer = sense;
+    s.SenseInfoBufferLength = sizeof sense;
+    s.DataBuffer = data;
+    s.DataTransferLength = sizeof data;
+    s.SrbFlags = SRB_FLAGS_DATA_IN;
+    assert_int_equal(SrbGetSrbFunction(&s), SRB_FUNCTION_EXECUTE_SCSI);
+    assert_int_equal(SrbGetPathId(&s), 1);
+    assert_int_equal(SrbGetTargetId(&s), 2);
+    assert_int_equal(SrbGetLun(&s), 3);
+    assert_int_equal(SrbGetCdb(&s)->CDB6GENERIC.OperationCode, SCSIOP_READ);
+    assert_int_equal(SrbGetCdbLength(&s), 10);
+    assert_ptr_equal(SrbGetSenseInfoBuffer(&s), sense);
+    assert_ptr_equal(SrbGetDataBuffer(&s), data);
+    SrbSetDataTransferLength(&s, 32);
+    assert_int_equal(s.DataTransferLength, 32);
+    SrbSetScsiStatus(&s, SCSISTAT_CHECK_CONDITION);
+    assert_int_equal(s.ScsiStatus, SCSISTAT_CHECK_CONDITION);
+    s.SrbStatus = SRB_STATUS_AUTOSENSE_VALID;
+    SrbSetSrbStatus(&s, SRB_STATUS_ERROR); /* keeps AUTOSENSE_VALID */
+    assert_int_equal(s.SrbStatus, SRB_STATUS_ERROR | SRB_STATUS_AUTOSENSE_VALID);
+    assert_null(SrbGetSrbExDataByType((PSTORAGE_REQUEST_BLOCK)&s, SrbExDataTypeScsiCdb16));
+}
+
+static void test_srb_accessors_ex(void **state)
+{
+    (void)state;
+    struct {
+        STORAGE_REQUEST_BLOCK srb;
+        STOR_ADDR_BTL8 addr;
+        SRBEX_DATA_SCSI_CDB16 cdb;
+    } x;
+    UCHAR sense[18];
+    memset(&x, 0, sizeof x);
+    x.srb.Function = SRB_FUNCTION_STORAGE_REQUEST_BLOCK;
+    x.srb.Signature = SRB_SIGNATURE;
+    x.srb.Version = STORAGE_REQUEST_BLOCK_VERSION_1;
+    x.srb.SrbLength = sizeof x;
+    x.srb.SrbFunction = SRB_FUNCTION_EXECUTE_SCSI;
+    x.srb.AddressOffset = offsetof(__typeof__(x), addr);
+    x.srb.NumSrbExData = 1;
+    x.srb.SrbExDataOffset[0] = offsetof(__typeof__(x), cdb);
+    x.addr.Type = STOR_ADDRESS_TYPE_BTL8;
+    x.addr.AddressLength = STOR_ADDR_BTL8_ADDRESS_LENGTH;
+    x.addr.Path = 4;
+    x.addr.Target = 5;
+    x.addr.Lun = 6;
+    x.cdb.Type = SrbExDataTypeScsiCdb16;
+    x.cdb.Length = SRBEX_DATA_SCSI_CDB16_LENGTH;
+    x.cdb.CdbLength = 16;
+    x.cdb.Cdb[0] = SCSIOP_WRITE16;
+    x.cdb.SenseInfoBuffer = sense;
+    x.cdb.SenseInfoBufferLength = sizeof sense;
+    assert_int_equal(SrbGetSrbFunction(&x), SRB_FUNCTION_EXECUTE_SCSI);
+    assert_int_equal(SrbGetPathId(&x), 4);
+    assert_int_equal(SrbGetTargetId(&x), 5);
+    assert_int_equal(SrbGetLun(&x), 6);
+    assert_int_equal(SrbGetCdb(&x)->CDB16.OperationCode, SCSIOP_WRITE16);
+    assert_int_equal(SrbGetCdbLength(&x), 16);
+    assert_ptr_equal(SrbGetSenseInfoBuffer(&x), sense);
+    assert_int_equal(SrbGetSenseInfoBufferLength(&x), sizeof sense);
+    SrbSetScsiStatus(&x, SCSISTAT_BUSY);
+    assert_int_equal(x.cdb.ScsiStatus, SCSISTAT_BUSY);
+    assert_ptr_equal(SrbGetSrbExDataByType(&x.srb, SrbExDataTypeScsiCdb16), &x.cdb);
+    assert_null(SrbGetSrbExDataByType(&x.srb, SrbExDataTypePnP));
+    assert_null(SrbGetSrbExDataByIndex(&x.srb, 1));
+    x.srb.SrbExDataOffset[0] = 4; /* inside the header: refused */
+    assert_null(SrbGetCdb(&x));
+}
+
+static void test_opcode_names(void **state)
+{
+    (void)state;
+    assert_string_equal(mdlkit_scsiop_name(SCSIOP_READ), "SCSIOP_READ");
+    assert_string_equal(mdlkit_scsiop_name(SCSIOP_READ16), "SCSIOP_READ16");
+    assert_string_equal(mdlkit_scsiop_name(SCSIOP_UNMAP), "SCSIOP_READ_SUB_CHANNEL"); /* the table's first name */
+    assert_string_equal(mdlkit_scsiop_name(SCSIOP_REPORT_LUNS), "SCSIOP_REPORT_LUNS");
+    assert_null(mdlkit_scsiop_name(0xFE));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_srb_accessors_classic),
+        cmocka_unit_test(test_srb_accessors_ex),
+        cmocka_unit_test_setup_teardown(test_opcode_names, mk_test_setup, mk_test_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
