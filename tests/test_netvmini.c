@@ -435,6 +435,50 @@ static void test_many_adapters(void **state)
     assert_int_equal(mdlkit_ndis_halt_adapter(c), STATUS_SUCCESS);
 }
 
+#if MDLKIT_NETVMINI_BUILD == 680
+/* The 6.80 build with VMQ and DCB QoS enabled in its configuration (*VMQ,
+ * *QOS): it reports its receive-filter, NIC-switch and QoS capabilities
+ * (hardware assist attributes, revisions 2 and 3), indicates its QoS
+ * operational parameters, and still carries traffic on the default queue. */
+static void test_680_vmq_and_qos_enabled(void **state)
+{
+    nv *g = *state;
+    static const UCHAR MAC_V[6] = {0x02, 0x50, 0xF2, 0x00, 0x00, 0x2A};
+    mdlkit_ndis_config_value v[3];
+    memset(v, 0, sizeof v);
+    v[0].keyword = "NetvminiMacAddress";
+    v[0].type = NdisParameterBinary;
+    v[0].binary = MAC_V;
+    v[0].binary_length = 6;
+    v[1].keyword = "*VMQ";
+    v[1].type = NdisParameterString; /* INF values are strings: NDIS converts */
+    v[1].string = "1";
+    v[2].keyword = "*QOS";
+    v[2].type = NdisParameterInteger;
+    v[2].integer = 1;
+    mdlkit_ndis_adapter_params p = {v, 3};
+    PVOID c = NULL;
+    assert_int_equal(mdlkit_ndis_start_adapter_ex(g->drv, &p, &c), STATUS_SUCCESS);
+    g->started++;
+    /* the QoS operational parameters it indicated while initialising */
+    NDIS_QOS_PARAMETERS qp;
+    ULONG len = 0;
+    NDIS_STATUS code;
+    do
+        code = mdlkit_ndis_next_status(c, WAIT_MS, &qp, sizeof qp, &len);
+    while (code && code != NDIS_STATUS_QOS_OPERATIONAL_PARAMETERS_CHANGE);
+    assert_int_equal(code, NDIS_STATUS_QOS_OPERATIONAL_PARAMETERS_CHANGE);
+    assert_true(len >= NDIS_SIZEOF_QOS_PARAMETERS_REVISION_1);
+    assert_int_equal(qp.Header.Type, NDIS_OBJECT_TYPE_QOS_PARAMETERS);
+    set_ulong(c, OID_GEN_CURRENT_PACKET_FILTER, NDIS_PACKET_TYPE_DIRECTED);
+    UCHAR frame[200];
+    make_frame(frame, 200, MAC_V, MAC_A, 11);
+    send_one(g->a, frame, 200, 0, NDIS_STATUS_SUCCESS);
+    expect_frame(c, frame, 200);
+    assert_int_equal(mdlkit_ndis_halt_adapter(c), STATUS_SUCCESS);
+}
+#endif
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -445,6 +489,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pause_restart_during_traffic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pause_restart_between_bursts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_adapters, setup, teardown),
+#if MDLKIT_NETVMINI_BUILD == 680
+        cmocka_unit_test_setup_teardown(test_680_vmq_and_qos_enabled, setup, teardown),
+#endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

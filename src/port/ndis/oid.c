@@ -272,7 +272,9 @@ void NdisMIndicateStatusEx(NDIS_HANDLE MiniportAdapterHandle, PNDIS_STATUS_INDIC
                      (ULONG_PTR)s, s ? ((ULONG_PTR)s->Header.Type << 24) | ((ULONG_PTR)s->Header.Revision << 16) |
                                            s->Header.Size
                                      : 0);
-    if (s->SourceHandle != MiniportAdapterHandle)
+    /* SourceHandle "should be" the adapter handle; NULL is taken as it (Microsoft's own netvmini leaves
+     * it NULL in qos.c), another handle is reported. */
+    if (s->SourceHandle && s->SourceHandle != MiniportAdapterHandle)
         mk_violation(MDLKIT_RULE_NDIS_STATE,
                      "NdisMIndicateStatusEx: SourceHandle must be the miniport adapter handle", (ULONG_PTR)s,
                      (ULONG_PTR)s->SourceHandle);
