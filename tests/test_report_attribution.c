@@ -7,6 +7,8 @@
 #include "testutil.h"
 #include <ntddk.h>
 
+#include "mk_base.h"
+
 #define TAG 'ttAT'
 
 static PVOID g_user;
@@ -118,11 +120,59 @@ static void test_under_catch(void **state)
     run(1);
 }
 
+/* One listing per leak on stderr: a port layer's one-line note and Pool
+ * Tracking's record of the same block (same address, right after it) are
+ * one entry; two records of different resources at one address (an MDL and
+ * its locked pages, each with its stack) both stay. */
+static void raise_with_notes(void *arg)
+{
+    (void)arg;
+    mk_bugcheck_note("leaked StorPortAllocatePool block 0x7f0000001000, 16 bytes, tag 'RmRq', allocated at F (f.c:1)");
+    mk_bugcheck_note("  pool         0x7f0000001000, 16 bytes (driver d), allocated at:");
+    mk_bugcheck_note("        F (f.c:1)");
+    mk_bugcheck_note("  mdl          0x7f0000002000, 232 bytes, tag 'MDL ' (driver d), allocated at:");
+    mk_bugcheck_note("        G (g.c:2)");
+    mk_bugcheck_note("  locked_pages MDL 0x7f0000002000, 2 pages locked (driver d), locked at:");
+    mk_bugcheck_note("        G (g.c:3)");
+    KeBugCheckEx(0xDEAD0020, 0, 0, 0, 0);
+}
+static void test_one_listing_per_leak(void **state)
+{
+    (void)state;
+    mdlkit_config c;
+    mk_test_config(&c);
+    c.quiet = 0;
+    assert_int_equal(mdlkit_init(&c), 0);
+    char path[] = "/tmp/mdlkit_notes_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    fflush(stderr);
+    int saved = dup(2);
+    dup2(fd, 2);
+    int r = mdlkit_catch_bugcheck(raise_with_notes, NULL, NULL);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    assert_int_equal(r, 1);
+    char text[8192];
+    ssize_t n = pread(fd, text, sizeof text - 1, 0);
+    close(fd);
+    unlink(path);
+    text[n > 0 ? n : 0] = 0;
+    assert_non_null(strstr(text, "leaked StorPortAllocatePool block 0x7f0000001000"));
+    assert_null(strstr(text, "pool         0x7f0000001000")); /* the same leak again */
+    assert_non_null(strstr(text, "F (f.c:1)\n"));             /* its stack stays */
+    assert_non_null(strstr(text, "mdl          0x7f0000002000"));
+    assert_non_null(strstr(text, "locked_pages MDL 0x7f0000002000"));
+    mdlkit_shutdown();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_under_driver_call),
         cmocka_unit_test(test_under_catch),
+        cmocka_unit_test(test_one_listing_per_leak),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

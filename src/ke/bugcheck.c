@@ -579,6 +579,35 @@ static void bc_print_stack(FILE *out, void **pcs, int n)
                 no_lines);
 }
 
+/* The first "0x..." token of a note line (its address), or 0. */
+static unsigned long bc_note_addr(const char *line, int len)
+{
+    for (int i = 0; i + 2 < len; i++)
+        if (line[i] == '0' && line[i + 1] == 'x' && (i == 0 || line[i - 1] == ' '))
+            return strtoul(line + i + 2, NULL, 16);
+    return 0;
+}
+
+/* The notes, one per line. Two layers may list the same leaked resource
+ * (a port layer's one-line note, then Pool Tracking's record of it with the
+ * allocating stack): a line naming the same address as the line right
+ * before it is that record's header, left out -- its stack lines follow
+ * the first line -- so each leak is listed once. */
+static void bc_print_notes(FILE *out, const char *indent)
+{
+    const char *p = bc_notes;
+    unsigned long prev = 0;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        int len = nl ? (int)(nl - p) : (int)strlen(p);
+        unsigned long addr = bc_note_addr(p, len);
+        if (!(addr && addr == prev))
+            fprintf(out, "%s%.*s\n", indent, len, p);
+        prev = addr;
+        p += len + (nl ? 1 : 0);
+    }
+}
+
 static void bc_report(FILE *out, const mdlkit_bugcheck *bc, void **pcs, int npcs)
 {
     const char *name = mdlkit_bugcheck_name(bc->code);
@@ -608,13 +637,7 @@ static void bc_report(FILE *out, const mdlkit_bugcheck *bc, void **pcs, int npcs
     bc_print_stack(out, pcs, npcs);
     if (bc_notes_len) {
         fprintf(out, "  Notes:\n");
-        const char *p = bc_notes;
-        while (*p) {
-            const char *nl = strchr(p, '\n');
-            int len = nl ? (int)(nl - p) : (int)strlen(p);
-            fprintf(out, "    %.*s\n", len, p);
-            p += len + (nl ? 1 : 0);
-        }
+        bc_print_notes(out, "    ");
     }
     fprintf(out, "*******************************************************************************\n");
     fflush(out);
@@ -640,13 +663,8 @@ static MK_NORETURN void bc_absorb(struct mk_catch *c, const mdlkit_bugcheck *bc)
                 bc->code, name ? name : "(unknown bug-check code)", (unsigned long)bc->param[0],
                 (unsigned long)bc->param[1], (unsigned long)bc->param[2], (unsigned long)bc->param[3],
                 mk_bugdesc_what(bc));
-        const char *p = bc_notes_len ? bc_notes : "";
-        while (*p) {
-            const char *nl = strchr(p, '\n');
-            int len = nl ? (int)(nl - p) : (int)strlen(p);
-            fprintf(stderr, "    %.*s\n", len, p);
-            p += len + (nl ? 1 : 0);
-        }
+        if (bc_notes_len)
+            bc_print_notes(stderr, "    ");
         fflush(stderr);
         pthread_mutex_unlock(&bc_print_lock);
     }
