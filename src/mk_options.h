@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 typedef struct mk_option {
+    const char *name;  /* what it is, a few words ("simulated RAM") */
     const char *env;   /* environment variable */
     const char *field; /* mdlkit_config field(s) it sets; NULL: read where it is used */
     const char *value; /* what a value looks like (also the message for a bad one) */

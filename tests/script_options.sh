@@ -22,11 +22,11 @@ if [ "$want" != "$have" ]; then
   fail=1
 fi
 help=$("$cli" --help)
-for v in $(echo "$want" | grep -o '^| `MDLKIT_[A-Z_]*`' | tr -d '|` '); do
-  grep -q "^  $v\$" <<<"$help" || { echo "mdlkit --help does not name $v"; fail=1; }
+for v in $(echo "$want" | grep -o '| `MDLKIT_[A-Z_]*`' | tr -d '|` '); do
+  grep -q "^  $v " <<<"$help" || { echo "mdlkit --help does not name $v"; fail=1; }
 done
 for v in $(grep -rhoE 'getenv\("MDLKIT_[A-Z_]+"\)' "$src/src" | grep -oE 'MDLKIT_[A-Z_]+' | sort -u); do
-  grep -q "^| \`$v\`" <<<"$want" || { echo "src/ reads $v, which the options table does not list"; fail=1; }
+  grep -q "| \`$v\` |" <<<"$want" || { echo "src/ reads $v, which the options table does not list"; fail=1; }
 done
 [ $fail -eq 0 ] && echo "options: README.md, mdlkit --help and the table agree"
 exit $fail

@@ -38,6 +38,7 @@ static void test_defaults_come_from_the_table(void **state)
     /* every entry documents itself; a parsed entry names its field */
     for (size_t i = 0; i < mk_options_count; i++) {
         const mk_option *o = &mk_options[i];
+        assert_non_null(o->name);
         assert_non_null(o->env);
         assert_int_equal(strncmp(o->env, "MDLKIT_", 7), 0);
         assert_non_null(o->value);

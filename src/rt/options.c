@@ -213,40 +213,40 @@ static int opt_cpus(const char *v, mdlkit_config *cfg)
 
 /* ---- the table ---- */
 const mk_option mk_options[] = {
-    {"MDLKIT_PHYS_MB", "physical_memory", "megabytes, 16 to 65536", "1024",
+    {"simulated RAM", "MDLKIT_PHYS_MB", "physical_memory", "megabytes, 16 to 65536", "1024",
      "simulated RAM in MiB (pages cost nothing until touched)", opt_phys_mb},
-    {"MDLKIT_OS", "os_version",
+    {"emulated Windows", "MDLKIT_OS", "os_version",
      "win7, win8, win81, win10, win10-2004, win11, vista, xp, or an NTDDI value like 0x06010000", "win11",
      "the emulated Windows version", opt_os},
-    {"MDLKIT_VERIFIER", "verifier_flags",
+    {"verifier options", "MDLKIT_VERIFIER", "verifier_flags",
      "hex flags like 0x9, or names: special_pool, force_irql, low_resources, pool_tracking, io, ddi, systematic, "
      "standard",
      "0", "Driver Verifier flags (names joined by ',')", opt_verifier},
-    {"MDLKIT_FAULTS", "fault_probability, fault_seed, fault_tags", "probability per 10000[,seed[,tags]]", "600,1",
+    {"low-resources simulation", "MDLKIT_FAULTS", "fault_probability, fault_seed, fault_tags", "probability per 10000[,seed[,tags]]", "600,1",
      "low-resources simulation (0x4): how often, the seed, the tags it fails (e.g. 600,1,Tag1)", opt_faults},
-    {"MDLKIT_REPORT", "report_path", "a file name", NULL,
+    {"JSON report", "MDLKIT_REPORT", "report_path", "a file name", NULL,
      "write the JSON report (docs/report-format.md) to this file at shutdown or bug check; render it with "
      "`mdlkit report FILE`",
      opt_report},
-    {"MDLKIT_CPUS", "processors", "1 to 64, or all", "all", "simulated processors (all: the host's, at most 64)",
+    {"processors", "MDLKIT_CPUS", "processors", "1 to 64, or all", "all", "simulated processors (all: the host's, at most 64)",
      opt_cpus},
-    {"MDLKIT_SYSTEMATIC_STATE", "systematic_state", "a file name", NULL,
+    {"systematic simulation state", "MDLKIT_SYSTEMATIC_STATE", "systematic_state", "a file name", NULL,
      "file where systematic low-resources simulation (0x40000) remembers the call sites it already failed",
      opt_systematic_state},
-    {"MDLKIT_SPECIAL_POOL_TAG", "special_pool_tag", "a pool tag as printed (Tag1) or a number", NULL,
+    {"special pool tag", "MDLKIT_SPECIAL_POOL_TAG", "special_pool_tag", "a pool tag as printed (Tag1) or a number", NULL,
      "special pool (0x1) for this tag only, as gflags does", opt_special_pool_tag},
-    {"MDLKIT_SPECIAL_POOL_SIZE", "special_pool_size", "an allocation size in bytes, 1 to 4095", NULL,
+    {"special pool size", "MDLKIT_SPECIAL_POOL_SIZE", "special_pool_size", "an allocation size in bytes, 1 to 4095", NULL,
      "special pool (0x1) for allocations of exactly this size only (with a tag too: either matches)",
      opt_special_pool_size},
-    {"MDLKIT_DBGPRINT", NULL, "all, none, a mask, or COMPONENT=MASK pairs joined by ','", NULL,
+    {"debug print filter", "MDLKIT_DBGPRINT", NULL, "all, none, a mask, or COMPONENT=MASK pairs joined by ','", NULL,
      "which DbgPrintEx/KdPrintEx messages print (read by DbgPrintEx once per mdlkit_init; a bad value is "
      "ignored with a message)",
      NULL},
-    {"MDLKIT_FUZZ_FAULTS", NULL, "0 or 1", NULL,
+    {"fuzzing faults", "MDLKIT_FUZZ_FAULTS", NULL, "0 or 1", NULL,
      "fuzz targets on mdlkit's fuzzing runtime (mdlkit_fuzz_start) take the input's first byte n as the n-th "
      "call to fail (0: none); overrides the target's own choice (read by mdlkit_fuzz_start)",
      NULL},
-    {"MDLKIT_BREAK", NULL, "bugcheck", NULL,
+    {"breakpoints", "MDLKIT_BREAK", NULL, "bugcheck", NULL,
      "DbgBreakPoint/KdBreakPoint raise the breakpoint exception as with no kernel debugger, instead of printing "
      "the break and continuing (read at each break)",
      NULL},
@@ -301,10 +301,11 @@ static void opt_wrap(FILE *out, const char *text, int indent, int width)
 void mk_options_print(FILE *out, int markdown)
 {
     if (markdown) {
-        fprintf(out, "| Variable | `mdlkit_config` field | Value | Default | Meaning |\n|---|---|---|---|---|\n");
+        fprintf(out, "| Option | Variable | `mdlkit_config` field | Value | Default | Meaning |\n"
+                     "|---|---|---|---|---|---|\n");
         for (size_t i = 0; i < mk_options_count; i++) {
             const mk_option *o = &mk_options[i];
-            fprintf(out, "| `%s` | %s%s%s | %s | %s%s%s | %s |\n", o->env, o->field ? "`" : "",
+            fprintf(out, "| %s | `%s` | %s%s%s | %s | %s%s%s | %s |\n", o->name, o->env, o->field ? "`" : "",
                     o->field ? o->field : "(none)", o->field ? "`" : "", o->value, o->deflt ? "`" : "",
                     o->deflt ? o->deflt : "(none)", o->deflt ? "`" : "", o->help);
         }
@@ -313,7 +314,7 @@ void mk_options_print(FILE *out, int markdown)
     for (size_t i = 0; i < mk_options_count; i++) {
         const mk_option *o = &mk_options[i];
         char line[1024];
-        fprintf(out, "  %s\n", o->env);
+        fprintf(out, "  %-26s %s\n", o->env, o->name);
         snprintf(line, sizeof line, "%s. Value: %s%s%s.", o->help, o->value, o->deflt ? "; default " : "",
                  o->deflt ? o->deflt : "");
         fprintf(out, "      ");
