@@ -9,8 +9,10 @@
 typedef unsigned int DEVICE_TYPE;
 
 #ifndef CTL_CODE
+/* Unsigned: device types 0x8000 and up (customer codes) shift into bit 31,
+ * which a signed int shift overflows (not a constant for a case label). */
 #define CTL_CODE(DeviceType, Function, Method, Access) \
-    (((DeviceType) << 16) | ((Access) << 14) | ((Function) << 2) | (Method))
+    ((((unsigned int)(DeviceType)) << 16) | ((Access) << 14) | ((Function) << 2) | (Method))
 #endif
 #ifndef DEVICE_TYPE_FROM_CTL_CODE
 #define DEVICE_TYPE_FROM_CTL_CODE(ctrlCode) (((ULONG)((ctrlCode) & 0xffff0000)) >> 16)

@@ -73,7 +73,7 @@ MDLKIT_EXTERN_C_BEGIN
     X(SIZET, SIZE_T) X(SSIZET, SSIZE_T)
 
 #define MDLKIT_INTSAFE_OP_(Name, T, Op, builtin)                                                 \
-    static inline __attribute__((unused)) NTSTATUS Rtl##Name##Op(T a, T b, T *pResult)         \
+    static inline __attribute((unused)) NTSTATUS Rtl##Name##Op(T a, T b, T *pResult)         \
     {                                                                                            \
         T r;                                                                                     \
         if (builtin(a, b, &r)) {                                                                 \
@@ -91,7 +91,7 @@ MDLKIT_INTSAFE_TYPES(MDLKIT_INTSAFE_OPS_)
 
 /* RtlFromToTo(value, &result): exact conversions between every pair. */
 #define MDLKIT_INTSAFE_CONV_(F, FT, D, ToT)                                                       \
-    static inline __attribute__((unused)) NTSTATUS Rtl##F##To##D(FT v, ToT *pResult)             \
+    static inline __attribute((unused)) NTSTATUS Rtl##F##To##D(FT v, ToT *pResult)             \
     {                                                                                             \
         ToT r;                                                                                    \
         if (__builtin_add_overflow(v, 0, &r)) {                                                   \

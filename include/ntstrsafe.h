@@ -189,7 +189,7 @@ MDLKIT_EXTERN_C_END
 #if !defined(NTSTRSAFE_NO_DEPRECATE) && !defined(MDLKIT_NTSTRSAFE_DEPRECATED)
 #define MDLKIT_NTSTRSAFE_DEPRECATED
 #define MDLKIT_STRSAFE_DEPRECATE_(ret, name, args, instead) \
-    extern ret name args __attribute__((deprecated("use " instead " instead")));
+    extern ret name args __attribute((deprecated("use " instead " instead")));
 MDLKIT_STRSAFE_DEPRECATE_(char *, strcpy, (char *, const char *), "RtlStringCbCopyA or RtlStringCchCopyA")
 MDLKIT_STRSAFE_DEPRECATE_(char *, strcat, (char *, const char *), "RtlStringCbCatA or RtlStringCchCatA")
 MDLKIT_STRSAFE_DEPRECATE_(int, sprintf, (char *, const char *, ...), "RtlStringCbPrintfA or RtlStringCchPrintfA")

@@ -465,7 +465,7 @@
 #define __analysis_assume(e) ((void)0)
 #define __assume_bound(e)
 /* Marks a deliberate fall through to the next case label. */
-#define __fallthrough __attribute__((fallthrough))
+#define __fallthrough __attribute((fallthrough))
 /* MSVC's in-macro pragma: no equivalent needed (its uses are warning
  * suppressions for MSVC). */
 #ifndef __pragma

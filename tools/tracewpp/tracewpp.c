@@ -402,7 +402,7 @@ static const char prelude[] =
     "#undef WPP_DEFINE_CONTROL_GUID\n"
     "#undef WPP_DEFINE_BIT\n"
     "/* one set of control blocks per program, shared by its .tmh files */\n"
-    "__attribute__((weak)) mdlkit_wpp_control WPP_MAIN_CB[WPP_LAST_CTL];\n"
+    "__attribute((weak)) mdlkit_wpp_control WPP_MAIN_CB[WPP_LAST_CTL];\n"
     "#define WPP_FLAG_NO(b) ((((ULONG)(b)) & 127) >> 5)\n"
     "#define WPP_MASK(b) (1UL << (((ULONG)(b)) & 31))\n"
     "#define WPP_CONTROL(b) (WPP_MAIN_CB[((ULONG)(b)) >> 7])\n"
@@ -447,6 +447,32 @@ static const char *cond_value(const func_spec *f, const call_site *c, int k, cha
 static const char *cond_name(const func_spec *f, int k)
 {
     return k < f->nfixed ? f->fixed_name[k] : f->arg[k - f->nfixed];
+}
+
+/* The call's message as text for the macro body: its string literal(s),
+ * without the parentheses some drivers put around it (tracewpp accepts
+ * them), on one line; NULL to use the MSG parameter instead. */
+static char *msg_text(const func_spec *f, const call_site *c)
+{
+    if (!c || !f->has_msg || c->nargs <= f->nargs)
+        return NULL;
+    const char *m = c->arg[f->nargs];
+    size_t n = strlen(m);
+    while (n >= 2 && m[0] == '(' && m[n - 1] == ')') {
+        m++;
+        n -= 2;
+        while (n && isspace((unsigned char)*m))
+            m++, n--;
+        while (n && isspace((unsigned char)m[n - 1]))
+            n--;
+    }
+    if (n == 0 || m[0] != '"')
+        return NULL;
+    char *t = xstrndup(m, n);
+    for (char *p = t; *p; p++)
+        if (*p == '\n' || *p == '\r' || (*p == '\\' && (p[1] == '\n' || p[1] == '\r')))
+            *p = ' ';
+    return t;
 }
 
 static void emit_call(FILE *out, const func_spec *f, const call_site *c, const char *macro)
@@ -494,8 +520,10 @@ static void emit_call(FILE *out, const func_spec *f, const call_site *c, const c
     } else {
         fputs("DPFLTR_INFO_LEVEL", out);
     }
+    char *text = msg_text(f, c);
     fprintf(out, ", __FILE__, __LINE__, __func__, \"\" %s %s %s%s); \\\n    } while (0)\n", f->prefix ? f->prefix : "",
-            f->has_msg ? "MSG" : "", f->suffix ? f->suffix : "", f->has_varargs ? ", ##__VA_ARGS__" : "");
+            text ? text : f->has_msg ? "MSG" : "", f->suffix ? f->suffix : "", f->has_varargs ? ", ##__VA_ARGS__" : "");
+    free(text);
 }
 
 static void mangle(const char *base, char *out, size_t len)
