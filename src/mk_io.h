@@ -135,6 +135,7 @@ void mk_io_remlock_reset(void);
 void mk_io_userio_reset(void);
 void mk_io_device_reset(void);
 void mk_io_workitem_reset(void);
+void mk_io_dma_reset(void);
 /* Waits until no work item of driver d is queued or running (workitem.c). */
 void mk_io_workitem_drain(mk_driver *d);
 

@@ -92,8 +92,9 @@ typedef IO_APC_ROUTINE *PIO_APC_ROUTINE;
  * I/O control codes (also in devioctl.h)
  * ---------------------------------------------------------------------- */
 #ifndef CTL_CODE
+/* Unsigned: device types 0x8000 and up (customer codes) shift into bit 31. */
 #define CTL_CODE(DeviceType, Function, Method, Access) \
-    (((DeviceType) << 16) | ((Access) << 14) | ((Function) << 2) | (Method))
+    ((((unsigned int)(DeviceType)) << 16) | ((Access) << 14) | ((Function) << 2) | (Method))
 #endif
 #ifndef DEVICE_TYPE_FROM_CTL_CODE
 #define DEVICE_TYPE_FROM_CTL_CODE(ctrlCode) (((ULONG)((ctrlCode) & 0xffff0000)) >> 16)

@@ -63,16 +63,24 @@ typedef struct mk_dma_adapter {
     /* the transfer last mapped through the map registers */
     ULONG map_off, map_len;
     int bounced;
+    struct mk_dma_adapter *next_live;
 } mk_dma_adapter;
 
 static DMA_OPERATIONS dma_ops;
+static pthread_mutex_t dma_live_lock = PTHREAD_MUTEX_INITIALIZER;
+static mk_dma_adapter *dma_live; /* adapters IoGetDmaAdapter handed out and not put back */
 
 static mk_dma_adapter *dma_of(PDMA_ADAPTER a, const char *routine)
 {
-    mk_dma_adapter *d = (mk_dma_adapter *)a;
-    if (!d || d->magic != DMA_MAGIC)
+    mk_dma_adapter *found = NULL;
+    pthread_mutex_lock(&dma_live_lock);
+    for (mk_dma_adapter *d = dma_live; d; d = d->next_live)
+        if (&d->a == a && d->magic == DMA_MAGIC)
+            found = d;
+    pthread_mutex_unlock(&dma_live_lock);
+    if (!found)
         mk_violation(MDLKIT_RULE_DMA, routine, (ULONG_PTR)a, 0);
-    return d;
+    return found;
 }
 
 /* ---- bytes of an MDL's range, by its PFNs ---- */
@@ -464,6 +472,13 @@ static void DmaPutDmaAdapter(PDMA_ADAPTER DmaAdapter)
     if (d->channel_busy || d->regs_busy || d->waiters)
         mk_violation(MDLKIT_RULE_DMA, "PutDmaAdapter: the adapter channel or map registers are still allocated",
                      (ULONG_PTR)DmaAdapter, 0);
+    pthread_mutex_lock(&dma_live_lock);
+    for (mk_dma_adapter **pp = &dma_live; *pp; pp = &(*pp)->next_live)
+        if (*pp == d) {
+            *pp = d->next_live;
+            break;
+        }
+    pthread_mutex_unlock(&dma_live_lock);
     d->magic = 0;
     mk_driver *old = mk_driver_enter(NULL);
     MmFreeContiguousMemorySpecifyCache(d->map, (SIZE_T)d->nregs * PAGE_SIZE, MmNonCached);
@@ -523,6 +538,32 @@ PDMA_ADAPTER IoGetDmaAdapter(PDEVICE_OBJECT PhysicalDeviceObject, PDEVICE_DESCRI
     d->a.Size = (USHORT)sizeof(DMA_ADAPTER);
     d->a.DmaOperations = &dma_ops;
     d->magic = DMA_MAGIC;
+    pthread_mutex_lock(&dma_live_lock);
+    d->next_live = dma_live;
+    dma_live = d;
+    pthread_mutex_unlock(&dma_live_lock);
     *NumberOfMapRegisters = d->nregs;
     return &d->a;
+}
+
+/* Forgets adapters a driver never put back (machine shutdown: their map
+ * registers go with the machine's memory). */
+void mk_io_dma_reset(void)
+{
+    pthread_mutex_lock(&dma_live_lock);
+    mk_dma_adapter *d = dma_live;
+    dma_live = NULL;
+    pthread_mutex_unlock(&dma_live_lock);
+    while (d) {
+        mk_dma_adapter *next = d->next_live;
+        dma_waiter *w = d->waiters;
+        while (w) {
+            dma_waiter *wn = w->next;
+            free(w);
+            w = wn;
+        }
+        pthread_mutex_destroy(&d->lock);
+        free(d);
+        d = next;
+    }
 }

@@ -38,7 +38,11 @@
 
 struct mdlkit_request {
     mk_ioreq q;
+    struct mdlkit_request *prev, *next; /* every request not yet finished */
 };
+
+static pthread_mutex_t uio_req_lock = PTHREAD_MUTEX_INITIALIZER;
+static mdlkit_request *uio_reqs;
 
 /* ------------------------------------------------------------------------
  * Requests
@@ -50,6 +54,12 @@ mk_ioreq *mk_ioreq_new(void)
     mdlkit_request *r = calloc(1, sizeof *r);
     if (!r)
         return NULL;
+    pthread_mutex_lock(&uio_req_lock);
+    r->next = uio_reqs;
+    if (uio_reqs)
+        uio_reqs->prev = r;
+    uio_reqs = r;
+    pthread_mutex_unlock(&uio_req_lock);
     pthread_mutex_init(&r->q.m, NULL);
     pthread_cond_init(&r->q.cv, NULL);
     r->q.iosb.Status = STATUS_PENDING;
@@ -136,6 +146,19 @@ void mk_io_deferred_flush(void)
 
 void mk_io_userio_reset(void)
 {
+    /* requests never finished (a bug check caught inside the call, a
+     * request never waited for) go with the machine */
+    pthread_mutex_lock(&uio_req_lock);
+    mdlkit_request *r = uio_reqs;
+    uio_reqs = NULL;
+    pthread_mutex_unlock(&uio_req_lock);
+    while (r) {
+        mdlkit_request *next = r->next;
+        pthread_cond_destroy(&r->q.cv);
+        pthread_mutex_destroy(&r->q.m);
+        free(r);
+        r = next;
+    }
     pthread_mutex_lock(&uio_lock);
     uio_deferred *d = uio_pending;
     uio_pending = NULL;
@@ -163,7 +186,16 @@ void mk_ioreq_finish(mk_ioreq *r)
         mk_ob_dereference(r->fo);
     pthread_cond_destroy(&r->cv);
     pthread_mutex_destroy(&r->m);
-    free((mdlkit_request *)r);
+    mdlkit_request *req = (mdlkit_request *)r;
+    pthread_mutex_lock(&uio_req_lock);
+    if (req->prev)
+        req->prev->next = req->next;
+    else
+        uio_reqs = req->next;
+    if (req->next)
+        req->next->prev = req->prev;
+    pthread_mutex_unlock(&uio_req_lock);
+    free(req);
     mk_io_deferred_flush();
 }
 
