@@ -129,6 +129,7 @@ void mk_ndis_orphan_free(int kind, void *rec);
 void mk_ndis_datapath_shutdown(void);      /* datapath.c */
 void mk_ndis_config_handle_free(void *h);  /* config.c */
 void mk_ndis_shared_handle_free(void *h);  /* ndismem.c */
+void *mk_ndis_shared_alloc(mk_ndis_adapter *ad, ULONG Length, BOOLEAN Cached, PHYSICAL_ADDRESS *pa, void *caller);
 /* timers, work items (ndistimer.c) */
 void mk_ndis_timer_shutdown(void);
 

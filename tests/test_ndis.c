@@ -132,6 +132,22 @@ static void FrameFree(PVOID Buffer)
     g_frame_frees++;
 }
 
+static volatile LONG g_async_done;
+static PVOID g_async_va, g_async_ctx;
+static NDIS_PHYSICAL_ADDRESS g_async_pa;
+static ULONG g_async_len;
+static KIRQL g_async_irql;
+static void NicAllocComplete(NDIS_HANDLE ctx, PVOID va, PNDIS_PHYSICAL_ADDRESS pa, ULONG len, PVOID context)
+{
+    (void)ctx;
+    g_async_va = va;
+    g_async_pa = *pa;
+    g_async_len = len;
+    g_async_ctx = context;
+    g_async_irql = KeGetCurrentIrql();
+    __atomic_store_n(&g_async_done, 1, __ATOMIC_RELEASE);
+}
+
 static PSCATTER_GATHER_LIST g_sgl;
 static KIRQL g_sgl_irql;
 static PVOID g_sgl_ctx;
@@ -185,6 +201,7 @@ static NDIS_STATUS NicInitialize(NDIS_HANDLE MiniportAdapterHandle, NDIS_HANDLE 
         d.Flags = NDIS_SG_DMA_64_BIT_ADDRESS;
         d.MaximumPhysicalMapping = 0x10000;
         d.ProcessSGListHandler = NicProcessSg;
+        d.SharedMemAllocateCompleteHandler = NicAllocComplete;
         if (NdisMRegisterScatterGatherDma(MiniportAdapterHandle, &d, &n->dma) != NDIS_STATUS_SUCCESS)
             return NDIS_STATUS_FAILURE;
     }
@@ -758,6 +775,29 @@ static void test_sg_list(void **state)
     mdlkit_shutdown();
 }
 
+/* NdisMAllocateSharedMemoryAsyncEx: pending, then the block at
+ * MiniportSharedMemoryAllocateComplete (DISPATCH_LEVEL, from a DPC), freed
+ * with NdisMFreeSharedMemory outside MiniportInitializeEx. */
+static void test_shared_memory_async(void **state)
+{
+    (void)state;
+    boot(MDLKIT_VERIFY_POOL_TRACKING, 1);
+    __atomic_store_n(&g_async_done, 0, __ATOMIC_RELEASE);
+    assert_int_equal(NdisMAllocateSharedMemoryAsyncEx(g_nic->dma, 3 * PAGE_SIZE, TRUE, (PVOID)0x77), NDIS_STATUS_PENDING);
+    for (int i = 0; i < 20000 && !__atomic_load_n(&g_async_done, __ATOMIC_ACQUIRE); i++)
+        NdisMSleep(1000);
+    assert_true(__atomic_load_n(&g_async_done, __ATOMIC_ACQUIRE));
+    assert_non_null(g_async_va);
+    assert_int_equal(g_async_len, 3 * PAGE_SIZE);
+    assert_ptr_equal(g_async_ctx, (PVOID)0x77);
+    assert_int_equal(g_async_irql, DISPATCH_LEVEL);
+    assert_true(g_async_pa.QuadPart == MmGetPhysicalAddress(g_async_va).QuadPart);
+    memset(g_async_va, 0xA5, 3 * PAGE_SIZE);
+    NdisMFreeSharedMemory(g_nic->handle, 3 * PAGE_SIZE, TRUE, g_async_va, g_async_pa);
+    assert_int_equal(mdlkit_ndis_halt_adapter(g_ad), STATUS_SUCCESS);
+    mdlkit_shutdown();
+}
+
 static void test_interrupt_registration(void **state)
 {
     (void)state;
@@ -863,6 +903,7 @@ int main(void)
         cmocka_unit_test(test_interrupt_registration),
         cmocka_unit_test(test_interrupt_synchronize),
         cmocka_unit_test(test_sg_list),
+        cmocka_unit_test(test_shared_memory_async),
         cmocka_unit_test(test_interrupt_misuse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

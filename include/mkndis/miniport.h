@@ -525,6 +525,11 @@ NDIS_API void NdisMAllocateSharedMemory(NDIS_HANDLE MiniportAdapterHandle, ULONG
                                         PVOID *VirtualAddress, PNDIS_PHYSICAL_ADDRESS PhysicalAddress);
 NDIS_API void NdisMFreeSharedMemory(NDIS_HANDLE MiniportAdapterHandle, ULONG Length, BOOLEAN Cached,
                                     PVOID VirtualAddress, NDIS_PHYSICAL_ADDRESS PhysicalAddress);
+/* Returns NDIS_STATUS_PENDING: MiniportSharedMemoryAllocateComplete (the DMA
+ * description's SharedMemAllocateCompleteHandler) gets the block (NULL if
+ * none could be allocated) from a DPC; free it with NdisMFreeSharedMemory. */
+NDIS_API NDIS_STATUS NdisMAllocateSharedMemoryAsyncEx(NDIS_HANDLE MiniportDmaHandle, ULONG Length, BOOLEAN Cached,
+                                                      PVOID Context);
 NDIS_API NDIS_STATUS NdisAllocateSharedMemory(NDIS_HANDLE NdisHandle,
                                               PNDIS_SHARED_MEMORY_PARAMETERS SharedMemoryParameters,
                                               PNDIS_HANDLE pAllocationHandle);

@@ -1006,6 +1006,58 @@ void NdisMFreeNetBufferSGList(NDIS_HANDLE NdisMiniportDmaHandle, PSCATTER_GATHER
     }
 }
 
+/* NdisMAllocateSharedMemoryAsyncEx: the block is allocated now and given
+ * to MiniportSharedMemoryAllocateComplete from a DPC (DISPATCH_LEVEL), as
+ * NDIS completes it later; NULL there if the allocation failed. */
+typedef struct nd_async_shm {
+    KDPC dpc;
+    mk_ndis_adapter *ad;
+    MINIPORT_ALLOCATE_SHARED_MEM_COMPLETE_HANDLER done;
+    PVOID va;
+    NDIS_PHYSICAL_ADDRESS pa;
+    ULONG length;
+    PVOID context;
+} nd_async_shm;
+
+static void nd_async_shm_dpc(PKDPC Dpc, PVOID ctx, PVOID a1, PVOID a2)
+{
+    (void)Dpc, (void)a1, (void)a2;
+    nd_async_shm *r = ctx;
+    mk_ndis_adapter *ad = r->ad;
+    MK_NDIS_CALL(ad, r->done(ad->ctx, r->va, &r->pa, r->length, r->context));
+    free(r);
+}
+
+NDIS_STATUS NdisMAllocateSharedMemoryAsyncEx(NDIS_HANDLE MiniportDmaHandle, ULONG Length, BOOLEAN Cached,
+                                             PVOID Context)
+{
+    MK_ENTER("NdisMAllocateSharedMemoryAsyncEx");
+    if (mk_irql() > DISPATCH_LEVEL)
+        mk_violation(MDLKIT_RULE_IRQL_MINIPORT_DRIVER_FUNCTION,
+                     "NdisMAllocateSharedMemoryAsyncEx must be called at IRQL <= DISPATCH_LEVEL", mk_irql(),
+                     (ULONG_PTR)MiniportDmaHandle);
+    nd_dma *dma = mk_ndis_lookup_or_report(MiniportDmaHandle, MK_NDIS_DMA,
+                                           "NdisMAllocateSharedMemoryAsyncEx: not a handle from "
+                                           "NdisMRegisterScatterGatherDma");
+    if (!dma->desc.SharedMemAllocateCompleteHandler)
+        return NDIS_STATUS_NOT_SUPPORTED; /* the DMA description gave no completion handler */
+    if (!Length)
+        return NDIS_STATUS_INVALID_PARAMETER;
+    nd_async_shm *r = calloc(1, sizeof *r);
+    if (!r)
+        return NDIS_STATUS_RESOURCES;
+    r->ad = dma->ad;
+    r->done = dma->desc.SharedMemAllocateCompleteHandler;
+    r->length = Length;
+    r->context = Context;
+    r->va = mk_ndis_shared_alloc(dma->ad, Length, Cached, &r->pa, __builtin_return_address(0));
+    KeInitializeDpc(&r->dpc, nd_async_shm_dpc, r);
+    mk_port_begin();
+    KeInsertQueueDpc(&r->dpc, NULL, NULL);
+    mk_port_end();
+    return NDIS_STATUS_PENDING;
+}
+
 /* ------------------------------------------------------------------------
  * Generic objects
  * ---------------------------------------------------------------------- */

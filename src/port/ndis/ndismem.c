@@ -234,20 +234,31 @@ void NdisMAllocateSharedMemory(NDIS_HANDLE MiniportAdapterHandle, ULONG Length, 
     PhysicalAddress->QuadPart = 0;
     if (!Length)
         return;
-    /* A common buffer: physically contiguous, cached (Cached is ignored on
-     * x64), owned by NDIS on the adapter's behalf. */
     PHYSICAL_ADDRESS pa;
-    PVOID va = nm_contig_alloc(Length, (ad->dma_flags & NDIS_SG_DMA_64_BIT_ADDRESS) != 0, &pa);
+    PVOID va = mk_ndis_shared_alloc(ad, Length, Cached, &pa, caller);
     if (!va)
         return;
-    if (!mk_port_track_add(MK_PT_NDIS_SHARED, va, Length, 0, ad, caller, pa, Cached ? TRUE : FALSE)) {
-        nm_contig_free(va, Length);
-        return;
-    }
-    /* Pool Tracking: charged to the miniport's driver, with its stack. */
-    mk_verifier_track(MK_TRACK_SHARED, va, Length, 0, ad);
     *VirtualAddress = va;
     *PhysicalAddress = pa;
+}
+
+/* A common buffer: physically contiguous, cached (Cached is ignored on
+ * x64), owned by NDIS on the adapter's behalf, recorded for the adapter's
+ * leak check and (Pool Tracking) charged to the miniport with its stack. */
+void *mk_ndis_shared_alloc(mk_ndis_adapter *ad, ULONG Length, BOOLEAN Cached, PHYSICAL_ADDRESS *pa, void *caller)
+{
+    PVOID va = nm_contig_alloc(Length, (ad->dma_flags & NDIS_SG_DMA_64_BIT_ADDRESS) != 0, pa);
+    if (!va) {
+        pa->QuadPart = 0;
+        return NULL;
+    }
+    if (!mk_port_track_add(MK_PT_NDIS_SHARED, va, Length, 0, ad, caller, *pa, Cached ? TRUE : FALSE)) {
+        nm_contig_free(va, Length);
+        pa->QuadPart = 0;
+        return NULL;
+    }
+    mk_verifier_track(MK_TRACK_SHARED, va, Length, 0, ad);
+    return va;
 }
 
 void NdisMFreeSharedMemory(NDIS_HANDLE MiniportAdapterHandle, ULONG Length, BOOLEAN Cached, PVOID VirtualAddress,
