@@ -62,6 +62,11 @@ static void die(const char *fmt, ...)
     exit(1);
 }
 
+/* Every string the tool keeps lives until exit; the table keeps them
+ * reachable (a short-lived tool: nothing is worth freeing piecemeal). */
+static char **xs_all;
+static size_t xs_n, xs_cap;
+
 static char *xstrndup(const char *s, size_t n)
 {
     char *p = malloc(n + 1);
@@ -69,6 +74,13 @@ static char *xstrndup(const char *s, size_t n)
         die("out of memory");
     memcpy(p, s, n);
     p[n] = 0;
+    if (xs_n == xs_cap) {
+        xs_cap = xs_cap ? 2 * xs_cap : 256;
+        xs_all = realloc(xs_all, xs_cap * sizeof *xs_all);
+        if (!xs_all)
+            die("out of memory");
+    }
+    xs_all[xs_n++] = p;
     return p;
 }
 
