@@ -26,6 +26,7 @@ static void wpp_capture(void *ctx, ULONG component, ULONG level, const char *tex
 
 int main(void)
 {
+    setenv("MDLKIT_DBGPRINT", "ihvdriver=all", 0); /* every trace level shown (read at mdlkit_init) */
     mdlkit_dbgprint_capture(wpp_capture, NULL);
     int failed = mdlkit_test_viostor_main();
 #ifdef MDLKIT_HAVE_VIOSTOR
