@@ -236,8 +236,8 @@ NTSTATUS mdlkit_ndis_interrupt(PVOID miniport_adapter_handle);
 void mdlkit_dbgprint_set_mask(ULONG component, ULONG mask);
 ULONG mdlkit_dbgprint_get_mask(ULONG component);
 /* Every message that passes the filter goes to fn (formatted, NUL-ended, at
- * most 511 characters) instead of stderr; NULL restores stderr. fn must not
- * call DbgPrint itself. */
+ * most 511 characters) instead of stderr; NULL restores stderr. Calls of fn
+ * are serialised; fn must not call DbgPrint or mdlkit_dbgprint_capture. */
 typedef void mdlkit_dbgprint_fn(void *ctx, ULONG component, ULONG level, const char *text);
 void mdlkit_dbgprint_capture(mdlkit_dbgprint_fn *fn, void *ctx);
 

@@ -204,19 +204,19 @@ static int dbg_enabled(ULONG component, ULONG level)
     return (bits & mask) != 0;
 }
 
+/* One message at a time (so lines from several threads do not mix), to the
+ * capture callback if there is one (called with the lock held: callbacks
+ * are serialised), else to stderr. */
 static void dbg_emit(ULONG component, ULONG level, const char *text)
 {
     pthread_mutex_lock(&dbg_lock);
-    mdlkit_dbgprint_fn *fn = dbg_capture_fn;
-    void *ctx = dbg_capture_ctx;
-    if (!fn) {
-        /* One write per message so lines from several threads do not mix. */
+    if (dbg_capture_fn) {
+        dbg_capture_fn(dbg_capture_ctx, component, level, text);
+    } else {
         fputs(text, stderr);
         fflush(stderr);
     }
     pthread_mutex_unlock(&dbg_lock);
-    if (fn)
-        fn(ctx, component, level, text);
 }
 
 static ULONG dbg_vprint(PCSTR prefix, ULONG component, ULONG level, PCSTR format, va_list ap)
