@@ -231,6 +231,56 @@ static void test_report_consistent_with_leaks(void **state)
     assert_true(first < second);
 }
 
+/* !verifier 0x80: under Special Pool every pool call goes through the
+ * verifier, and mdlkit_pool_describe of a freed address shows who freed and
+ * who allocated the block, newest first, with the lines. */
+static PVOID g_logged;
+static int g_log_alloc_line, g_log_free_line;
+static void log_alloc(void)
+{
+    g_log_alloc_line = __LINE__ + 1;
+    g_logged = ExAllocatePool2(POOL_FLAG_NON_PAGED, 48, TAG);
+}
+static void log_free(void)
+{
+    g_log_free_line = __LINE__ + 1;
+    ExFreePoolWithTag(g_logged, TAG);
+}
+static void test_pool_log(void **state)
+{
+    (void)state;
+    log_alloc();
+    assert_non_null(g_logged);
+    log_free();
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_int_equal(mdlkit_pool_describe((PUCHAR)g_logged + 8, f, NULL), 0); /* freed: no live block */
+    fclose(f);
+    char want_free[128], want_alloc[128];
+    snprintf(want_free, sizeof want_free, "log_free (%s:%d)", __FILE__, g_log_free_line);
+    snprintf(want_alloc, sizeof want_alloc, "log_alloc (%s:%d)", __FILE__, g_log_alloc_line);
+    const char *freed = strstr(buf, "freed ");
+    const char *alloc = strstr(buf, "allocated ");
+    if (!freed || !alloc || freed > alloc || !strstr(freed, want_free) || !strstr(alloc, want_alloc) ||
+        !strstr(buf, "48 bytes, tag 'TCnt'"))
+        fail_msg("the pool log does not show the free, then the allocation:\n%s", buf);
+    free(buf);
+    /* an address no logged block contains */
+    int local;
+    f = open_memstream(&buf, &len);
+    mdlkit_pool_describe(&local, f, NULL);
+    fclose(f);
+    assert_non_null(strstr(buf, "no operation on a block containing"));
+    free(buf);
+}
+
+static int setup_special(void **state)
+{
+    (void)state;
+    return mk_test_setup_flags(MDLKIT_VERIFY_SPECIAL_POOL);
+}
+
 static int setup_tracking(void **state)
 {
     (void)state;
@@ -246,6 +296,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pool_describe, setup_tracking, mk_test_teardown),
         cmocka_unit_test_setup_teardown(test_report_cli_pool, setup_tracking, mk_test_teardown),
         cmocka_unit_test_setup_teardown(test_report_consistent_with_leaks, setup_tracking, mk_test_teardown),
+        cmocka_unit_test_setup_teardown(test_pool_log, setup_special, mk_test_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

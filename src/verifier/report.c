@@ -506,6 +506,95 @@ void mk_vf_report_write_configured(void)
 }
 
 /* ------------------------------------------------------------------------
+ * The pool allocate/free log (!verifier 0x80): a ring of the latest
+ * RP_LOG_SIZE pool operations, each with its stack (a frame-pointer walk).
+ * ---------------------------------------------------------------------- */
+#define RP_LOG_SIZE 1024
+#define RP_LOG_FRAMES 12
+typedef struct rp_log_entry {
+    int op; /* MK_VF_LOG_ALLOC / MK_VF_LOG_FREE, 0 = empty */
+    const void *addr;
+    size_t size;
+    ULONG tag;
+    ULONG cpu;
+    unsigned long long seq;
+    int npcs;
+    void *pcs[RP_LOG_FRAMES];
+} rp_log_entry;
+static pthread_mutex_t rp_log_lock = PTHREAD_MUTEX_INITIALIZER;
+static rp_log_entry *rp_log;
+static unsigned long long rp_log_next; /* entries ever logged (this machine) */
+static unsigned rp_log_gen;            /* mk_rt.generation the ring belongs to */
+
+void mk_vf_pool_log(int op, const void *p, size_t size, ULONG tag)
+{
+    rp_log_entry e;
+    memset(&e, 0, sizeof e);
+    e.op = op;
+    e.addr = p;
+    e.size = size;
+    e.tag = tag;
+    e.cpu = mk_self.cpu;
+    mk_pool_block b;
+    if (op == MK_VF_LOG_FREE && mk_pool_lookup(p, &b) && b.base == p) {
+        e.size = b.size;
+        e.tag = b.tag;
+    }
+    e.npcs = mk_capture_stack(e.pcs, RP_LOG_FRAMES, 1);
+    unsigned gen = atomic_load(&mk_rt.generation);
+    pthread_mutex_lock(&rp_log_lock);
+    if (rp_log_gen != gen) {
+        if (rp_log)
+            memset(rp_log, 0, RP_LOG_SIZE * sizeof *rp_log);
+        rp_log_next = 0;
+        rp_log_gen = gen;
+    }
+    if (!rp_log)
+        rp_log = calloc(RP_LOG_SIZE, sizeof *rp_log);
+    if (rp_log) {
+        e.seq = rp_log_next++;
+        rp_log[e.seq % RP_LOG_SIZE] = e;
+    }
+    pthread_mutex_unlock(&rp_log_lock);
+}
+
+/* Prints the log entries whose block contains `address`, newest first (at
+ * most `max`). Returns how many. */
+static int rp_log_print(FILE *out, const void *address, int max)
+{
+    rp_log_entry *hits = calloc((size_t)max, sizeof *hits);
+    int n = 0;
+    if (!hits)
+        return 0;
+    unsigned gen = atomic_load(&mk_rt.generation);
+    pthread_mutex_lock(&rp_log_lock);
+    if (rp_log && rp_log_gen == gen) {
+        unsigned long long first = rp_log_next > RP_LOG_SIZE ? rp_log_next - RP_LOG_SIZE : 0;
+        for (unsigned long long i = rp_log_next; i-- > first && n < max;) {
+            const rp_log_entry *e = &rp_log[i % RP_LOG_SIZE];
+            const char *a = address, *base = e->addr;
+            if (e->op && a >= base && a < base + (e->size ? e->size : 1))
+                hits[n++] = *e;
+        }
+    }
+    pthread_mutex_unlock(&rp_log_lock);
+    for (int i = 0; i < n; i++) {
+        char tag[24], buf[4][MK_STACK_LINE];
+        char *lines[4] = {buf[0], buf[1], buf[2], buf[3]};
+        mk_vf_tag_name(hits[i].tag, tag, sizeof tag);
+        fprintf(out, "  #%llu %s %p, %zu bytes, tag '%s', processor %u, at:\n", hits[i].seq,
+                hits[i].op == MK_VF_LOG_ALLOC ? "allocated" : "freed", hits[i].addr, hits[i].size, tag, hits[i].cpu);
+        int nl = mk_stack_format(hits[i].pcs, hits[i].npcs, lines, 4);
+        if (!nl)
+            fprintf(out, "      (no frame outside mdlkit)\n");
+        for (int k = 0; k < nl; k++)
+            fprintf(out, "      %s\n", lines[k]);
+    }
+    free(hits);
+    return n;
+}
+
+/* ------------------------------------------------------------------------
  * !pool: the live block that contains an address
  * ---------------------------------------------------------------------- */
 int mdlkit_pool_describe(const void *address, FILE *out, mdlkit_pool_info *info)
@@ -558,6 +647,11 @@ int mdlkit_pool_describe(const void *address, FILE *out, mdlkit_pool_info *info)
                 fprintf(out, "  (Pool Tracking holds no allocating stack for this block)\n");
             else
                 fprintf(out, "  (no allocating stack: Pool Tracking, MDLKIT_VERIFIER=pool_tracking, records it)\n");
+        }
+        if (mk_verifier_on(MK_VF_POOL_FULL)) {
+            fprintf(out, "Pool allocate/free log (!verifier 0x80), newest first:\n");
+            if (!rp_log_print(out, address, 8))
+                fprintf(out, "  (no operation on a block containing %p among the last %d)\n", address, RP_LOG_SIZE);
         }
     }
     if (info)

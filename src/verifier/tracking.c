@@ -564,6 +564,8 @@ MK_NOINLINE void mk_vf_pool_allocated(int heap, void *p, size_t bytes, ULONG tag
         return;
     }
     mk_vf_count_add(MK_VFC_POOL_SUCCEEDED, 1);
+    if (mk_verifier_on(MK_VF_POOL_FULL))
+        mk_vf_pool_log(MK_VF_LOG_ALLOC, p, bytes, tag); /* !verifier 0x80 (report.c) */
     if (mk_verifier_on(MDLKIT_VERIFY_POOL_TRACKING))
         tr_track_pool(p, bytes, tag, caller, 0);
 }
@@ -601,6 +603,8 @@ MK_NOINLINE void mk_vf_pool_freed_fast(void *p)
 
 int mk_vf_pool_free(void *p, ULONG tag, int check_tag, void *caller)
 {
+    if (mk_verifier_on(MK_VF_POOL_FULL))
+        mk_vf_pool_log(MK_VF_LOG_FREE, p, 0, tag); /* !verifier 0x80 (report.c) */
     if (mk_verifier_on(MDLKIT_VERIFY_IO_CHECKING) && !(check_tag && tag == MK_IRP_TAG)) {
         /* I/O verification: an IRP (IoAllocateIrp's block) freed with
          * ExFreePool instead of IoFreeIrp, which frees with the IRP tag. */

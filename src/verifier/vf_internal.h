@@ -121,6 +121,13 @@ void mk_vf_report_reset(void);
 void mk_vf_report_add_leak(const char *kind, const char *driver, const void *addr, size_t size, ULONG tag,
                            const mk_vf_frame_list *stack);
 void mk_vf_report_add_fault(const char *routine, ULONG tag, const mk_vf_frame_list *stack);
+/* report.c: the pool allocate/free log (!verifier 0x80), a bounded ring of
+ * the latest pool operations with their stacks. Kept when every pool call
+ * goes through the verifier's hooks (MK_VF_POOL_FULL: special pool, the
+ * low-resources simulations); mdlkit_pool_describe shows an address's. */
+#define MK_VF_LOG_ALLOC 1
+#define MK_VF_LOG_FREE 2
+void mk_vf_pool_log(int op, const void *p, size_t size, ULONG tag);
 void mk_vf_report_set_bugcheck(const mdlkit_bugcheck *bc, int caught, const mk_vf_frame_list *stack);
 void mk_vf_report_write_configured(void);
 /* "Tag1" in memory order, \xNN for unprintable bytes. */
