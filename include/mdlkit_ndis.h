@@ -55,6 +55,11 @@ NTSTATUS mdlkit_ndis_start_adapter_ex(PDRIVER_OBJECT driver, const mdlkit_ndis_a
  * miniport did not complete in time; the NDIS status otherwise. */
 NTSTATUS mdlkit_ndis_pause_adapter(PVOID miniport_adapter_handle, ULONG timeout_ms);
 NTSTATUS mdlkit_ndis_restart_adapter(PVOID miniport_adapter_handle, ULONG timeout_ms);
+/* A PnP event to the miniport: MiniportDevicePnPEventNotify at
+ * PASSIVE_LEVEL with a NET_DEVICE_PNP_EVENT (NdisDevicePnPEvent..., its
+ * InformationBuffer). STATUS_NOT_SUPPORTED for a miniport without a data
+ * path. */
+NTSTATUS mdlkit_ndis_pnp_event(PVOID miniport_adapter_handle, int event, void *buffer, ULONG length);
 /* The adapter context and the general attributes the miniport set (NULL /
  * 0 if none). */
 PVOID mdlkit_ndis_adapter_context(PVOID miniport_adapter_handle);

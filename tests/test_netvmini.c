@@ -418,6 +418,23 @@ static void test_pause_restart_between_bursts(void **state)
     }
 }
 
+/* PnP events: a power-profile change is taken, and traffic continues. */
+static void test_pnp_events(void **state)
+{
+    nv *g = *state;
+    ULONG profile = NdisPowerProfileBattery;
+    assert_int_equal(mdlkit_ndis_pnp_event(g->a, NdisDevicePnPEventPowerProfileChanged, &profile, sizeof profile),
+                     STATUS_SUCCESS);
+    profile = NdisPowerProfileAcOnLine;
+    assert_int_equal(mdlkit_ndis_pnp_event(g->a, NdisDevicePnPEventPowerProfileChanged, &profile, sizeof profile),
+                     STATUS_SUCCESS);
+    assert_int_equal(mdlkit_ndis_pnp_event(g->a, NdisDevicePnPEventMaximum, NULL, 0), STATUS_INVALID_PARAMETER);
+    UCHAR frame[100];
+    make_frame(frame, 100, MAC_B, MAC_A, 21);
+    send_one(g->a, frame, 100, 0, NDIS_STATUS_SUCCESS);
+    expect_frame(g->b, frame, 100);
+}
+
 static void test_many_adapters(void **state)
 {
     nv *g = *state;
@@ -489,6 +506,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pause_restart_during_traffic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pause_restart_between_bursts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_adapters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pnp_events, setup, teardown),
 #if MDLKIT_NETVMINI_BUILD == 680
         cmocka_unit_test_setup_teardown(test_680_vmq_and_qos_enabled, setup, teardown),
 #endif

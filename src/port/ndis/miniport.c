@@ -654,6 +654,31 @@ NTSTATUS mdlkit_ndis_halt_adapter(PVOID miniport_adapter_handle)
     return STATUS_SUCCESS;
 }
 
+NTSTATUS mdlkit_ndis_pnp_event(PVOID miniport_adapter_handle, int event, void *buffer, ULONG length)
+{
+    MK_ENTER("mdlkit_ndis_pnp_event");
+    NTSTATUS st;
+    mk_ndis_adapter *ad =
+        nd_harness_adapter(miniport_adapter_handle, (1u << MK_NDIS_RUNNING) | (1u << MK_NDIS_PAUSED), &st);
+    if (!ad)
+        return st;
+    if (!ad->nd->data_path)
+        return STATUS_NOT_SUPPORTED;
+    if (event < NdisDevicePnPEventQueryRemoved || event >= NdisDevicePnPEventMaximum || (length && !buffer))
+        return STATUS_INVALID_PARAMETER;
+    NET_DEVICE_PNP_EVENT e;
+    memset(&e, 0, sizeof e);
+    e.Header.Type = NDIS_OBJECT_TYPE_DEFAULT;
+    e.Header.Revision = NET_DEVICE_PNP_EVENT_REVISION_1;
+    e.Header.Size = NDIS_SIZEOF_NET_DEVICE_PNP_EVENT_REVISION_1;
+    e.PortNumber = NDIS_DEFAULT_PORT_NUMBER;
+    e.DevicePnPEvent = (NDIS_DEVICE_PNP_EVENT)event;
+    e.InformationBuffer = buffer;
+    e.InformationBufferLength = length;
+    MK_NDIS_CALL(ad, ad->nd->ch.DevicePnPEventNotifyHandler(ad->ctx, &e));
+    return STATUS_SUCCESS;
+}
+
 PVOID mdlkit_ndis_adapter_context(PVOID miniport_adapter_handle)
 {
     mk_ndis_adapter *ad = mk_ndis_adapter_from(miniport_adapter_handle);
