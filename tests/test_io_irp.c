@@ -358,7 +358,7 @@ static void test_csq_misuse(void **state)
 static IO_REMOVE_LOCK g_rl;
 static void *release_when_removed(void *arg)
 {
-    for (int i = 0; i < 100000000 && !g_rl.Common.Removed; i++)
+    for (int i = 0; i < 100000000 && !__atomic_load_n(&g_rl.Common.Removed, __ATOMIC_SEQ_CST); i++)
         sched_yield();
     IoReleaseRemoveLock(&g_rl, arg);
     return NULL;

@@ -92,7 +92,7 @@ NTSTATUS IoAcquireRemoveLockEx(PIO_REMOVE_LOCK RemoveLock, PVOID Tag, PCSTR File
     (void)Line;
     rl_size_check(RemoveLock, RemlockSize, "IoAcquireRemoveLock: RemoveLock is not optional");
     InterlockedIncrement(&RemoveLock->Common.IoCount);
-    if (RemoveLock->Common.Removed) {
+    if (__atomic_load_n(&RemoveLock->Common.Removed, __ATOMIC_SEQ_CST)) {
         if (InterlockedDecrement(&RemoveLock->Common.IoCount) == 0)
             KeSetEvent(&RemoveLock->Common.RemoveEvent, IO_NO_INCREMENT, FALSE);
         return STATUS_DELETE_PENDING;
@@ -157,14 +157,14 @@ void IoReleaseRemoveLockAndWaitEx(PIO_REMOVE_LOCK RemoveLock, PVOID Tag, ULONG R
     MK_ENTER("IoReleaseRemoveLockAndWaitEx");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, IoReleaseRemoveLockAndWaitEx);
     rl_size_check(RemoveLock, RemlockSize, "IoReleaseRemoveLockAndWait: RemoveLock is not optional");
-    if (RemoveLock->Common.Removed)
+    if (__atomic_load_n(&RemoveLock->Common.Removed, __ATOMIC_SEQ_CST))
         mk_violation(MDLKIT_RULE_REMOVE_LOCK, "IoReleaseRemoveLockAndWait called twice on one lock",
                      (ULONG_PTR)RemoveLock, (ULONG_PTR)Tag);
     if (!rl_drop(RemoveLock, Tag))
         mk_violation(MDLKIT_RULE_REMOVE_LOCK,
                      "IoReleaseRemoveLockAndWait with a tag that holds no acquisition of the lock",
                      (ULONG_PTR)RemoveLock, (ULONG_PTR)Tag);
-    RemoveLock->Common.Removed = TRUE;
+    __atomic_store_n(&RemoveLock->Common.Removed, TRUE, __ATOMIC_SEQ_CST);
     InterlockedDecrement(&RemoveLock->Common.IoCount); /* the caller's own acquisition */
     if (InterlockedDecrement(&RemoveLock->Common.IoCount) > 0) /* the bias */
         KeWaitForSingleObject(&RemoveLock->Common.RemoveEvent, Executive, KernelMode, FALSE, NULL);

@@ -223,15 +223,17 @@ void mk_io_user_complete(PIRP Irp)
         Irp->Flags &= ~(ULONG)IRP_DEALLOCATE_BUFFER;
     }
     mk_irp_release_mdls(Irp);
+    /* the file-object reference is handed over before the waiter wakes, so
+     * the waiter's own flush drops it */
     PFILE_OBJECT fo = r->fo;
     r->fo = NULL;
+    if (fo)
+        uio_defer(fo);
     pthread_mutex_lock(&r->m);
     r->iosb = Irp->IoStatus;
     r->done = 1;
     pthread_cond_broadcast(&r->cv);
     pthread_mutex_unlock(&r->m);
-    if (fo)
-        uio_defer(fo);
 }
 
 /* ------------------------------------------------------------------------
