@@ -51,7 +51,8 @@ static inline WCHAR mk_ansi_to_wchar(char c) { return (WCHAR)(UCHAR)c; }
 /* The string allocator. As in Windows (RtlAllocateStringRoutine), the run-
  * time library sits below the pool and is given its allocator by the
  * executive: the pool (src/mm/expool.c) registers it at mk_pool_init; it
- * allocates paged pool with tag MK_RTL_STRING_TAG. (src/rtl/unicode.c) */
+ * allocates paged pool with tag MK_RTL_STRING_TAG and frees without a tag
+ * check. (src/rtl/unicode.c) */
 typedef void *mk_rtl_alloc_fn(SIZE_T bytes);
 typedef void mk_rtl_free_fn(void *p);
 void mk_rtl_set_string_allocator(mk_rtl_alloc_fn *alloc, mk_rtl_free_fn *free_fn);

@@ -210,6 +210,11 @@ static void test_conversions(void **state)
     assert_int_equal(RtlDuplicateUnicodeString(0x10, &cr, &dup), STATUS_INVALID_PARAMETER);
     RtlFreeUnicodeString(&dup);
     RtlFreeUnicodeString(&cr);
+    /* a buffer the driver allocated with its own tag is freed too (untagged free) */
+    UNICODE_STRING own = {0, 8, ExAllocatePoolWithTag(PagedPool, 8, 'nwOT')};
+    assert_non_null(own.Buffer);
+    RtlFreeUnicodeString(&own);
+    assert_null(own.Buffer);
     UNICODE_STRING empty = {0, 0, NULL};
     assert_int_equal(RtlDuplicateUnicodeString(0, &empty, &dup), STATUS_SUCCESS);
     assert_null(dup.Buffer);

@@ -397,7 +397,9 @@ static void *ex_rtl_string_alloc(SIZE_T bytes)
     return ex_allocate(PagedPool, bytes, MK_RTL_STRING_TAG, NormalPoolPriority, 0, __builtin_return_address(0));
 }
 
-static void ex_rtl_string_free(void *p) { mk_pool_free(p, MK_RTL_STRING_TAG, 1, __builtin_return_address(0)); }
+/* The free is untagged (ExFreePool), as Windows' string free routine is:
+ * a buffer of any tag given to RtlFree*String is freed. */
+static void ex_rtl_string_free(void *p) { mk_pool_free(p, 0, 0, __builtin_return_address(0)); }
 
 int mk_pool_init(void)
 {
