@@ -25,6 +25,10 @@
 struct mk_driver;
 struct mk_pool_block;
 
+/* Verifier state the hooks touch on every tracked call: hidden (not
+ * exported from libmdlkit), so it is reached without a GOT load. */
+#define MK_VF_HIDDEN __attribute__((visibility("hidden")))
+
 /* ------------------------------------------------------------------------
  * Hook implementations (verifier.c puts them in mk_hook)
  * ---------------------------------------------------------------------- */
@@ -46,6 +50,11 @@ void mk_vf_track(int kind, const void *addr, size_t size, ULONG tag, const void 
 void mk_vf_untrack(int kind, const void *addr);
 void mk_vf_untrack_leak(int kind, const void *addr);
 void mk_vf_on_driver_unload(struct mk_driver *d); /* leaks.c */
+void mk_vf_misc_check_free(void *p);                                       /* misc.c (0x800) */
+void mk_vf_codeint(ULONG subcode, ULONG_PTR p3, ULONG_PTR p4, void *caller); /* codeint.c */
+void mk_vf_zw_user_address(const char *routine, const void *addr, void *caller); /* security.c */
+void mk_vf_lint(ULONG rule, const char *why, ULONG_PTR p3, ULONG_PTR p4, void *caller); /* lint.c */
+void mk_vf_lint_reset(void);
 
 /* ------------------------------------------------------------------------
  * Start/stop of the options
@@ -89,7 +98,7 @@ typedef struct mk_vf_tcounters {
     struct mk_vf_tcounters *next_all;  /* every block ever made (never freed) */
     struct mk_vf_tcounters *next_free; /* blocks of exited threads, to adopt */
 } mk_vf_tcounters;
-extern MK_TLS mk_vf_tcounters *mk_vf_tc;
+extern MK_VF_HIDDEN MK_TLS mk_vf_tcounters *mk_vf_tc;
 mk_vf_tcounters *mk_vf_tc_attach(void);
 static inline void mk_vf_count_add(enum mk_vf_counter c, long long n)
 {

@@ -40,8 +40,8 @@ typedef struct mk_vf_shadow {
     mk_vf_srec *rec;            /* one record per 16 bytes of [lo, hi) */
     _Atomic uint64_t *used;     /* one bit per page of shadow ever written */
 } mk_vf_shadow;
-extern mk_vf_shadow mk_vf_sh;
-extern MK_TLS uintptr_t mk_vf_stk_hi; /* this thread's stack top (0: not known yet) */
+extern MK_VF_HIDDEN mk_vf_shadow mk_vf_sh;
+extern MK_VF_HIDDEN MK_TLS uintptr_t mk_vf_stk_hi; /* this thread's stack top (0: not known yet) */
 #define MK_VF_LD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define MK_VF_ST(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 
