@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the seed inputs of the example-driver fuzzers (fuzz_ioctl,
-fuzz_netrecv, fuzz_ramdisk, and the planted-bug fuzzer fuzz_planted) into
-fuzz/corpus/<target>/. Each seed is one well-formed request sequence in the
+fuzz_netrecv, fuzz_ramdisk into fuzz/corpus/<target>/, and the planted-bug
+fuzzer planted_fuzzer into fuzz/corpus/planted/). Each seed is one well-formed request sequence in the
 target's input format (see the comment at the top of each fuzz_*.c), for a
 run without input-chosen faults; a campaign with MDLKIT_FUZZ_FAULTS=1 takes
 the same seeds with a leading fault byte (written to <target>-faults/).
@@ -129,15 +129,16 @@ def ramdisk_seeds():
     }
 
 
-# ---- fuzz_planted (fuzz/planted.c) -------------------------------------------
+# ---- planted_fuzzer (fuzz/planted.c) -------------------------------------------
 def planted_seeds():
-    # op byte, u16 length, then payload; the planted bugs sit next to these
+    # operation byte, u16 length, payload; each planted bug is a small step away
     return {
         "copy": b"C" + u16(32) + bytes(range(32)),
         "copy_small": b"C" + u16(8) + b"12345678",
         "view": b"V" + u16(64) + bytes(64),
-        "pair": b"P" + u16(16),
-        "stash": b"S" + u16(24) + bytes(24),
+        "pair": b"P" + u16(0) + bytes([5]),
+        "stash": b"S" + u16(0) + bytes(24),
+        "link": b"L" + u16(0),
     }
 
 
@@ -155,10 +156,16 @@ def main():
         ("fuzz_ioctl", ioctl_seeds()),
         ("fuzz_netrecv", netrecv_seeds()),
         ("fuzz_ramdisk", ramdisk_seeds()),
-        ("fuzz_planted", planted_seeds()),
+        ("planted", planted_seeds()),
     ):
         write(os.path.join(corpus, target), seeds)
         write(os.path.join(corpus, target + "-faults"), seeds, prefix=b"\x00")
+    # Error paths a faults campaign has already walked: the link operation
+    # with each of the first calls of its input failed (the I/O manager's
+    # own, then the driver's first allocation).
+    for n in range(1, 5):
+        with open(os.path.join(corpus, "planted-faults", "link_fail_%d" % n), "wb") as f:
+            f.write(bytes([n]) + planted_seeds()["link"])
 
 
 if __name__ == "__main__":

@@ -69,6 +69,12 @@ const void *mdlkit_fuzz_rest(mdlkit_fuzz_data *d, size_t *got);
 /* Options (mdlkit_fuzz_target.options; env MDLKIT_FUZZ_FAULTS=0/1 overrides
  * the first). */
 #define MDLKIT_FUZZ_FAULTS 0x1u /* the input's first byte n fails the n-th fault-eligible call (0 = none) */
+/* Set by the runtime itself when the process runs under AddressSanitizer
+ * (env MDLKIT_FUZZ_ASAN=0 turns it off): pool blocks get redzones, freed
+ * blocks are poisoned, bytes of MDL system mappings outside the MDL are
+ * poisoned (with Pool Tracking), so ASan reports overruns, under-runs, uses
+ * after free and MDL over-reads at the faulting instruction. */
+#define MDLKIT_FUZZ_ASAN 0x2u
 
 typedef struct mdlkit_fuzz_target {
     const char *driver_name;     /* as for mdlkit_driver_load */

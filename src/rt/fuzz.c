@@ -29,6 +29,7 @@
 #include "mk_ob.h"
 #include "mk_pool.h"
 #include "mk_verifier.h"
+#include "fuzz_internal.h"
 
 #include <execinfo.h>
 #include <stdio.h>
@@ -154,6 +155,8 @@ static struct {
 } fz_fault;
 static const char *fz_leak_what; /* set while the leak check raises its bug check */
 
+static int fz_asan; /* ASan integration on (src/rt/fuzzasan.c) */
+
 static void (*fz_prev_bugcheck)(const mdlkit_bugcheck *bc, int caught);
 static bool (*fz_prev_fail)(int site, ULONG tag, void *caller);
 
@@ -182,10 +185,11 @@ int mdlkit_fuzz_snapshot(void *p, size_t bytes)
 int mdlkit_fuzz_snapshot_pool(const void *p)
 {
     MK_ENTER("mdlkit_fuzz_snapshot_pool");
-    mk_pool_block b;
-    if (!p || !mk_pool_lookup(p, &b) || !b.size)
+    void *start;
+    size_t bytes;
+    if (!mk_fz_asan_block(p, &start, &bytes) || !bytes)
         return -1;
-    return mdlkit_fuzz_snapshot(b.base, b.size);
+    return mdlkit_fuzz_snapshot(start, bytes);
 }
 
 int mdlkit_fuzz_snapshot_devices(PDRIVER_OBJECT driver)
@@ -349,8 +353,12 @@ static int fz_print_diff(const fz_print *base, const fz_print *now, int note, UL
  * ---------------------------------------------------------------------- */
 static bool fz_fail(int site, ULONG tag, void *caller)
 {
-    if (fz_in_input && fz_fail_nth && !fz_fault.done) {
-        if (++fz_calls == fz_fail_nth) {
+    /* Every eligible call is counted and compared with the input's choice
+     * (also after the fault, also with no fault chosen): a fuzzer that
+     * traces comparisons then learns every call number the input could
+     * name. */
+    if (fz_in_input && (fz_options & MDLKIT_FUZZ_FAULTS)) {
+        if (++fz_calls == fz_fail_nth && !fz_fault.done) {
             fz_fault.done = 1;
             fz_fault.site = site;
             fz_fault.tag = tag;
@@ -384,6 +392,7 @@ static int fz_p1_is_address(ULONG code)
     case PAGE_FAULT_IN_FREED_SPECIAL_POOL:
     case PAGE_FAULT_BEYOND_END_OF_ALLOCATION:
     case DRIVER_LEFT_LOCKED_PAGES_IN_PROCESS:
+    case SPECIAL_POOL_DETECTED_MEMORY_CORRUPTION:
         return 1;
     default:
         return 0;
@@ -450,10 +459,11 @@ static void fz_hooks(void)
 {
     fz_prev_bugcheck = mk_hook.bugcheck;
     mk_hook.bugcheck = fz_on_bugcheck;
-    if (fz_options & MDLKIT_FUZZ_FAULTS) {
+    if (fz_options & (MDLKIT_FUZZ_FAULTS | MDLKIT_FUZZ_ASAN)) {
         fz_prev_fail = mk_hook.fail;
         mk_hook.fail = fz_fail;
     }
+    fz_asan = (fz_options & MDLKIT_FUZZ_ASAN) && mk_fz_asan_install();
 }
 
 /* The I/O manager keeps freed MDLs in a per-thread cache, counted as
@@ -485,9 +495,11 @@ static int fz_boot(void)
         c.verifier_flags = t->verifier_flags;
     c.quiet = 0;
     fz_user_fault_flags = c.verifier_flags & (MDLKIT_VERIFY_LOW_RESOURCES | MDLKIT_VERIFY_SYSTEMATIC_LOW_RESOURCES);
-    if (fz_options & MDLKIT_FUZZ_FAULTS) {
+    if (fz_options & (MDLKIT_FUZZ_FAULTS | MDLKIT_FUZZ_ASAN)) {
         /* The layers ask the fault question only under a low-resources
-         * option; with probability 0 only the input's choice fails. */
+         * option, and send every pool call through the hook table (the
+         * ASan redzones) only then; with probability 0 only the input's
+         * choice fails. */
         if (!(c.verifier_flags & MDLKIT_VERIFY_LOW_RESOURCES))
             c.fault_probability = 0;
         c.verifier_flags |= MDLKIT_VERIFY_LOW_RESOURCES;
@@ -525,6 +537,9 @@ static void fz_down(void)
         fz_target->teardown(drv, fz_ctx);
     if (drv)
         mdlkit_driver_unload(drv);
+    if (fz_asan)
+        mk_fz_asan_uninstall();
+    fz_asan = 0;
     mdlkit_shutdown();
 }
 
@@ -547,6 +562,10 @@ int mdlkit_fuzz_start(const mdlkit_fuzz_target *target)
     const char *v = getenv("MDLKIT_FUZZ_FAULTS");
     if (v && *v)
         fz_options = (fz_options & ~MDLKIT_FUZZ_FAULTS) | (strtoul(v, NULL, 0) ? MDLKIT_FUZZ_FAULTS : 0);
+    /* Under ASan, redzones and poisoning unless turned off. */
+    v = getenv("MDLKIT_FUZZ_ASAN");
+    if (mk_fz_asan_present() && !(v && *v && strtoul(v, NULL, 0) == 0))
+        fz_options |= MDLKIT_FUZZ_ASAN;
     memset(&fz_stats, 0, sizeof fz_stats);
     if (fz_boot() != 0) {
         fz_target = NULL;
