@@ -489,9 +489,22 @@ static void build_at_dispatch(void *arg)
     KeRaiseIrql(DISPATCH_LEVEL, &old);
     IoBuildDeviceIoControlRequest(0, g_dev, NULL, 0, NULL, 0, FALSE, &ev, &iosb);
 }
+#define IOCTL_OUT_DIRECT CTL_CODE(FILE_DEVICE_UNKNOWN, 0x801, METHOD_OUT_DIRECT, 0)
+static void build_unlockable(void *arg)
+{
+    IO_STATUS_BLOCK iosb;
+    KEVENT ev;
+    KeInitializeEvent(&ev, NotificationEvent, FALSE);
+    IoBuildDeviceIoControlRequest(IOCTL_OUT_DIRECT, g_dev, NULL, 0, arg, 64, FALSE, &ev, &iosb);
+}
 static void test_build_misuse(void **state)
 {
     (void)state;
+    /* I/O verification: an output buffer the I/O manager cannot lock */
+    void *na = mdlkit_user_alloc(PAGE_SIZE, PAGE_NOACCESS);
+    mk_expect_bugcheck(build_unlockable, na, DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x09, g_dev, IOCTL_OUT_DIRECT,
+                       (ULONG)STATUS_ACCESS_VIOLATION);
+    mdlkit_user_free(na);
     mk_expect_bugcheck(build_bad_major, NULL, DRIVER_VERIFIER_DETECTED_VIOLATION, 0x16, MK_ANY, g_dev,
                        IRP_MJ_CREATE);
     mk_expect_bugcheck(build_at_dispatch, NULL, IRQL_NOT_LESS_OR_EQUAL, MK_ANY, DISPATCH_LEVEL, MK_ANY, MK_ANY);

@@ -39,22 +39,31 @@ static void bld_free_sysbuf(PIRP irp)
     irp->Flags &= ~(ULONG)IRP_DEALLOCATE_BUFFER;
 }
 
-/* Describes buf with an MDL on the IRP, locked for `op`: 0 on success. */
-static int bld_lock(PIRP irp, PVOID buf, ULONG len, LOCK_OPERATION op)
+/* Describes buf with an MDL on the IRP, locked for `op`: STATUS_SUCCESS, or
+ * why not (the probe's exception, or no MDL). */
+static NTSTATUS bld_lock(PIRP irp, PVOID buf, ULONG len, LOCK_OPERATION op)
 {
     PMDL mdl = IoAllocateMdl(buf, len, FALSE, FALSE, irp);
     if (!mdl)
-        return -1;
-    volatile int ok = 1;
+        return STATUS_INSUFFICIENT_RESOURCES;
+    volatile NTSTATUS st = STATUS_SUCCESS;
     MDLKIT_TRY { MmProbeAndLockPages(mdl, KernelMode, op); }
-    MDLKIT_EXCEPT(EXCEPTION_EXECUTE_HANDLER) { ok = 0; }
+    MDLKIT_EXCEPT(EXCEPTION_EXECUTE_HANDLER) { st = GetExceptionCode(); }
     MDLKIT_END;
-    if (!ok) {
+    if (!NT_SUCCESS(st)) {
         irp->MdlAddress = NULL;
         IoFreeMdl(mdl);
-        return -1;
     }
-    return 0;
+    return st;
+}
+
+/* I/O verification: a buffer the I/O manager could not lock is the
+ * documented 0xC9/0x08 (FSD requests) or 0x09 (device controls) with the
+ * device, the major function or control code, and the exception status. */
+static void bld_bad_buffer(ULONG subcode, PDEVICE_OBJECT dev, ULONG what, NTSTATUS st)
+{
+    if (st != STATUS_INSUFFICIENT_RESOURCES && mk_verifier_on(MDLKIT_VERIFY_IO_CHECKING))
+        mk_bugcheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, subcode, (ULONG_PTR)dev, what, (ULONG_PTR)(ULONG)st);
 }
 
 static void bld_discard(PIRP irp)
@@ -111,11 +120,14 @@ PIRP IoBuildDeviceIoControlRequest(ULONG IoControlCode, PDEVICE_OBJECT DeviceObj
             irp->Flags |= IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER;
             memcpy(irp->AssociatedIrp.SystemBuffer, InputBuffer, InputBufferLength);
         }
-        if (OutputBuffer && OutputBufferLength &&
-            bld_lock(irp, OutputBuffer, OutputBufferLength,
-                     method == METHOD_IN_DIRECT ? IoReadAccess : IoWriteAccess)) {
-            bld_discard(irp);
-            return NULL;
+        if (OutputBuffer && OutputBufferLength) {
+            NTSTATUS st = bld_lock(irp, OutputBuffer, OutputBufferLength,
+                                   method == METHOD_IN_DIRECT ? IoReadAccess : IoWriteAccess);
+            if (!NT_SUCCESS(st)) {
+                bld_discard(irp);
+                bld_bad_buffer(0x09, DeviceObject, IoControlCode, st);
+                return NULL;
+            }
         }
         irp->UserBuffer = OutputBuffer;
     } else {
@@ -162,8 +174,10 @@ static PIRP bld_fsd(const char *routine, ULONG MajorFunction, PDEVICE_OBJECT Dev
         }
         irp->UserBuffer = Buffer;
     } else if (DeviceObject->Flags & DO_DIRECT_IO) {
-        if (Length && bld_lock(irp, Buffer, Length, reading ? IoWriteAccess : IoReadAccess)) {
+        NTSTATUS st = Length ? bld_lock(irp, Buffer, Length, reading ? IoWriteAccess : IoReadAccess) : STATUS_SUCCESS;
+        if (!NT_SUCCESS(st)) {
             bld_discard(irp);
+            bld_bad_buffer(0x08, DeviceObject, MajorFunction, st);
             return NULL;
         }
     } else {
