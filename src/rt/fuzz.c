@@ -543,8 +543,19 @@ static void fz_down(void)
     mdlkit_shutdown();
 }
 
+/* At a normal exit (libFuzzer's -runs done, a replay finished): stop the
+ * target, so its teardown, the unload's and the shutdown's leak checks run. */
+static void fz_atexit(void)
+{
+    if (fz_started && !fz_in_input)
+        mdlkit_fuzz_stop();
+}
+
 int mdlkit_fuzz_start(const mdlkit_fuzz_target *target)
 {
+    static int at_exit;
+    if (!at_exit && atexit(fz_atexit) == 0)
+        at_exit = 1;
     if (fz_started) {
         fprintf(stderr, "mdlkit_fuzz_start: a target is already running\n");
         return -1;
