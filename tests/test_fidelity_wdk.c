@@ -268,6 +268,24 @@ static void test_extern_forceinline(void **state)
     assert_int_equal(fp(4), 8);
 }
 
+/* Microsoft's cancel sample passes &Extension->ThreadObject (a PETHREAD *)
+ * as the PVOID * out-parameter: it compiles without a warning (this file is
+ * built with -Werror) and references the object. */
+static void test_typed_object_pointer_out_parameter(void **state)
+{
+    (void)state;
+    HANDLE h = mdlkit_event_create(TRUE);
+    assert_non_null(h);
+    PKEVENT event = NULL;
+    assert_int_equal(ObReferenceObjectByHandle(h, SYNCHRONIZE, *ExEventObjectType, UserMode, &event, NULL),
+                     STATUS_SUCCESS);
+    assert_non_null(event);
+    KeSetEvent(event, IO_NO_INCREMENT, FALSE);
+    assert_int_equal(mdlkit_event_wait(h, 0), STATUS_SUCCESS);
+    ObDereferenceObject(event);
+    assert_int_equal(mdlkit_close(h), STATUS_SUCCESS);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -282,6 +300,7 @@ int main(void)
         cmocka_unit_test(test_null_dereference_at_dispatch_is_d1),
         cmocka_unit_test(test_wide_literals_are_16_bit),
         cmocka_unit_test(test_extern_forceinline),
+        cmocka_unit_test(test_typed_object_pointer_out_parameter),
     };
     return cmocka_run_group_tests_name("fidelity_wdk", tests, mk_test_setup, mk_test_teardown);
 }

@@ -172,6 +172,17 @@ NTKERNELAPI NTSTATUS ObReferenceObjectByHandleWithTag(HANDLE Handle, ACCESS_MASK
                                                       POBJECT_HANDLE_INFORMATION HandleInformation);
 NTKERNELAPI NTSTATUS ObReferenceObjectByPointer(PVOID Object, ACCESS_MASK DesiredAccess, POBJECT_TYPE ObjectType,
                                                 KPROCESSOR_MODE AccessMode);
+/* Drivers pass the address of a typed object pointer (PETHREAD *, PKEVENT *,
+ * PFILE_OBJECT *) as the PVOID * out-parameter, which the Windows compiler
+ * accepts silently (Microsoft's cancel sample does); these forms convert it
+ * so that gcc and clang accept it silently too. */
+#define ObReferenceObjectByHandle(Handle, DesiredAccess, ObjectType, AccessMode, Object, HandleInformation) \
+    ObReferenceObjectByHandle((Handle), (DesiredAccess), (ObjectType), (AccessMode), (PVOID *)(Object),   \
+                              (HandleInformation))
+#define ObReferenceObjectByHandleWithTag(Handle, DesiredAccess, ObjectType, AccessMode, Tag, Object,       \
+                                         HandleInformation)                                              \
+    ObReferenceObjectByHandleWithTag((Handle), (DesiredAccess), (ObjectType), (AccessMode), (Tag),         \
+                                     (PVOID *)(Object), (HandleInformation))
 NTKERNELAPI LONG_PTR ObfReferenceObject(PVOID Object);
 NTKERNELAPI LONG_PTR ObfDereferenceObject(PVOID Object);
 NTKERNELAPI LONG_PTR ObfReferenceObjectWithTag(PVOID Object, ULONG Tag);

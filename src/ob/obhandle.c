@@ -209,7 +209,7 @@ static NTSTATUS ob_by_handle(HANDLE Handle, ACCESS_MASK DesiredAccess, POBJECT_T
     return STATUS_SUCCESS;
 }
 
-NTSTATUS ObReferenceObjectByHandle(HANDLE Handle, ACCESS_MASK DesiredAccess, POBJECT_TYPE ObjectType,
+NTSTATUS (ObReferenceObjectByHandle)(HANDLE Handle, ACCESS_MASK DesiredAccess, POBJECT_TYPE ObjectType,
                                    KPROCESSOR_MODE AccessMode, PVOID *Object,
                                    POBJECT_HANDLE_INFORMATION HandleInformation)
 {
@@ -218,7 +218,7 @@ NTSTATUS ObReferenceObjectByHandle(HANDLE Handle, ACCESS_MASK DesiredAccess, POB
                         __builtin_return_address(0));
 }
 
-NTSTATUS ObReferenceObjectByHandleWithTag(HANDLE Handle, ACCESS_MASK DesiredAccess, POBJECT_TYPE ObjectType,
+NTSTATUS (ObReferenceObjectByHandleWithTag)(HANDLE Handle, ACCESS_MASK DesiredAccess, POBJECT_TYPE ObjectType,
                                           KPROCESSOR_MODE AccessMode, ULONG Tag, PVOID *Object,
                                           POBJECT_HANDLE_INFORMATION HandleInformation)
 {
