@@ -175,6 +175,10 @@ int mk_pooltag_init(void);
 /* One tag's counts merged over all threads (mdlkit_pool_usage_tag without
  * the entry checks: the verifier's counters read it). */
 int mk_pooltag_usage(ULONG tag, mdlkit_pool_tag_usage *out);
+/* Outstanding allocations and their bytes, every tag and both pools, over
+ * all threads, without merging per tag (the fuzzing runtime's per-input
+ * check, src/rt/fuzz.c). */
+void mk_pooltag_totals(int64_t *outstanding, int64_t *bytes);
 void mk_pooltag_shutdown(void);
 
 /* ---- page layer start/stop (poolpage.c), called by mk_pool_init ---- */

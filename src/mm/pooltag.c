@@ -325,6 +325,32 @@ int mk_pooltag_usage(ULONG tag, mdlkit_pool_tag_usage *out)
     return found;
 }
 
+static void pt_sum_table(pt_entry *e, unsigned nslots, int64_t *n, int64_t *b)
+{
+    for (unsigned i = 0; i < nslots; i++) {
+        if (!atomic_load_explicit(&e[i].tag, memory_order_acquire))
+            continue;
+        for (int h = 0; h < 2; h++) {
+            *n += atomic_load_explicit(&e[i].allocs[h], memory_order_relaxed) -
+                  atomic_load_explicit(&e[i].frees[h], memory_order_relaxed);
+            *b += atomic_load_explicit(&e[i].bytes[h], memory_order_relaxed);
+        }
+    }
+}
+
+void mk_pooltag_totals(int64_t *outstanding, int64_t *bytes)
+{
+    int64_t n = 0, b = 0;
+    pthread_mutex_lock(&pt_lock);
+    if (pt_shared && pt_shared_used) /* retired threads and overflow: usually empty */
+        pt_sum_table(pt_shared, PT_SHARED_SLOTS, &n, &b);
+    for (pt_table *t = pt_threads; t; t = t->next)
+        pt_sum_table(t->e, PT_SLOTS, &n, &b);
+    pthread_mutex_unlock(&pt_lock);
+    *outstanding = n;
+    *bytes = b;
+}
+
 void mdlkit_pool_print(FILE *out, int sort)
 {
     MK_ENTER("mdlkit_pool_print");

@@ -126,6 +126,8 @@ typedef struct fz_print {
     size_t va[MK_RGN_COUNT];
     size_t uses[MK_USE_COUNT]; /* frames in use by use (scanned only when free_pages moved) */
     int scanned;
+    int64_t pool_n, pool_b;    /* outstanding pool allocations and bytes, all tags */
+    int tags_valid;            /* tags[] taken (at the base always; after an input when the totals moved) */
     size_t ntags;
     mdlkit_pool_tag_usage tags[FZ_MAX_TAGS];
 } fz_print;
@@ -281,8 +283,16 @@ static void fz_print_take(fz_print *f, int scan)
     f->scanned = 0;
     if (scan)
         fz_scan_uses(f);
-    size_t n = mdlkit_pool_usage(f->tags, FZ_MAX_TAGS);
-    f->ntags = n < FZ_MAX_TAGS ? n : FZ_MAX_TAGS;
+    /* The totals are cheap; the per-tag table (a merge over every thread's
+     * tag table) is taken for the base, and after an input only when the
+     * totals moved. */
+    mk_pooltag_totals(&f->pool_n, &f->pool_b);
+    f->tags_valid = 0;
+    if (scan || f->pool_n != fz_base.pool_n || f->pool_b != fz_base.pool_b) {
+        size_t n = mdlkit_pool_usage(f->tags, FZ_MAX_TAGS);
+        f->ntags = n < FZ_MAX_TAGS ? n : FZ_MAX_TAGS;
+        f->tags_valid = 1;
+    }
 }
 
 static const mdlkit_pool_tag_usage *fz_find_tag(const fz_print *f, ULONG tag)
@@ -300,7 +310,7 @@ static int fz_print_diff(const fz_print *base, const fz_print *now, int note, UL
 {
     int differs = 0;
     *count = *bytes = 0;
-    for (size_t i = 0; i < now->ntags; i++) {
+    for (size_t i = 0; now->tags_valid && i < now->ntags; i++) {
         const mdlkit_pool_tag_usage *t = &now->tags[i];
         const mdlkit_pool_tag_usage *b = fz_find_tag(base, t->tag);
         ULONG64 bn = b ? b->nonpaged_outstanding : 0, bp = b ? b->paged_outstanding : 0;
