@@ -7,8 +7,17 @@
 #       [OPTIONS <flags...>]          extra compiler flags
 #       [DATA_MODEL LLP64|LP64]       LLP64 (default): `long` is 32 bits in
 #                                     the driver's code, as on Windows
-#       [MDLKIT_TARGET <target>])     what to link (default: mdlkit::mdlkit,
+#       [MDLKIT_TARGET <target>]      what to link (default: mdlkit::mdlkit,
 #                                     or mdlkit_static inside mdlkit's tree)
+#       [WPP]                         the sources are WPP-traced: write their
+#       [WPP_SCAN <header>]           .tmh files with mdlkit-tracewpp, as the
+#       [WPP_FUNC <spec>...]          Windows build does for WppEnabled
+#                                     (WppScanConfigurationData = WPP_SCAN,
+#                                     WppTraceFunction = WPP_FUNC, e.g.
+#                                     "DEBUGP(LEVEL,MSG,...)"; kernel mode)
+#       [TMH_APPEND <dir>])           <dir>/<source>.tmh.extra, when present,
+#                                     is appended to that source's .tmh (see
+#                                     below))
 #
 # Produces a static library <name> holding the driver's objects; link it into
 # the test or harness that loads the driver (mdlkit_driver_load).
@@ -32,6 +41,14 @@
 #    mdlkit_llp64.h, which reads the C library and mdlkit's headers first and
 #    then makes `long` mean `int` for the driver's own code (see that header
 #    for what the driver must then not spell).
+#  * WPP: with WPP, WPP_SCAN or WPP_FUNC, mdlkit-tracewpp writes a .tmh per
+#    source into <binary dir>/<name>_tmh/ at build time (the tool built in
+#    mdlkit's tree, or the installed one: MDLKIT_TRACEWPP); trace calls print
+#    through DbgPrintEx. TMH_APPEND is for a source that breaks a rule of C
+#    that the Windows compiler relaxes at the point its .tmh is included
+#    (e.g. a function declared with one pointer type and defined with
+#    another, which MSVC accepts with a warning and C compilers reject): the
+#    text appended there can fix it up without touching the source.
 #  * Warnings in driver code are not errors (it is not the project's code).
 
 include_guard(GLOBAL)
@@ -120,7 +137,8 @@ function(_mdlkit_ci_links gen files dirs)
 endfunction()
 
 function(mdlkit_add_driver name)
-  cmake_parse_arguments(D "" "MDLKIT_TARGET;DATA_MODEL" "SOURCES;INCLUDE_DIRS;DEFINES;OPTIONS" ${ARGN})
+  cmake_parse_arguments(D "WPP" "MDLKIT_TARGET;DATA_MODEL;WPP_SCAN;TMH_APPEND" "SOURCES;INCLUDE_DIRS;DEFINES;OPTIONS;WPP_FUNC"
+                        ${ARGN})
   if(NOT D_DATA_MODEL)
     set(D_DATA_MODEL LLP64)
   endif()
@@ -153,6 +171,51 @@ function(mdlkit_add_driver name)
   set(gen "${CMAKE_CURRENT_BINARY_DIR}/${name}_include")
   _mdlkit_ci_links("${gen}" "${files}" "${D_INCLUDE_DIRS}")
 
+  # WPP: the .tmh files, written by mdlkit-tracewpp at build time.
+  set(tmh_files)
+  if(D_WPP OR D_WPP_SCAN OR D_WPP_FUNC)
+    set(tmh_dir "${CMAKE_CURRENT_BINARY_DIR}/${name}_tmh")
+    file(MAKE_DIRECTORY "${tmh_dir}")
+    if(TARGET mdlkit_tracewpp)
+      set(tracewpp $<TARGET_FILE:mdlkit_tracewpp>)
+      set(tracewpp_dep mdlkit_tracewpp)
+    else()
+      find_program(MDLKIT_TRACEWPP NAMES mdlkit-tracewpp
+                   HINTS "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/../../../bin")
+      if(NOT MDLKIT_TRACEWPP)
+        message(FATAL_ERROR "mdlkit_add_driver(${name}): WPP needs mdlkit-tracewpp (set MDLKIT_TRACEWPP)")
+      endif()
+      set(tracewpp "${MDLKIT_TRACEWPP}")
+      set(tracewpp_dep "${MDLKIT_TRACEWPP}")
+    endif()
+    set(wpp_args -km)
+    if(D_WPP_SCAN)
+      list(APPEND wpp_args "-scan:${D_WPP_SCAN}")
+    endif()
+    foreach(f IN LISTS D_WPP_FUNC)
+      list(APPEND wpp_args "-func:${f}")
+    endforeach()
+    set(append_cmds)
+    set(append_deps)
+    foreach(s IN LISTS D_SOURCES)
+      get_filename_component(base "${s}" NAME_WE)
+      list(APPEND tmh_files "${tmh_dir}/${base}.tmh")
+      if(D_TMH_APPEND AND EXISTS "${D_TMH_APPEND}/${base}.tmh.extra")
+        list(APPEND append_cmds COMMAND ${CMAKE_COMMAND} -DTMH=${tmh_dir}/${base}.tmh
+             -DEXTRA=${D_TMH_APPEND}/${base}.tmh.extra -P "${MDLKIT_DRIVER_CMAKE_DIR}/mdlkitTmhAppend.cmake")
+        list(APPEND append_deps "${D_TMH_APPEND}/${base}.tmh.extra")
+      endif()
+    endforeach()
+    add_custom_command(OUTPUT ${tmh_files}
+      COMMAND ${tracewpp} ${wpp_args} "-odir:${tmh_dir}" ${D_SOURCES}
+      ${append_cmds}
+      DEPENDS ${tracewpp_dep} ${D_SOURCES} ${D_WPP_SCAN} ${append_deps}
+      COMMENT "mdlkit-tracewpp (driver ${name}): .tmh files"
+      VERBATIM)
+    add_custom_target(${name}_tmh DEPENDS ${tmh_files})
+    list(APPEND D_INCLUDE_DIRS "${tmh_dir}")
+  endif()
+
   # mdlkit's public include folder (build tree or installed package).
   get_target_property(mk_inc ${D_MDLKIT_TARGET} INTERFACE_INCLUDE_DIRECTORIES)
   set(ms_flags -fms-extensions -fms-compatibility -fshort-wchar -fno-strict-aliasing -w)
@@ -180,6 +243,9 @@ function(mdlkit_add_driver name)
     if(prelude)
       set_source_files_properties(${D_SOURCES} PROPERTIES OBJECT_DEPENDS "${prelude}")
     endif()
+    if(tmh_files)
+      add_dependencies(${name} ${name}_tmh)
+    endif()
     target_link_libraries(${name} PUBLIC ${D_MDLKIT_TARGET})
     return()
   endif()
@@ -192,6 +258,9 @@ function(mdlkit_add_driver name)
     target_include_directories(${name} PRIVATE ${D_INCLUDE_DIRS} "${gen}")
     target_compile_definitions(${name} PRIVATE ${all_defs})
     target_compile_options(${name} PRIVATE -fms-extensions -fshort-wchar -w -Wno-error ${D_OPTIONS})
+    if(tmh_files)
+      add_dependencies(${name} ${name}_tmh)
+    endif()
     target_link_libraries(${name} PUBLIC ${D_MDLKIT_TARGET})
     return()
   endif()
@@ -228,7 +297,7 @@ function(mdlkit_add_driver name)
       COMMAND ${CMAKE_COMMAND} -E make_directory "${CMAKE_CURRENT_BINARY_DIR}/${name}_objs"
       COMMAND ${MDLKIT_DRIVER_CLANG} -std=gnu11 -fPIC -fno-omit-frame-pointer ${ms_flags} ${extra}
               ${def_flags} ${inc_flags} ${D_OPTIONS} -c "${s}" -o "${obj}"
-      DEPENDS "${s}" ${prelude}
+      DEPENDS "${s}" ${prelude} ${tmh_files}
       IMPLICIT_DEPENDS C "${s}"
       COMMENT "clang (driver ${name}): ${base}.c"
       VERBATIM)
