@@ -49,7 +49,11 @@ static int teardown(void **state)
     mdlkit_pool_tag_usage u;
     if (mdlkit_pool_usage_tag(CANCEL_TAG, &u))
         assert_int_equal(u.nonpaged_outstanding, 0);
-    assert_int_equal(mdlkit_last_bugcheck().code, 0);
+    mdlkit_bugcheck last = mdlkit_last_bugcheck();
+    if (last.code)
+        printf("unexpected bug check 0x%x (%#lx, %#lx, %#lx, %#lx)\n", (unsigned)last.code, (unsigned long)last.param[0],
+               (unsigned long)last.param[1], (unsigned long)last.param[2], (unsigned long)last.param[3]);
+    assert_int_equal(last.code, 0);
     assert_null(mdlkit_open("\\\\.\\CancelSamp"));
     mdlkit_shutdown();
     return 0;
