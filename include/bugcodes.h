@@ -47,6 +47,7 @@
     X(0x000000D9, LOCKED_PAGES_TRACKER_CORRUPTION)         \
     X(0x000000DA, SYSTEM_PTE_MISUSE)                       \
     X(0x000000E3, RESOURCE_NOT_OWNED)                      \
+    X(0x000000E4, WORKER_INVALID)                          \
     X(0x000000F1, SCSI_VERIFIER_DETECTED_VIOLATION)        \
     X(0x0000012E, INVALID_MDL_RANGE)
 

@@ -25,9 +25,13 @@ MDLKIT_EXTERN_C_BEGIN
 #define MDLKIT_VERIFY_IO_CHECKING 0x00000010UL
 #define MDLKIT_VERIFY_DDI_COMPLIANCE 0x00020000UL
 #define MDLKIT_VERIFY_SYSTEMATIC_LOW_RESOURCES 0x00040000UL
+#define MDLKIT_VERIFY_SECURITY_CHECKS 0x00000100UL   /* Zw routines given user-mode addresses */
+#define MDLKIT_VERIFY_MISC_CHECKS 0x00000800UL       /* live objects in freed pool */
+#define MDLKIT_VERIFY_CODE_INTEGRITY 0x02000000UL    /* executable pool, executable MDL mappings */
 #define MDLKIT_VERIFY_STANDARD                                                              \
     (MDLKIT_VERIFY_SPECIAL_POOL | MDLKIT_VERIFY_FORCE_IRQL_CHECKING | MDLKIT_VERIFY_POOL_TRACKING | \
-     MDLKIT_VERIFY_IO_CHECKING | MDLKIT_VERIFY_DDI_COMPLIANCE)
+     MDLKIT_VERIFY_IO_CHECKING | MDLKIT_VERIFY_SECURITY_CHECKS | MDLKIT_VERIFY_MISC_CHECKS |          \
+     MDLKIT_VERIFY_DDI_COMPLIANCE)
 
 typedef struct mdlkit_config {
     size_t physical_memory;     /* bytes of simulated RAM */
@@ -48,7 +52,16 @@ typedef struct mdlkit_config {
      * MDLKIT_SPECIAL_POOL_SIZE). Both set: either matches. */
     ULONG special_pool_tag;
     ULONG special_pool_size;
+    /* mdlkit's own lint category (docs/verifier.md "Lint"): advisories no
+     * Windows option raises, which may flag working code. MDLKIT_LINT_OFF
+     * (default), MDLKIT_LINT_WARN (a warning with the stack on stderr,
+     * counted by mdlkit_lint_count) or MDLKIT_LINT_FATAL (0xC4 with the
+     * rule's ID). Env MDLKIT_LINT=off|warn|fatal. */
+    int lint;
 } mdlkit_config;
+#define MDLKIT_LINT_OFF 0
+#define MDLKIT_LINT_WARN 1
+#define MDLKIT_LINT_FATAL 2
 
 /* Fills *cfg with the defaults, then applies the MDLKIT_* environment
  * variables (the options table: `mdlkit options`, README.md). A bad value
@@ -176,6 +189,15 @@ void mdlkit_pool_memory_get(mdlkit_pool_memory *out);
 #define MDLKIT_RULE_POOL_TYPE 0x00A40001UL       /* P3 = pool type, P4 = bytes */
 #define MDLKIT_RULE_LOOKASIDE_SIZE 0x00A40002UL  /* P3 = lookaside, P4 = entry size */
 #define MDLKIT_RULE_LOOKASIDE_IRQL 0x00A40003UL  /* P3 = lookaside, P4 = IRQL */
+
+/* The lint category (opt-in, mdlkit_config.lint; docs/verifier.md "Lint",
+ * docs/rules.md). As 0xC4 P1 when lint is fatal. */
+#define MDLKIT_RULE_LINT_ALLOCATOR_FAMILY 0x00A60001UL /* freed by another allocator family: P3 block, P4 family */
+#define MDLKIT_RULE_LINT_POOL2_TYPE 0x00A60002UL       /* ExAllocatePool2 given a POOL_TYPE: P3 flags, P4 tag */
+#define MDLKIT_RULE_LINT_PARTIAL_REUSE 0x00A60003UL    /* partial MDL rebuilt without MmPrepareMdlForReuse */
+#define MDLKIT_RULE_LINT_UNSAFE_SYSTEM_ADDRESS 0x00A60004UL /* MmGetSystemAddressForMdl's NULL used */
+/* Lint findings reported so far in this machine's life for rule (0: all). */
+ULONG mdlkit_lint_count(ULONG rule);
 
 /* ------------------------------------------------------------------------
  * Reports (src/verifier/report.c; format in docs/report-format.md)

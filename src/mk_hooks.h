@@ -51,6 +51,12 @@ typedef struct mk_hooks {
     void (*untrack)(int kind, const void *addr);
     void (*untrack_leak)(int kind, const void *addr);
     void (*driver_unload)(struct mk_driver *d);
+    /* Code integrity (0x2000000), security checks (0x100) and the lint
+     * category: the observer decides and raises (src/verifier/codeint.c,
+     * security.c, lint.c). */
+    void (*codeint)(ULONG subcode, ULONG_PTR p3, ULONG_PTR p4, void *caller);
+    void (*zw_user_address)(const char *routine, const void *addr, void *caller);
+    void (*lint)(ULONG rule, const char *why, ULONG_PTR p3, ULONG_PTR p4, void *caller);
 
     /* ---- set by the port layer (src/port/portcommon.c) ---- */
     /* A WDM DDI that HwStorPortProhibitedDDIs lists was called while driver

@@ -130,6 +130,13 @@ void mk_ex_workitems_flush(void);
 void mk_ex_workitem_shutdown(void);
 /* An ERESOURCE of driver d left active in pool it freed (src/ex/resource.c). */
 PERESOURCE mk_ex_resource_freed_of_driver(struct mk_driver *d, int *paged);
+/* Live objects inside [lo, hi), for Miscellaneous Checks (0x800) at a pool
+ * free (src/verifier/misc.c): a timer set, a DPC queued, an ERESOURCE not
+ * deleted, an executive work item queued; NULL if none. */
+PKTIMER mk_timer_set_in(const void *lo, const void *hi);
+PKDPC mk_dpc_queued_in(const void *lo, const void *hi);
+PERESOURCE mk_ex_resource_in(const void *lo, const void *hi);
+PWORK_QUEUE_ITEM mk_ex_workitem_queued_in(const void *lo, const void *hi);
 
 /* The executive's start and stop (src/ps/psthread.c), called by mdlkit_init
  * and mdlkit_shutdown: dispatcher, system threads, handles, resources. */

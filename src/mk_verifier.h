@@ -93,7 +93,9 @@ MK_HOOK_INLINE int mk_verifier_pool_free(void *p, ULONG tag, int check_tag, void
  * with Pool Tracking, its fast free of a valid block calls
  * mk_verifier_pool_freed_fast once the block is back in its cache (the
  * block's record goes). */
-#define MK_VF_POOL_FULL (MDLKIT_VERIFY_SPECIAL_POOL | MDLKIT_VERIFY_LOW_RESOURCES | MDLKIT_VERIFY_SYSTEMATIC_LOW_RESOURCES)
+#define MK_VF_POOL_FULL                                                                        \
+    (MDLKIT_VERIFY_SPECIAL_POOL | MDLKIT_VERIFY_LOW_RESOURCES | MDLKIT_VERIFY_SYSTEMATIC_LOW_RESOURCES | \
+     MDLKIT_VERIFY_MISC_CHECKS /* every free is checked for live objects (misc.c) */)
 /* (These two have no test for a missing entry: the pool only calls them
  * with a verifier option on, and the verifier fills the table before any
  * layer starts; the allocation's call stays a tail call.) */
@@ -143,6 +145,9 @@ enum mk_fault_site {
     MK_FAULT_SITE_COUNT
 };
 #define MK_FAULT_FLAGS (MDLKIT_VERIFY_LOW_RESOURCES | MDLKIT_VERIFY_SYSTEMATIC_LOW_RESOURCES)
+/* The tag an MDL allocator without a tag argument is filtered and reported
+ * by (IoAllocateMdl's pool tag, "MDL "): NdisAllocateMdl, StorPortAllocateMdl. */
+#define MK_FAULT_TAG_MDL ' LDM'
 
 /* true: fail this call deliberately (the caller returns its documented
  * failure: NULL, STATUS_INSUFFICIENT_RESOURCES, an exception...). `tag` is
@@ -208,6 +213,44 @@ MK_HOOK_INLINE int mk_verifier_cached_free(void *p, ULONG tag)
     if (MK_LIKELY(!(mk_rt.verifier & MDLKIT_VERIFY_POOL_TRACKING)) || !mk_hook.cached_free)
         return 1;
     return mk_hook.cached_free(p, tag);
+}
+
+/* ------------------------------------------------------------------------
+ * Code integrity (0x2000000), security checks (0x100), lint
+ * ---------------------------------------------------------------------- */
+/* Code integrity: a driver asked for executable memory. subcode 0x2000
+ * (executable pool type: p3 pool type, p4 tag), 0x2001 (executable page
+ * protection: p3 protection), 0x2002 (MDL mapping without
+ * MdlMappingNoExecute: p3 the priority argument). Bug checks 0xC4 with
+ * (subcode, caller, p3, p4) when the option is on. */
+MK_HOOK_INLINE void mk_verifier_codeint(ULONG subcode, ULONG_PTR p3, ULONG_PTR p4, void *caller)
+{
+    if (MK_UNLIKELY(mk_rt.verifier & MDLKIT_VERIFY_CODE_INTEGRITY) && mk_hook.codeint)
+        mk_hook.codeint(subcode, p3, p4, caller);
+}
+/* Code integrity 0x2000 for a POOL_TYPE a driver gave: non-paged without
+ * POOL_NX_ALLOCATION is executable (NonPagedPool is NonPagedPoolExecute). */
+MK_HOOK_INLINE void mk_verifier_codeint_pool(ULONG type, ULONG tag, void *caller)
+{
+    if (MK_UNLIKELY(mk_rt.verifier & MDLKIT_VERIFY_CODE_INTEGRITY) && !(type & 1u) &&
+        !(type & POOL_NX_ALLOCATION) && mk_hook.codeint)
+        mk_hook.codeint(0x2000, type, tag, caller);
+}
+/* Security checks: a Zw routine called from kernel mode was given addr as
+ * a parameter (a buffer, a structure, a string's Buffer); a user-mode
+ * address is a bug check when the option is on. */
+MK_HOOK_INLINE void mk_verifier_zw_param(const char *routine, const void *addr, void *caller)
+{
+    if (MK_UNLIKELY(mk_rt.verifier & MDLKIT_VERIFY_SECURITY_CHECKS) && mk_hook.zw_user_address)
+        mk_hook.zw_user_address(routine, addr, caller);
+}
+/* The lint category (mdlkit_config.lint): nothing when off; a warning with
+ * the stack, counted, when "warn"; 0xC4 (rule, why, p3, p4) when "fatal". */
+MK_HOOK_INLINE bool mk_lint_on(void) { return MK_UNLIKELY(mk_rt.cfg.lint != MDLKIT_LINT_OFF); }
+MK_HOOK_INLINE void mk_lint(ULONG rule, const char *why, ULONG_PTR p3, ULONG_PTR p4, void *caller)
+{
+    if (mk_lint_on() && mk_hook.lint)
+        mk_hook.lint(rule, why, p3, p4, caller);
 }
 
 #endif /* MK_VERIFIER_H */

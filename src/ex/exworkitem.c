@@ -156,6 +156,19 @@ PWORK_QUEUE_ITEM mk_ex_workitem_of_driver(struct mk_driver *d, PWORKER_THREAD_RO
     return found;
 }
 
+/* A work item still queued (not yet running) that lies in [lo, hi) (pool
+ * being freed), or NULL. */
+PWORK_QUEUE_ITEM mk_ex_workitem_queued_in(const void *lo, const void *hi)
+{
+    PWORK_QUEUE_ITEM found = NULL;
+    pthread_mutex_lock(&ex_lock);
+    for (ex_item *q = ex_head; q && !found; q = q->next)
+        if ((const char *)q->item >= (const char *)lo && (const char *)q->item < (const char *)hi)
+            found = q->item;
+    pthread_mutex_unlock(&ex_lock);
+    return found;
+}
+
 /* Waits until no item is queued or running (the harness and tests). */
 void mk_ex_workitems_flush(void)
 {

@@ -406,6 +406,19 @@ PERESOURCE mk_ex_resource_freed_of_driver(struct mk_driver *d, int *paged)
     return found;
 }
 
+/* A resource initialised and not deleted that lies in [lo, hi) (pool being
+ * freed), or NULL. */
+PERESOURCE mk_ex_resource_in(const void *lo, const void *hi)
+{
+    PERESOURCE found = NULL;
+    pthread_mutex_lock(&mk_ke_lock);
+    for (size_t i = 0; i < res_n && !found; i++)
+        if ((const char *)res_tab[i].r >= (const char *)lo && (const char *)res_tab[i].r < (const char *)hi)
+            found = res_tab[i].r;
+    pthread_mutex_unlock(&mk_ke_lock);
+    return found;
+}
+
 /* Shutdown: forget every resource (a driver that never deleted one leaks
  * only mdlkit's host table, freed here). */
 void mk_ex_resource_shutdown(void);

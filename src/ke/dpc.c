@@ -276,6 +276,21 @@ PKDPC mk_dpc_take_driver(struct mk_driver *d)
     return found;
 }
 
+/* A DPC still queued that lies in [lo, hi) (pool being freed), or NULL. */
+PKDPC mk_dpc_queued_in(const void *lo, const void *hi)
+{
+    PKDPC found = NULL;
+    pthread_mutex_lock(&mk_ke_lock);
+    for (ULONG i = 0; i < dpc_ncpu && dpc_cpus && !found; i++)
+        for (PSINGLE_LIST_ENTRY e = dpc_cpus[i].head; e; e = e->Next)
+            if ((const char *)dpc_of(e) >= (const char *)lo && (const char *)dpc_of(e) < (const char *)hi) {
+                found = dpc_of(e);
+                break;
+            }
+    pthread_mutex_unlock(&mk_ke_lock);
+    return found;
+}
+
 void mk_dpc_shutdown(void)
 {
     pthread_mutex_lock(&mk_ke_lock);

@@ -249,6 +249,18 @@ PKTIMER mk_timer_take_driver(struct mk_driver *d)
     return timer;
 }
 
+/* A timer still set that lies in [lo, hi) (pool being freed), or NULL. */
+PKTIMER mk_timer_set_in(const void *lo, const void *hi)
+{
+    PKTIMER found = NULL;
+    pthread_mutex_lock(&mk_ke_lock);
+    for (size_t i = 0; i < tm_n && !found; i++)
+        if ((const char *)tm_set[i].timer >= (const char *)lo && (const char *)tm_set[i].timer < (const char *)hi)
+            found = tm_set[i].timer;
+    pthread_mutex_unlock(&mk_ke_lock);
+    return found;
+}
+
 void mk_timer_shutdown(void)
 {
     pthread_mutex_lock(&mk_ke_lock);

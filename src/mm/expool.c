@@ -11,6 +11,7 @@
 #include "mk_mdl.h"
 #include "mk_pool.h"
 #include "mk_hooks.h"
+#include "mk_verifier.h"
 #include "mk_rtl.h"
 
 #include <string.h>
@@ -112,8 +113,15 @@ static mk_pool_heap ex_heap_of(POOL_TYPE type, SIZE_T bytes, ULONG tag, unsigned
     return nx ? MK_HEAP_NONPAGED_NX : MK_HEAP_NONPAGED_EXEC;
 }
 
+/* mk_ex_allocate's calls (port layers, lookaside lists) are not the
+ * driver's own pool type: no code-integrity check (stripped before the pool). */
+#define EX_NO_CODEINT 0x80000000u
+
 static void *ex_allocate(POOL_TYPE type, SIZE_T bytes, ULONG tag, ULONG priority, unsigned flags, void *caller)
 {
+    if (!(flags & EX_NO_CODEINT))
+        mk_verifier_codeint_pool((ULONG)type, tag, caller); /* 0x2000000: executable pool (0xC4/0x2000) */
+    flags &= ~EX_NO_CODEINT;
     mk_pool_heap h = ex_heap_of(type, bytes, tag, &flags);
     int paged = mk_heap_is_paged(h);
     if (MK_UNLIKELY(mk_irql() > (paged ? APC_LEVEL : DISPATCH_LEVEL)))
@@ -128,7 +136,7 @@ static void *ex_allocate(POOL_TYPE type, SIZE_T bytes, ULONG tag, ULONG priority
 
 void *mk_ex_allocate(POOL_TYPE type, SIZE_T bytes, ULONG tag, ULONG priority, int zero, void *caller)
 {
-    return ex_allocate(type, bytes, tag, priority, zero ? MK_POOL_ZERO : 0, caller);
+    return ex_allocate(type, bytes, tag, priority, (zero ? MK_POOL_ZERO : 0) | EX_NO_CODEINT, caller);
 }
 
 void mk_ex_free(void *p, ULONG tag, void *caller) { mk_pool_free(p, tag, tag != 0, caller); }
@@ -200,6 +208,20 @@ static MK_NOINLINE PVOID ex_pool2_new_tag(mk_pool_heap h, SIZE_T bytes, ULONG ta
     return mk_pool_alloc(h, bytes, tag, flags, NormalPoolPriority, caller);
 }
 
+/* ExAllocatePool2 failed on its flags: with the lint category on, a POOL_TYPE
+ * value given as the flags (NonPagedPool, PagedPool, NonPagedPoolNx...: none
+ * has a pool-type bit of POOL_FLAGS) is reported before the call fails. */
+static MK_NOINLINE PVOID ex_pool2_fail_lint(POOL_FLAGS Flags, ULONG Tag, void *caller)
+{
+    if (mk_lint_on() && Tag != 0 && (Flags & ~(POOL_FLAGS)(POOL_NX_ALLOCATION | POOL_RAISE_IF_ALLOCATION_FAILURE |
+                                                          POOL_COLD_ALLOCATION | 7u)) == 0)
+        mk_lint(MDLKIT_RULE_LINT_POOL2_TYPE,
+                "ExAllocatePool2 was given a POOL_TYPE value as its POOL_FLAGS (e.g. NonPagedPoolNx for "
+                "POOL_FLAG_NON_PAGED): no pool-type flag is set and the call fails",
+                (ULONG_PTR)Flags, Tag, caller);
+    return ex_pool2_fail(Flags);
+}
+
 static MK_NORETURN MK_NOINLINE void ex_pool2_not_available(void)
 {
     mk_violation(MDLKIT_RULE_DDI_NOT_AVAILABLE,
@@ -244,7 +266,9 @@ PVOID ExAllocatePool2(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag)
     ULONG_PTR type;
     unsigned flags;
     if (MK_UNLIKELY(ex_pool2_decode(Flags, NumberOfBytes, Tag, &h, &type, &flags)))
-        return ex_pool2_fail(Flags);
+        return ex_pool2_fail_lint(Flags, Tag, __builtin_return_address(0));
+    if (MK_UNLIKELY(h == MK_HEAP_NONPAGED_EXEC)) /* 0x2000000: POOL_FLAG_NON_PAGED_EXECUTE (0xC4/0x2000) */
+        mk_verifier_codeint(0x2000, NonPagedPoolExecute, Tag, __builtin_return_address(0));
     if (MK_UNLIKELY(Tag != ex_tag_ok))
         return ex_pool2_new_tag((mk_pool_heap)h, NumberOfBytes, Tag, flags, type, __builtin_return_address(0));
     return mk_pool_alloc((mk_pool_heap)h, NumberOfBytes, Tag, flags, NormalPoolPriority, __builtin_return_address(0));
@@ -359,7 +383,9 @@ PVOID ExAllocatePool3(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag, PCPOOL_
     ULONG_PTR type;
     unsigned flags;
     if (MK_UNLIKELY(ex_pool2_decode(Flags, NumberOfBytes, Tag, &h, &type, &flags)))
-        return ex_pool2_fail(Flags);
+        return ex_pool2_fail_lint(Flags, Tag, __builtin_return_address(0));
+    if (MK_UNLIKELY(h == MK_HEAP_NONPAGED_EXEC)) /* 0x2000000 (0xC4/0x2000) */
+        mk_verifier_codeint(0x2000, NonPagedPoolExecute, Tag, __builtin_return_address(0));
     ex_check_tag_full(Tag, type, NumberOfBytes, __builtin_return_address(0));
     return mk_pool_alloc((mk_pool_heap)h, NumberOfBytes, Tag, flags, priority, __builtin_return_address(0));
 }

@@ -411,6 +411,8 @@ void ExInitializeNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside, PALLOCATE
 {
     MK_ENTER("ExInitializeNPagedLookasideList");
     (void)Depth; /* reserved: Windows ignores it and so does mdlkit */
+    /* 0x2000000: a list without POOL_NX_ALLOCATION hands out executable pool (0xC4/0x2000) */
+    mk_verifier_codeint_pool(NonPagedPool | Flags, Tag, __builtin_return_address(0));
     la_init_list(LA_OF(Lookaside), LA_KIND_NPAGED, DISPATCH_LEVEL, (POOL_TYPE)(NonPagedPool | Flags), Size, Tag,
                  Allocate, Free);
     Lookaside->Lock__ObsoleteButDoNotDelete = 0;
@@ -489,6 +491,7 @@ NTSTATUS ExInitializeLookasideListEx(PLOOKASIDE_LIST_EX Lookaside, PALLOCATE_FUN
         type |= POOL_RAISE_IF_ALLOCATION_FAILURE;
     if (Flags & EX_LOOKASIDE_LIST_EX_FLAG_FAIL_NO_RAISE)
         type |= POOL_QUOTA_FAIL_INSTEAD_OF_RAISE;
+    mk_verifier_codeint_pool((ULONG)PoolType, Tag, __builtin_return_address(0)); /* 0x2000000 (0xC4/0x2000) */
     la_init(L, LA_KIND_EX, (POOL_TYPE)type, Size, Tag);
     L->AllocateEx = Allocate ? Allocate : la_default_allocate_ex;
     L->FreeEx = Free ? Free : la_default_free_ex;

@@ -343,6 +343,8 @@ PVOID MmMapLockedPagesSpecifyCache(PMDL MemoryDescriptorList, KPROCESSOR_MODE Ac
     PMDL mdl = MemoryDescriptorList;
     mdlmap_check_irql(mdl, AccessMode, 0x76, 0x77);
     if (AccessMode == KernelMode) {
+        if (!(Priority & MdlMappingNoExecute) && mk_os_at_least(NTDDI_WIN8)) /* 0x2000000 (0xC4/0x2002) */
+            mk_verifier_codeint(0x2002, Priority, 0, __builtin_return_address(0));
         if (BugCheckOnFailure && mk_rt.verifier)
             mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x82, (ULONG_PTR)mdl, (USHORT)mdl->MdlFlags, 0);
         return mdlmap_kernel(mdl, CacheType, BugCheckOnFailure, Priority);
@@ -360,6 +362,8 @@ PVOID MmMapLockedPages(PMDL MemoryDescriptorList, KPROCESSOR_MODE AccessMode)
         /* Verifier: MmMapLockedPages bug checks on failure; drivers must use
          * MmMapLockedPagesSpecifyCache with BugCheckOnFailure = FALSE. */
         mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x81, (ULONG_PTR)mdl, (USHORT)mdl->MdlFlags, 0);
+    if (AccessMode == KernelMode)
+        mk_verifier_codeint(0x2002, HighPagePriority, 0, __builtin_return_address(0)); /* never NoExecute */
     if (AccessMode == KernelMode)
         return mdlmap_kernel(mdl, MmCached, TRUE, HighPagePriority);
     return mdlmap_user(mdl, MmCached, NULL, HighPagePriority);

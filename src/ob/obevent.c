@@ -12,6 +12,7 @@
  */
 #include "mk_ke.h"
 #include "mk_ob.h"
+#include "mk_verifier.h"
 
 HANDLE mdlkit_event_create(BOOLEAN manual_reset);
 NTSTATUS mdlkit_event_wait(HANDLE event, ULONG timeout_ms);
@@ -141,6 +142,15 @@ NTSTATUS ZwCreateEvent(PHANDLE EventHandle, ACCESS_MASK DesiredAccess, POBJECT_A
 {
     MK_ENTER("ZwCreateEvent");
     ev_check_passive("ZwCreateEvent should only be called at IRQL = PASSIVE_LEVEL", __builtin_return_address(0));
+    /* Security checks (0x100): no parameter may be a user-mode address (0xC4/0xE3) */
+    mk_verifier_zw_param("ZwCreateEvent", EventHandle, __builtin_return_address(0));
+    mk_verifier_zw_param("ZwCreateEvent", ObjectAttributes, __builtin_return_address(0));
+    if (ObjectAttributes && !((uintptr_t)ObjectAttributes >= (uintptr_t)mk_as.rgn_base[MK_RGN_USER] &&
+                              (uintptr_t)ObjectAttributes < (uintptr_t)mk_as.rgn_end[MK_RGN_USER]) &&
+        ObjectAttributes->ObjectName) {
+        mk_verifier_zw_param("ZwCreateEvent", ObjectAttributes->ObjectName, __builtin_return_address(0));
+        mk_verifier_zw_param("ZwCreateEvent", ObjectAttributes->ObjectName->Buffer, __builtin_return_address(0));
+    }
     if (!EventHandle || (EventType != NotificationEvent && EventType != SynchronizationEvent))
         return STATUS_INVALID_PARAMETER;
     if (ObjectAttributes && ObjectAttributes->Length != sizeof(OBJECT_ATTRIBUTES))
@@ -210,6 +220,7 @@ static NTSTATUS ev_ref(HANDLE h, PKEVENT *e, const char *why, void *caller)
 NTSTATUS ZwSetEvent(HANDLE EventHandle, PLONG PreviousState)
 {
     MK_ENTER("ZwSetEvent");
+    mk_verifier_zw_param("ZwSetEvent", PreviousState, __builtin_return_address(0)); /* 0x100 (0xC4/0xE3) */
     PKEVENT e;
     NTSTATUS st = ev_ref(EventHandle, &e, "ZwSetEvent should only be called at IRQL = PASSIVE_LEVEL",
                          __builtin_return_address(0));
@@ -225,6 +236,7 @@ NTSTATUS ZwSetEvent(HANDLE EventHandle, PLONG PreviousState)
 NTSTATUS ZwResetEvent(HANDLE EventHandle, PLONG PreviousState)
 {
     MK_ENTER("ZwResetEvent");
+    mk_verifier_zw_param("ZwResetEvent", PreviousState, __builtin_return_address(0)); /* 0x100 (0xC4/0xE3) */
     PKEVENT e;
     NTSTATUS st = ev_ref(EventHandle, &e, "ZwResetEvent should only be called at IRQL = PASSIVE_LEVEL",
                          __builtin_return_address(0));
@@ -255,6 +267,7 @@ NTSTATUS ZwWaitForSingleObject(HANDLE Handle, BOOLEAN Alertable, PLARGE_INTEGER 
     MK_ENTER("ZwWaitForSingleObject");
     ev_check_passive("ZwWaitForSingleObject should only be called at IRQL = PASSIVE_LEVEL",
                      __builtin_return_address(0));
+    mk_verifier_zw_param("ZwWaitForSingleObject", Timeout, __builtin_return_address(0)); /* 0x100 (0xC4/0xE3) */
     void *body;
     NTSTATUS st = mk_ob_reference_handle(Handle, NULL, KernelMode, &body);
     if (!NT_SUCCESS(st))

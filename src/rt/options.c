@@ -77,6 +77,11 @@ static const struct {
     {"ddi_compliance", MDLKIT_VERIFY_DDI_COMPLIANCE},
     {"systematic", MDLKIT_VERIFY_SYSTEMATIC_LOW_RESOURCES},
     {"systematic_low_resources", MDLKIT_VERIFY_SYSTEMATIC_LOW_RESOURCES},
+    {"security", MDLKIT_VERIFY_SECURITY_CHECKS},
+    {"security_checks", MDLKIT_VERIFY_SECURITY_CHECKS},
+    {"misc", MDLKIT_VERIFY_MISC_CHECKS},
+    {"miscellaneous_checks", MDLKIT_VERIFY_MISC_CHECKS},
+    {"code_integrity", MDLKIT_VERIFY_CODE_INTEGRITY},
     {"standard", MDLKIT_VERIFY_STANDARD},
     {"none", 0},
 };
@@ -132,6 +137,20 @@ static int opt_verifier(const char *text, mdlkit_config *cfg)
             p++;
     }
     cfg->verifier_flags = acc;
+    return 0;
+}
+
+/* off | warn | fatal */
+static int opt_lint(const char *v, mdlkit_config *cfg)
+{
+    if (strcasecmp(v, "off") == 0 || strcmp(v, "0") == 0)
+        cfg->lint = MDLKIT_LINT_OFF;
+    else if (strcasecmp(v, "warn") == 0 || strcmp(v, "1") == 0)
+        cfg->lint = MDLKIT_LINT_WARN;
+    else if (strcasecmp(v, "fatal") == 0 || strcmp(v, "2") == 0)
+        cfg->lint = MDLKIT_LINT_FATAL;
+    else
+        return -1;
     return 0;
 }
 
@@ -219,8 +238,8 @@ const mk_option mk_options[] = {
      "win7, win8, win81, win10, win10-2004, win11, vista, xp, or an NTDDI value like 0x06010000", "win11",
      "the emulated Windows version", opt_os},
     {"verifier options", "MDLKIT_VERIFIER", "verifier_flags",
-     "hex flags like 0x9, or names: special_pool, force_irql, low_resources, pool_tracking, io, ddi, systematic, "
-     "standard",
+     "hex flags like 0x9, or names: special_pool, force_irql, low_resources, pool_tracking, io, security, misc, "
+     "ddi, systematic, code_integrity, standard",
      "0", "Driver Verifier flags (names joined by ',')", opt_verifier},
     {"low-resources simulation", "MDLKIT_FAULTS", "fault_probability, fault_seed, fault_tags", "probability per 10000[,seed[,tags]]", "600,1",
      "low-resources simulation (0x4): how often, the seed, the tags it fails (e.g. 600,1,Tag1)", opt_faults},
@@ -238,6 +257,10 @@ const mk_option mk_options[] = {
     {"special pool size", "MDLKIT_SPECIAL_POOL_SIZE", "special_pool_size", "an allocation size in bytes, 1 to 4095", NULL,
      "special pool (0x1) for allocations of exactly this size only (with a tag too: either matches)",
      opt_special_pool_size},
+    {"lint", "MDLKIT_LINT", "lint", "off, warn or fatal", "off",
+     "mdlkit's own advisories no Windows option makes, which may flag working code (docs/verifier.md \"Lint\"): "
+     "warn prints and counts them, fatal makes each a bug check 0xC4 with its MDLKIT_RULE_LINT_* ID",
+     opt_lint},
     {"debug print filter", "MDLKIT_DBGPRINT", NULL, "all, none, a mask, or COMPONENT=MASK pairs joined by ','", NULL,
      "which DbgPrintEx/KdPrintEx messages print (read by DbgPrintEx once per mdlkit_init; a bad value is "
      "ignored with a message)",
@@ -261,6 +284,10 @@ int mk_options_env_error(void) { return opt_env_error; }
 
 void mdlkit_config_default(mdlkit_config *cfg)
 {
+    if (!cfg) {
+        mk_harness_bad_argument("mdlkit_config_default", "cfg is NULL (pass the address of an mdlkit_config)");
+        return;
+    }
     memset(cfg, 0, sizeof *cfg);
     opt_env_error = 0;
     for (size_t i = 0; i < mk_options_count; i++) {

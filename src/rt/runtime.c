@@ -40,7 +40,8 @@ const mdlkit_config *mdlkit_current_config(void) { return atomic_load(&mk_rt.up)
 #define RT_VERIFY_KNOWN                                                                                      \
     (MDLKIT_VERIFY_SPECIAL_POOL | MDLKIT_VERIFY_FORCE_IRQL_CHECKING | MDLKIT_VERIFY_LOW_RESOURCES |               \
      MDLKIT_VERIFY_POOL_TRACKING | MDLKIT_VERIFY_IO_CHECKING | MDLKIT_VERIFY_DDI_COMPLIANCE |                      \
-     MDLKIT_VERIFY_SYSTEMATIC_LOW_RESOURCES)
+     MDLKIT_VERIFY_SYSTEMATIC_LOW_RESOURCES | MDLKIT_VERIFY_SECURITY_CHECKS | MDLKIT_VERIFY_MISC_CHECKS |          \
+     MDLKIT_VERIFY_CODE_INTEGRITY)
 
 /* A file mdlkit will write (the report goes to path.tmp, then renamed):
  * its directory must exist and be writable, the path must not be a
@@ -103,9 +104,14 @@ static int rt_validate(const mdlkit_config *c)
         fprintf(stderr,
                 "mdlkit_init: verifier_flags 0x%08x has option bits mdlkit does not implement (0x%08x); the options "
                 "are 0x1 special pool, 0x2 force IRQL checking, 0x4 low resources, 0x8 pool tracking, 0x10 I/O "
-                "verification, 0x20000 DDI compliance, 0x40000 systematic low resources (MDLKIT_VERIFIER=standard "
+                "verification, 0x100 security checks, 0x800 miscellaneous checks, 0x20000 DDI compliance, "
+                "0x40000 systematic low resources, 0x2000000 code integrity (MDLKIT_VERIFIER=standard "
                 "is 0x%08lx)\n",
                 c->verifier_flags, (unsigned)(c->verifier_flags & ~RT_VERIFY_KNOWN), MDLKIT_VERIFY_STANDARD);
+        return -1;
+    }
+    if (c->lint < MDLKIT_LINT_OFF || c->lint > MDLKIT_LINT_FATAL) {
+        fprintf(stderr, "mdlkit_init: lint %d is not MDLKIT_LINT_OFF (0), _WARN (1) or _FATAL (2)\n", c->lint);
         return -1;
     }
     if (c->special_pool_size >= PAGE_SIZE) {

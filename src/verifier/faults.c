@@ -169,6 +169,10 @@ static uint64_t ft_site_key(enum mk_fault_site site, void **pcs, int n)
 
 static const char *ft_routine(enum mk_fault_site site, ULONG tag)
 {
+    if (tag == MK_FAULT_TAG_MDL && site == MK_FAULT_NDIS)
+        return "NdisAllocateMdl";
+    if (tag == MK_FAULT_TAG_MDL && site == MK_FAULT_STORPORT)
+        return "StorPortAllocateMdl";
     if (site == MK_FAULT_POOL) {
         if (tag == ' LDM')
             return "IoAllocateMdl";

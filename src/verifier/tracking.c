@@ -603,6 +603,8 @@ MK_NOINLINE void mk_vf_pool_freed_fast(void *p)
 
 int mk_vf_pool_free(void *p, ULONG tag, int check_tag, void *caller)
 {
+    if (mk_verifier_on(MDLKIT_VERIFY_MISC_CHECKS))
+        mk_vf_misc_check_free(p); /* live timer, DPC, ERESOURCE, work item inside: bug check */
     if (mk_verifier_on(MK_VF_POOL_FULL))
         mk_vf_pool_log(MK_VF_LOG_FREE, p, 0, tag); /* !verifier 0x80 (report.c) */
     if (mk_verifier_on(MDLKIT_VERIFY_IO_CHECKING) && !(check_tag && tag == MK_IRP_TAG)) {

@@ -41,12 +41,16 @@ void mk_verifier_hooks_install(void)
     mk_hook.untrack = mk_vf_untrack;
     mk_hook.untrack_leak = mk_vf_untrack_leak;
     mk_hook.driver_unload = mk_vf_on_driver_unload;
+    mk_hook.codeint = mk_vf_codeint;
+    mk_hook.zw_user_address = mk_vf_zw_user_address;
+    mk_hook.lint = mk_vf_lint;
 }
 
 int mk_verifier_init(void)
 {
     mk_vf_counters_reset();
     mk_vf_report_reset();
+    mk_vf_lint_reset();
     if (mk_vf_specpool_init())
         return -1;
     if (mk_vf_faults_init()) {

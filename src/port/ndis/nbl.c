@@ -122,6 +122,8 @@ NDIS_HANDLE NdisAllocateNetBufferListPool(NDIS_HANDLE NdisHandle, PNET_BUFFER_LI
         return NULL; /* ContextSize must be a multiple of MEMORY_ALLOCATION_ALIGNMENT */
     if (p->DataSize && !p->fAllocateNetBuffer)
         return NULL; /* data needs a NET_BUFFER to describe it */
+    if (mk_verifier_fail_now(MK_FAULT_NDIS, p->PoolTag, caller)) /* low resources (0x4, 0x40000) */
+        return NULL;
     return nb_pool_new(NdisHandle, MK_NDIS_NBL_POOL, p->PoolTag, p->ContextSize, p->ProtocolId,
                        p->fAllocateNetBuffer, p->DataSize, caller);
 }
@@ -145,6 +147,8 @@ NDIS_HANDLE NdisAllocateNetBufferPool(NDIS_HANDLE NdisHandle, PNET_BUFFER_POOL_P
                      "NDIS_OBJECT_TYPE_DEFAULT, revision 1 or later, of at least its revision's size",
                      (ULONG_PTR)p, ((ULONG_PTR)p->Header.Type << 24) | ((ULONG_PTR)p->Header.Revision << 16) |
                                        p->Header.Size);
+    if (mk_verifier_fail_now(MK_FAULT_NDIS, p->PoolTag, caller)) /* low resources (0x4, 0x40000) */
+        return NULL;
     return nb_pool_new(NdisHandle, MK_NDIS_NB_POOL, p->PoolTag, 0, 0, TRUE, p->DataSize, caller);
 }
 

@@ -60,6 +60,10 @@ PMDL NdisAllocateMdl(NDIS_HANDLE NdisHandle, PVOID VirtualAddress, UINT Length)
                      "NdisAllocateMemoryWithTagPriority or NdisMAllocateSharedMemory); not the stack, globals, "
                      "paged pool or user memory",
                      (ULONG_PTR)VirtualAddress, (ULONG_PTR)mk_mdl_memory_kinds(VirtualAddress, Length));
+    /* Low resources (0x4, 0x40000): NdisAllocateMdl is one of the DDIs the
+     * simulation fails (the MDL comes from mdlkit's own allocator below). */
+    if (mk_verifier_fail_now(MK_FAULT_NDIS, MK_FAULT_TAG_MDL, caller))
+        return NULL;
     mk_port_begin();
     PMDL mdl = mk_mdl_allocate(VirtualAddress, Length);
     if (mdl)

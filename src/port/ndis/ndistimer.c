@@ -15,6 +15,7 @@
 #include "mk_ndis.h"
 #include "mk_pool.h"
 #include "mk_port.h"
+#include "mk_verifier.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -76,6 +77,8 @@ NDIS_STATUS NdisAllocateTimerObject(NDIS_HANDLE NdisHandle, PNDIS_TIMER_CHARACTE
         c->Header.Revision < NDIS_TIMER_CHARACTERISTICS_REVISION_1 ||
         c->Header.Size < NDIS_SIZEOF_TIMER_CHARACTERISTICS_REVISION_1 || !c->TimerFunction)
         return NDIS_STATUS_INVALID_PARAMETER;
+    if (mk_verifier_fail_now(MK_FAULT_NDIS, c->AllocationTag, caller)) /* low resources (0x4, 0x40000) */
+        return NDIS_STATUS_RESOURCES;
     nd_timer *t = calloc(1, sizeof *t);
     if (!t)
         return NDIS_STATUS_RESOURCES;
@@ -230,6 +233,8 @@ NDIS_HANDLE NdisAllocateIoWorkItem(NDIS_HANDLE NdisObjectHandle)
         mk_violation(MDLKIT_RULE_NDIS_UNKNOWN_HANDLE,
                      "NdisAllocateIoWorkItem: NdisObjectHandle is not a handle NDIS gave this driver",
                      (ULONG_PTR)NdisObjectHandle, 0);
+    if (mk_verifier_fail_now(MK_FAULT_NDIS, 0, caller)) /* low resources (0x4, 0x40000) */
+        return NULL;
     nd_work *w = calloc(1, sizeof *w);
     if (!w)
         return NULL;

@@ -81,6 +81,9 @@ static ULONG sp_allocate_mdl(mk_sp_adapter *a, PVOID buf, ULONG bytes, PVOID *ou
         return sp_bad_irql(ExtFunctionAllocateMdl);
     if (!buf || !bytes)
         return STOR_STATUS_INVALID_PARAMETER;
+    /* Low resources (0x4, 0x40000): StorPortAllocateMdl fails like the pool */
+    if (mk_verifier_fail_now(MK_FAULT_STORPORT, MK_FAULT_TAG_MDL, caller))
+        return STOR_STATUS_INSUFFICIENT_RESOURCES;
     mk_port_begin();
     PMDL mdl = mk_mdl_allocate(buf, bytes);
     if (mdl)

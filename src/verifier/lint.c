@@ -1,0 +1,65 @@
+/*
+ * lint.c -- mdlkit's own lint category (mdlkit_config.lint, MDLKIT_LINT):
+ * advisories that no Driver Verifier option raises and that may flag code
+ * that works. Off by default; "warn" prints one line with the rule, the
+ * reason and the driver's line (and counts it: mdlkit_lint_count);
+ * "fatal" makes each finding bug check 0xC4 with the rule's ID as P1 and
+ * the reason as P2, as mdlkit's other rules. The rules are listed in
+ * docs/verifier.md "Lint" and docs/rules.md.
+ */
+#include "mk_base.h"
+#include "vf_internal.h"
+
+#include <stdio.h>
+
+#define LINT_RULES 16
+static atomic_ulong lint_counts[LINT_RULES + 1]; /* [0]: all */
+
+void mk_vf_lint_reset(void)
+{
+    for (int i = 0; i <= LINT_RULES; i++)
+        atomic_store(&lint_counts[i], 0);
+}
+
+static const char *lint_name(ULONG rule)
+{
+    switch (rule) {
+    case MDLKIT_RULE_LINT_ALLOCATOR_FAMILY:
+        return "allocator family";
+    case MDLKIT_RULE_LINT_POOL2_TYPE:
+        return "ExAllocatePool2 given a POOL_TYPE";
+    case MDLKIT_RULE_LINT_PARTIAL_REUSE:
+        return "partial MDL reused without MmPrepareMdlForReuse";
+    case MDLKIT_RULE_LINT_UNSAFE_SYSTEM_ADDRESS:
+        return "MmGetSystemAddressForMdl result used unchecked";
+    case MDLKIT_RULE_STORPORT_ALLOCATE_POOL2:
+        return "StorPortAllocatePool2: allocating into a variable that holds a live block";
+    default:
+        return "lint";
+    }
+}
+
+void mk_vf_lint(ULONG rule, const char *why, ULONG_PTR p3, ULONG_PTR p4, void *caller)
+{
+    if (mk_rt.cfg.lint == MDLKIT_LINT_FATAL)
+        mk_violation(rule, why, p3, p4);
+    ULONG i = rule & 0xFFFF;
+    atomic_fetch_add(&lint_counts[0], 1);
+    if (i >= 1 && i <= LINT_RULES)
+        atomic_fetch_add(&lint_counts[i], 1);
+    if (mk_rt.cfg.quiet)
+        return;
+    char where[256];
+    mk_symbolize(caller, where, sizeof where);
+    fprintf(stderr, "mdlkit lint warning 0x%08lx (%s): %s [P3 0x%lx, P4 0x%lx] at %s\n", (unsigned long)rule,
+            lint_name(rule), why, (unsigned long)p3, (unsigned long)p4, where);
+}
+
+ULONG mdlkit_lint_count(ULONG rule)
+{
+    if (rule == 0)
+        return (ULONG)atomic_load(&lint_counts[0]);
+    if ((rule & 0xFFFF0000UL) != 0x00A60000UL || (rule & 0xFFFF) == 0 || (rule & 0xFFFF) > LINT_RULES)
+        return 0;
+    return (ULONG)atomic_load(&lint_counts[rule & 0xFFFF]);
+}

@@ -1,0 +1,77 @@
+/* The lint category (mdlkit_config.lint / MDLKIT_LINT): mdlkit's own
+ * advisories, off by default, warnings when "warn", bug checks when
+ * "fatal". Named after the real-world pattern: Windows-driver-samples
+ * #1270, ExAllocatePool2 given a POOL_TYPE value as its flags. */
+#include "testutil.h"
+
+#include <ntddk.h>
+
+#define TAG 'tniL'
+
+static int boot(int lint)
+{
+    mdlkit_config c;
+    mk_test_config(&c);
+    c.lint = lint;
+    return mdlkit_init(&c);
+}
+
+static void pool2_with_pool_type(void *a)
+{
+    (void)a;
+    (void)ExAllocatePool2(NonPagedPoolNx, 64, TAG);
+}
+
+static void test_samples_1270_pool2_given_pool_type(void **state)
+{
+    (void)state;
+    /* off (default): the call fails as on Windows, nothing reported */
+    assert_int_equal(boot(MDLKIT_LINT_OFF), 0);
+    assert_null(ExAllocatePool2(NonPagedPoolNx, 64, TAG));
+    assert_int_equal(mdlkit_lint_count(0), 0);
+    mdlkit_shutdown();
+    /* warn: still fails, one warning counted */
+    assert_int_equal(boot(MDLKIT_LINT_WARN), 0);
+    assert_null(ExAllocatePool2(NonPagedPoolNx, 64, TAG));
+    assert_null(ExAllocatePool2(PagedPool, 64, TAG));
+    assert_int_equal(mdlkit_lint_count(MDLKIT_RULE_LINT_POOL2_TYPE), 2);
+    assert_int_equal(mdlkit_lint_count(0), 2);
+    /* real POOL_FLAGS are not linted */
+    void *p = ExAllocatePool2(POOL_FLAG_NON_PAGED, 64, TAG);
+    assert_non_null(p);
+    ExFreePoolWithTag(p, TAG);
+    assert_int_equal(mdlkit_lint_count(0), 2);
+    mdlkit_shutdown();
+    /* fatal: 0xC4 with the rule ID */
+    assert_int_equal(boot(MDLKIT_LINT_FATAL), 0);
+    mk_expect_bugcheck(pool2_with_pool_type, NULL, DRIVER_VERIFIER_DETECTED_VIOLATION, MDLKIT_RULE_LINT_POOL2_TYPE,
+                       MK_ANY, NonPagedPoolNx, TAG);
+    mdlkit_shutdown();
+}
+
+static void test_lint_option_parsed_and_checked(void **state)
+{
+    (void)state;
+    setenv("MDLKIT_LINT", "warn", 1);
+    mdlkit_config c;
+    mdlkit_config_default(&c);
+    assert_int_equal(c.lint, MDLKIT_LINT_WARN);
+    setenv("MDLKIT_LINT", "fatal", 1);
+    mdlkit_config_default(&c);
+    assert_int_equal(c.lint, MDLKIT_LINT_FATAL);
+    unsetenv("MDLKIT_LINT");
+    mdlkit_config_default(&c);
+    assert_int_equal(c.lint, MDLKIT_LINT_OFF);
+    mk_test_config(&c);
+    c.lint = 7;
+    assert_int_equal(mdlkit_init(&c), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest t[] = {
+        cmocka_unit_test(test_samples_1270_pool2_given_pool_type),
+        cmocka_unit_test(test_lint_option_parsed_and_checked),
+    };
+    return cmocka_run_group_tests_name("lint category", t, NULL, NULL);
+}
