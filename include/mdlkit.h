@@ -65,7 +65,8 @@ typedef struct mdlkit_config {
 
 /* Fills *cfg with the defaults, then applies the MDLKIT_* environment
  * variables (the options table: `mdlkit options`, README.md). A bad value
- * is reported on stderr and makes mdlkit_init fail. */
+ * is reported on stderr and makes mdlkit_init fail. A NULL cfg is reported
+ * on stderr and nothing is done. */
 void mdlkit_config_default(mdlkit_config *cfg);
 /* Starts the simulated machine. NULL means the defaults. Returns 0 on
  * success, -1 with a message on stderr on failure (already initialised,
@@ -93,7 +94,8 @@ typedef struct mdlkit_bugcheck {
 
 /* Runs fn(arg). Returns 1 and fills *out if a bug check was raised inside it
  * (the runtime stays usable), else 0. Nestable; per thread. The IRQL is put
- * back to what it was when mdlkit_catch_bugcheck was entered. */
+ * back to what it was when mdlkit_catch_bugcheck was entered. A NULL fn is
+ * reported on stderr and returns -1. */
 int mdlkit_catch_bugcheck(void (*fn)(void *arg), void *arg, mdlkit_bugcheck *out);
 /* Name of a bug-check code ("BAD_POOL_CALLER"), or NULL if unknown. */
 const char *mdlkit_bugcheck_name(ULONG code);
@@ -118,6 +120,7 @@ mdlkit_bugcheck mdlkit_last_bugcheck(void);
 #define MDLKIT_RULE_NDIS_ALLOCATE_MDL_MEMORY 0x00A20005UL
 #define MDLKIT_RULE_STORPORT_FREE_MDL 0x00A10006UL
 #define MDLKIT_RULE_STORPORT_FREE_CONTIGUOUS 0x00A10007UL
+#define MDLKIT_RULE_STORPORT_ALLOCATE_MDL_MEMORY 0x00A10008UL /* P3 = buffer, P4 = MK_MEM_* kinds */
 #define MDLKIT_RULE_NDIS_SHARED_MEMORY_LEAK 0x00A20006UL
 #define MDLKIT_RULE_NDIS_UNKNOWN_HANDLE 0x00A20007UL
 #define MDLKIT_RULE_IRQL_MISCELLANEOUS_FUNCTION 0x00A20008UL
@@ -131,6 +134,7 @@ mdlkit_bugcheck mdlkit_last_bugcheck(void);
 #define MDLKIT_RULE_HARNESS_MISUSE 0x00A30005UL /* a harness call given a bad argument */
 #define MDLKIT_RULE_SEH_FINALLY_SKIPPED 0x00A30006UL /* return/break/goto out of __try with __finally */
 #define MDLKIT_RULE_SEH_BREAK_IN_TRY 0x00A30007UL    /* break directly inside a __try guarded block */
+#define MDLKIT_RULE_IO_PARTIAL_SOURCE 0x00A30008UL   /* IoBuildPartialMdl from an MDL neither locked nor built (DDI compliance) */
 
 /* ------------------------------------------------------------------------
  * User-mode buffers (in the simulated user region)

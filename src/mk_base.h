@@ -38,6 +38,10 @@ extern mk_runtime mk_rt;
 /* Every DDI and harness entry point starts with MK_ENTER: use before
  * mdlkit_init is a clear error (message naming the routine, then abort). */
 MK_NORETURN void mk_not_initialized(const char *routine);
+/* A harness (mdlkit_*) routine given an argument it cannot use (NULL where
+ * an object is required): one line on stderr naming routine and argument;
+ * the caller then returns its failure value (src/rt/runtime.c). */
+void mk_harness_bad_argument(const char *routine, const char *what);
 #define MK_ENTER(routine)                   \
     do {                                    \
         if (MK_UNLIKELY(!mk_rt.up))         \

@@ -77,6 +77,9 @@ unsigned mk_mdl_memory_kinds(const void *va, SIZE_T length);
  * MDLKIT_VERIFY_DDI_COMPLIANCE, paged pool is 0xC4/0x7F (IRQL, MDL, flags).
  * The verifier work adds its rules here. */
 void mk_mdl_check_nonpaged_source(PMDL Mdl);
+/* Is [va, va+len) non-paged memory (non-paged pool, contiguous memory,
+ * non-paged special pool) -- what the port layers' MDL allocators accept? */
+int mk_mdl_range_nonpaged(const void *va, size_t len);
 
 /* ---- mapping (src/mm/mdlmap.c) ---- */
 

@@ -224,6 +224,15 @@ void IoBuildPartialMdl(PMDL SourceMdl, PMDL TargetMdl, PVOID VirtualAddress, ULO
     char *va = (char *)VirtualAddress;
     ULONG_PTR offset = (ULONG_PTR)(va - src_start);
     ULONG len = Length;
+    /* The source must describe resident pages (locked, built for non-paged
+     * pool, or pages of its own): a partial MDL of an MDL with no PFNs
+     * copies garbage. Reported under DDI compliance checking. */
+    if (MK_UNLIKELY(mk_verifier_on(MDLKIT_VERIFY_DDI_COMPLIANCE)) &&
+        !(SourceMdl->MdlFlags & (MDL_PAGES_LOCKED | MDL_SOURCE_IS_NONPAGED_POOL | MDL_PARTIAL | MDL_IO_SPACE)))
+        mk_violation(MDLKIT_RULE_IO_PARTIAL_SOURCE,
+                     "IoBuildPartialMdl was given a source MDL that is neither locked (MmProbeAndLockPages) nor "
+                     "built (MmBuildMdlForNonPagedPool): it holds no page numbers to copy",
+                     (ULONG_PTR)SourceMdl, (USHORT)SourceMdl->MdlFlags);
     if (va < src_start || offset > SourceMdl->ByteCount)
         mk_bugcheck(INVALID_MDL_RANGE, (ULONG_PTR)SourceMdl, (ULONG_PTR)TargetMdl, (ULONG_PTR)VirtualAddress, Length);
     if (len == 0)

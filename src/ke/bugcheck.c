@@ -794,6 +794,10 @@ static int bc_catch(void (*fn)(void *arg), void *arg, mdlkit_bugcheck *out, int 
 int mdlkit_catch_bugcheck(void (*fn)(void *arg), void *arg, mdlkit_bugcheck *out)
 {
     MK_ENTER("mdlkit_catch_bugcheck");
+    if (MK_UNLIKELY(!fn)) {
+        mk_harness_bad_argument("mdlkit_catch_bugcheck", "fn is NULL (nothing to run)");
+        return -1;
+    }
     mk_thread_attach();
     return bc_catch(fn, arg, out, 0);
 }

@@ -91,6 +91,8 @@ static const bd_entry bd_table[] = {
         "IoBuildPartialMdl was given a target MDL too small for the range it must describe."),
     ANY(0x41, "size of the request", "non-paged pages in use", "requests larger than a page", "pages available",
         "A must-succeed pool request could not be met; no driver may ask for must-succeed pool."),
+    ANY(0x133, "0 = a single DPC or spin ran too long", "time it ran, in clock ticks", "its allotment, in clock ticks", Z,
+        "A processor spun at DISPATCH_LEVEL (on a spin lock never released) longer than the DPC watchdog allows."),
     ANY(0x12E, "the source MDL", "the target MDL", "the virtual address", "the length",
         "IoBuildPartialMdl was asked for a range that lies outside the source MDL."),
 
@@ -248,7 +250,7 @@ static const bd_entry bd_table[] = {
          "MmUnlockPages was given an MDL of non-paged pool pages (built by MmBuildMdlForNonPagedPool); these are never unlocked."),
     SUB1(0xC4, 0x7E, IRQL, "DISPATCH_LEVEL", Z,
          "MmAllocatePagesForMdl(Ex) or MmFreePagesFromMdl was called at IRQL > DISPATCH_LEVEL."),
-    SUB1(0xC4, 0x7F, IRQL, "the MDL", "the MDL's flags", "MmBuildMdlForNonPagedPool was given an MDL whose pages are paged pool."),
+    SUB1(0xC4, 0x7F, IRQL, "the MDL", "the MDL's flags", "MmBuildMdlForNonPagedPool was given an MDL whose pages are paged pool or user memory."),
     SUB1(0xC4, 0x81, "the MDL", "the MDL's flags", Z,
          "MmMapLockedPages was called; use MmMapLockedPagesSpecifyCache with BugCheckOnFailure = FALSE."),
     SUB1(0xC4, 0x82, "the MDL", "the MDL's flags", Z,

@@ -20,10 +20,14 @@
  *  - KeAcquireSpinLockAtDpcLevel / KeReleaseSpinLockFromDpcLevel below
  *    DISPATCH_LEVEL: 0xC4 P1 0x40 / 0x41 (IRQL, lock, 0).
  */
+#define _GNU_SOURCE
 #include "mk_base.h"
 #include "mk_verifier.h"
 
 #include <sched.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
 
 #define SL_VIOLATION_RELEASE_IRQL 0x32
 #define SL_VIOLATION_ACQUIRE_DPC 0x40
@@ -32,6 +36,14 @@
 #define SL_RULE_IRQL_KE_DISPATCH_LTE 0x00020011UL
 #define SL_RULE_IRQL_KE_RELEASE_SPIN_LOCK 0x00020015UL
 #define SL_VIOLATION_LOWER_IRQL 0x31
+#define SL_RULE_SPIN_LOCK 0x00040009UL /* SpinLock rule (wdm) */
+/* DPC watchdog: a processor spinning on one lock longer than this is
+ * 0x133 DPC_WATCHDOG_VIOLATION (P1 0, single-DPC timeout). Under DDI
+ * compliance checking the bound is short; without the verifier it is
+ * generous, but a lock that is never released still ends. */
+#define SL_WATCHDOG_VERIFIER_NS 3000000000LL
+#define SL_WATCHDOG_NS 60000000000LL
+#define SL_TICK_NS 15625000LL /* one clock tick (64 Hz), the unit of P2/P3 */
 
 static inline ULONG_PTR sl_me(void) { return (ULONG_PTR)&mk_self; }
 
@@ -44,20 +56,65 @@ static inline void sl_pause(void)
 #endif
 }
 
+static long long sl_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Under DDI compliance checking: is the lock word a live owner? A held lock
+ * holds the owner's token, the address of that thread's mk_self; a word
+ * that is not one (never initialised: 0xDEADBEEF..., overwritten) would
+ * spin forever. The owner's state is read with process_vm_readv, so a wild
+ * value cannot fault: it must be readable, of this machine generation and
+ * hold at least one spin lock. */
+static int sl_owner_plausible(ULONG_PTR owner)
+{
+    if (owner < 4096 || (owner & (_Alignof(mk_thread) - 1)) != 0 || owner >= 0x0000800000000000ULL)
+        return 0;
+    mk_thread t;
+    struct iovec local = {&t, sizeof t}, remote = {(void *)owner, sizeof t};
+    if (process_vm_readv(getpid(), &local, 1, &remote, 1, 0) != (ssize_t)sizeof t)
+        return 0;
+    return t.generation == atomic_load_explicit(&mk_rt.generation, memory_order_relaxed) && t.spinlocks_held > 0;
+}
+
 static MK_NOINLINE void sl_contended(volatile ULONG_PTR *lock, ULONG_PTR me)
 {
     if (__atomic_load_n(lock, __ATOMIC_RELAXED) == me)
         mk_bugcheck(SPIN_LOCK_ALREADY_OWNED, (ULONG_PTR)lock, 0, 0, 0);
+    bool verify = mk_verifier_on(MDLKIT_VERIFY_DDI_COMPLIANCE);
+    long long start = 0, bound = verify ? SL_WATCHDOG_VERIFIER_NS : SL_WATCHDOG_NS;
+    ULONG_PTR checked = 0;
     for (unsigned spins = 0;; spins++) {
-        if (__atomic_load_n(lock, __ATOMIC_RELAXED) == 0) {
+        ULONG_PTR owner = __atomic_load_n(lock, __ATOMIC_RELAXED);
+        if (owner == 0) {
             ULONG_PTR expected = 0;
             if (__atomic_compare_exchange_n(lock, &expected, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
                 return;
+        } else if (verify && owner != checked && spins >= 128) {
+            /* an owner that stays past the short spin is looked at once */
+            if (!sl_owner_plausible(owner) && __atomic_load_n(lock, __ATOMIC_RELAXED) == owner)
+                mk_violation(SL_RULE_SPIN_LOCK,
+                             "KeAcquireSpinLock on a lock that was never initialised with KeInitializeSpinLock "
+                             "or was overwritten (its value is no owner)",
+                             (ULONG_PTR)lock, owner);
+            checked = owner;
         }
-        if (spins < 128)
+        if (spins < 128) {
             sl_pause();
-        else
-            sched_yield();
+            continue;
+        }
+        sched_yield();
+        if ((spins & 255) == 0) {
+            long long now = sl_now_ns();
+            if (!start)
+                start = now;
+            else if (now - start > bound)
+                mk_bugcheck(DPC_WATCHDOG_VIOLATION, 0, (ULONG_PTR)((now - start) / SL_TICK_NS),
+                            (ULONG_PTR)(bound / SL_TICK_NS), 0);
+        }
     }
 }
 

@@ -486,6 +486,12 @@ NTSTATUS ExInitializeLookasideListEx(PLOOKASIDE_LIST_EX Lookaside, PALLOCATE_FUN
         return STATUS_INVALID_PARAMETER;
     if (Size < LOOKASIDE_MINIMUM_BLOCK_SIZE || Size > 0xFFFFFFFFULL)
         return STATUS_INVALID_PARAMETER;
+    /* PoolType must be a POOL_TYPE value a driver may use: the four base
+     * types, optionally NX or session; must-succeed, DontUseThisType,
+     * MaxPoolType and undefined bits are refused (issue #21). */
+    ULONG base = (ULONG)PoolType & ~(ULONG)(POOL_NX_ALLOCATION | 32u /* session */);
+    if (base > PagedPoolCacheAligned || base == NonPagedPoolMustSucceed || base == DontUseThisType)
+        return STATUS_INVALID_PARAMETER_4;
     ULONG type = (ULONG)PoolType;
     if (Flags & EX_LOOKASIDE_LIST_EX_FLAG_RAISE_ON_FAIL)
         type |= POOL_RAISE_IF_ALLOCATION_FAILURE;

@@ -5,6 +5,7 @@
  * statistics. Probe/lock is in mdllock.c, mapping in mdlmap.c.
  */
 #include "mk_mdl.h"
+#include "mk_pool.h"
 #include "mk_machine.h"
 #include "mk_verifier.h"
 
@@ -77,8 +78,21 @@ void mk_mdl_check_nonpaged_source(PMDL Mdl)
     if (!mk_verifier_on(MDLKIT_VERIFY_DDI_COMPLIANCE))
         return;
     unsigned kinds = mk_mdl_memory_kinds(MmGetMdlVirtualAddress(Mdl), Mdl->ByteCount);
-    if (kinds & MK_MEM_PPOOL)
+    if (kinds & (MK_MEM_PPOOL | MK_MEM_USER)) /* pageable: paged pool or user memory */
         mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x7F, mk_irql(), (ULONG_PTR)Mdl, (USHORT)Mdl->MdlFlags);
+}
+
+int mk_mdl_range_nonpaged(const void *va, size_t len)
+{
+    unsigned kinds = mk_mdl_memory_kinds(va, len);
+    if (kinds & ~(MK_MEM_NPOOL | MK_MEM_CONTIG | MK_MEM_SPECIAL))
+        return 0;
+    if (kinds & MK_MEM_SPECIAL) { /* special pool serves both pools */
+        mk_pool_block b;
+        if (!mk_pool_lookup(va, &b) || mk_heap_is_paged(b.heap))
+            return 0;
+    }
+    return 1;
 }
 
 void mk_mdl_build_nonpaged(PMDL Mdl)
@@ -86,10 +100,26 @@ void mk_mdl_build_nonpaged(PMDL Mdl)
     char *start = (char *)Mdl->StartVa;
     ULONG pages = ADDRESS_AND_SIZE_TO_SPAN_PAGES(MmGetMdlVirtualAddress(Mdl), Mdl->ByteCount);
     PPFN_NUMBER pfns = MmGetMdlPfnArray(Mdl);
+    /* An MDL whose Size cannot hold the range's PFNs (garbage, or built for
+     * a shorter range): the first PFN written outside it is a write past
+     * the MDL's memory, 0x50 at that address, before anything is written. */
+    size_t cap = mk_mdl_capacity(Mdl);
+    mk_pool_block blk;
+    if (mk_pool_lookup(Mdl, &blk)) { /* nor past the pool block it lies in */
+        uintptr_t end = (uintptr_t)blk.base + blk.capacity;
+        size_t room = end > (uintptr_t)pfns ? (end - (uintptr_t)pfns) / sizeof(PFN_NUMBER) : 0;
+        if (room < cap)
+            cap = room;
+    }
+    if (MK_UNLIKELY(pages > cap))
+        mk_bugcheck(PAGE_FAULT_IN_NONPAGED_AREA, (ULONG_PTR)&pfns[cap], 1,
+                    (ULONG_PTR)__builtin_return_address(0), 0);
     if (MK_UNLIKELY(mk_rt.verifier & MDLKIT_VERIFY_DDI_COMPLIANCE)) /* the only option it reports for */
         mk_mdl_check_nonpaged_source(Mdl);
     for (ULONG i = 0; i < pages; i++) {
-        PFN_NUMBER pfn = mk_va_to_pfn(start + ((size_t)i << PAGE_SHIFT));
+        const char *va = start + ((size_t)i << PAGE_SHIFT);
+        /* the null region (first 64 KiB) is never resident */
+        PFN_NUMBER pfn = (uintptr_t)va < 0x10000 ? 0 : mk_va_to_pfn(va);
         if (MK_UNLIKELY(!pfn))
             /* MEMORY_MANAGEMENT 0x1240: building an MDL for a VA range that
              * is not resident (P2 = MDL, P3 = the address in place of a PTE). */

@@ -33,6 +33,11 @@ MK_NORETURN void mk_not_initialized(const char *routine)
     abort();
 }
 
+void mk_harness_bad_argument(const char *routine, const char *what)
+{
+    fprintf(stderr, "mdlkit: %s: %s; the call does nothing and fails.\n", routine, what);
+}
+
 int mdlkit_is_initialized(void) { return atomic_load(&mk_rt.up); }
 
 const mdlkit_config *mdlkit_current_config(void) { return atomic_load(&mk_rt.up) ? &mk_rt.cfg : NULL; }

@@ -86,6 +86,17 @@ static ULONG sp_allocate_mdl(mk_sp_adapter *a, PVOID buf, ULONG bytes, PVOID *ou
         return STOR_STATUS_INSUFFICIENT_RESOURCES;
     mk_port_begin();
     PMDL mdl = mk_mdl_allocate(buf, bytes);
+    /* StorPortAllocateMdl documents non-paged memory only, as NdisAllocateMdl
+     * does: the stack, globals, paged pool or user memory are refused (a
+     * length no MDL can describe has already failed above). */
+    if (mdl && !mk_mdl_range_nonpaged(buf, bytes)) {
+        mk_mdl_free(mdl);
+        mk_port_end();
+        mk_violation(MDLKIT_RULE_STORPORT_ALLOCATE_MDL_MEMORY,
+                     "StorPortAllocateMdl accepts only non-paged memory (non-paged pool, StorPortAllocatePool, "
+                     "contiguous memory); not the stack, globals, paged pool or user memory",
+                     (ULONG_PTR)buf, (ULONG_PTR)mk_mdl_memory_kinds(buf, bytes));
+    }
     if (mdl)
         mk_mdl_build_nonpaged(mdl); /* allocated and built: ready for MmGetSystemAddressForMdlSafe */
     mk_port_end();
