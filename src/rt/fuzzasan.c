@@ -45,6 +45,7 @@ void __asan_unpoison_memory_region(void const volatile *addr, size_t size) __att
 
 #define FA_RZ 16u                        /* front redzone */
 #define FA_MAGIC 0x6d6b417a6e52447aULL  /* marks a block handed out by this file */
+#define FA_FREED 0x6d6b467265656421ULL  /* ... and one given back (until the pool reuses it) */
 #define FA_MAPS 4096u                    /* live mappings remembered (power of two) */
 
 /* The front redzone holds where the block came from. */
@@ -149,13 +150,28 @@ static int fa_pool_free(void *p, ULONG tag, int check_tag, void *caller)
     if (((uintptr_t)p & 15) == 0 && mk_pool_lookup(p, &b) && b.base == base && fa_head_get(base, p, &bytes)) {
         /* Ours: the pool frees (and checks) the block it handed out. */
         size_t cap = b.capacity;
-        static const fa_head none;
-        fa_copy_raw(base, &none, sizeof none);
+        fa_head gone = {FA_FREED ^ (uintptr_t)p, bytes};
+        fa_copy_raw(base, &gone, sizeof gone);
         fa_inner = 1;
         mk_pool_free(base, tag, check_tag, caller);
         fa_inner = 0;
         fa_poison(base, cap);
         return 1;
+    }
+    enum mk_region rg = mk_va_region(p);
+    if (((uintptr_t)p & 15) == 0 && (rg == MK_RGN_NPOOL || rg == MK_RGN_PPOOL) &&
+        (mk_va_bits(base) & (MK_PG_MAPPED | MK_PG_READ)) == (MK_PG_MAPPED | MK_PG_READ) &&
+        BYTE_OFFSET(p) >= FA_RZ) {
+        fa_head h;
+        fa_copy_raw(&h, base, sizeof h);
+        if (h.magic == (FA_FREED ^ (uintptr_t)p)) {
+            /* Ours, freed already: the pool judges the free of the block
+             * it handed out (a double free, with the block's address). */
+            fa_inner = 1;
+            mk_pool_free(base, tag, check_tag, caller);
+            fa_inner = 0;
+            return 1;
+        }
     }
     int r = fa_prev_free ? fa_prev_free(p, tag, check_tag, caller) : 0;
     if (!r && mk_pool_lookup(p, &b) && b.base == p) {
