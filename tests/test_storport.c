@@ -599,7 +599,9 @@ static void do_overwrite(void *arg)
 static void test_ddi_compliance_rules(void **state)
 {
     (void)state;
+    setenv("MDLKIT_LINT", "fatal", 1); /* StorPortAllocatePool2 (a) is a lint rule (docs/rules.md) */
     boot_started(0, MDLKIT_VERIFY_DDI_COMPLIANCE);
+    unsetenv("MDLKIT_LINT");
     mk_expect_bugcheck(do_raised_alloc, NULL, DRIVER_VERIFIER_DETECTED_VIOLATION, MDLKIT_RULE_STORPORT_IRQL, MK_ANY,
                        DISPATCH_LEVEL + 1, ExtFunctionAllocatePool);
     mdlkit_bugcheck bc;

@@ -30,13 +30,15 @@ static ULONG sp_allocate_pool(mk_sp_adapter *a, ULONG bytes, ULONG tag, PVOID *o
         *out = NULL;
         return sp_bad_irql(ExtFunctionAllocatePool);
     }
+    /* StorPortAllocatePool2 (a) is in the lint category (docs/rules.md): the
+     * variable may not be the only copy of the pointer, so it can flag
+     * working code. */
     mk_port_track old;
-    if (mk_verifier_on(MDLKIT_VERIFY_DDI_COMPLIANCE) && *out && mk_port_track_find(MK_PT_STOR_POOL, *out, &old) &&
-        old.owner == a->ext)
-        mk_violation(MDLKIT_RULE_STORPORT_ALLOCATE_POOL2,
-                     "StorPortAllocatePool would overwrite the only pointer to a buffer it returned earlier and "
-                     "that was not freed (StorPortAllocatePool2 rule)",
-                     (ULONG_PTR)*out, (ULONG_PTR)a->ext);
+    if (mk_lint_on() && *out && mk_port_track_find(MK_PT_STOR_POOL, *out, &old) && old.owner == a->ext)
+        mk_lint(MDLKIT_RULE_STORPORT_ALLOCATE_POOL2,
+                "StorPortAllocatePool would overwrite the only pointer to a buffer it returned earlier and "
+                "that was not freed (StorPortAllocatePool2 rule)",
+                (ULONG_PTR)*out, (ULONG_PTR)a->ext, caller);
     mk_port_begin();
     PVOID p = mk_ex_allocate(mk_sp_nonpaged_type(), bytes, tag, NormalPoolPriority, 0, caller);
     mk_port_end();
