@@ -15,6 +15,7 @@
 #include "mk_machine.h"
 #include "mk_verifier.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,13 +27,60 @@
     (MDLKIT_VERIFY_SPECIAL_POOL | MDLKIT_VERIFY_LOW_RESOURCES |                                   \
      MDLKIT_VERIFY_SYSTEMATIC_LOW_RESOURCES | MDLKIT_VERIFY_IO_CHECKING)
 
-/* Per-thread lookaside of fixed-size MDL blocks. */
+/* Per-thread lookaside of fixed-size MDL blocks. A thread's cache is linked
+ * into iomdl_caches the first time it keeps a block: its blocks go back to
+ * the pool when the thread exits (the key's destructor) and, for every
+ * thread, at mdlkit_shutdown -- none stays outstanding under 'MDL '. */
 typedef struct iomdl_cache {
     unsigned generation; /* mk_rt.generation the blocks belong to */
     unsigned count;
     void *slot[IOMDL_CACHE_DEPTH];
+    struct iomdl_cache *next; /* in iomdl_caches, while linked */
+    bool linked;
 } iomdl_cache;
 static MK_TLS iomdl_cache iomdl_tls;
+static pthread_mutex_t iomdl_caches_lock = PTHREAD_MUTEX_INITIALIZER;
+static iomdl_cache *iomdl_caches;
+static pthread_once_t iomdl_key_once = PTHREAD_ONCE_INIT;
+static pthread_key_t iomdl_key;
+
+/* Gives a cache's blocks back to the pool if they belong to the running
+ * machine (blocks of an earlier machine are gone with it). Called with
+ * iomdl_caches_lock held; freeing a cached block never raises. */
+static void iomdl_cache_drain(iomdl_cache *c)
+{
+    if (atomic_load(&mk_rt.up) && c->generation == atomic_load(&mk_rt.generation))
+        while (c->count)
+            ExFreePoolWithTag(c->slot[--c->count], MK_MDL_TAG);
+    c->count = 0;
+}
+
+static void iomdl_thread_exit(void *arg)
+{
+    iomdl_cache *c = arg;
+    pthread_mutex_lock(&iomdl_caches_lock);
+    iomdl_cache_drain(c);
+    for (iomdl_cache **pp = &iomdl_caches; *pp; pp = &(*pp)->next)
+        if (*pp == c) {
+            *pp = c->next;
+            break;
+        }
+    c->linked = false;
+    pthread_mutex_unlock(&iomdl_caches_lock);
+}
+
+static void iomdl_make_key(void) { (void)pthread_key_create(&iomdl_key, iomdl_thread_exit); }
+
+static MK_NOINLINE void iomdl_cache_link(iomdl_cache *c)
+{
+    pthread_once(&iomdl_key_once, iomdl_make_key);
+    pthread_mutex_lock(&iomdl_caches_lock);
+    c->next = iomdl_caches;
+    iomdl_caches = c;
+    c->linked = true;
+    pthread_mutex_unlock(&iomdl_caches_lock);
+    pthread_setspecific(iomdl_key, c);
+}
 
 /* `caller`: the driver's return address (Pool Tracking records the
  * allocating stack from there). */
@@ -90,6 +138,8 @@ static void iomdl_free_block(PMDL Mdl)
                 c->generation = gen;
                 c->count = 0;
             }
+            if (MK_UNLIKELY(!c->linked))
+                iomdl_cache_link(c);
             /* (no tracking record: not cached, the pool checks the free) */
             if (MK_LIKELY(c->count < IOMDL_CACHE_DEPTH) && mk_verifier_cached_free(Mdl, MK_MDL_TAG)) {
                 Mdl->MdlFlags = MDL_ALLOCATED_FIXED_SIZE;
@@ -280,10 +330,16 @@ int mk_io_init(void)
 
 void mk_io_shutdown(void)
 {
-    /* Give this thread's cached MDL blocks back to the pool before it goes. */
+    /* Give every thread's cached MDL blocks back to the pool before it goes
+     * (threads that are still running but idle keep their empty caches). */
+    pthread_mutex_lock(&iomdl_caches_lock);
+    for (iomdl_cache *c = iomdl_caches; c; c = c->next)
+        iomdl_cache_drain(c);
+    pthread_mutex_unlock(&iomdl_caches_lock);
     iomdl_cache *c = &iomdl_tls;
-    if (c->generation == atomic_load(&mk_rt.generation))
-        while (c->count)
-            ExFreePoolWithTag(c->slot[--c->count], MK_MDL_TAG);
-    c->count = 0;
+    if (!c->linked) {
+        pthread_mutex_lock(&iomdl_caches_lock);
+        iomdl_cache_drain(c);
+        pthread_mutex_unlock(&iomdl_caches_lock);
+    }
 }
