@@ -49,6 +49,27 @@ static void test_samples_1270_pool2_given_pool_type(void **state)
     mdlkit_shutdown();
 }
 
+/* Older drivers map a request's buffer with MmGetSystemAddressForMdl (no
+ * Safe): no failure path. A lint warning names the call; the mapping works. */
+static void test_legacy_driver_maps_with_mmgetsystemaddressformdl(void **state)
+{
+    (void)state;
+    assert_int_equal(boot(MDLKIT_LINT_WARN), 0);
+    char *user = mdlkit_user_alloc(PAGE_SIZE, PAGE_READWRITE);
+    PMDL mdl = IoAllocateMdl(user, PAGE_SIZE, FALSE, FALSE, NULL);
+    assert_non_null(mdl);
+    MmProbeAndLockPages(mdl, KernelMode, IoWriteAccess);
+    char *va = MmGetSystemAddressForMdl(mdl);
+    assert_non_null(va);
+    va[1] = 'q';
+    assert_int_equal(user[1], 'q');
+    assert_int_equal(mdlkit_lint_count(MDLKIT_RULE_LINT_UNSAFE_SYSTEM_ADDRESS), 1);
+    MmUnlockPages(mdl);
+    IoFreeMdl(mdl);
+    mdlkit_user_free(user);
+    mdlkit_shutdown();
+}
+
 static void test_lint_option_parsed_and_checked(void **state)
 {
     (void)state;
@@ -71,6 +92,7 @@ int main(void)
 {
     const struct CMUnitTest t[] = {
         cmocka_unit_test(test_samples_1270_pool2_given_pool_type),
+        cmocka_unit_test(test_legacy_driver_maps_with_mmgetsystemaddressformdl),
         cmocka_unit_test(test_lint_option_parsed_and_checked),
     };
     return cmocka_run_group_tests_name("lint category", t, NULL, NULL);

@@ -362,8 +362,17 @@ PVOID MmMapLockedPages(PMDL MemoryDescriptorList, KPROCESSOR_MODE AccessMode)
         /* Verifier: MmMapLockedPages bug checks on failure; drivers must use
          * MmMapLockedPagesSpecifyCache with BugCheckOnFailure = FALSE. */
         mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x81, (ULONG_PTR)mdl, (USHORT)mdl->MdlFlags, 0);
-    if (AccessMode == KernelMode)
+    if (AccessMode == KernelMode) {
         mk_verifier_codeint(0x2002, HighPagePriority, 0, __builtin_return_address(0)); /* never NoExecute */
+        /* lint: MmGetSystemAddressForMdl (MmMapLockedPages in kernel mode): a
+         * failure is a bug check, or NULL with MDL_MAPPING_CAN_FAIL that the
+         * caller was not written to test */
+        if (mk_lint_on())
+            mk_lint(MDLKIT_RULE_LINT_UNSAFE_SYSTEM_ADDRESS,
+                    "MmGetSystemAddressForMdl / MmMapLockedPages maps without a failure path; use "
+                    "MmGetSystemAddressForMdlSafe and test its result for NULL",
+                    (ULONG_PTR)mdl, (USHORT)mdl->MdlFlags, __builtin_return_address(0));
+    }
     if (AccessMode == KernelMode)
         return mdlmap_kernel(mdl, MmCached, TRUE, HighPagePriority);
     return mdlmap_user(mdl, MmCached, NULL, HighPagePriority);
