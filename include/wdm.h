@@ -636,7 +636,9 @@ MDLKIT_FORCEINLINE void MmPrepareMdlForReuse(PMDL Mdl)
         MmUnmapLockedPages(Mdl->MappedSystemVa, Mdl);
     } else if ((Mdl->MdlFlags & MDL_PARTIAL) == 0) {
         mdlkit_mdl_reuse_check(Mdl);
+        return;
     }
+    mdlkit_mdl_reuse_check(Mdl); /* a partial MDL: noted as prepared (mdlkit's lint) */
 }
 
 #include "mkwdk/ke.h"

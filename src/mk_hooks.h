@@ -57,6 +57,7 @@ typedef struct mk_hooks {
     void (*codeint)(ULONG subcode, ULONG_PTR p3, ULONG_PTR p4, void *caller);
     void (*zw_user_address)(const char *routine, const void *addr, void *caller);
     void (*lint)(ULONG rule, const char *why, ULONG_PTR p3, ULONG_PTR p4, void *caller);
+    int (*lint_mdl_prepared)(const void *mdl, int mark); /* mark 1: prepared; 0: was it? (forgets it) */
 
     /* ---- set by the port layer (src/port/portcommon.c) ---- */
     /* A WDM DDI that HwStorPortProhibitedDDIs lists was called while driver

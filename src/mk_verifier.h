@@ -50,7 +50,7 @@ MK_HOOK_INLINE void mk_verifier_on_driver_unload(struct mk_driver *d)
         mk_hook.driver_unload(d);
 }
 
-/* (mk_machine.h) mk_verifier_page_fault: special-pool guards and freed
+/* (mk_machine.h) mk_hook_page_fault: special-pool guards and freed
  * pages, trimmed paged pool. */
 
 /* ------------------------------------------------------------------------
@@ -251,6 +251,14 @@ MK_HOOK_INLINE void mk_lint(ULONG rule, const char *why, ULONG_PTR p3, ULONG_PTR
 {
     if (mk_lint_on() && mk_hook.lint)
         mk_hook.lint(rule, why, p3, p4, caller);
+}
+
+/* MmPrepareMdlForReuse of a partial MDL (mark 1) and IoBuildPartialMdl
+ * (mark 0: 1 if it was prepared since its last build; the note is
+ * dropped), for MDLKIT_RULE_LINT_PARTIAL_REUSE. */
+MK_HOOK_INLINE int mk_lint_mdl_prepared(const void *mdl, int mark)
+{
+    return mk_hook.lint_mdl_prepared ? mk_hook.lint_mdl_prepared(mdl, mark) : 1;
 }
 
 #endif /* MK_VERIFIER_H */

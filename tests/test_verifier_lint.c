@@ -70,6 +70,30 @@ static void test_legacy_driver_maps_with_mmgetsystemaddressformdl(void **state)
     mdlkit_shutdown();
 }
 
+/* A driver keeps one partial MDL per request slot and rebuilds it for each
+ * request with IoBuildPartialMdl, skipping MmPrepareMdlForReuse (it works
+ * while the partial MDL is never mapped). */
+static void test_request_slot_partial_mdl_rebuilt_without_prepare(void **state)
+{
+    (void)state;
+    assert_int_equal(boot(MDLKIT_LINT_WARN), 0);
+    char *buf = ExAllocatePool2(POOL_FLAG_NON_PAGED, 2 * PAGE_SIZE, TAG);
+    PMDL src = IoAllocateMdl(buf, 2 * PAGE_SIZE, FALSE, FALSE, NULL);
+    MmBuildMdlForNonPagedPool(src);
+    PMDL part = IoAllocateMdl(buf, 2 * PAGE_SIZE, FALSE, FALSE, NULL);
+    IoBuildPartialMdl(src, part, buf, PAGE_SIZE);            /* first build: fine */
+    MmPrepareMdlForReuse(part);
+    IoBuildPartialMdl(src, part, buf + PAGE_SIZE, PAGE_SIZE); /* prepared: fine */
+    assert_int_equal(mdlkit_lint_count(MDLKIT_RULE_LINT_PARTIAL_REUSE), 0);
+    IoBuildPartialMdl(src, part, buf, PAGE_SIZE);            /* not prepared: lint */
+    assert_int_equal(mdlkit_lint_count(MDLKIT_RULE_LINT_PARTIAL_REUSE), 1);
+    assert_ptr_equal(MmGetMdlVirtualAddress(part), buf);
+    IoFreeMdl(part);
+    IoFreeMdl(src);
+    ExFreePoolWithTag(buf, TAG);
+    mdlkit_shutdown();
+}
+
 static void test_lint_option_parsed_and_checked(void **state)
 {
     (void)state;
@@ -93,6 +117,7 @@ int main(void)
     const struct CMUnitTest t[] = {
         cmocka_unit_test(test_samples_1270_pool2_given_pool_type),
         cmocka_unit_test(test_legacy_driver_maps_with_mmgetsystemaddressformdl),
+        cmocka_unit_test(test_request_slot_partial_mdl_rebuilt_without_prepare),
         cmocka_unit_test(test_lint_option_parsed_and_checked),
     };
     return cmocka_run_group_tests_name("lint category", t, NULL, NULL);

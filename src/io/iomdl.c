@@ -301,6 +301,12 @@ void IoBuildPartialMdl(PMDL SourceMdl, PMDL TargetMdl, PVOID VirtualAddress, ULO
          * (MmPrepareMdlForReuse) would leak the mapping. */
         mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0xB8, (ULONG_PTR)TargetMdl, tflags, 0);
 
+    /* lint: a partial MDL built again without MmPrepareMdlForReuse (works
+     * while it was never mapped; Windows checks only the mapped case) */
+    if (MK_UNLIKELY(mk_lint_on()) && !mk_lint_mdl_prepared(TargetMdl, 0) && (tflags & MDL_PARTIAL))
+        mk_lint(MDLKIT_RULE_LINT_PARTIAL_REUSE,
+                "IoBuildPartialMdl reuses a partial MDL that MmPrepareMdlForReuse did not prepare",
+                (ULONG_PTR)TargetMdl, tflags, __builtin_return_address(0));
     USHORT sflags = (USHORT)SourceMdl->MdlFlags;
     USHORT nflags = (USHORT)(tflags & (MDL_ALLOCATED_FIXED_SIZE | MDL_ALLOCATED_MUST_SUCCEED));
     nflags |= (USHORT)(sflags & (MDL_IO_PAGE_READ | MDL_SOURCE_IS_NONPAGED_POOL | MDL_MAPPED_TO_SYSTEM_VA | MDL_IO_SPACE));

@@ -173,4 +173,6 @@ void mdlkit_mdl_reuse_check(PMDL Mdl)
      * MDL; reusing such an MDL would leak its mapping. */
     if ((Mdl->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA) && !(Mdl->MdlFlags & MDL_PARENT_MAPPED_SYSTEM_VA))
         mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0xB8, (ULONG_PTR)Mdl, (USHORT)Mdl->MdlFlags, 0);
+    if (MK_UNLIKELY(mk_lint_on()) && (Mdl->MdlFlags & MDL_PARTIAL))
+        mk_lint_mdl_prepared(Mdl, 1); /* lint MDLKIT_RULE_LINT_PARTIAL_REUSE: prepared for reuse */
 }

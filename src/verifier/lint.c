@@ -10,15 +10,46 @@
 #include "mk_base.h"
 #include "vf_internal.h"
 
+#include <pthread.h>
 #include <stdio.h>
+#include <string.h>
 
 #define LINT_RULES 16
 static atomic_ulong lint_counts[LINT_RULES + 1]; /* [0]: all */
+
+/* Partial MDLs prepared for reuse since their last IoBuildPartialMdl: a
+ * small set of addresses (a full set forgets the oldest: the rule then stays
+ * silent, never wrong). */
+#define LINT_PREP 256
+static pthread_mutex_t lint_prep_lock = PTHREAD_MUTEX_INITIALIZER;
+static const void *lint_prep[LINT_PREP];
+static unsigned lint_prep_next;
 
 void mk_vf_lint_reset(void)
 {
     for (int i = 0; i <= LINT_RULES; i++)
         atomic_store(&lint_counts[i], 0);
+    pthread_mutex_lock(&lint_prep_lock);
+    memset(lint_prep, 0, sizeof lint_prep);
+    lint_prep_next = 0;
+    pthread_mutex_unlock(&lint_prep_lock);
+}
+
+int mk_vf_lint_mdl_prepared(const void *mdl, int mark)
+{
+    int found = 0;
+    pthread_mutex_lock(&lint_prep_lock);
+    for (unsigned i = 0; i < LINT_PREP && !found; i++)
+        if (lint_prep[i] == mdl) {
+            found = 1;
+            if (!mark)
+                lint_prep[i] = NULL;
+        }
+    if (mark && !found)
+        lint_prep[lint_prep_next++ % LINT_PREP] = mdl;
+    pthread_mutex_unlock(&lint_prep_lock);
+    /* a full set may have forgotten it: never report then */
+    return found || (!mark && lint_prep_next > LINT_PREP);
 }
 
 static const char *lint_name(ULONG rule)
