@@ -186,11 +186,129 @@ static void test_mapping_budget_exhausted(void **state)
     }
 }
 
+
+/* ---- issue #21, item 4: capacity comes back after exhaustion ----------
+ * One resource is filled until it fails and freed; then every other resource
+ * must get its full capacity: the pool's empty segments are given back to
+ * the machine when a frame allocator runs short (page MDLs, contiguous
+ * memory, user memory), and frames freed by those are the pool's again. */
+static void tiny_setup_machine(void)
+{
+    mdlkit_config c;
+    mk_test_config(&c);
+    c.physical_memory = (size_t)16 << 20;
+    assert_int_equal(mdlkit_init(&c), 0);
+}
+
+/* Each of the other resources, at (nearly) the machine's size: */
+static void others_get_full_capacity(const char *after)
+{
+    /* user 1 MiB, contiguous 256 KiB, page MDL of 1 MiB -- one after the
+     * other, each freed before the next (user memory and contiguous memory
+     * allocate no pool on the way, so nothing else reclaims for them) */
+    void *u = mdlkit_user_alloc(1 << 20, PAGE_READWRITE);
+    if (!u)
+        fail_msg("after %s: mdlkit_user_alloc(1 MiB) failed", after);
+    mdlkit_user_free(u);
+    PHYSICAL_ADDRESS max;
+    max.QuadPart = -1;
+    void *cm = MmAllocateContiguousMemory(256 << 10, max);
+    if (!cm)
+        fail_msg("after %s: MmAllocateContiguousMemory(256 KiB) failed", after);
+    MmFreeContiguousMemory(cm);
+    PHYSICAL_ADDRESS lo = {0}, hi, skip = {0};
+    hi.QuadPart = -1;
+    PMDL m = MmAllocatePagesForMdlEx(lo, hi, skip, 1 << 20, MmCached, 0);
+    if (!m || MmGetMdlByteCount(m) != 1u << 20)
+        fail_msg("after %s: MmAllocatePagesForMdlEx(1 MiB) got %lu bytes", after,
+                 m ? (unsigned long)MmGetMdlByteCount(m) : 0ul);
+    MmFreePagesFromMdl(m);
+    ExFreePool(m);
+}
+
+static void test_pool_exhaustion_gives_frames_back(void **state)
+{
+    (void)state;
+    tiny_setup_machine();
+    /* Fill the machine with small MDLs (the pool's small blocks). */
+    size_t cap = 1 << 17, n = 0;
+    PMDL *held = calloc(cap, sizeof *held);
+    assert_non_null(held);
+    static char buf[64];
+    while (n < cap) {
+        PMDL m = IoAllocateMdl(buf, sizeof buf, FALSE, FALSE, NULL);
+        if (!m)
+            break;
+        held[n++] = m;
+    }
+    assert_true(n > 1000);
+    assert_true(n < cap); /* the machine ran out, not the array */
+    /* Nothing else fits now. */
+    PHYSICAL_ADDRESS max;
+    max.QuadPart = -1;
+    assert_null(MmAllocateContiguousMemory(256 << 10, max));
+    while (n)
+        IoFreeMdl(held[--n]);
+    free(held);
+    others_get_full_capacity("the pool was filled with MDLs and freed");
+    /* and again the other way round: the pool gets the frames back */
+    others_get_full_capacity("a second round");
+    void *big = ExAllocatePoolWithTag(NonPagedPoolNx, 4 << 20, EX_TAG);
+    assert_non_null(big);
+    ExFreePoolWithTag(big, EX_TAG);
+    mdlkit_shutdown();
+}
+
+static void test_user_and_page_exhaustion_give_frames_back(void **state)
+{
+    (void)state;
+    tiny_setup_machine();
+    /* Fill with user memory, free; then with page MDLs, free; the pool then
+     * gets (nearly) the whole machine in small and big blocks. */
+    void *u[64];
+    size_t nu = 0;
+    while (nu < 64 && (u[nu] = mdlkit_user_alloc(1 << 20, PAGE_READWRITE)) != NULL)
+        nu++;
+    assert_true(nu > 4 && nu < 64);
+    while (nu)
+        mdlkit_user_free(u[--nu]);
+    PHYSICAL_ADDRESS lo = {0}, hi, skip = {0};
+    hi.QuadPart = -1;
+    PMDL pm[64];
+    size_t np = 0;
+    while (np < 64) {
+        PMDL m = MmAllocatePagesForMdlEx(lo, hi, skip, 1 << 20, MmCached, 0);
+        if (!m)
+            break;
+        pm[np++] = m;
+        if (MmGetMdlByteCount(m) != 1u << 20)
+            break;
+    }
+    assert_true(np > 4 && np < 64);
+    while (np) {
+        MmFreePagesFromMdl(pm[--np]);
+        ExFreePool(pm[np]);
+    }
+    size_t cap = 1 << 17, n = 0;
+    void **blocks = calloc(cap, sizeof *blocks);
+    while (n < cap && (blocks[n] = ExAllocatePoolWithTag(NonPagedPoolNx, 200, EX_TAG)) != NULL)
+        n++;
+    /* 16 MiB of 208-byte blocks: well over half the machine */
+    assert_true(n * 208 > (size_t)8 << 20);
+    while (n)
+        ExFreePoolWithTag(blocks[--n], EX_TAG);
+    free(blocks);
+    others_get_full_capacity("the pool was filled with 200-byte blocks and freed");
+    mdlkit_shutdown();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_physical_memory_exhausted, small_setup, mk_test_teardown),
         cmocka_unit_test_setup_teardown(test_mapping_budget_exhausted, small_setup, mk_test_teardown),
+        cmocka_unit_test(test_pool_exhaustion_gives_frames_back),
+        cmocka_unit_test(test_user_and_page_exhaustion_give_frames_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -114,8 +114,35 @@ static size_t pm_find_run(size_t from, size_t end, size_t n, size_t align, size_
     return SIZE_MAX;
 }
 
+static size_t (*_Atomic pm_shortage)(void);
+
+void mk_phys_set_shortage_handler(size_t (*handler)(void)) { atomic_store(&pm_shortage, handler); }
+
+/* A frame allocation for `use` came up short: let the handler give frames
+ * back. Returns nonzero when it freed something (worth one more try). */
+static int pm_relieve(int use)
+{
+    if (use != MK_USE_MDL_PAGES && use != MK_USE_USER && use != MK_USE_CONTIG)
+        return 0;
+    size_t (*h)(void) = atomic_load(&pm_shortage);
+    return h && h() > 0;
+}
+
+static int pm_alloc_run(size_t npages, PFN_NUMBER low, PFN_NUMBER high, size_t boundary_pages, int use,
+                        PFN_NUMBER *first);
+
 int mk_phys_alloc_run(size_t npages, PFN_NUMBER low, PFN_NUMBER high, size_t boundary_pages, int use,
                       PFN_NUMBER *first)
+{
+    if (pm_alloc_run(npages, low, high, boundary_pages, use, first) == 0)
+        return 0;
+    if (!pm_relieve(use))
+        return -1;
+    return pm_alloc_run(npages, low, high, boundary_pages, use, first);
+}
+
+static int pm_alloc_run(size_t npages, PFN_NUMBER low, PFN_NUMBER high, size_t boundary_pages, int use,
+                        PFN_NUMBER *first)
 {
     size_t lo, hi;
     if (npages == 0 || pm_bounds(low, high, &lo, &hi) || npages > hi - lo)
@@ -146,7 +173,17 @@ int mk_phys_alloc_run(size_t npages, PFN_NUMBER low, PFN_NUMBER high, size_t bou
     return 0;
 }
 
+static size_t pm_alloc_pages(size_t npages, PFN_NUMBER low, PFN_NUMBER high, int use, PFN_NUMBER *out);
+
 size_t mk_phys_alloc_pages(size_t npages, PFN_NUMBER low, PFN_NUMBER high, int use, PFN_NUMBER *out)
+{
+    size_t got = pm_alloc_pages(npages, low, high, use, out);
+    if (got < npages && pm_relieve(use))
+        got += pm_alloc_pages(npages - got, low, high, use, out + got);
+    return got;
+}
+
+static size_t pm_alloc_pages(size_t npages, PFN_NUMBER low, PFN_NUMBER high, int use, PFN_NUMBER *out)
 {
     size_t lo, hi, got = 0;
     if (npages == 0 || pm_bounds(low, high, &lo, &hi))

@@ -568,6 +568,9 @@ int mk_poolpage_init(void)
     }
     atomic_store(&mk_pp_gen, atomic_load(&mk_rt.generation));
     atomic_store(&mk_pp_live, 1);
+    /* frames short for page MDLs, user or contiguous memory: the pool's
+     * empty segments go back first (issue #21) */
+    mk_phys_set_shortage_handler(mk_pp_reclaim);
     return 0;
 }
 
@@ -583,6 +586,7 @@ void mk_pool_watch_lookaside(uintptr_t lo, uintptr_t hi)
 
 void mk_poolpage_shutdown(void)
 {
+    mk_phys_set_shortage_handler(NULL);
     atomic_store(&mk_pp_live, 0);
     memset(&pp_fast, 0, sizeof pp_fast);
     mk_lookas_reset();
