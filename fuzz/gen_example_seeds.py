@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Writes the seed inputs of the example-driver fuzzers (fuzz_ioctl,
-fuzz_netrecv, fuzz_ramdisk into fuzz/corpus/<target>/, and the planted-bug
-fuzzer planted_fuzzer into fuzz/corpus/planted/). Each seed is one well-formed request sequence in the
-target's input format (see the comment at the top of each fuzz_*.c), for a
-run without input-chosen faults; a campaign with MDLKIT_FUZZ_FAULTS=1 takes
-the same seeds with a leading fault byte (written to <target>-faults/).
+fuzz_netrecv, fuzz_ramdisk: fuzz/corpus/<target>/) and of the planted-bug
+fuzzer (planted_fuzzer: fuzz/corpus/planted/). Each seed is one well-formed
+request sequence in the target's input format (see the comment at the top
+of each fuzz_*.c), for a run without input-chosen faults; a campaign with
+MDLKIT_FUZZ_FAULTS=1 takes the same seeds with a leading fault byte
+(written to <dir>-faults/).
 
 Usage: gen_example_seeds.py [FUZZ_DIR]   (default: the directory of this script)
 """
