@@ -253,12 +253,4 @@ MK_HOOK_INLINE void mk_lint(ULONG rule, const char *why, ULONG_PTR p3, ULONG_PTR
         mk_hook.lint(rule, why, p3, p4, caller);
 }
 
-/* MmPrepareMdlForReuse of a partial MDL (mark 1) and IoBuildPartialMdl
- * (mark 0: 1 if it was prepared since its last build; the note is
- * dropped), for MDLKIT_RULE_LINT_PARTIAL_REUSE. */
-MK_HOOK_INLINE int mk_lint_mdl_prepared(const void *mdl, int mark)
-{
-    return mk_hook.lint_mdl_prepared ? mk_hook.lint_mdl_prepared(mdl, mark) : 1;
-}
-
 #endif /* MK_VERIFIER_H */

@@ -4,8 +4,9 @@
  *   user region     -> STATUS_ACCESS_VIOLATION raised to the innermost
  *                      __try (no handler: bug check 0x1E), as when kernel
  *                      code touches a bad user address;
- *   system regions  -> offered to the verifier (special-pool guard pages,
- *                      trimmed paged pool), else bug check 0x50
+ *   system regions  -> offered to the page-fault hook (mk_hooks.h: the
+ *                      verifier's special-pool guard pages, trimmed paged
+ *                      pool), else bug check 0x50
  *                      PAGE_FAULT_IN_NONPAGED_AREA (address, 0 read /
  *                      1 write, instruction address, 0).
  * Faults outside the simulated machine while it runs are what the same
@@ -124,7 +125,7 @@ static void fault_handler(int sig, siginfo_t *si, void *uc)
     void *pc;
     fault_decode(uc, &write, &pc);
     enum mk_region r = mk_va_region(addr);
-    if (mk_verifier_page_fault(addr, write, pc, r))
+    if (mk_hook_page_fault(addr, write, pc, r))
         return;
     if (r == MK_RGN_USER)
         mk_raise_at(STATUS_ACCESS_VIOLATION, pc);
