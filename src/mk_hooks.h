@@ -58,6 +58,7 @@ typedef struct mk_hooks {
     void (*zw_user_address)(const char *routine, const void *addr, void *caller);
     void (*lint)(ULONG rule, const char *why, ULONG_PTR p3, ULONG_PTR p4, void *caller);
     int (*lint_mdl_prepared)(const void *mdl, int mark); /* mark 1: prepared; 0: was it? (forgets it) */
+    int (*lint_family)(const void *p, int family);       /* family > 0: note; 0: take the note (0 if none) */
 
     /* ---- set by the port layer (src/port/portcommon.c) ---- */
     /* A WDM DDI that HwStorPortProhibitedDDIs lists was called while driver

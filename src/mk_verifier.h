@@ -253,4 +253,37 @@ MK_HOOK_INLINE void mk_lint(ULONG rule, const char *why, ULONG_PTR p3, ULONG_PTR
         mk_hook.lint(rule, why, p3, p4, caller);
 }
 
+/* MmPrepareMdlForReuse of a partial MDL (mark 1) and IoBuildPartialMdl
+ * (mark 0: 1 if it was prepared since its last build; the note is
+ * dropped), for MDLKIT_RULE_LINT_PARTIAL_REUSE. */
+MK_HOOK_INLINE int mk_lint_mdl_prepared(const void *mdl, int mark)
+{
+    return mk_hook.lint_mdl_prepared ? mk_hook.lint_mdl_prepared(mdl, mark) : 1;
+}
+
+/* Allocator families for MDLKIT_RULE_LINT_ALLOCATOR_FAMILY (lint on only):
+ * the NDIS and StorPort allocators note their blocks; a free takes the
+ * note and reports a block freed through another family. */
+enum { MK_FAMILY_EX = 0, MK_FAMILY_NDIS = 1, MK_FAMILY_STORPORT = 2 };
+MK_HOOK_INLINE void mk_lint_family_note(const void *p, int family)
+{
+    if (mk_lint_on() && p && mk_hook.lint_family)
+        (void)mk_hook.lint_family(p, family);
+}
+/* A free its own rule already checks: the note goes. */
+MK_HOOK_INLINE void mk_lint_family_forget(const void *p)
+{
+    if (mk_lint_on() && p && mk_hook.lint_family)
+        (void)mk_hook.lint_family(p, 0);
+}
+/* At a free through `family`: reports a block another family allocated. */
+MK_HOOK_INLINE void mk_lint_family_free(const void *p, int family, const char *routine, void *caller)
+{
+    if (!mk_lint_on() || !p || !mk_hook.lint_family)
+        return;
+    int had = mk_hook.lint_family(p, 0);
+    if (had != family)
+        mk_lint(MDLKIT_RULE_LINT_ALLOCATOR_FAMILY, routine, (ULONG_PTR)p, (ULONG_PTR)had, caller);
+}
+
 #endif /* MK_VERIFIER_H */

@@ -3,7 +3,9 @@
  * "fatal". Named after the real-world pattern: Windows-driver-samples
  * #1270, ExAllocatePool2 given a POOL_TYPE value as its flags. */
 #include "testutil.h"
+#include "testndis.h"
 
+#include <ndis.h>
 #include <ntddk.h>
 
 #define TAG 'tniL'
@@ -94,6 +96,47 @@ static void test_request_slot_partial_mdl_rebuilt_without_prepare(void **state)
     mdlkit_shutdown();
 }
 
+/* A miniport allocates with NdisAllocateMemoryWithTagPriority and frees
+ * with ExFreePoolWithTag in one path, and frees an ExAllocatePoolWithTag
+ * block with NdisFreeMemory in another: both work on Windows (NDIS memory
+ * is pool), both are lint findings. */
+static NDIS_HANDLE g_ndis;
+static NDIS_STATUS NicInit(NDIS_HANDLE h, NDIS_HANDLE dc, PNDIS_MINIPORT_INIT_PARAMETERS ip)
+{
+    (void)h, (void)dc, (void)ip;
+    return NDIS_STATUS_FAILURE;
+}
+static void NicHalt(NDIS_HANDLE c, NDIS_HALT_ACTION a) { (void)c, (void)a; }
+static void NicShutdown(NDIS_HANDLE c, NDIS_SHUTDOWN_ACTION a) { (void)c, (void)a; }
+static void NicUnload(PDRIVER_OBJECT o) { NdisMDeregisterMiniportDriver(g_ndis), (void)o; }
+static NTSTATUS NicEntry(PDRIVER_OBJECT o, PUNICODE_STRING r)
+{
+    return mk_test_ndis_register_driver(o, r, NicInit, NicHalt, NicShutdown, NicUnload, &g_ndis);
+}
+
+static void test_miniport_mixes_ndis_and_ex_pool_frees(void **state)
+{
+    (void)state;
+    assert_int_equal(boot(MDLKIT_LINT_WARN), 0);
+    PDRIVER_OBJECT drv;
+    assert_int_equal(mdlkit_driver_load("mixnic", NicEntry, &drv), STATUS_SUCCESS);
+    PVOID a = NdisAllocateMemoryWithTagPriority(g_ndis, 64, TAG, NormalPoolPriority);
+    assert_non_null(a);
+    ExFreePoolWithTag(a, TAG); /* NDIS memory through ExFreePool */
+    assert_int_equal(mdlkit_lint_count(MDLKIT_RULE_LINT_ALLOCATOR_FAMILY), 1);
+    PVOID b = ExAllocatePoolWithTag(NonPagedPoolNx, 64, TAG);
+    assert_non_null(b);
+    NdisFreeMemory(b, 64, 0); /* pool through NdisFreeMemory */
+    assert_int_equal(mdlkit_lint_count(MDLKIT_RULE_LINT_ALLOCATOR_FAMILY), 2);
+    PVOID c = NdisAllocateMemoryWithTagPriority(g_ndis, 64, TAG, NormalPoolPriority);
+    NdisFreeMemoryWithTagPriority(g_ndis, c, TAG); /* matched: nothing */
+    PVOID d = ExAllocatePoolWithTag(NonPagedPoolNx, 64, TAG);
+    ExFreePoolWithTag(d, TAG);
+    assert_int_equal(mdlkit_lint_count(MDLKIT_RULE_LINT_ALLOCATOR_FAMILY), 2);
+    assert_int_equal(mdlkit_driver_unload(drv), STATUS_SUCCESS);
+    mdlkit_shutdown();
+}
+
 static void test_lint_option_parsed_and_checked(void **state)
 {
     (void)state;
@@ -118,6 +161,7 @@ int main(void)
         cmocka_unit_test(test_samples_1270_pool2_given_pool_type),
         cmocka_unit_test(test_legacy_driver_maps_with_mmgetsystemaddressformdl),
         cmocka_unit_test(test_request_slot_partial_mdl_rebuilt_without_prepare),
+        cmocka_unit_test(test_miniport_mixes_ndis_and_ex_pool_frees),
         cmocka_unit_test(test_lint_option_parsed_and_checked),
     };
     return cmocka_run_group_tests_name("lint category", t, NULL, NULL);

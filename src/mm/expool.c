@@ -393,12 +393,16 @@ PVOID ExAllocatePool3(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag, PCPOOL_
 void ExFreePool(PVOID P)
 {
     MK_ENTER("ExFreePool");
+    mk_lint_family_free(P, MK_FAMILY_EX, "ExFreePool freed a block NdisAllocateMemoryWithTagPriority or "
+                        "StorPortAllocatePool returned (P4: 1 NDIS, 2 StorPort)", __builtin_return_address(0));
     mk_pool_free(P, 0, 0, __builtin_return_address(0));
 }
 
 void ExFreePoolWithTag(PVOID P, ULONG Tag)
 {
     MK_ENTER("ExFreePoolWithTag");
+    mk_lint_family_free(P, MK_FAMILY_EX, "ExFreePoolWithTag freed a block NdisAllocateMemoryWithTagPriority or "
+                        "StorPortAllocatePool returned (P4: 1 NDIS, 2 StorPort)", __builtin_return_address(0));
     mk_pool_free(P, Tag, 1, __builtin_return_address(0));
 }
 

@@ -17,6 +17,7 @@
 #define LINT_RULES 16
 static atomic_ulong lint_counts[LINT_RULES + 1]; /* [0]: all */
 
+
 /* Partial MDLs prepared for reuse since their last IoBuildPartialMdl: a
  * small set of addresses (a full set forgets the oldest: the rule then stays
  * silent, never wrong). */
@@ -25,8 +26,63 @@ static pthread_mutex_t lint_prep_lock = PTHREAD_MUTEX_INITIALIZER;
 static const void *lint_prep[LINT_PREP];
 static unsigned lint_prep_next;
 
+/* Blocks of the NDIS and StorPort allocators (lint on): address ->
+ * family, open addressing with tombstones; a full table notes nothing
+ * more (the rule then stays silent for those blocks, never wrong). */
+#define LINT_FAM 16384
+#define LINT_TOMB ((const void *)1)
+static const void *lint_fam_p[LINT_FAM];
+static unsigned char lint_fam_f[LINT_FAM];
+static unsigned lint_fam_used;
+
+static size_t lint_fam_hash(const void *p) { return ((uintptr_t)p >> 4) * 0x9E3779B97F4A7C15ULL >> 50; }
+
+int mk_vf_lint_family(const void *p, int family)
+{
+    int had = 0;
+    size_t i = lint_fam_hash(p) & (LINT_FAM - 1);
+    pthread_mutex_lock(&lint_prep_lock);
+    if (family) {
+        if (lint_fam_used < LINT_FAM / 2) {
+            size_t free_slot = (size_t)-1;
+            for (size_t n = 0; n < LINT_FAM; n++, i = (i + 1) & (LINT_FAM - 1)) {
+                if (lint_fam_p[i] == p) {
+                    free_slot = i;
+                    break;
+                }
+                if (lint_fam_p[i] == LINT_TOMB && free_slot == (size_t)-1)
+                    free_slot = i;
+                if (lint_fam_p[i] == NULL) {
+                    if (free_slot == (size_t)-1) {
+                        free_slot = i;
+                        lint_fam_used++;
+                    }
+                    break;
+                }
+            }
+            if (free_slot != (size_t)-1) {
+                lint_fam_p[free_slot] = p;
+                lint_fam_f[free_slot] = (unsigned char)family;
+            }
+        }
+    } else {
+        for (size_t n = 0; n < LINT_FAM && lint_fam_p[i]; n++, i = (i + 1) & (LINT_FAM - 1))
+            if (lint_fam_p[i] == p) {
+                had = lint_fam_f[i];
+                lint_fam_p[i] = LINT_TOMB;
+                break;
+            }
+    }
+    pthread_mutex_unlock(&lint_prep_lock);
+    return had;
+}
+
 void mk_vf_lint_reset(void)
 {
+    pthread_mutex_lock(&lint_prep_lock);
+    memset(lint_fam_p, 0, sizeof lint_fam_p);
+    lint_fam_used = 0;
+    pthread_mutex_unlock(&lint_prep_lock);
     for (int i = 0; i <= LINT_RULES; i++)
         atomic_store(&lint_counts[i], 0);
     pthread_mutex_lock(&lint_prep_lock);
@@ -56,7 +112,7 @@ static const char *lint_name(ULONG rule)
 {
     switch (rule) {
     case MDLKIT_RULE_LINT_ALLOCATOR_FAMILY:
-        return "allocator family";
+        return "freed through another allocator family";
     case MDLKIT_RULE_LINT_POOL2_TYPE:
         return "ExAllocatePool2 given a POOL_TYPE";
     case MDLKIT_RULE_LINT_PARTIAL_REUSE:

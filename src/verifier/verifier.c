@@ -45,6 +45,7 @@ void mk_verifier_hooks_install(void)
     mk_hook.zw_user_address = mk_vf_zw_user_address;
     mk_hook.lint = mk_vf_lint;
     mk_hook.lint_mdl_prepared = mk_vf_lint_mdl_prepared;
+    mk_hook.lint_family = mk_vf_lint_family;
 }
 
 int mk_verifier_init(void)

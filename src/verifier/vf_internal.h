@@ -56,6 +56,7 @@ void mk_vf_zw_user_address(const char *routine, const void *addr, void *caller);
 void mk_vf_lint(ULONG rule, const char *why, ULONG_PTR p3, ULONG_PTR p4, void *caller); /* lint.c */
 void mk_vf_lint_reset(void);
 int mk_vf_lint_mdl_prepared(const void *mdl, int mark);
+int mk_vf_lint_family(const void *p, int family);
 
 /* ------------------------------------------------------------------------
  * Start/stop of the options

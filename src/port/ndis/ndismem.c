@@ -141,6 +141,7 @@ PVOID NdisAllocateMemoryWithTagPriority(NDIS_HANDLE NdisHandle, UINT Length, ULO
     PVOID p = mk_ex_allocate(mk_os_at_least(NTDDI_WIN8) ? NonPagedPoolNx : NonPagedPool, Length, Tag, Priority, 0,
                              caller);
     mk_port_end();
+    mk_lint_family_note(p, MK_FAMILY_NDIS); /* lint: freed through another allocator family */
     return p;
 }
 
@@ -153,6 +154,10 @@ void NdisFreeMemoryWithTagPriority(NDIS_HANDLE NdisHandle, PVOID VirtualAddress,
                      "NdisFreeMemoryWithTagPriority must be called at IRQL <= DISPATCH_LEVEL", mk_irql(),
                      (ULONG_PTR)NdisHandle);
     nm_check_handle(NdisHandle, "NdisFreeMemoryWithTagPriority: NdisHandle is not a handle NDIS gave this driver");
+    mk_lint_family_free(VirtualAddress, MK_FAMILY_NDIS,
+                        "NdisFreeMemoryWithTagPriority freed a block NdisAllocateMemoryWithTagPriority did not return "
+                        "(P4: 0 ExAllocatePool*, 2 StorPort)",
+                        caller);
     mk_port_begin();
     mk_ex_free(VirtualAddress, Tag, caller);
     mk_port_end();
@@ -171,6 +176,10 @@ void NdisFreeMemory(PVOID VirtualAddress, UINT Length, UINT MemoryFlags)
                      "NdisFreeMemory: MemoryFlags must be 0 for memory from NdisAllocateMemoryWithTagPriority "
                      "(mdlkit provides no NDIS contiguous or non-cached allocator)",
                      (ULONG_PTR)VirtualAddress, MemoryFlags);
+    mk_lint_family_free(VirtualAddress, MK_FAMILY_NDIS,
+                        "NdisFreeMemory freed a block NdisAllocateMemoryWithTagPriority did not return (P4: 0 "
+                        "ExAllocatePool*, 2 StorPort)",
+                        caller);
     mk_port_begin();
     mk_ex_free(VirtualAddress, 0, caller);
     mk_port_end();

@@ -42,6 +42,7 @@ static ULONG sp_allocate_pool(mk_sp_adapter *a, ULONG bytes, ULONG tag, PVOID *o
     mk_port_begin();
     PVOID p = mk_ex_allocate(mk_sp_nonpaged_type(), bytes, tag, NormalPoolPriority, 0, caller);
     mk_port_end();
+    mk_lint_family_note(p, MK_FAMILY_STORPORT); /* lint: freed through another allocator family */
     PHYSICAL_ADDRESS none = {0};
     if (p && !mk_port_track_add(MK_PT_STOR_POOL, p, bytes, tag, a->ext, caller, none, TRUE)) {
         mk_ex_free(p, tag, caller);
@@ -67,6 +68,7 @@ static ULONG sp_free_pool(mk_sp_adapter *a, PVOID p, void *caller)
                      "StorPortFreePool was given a buffer that StorPortAllocatePool did not return for this "
                      "adapter, or that was already freed (StorPortAllocatePool rule)",
                      (ULONG_PTR)p, (ULONG_PTR)a->ext);
+    mk_lint_family_forget(p); /* (the StorPortAllocatePool rule above checks the family) */
     mk_port_begin();
     mk_ex_free(p, c.tag, caller);
     mk_port_end();
