@@ -129,6 +129,13 @@ int mk_phys_alloc_run(size_t npages, PFN_NUMBER low, PFN_NUMBER high, size_t bou
  * within [low, high] (0 = no bound). Frames come zeroed. Returns the number
  * allocated (may be fewer than asked, 0 when memory is exhausted). */
 size_t mk_phys_alloc_pages(size_t npages, PFN_NUMBER low, PFN_NUMBER high, int use, PFN_NUMBER *out);
+/* The handler a frame allocation that runs short calls before it fails: the
+ * pool registers one that gives its empty segments (and fully free small
+ * pages) back to the machine and returns how much it freed; the allocation
+ * is retried when that is not 0. Called without any machine lock held, for
+ * page MDLs, user memory and contiguous memory only (the pool reclaims for
+ * its own segments itself). NULL: none. */
+void mk_phys_set_shortage_handler(size_t (*handler)(void));
 /* Returns frames to the free list (their contents are discarded). The
  * caller has checked that nothing still locks or maps them. */
 void mk_phys_free(PFN_NUMBER first, size_t npages);
