@@ -138,10 +138,12 @@ PKDPC mk_dpc_queued_in(const void *lo, const void *hi);
 PERESOURCE mk_ex_resource_in(const void *lo, const void *hi);
 PWORK_QUEUE_ITEM mk_ex_workitem_queued_in(const void *lo, const void *hi);
 
-/* The executive's start and stop (src/ps/psthread.c), called by mdlkit_init
- * and mdlkit_shutdown: dispatcher, system threads, handles, resources. */
-int mk_exec_init(void);
-void mk_exec_shutdown(void);
+/* The steps mdlkit_init and mdlkit_shutdown (src/rt/runtime.c) sequence
+ * for the kernel and executive layers. */
+void mk_ps_shutdown(void);          /* ps/psthread.c: system threads still running (0xCE) */
+void mk_ob_shutdown(void);          /* ob/obhandle.c: handles still open closed, as at process exit */
+void mk_ob_event_shutdown(void);    /* ob/obevent.c: event names */
+void mk_ex_resource_shutdown(void); /* ex/resource.c */
 /* A driver is being unloaded (io/driver.c, after its Unload routine): its
  * system threads still running (0xCE), timers still set and DPCs still
  * queued (0xC7). */

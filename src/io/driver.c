@@ -234,7 +234,6 @@ void mk_driver_shutdown_all(void)
     }
     mk_self.driver = NULL;
     mk_io_workitem_reset();
-    mk_sysdma_reset();
     mk_io_dma_reset();
     mk_obname_reset();
     mk_io_userio_reset();

@@ -30,7 +30,6 @@ void mk_port_shutdown(void)
 {
     mk_storport_shutdown();
     mk_ndis_shutdown();
-    mk_driver_shutdown_all();
     mk_port_track_shutdown();
     mk_port_internal = 0;
 }

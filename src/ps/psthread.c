@@ -383,24 +383,4 @@ void mk_exec_driver_unloaded(struct mk_driver *d)
     }
 }
 
-void mk_ex_resource_shutdown(void); /* ex/resource.c */
-void mk_ob_shutdown(void);          /* ob/obhandle.c */
-void mk_ob_event_shutdown(void);    /* ob/obevent.c */
-
-int mk_exec_init(void)
-{
-    mk_ex_workitem_shutdown(); /* workers a late layer of the previous machine started */
-    return mk_ke_init();
-}
-
-void mk_exec_shutdown(void)
-{
-    ps_shutdown();       /* system threads still running: 0xCE */
-    mk_timer_shutdown(); /* no timer fires from here on */
-    mk_ex_workitem_shutdown(); /* queued work items run, the workers stop */
-    mk_dpc_shutdown();   /* queued DPCs run, the processors stop */
-    mk_ob_shutdown();    /* handles still open are closed, as at process exit */
-    mk_ob_event_shutdown(); /* event names */
-    mk_ex_resource_shutdown();
-    mk_ke_shutdown();
-}
+void mk_ps_shutdown(void) { ps_shutdown(); }

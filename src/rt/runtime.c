@@ -8,6 +8,8 @@
 #include "mk_machine.h"
 #include "mk_options.h"
 #include "mk_ke.h"
+#include "mk_driver.h"
+#include "mk_hal.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -136,6 +138,36 @@ static int rt_validate(const mdlkit_config *c)
     return 0;
 }
 
+/* The kernel and executive: the dispatcher starts here (its processor and
+ * timer threads on first use); at shutdown system threads are checked
+ * first, then no timer fires, queued work items and DPCs run and their
+ * threads stop, handles still open are closed as at process exit. */
+static void rt_exec_init(void)
+{
+    mk_ex_workitem_shutdown(); /* workers a late layer of the previous machine started */
+    mk_ke_init();
+}
+static void rt_exec_shutdown(void)
+{
+    mk_ps_shutdown();
+    mk_timer_shutdown();
+    mk_ex_workitem_shutdown();
+    mk_dpc_shutdown();
+    mk_ob_shutdown();
+    mk_ob_event_shutdown();
+    mk_ex_resource_shutdown();
+    mk_ke_shutdown();
+}
+/* The port drivers' adapters and records, then the driver records the I/O
+ * manager keeps, then the devices of the simulated buses. */
+static void rt_port_shutdown(void)
+{
+    mk_port_shutdown();
+    mk_driver_shutdown_all();
+    mk_sysdma_reset();
+    mk_pci_shutdown();
+}
+
 int mdlkit_init(const mdlkit_config *cfg)
 {
     mdlkit_config def;
@@ -182,7 +214,7 @@ int mdlkit_init(const mdlkit_config *cfg)
     mk_thread_attach();
     if (mk_pool_init())
         goto fail_machine;
-    mk_exec_init(); /* dispatcher, DPCs, timers, threads, handles (threads start on first use) */
+    rt_exec_init(); /* dispatcher, DPCs, timers, threads, handles (threads start on first use) */
     if (mk_io_init())
         goto fail_pool;
     if (mk_port_init())
@@ -191,7 +223,7 @@ int mdlkit_init(const mdlkit_config *cfg)
         goto fail_port;
     return 0;
 fail_port:
-    mk_port_shutdown();
+    rt_port_shutdown();
 fail_io:
     mk_io_shutdown();
 fail_pool:
@@ -205,9 +237,9 @@ fail_machine:
 /* The layers' shutdown, each step re-run under an absorbing frame until it
  * completes: after a caught bug check (or for mdlkit_reset) what the machine
  * still holds is reported as information, never raised (src/ke/bugcheck.c). */
-static void rt_step_exec(void *a) { (void)a; mk_exec_shutdown(); }
+static void rt_step_exec(void *a) { (void)a; rt_exec_shutdown(); }
 static void rt_step_verifier(void *a) { (void)a; mk_verifier_shutdown(); }
-static void rt_step_port(void *a) { (void)a; mk_port_shutdown(); }
+static void rt_step_port(void *a) { (void)a; rt_port_shutdown(); }
 static void rt_step_io(void *a) { (void)a; mk_io_shutdown(); }
 static void rt_step_pool(void *a) { (void)a; mk_pool_shutdown(); }
 static unsigned rt_teardown(void)
@@ -242,9 +274,9 @@ void mdlkit_shutdown(void)
         (void)rt_teardown();
         return;
     }
-    mk_exec_shutdown(); /* system threads, timers, DPC queues, handles */
+    rt_exec_shutdown(); /* system threads, timers, DPC queues, handles */
     mk_verifier_shutdown(); /* final leak check and report (may bug check) */
-    mk_port_shutdown();
+    rt_port_shutdown();
     mk_io_shutdown();
     mk_pool_shutdown();
     atomic_store(&mk_rt.up, 0);

@@ -458,7 +458,6 @@ void mk_storport_shutdown(void)
         free(s);
         s = n;
     }
-    mk_pci_shutdown();
 }
 
 static struct timespec sp_boot;
