@@ -198,7 +198,8 @@ static void deref_fn(void *arg)
 static void test_null_dereference_is_access_violation(void **state)
 {
     (void)state;
-    struct deref d = { (volatile char *)NULL, PASSIVE_LEVEL, TRUE, STATUS_SUCCESS };
+    /* 0x8: a field of a NULL structure pointer (UBSan would stop at NULL itself) */
+    struct deref d = { (volatile char *)0x8, PASSIVE_LEVEL, TRUE, STATUS_SUCCESS };
     mdlkit_bugcheck bc;
     assert_int_equal(mdlkit_catch_bugcheck(deref_fn, &d, &bc), 0);
     assert_int_equal(d.status, STATUS_ACCESS_VIOLATION);
