@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Installs the Debian packages mdlkit needs to build and test, if missing.
 # Usage: scripts/deps.sh [build|test|asan|tsan|bench|fuzz]...   (build deps are always included)
-# Each make target asks only for its own set: `make test` needs no clang,
-# only the ThreadSanitizer build and the fuzzer do.
+# Each make target asks only for its own set. clang is part of the build:
+# the real drivers the tests compile from ../shared/drivers (netvmini,
+# viostor) use MSVC syntax that only clang's -fms-extensions/-fms-compatibility
+# accepts (mdlkit_add_driver); the TSan build and the fuzzers also need
+# clang's sanitizer runtimes.
 set -euo pipefail
-pkgs=(cmake make gcc pkg-config libcmocka-dev binutils)
+pkgs=(cmake make gcc clang pkg-config libcmocka-dev binutils)
 for what in "$@"; do
   case "$what" in
-    test) ;;                                          # gcc and cmocka (above)
+    test) ;;                                          # gcc, clang and cmocka (above)
     asan) ;;                                          # gcc's own sanitizer runtimes
     tsan) pkgs+=(clang libclang-rt-dev) ;;            # the TSan build uses clang
     bench) pkgs+=(libmimalloc-dev libjemalloc-dev gnuplot-nox) ;;
