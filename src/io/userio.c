@@ -346,6 +346,20 @@ static mk_ioreq *uio_begin(HANDLE h, UCHAR major)
     return r;
 }
 
+/* The I/O manager's own probe of the caller's buffers failed: the request
+ * fails with the exception's status and the driver is not called, as on
+ * Windows; else the IRP goes to the driver. */
+static mk_ioreq *uio_dispatch(mk_ioreq *r, NTSTATUS probe)
+{
+    if (!NT_SUCCESS(probe)) {
+        uio_unbuild(r->irp);
+        uio_fail(r, probe);
+        return r;
+    }
+    mk_ioreq_call(r);
+    return r;
+}
+
 static mk_ioreq *uio_ioctl_start(HANDLE h, ULONG code, void *in, ULONG in_len, void *out, ULONG out_len)
 {
     mk_ioreq *r = uio_begin(h, IRP_MJ_DEVICE_CONTROL);
@@ -395,13 +409,7 @@ static mk_ioreq *uio_ioctl_start(HANDLE h, ULONG code, void *in, ULONG in_len, v
     }
     MDLKIT_EXCEPT(EXCEPTION_EXECUTE_HANDLER) { probe = GetExceptionCode(); }
     MDLKIT_END;
-    if (!NT_SUCCESS(probe)) {
-        uio_unbuild(irp);
-        uio_fail(r, probe);
-        return r;
-    }
-    mk_ioreq_call(r);
-    return r;
+    return uio_dispatch(r, probe);
 }
 
 static mk_ioreq *uio_rw_start(HANDLE h, UCHAR major, void *buf, ULONG len)
@@ -448,13 +456,7 @@ static mk_ioreq *uio_rw_start(HANDLE h, UCHAR major, void *buf, ULONG len)
     }
     MDLKIT_EXCEPT(EXCEPTION_EXECUTE_HANDLER) { probe = GetExceptionCode(); }
     MDLKIT_END;
-    if (!NT_SUCCESS(probe)) {
-        uio_unbuild(irp);
-        uio_fail(r, probe);
-        return r;
-    }
-    mk_ioreq_call(r);
-    return r;
+    return uio_dispatch(r, probe);
 }
 
 /* A synchronous call: wait when the driver pended the IRP (a handle opened

@@ -233,20 +233,20 @@ static inline void ob_check_irql(const void *obj, void *caller)
         mk_ke_irql_violation(0, NULL, obj, caller);
 }
 
-LONG_PTR ObfReferenceObject(PVOID Object)
+/* The reference counting behind the Obf* routines; caller: the driver's
+ * return address, for the IRQL report. */
+static LONG_PTR ob_reference(PVOID Object, void *caller)
 {
-    MK_ENTER("ObfReferenceObject");
-    ob_check_irql(Object, __builtin_return_address(0));
+    ob_check_irql(Object, caller);
     mk_ob_header *h = ob_live(Object);
     if (!h || atomic_load(&h->refs) <= 0)
         ob_bad_reference(Object);
     return atomic_fetch_add(&h->refs, 1) + 1;
 }
 
-LONG_PTR ObfDereferenceObject(PVOID Object)
+static LONG_PTR ob_dereference(PVOID Object, void *caller)
 {
-    MK_ENTER("ObfDereferenceObject");
-    ob_check_irql(Object, __builtin_return_address(0));
+    ob_check_irql(Object, caller);
     mk_ob_header *h = ob_live(Object);
     if (!h)
         ob_bad_reference(Object);
@@ -258,51 +258,38 @@ LONG_PTR ObfDereferenceObject(PVOID Object)
     if (old == 1)
         ob_destroy(h);
     return old - 1;
+}
+
+LONG_PTR ObfReferenceObject(PVOID Object)
+{
+    MK_ENTER("ObfReferenceObject");
+    return ob_reference(Object, __builtin_return_address(0));
+}
+
+LONG_PTR ObfDereferenceObject(PVOID Object)
+{
+    MK_ENTER("ObfDereferenceObject");
+    return ob_dereference(Object, __builtin_return_address(0));
 }
 
 LONG_PTR ObfReferenceObjectWithTag(PVOID Object, ULONG Tag)
 {
     MK_ENTER("ObfReferenceObjectWithTag");
     (void)Tag;
-    ob_check_irql(Object, __builtin_return_address(0));
-    mk_ob_header *h = ob_live(Object);
-    if (!h || atomic_load(&h->refs) <= 0)
-        ob_bad_reference(Object);
-    return atomic_fetch_add(&h->refs, 1) + 1;
+    return ob_reference(Object, __builtin_return_address(0));
 }
 
 LONG_PTR ObfDereferenceObjectWithTag(PVOID Object, ULONG Tag)
 {
     MK_ENTER("ObfDereferenceObjectWithTag");
     (void)Tag;
-    ob_check_irql(Object, __builtin_return_address(0));
-    mk_ob_header *h = ob_live(Object);
-    if (!h)
-        ob_bad_reference(Object);
-    LONG_PTR old = atomic_fetch_sub(&h->refs, 1);
-    if (old <= 0) {
-        atomic_fetch_add(&h->refs, 1);
-        ob_bad_reference(Object);
-    }
-    if (old == 1)
-        ob_destroy(h);
-    return old - 1;
+    return ob_dereference(Object, __builtin_return_address(0));
 }
 
 void ObDereferenceObjectDeferDelete(PVOID Object)
 {
     MK_ENTER("ObDereferenceObjectDeferDelete");
-    ob_check_irql(Object, __builtin_return_address(0));
-    mk_ob_header *h = ob_live(Object);
-    if (!h)
-        ob_bad_reference(Object);
-    LONG_PTR old = atomic_fetch_sub(&h->refs, 1);
-    if (old <= 0) {
-        atomic_fetch_add(&h->refs, 1);
-        ob_bad_reference(Object);
-    }
-    if (old == 1)
-        ob_destroy(h);
+    (void)ob_dereference(Object, __builtin_return_address(0));
 }
 
 NTSTATUS ObReferenceObjectByPointer(PVOID Object, ACCESS_MASK DesiredAccess, POBJECT_TYPE ObjectType,

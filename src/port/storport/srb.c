@@ -637,9 +637,10 @@ ULONG mdlkit_storport_outstanding(PVOID hw_device_extension)
     return n;
 }
 
-NTSTATUS mdlkit_storport_reset(PVOID hw_device_extension)
+/* The checks the harness's adapter-wide requests share: a running adapter,
+ * called at PASSIVE_LEVEL; completions already due are delivered first. */
+static NTSTATUS sp_harness_adapter(PVOID hw_device_extension, mk_sp_adapter **out)
 {
-    MK_ENTER("mdlkit_storport_reset");
     mk_thread_attach();
     mk_sp_locks_reset_stale();
     mk_sp_adapter *a = mk_sp_find(hw_device_extension);
@@ -648,6 +649,17 @@ NTSTATUS mdlkit_storport_reset(PVOID hw_device_extension)
     if (a->phase != MK_SP_PHASE_RUNNING || mk_irql() != PASSIVE_LEVEL)
         return STATUS_INVALID_DEVICE_STATE;
     mk_sp_deliver(a);
+    *out = a;
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS mdlkit_storport_reset(PVOID hw_device_extension)
+{
+    MK_ENTER("mdlkit_storport_reset");
+    mk_sp_adapter *a;
+    NTSTATUS st = sp_harness_adapter(hw_device_extension, &a);
+    if (!NT_SUCCESS(st))
+        return st;
     mk_sp_driver *s = a->spd;
     KIRQL old = mk_sp_raise(MK_SP_DIRQL);
     mk_sp_isr_lock(a, 0, 0);
@@ -681,14 +693,10 @@ NTSTATUS mdlkit_storport_reset(PVOID hw_device_extension)
 NTSTATUS mdlkit_storport_remove_adapter(PVOID hw_device_extension)
 {
     MK_ENTER("mdlkit_storport_remove_adapter");
-    mk_thread_attach();
-    mk_sp_locks_reset_stale();
-    mk_sp_adapter *a = mk_sp_find(hw_device_extension);
-    if (!a)
-        return STATUS_INVALID_PARAMETER;
-    if (a->phase != MK_SP_PHASE_RUNNING || mk_irql() != PASSIVE_LEVEL)
-        return STATUS_INVALID_DEVICE_STATE;
-    mk_sp_deliver(a);
+    mk_sp_adapter *a;
+    NTSTATUS st = sp_harness_adapter(hw_device_extension, &a);
+    if (!NT_SUCCESS(st))
+        return st;
     /* SRB_FUNCTION_PNP / StorRemoveDevice, adapter request, as SRB_EX or SRB. */
     union {
         struct {
