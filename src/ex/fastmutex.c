@@ -48,6 +48,17 @@ static void fm_check_acquire(PFAST_MUTEX m, PKTHREAD me, KIRQL max, void *caller
 static void fm_lock(PFAST_MUTEX m, PKTHREAD me)
 {
     pthread_mutex_lock(&mk_ke_lock);
+    /* A held fast mutex has Count 0 and an owner (both set under this
+     * lock); any other value than free was never initialised or was
+     * overwritten, and waiting on it would never end (issue #21). */
+    if (MK_UNLIKELY(m->Count != 1 && (m->Count != 0 || !m->Owner))) {
+        LONG count = m->Count;
+        pthread_mutex_unlock(&mk_ke_lock);
+        mk_violation(MDLKIT_RULE_USE_BEFORE_INIT,
+                     "a fast mutex was acquired that ExInitializeFastMutex never initialised (or that was "
+                     "overwritten): it is neither free nor held by a thread",
+                     (ULONG_PTR)m, (ULONG_PTR)(ULONG)count);
+    }
     while (m->Count != 1) {
         m->Contention++;
         pthread_cond_wait(&fm_cv, &mk_ke_lock);

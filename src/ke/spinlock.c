@@ -40,7 +40,8 @@
 /* DPC watchdog: a processor spinning on one lock longer than this is
  * 0x133 DPC_WATCHDOG_VIOLATION (P1 0, single-DPC timeout). Under DDI
  * compliance checking the bound is short; without the verifier it is
- * generous, but a lock that is never released still ends. */
+ * generous (short too when the lock word is no live owner: never
+ * initialised or overwritten), but a lock that is never released ends. */
 #define SL_WATCHDOG_VERIFIER_NS 3000000000LL
 #define SL_WATCHDOG_NS 60000000000LL
 #define SL_TICK_NS 15625000LL /* one clock tick (64 Hz), the unit of P2/P3 */
@@ -67,8 +68,8 @@ static long long sl_now_ns(void)
  * holds the owner's token, the address of that thread's mk_self; a word
  * that is not one (never initialised: 0xDEADBEEF..., overwritten) would
  * spin forever. The owner's state is read with process_vm_readv, so a wild
- * value cannot fault: it must be readable, of this machine generation and
- * hold at least one spin lock. */
+ * value cannot fault: it must be readable and a thread of this machine
+ * generation. */
 static int sl_owner_plausible(ULONG_PTR owner)
 {
     if (owner < 4096 || (owner & (_Alignof(mk_thread) - 1)) != 0 || owner >= 0x0000800000000000ULL)
@@ -77,7 +78,9 @@ static int sl_owner_plausible(ULONG_PTR owner)
     struct iovec local = {&t, sizeof t}, remote = {(void *)owner, sizeof t};
     if (process_vm_readv(getpid(), &local, 1, &remote, 1, 0) != (ssize_t)sizeof t)
         return 0;
-    return t.generation == atomic_load_explicit(&mk_rt.generation, memory_order_relaxed) && t.spinlocks_held > 0;
+    /* (spinlocks_held is not looked at: the owner counts the lock only
+     * after taking the word) */
+    return t.generation == atomic_load_explicit(&mk_rt.generation, memory_order_relaxed);
 }
 
 static MK_NOINLINE void sl_contended(volatile ULONG_PTR *lock, ULONG_PTR me)
@@ -93,13 +96,18 @@ static MK_NOINLINE void sl_contended(volatile ULONG_PTR *lock, ULONG_PTR me)
             ULONG_PTR expected = 0;
             if (__atomic_compare_exchange_n(lock, &expected, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
                 return;
-        } else if (verify && owner != checked && spins >= 128) {
+        } else if (owner != checked && spins >= 128) {
             /* an owner that stays past the short spin is looked at once */
-            if (!sl_owner_plausible(owner) && __atomic_load_n(lock, __ATOMIC_RELAXED) == owner)
-                mk_violation(SL_RULE_SPIN_LOCK,
-                             "KeAcquireSpinLock on a lock that was never initialised with KeInitializeSpinLock "
-                             "or was overwritten (its value is no owner)",
-                             (ULONG_PTR)lock, owner);
+            if (!sl_owner_plausible(owner) && __atomic_load_n(lock, __ATOMIC_RELAXED) == owner) {
+                if (verify)
+                    mk_violation(SL_RULE_SPIN_LOCK,
+                                 "KeAcquireSpinLock on a lock that was never initialised with KeInitializeSpinLock "
+                                 "or was overwritten (its value is no owner)",
+                                 (ULONG_PTR)lock, owner);
+                /* without the verifier: nobody will ever release it, so the
+                 * watchdog needs no generous wait */
+                bound = SL_WATCHDOG_VERIFIER_NS;
+            }
             checked = owner;
         }
         if (spins < 128) {

@@ -93,6 +93,25 @@ static void fault_decode(void *ucv, int *write, void **pc)
 #endif
 }
 
+/* A call through a wild function pointer faults fetching its first
+ * instruction: PC is the bad address. The unwinder that captures the bug
+ * check's stack would read code at PC (to recognise a signal trampoline)
+ * and fault again, so the context is made to look as if the call had
+ * returned at once: PC the return address the call pushed (issue #21). */
+static void fault_fix_wild_pc(void *ucv, const void *addr, const void *pc)
+{
+#if defined(__x86_64__)
+    ucontext_t *uc = (ucontext_t *)ucv;
+    if (pc != addr)
+        return;
+    greg_t sp = uc->uc_mcontext.gregs[REG_RSP];
+    uc->uc_mcontext.gregs[REG_RIP] = *(greg_t *)sp;
+    uc->uc_mcontext.gregs[REG_RSP] = sp + 8;
+#else
+    (void)ucv, (void)addr, (void)pc;
+#endif
+}
+
 /* A fault outside the simulated machine while it runs (see the top). */
 static void fault_foreign(int sig, siginfo_t *si, void *uc)
 {
@@ -102,6 +121,9 @@ static void fault_foreign(int sig, siginfo_t *si, void *uc)
     int write;
     void *pc;
     fault_decode(uc, &write, &pc);
+    fault_fix_wild_pc(uc, addr, pc);
+    if (pc == addr)
+        write = 2; /* an instruction fetch: P2 2 = execute */
     KIRQL irql = mk_self.irql;
     if (irql >= DISPATCH_LEVEL)
         mk_bugcheck(DRIVER_IRQL_NOT_LESS_OR_EQUAL, (ULONG_PTR)addr, irql, (ULONG_PTR)write, (ULONG_PTR)pc);
