@@ -310,19 +310,38 @@ int mdlkit_pool_usage_tag(ULONG tag, mdlkit_pool_tag_usage *out)
     return mk_pooltag_usage(tag, out);
 }
 
+/* One tag: a hash lookup in the shared table and in each live thread's,
+ * not a merge of every table and a sort (the fuzzers ask this after every
+ * input; issue #21). */
 int mk_pooltag_usage(ULONG tag, mdlkit_pool_tag_usage *out)
 {
+    if (!tag)
+        return 0;
     pt_merge m;
-    pt_snapshot(&m, MDLKIT_POOL_SORT_TAG);
-    int found = 0;
-    for (size_t i = 0; i < m.n; i++)
-        if (m.v[i].tag == tag) {
-            if (out)
-                *out = m.v[i];
-            found = 1;
-        }
-    free(m.v);
-    return found;
+    mdlkit_pool_tag_usage one;
+    m.v = &one;
+    m.n = 0;
+    m.cap = 1;
+    unsigned unused = 0;
+    pthread_mutex_lock(&pt_lock);
+    if (pt_shared) {
+        pt_entry *e = pt_slot(pt_shared, PT_SHARED_SLOTS, tag, 0, &unused);
+        if (e)
+            pt_merge_table(&m, e, 1);
+    }
+    for (pt_table *t = pt_threads; t; t = t->next) {
+        pt_entry *e = pt_slot(t->e, PT_SLOTS, tag, 0, &unused);
+        if (e)
+            pt_merge_table(&m, e, 1);
+    }
+    pthread_mutex_unlock(&pt_lock);
+    if (!m.n)
+        return 0;
+    one.nonpaged_outstanding = one.nonpaged_allocs - one.nonpaged_frees;
+    one.paged_outstanding = one.paged_allocs - one.paged_frees;
+    if (out)
+        *out = one;
+    return 1;
 }
 
 static void pt_sum_table(pt_entry *e, unsigned nslots, int64_t *n, int64_t *b)
