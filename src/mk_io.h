@@ -138,5 +138,8 @@ void mk_io_workitem_reset(void);
 void mk_io_dma_reset(void);
 /* Waits until no work item of driver d is queued or running (workitem.c). */
 void mk_io_workitem_drain(mk_driver *d);
+/* An I/O work item still queued (IoQueueWorkItem, not yet running) that lies
+ * in [lo, hi), or NULL: Miscellaneous Checks at a pool free (src/verifier/misc.c). */
+PIO_WORKITEM mk_io_workitem_queued_in(const void *lo, const void *hi);
 
 #endif /* MK_IO_H */

@@ -134,12 +134,58 @@ static void test_zw_user_buffer_passes_without_option(void **state)
     mdlkit_shutdown();
 }
 
+/* A driver embeds its IO_WORKITEM (IoSizeofWorkItem / IoInitializeWorkItem)
+ * in a request context and frees the context while the item is still
+ * queued. The one I/O worker is kept busy by a first item that waits on an
+ * event, so the second stays queued. */
+static PDEVICE_OBJECT g_dev;
+static KEVENT g_release, g_started;
+static NTSTATUS WiEntry(PDRIVER_OBJECT o, PUNICODE_STRING r)
+{
+    (void)r;
+    return IoCreateDevice(o, 0, NULL, FILE_DEVICE_UNKNOWN, 0, FALSE, &g_dev);
+}
+static void WiUnload(PDRIVER_OBJECT o) { (void)o, IoDeleteDevice(g_dev); }
+static void blocking_item(PDEVICE_OBJECT d, PVOID c)
+{
+    (void)d, (void)c;
+    KeSetEvent(&g_started, 0, FALSE);
+    KeWaitForSingleObject(&g_release, Executive, KernelMode, FALSE, NULL);
+}
+static void quick_item(PDEVICE_OBJECT d, PVOID c) { (void)d, (void)c; }
+
+static void test_request_context_freed_with_queued_work_item(void **state)
+{
+    (void)state;
+    assert_int_equal(boot(MDLKIT_VERIFY_MISC_CHECKS), 0);
+    PDRIVER_OBJECT drv;
+    assert_int_equal(mdlkit_driver_load("widrv", WiEntry, &drv), STATUS_SUCCESS);
+    drv->DriverUnload = WiUnload;
+    KeInitializeEvent(&g_release, NotificationEvent, FALSE);
+    KeInitializeEvent(&g_started, NotificationEvent, FALSE);
+    PIO_WORKITEM busy = IoAllocateWorkItem(g_dev);
+    assert_non_null(busy);
+    IoQueueWorkItem(busy, blocking_item, DelayedWorkQueue, NULL);
+    LARGE_INTEGER t;
+    t.QuadPart = -50LL * 1000 * 1000 * 10; /* bounded: 50 s */
+    assert_int_equal(KeWaitForSingleObject(&g_started, Executive, KernelMode, FALSE, &t), STATUS_SUCCESS);
+    void *ctx = ExAllocatePool2(POOL_FLAG_NON_PAGED, 64 + IoSizeofWorkItem(), TAG);
+    assert_non_null(ctx);
+    PIO_WORKITEM wi = (PIO_WORKITEM)((char *)ctx + 64);
+    IoInitializeWorkItem(g_dev, wi);
+    IoQueueWorkItem(wi, quick_item, DelayedWorkQueue, NULL);
+    mk_expect_bugcheck(free_ctx, ctx, WORKER_INVALID, 0, wi, ctx, MK_ANY);
+    KeSetEvent(&g_release, 0, FALSE);
+    mdlkit_shutdown(); /* drains the work items; the context is freed with the machine */
+}
+
 int main(void)
 {
     const struct CMUnitTest t[] = {
         cmocka_unit_test(test_context_freed_with_watchdog_timer_still_set),
         cmocka_unit_test(test_context_freed_with_active_eresource),
         cmocka_unit_test(test_misc_checks_off_frees_pass),
+        cmocka_unit_test(test_request_context_freed_with_queued_work_item),
         cmocka_unit_test(test_standard_set_includes_security_and_misc),
         cmocka_unit_test(test_zw_routine_given_user_buffer),
         cmocka_unit_test(test_zw_user_buffer_passes_without_option),

@@ -89,6 +89,17 @@ void IoInitializeWorkItem(PVOID IoObject, PIO_WORKITEM IoWorkItem)
     IoWorkItem->dev = IoObject;
 }
 
+PIO_WORKITEM mk_io_workitem_queued_in(const void *lo, const void *hi)
+{
+    PIO_WORKITEM found = NULL;
+    pthread_mutex_lock(&wi_lock);
+    for (PIO_WORKITEM w = wi_head; w && !found; w = w->next)
+        if ((const char *)w >= (const char *)lo && (const char *)w < (const char *)hi)
+            found = w;
+    pthread_mutex_unlock(&wi_lock);
+    return found;
+}
+
 void IoUninitializeWorkItem(PIO_WORKITEM IoWorkItem)
 {
     MK_ENTER("IoUninitializeWorkItem");

@@ -9,7 +9,8 @@
  *   a timer still set            0xC4/0x15 (timer, pool type, block)
  *   a DPC still queued           0xC7 TIMER_OR_DPC_INVALID (1, DPC, start, end of the block)
  *   an ERESOURCE not deleted     0xC4/0x17 (resource, pool type, block)
- *   an executive work item queued (ExQueueWorkItem) 0xE4 WORKER_INVALID
+ *   a work item queued (ExQueueWorkItem, or IoQueueWorkItem of an item
+ *   IoInitializeWorkItem set up in the block)  0xE4 WORKER_INVALID
  *                                (0, work item, start, end of the block)
  *
  * Live lookaside lists in freed pool are always checked by the pool itself
@@ -17,6 +18,7 @@
  * is unloaded are the executive's unload checks (src/ps/psthread.c).
  */
 #include "mk_base.h"
+#include "mk_io.h"
 #include "mk_ke.h"
 #include "mk_pool.h"
 #include "vf_internal.h"
@@ -46,9 +48,11 @@ void mk_vf_misc_check_free(void *p)
                          p, (void *)r);
         mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x17, (ULONG_PTR)r, type, (ULONG_PTR)p);
     }
-    PWORK_QUEUE_ITEM w = mk_ex_workitem_queued_in(lo, hi);
+    void *w = mk_ex_workitem_queued_in(lo, hi);
+    if (!w)
+        w = mk_io_workitem_queued_in(lo, hi); /* IoInitializeWorkItem's items live in the driver's memory */
     if (w) {
-        mk_bugcheck_note("pool block %p is freed while the work item %p inside it is still queued", p, (void *)w);
+        mk_bugcheck_note("pool block %p is freed while the work item %p inside it is still queued", p, w);
         mk_bugcheck(WORKER_INVALID, 0, (ULONG_PTR)w, (ULONG_PTR)lo, (ULONG_PTR)hi);
     }
 }
