@@ -136,6 +136,17 @@ size_t mk_phys_alloc_pages(size_t npages, PFN_NUMBER low, PFN_NUMBER high, int u
  * page MDLs, user memory and contiguous memory only (the pool reclaims for
  * its own segments itself). NULL: none. */
 void mk_phys_set_shortage_handler(size_t (*handler)(void));
+
+/* What a fault of the DDI's caller at `addr` raises (src/machine/fault.c):
+ * 0xD1 at DISPATCH_LEVEL or above, STATUS_ACCESS_VIOLATION for the null
+ * region (0x1E unless a __try handles it), else 0x50. A DDI calls it for a
+ * NULL object pointer instead of dereferencing it (no sanitizer report). */
+MK_NORETURN void mk_access_fault(const void *addr, int write, void *pc);
+#define MK_NULL_FAULT(p)                                                          \
+    do {                                                                          \
+        if (MK_UNLIKELY(!(p)))                                                    \
+            mk_access_fault(NULL, 0, __builtin_return_address(0));                \
+    } while (0)
 /* Returns frames to the free list (their contents are discarded). The
  * caller has checked that nothing still locks or maps them. */
 void mk_phys_free(PFN_NUMBER first, size_t npages);

@@ -270,6 +270,8 @@ void IoBuildPartialMdl(PMDL SourceMdl, PMDL TargetMdl, PVOID VirtualAddress, ULO
 {
     MK_ENTER("IoBuildPartialMdl");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, IoBuildPartialMdl);
+    MK_NULL_FAULT(SourceMdl);
+    MK_NULL_FAULT(TargetMdl);
     char *src_start = (char *)MmGetMdlVirtualAddress(SourceMdl);
     char *va = (char *)VirtualAddress;
     ULONG_PTR offset = (ULONG_PTR)(va - src_start);

@@ -22,6 +22,7 @@
  */
 #define _GNU_SOURCE
 #include "mk_base.h"
+#include "mk_machine.h"
 #include "mk_verifier.h"
 
 #include <sched.h>
@@ -128,6 +129,7 @@ static MK_NOINLINE void sl_contended(volatile ULONG_PTR *lock, ULONG_PTR me)
 
 static inline void sl_lock(PKSPIN_LOCK lock)
 {
+    MK_NULL_FAULT(lock); /* at the raised IRQL: 0xD1, as the access would be */
     ULONG_PTR me = sl_me(), expected = 0;
     if (MK_LIKELY(__atomic_compare_exchange_n(lock, &expected, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)))
         return;
@@ -161,6 +163,7 @@ static MK_NOINLINE MK_NORETURN void sl_bad_release_irql(PKSPIN_LOCK lock, KIRQL 
 void KeInitializeSpinLock(PKSPIN_LOCK SpinLock)
 {
     MK_ENTER("KeInitializeSpinLock");
+    MK_NULL_FAULT(SpinLock);
     __atomic_store_n(SpinLock, 0, __ATOMIC_RELAXED);
 }
 

@@ -112,6 +112,16 @@ static void fault_fix_wild_pc(void *ucv, const void *addr, const void *pc)
 #endif
 }
 
+void mk_access_fault(const void *addr, int write, void *pc)
+{
+    KIRQL irql = mk_self.irql;
+    if (irql >= DISPATCH_LEVEL)
+        mk_bugcheck(DRIVER_IRQL_NOT_LESS_OR_EQUAL, (ULONG_PTR)addr, irql, (ULONG_PTR)write, (ULONG_PTR)pc);
+    if ((ULONG_PTR)addr < 0x10000)
+        mk_raise_at(STATUS_ACCESS_VIOLATION, pc);
+    mk_bugcheck(PAGE_FAULT_IN_NONPAGED_AREA, (ULONG_PTR)addr, (ULONG_PTR)write, (ULONG_PTR)pc, 0);
+}
+
 /* A fault outside the simulated machine while it runs (see the top). */
 static void fault_foreign(int sig, siginfo_t *si, void *uc)
 {

@@ -23,6 +23,7 @@
  * non-Ex lists 0xC4/0xCD (P2 the list, P3 the size, P4
  * LOOKASIDE_MINIMUM_BLOCK_SIZE).
  */
+#include "mk_machine.h"
 #include "mk_pool.h"
 #include "mk_verifier.h"
 
@@ -435,6 +436,8 @@ PVOID ExAllocateFromNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside)
 void ExFreeToNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside, PVOID Entry)
 {
     MK_ENTER("ExFreeToNPagedLookasideList");
+    MK_NULL_FAULT(Lookaside);
+    MK_NULL_FAULT(Entry);
     la_free(LA_OF(Lookaside), LA_KIND_NPAGED, Entry, "ExFreeToNPagedLookasideList", __builtin_return_address(0));
 }
 

@@ -88,6 +88,7 @@ void MmProbeAndLockPages(PMDL MemoryDescriptorList, KPROCESSOR_MODE AccessMode, 
 {
     MK_ENTER("MmProbeAndLockPages");
     mk_ddi_prohibited_check("MmProbeAndLockPages");
+    MK_NULL_FAULT(MemoryDescriptorList);
     PMDL mdl = MemoryDescriptorList;
     if (MK_UNLIKELY(mk_irql() > DISPATCH_LEVEL))
         mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x70, mk_irql(), (ULONG_PTR)mdl, (ULONG_PTR)(LONG_PTR)AccessMode);
@@ -161,6 +162,7 @@ void MmUnlockPages(PMDL MemoryDescriptorList)
 {
     MK_ENTER("MmUnlockPages");
     mk_ddi_prohibited_check("MmUnlockPages");
+    MK_NULL_FAULT(MemoryDescriptorList);
     PMDL mdl = MemoryDescriptorList;
     if (MK_UNLIKELY(mk_irql() > DISPATCH_LEVEL))
         mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x78, mk_irql(), (ULONG_PTR)mdl, 0);

@@ -236,6 +236,7 @@ void MmFreePagesFromMdl(PMDL MemoryDescriptorList)
     MK_ENTER("MmFreePagesFromMdl");
     mk_ddi_prohibited_check("MmFreePagesFromMdl");
     mdlpages_irql(MmFreePagesFromMdl);
+    MK_NULL_FAULT(MemoryDescriptorList);
     mdlpages_free(MemoryDescriptorList, 0);
 }
 

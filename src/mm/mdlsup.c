@@ -135,6 +135,7 @@ void MmBuildMdlForNonPagedPool(PMDL MemoryDescriptorList)
 {
     MK_ENTER("MmBuildMdlForNonPagedPool");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, MmBuildMdlForNonPagedPool);
+    MK_NULL_FAULT(MemoryDescriptorList);
     mk_mdl_build_nonpaged(MemoryDescriptorList);
 }
 
