@@ -237,10 +237,28 @@ static void verify_pg(int pi)
     check_range_direct("page MDL direct map", p->mdl, p->shadow, MmGetMdlByteOffset(p->mdl), p->len);
 }
 
-static void fill(unsigned char *dst, size_t n, unsigned seed)
+/* Data loops over every byte of a buffer: no coverage callbacks in them (a
+ * comparison callback per byte was a third of each input's time; the
+ * coverage they gave is the loop's, nothing about mdlkit). */
+#if defined(__clang__) && __clang_major__ >= 13
+#define FZ_NO_COVERAGE __attribute__((no_sanitize("coverage")))
+#else
+#define FZ_NO_COVERAGE
+#endif
+
+FZ_NO_COVERAGE static void fill(unsigned char *dst, size_t n, unsigned seed)
 {
     for (size_t i = 0; i < n; i++)
         dst[i] = (unsigned char)(seed + i * 31 + (i >> 8));
+}
+
+/* Index of the first byte that is not zero, or n. */
+FZ_NO_COVERAGE static size_t first_nonzero(const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n && p[i] == 0)
+        i++;
+    return i;
 }
 
 static void check_pfns(const char *what, PMDL mdl, const unsigned char *va, size_t len)
@@ -305,9 +323,10 @@ static void buf_new(int slot, int kind, void *va, size_t len, ULONG tag, int pag
         memset(b->shadow, 0, len); /* never read through its own address */
         return;
     }
-    if (zeroed)
-        for (size_t i = 0; i < len; i++)
-            CHECK(b->va[i] == 0, "memory documented as zeroed has 0x%02x at +%zu", b->va[i], i);
+    if (zeroed) {
+        size_t i = first_nonzero(b->va, len);
+        CHECK(i == len, "memory documented as zeroed has 0x%02x at +%zu", i < len ? b->va[i] : 0, i);
+    }
     memcpy(b->shadow, va, len); /* uninitialised memory: whatever it holds */
     if (kind != BUF_USER || prot == PAGE_READWRITE) {
         fill(b->va, len, (unsigned)(uintptr_t)va ^ tag);

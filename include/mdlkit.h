@@ -94,8 +94,8 @@ typedef struct mdlkit_bugcheck {
 
 /* Runs fn(arg). Returns 1 and fills *out if a bug check was raised inside it
  * (the runtime stays usable), else 0. Nestable; per thread. The IRQL is put
- * back to what it was when mdlkit_catch_bugcheck was entered. A NULL fn, or
- * one that is no loaded code, is reported on stderr and returns -1. */
+ * back to what it was when mdlkit_catch_bugcheck was entered. A NULL fn is
+ * reported on stderr and returns -1. */
 int mdlkit_catch_bugcheck(void (*fn)(void *arg), void *arg, mdlkit_bugcheck *out);
 /* Name of a bug-check code ("BAD_POOL_CALLER"), or NULL if unknown. */
 const char *mdlkit_bugcheck_name(ULONG code);
