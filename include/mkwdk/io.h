@@ -88,53 +88,9 @@ typedef IO_APC_ROUTINE *PIO_APC_ROUTINE;
 #define IRP_MN_CANCEL_STOP_DEVICE 0x06
 #define IRP_MN_SURPRISE_REMOVAL 0x17
 
-/* ------------------------------------------------------------------------
- * I/O control codes (also in devioctl.h)
- * ---------------------------------------------------------------------- */
-#ifndef CTL_CODE
-/* Unsigned: device types 0x8000 and up (customer codes) shift into bit 31. */
-#define CTL_CODE(DeviceType, Function, Method, Access) \
-    ((((unsigned int)(DeviceType)) << 16) | ((Access) << 14) | ((Function) << 2) | (Method))
-#endif
-#ifndef DEVICE_TYPE_FROM_CTL_CODE
-#define DEVICE_TYPE_FROM_CTL_CODE(ctrlCode) (((ULONG)((ctrlCode) & 0xffff0000)) >> 16)
-#endif
-#ifndef METHOD_FROM_CTL_CODE
-#define METHOD_FROM_CTL_CODE(ctrlCode) ((ULONG)((ctrlCode) & 3))
-#endif
-#ifndef METHOD_BUFFERED
-#define METHOD_BUFFERED 0
-#define METHOD_IN_DIRECT 1
-#define METHOD_OUT_DIRECT 2
-#define METHOD_NEITHER 3
-#define METHOD_DIRECT_TO_HARDWARE METHOD_IN_DIRECT
-#define METHOD_DIRECT_FROM_HARDWARE METHOD_OUT_DIRECT
-#endif
-#ifndef FILE_ANY_ACCESS
-#define FILE_ANY_ACCESS 0
-#define FILE_SPECIAL_ACCESS FILE_ANY_ACCESS
-#define FILE_READ_ACCESS 0x0001
-#define FILE_WRITE_ACCESS 0x0002
-#endif
-#ifndef FILE_DEVICE_UNKNOWN
-#define FILE_DEVICE_BEEP 0x00000001
-#define FILE_DEVICE_CD_ROM 0x00000002
-#define FILE_DEVICE_CONTROLLER 0x00000004
-#define FILE_DEVICE_DISK 0x00000007
-#define FILE_DEVICE_FILE_SYSTEM 0x00000009
-#define FILE_DEVICE_KEYBOARD 0x0000000b
-#define FILE_DEVICE_MOUSE 0x0000000f
-#define FILE_DEVICE_NETWORK 0x00000012
-#define FILE_DEVICE_NULL 0x00000015
-#define FILE_DEVICE_PARALLEL_PORT 0x00000016
-#define FILE_DEVICE_PRINTER 0x00000018
-#define FILE_DEVICE_SERIAL_PORT 0x0000001b
-#define FILE_DEVICE_SOUND 0x0000001d
-#define FILE_DEVICE_UNKNOWN 0x00000022
-#define FILE_DEVICE_MASS_STORAGE 0x0000002d
-#define FILE_DEVICE_BUS_EXTENDER 0x0000002a
-#define FILE_DEVICE_ACPI 0x00000032
-#endif
+/* I/O control codes (CTL_CODE, METHOD_*, FILE_*_ACCESS, FILE_DEVICE_*):
+ * <devioctl.h>, which wdm.h includes before this file. */
+#include <devioctl.h>
 
 /* Device characteristics (IoCreateDevice DeviceCharacteristics) */
 #define FILE_REMOVABLE_MEDIA 0x00000001
@@ -751,20 +707,7 @@ NTKERNELAPI void IoReleaseRemoveLockAndWaitEx(PIO_REMOVE_LOCK RemoveLock, PVOID 
 /* ------------------------------------------------------------------------
  * Work items (src/io/workitem.c)
  * ---------------------------------------------------------------------- */
-#ifndef MDLKIT_WORK_QUEUE_TYPE_DEFINED
-#define MDLKIT_WORK_QUEUE_TYPE_DEFINED
-typedef enum _WORK_QUEUE_TYPE {
-    CriticalWorkQueue = 0,
-    DelayedWorkQueue = 1,
-    HyperCriticalWorkQueue = 2,
-    NormalWorkQueue = 3,
-    BackgroundWorkQueue = 4,
-    RealTimeWorkQueue = 5,
-    SuperCriticalWorkQueue = 6,
-    MaximumWorkQueue = 7,
-    CustomPriorityWorkQueue = 32
-} WORK_QUEUE_TYPE;
-#endif
+/* WORK_QUEUE_TYPE: mkwdk/ke.h (executive work items). */
 typedef struct _IO_WORKITEM IO_WORKITEM, *PIO_WORKITEM;
 typedef void IO_WORKITEM_ROUTINE(PDEVICE_OBJECT DeviceObject, PVOID Context);
 typedef IO_WORKITEM_ROUTINE *PIO_WORKITEM_ROUTINE;

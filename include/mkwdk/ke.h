@@ -548,8 +548,6 @@ NTKERNELAPI void KeReleaseSpinLockForDpc(PKSPIN_LOCK SpinLock, KIRQL OldIrql);
 /* ------------------------------------------------------------------------
  * Executive work items (system worker threads)
  * ---------------------------------------------------------------------- */
-#ifndef MDLKIT_WORK_QUEUE_TYPE_DEFINED
-#define MDLKIT_WORK_QUEUE_TYPE_DEFINED
 typedef enum _WORK_QUEUE_TYPE {
     CriticalWorkQueue = 0,
     DelayedWorkQueue = 1,
@@ -561,7 +559,6 @@ typedef enum _WORK_QUEUE_TYPE {
     MaximumWorkQueue = 7,
     CustomPriorityWorkQueue = 32
 } WORK_QUEUE_TYPE;
-#endif
 
 typedef void WORKER_THREAD_ROUTINE(PVOID Parameter);
 typedef WORKER_THREAD_ROUTINE *PWORKER_THREAD_ROUTINE;
