@@ -123,60 +123,24 @@ MDLKIT_FORCEINLINE void SrbAssignSrbFlags(PVOID Srb, ULONG Flags)
         ((PSCSI_REQUEST_BLOCK)Srb)->SrbFlags = Flags;
 }
 
-MDLKIT_FORCEINLINE PVOID SrbGetDataBuffer(PVOID Srb)
-{
-    return MDLKIT_SRB_IS_EX(Srb) ? ((PSTORAGE_REQUEST_BLOCK)Srb)->DataBuffer : ((PSCSI_REQUEST_BLOCK)Srb)->DataBuffer;
-}
-
-MDLKIT_FORCEINLINE void SrbSetDataBuffer(PVOID Srb, PVOID DataBuffer)
-{
-    if (MDLKIT_SRB_IS_EX(Srb))
-        ((PSTORAGE_REQUEST_BLOCK)Srb)->DataBuffer = DataBuffer;
-    else
-        ((PSCSI_REQUEST_BLOCK)Srb)->DataBuffer = DataBuffer;
-}
-
-MDLKIT_FORCEINLINE ULONG SrbGetDataTransferLength(PVOID Srb)
-{
-    return MDLKIT_SRB_IS_EX(Srb) ? ((PSTORAGE_REQUEST_BLOCK)Srb)->DataTransferLength
-                                 : ((PSCSI_REQUEST_BLOCK)Srb)->DataTransferLength;
-}
-
-MDLKIT_FORCEINLINE void SrbSetDataTransferLength(PVOID Srb, ULONG Length)
-{
-    if (MDLKIT_SRB_IS_EX(Srb))
-        ((PSTORAGE_REQUEST_BLOCK)Srb)->DataTransferLength = Length;
-    else
-        ((PSCSI_REQUEST_BLOCK)Srb)->DataTransferLength = Length;
-}
-
-MDLKIT_FORCEINLINE ULONG SrbGetTimeOutValue(PVOID Srb)
-{
-    return MDLKIT_SRB_IS_EX(Srb) ? ((PSTORAGE_REQUEST_BLOCK)Srb)->TimeOutValue
-                                 : ((PSCSI_REQUEST_BLOCK)Srb)->TimeOutValue;
-}
-
-MDLKIT_FORCEINLINE void SrbSetTimeOutValue(PVOID Srb, ULONG TimeOutValue)
-{
-    if (MDLKIT_SRB_IS_EX(Srb))
-        ((PSTORAGE_REQUEST_BLOCK)Srb)->TimeOutValue = TimeOutValue;
-    else
-        ((PSCSI_REQUEST_BLOCK)Srb)->TimeOutValue = TimeOutValue;
-}
-
-MDLKIT_FORCEINLINE PVOID SrbGetOriginalRequest(PVOID Srb)
-{
-    return MDLKIT_SRB_IS_EX(Srb) ? ((PSTORAGE_REQUEST_BLOCK)Srb)->OriginalRequest
-                                 : ((PSCSI_REQUEST_BLOCK)Srb)->OriginalRequest;
-}
-
-MDLKIT_FORCEINLINE void SrbSetOriginalRequest(PVOID Srb, PVOID OriginalRequest)
-{
-    if (MDLKIT_SRB_IS_EX(Srb))
-        ((PSTORAGE_REQUEST_BLOCK)Srb)->OriginalRequest = OriginalRequest;
-    else
-        ((PSCSI_REQUEST_BLOCK)Srb)->OriginalRequest = OriginalRequest;
-}
+/* Get/Set for a member both SRB kinds have under the same name. */
+#define MDLKIT_SRB_FIELD_ACCESSORS(Type, Field)                                                           \
+    MDLKIT_FORCEINLINE Type SrbGet##Field(PVOID Srb)                                                      \
+    {                                                                                                     \
+        return MDLKIT_SRB_IS_EX(Srb) ? (Type)((PSTORAGE_REQUEST_BLOCK)Srb)->Field                        \
+                                     : (Type)((PSCSI_REQUEST_BLOCK)Srb)->Field;                          \
+    }                                                                                                     \
+    MDLKIT_FORCEINLINE void SrbSet##Field(PVOID Srb, Type Value)                                          \
+    {                                                                                                     \
+        if (MDLKIT_SRB_IS_EX(Srb))                                                                        \
+            ((PSTORAGE_REQUEST_BLOCK)Srb)->Field = Value;                                                 \
+        else                                                                                              \
+            ((PSCSI_REQUEST_BLOCK)Srb)->Field = Value;                                                    \
+    }
+MDLKIT_SRB_FIELD_ACCESSORS(PVOID, DataBuffer)
+MDLKIT_SRB_FIELD_ACCESSORS(ULONG, DataTransferLength)
+MDLKIT_SRB_FIELD_ACCESSORS(ULONG, TimeOutValue)
+MDLKIT_SRB_FIELD_ACCESSORS(PVOID, OriginalRequest)
 
 MDLKIT_FORCEINLINE PVOID SrbGetMiniportContext(PVOID Srb)
 {
