@@ -169,297 +169,61 @@ static NTSTATUS ss_length(const void *psz, size_t n, int cb, int w, size_t *out)
     return STATUS_SUCCESS;
 }
 
-NTSTATUS RtlStringCchCopyA(NTSTRSAFE_PSTR pszDest, size_t cchDest, NTSTRSAFE_PCSTR pszSrc)
-{
-    return ss_copy(pszDest, cchDest, 0, 0, pszSrc, SS_NO_LIMIT, 0, NULL, NULL, 0, 0);
-}
+/* The public functions, one family per (count unit, character type): Cch
+ * or Cb counts (`cb`), A or W characters (`w`). Each is one call of the
+ * worker above; the X-macro writes the sixteen names of a family so the
+ * four families cannot drift apart. */
+#define SS_COPYCAT(U, S, cb, w, P, PC, Op, cat)                                                                  \
+    NTSTATUS RtlString##U##Op##S(P d, size_t n, PC s)                                                             \
+    {                                                                                                             \
+        return ss_copy(d, n, cb, w, s, SS_NO_LIMIT, cat, NULL, NULL, 0, 0);                                       \
+    }                                                                                                             \
+    NTSTATUS RtlString##U##Op##Ex##S(P d, size_t n, PC s, P *e, size_t *r, ULONG f)                               \
+    {                                                                                                             \
+        return ss_copy(d, n, cb, w, s, SS_NO_LIMIT, cat, (void **)e, r, f, 1);                                    \
+    }                                                                                                             \
+    NTSTATUS RtlString##U##Op##N##S(P d, size_t n, PC s, size_t lim)                                              \
+    {                                                                                                             \
+        return ss_copy(d, n, cb, w, s, ss_limit(lim, cb, w), cat, NULL, NULL, 0, 0);                              \
+    }                                                                                                             \
+    NTSTATUS RtlString##U##Op##NEx##S(P d, size_t n, PC s, size_t lim, P *e, size_t *r, ULONG f)                  \
+    {                                                                                                             \
+        return ss_copy(d, n, cb, w, s, ss_limit(lim, cb, w), cat, (void **)e, r, f, 1);                           \
+    }
 
-NTSTATUS RtlStringCchCopyExA(NTSTRSAFE_PSTR pszDest, size_t cchDest, NTSTRSAFE_PCSTR pszSrc, NTSTRSAFE_PSTR *ppszDestEnd, size_t *pcchRemaining, ULONG dwFlags)
-{
-    return ss_copy(pszDest, cchDest, 0, 0, pszSrc, SS_NO_LIMIT, 0, (void **)ppszDestEnd, pcchRemaining, dwFlags, 1);
-}
+#define SS_FAMILY(U, S, cb, w, P, PC)                                                                            \
+    SS_COPYCAT(U, S, cb, w, P, PC, Copy, 0)                                                                       \
+    SS_COPYCAT(U, S, cb, w, P, PC, Cat, 1)                                                                        \
+    NTSTATUS RtlString##U##VPrintf##S(P d, size_t n, PC fmt, va_list ap)                                          \
+    {                                                                                                             \
+        return ss_vprintf(d, n, cb, w, NULL, NULL, 0, 0, fmt, ap);                                                \
+    }                                                                                                             \
+    NTSTATUS RtlString##U##VPrintfEx##S(P d, size_t n, P *e, size_t *r, ULONG f, PC fmt, va_list ap)              \
+    {                                                                                                             \
+        return ss_vprintf(d, n, cb, w, (void **)e, r, f, 1, fmt, ap);                                             \
+    }                                                                                                             \
+    NTSTATUS RtlString##U##Printf##S(P d, size_t n, PC fmt, ...)                                                  \
+    {                                                                                                             \
+        va_list ap;                                                                                               \
+        va_start(ap, fmt);                                                                                        \
+        NTSTATUS st = ss_vprintf(d, n, cb, w, NULL, NULL, 0, 0, fmt, ap);                                         \
+        va_end(ap);                                                                                               \
+        return st;                                                                                                \
+    }                                                                                                             \
+    NTSTATUS RtlString##U##PrintfEx##S(P d, size_t n, P *e, size_t *r, ULONG f, PC fmt, ...)                      \
+    {                                                                                                             \
+        va_list ap;                                                                                               \
+        va_start(ap, fmt);                                                                                        \
+        NTSTATUS st = ss_vprintf(d, n, cb, w, (void **)e, r, f, 1, fmt, ap);                                      \
+        va_end(ap);                                                                                               \
+        return st;                                                                                                \
+    }                                                                                                             \
+    NTSTATUS RtlString##U##Length##S(PC s, size_t max, size_t *len) { return ss_length(s, max, cb, w, len); }
 
-NTSTATUS RtlStringCchCopyNA(NTSTRSAFE_PSTR pszDest, size_t cchDest, NTSTRSAFE_PCSTR pszSrc, size_t cchToCopy)
-{
-    return ss_copy(pszDest, cchDest, 0, 0, pszSrc, ss_limit(cchToCopy, 0, 0), 0, NULL, NULL, 0, 0);
-}
-
-NTSTATUS RtlStringCchCopyNExA(NTSTRSAFE_PSTR pszDest, size_t cchDest, NTSTRSAFE_PCSTR pszSrc, size_t cchToCopy, NTSTRSAFE_PSTR *ppszDestEnd, size_t *pcchRemaining, ULONG dwFlags)
-{
-    return ss_copy(pszDest, cchDest, 0, 0, pszSrc, ss_limit(cchToCopy, 0, 0), 0, (void **)ppszDestEnd, pcchRemaining, dwFlags, 1);
-}
-
-NTSTATUS RtlStringCchCatA(NTSTRSAFE_PSTR pszDest, size_t cchDest, NTSTRSAFE_PCSTR pszSrc)
-{
-    return ss_copy(pszDest, cchDest, 0, 0, pszSrc, SS_NO_LIMIT, 1, NULL, NULL, 0, 0);
-}
-
-NTSTATUS RtlStringCchCatExA(NTSTRSAFE_PSTR pszDest, size_t cchDest, NTSTRSAFE_PCSTR pszSrc, NTSTRSAFE_PSTR *ppszDestEnd, size_t *pcchRemaining, ULONG dwFlags)
-{
-    return ss_copy(pszDest, cchDest, 0, 0, pszSrc, SS_NO_LIMIT, 1, (void **)ppszDestEnd, pcchRemaining, dwFlags, 1);
-}
-
-NTSTATUS RtlStringCchCatNA(NTSTRSAFE_PSTR pszDest, size_t cchDest, NTSTRSAFE_PCSTR pszSrc, size_t cchToAppend)
-{
-    return ss_copy(pszDest, cchDest, 0, 0, pszSrc, ss_limit(cchToAppend, 0, 0), 1, NULL, NULL, 0, 0);
-}
-
-NTSTATUS RtlStringCchCatNExA(NTSTRSAFE_PSTR pszDest, size_t cchDest, NTSTRSAFE_PCSTR pszSrc, size_t cchToAppend, NTSTRSAFE_PSTR *ppszDestEnd, size_t *pcchRemaining, ULONG dwFlags)
-{
-    return ss_copy(pszDest, cchDest, 0, 0, pszSrc, ss_limit(cchToAppend, 0, 0), 1, (void **)ppszDestEnd, pcchRemaining, dwFlags, 1);
-}
-
-NTSTATUS RtlStringCchVPrintfA(NTSTRSAFE_PSTR pszDest, size_t cchDest, NTSTRSAFE_PCSTR pszFormat, va_list argList)
-{
-    return ss_vprintf(pszDest, cchDest, 0, 0, NULL, NULL, 0, 0, pszFormat, argList);
-}
-
-NTSTATUS RtlStringCchVPrintfExA(NTSTRSAFE_PSTR pszDest, size_t cchDest, NTSTRSAFE_PSTR *ppszDestEnd, size_t *pcchRemaining, ULONG dwFlags, NTSTRSAFE_PCSTR pszFormat, va_list argList)
-{
-    return ss_vprintf(pszDest, cchDest, 0, 0, (void **)ppszDestEnd, pcchRemaining, dwFlags, 1, pszFormat, argList);
-}
-
-NTSTATUS RtlStringCchPrintfA(NTSTRSAFE_PSTR pszDest, size_t cchDest, NTSTRSAFE_PCSTR pszFormat, ...)
-{
-    va_list ap;
-    va_start(ap, pszFormat);
-    NTSTATUS st = ss_vprintf(pszDest, cchDest, 0, 0, NULL, NULL, 0, 0, pszFormat, ap);
-    va_end(ap);
-    return st;
-}
-
-NTSTATUS RtlStringCchPrintfExA(NTSTRSAFE_PSTR pszDest, size_t cchDest, NTSTRSAFE_PSTR *ppszDestEnd, size_t *pcchRemaining, ULONG dwFlags, NTSTRSAFE_PCSTR pszFormat, ...)
-{
-    va_list ap;
-    va_start(ap, pszFormat);
-    NTSTATUS st = ss_vprintf(pszDest, cchDest, 0, 0, (void **)ppszDestEnd, pcchRemaining, dwFlags, 1, pszFormat, ap);
-    va_end(ap);
-    return st;
-}
-
-NTSTATUS RtlStringCchLengthA(NTSTRSAFE_PCSTR psz, size_t cchMax, size_t *pcchLength)
-{
-    return ss_length(psz, cchMax, 0, 0, pcchLength);
-}
-
-NTSTATUS RtlStringCbCopyA(NTSTRSAFE_PSTR pszDest, size_t cbDest, NTSTRSAFE_PCSTR pszSrc)
-{
-    return ss_copy(pszDest, cbDest, 1, 0, pszSrc, SS_NO_LIMIT, 0, NULL, NULL, 0, 0);
-}
-
-NTSTATUS RtlStringCbCopyExA(NTSTRSAFE_PSTR pszDest, size_t cbDest, NTSTRSAFE_PCSTR pszSrc, NTSTRSAFE_PSTR *ppszDestEnd, size_t *pcbRemaining, ULONG dwFlags)
-{
-    return ss_copy(pszDest, cbDest, 1, 0, pszSrc, SS_NO_LIMIT, 0, (void **)ppszDestEnd, pcbRemaining, dwFlags, 1);
-}
-
-NTSTATUS RtlStringCbCopyNA(NTSTRSAFE_PSTR pszDest, size_t cbDest, NTSTRSAFE_PCSTR pszSrc, size_t cbToCopy)
-{
-    return ss_copy(pszDest, cbDest, 1, 0, pszSrc, ss_limit(cbToCopy, 1, 0), 0, NULL, NULL, 0, 0);
-}
-
-NTSTATUS RtlStringCbCopyNExA(NTSTRSAFE_PSTR pszDest, size_t cbDest, NTSTRSAFE_PCSTR pszSrc, size_t cbToCopy, NTSTRSAFE_PSTR *ppszDestEnd, size_t *pcbRemaining, ULONG dwFlags)
-{
-    return ss_copy(pszDest, cbDest, 1, 0, pszSrc, ss_limit(cbToCopy, 1, 0), 0, (void **)ppszDestEnd, pcbRemaining, dwFlags, 1);
-}
-
-NTSTATUS RtlStringCbCatA(NTSTRSAFE_PSTR pszDest, size_t cbDest, NTSTRSAFE_PCSTR pszSrc)
-{
-    return ss_copy(pszDest, cbDest, 1, 0, pszSrc, SS_NO_LIMIT, 1, NULL, NULL, 0, 0);
-}
-
-NTSTATUS RtlStringCbCatExA(NTSTRSAFE_PSTR pszDest, size_t cbDest, NTSTRSAFE_PCSTR pszSrc, NTSTRSAFE_PSTR *ppszDestEnd, size_t *pcbRemaining, ULONG dwFlags)
-{
-    return ss_copy(pszDest, cbDest, 1, 0, pszSrc, SS_NO_LIMIT, 1, (void **)ppszDestEnd, pcbRemaining, dwFlags, 1);
-}
-
-NTSTATUS RtlStringCbCatNA(NTSTRSAFE_PSTR pszDest, size_t cbDest, NTSTRSAFE_PCSTR pszSrc, size_t cbToAppend)
-{
-    return ss_copy(pszDest, cbDest, 1, 0, pszSrc, ss_limit(cbToAppend, 1, 0), 1, NULL, NULL, 0, 0);
-}
-
-NTSTATUS RtlStringCbCatNExA(NTSTRSAFE_PSTR pszDest, size_t cbDest, NTSTRSAFE_PCSTR pszSrc, size_t cbToAppend, NTSTRSAFE_PSTR *ppszDestEnd, size_t *pcbRemaining, ULONG dwFlags)
-{
-    return ss_copy(pszDest, cbDest, 1, 0, pszSrc, ss_limit(cbToAppend, 1, 0), 1, (void **)ppszDestEnd, pcbRemaining, dwFlags, 1);
-}
-
-NTSTATUS RtlStringCbVPrintfA(NTSTRSAFE_PSTR pszDest, size_t cbDest, NTSTRSAFE_PCSTR pszFormat, va_list argList)
-{
-    return ss_vprintf(pszDest, cbDest, 1, 0, NULL, NULL, 0, 0, pszFormat, argList);
-}
-
-NTSTATUS RtlStringCbVPrintfExA(NTSTRSAFE_PSTR pszDest, size_t cbDest, NTSTRSAFE_PSTR *ppszDestEnd, size_t *pcbRemaining, ULONG dwFlags, NTSTRSAFE_PCSTR pszFormat, va_list argList)
-{
-    return ss_vprintf(pszDest, cbDest, 1, 0, (void **)ppszDestEnd, pcbRemaining, dwFlags, 1, pszFormat, argList);
-}
-
-NTSTATUS RtlStringCbPrintfA(NTSTRSAFE_PSTR pszDest, size_t cbDest, NTSTRSAFE_PCSTR pszFormat, ...)
-{
-    va_list ap;
-    va_start(ap, pszFormat);
-    NTSTATUS st = ss_vprintf(pszDest, cbDest, 1, 0, NULL, NULL, 0, 0, pszFormat, ap);
-    va_end(ap);
-    return st;
-}
-
-NTSTATUS RtlStringCbPrintfExA(NTSTRSAFE_PSTR pszDest, size_t cbDest, NTSTRSAFE_PSTR *ppszDestEnd, size_t *pcbRemaining, ULONG dwFlags, NTSTRSAFE_PCSTR pszFormat, ...)
-{
-    va_list ap;
-    va_start(ap, pszFormat);
-    NTSTATUS st = ss_vprintf(pszDest, cbDest, 1, 0, (void **)ppszDestEnd, pcbRemaining, dwFlags, 1, pszFormat, ap);
-    va_end(ap);
-    return st;
-}
-
-NTSTATUS RtlStringCbLengthA(NTSTRSAFE_PCSTR psz, size_t cbMax, size_t *pcbLength)
-{
-    return ss_length(psz, cbMax, 1, 0, pcbLength);
-}
-
-NTSTATUS RtlStringCchCopyW(NTSTRSAFE_PWSTR pszDest, size_t cchDest, NTSTRSAFE_PCWSTR pszSrc)
-{
-    return ss_copy(pszDest, cchDest, 0, 1, pszSrc, SS_NO_LIMIT, 0, NULL, NULL, 0, 0);
-}
-
-NTSTATUS RtlStringCchCopyExW(NTSTRSAFE_PWSTR pszDest, size_t cchDest, NTSTRSAFE_PCWSTR pszSrc, NTSTRSAFE_PWSTR *ppszDestEnd, size_t *pcchRemaining, ULONG dwFlags)
-{
-    return ss_copy(pszDest, cchDest, 0, 1, pszSrc, SS_NO_LIMIT, 0, (void **)ppszDestEnd, pcchRemaining, dwFlags, 1);
-}
-
-NTSTATUS RtlStringCchCopyNW(NTSTRSAFE_PWSTR pszDest, size_t cchDest, NTSTRSAFE_PCWSTR pszSrc, size_t cchToCopy)
-{
-    return ss_copy(pszDest, cchDest, 0, 1, pszSrc, ss_limit(cchToCopy, 0, 1), 0, NULL, NULL, 0, 0);
-}
-
-NTSTATUS RtlStringCchCopyNExW(NTSTRSAFE_PWSTR pszDest, size_t cchDest, NTSTRSAFE_PCWSTR pszSrc, size_t cchToCopy, NTSTRSAFE_PWSTR *ppszDestEnd, size_t *pcchRemaining, ULONG dwFlags)
-{
-    return ss_copy(pszDest, cchDest, 0, 1, pszSrc, ss_limit(cchToCopy, 0, 1), 0, (void **)ppszDestEnd, pcchRemaining, dwFlags, 1);
-}
-
-NTSTATUS RtlStringCchCatW(NTSTRSAFE_PWSTR pszDest, size_t cchDest, NTSTRSAFE_PCWSTR pszSrc)
-{
-    return ss_copy(pszDest, cchDest, 0, 1, pszSrc, SS_NO_LIMIT, 1, NULL, NULL, 0, 0);
-}
-
-NTSTATUS RtlStringCchCatExW(NTSTRSAFE_PWSTR pszDest, size_t cchDest, NTSTRSAFE_PCWSTR pszSrc, NTSTRSAFE_PWSTR *ppszDestEnd, size_t *pcchRemaining, ULONG dwFlags)
-{
-    return ss_copy(pszDest, cchDest, 0, 1, pszSrc, SS_NO_LIMIT, 1, (void **)ppszDestEnd, pcchRemaining, dwFlags, 1);
-}
-
-NTSTATUS RtlStringCchCatNW(NTSTRSAFE_PWSTR pszDest, size_t cchDest, NTSTRSAFE_PCWSTR pszSrc, size_t cchToAppend)
-{
-    return ss_copy(pszDest, cchDest, 0, 1, pszSrc, ss_limit(cchToAppend, 0, 1), 1, NULL, NULL, 0, 0);
-}
-
-NTSTATUS RtlStringCchCatNExW(NTSTRSAFE_PWSTR pszDest, size_t cchDest, NTSTRSAFE_PCWSTR pszSrc, size_t cchToAppend, NTSTRSAFE_PWSTR *ppszDestEnd, size_t *pcchRemaining, ULONG dwFlags)
-{
-    return ss_copy(pszDest, cchDest, 0, 1, pszSrc, ss_limit(cchToAppend, 0, 1), 1, (void **)ppszDestEnd, pcchRemaining, dwFlags, 1);
-}
-
-NTSTATUS RtlStringCchVPrintfW(NTSTRSAFE_PWSTR pszDest, size_t cchDest, NTSTRSAFE_PCWSTR pszFormat, va_list argList)
-{
-    return ss_vprintf(pszDest, cchDest, 0, 1, NULL, NULL, 0, 0, pszFormat, argList);
-}
-
-NTSTATUS RtlStringCchVPrintfExW(NTSTRSAFE_PWSTR pszDest, size_t cchDest, NTSTRSAFE_PWSTR *ppszDestEnd, size_t *pcchRemaining, ULONG dwFlags, NTSTRSAFE_PCWSTR pszFormat, va_list argList)
-{
-    return ss_vprintf(pszDest, cchDest, 0, 1, (void **)ppszDestEnd, pcchRemaining, dwFlags, 1, pszFormat, argList);
-}
-
-NTSTATUS RtlStringCchPrintfW(NTSTRSAFE_PWSTR pszDest, size_t cchDest, NTSTRSAFE_PCWSTR pszFormat, ...)
-{
-    va_list ap;
-    va_start(ap, pszFormat);
-    NTSTATUS st = ss_vprintf(pszDest, cchDest, 0, 1, NULL, NULL, 0, 0, pszFormat, ap);
-    va_end(ap);
-    return st;
-}
-
-NTSTATUS RtlStringCchPrintfExW(NTSTRSAFE_PWSTR pszDest, size_t cchDest, NTSTRSAFE_PWSTR *ppszDestEnd, size_t *pcchRemaining, ULONG dwFlags, NTSTRSAFE_PCWSTR pszFormat, ...)
-{
-    va_list ap;
-    va_start(ap, pszFormat);
-    NTSTATUS st = ss_vprintf(pszDest, cchDest, 0, 1, (void **)ppszDestEnd, pcchRemaining, dwFlags, 1, pszFormat, ap);
-    va_end(ap);
-    return st;
-}
-
-NTSTATUS RtlStringCchLengthW(NTSTRSAFE_PCWSTR psz, size_t cchMax, size_t *pcchLength)
-{
-    return ss_length(psz, cchMax, 0, 1, pcchLength);
-}
-
-NTSTATUS RtlStringCbCopyW(NTSTRSAFE_PWSTR pszDest, size_t cbDest, NTSTRSAFE_PCWSTR pszSrc)
-{
-    return ss_copy(pszDest, cbDest, 1, 1, pszSrc, SS_NO_LIMIT, 0, NULL, NULL, 0, 0);
-}
-
-NTSTATUS RtlStringCbCopyExW(NTSTRSAFE_PWSTR pszDest, size_t cbDest, NTSTRSAFE_PCWSTR pszSrc, NTSTRSAFE_PWSTR *ppszDestEnd, size_t *pcbRemaining, ULONG dwFlags)
-{
-    return ss_copy(pszDest, cbDest, 1, 1, pszSrc, SS_NO_LIMIT, 0, (void **)ppszDestEnd, pcbRemaining, dwFlags, 1);
-}
-
-NTSTATUS RtlStringCbCopyNW(NTSTRSAFE_PWSTR pszDest, size_t cbDest, NTSTRSAFE_PCWSTR pszSrc, size_t cbToCopy)
-{
-    return ss_copy(pszDest, cbDest, 1, 1, pszSrc, ss_limit(cbToCopy, 1, 1), 0, NULL, NULL, 0, 0);
-}
-
-NTSTATUS RtlStringCbCopyNExW(NTSTRSAFE_PWSTR pszDest, size_t cbDest, NTSTRSAFE_PCWSTR pszSrc, size_t cbToCopy, NTSTRSAFE_PWSTR *ppszDestEnd, size_t *pcbRemaining, ULONG dwFlags)
-{
-    return ss_copy(pszDest, cbDest, 1, 1, pszSrc, ss_limit(cbToCopy, 1, 1), 0, (void **)ppszDestEnd, pcbRemaining, dwFlags, 1);
-}
-
-NTSTATUS RtlStringCbCatW(NTSTRSAFE_PWSTR pszDest, size_t cbDest, NTSTRSAFE_PCWSTR pszSrc)
-{
-    return ss_copy(pszDest, cbDest, 1, 1, pszSrc, SS_NO_LIMIT, 1, NULL, NULL, 0, 0);
-}
-
-NTSTATUS RtlStringCbCatExW(NTSTRSAFE_PWSTR pszDest, size_t cbDest, NTSTRSAFE_PCWSTR pszSrc, NTSTRSAFE_PWSTR *ppszDestEnd, size_t *pcbRemaining, ULONG dwFlags)
-{
-    return ss_copy(pszDest, cbDest, 1, 1, pszSrc, SS_NO_LIMIT, 1, (void **)ppszDestEnd, pcbRemaining, dwFlags, 1);
-}
-
-NTSTATUS RtlStringCbCatNW(NTSTRSAFE_PWSTR pszDest, size_t cbDest, NTSTRSAFE_PCWSTR pszSrc, size_t cbToAppend)
-{
-    return ss_copy(pszDest, cbDest, 1, 1, pszSrc, ss_limit(cbToAppend, 1, 1), 1, NULL, NULL, 0, 0);
-}
-
-NTSTATUS RtlStringCbCatNExW(NTSTRSAFE_PWSTR pszDest, size_t cbDest, NTSTRSAFE_PCWSTR pszSrc, size_t cbToAppend, NTSTRSAFE_PWSTR *ppszDestEnd, size_t *pcbRemaining, ULONG dwFlags)
-{
-    return ss_copy(pszDest, cbDest, 1, 1, pszSrc, ss_limit(cbToAppend, 1, 1), 1, (void **)ppszDestEnd, pcbRemaining, dwFlags, 1);
-}
-
-NTSTATUS RtlStringCbVPrintfW(NTSTRSAFE_PWSTR pszDest, size_t cbDest, NTSTRSAFE_PCWSTR pszFormat, va_list argList)
-{
-    return ss_vprintf(pszDest, cbDest, 1, 1, NULL, NULL, 0, 0, pszFormat, argList);
-}
-
-NTSTATUS RtlStringCbVPrintfExW(NTSTRSAFE_PWSTR pszDest, size_t cbDest, NTSTRSAFE_PWSTR *ppszDestEnd, size_t *pcbRemaining, ULONG dwFlags, NTSTRSAFE_PCWSTR pszFormat, va_list argList)
-{
-    return ss_vprintf(pszDest, cbDest, 1, 1, (void **)ppszDestEnd, pcbRemaining, dwFlags, 1, pszFormat, argList);
-}
-
-NTSTATUS RtlStringCbPrintfW(NTSTRSAFE_PWSTR pszDest, size_t cbDest, NTSTRSAFE_PCWSTR pszFormat, ...)
-{
-    va_list ap;
-    va_start(ap, pszFormat);
-    NTSTATUS st = ss_vprintf(pszDest, cbDest, 1, 1, NULL, NULL, 0, 0, pszFormat, ap);
-    va_end(ap);
-    return st;
-}
-
-NTSTATUS RtlStringCbPrintfExW(NTSTRSAFE_PWSTR pszDest, size_t cbDest, NTSTRSAFE_PWSTR *ppszDestEnd, size_t *pcbRemaining, ULONG dwFlags, NTSTRSAFE_PCWSTR pszFormat, ...)
-{
-    va_list ap;
-    va_start(ap, pszFormat);
-    NTSTATUS st = ss_vprintf(pszDest, cbDest, 1, 1, (void **)ppszDestEnd, pcbRemaining, dwFlags, 1, pszFormat, ap);
-    va_end(ap);
-    return st;
-}
-
-NTSTATUS RtlStringCbLengthW(NTSTRSAFE_PCWSTR psz, size_t cbMax, size_t *pcbLength)
-{
-    return ss_length(psz, cbMax, 1, 1, pcbLength);
-}
+SS_FAMILY(Cch, A, 0, 0, NTSTRSAFE_PSTR, NTSTRSAFE_PCSTR)
+SS_FAMILY(Cb, A, 1, 0, NTSTRSAFE_PSTR, NTSTRSAFE_PCSTR)
+SS_FAMILY(Cch, W, 0, 1, NTSTRSAFE_PWSTR, NTSTRSAFE_PCWSTR)
+SS_FAMILY(Cb, W, 1, 1, NTSTRSAFE_PWSTR, NTSTRSAFE_PCWSTR)
 
 /* ------------------------------------------------------------------------
  * UNICODE_STRING
