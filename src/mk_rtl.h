@@ -66,4 +66,10 @@ void mk_rtl_string_free(void *p);
  * base. *used (optional) gets the units consumed. (src/rtl/unicode.c) */
 NTSTATUS mk_rtl_parse_integer(const void *s, size_t n, int wide, ULONG base, ULONGLONG *value, size_t *used);
 
+/* RtlCopyString / RtlCopyUnicodeString: copies what fits of a counted
+ * string of `slen` bytes into a buffer of `dmax` bytes (whole WCHARs if
+ * wide), sets *dlen, and NUL-terminates when a unit is left.
+ * (src/rtl/unicode.c) */
+void mk_rtl_copy_counted(USHORT *dlen, USHORT dmax, void *dbuf, USHORT slen, const void *sbuf, int wide);
+
 #endif /* MK_RTL_H */

@@ -361,22 +361,25 @@ ULONG ExIsResourceAcquiredSharedLite(PERESOURCE Resource)
     return n;
 }
 
+/* A waiter count read under the lock that guards the resource. */
+static ULONG res_waiters(PERESOURCE Resource, int exclusive)
+{
+    res_enter(Resource);
+    ULONG n = exclusive ? Resource->NumberOfExclusiveWaiters : Resource->NumberOfSharedWaiters;
+    pthread_mutex_unlock(&mk_ke_lock);
+    return n;
+}
+
 ULONG ExGetExclusiveWaiterCount(PERESOURCE Resource)
 {
     MK_ENTER("ExGetExclusiveWaiterCount");
-    res_enter(Resource);
-    ULONG n = Resource->NumberOfExclusiveWaiters;
-    pthread_mutex_unlock(&mk_ke_lock);
-    return n;
+    return res_waiters(Resource, 1);
 }
 
 ULONG ExGetSharedWaiterCount(PERESOURCE Resource)
 {
     MK_ENTER("ExGetSharedWaiterCount");
-    res_enter(Resource);
-    ULONG n = Resource->NumberOfSharedWaiters;
-    pthread_mutex_unlock(&mk_ke_lock);
-    return n;
+    return res_waiters(Resource, 0);
 }
 
 ERESOURCE_THREAD ExGetCurrentResourceThread(void)

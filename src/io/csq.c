@@ -57,17 +57,16 @@ static void csq_cancel(PDEVICE_OBJECT DeviceObject, PIRP Irp)
     csq->CsqCompleteCanceledIrp(csq, Irp);
 }
 
-NTSTATUS IoCsqInitialize(PIO_CSQ Csq, PIO_CSQ_INSERT_IRP CsqInsertIrp, PIO_CSQ_REMOVE_IRP CsqRemoveIrp,
-                         PIO_CSQ_PEEK_NEXT_IRP CsqPeekNextIrp, PIO_CSQ_ACQUIRE_LOCK CsqAcquireLock,
-                         PIO_CSQ_RELEASE_LOCK CsqReleaseLock, PIO_CSQ_COMPLETE_CANCELED_IRP CsqCompleteCanceledIrp)
+static NTSTATUS csq_init(const char *why, ULONG type, PIO_CSQ Csq, void *CsqInsertIrp,
+                         PIO_CSQ_REMOVE_IRP CsqRemoveIrp, PIO_CSQ_PEEK_NEXT_IRP CsqPeekNextIrp,
+                         PIO_CSQ_ACQUIRE_LOCK CsqAcquireLock, PIO_CSQ_RELEASE_LOCK CsqReleaseLock,
+                         PIO_CSQ_COMPLETE_CANCELED_IRP CsqCompleteCanceledIrp)
 {
-    MK_ENTER("IoCsqInitialize");
-    MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, IoCsqInitialize);
     if (!Csq || !CsqInsertIrp || !CsqRemoveIrp || !CsqPeekNextIrp || !CsqAcquireLock || !CsqReleaseLock ||
         !CsqCompleteCanceledIrp)
-        mk_violation(0x16, "IoCsqInitialize: the queue and every callback are required", (ULONG_PTR)Csq, 0);
-    Csq->Type = IO_TYPE_CSQ;
-    Csq->CsqInsertIrp = CsqInsertIrp;
+        mk_violation(0x16, why, (ULONG_PTR)Csq, 0);
+    Csq->Type = type;
+    Csq->CsqInsertIrp = (PIO_CSQ_INSERT_IRP)CsqInsertIrp;
     Csq->CsqRemoveIrp = CsqRemoveIrp;
     Csq->CsqPeekNextIrp = CsqPeekNextIrp;
     Csq->CsqAcquireLock = CsqAcquireLock;
@@ -77,24 +76,26 @@ NTSTATUS IoCsqInitialize(PIO_CSQ Csq, PIO_CSQ_INSERT_IRP CsqInsertIrp, PIO_CSQ_R
     return STATUS_SUCCESS;
 }
 
+NTSTATUS IoCsqInitialize(PIO_CSQ Csq, PIO_CSQ_INSERT_IRP CsqInsertIrp, PIO_CSQ_REMOVE_IRP CsqRemoveIrp,
+                         PIO_CSQ_PEEK_NEXT_IRP CsqPeekNextIrp, PIO_CSQ_ACQUIRE_LOCK CsqAcquireLock,
+                         PIO_CSQ_RELEASE_LOCK CsqReleaseLock, PIO_CSQ_COMPLETE_CANCELED_IRP CsqCompleteCanceledIrp)
+{
+    MK_ENTER("IoCsqInitialize");
+    MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, IoCsqInitialize);
+    return csq_init("IoCsqInitialize: the queue and every callback are required", IO_TYPE_CSQ, Csq,
+                    (void *)CsqInsertIrp, CsqRemoveIrp, CsqPeekNextIrp, CsqAcquireLock, CsqReleaseLock,
+                    CsqCompleteCanceledIrp);
+}
+
 NTSTATUS IoCsqInitializeEx(PIO_CSQ Csq, PIO_CSQ_INSERT_IRP_EX CsqInsertIrp, PIO_CSQ_REMOVE_IRP CsqRemoveIrp,
                            PIO_CSQ_PEEK_NEXT_IRP CsqPeekNextIrp, PIO_CSQ_ACQUIRE_LOCK CsqAcquireLock,
                            PIO_CSQ_RELEASE_LOCK CsqReleaseLock, PIO_CSQ_COMPLETE_CANCELED_IRP CsqCompleteCanceledIrp)
 {
     MK_ENTER("IoCsqInitializeEx");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, IoCsqInitializeEx);
-    if (!Csq || !CsqInsertIrp || !CsqRemoveIrp || !CsqPeekNextIrp || !CsqAcquireLock || !CsqReleaseLock ||
-        !CsqCompleteCanceledIrp)
-        mk_violation(0x16, "IoCsqInitializeEx: the queue and every callback are required", (ULONG_PTR)Csq, 0);
-    Csq->Type = IO_TYPE_CSQ_EX;
-    Csq->CsqInsertIrp = (PIO_CSQ_INSERT_IRP)(void *)CsqInsertIrp;
-    Csq->CsqRemoveIrp = CsqRemoveIrp;
-    Csq->CsqPeekNextIrp = CsqPeekNextIrp;
-    Csq->CsqAcquireLock = CsqAcquireLock;
-    Csq->CsqReleaseLock = CsqReleaseLock;
-    Csq->CsqCompleteCanceledIrp = CsqCompleteCanceledIrp;
-    Csq->ReservePointer = NULL;
-    return STATUS_SUCCESS;
+    return csq_init("IoCsqInitializeEx: the queue and every callback are required", IO_TYPE_CSQ_EX, Csq,
+                    (void *)CsqInsertIrp, CsqRemoveIrp, CsqPeekNextIrp, CsqAcquireLock, CsqReleaseLock,
+                    CsqCompleteCanceledIrp);
 }
 
 NTSTATUS IoCsqInsertIrpEx(PIO_CSQ Csq, PIRP Irp, PIO_CSQ_IRP_CONTEXT Context, PVOID InsertContext)

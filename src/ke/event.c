@@ -86,11 +86,11 @@ LONG KePulseEvent(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait)
     return old;
 }
 
-LONG KeResetEvent(PRKEVENT Event)
+/* KeResetEvent and KeClearEvent: the event goes not signaled; the old state
+ * is returned (KeClearEvent drops it). */
+static LONG ev_unsignal(PRKEVENT Event, const char *why, void *caller)
 {
-    MK_ENTER("KeResetEvent");
-    ke_check_irql(DISPATCH_LEVEL, MK_RULE_IRQL_KE_DISPATCH_LTE, "KeResetEvent must be called at IRQL <= DISPATCH_LEVEL",
-                  Event, __builtin_return_address(0));
+    ke_check_irql(DISPATCH_LEVEL, MK_RULE_IRQL_KE_DISPATCH_LTE, why, Event, caller);
     pthread_mutex_lock(&mk_ke_lock);
     LONG old = Event->Header.SignalState;
     Event->Header.SignalState = 0;
@@ -98,14 +98,16 @@ LONG KeResetEvent(PRKEVENT Event)
     return old;
 }
 
+LONG KeResetEvent(PRKEVENT Event)
+{
+    MK_ENTER("KeResetEvent");
+    return ev_unsignal(Event, "KeResetEvent must be called at IRQL <= DISPATCH_LEVEL", __builtin_return_address(0));
+}
+
 void KeClearEvent(PRKEVENT Event)
 {
     MK_ENTER("KeClearEvent");
-    ke_check_irql(DISPATCH_LEVEL, MK_RULE_IRQL_KE_DISPATCH_LTE, "KeClearEvent must be called at IRQL <= DISPATCH_LEVEL",
-                  Event, __builtin_return_address(0));
-    pthread_mutex_lock(&mk_ke_lock);
-    Event->Header.SignalState = 0;
-    pthread_mutex_unlock(&mk_ke_lock);
+    (void)ev_unsignal(Event, "KeClearEvent must be called at IRQL <= DISPATCH_LEVEL", __builtin_return_address(0));
 }
 
 LONG KeReadStateEvent(PRKEVENT Event)

@@ -98,13 +98,8 @@ void RtlCopyString(PSTRING DestinationString, const STRING *SourceString)
         DestinationString->Length = 0;
         return;
     }
-    USHORT n = SourceString->Length;
-    if (n > DestinationString->MaximumLength)
-        n = DestinationString->MaximumLength;
-    memmove(DestinationString->Buffer, SourceString->Buffer, n);
-    DestinationString->Length = n;
-    if (n < DestinationString->MaximumLength)
-        DestinationString->Buffer[n] = 0;
+    mk_rtl_copy_counted(&DestinationString->Length, DestinationString->MaximumLength, DestinationString->Buffer,
+                        SourceString->Length, SourceString->Buffer, 0);
 }
 
 NTSTATUS RtlAppendStringToString(PSTRING Destination, const STRING *Source)

@@ -209,6 +209,17 @@ void RtlFreeUnicodeString(PUNICODE_STRING UnicodeString)
 }
 
 /* ---- copy and append ---- */
+void mk_rtl_copy_counted(USHORT *dlen, USHORT dmax, void *dbuf, USHORT slen, const void *sbuf, int wide)
+{
+    size_t unit = wide ? sizeof(WCHAR) : 1;
+    USHORT n = slen < dmax ? slen : dmax;
+    n = (USHORT)(n - n % unit);
+    memmove(dbuf, sbuf, n);
+    *dlen = n;
+    if ((size_t)n + unit <= dmax)
+        memset((char *)dbuf + n, 0, unit);
+}
+
 void RtlCopyUnicodeString(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString)
 {
     MK_ENTER("RtlCopyUnicodeString");
@@ -217,14 +228,8 @@ void RtlCopyUnicodeString(PUNICODE_STRING DestinationString, PCUNICODE_STRING So
         DestinationString->Length = 0;
         return;
     }
-    USHORT n = SourceString->Length;
-    if (n > DestinationString->MaximumLength)
-        n = DestinationString->MaximumLength;
-    n &= (USHORT)~1u;
-    memmove(DestinationString->Buffer, SourceString->Buffer, n);
-    DestinationString->Length = n;
-    if ((size_t)n + sizeof(WCHAR) <= DestinationString->MaximumLength)
-        DestinationString->Buffer[n / sizeof(WCHAR)] = 0;
+    mk_rtl_copy_counted(&DestinationString->Length, DestinationString->MaximumLength, DestinationString->Buffer,
+                        SourceString->Length, SourceString->Buffer, 1);
 }
 
 static NTSTATUS us_append(PUNICODE_STRING d, const WCHAR *src, size_t bytes)
@@ -283,35 +288,34 @@ LONG RtlCompareUnicodeString(PCUNICODE_STRING String1, PCUNICODE_STRING String2,
                                     String2->Length / sizeof(WCHAR), CaseInSensitive);
 }
 
+/* String1 against the String1->Length bytes of String2 that start `skip`
+ * characters in. */
+static BOOLEAN us_match(PCUNICODE_STRING String1, PCUNICODE_STRING String2, size_t skip, BOOLEAN CaseInSensitive)
+{
+    size_t n = String1->Length / sizeof(WCHAR);
+    return RtlCompareUnicodeStrings(String1->Buffer, n, String2->Buffer + skip, n, CaseInSensitive) == 0;
+}
+
 BOOLEAN RtlEqualUnicodeString(PCUNICODE_STRING String1, PCUNICODE_STRING String2, BOOLEAN CaseInSensitive)
 {
     MK_ENTER("RtlEqualUnicodeString");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, RtlEqualUnicodeString);
-    if (String1->Length != String2->Length)
-        return FALSE;
-    return RtlCompareUnicodeStrings(String1->Buffer, String1->Length / sizeof(WCHAR), String2->Buffer,
-                                    String2->Length / sizeof(WCHAR), CaseInSensitive) == 0;
+    return String1->Length == String2->Length && us_match(String1, String2, 0, CaseInSensitive);
 }
 
 BOOLEAN RtlPrefixUnicodeString(PCUNICODE_STRING String1, PCUNICODE_STRING String2, BOOLEAN CaseInSensitive)
 {
     MK_ENTER("RtlPrefixUnicodeString");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, RtlPrefixUnicodeString);
-    if (String1->Length > String2->Length)
-        return FALSE;
-    return RtlCompareUnicodeStrings(String1->Buffer, String1->Length / sizeof(WCHAR), String2->Buffer,
-                                    String1->Length / sizeof(WCHAR), CaseInSensitive) == 0;
+    return String1->Length <= String2->Length && us_match(String1, String2, 0, CaseInSensitive);
 }
 
 BOOLEAN RtlSuffixUnicodeString(PCUNICODE_STRING String1, PCUNICODE_STRING String2, BOOLEAN CaseInSensitive)
 {
     MK_ENTER("RtlSuffixUnicodeString");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, RtlSuffixUnicodeString);
-    if (String1->Length > String2->Length)
-        return FALSE;
-    size_t skip = (String2->Length - String1->Length) / sizeof(WCHAR);
-    return RtlCompareUnicodeStrings(String1->Buffer, String1->Length / sizeof(WCHAR), String2->Buffer + skip,
-                                    String1->Length / sizeof(WCHAR), CaseInSensitive) == 0;
+    return String1->Length <= String2->Length &&
+           us_match(String1, String2, (size_t)(String2->Length - String1->Length) / sizeof(WCHAR), CaseInSensitive);
 }
 
 /* ---- case conversion ---- */
