@@ -110,8 +110,19 @@ typedef struct mk_mdl_stats {
 void mk_mdl_get_stats(mk_mdl_stats *out);
 
 /* Internal counters behind mk_mdl_get_stats (relaxed atomics). */
-extern atomic_long mk_mdl_locked_mdls, mk_mdl_locked_pages, mk_mdl_sys_maps, mk_mdl_user_maps, mk_mdl_page_mdls,
-    mk_mdl_contig_allocs;
+extern atomic_long mk_mdl_sys_maps, mk_mdl_user_maps, mk_mdl_page_mdls, mk_mdl_contig_allocs;
+/* Locked MDLs and pages (MmProbeAndLockPages / MmUnlockPages), one slot per
+ * lock-count shard (mk_lock_shard(), MK_LOCK_SHARDS slots): a thread changes
+ * only its own shard's slot, with a relaxed load and store (shard 0, shared,
+ * takes an atomic add), so probe and unlock write no shared cache line. A
+ * slot holds MDLs * 2^40 + pages (one add per call); it may go negative when
+ * another thread unlocks; the sum is exact while fewer than 2^23 MDLs and
+ * 2^39 pages are locked at once. mk_mdl_get_stats sums and splits it. */
+#define MK_MDL_LOCKSTAT_MDL ((int64_t)1 << 40)
+typedef struct mk_mdl_lockstat {
+    _Alignas(64) _Atomic int64_t v;
+} mk_mdl_lockstat;
+extern mk_mdl_lockstat mk_mdl_lockstats[];
 
 /* (MK_CHECK_IRQL_MAX, the IRQL check of the MDL and I/O routines: mk_base.h) */
 

@@ -19,6 +19,38 @@
  * MmProbeAndLockPages, IoAllocateMdl and MmInitializeMdl clear it. */
 #define MDLLOCK_UNLOCKED_MARK MDL_INTERNAL
 
+/* Adds one locked MDL of `pages` pages (lock) or takes one away (unlock)
+ * in shard `shard`'s statistics slot (mk_mdl_lockstats). */
+static inline void mdllock_stat(int shard, bool lock, size_t pages)
+{
+    _Atomic int64_t *v = &mk_mdl_lockstats[shard].v;
+    uint64_t d = (uint64_t)MK_MDL_LOCKSTAT_MDL + pages;
+    if (!lock)
+        d = (uint64_t)0 - d;
+    if (MK_LIKELY(shard > 0))
+        atomic_store_explicit(v, (int64_t)((uint64_t)atomic_load_explicit(v, memory_order_relaxed) + d),
+                              memory_order_relaxed);
+    else
+        atomic_fetch_add_explicit(v, (int64_t)d, memory_order_relaxed);
+}
+
+/* PsGetCurrentProcess(), the process of every user-mode MDL, once the full
+ * path has asked for it (the probe's fast path makes no call). */
+static _Atomic(PEPROCESS) mdllock_process;
+
+/* Whether a RAM frame (index i = pfn - mk_phys.first) has a lock count
+ * (mk_pfn_locks(pfn) != 0), the shards summed without a loop. */
+static inline bool mdllock_has_locks(size_t i)
+{
+    const mk_lockcount *c = &mk_phys.lockdb[i];
+    _Static_assert(MK_LOCK_SHARDS == 8, "mdllock_has_locks sums 8 shards");
+#define MDLLOCK_S(k) atomic_load_explicit(&c->s[k], memory_order_relaxed)
+    int32_t sum = (MDLLOCK_S(0) + MDLLOCK_S(1)) + (MDLLOCK_S(2) + MDLLOCK_S(3)) + (MDLLOCK_S(4) + MDLLOCK_S(5)) +
+                  (MDLLOCK_S(6) + MDLLOCK_S(7));
+#undef MDLLOCK_S
+    return sum > 0;
+}
+
 static void mdllock_release(const PFN_NUMBER *pfns, size_t n)
 {
     int shard = mk_lock_shard();
@@ -84,31 +116,102 @@ static MK_NOINLINE PFN_NUMBER mdllock_slow_page(PMDL Mdl, char *page, bool write
     return mk_va_to_pfn(page);
 }
 
-void MmProbeAndLockPages(PMDL MemoryDescriptorList, KPROCESSOR_MODE AccessMode, LOCK_OPERATION Operation)
+/* Whether the verifier options the probe and unlock report to are off:
+ * fault injection (the probe may fail) and Pool Tracking (locked MDLs are
+ * tracked). One test on the fast paths. */
+#define MDLLOCK_VERIFIER_FLAGS (MK_FAULT_FLAGS | MDLKIT_VERIFY_POOL_TRACKING)
+
+/* The probe's fast path: every page in the simulated address space below
+ * the direct map, resident, accessible as asked, a RAM frame; IRQL below
+ * DISPATCH_LEVEL; no probe flag; the thread has its own lock shard; fault
+ * injection and Pool Tracking off. Locks the pages and returns true, or
+ * returns false having changed nothing (the full path then does the work
+ * and every report). */
+static inline __attribute__((always_inline)) bool mdllock_probe_fast(PMDL mdl, KPROCESSOR_MODE AccessMode,
+                                                                     LOCK_OPERATION Operation)
 {
-    MK_ENTER("MmProbeAndLockPages");
-    mk_ddi_prohibited_check("MmProbeAndLockPages");
-    MK_NULL_FAULT(MemoryDescriptorList);
+    if (MK_UNLIKELY(!mdl || mk_irql() >= DISPATCH_LEVEL || (mk_rt.verifier & MDLLOCK_VERIFIER_FLAGS)))
+        return false;
+    USHORT flags = (USHORT)mdl->MdlFlags;
+    if (MK_UNLIKELY(flags & MDLLOCK_BAD_PROBE_FLAGS))
+        return false;
+    int shard = mk_self.lock_shard;
+    if (MK_UNLIKELY(shard <= 0 || mk_self.generation != atomic_load_explicit(&mk_rt.generation, memory_order_relaxed)))
+        return false;
+    uintptr_t start = (uintptr_t)MmGetMdlVirtualAddress(mdl);
+    uintptr_t end = start + mdl->ByteCount;
+    const bool in_user = start - (uintptr_t)mk_as.rgn_base[MK_RGN_USER] <
+                         (uintptr_t)mk_as.rgn_end[MK_RGN_USER] - (uintptr_t)mk_as.rgn_base[MK_RGN_USER];
+    const bool user_va = start < MmUserProbeAddress && in_user;
+    if (MK_UNLIKELY(end < start) || (AccessMode != KernelMode && (end > MmUserProbeAddress || !in_user)))
+        return false;
+    PEPROCESS process = atomic_load_explicit(&mdllock_process, memory_order_relaxed);
+    if (MK_UNLIKELY(user_va && !process))
+        return false;
+    const bool write = Operation != IoReadAccess;
+    const uint8_t need = (uint8_t)(MK_PG_MAPPED | MK_PG_READ | ((write && user_va) ? MK_PG_WRITE : 0));
+    const uint8_t mask = (uint8_t)(need | MK_PG_TRIMMED | MK_PG_GUARD);
+    size_t pages = ADDRESS_AND_SIZE_TO_SPAN_PAGES(start, mdl->ByteCount);
+    size_t idx = ((uintptr_t)mdl->StartVa - (uintptr_t)mk_as.base) >> PAGE_SHIFT;
+    size_t lim = (size_t)(mk_as.rgn_base[MK_RGN_DIRECT] - mk_as.base) >> PAGE_SHIFT;
+    /* (an unsigned index: a start below the reservation is far above lim) */
+    if (MK_UNLIKELY(idx >= lim || pages > lim - idx))
+        return false;
+    const uint8_t *bits = mk_as.bits + idx;
+    const uint32_t *tab = mk_as.pfn + idx;
+    PPFN_NUMBER pfns = MmGetMdlPfnArray(mdl);
+    const PFN_NUMBER first = mk_phys.first, span = mk_phys.last - mk_phys.first;
+    mk_lockcount *locks = mk_phys.lockdb;
+    for (size_t i = 0; i < pages; i++) {
+        PFN_NUMBER pfn = tab[i];
+        if (MK_UNLIKELY((bits[i] & mask) != need || pfn - first > span)) {
+            while (i--) /* undo: this thread's own slots, nothing else was written */
+                mk_lock_add((size_t)(pfns[i] - first), shard, -1);
+            return false;
+        }
+        _Atomic int32_t *slot = &locks[pfn - first].s[shard];
+        atomic_store_explicit(slot, atomic_load_explicit(slot, memory_order_relaxed) + 1, memory_order_relaxed);
+        pfns[i] = pfn;
+    }
+    flags &= (USHORT)~(MDLLOCK_UNLOCKED_MARK | MDL_WRITE_OPERATION);
+    flags |= (USHORT)(MDL_PAGES_LOCKED | (write ? MDL_WRITE_OPERATION : 0));
+    mdl->MdlFlags = (CSHORT)flags;
+    mdllock_stat(shard, true, pages);
+    mdl->Process = user_va ? process : NULL;
+    return true;
+}
+
+/* The probe's full path: every case and every check. `caller`: the
+ * driver's return address. */
+static MK_NOINLINE void mdllock_probe(PMDL MemoryDescriptorList, KPROCESSOR_MODE AccessMode, LOCK_OPERATION Operation,
+                                      void *caller)
+{
+    if (MK_UNLIKELY(!MemoryDescriptorList))
+        mk_access_fault(NULL, 0, caller);
     PMDL mdl = MemoryDescriptorList;
     if (MK_UNLIKELY(mk_irql() > DISPATCH_LEVEL))
         mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x70, mk_irql(), (ULONG_PTR)mdl, (ULONG_PTR)(LONG_PTR)AccessMode);
     USHORT flags = (USHORT)mdl->MdlFlags;
     if (MK_UNLIKELY(flags & MDLLOCK_BAD_PROBE_FLAGS))
         mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0xB0, (ULONG_PTR)mdl, flags, flags & MDLLOCK_BAD_PROBE_FLAGS);
-    if (MK_UNLIKELY(mk_verifier_fail_now(MK_FAULT_PROBE_AND_LOCK, 0, __builtin_return_address(0))))
+    if (MK_UNLIKELY(mk_verifier_fail_now(MK_FAULT_PROBE_AND_LOCK, 0, caller)))
         mdllock_fail(mdl, MmGetMdlPfnArray(mdl), 0, STATUS_INSUFFICIENT_RESOURCES);
     char *start = (char *)MmGetMdlVirtualAddress(mdl);
     /* Integer arithmetic: a range that wraps the address space is a driver
      * bug to report, and pointer overflow is undefined behaviour. */
     uintptr_t end = (uintptr_t)start + mdl->ByteCount;
     bool write = Operation != IoReadAccess;
+    /* mk_va_region(start) == MK_RGN_USER (the user region lies inside the
+     * reservation), without walking the region table */
+    const bool in_user = (uintptr_t)start - (uintptr_t)mk_as.rgn_base[MK_RGN_USER] <
+                         (uintptr_t)mk_as.rgn_end[MK_RGN_USER] - (uintptr_t)mk_as.rgn_base[MK_RGN_USER];
     if (AccessMode != KernelMode) {
-        if ((ULONG_PTR)end > MmUserProbeAddress || end < (uintptr_t)start || mk_va_region(start) != MK_RGN_USER)
+        if ((ULONG_PTR)end > MmUserProbeAddress || end < (uintptr_t)start || !in_user)
             mdllock_fail(mdl, MmGetMdlPfnArray(mdl), 0, STATUS_ACCESS_VIOLATION);
     } else if (MK_UNLIKELY(end < (uintptr_t)start)) {
         mdllock_fail(mdl, MmGetMdlPfnArray(mdl), 0, STATUS_ACCESS_VIOLATION);
     }
-    bool user_va = (ULONG_PTR)start < MmUserProbeAddress && mk_va_region(start) == MK_RGN_USER;
+    bool user_va = (ULONG_PTR)start < MmUserProbeAddress && in_user;
 
     size_t pages = ADDRESS_AND_SIZE_TO_SPAN_PAGES(start, mdl->ByteCount);
     PPFN_NUMBER pfns = MmGetMdlPfnArray(mdl);
@@ -141,7 +244,7 @@ void MmProbeAndLockPages(PMDL MemoryDescriptorList, KPROCESSOR_MODE AccessMode, 
             /* P1: the address the probe touches on that page -- the range's
              * first byte on its first page, else the page's start */
             mk_bugcheck(DRIVER_IRQL_NOT_LESS_OR_EQUAL, (ULONG_PTR)(i == 0 ? start : page), mk_irql(), write ? 1 : 0,
-                        (ULONG_PTR)__builtin_return_address(0));
+                        (ULONG_PTR)caller);
         }
         if (MK_LIKELY(mk_pfn_is_ram(pfn)))
             mk_lock_add((size_t)(pfn - mk_phys.first), shard, 1);
@@ -152,17 +255,70 @@ void MmProbeAndLockPages(PMDL MemoryDescriptorList, KPROCESSOR_MODE AccessMode, 
     if (write)
         flags |= MDL_WRITE_OPERATION;
     mdl->MdlFlags = (CSHORT)flags;
-    mdl->Process = user_va ? PsGetCurrentProcess() : NULL;
-    atomic_fetch_add_explicit(&mk_mdl_locked_mdls, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&mk_mdl_locked_pages, (long)pages, memory_order_relaxed);
+    if (user_va) {
+        mdl->Process = PsGetCurrentProcess();
+        atomic_store_explicit(&mdllock_process, mdl->Process, memory_order_relaxed);
+    } else {
+        mdl->Process = NULL;
+    }
+    mdllock_stat(shard, true, pages);
     mk_verifier_track(MK_TRACK_LOCKED, mdl, pages, 0, NULL);
 }
 
-void MmUnlockPages(PMDL MemoryDescriptorList)
+void MmProbeAndLockPages(PMDL MemoryDescriptorList, KPROCESSOR_MODE AccessMode, LOCK_OPERATION Operation)
 {
-    MK_ENTER("MmUnlockPages");
-    mk_ddi_prohibited_check("MmUnlockPages");
-    MK_NULL_FAULT(MemoryDescriptorList);
+    MK_ENTER("MmProbeAndLockPages");
+    mk_ddi_prohibited_check("MmProbeAndLockPages");
+    if (MK_LIKELY(mdllock_probe_fast(MemoryDescriptorList, AccessMode, Operation)))
+        return;
+    mdllock_probe(MemoryDescriptorList, AccessMode, Operation, __builtin_return_address(0));
+}
+
+/* The unlock's fast path: a locked MDL, not partial, not built for
+ * non-paged pool, not mapped; IRQL at most DISPATCH_LEVEL; the thread has
+ * its own lock shard; Pool Tracking off; every frame still locked. Returns
+ * true having unlocked it, or false having changed nothing. */
+static inline __attribute__((always_inline)) bool mdllock_unlock_fast(PMDL mdl)
+{
+    if (MK_UNLIKELY(!mdl || mk_irql() > DISPATCH_LEVEL || (mk_rt.verifier & MDLKIT_VERIFY_POOL_TRACKING)))
+        return false;
+    USHORT flags = (USHORT)mdl->MdlFlags;
+    if (MK_UNLIKELY((flags & (MDL_PAGES_LOCKED | MDL_PARTIAL | MDL_SOURCE_IS_NONPAGED_POOL | MDL_MAPPED_TO_SYSTEM_VA)) !=
+                    MDL_PAGES_LOCKED))
+        return false;
+    int shard = mk_self.lock_shard;
+    if (MK_UNLIKELY(shard <= 0 || mk_self.generation != atomic_load_explicit(&mk_rt.generation, memory_order_relaxed)))
+        return false;
+    size_t pages = ADDRESS_AND_SIZE_TO_SPAN_PAGES(MmGetMdlVirtualAddress(mdl), mdl->ByteCount);
+    const PFN_NUMBER *pfns = MmGetMdlPfnArray(mdl);
+    const PFN_NUMBER first = mk_phys.first, span = mk_phys.last - mk_phys.first;
+    mk_lockcount *locks = mk_phys.lockdb;
+    for (size_t i = 0; i < pages; i++) {
+        PFN_NUMBER pfn = pfns[i];
+        if (MK_UNLIKELY(pfn - first > span)) {
+            if (pfn == MK_PFN_LIST_END)
+                break;
+            continue; /* not RAM: no lock count */
+        }
+        if (MK_UNLIKELY(!mdllock_has_locks((size_t)(pfn - first)))) {
+            while (i--) /* undo, then the full path reports */
+                if (pfns[i] - first <= span)
+                    mk_lock_add((size_t)(pfns[i] - first), shard, 1);
+            return false;
+        }
+        _Atomic int32_t *slot = &locks[pfn - first].s[shard];
+        atomic_store_explicit(slot, atomic_load_explicit(slot, memory_order_relaxed) - 1, memory_order_relaxed);
+    }
+    mdl->MdlFlags = (CSHORT)((flags & (USHORT)~MDL_PAGES_LOCKED) | MDLLOCK_UNLOCKED_MARK);
+    mdllock_stat(shard, false, pages);
+    return true;
+}
+
+/* The unlock's full path. `caller`: the driver's return address. */
+static MK_NOINLINE void mdllock_unlock(PMDL MemoryDescriptorList, void *caller)
+{
+    if (MK_UNLIKELY(!MemoryDescriptorList))
+        mk_access_fault(NULL, 0, caller);
     PMDL mdl = MemoryDescriptorList;
     if (MK_UNLIKELY(mk_irql() > DISPATCH_LEVEL))
         mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x78, mk_irql(), (ULONG_PTR)mdl, 0);
@@ -193,7 +349,7 @@ void MmUnlockPages(PMDL MemoryDescriptorList)
             break;
         if (MK_UNLIKELY(!mk_pfn_is_ram(pfns[i])))
             continue;
-        if (MK_UNLIKELY(mk_pfn_locks(pfns[i]) == 0)) {
+        if (MK_UNLIKELY(!mdllock_has_locks((size_t)(pfns[i] - mk_phys.first)))) {
             /* put back what this unlock already dropped, then report */
             for (size_t k = 0; k < i; k++)
                 if (mk_pfn_is_ram(pfns[k]))
@@ -208,7 +364,15 @@ void MmUnlockPages(PMDL MemoryDescriptorList)
     flags &= (USHORT)~MDL_PAGES_LOCKED;
     flags |= MDLLOCK_UNLOCKED_MARK;
     mdl->MdlFlags = (CSHORT)flags;
-    atomic_fetch_sub_explicit(&mk_mdl_locked_mdls, 1, memory_order_relaxed);
-    atomic_fetch_sub_explicit(&mk_mdl_locked_pages, (long)pages, memory_order_relaxed);
+    mdllock_stat(shard, false, pages);
     mk_verifier_untrack(MK_TRACK_LOCKED, mdl);
+}
+
+void MmUnlockPages(PMDL MemoryDescriptorList)
+{
+    MK_ENTER("MmUnlockPages");
+    mk_ddi_prohibited_check("MmUnlockPages");
+    if (MK_LIKELY(mdllock_unlock_fast(MemoryDescriptorList)))
+        return;
+    mdllock_unlock(MemoryDescriptorList, __builtin_return_address(0));
 }

@@ -7,6 +7,7 @@
  */
 #include "mk_mdl.h"
 #include "mk_pool.h"
+#include "mk_machine.h"
 
 #include <stdlib.h>
 
@@ -95,8 +96,8 @@ void mk_mdl_records_reset(void)
 {
     mk_mdlmap_reset();
     mk_contmem_reset();
-    atomic_store(&mk_mdl_locked_mdls, 0);
-    atomic_store(&mk_mdl_locked_pages, 0);
+    for (int s = 0; s < MK_LOCK_SHARDS; s++)
+        atomic_store(&mk_mdl_lockstats[s].v, 0);
     atomic_store(&mk_mdl_page_mdls, 0);
     pthread_mutex_lock(&mdlmem_big_lock);
     free(mdlmem_bigs);

@@ -9,13 +9,18 @@
 #include "mk_machine.h"
 #include "mk_verifier.h"
 
-atomic_long mk_mdl_locked_mdls, mk_mdl_locked_pages, mk_mdl_sys_maps, mk_mdl_user_maps, mk_mdl_page_mdls,
-    mk_mdl_contig_allocs;
+atomic_long mk_mdl_sys_maps, mk_mdl_user_maps, mk_mdl_page_mdls, mk_mdl_contig_allocs;
+mk_mdl_lockstat mk_mdl_lockstats[MK_LOCK_SHARDS];
 
 void mk_mdl_get_stats(mk_mdl_stats *out)
 {
-    out->locked_mdls = atomic_load_explicit(&mk_mdl_locked_mdls, memory_order_relaxed);
-    out->locked_pages = atomic_load_explicit(&mk_mdl_locked_pages, memory_order_relaxed);
+    uint64_t sum = 0; /* (unsigned: the slots wrap as they are added) */
+    for (int s = 0; s < MK_LOCK_SHARDS; s++)
+        sum += (uint64_t)atomic_load_explicit(&mk_mdl_lockstats[s].v, memory_order_relaxed);
+    /* pages: the low 40 bits, signed; MDLs: the rest */
+    int64_t pages = (int64_t)(sum << 24) >> 24;
+    out->locked_pages = (long)pages;
+    out->locked_mdls = (long)((int64_t)(sum - (uint64_t)pages) >> 40);
     out->system_mappings = atomic_load_explicit(&mk_mdl_sys_maps, memory_order_relaxed);
     out->user_mappings = atomic_load_explicit(&mk_mdl_user_maps, memory_order_relaxed);
     out->page_mdls = atomic_load_explicit(&mk_mdl_page_mdls, memory_order_relaxed);
