@@ -46,7 +46,9 @@ enum mk_pfn_use {
 typedef struct mk_pfn_entry {
     uint8_t state;             /* enum mk_pfn_state */
     uint8_t use;               /* enum mk_pfn_use */
-    _Atomic int8_t cache;      /* MEMORY_CACHING_TYPE, MmNotMapped if none yet (set once, by CAS) */
+    _Atomic int8_t cache;      /* MEMORY_CACHING_TYPE of an allocated frame, MmNotMapped from its
+                                  allocation until its first mapping (set once, by CAS); not
+                                  meaningful while the frame is free */
     uint8_t flags;
     _Atomic uint32_t maps;     /* live MmMapLockedPages* mappings of the frame */
 } mk_pfn_entry;
@@ -152,6 +154,14 @@ MK_NORETURN void mk_access_fault(const void *addr, int write, void *pc);
 void mk_phys_free(PFN_NUMBER first, size_t npages);
 void mk_phys_free_list(const PFN_NUMBER *pfns, size_t n);
 size_t mk_phys_free_count(void);
+
+/* A zeroed table of `bytes` for a layer's per-frame or per-page records,
+ * mapped from the host directly (never from malloc's heap, which would
+ * write every byte of it: glibc serves a large calloc from the heap once a
+ * block of that size was freed). Its pages cost nothing until touched, and
+ * mk_table_free gives them all back. NULL when the host refuses. */
+void *mk_table_alloc(size_t bytes);
+void mk_table_free(void *table, size_t bytes);
 
 /* ------------------------------------------------------------------------
  * Address space (src/machine/addrspace.c)

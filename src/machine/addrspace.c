@@ -59,7 +59,7 @@ static int as_range_init(mk_vrange *vr, char *base, size_t npages)
 {
     vr->base = base;
     vr->npages = npages;
-    vr->used = calloc((npages + 63) / 64, sizeof(uint64_t));
+    vr->used = mk_table_alloc((npages + 63) / 64 * sizeof(uint64_t));
     vr->hint = 0;
     vr->in_use = 0;
     pthread_mutex_init(&vr->lock, NULL);
@@ -99,8 +99,8 @@ int mk_addrspace_init(void)
         mk_as.rgn_end[r] = p;
     }
     size_t pages = total >> PAGE_SHIFT;
-    mk_as.pfn = calloc(pages, sizeof(uint32_t));
-    mk_as.bits = calloc(pages, 1);
+    mk_as.pfn = mk_table_alloc(pages * sizeof(uint32_t));
+    mk_as.bits = mk_table_alloc(pages);
     if (!mk_as.pfn || !mk_as.bits)
         goto nomem;
     for (int r = MK_RGN_USER; r < MK_RGN_DIRECT; r++) {
@@ -140,12 +140,13 @@ void mk_addrspace_shutdown(void)
 {
     for (int r = 0; r < MK_RGN_COUNT; r++) {
         if (mk_as.range[r].used) {
-            free(mk_as.range[r].used);
+            mk_table_free(mk_as.range[r].used, (mk_as.range[r].npages + 63) / 64 * sizeof(uint64_t));
             pthread_mutex_destroy(&mk_as.range[r].lock);
         }
     }
-    free(mk_as.pfn);
-    free(mk_as.bits);
+    size_t pages = mk_as.size >> PAGE_SHIFT;
+    mk_table_free(mk_as.pfn, pages * sizeof(uint32_t));
+    mk_table_free(mk_as.bits, pages);
     if (as_mapping)
         munmap(as_mapping, as_mapping_len);
     as_mapping = NULL;

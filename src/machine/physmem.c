@@ -296,6 +296,27 @@ int mk_lock_shard_claim(void)
     return 0;
 }
 
+void *mk_table_alloc(size_t bytes)
+{
+    if (!bytes)
+        bytes = 1;
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+void mk_table_free(void *table, size_t bytes)
+{
+    if (table)
+        munmap(table, bytes ? bytes : 1);
+}
+
+static void pm_tables_free(void)
+{
+    mk_table_free(mk_phys.lockdb, mk_phys.npages * sizeof(mk_lockcount));
+    mk_table_free(mk_phys.db, mk_phys.npages * sizeof(mk_pfn_entry));
+    mk_table_free(mk_phys.freemap, (mk_phys.npages + 63) / 64 * sizeof(uint64_t));
+}
+
 int mk_machine_init(const mdlkit_config *cfg)
 {
     size_t npages = (cfg->physical_memory >> PAGE_SHIFT) & ~(size_t)(MK_CHUNK_PAGES - 1);
@@ -314,41 +335,39 @@ int mk_machine_init(const mdlkit_config *cfg)
     mk_phys.npages = npages;
     mk_phys.first = MK_PFN_BASE;
     mk_phys.last = MK_PFN_BASE + npages - 1;
-    mk_phys.db = calloc(npages, sizeof(mk_pfn_entry));
-    mk_phys.lockdb = calloc(npages, sizeof(mk_lockcount));
+    mk_phys.db = mk_table_alloc(npages * sizeof(mk_pfn_entry));
+    mk_phys.lockdb = mk_table_alloc(npages * sizeof(mk_lockcount));
     for (int s = 0; s < MK_LOCK_SHARDS; s++)
         atomic_store(&pm_shard_owner[s], NULL);
     size_t words = (npages + 63) / 64;
-    mk_phys.freemap = malloc(words * sizeof(uint64_t));
+    mk_phys.freemap = mk_table_alloc(words * sizeof(uint64_t));
     if (!mk_phys.db || !mk_phys.freemap || !mk_phys.lockdb) {
         fprintf(stderr, "mdlkit_init: out of host memory for the PFN database (%zu frames)\n", npages);
-        free(mk_phys.lockdb);
-        free(mk_phys.db);
-        free(mk_phys.freemap);
+        pm_tables_free();
         close(mk_phys.fd);
         return -1;
     }
-    memset(mk_phys.freemap, 0, words * sizeof(uint64_t));
-    for (size_t i = 0; i < npages; i++) {
-        pm_set_free(i);
-        mk_phys.db[i].cache = (int8_t)MmNotMapped;
-    }
+    /* Every frame free (npages is a multiple of MK_CHUNK_PAGES, the last
+     * word may be partial). */
+    memset(mk_phys.freemap, 0xFF, (npages / 64) * sizeof(uint64_t));
+    if (npages % 64)
+        mk_phys.freemap[npages / 64] = (1ULL << (npages % 64)) - 1;
+    /* The PFN database stays as mapped, all zero: a free frame is state
+     * MK_PFN_FREE, use MK_USE_NONE, no maps, no locks; its cache type is
+     * set (MmNotMapped) when the frame is taken, so the table's pages are
+     * touched only for frames the machine uses. */
     atomic_store(&mk_phys.free_pages, npages);
     mk_phys.scatter = 0;
     pm_page_cursor = 0;
     pthread_mutex_init(&mk_phys.lock, NULL);
     if (mk_addrspace_init() != 0) {
-        free(mk_phys.lockdb);
-        free(mk_phys.db);
-        free(mk_phys.freemap);
+        pm_tables_free();
         close(mk_phys.fd);
         return -1;
     }
     if (mk_fault_install() != 0) {
         mk_addrspace_shutdown();
-        free(mk_phys.lockdb);
-        free(mk_phys.db);
-        free(mk_phys.freemap);
+        pm_tables_free();
         close(mk_phys.fd);
         return -1;
     }
@@ -361,9 +380,7 @@ void mk_machine_shutdown(void)
     mk_fault_uninstall();
     mk_addrspace_shutdown();
     pthread_mutex_destroy(&mk_phys.lock);
-    free(mk_phys.lockdb);
-    free(mk_phys.db);
-    free(mk_phys.freemap);
+    pm_tables_free();
     close(mk_phys.fd);
     memset(&mk_phys, 0, sizeof mk_phys);
     mk_phys.fd = -1;

@@ -480,8 +480,8 @@ static void *pp_map_meta(size_t bytes)
 
 static void pp_region_fini(pp_region *rg)
 {
-    free(rg->pages);
-    free(rg->segs);
+    mk_table_free(rg->pages, rg->npages * sizeof *rg->pages);
+    mk_table_free(rg->segs, (rg->nsegs ? rg->nsegs : 1) * sizeof *rg->segs);
     if (rg->meta) {
         munmap(rg->meta, rg->meta_cap * sizeof(uint64_t));
         pthread_mutex_destroy(&rg->meta_lock);
@@ -495,8 +495,9 @@ static int pp_region_init(pp_region *rg, enum mk_region r)
     rg->end = mk_as.rgn_end[r];
     rg->npages = (size_t)(rg->end - rg->base) >> PAGE_SHIFT;
     rg->nsegs = rg->npages / PP_SEG_PAGES;
-    rg->pages = calloc(rg->npages, sizeof *rg->pages);
-    rg->segs = calloc(rg->nsegs ? rg->nsegs : 1, sizeof *rg->segs);
+    /* zeroed tables whose pages cost nothing until a segment is used */
+    rg->pages = mk_table_alloc(rg->npages * sizeof *rg->pages);
+    rg->segs = mk_table_alloc((rg->nsegs ? rg->nsegs : 1) * sizeof *rg->segs);
     rg->meta_cap = rg->npages * PP_MAX_BLOCKS;
     rg->meta_top = 0;
     memset(rg->meta_free, 0, sizeof rg->meta_free);
@@ -508,8 +509,8 @@ static int pp_region_init(pp_region *rg, enum mk_region r)
         pp_region_fini(rg);
         return -1;
     }
-    for (size_t s = 0; s < rg->nsegs; s++)
-        rg->segs[s].next = rg->segs[s].prev = -1;
+    /* a segment's next/prev are set when it joins its heap's partial list
+     * (poolseg.c) and read only while it is on it: no -1 fill here */
     return 0;
 }
 
