@@ -17,7 +17,8 @@
  *                      bug check 0xD1 DRIVER_IRQL_NOT_LESS_OR_EQUAL;
  *   any other address  is an invalid kernel address: bug check 0x50 (0xD1
  *                      at DISPATCH_LEVEL and above).
- * A thread inside no __try and no mdlkit_catch_bugcheck first offers such a
+ * A harness thread (not one of the machine's own, mk_thread_attach_system)
+ * inside no __try and no mdlkit_catch_bugcheck first offers such a
  * fault to the handler installed before (or after) mdlkit's -- a test
  * framework's or a sanitizer's -- so a crash in harness code is reported the
  * way that harness expects; with no such handler it becomes the bug check.
@@ -126,7 +127,7 @@ void mk_access_fault(const void *addr, int write, void *pc)
 static void fault_foreign(int sig, siginfo_t *si, void *uc)
 {
     void *addr = si->si_addr;
-    if (mk_self.seh_top == NULL && mk_self.catch_top == NULL && fault_offer(sig, si, uc))
+    if (!mk_self.system && mk_self.seh_top == NULL && mk_self.catch_top == NULL && fault_offer(sig, si, uc))
         return;
     int write;
     void *pc;
