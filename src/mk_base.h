@@ -67,6 +67,7 @@ typedef struct mk_thread {
     struct mk_driver *driver;      /* driver whose code is running, or NULL */
     void *pool;                    /* per-thread pool cache (expool.c) */
     int lock_shard;                /* lock-count shard (physmem.c), 0 = none yet */
+    int user_process;              /* > 0: runs in the simulated user process (mk_ob.h), else System */
     int system;                    /* one of the machine's own threads (DPCs, timers, work items,
                                       system threads): a fault there is never the harness's */
 } mk_thread;
