@@ -86,8 +86,20 @@ static __attribute__((noinline)) double vb_stack(void *argp)
     return (t1 - t0) / n;
 }
 
+/* `bench_verifier --one pool|mdl FLAGS ITERS`: one case, once, for an
+ * instruction count (valgrind --tool=callgrind; the difference of two
+ * ITERS values is the cost of ITERS pairs without start-up). */
+static int vb_one(char **argv)
+{
+    vb_arg a = {(ULONG)strtoul(argv[3], NULL, 0), strcmp(argv[2], "mdl") == 0, atoi(argv[4])};
+    printf("%.2f ns\n", vb_case(&a));
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 5 && strcmp(argv[1], "--one") == 0)
+        return vb_one(argv);
     int reps = argc > 1 ? atoi(argv[1]) : bench_reps(9);
     vb_arg pool_off = {0, 0, 1 << 20}, pool_trk = {MDLKIT_VERIFY_POOL_TRACKING, 0, 1 << 20},
            pool_sp = {MDLKIT_VERIFY_SPECIAL_POOL, 0, 1 << 13};

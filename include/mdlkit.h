@@ -324,6 +324,61 @@ typedef struct mdlkit_verifier_counters {
 } mdlkit_verifier_counters;
 void mdlkit_verifier_counters_get(mdlkit_verifier_counters *out);
 
+/* Per driver, as !verifier shows each verified driver (Pool Tracking on):
+ * the pool blocks charged to the driver now (allocated while its code ran:
+ * DriverEntry, dispatch routines, callbacks; MDLs from IoAllocateMdl
+ * included) and the peaks of those values. Kept exactly by the tracking
+ * hooks (an atomic count per allocation and free), not sampled; reset by
+ * mdlkit_init; an unloaded driver keeps its values until the next
+ * mdlkit_init (its leaks stay counted). Blocks of the process itself (no
+ * driver code running) are in no driver's counts. */
+typedef struct mdlkit_driver_counters {
+    char name[64]; /* as given to mdlkit_driver_load */
+    unsigned id;   /* 1, 2, ... in load order */
+    ULONG64 CurrentPagedPoolAllocations;
+    ULONG64 CurrentNonPagedPoolAllocations;
+    ULONG64 PagedBytes;
+    ULONG64 NonPagedBytes;
+    ULONG64 PeakPagedPoolAllocations;
+    ULONG64 PeakNonPagedPoolAllocations;
+    ULONG64 PeakPagedBytes;
+    ULONG64 PeakNonPagedBytes;
+} mdlkit_driver_counters;
+/* One loaded driver's counts: 0, or -1 (*out zeroed) when `driver` is not
+ * a driver object mdlkit_driver_load made, or was unloaded. */
+int mdlkit_verifier_driver_counters_get(PDRIVER_OBJECT driver, mdlkit_driver_counters *out);
+/* Every driver that had a block charged to it since mdlkit_init, in load
+ * order: fills up to max entries of out (may be NULL) and returns how many
+ * drivers there are. */
+size_t mdlkit_verifier_drivers_counters(mdlkit_driver_counters *out, size_t max);
+
+/* The pool allocate/free log, as !verifier 0x80 shows it: kept while Pool
+ * Tracking, Special Pool or a low-resources simulation is on. Each thread
+ * logs into its own ring of the latest 1024 allocations and frees (the
+ * oldest overwritten), each with the driver charged (or running, for a
+ * free) and up to 4 frames of the allocating or freeing stack (no lock,
+ * no shared write). Entries come newest first within each thread's ring,
+ * ring after ring (the most recently written ring first); entries of
+ * different threads are not ordered among themselves. mdlkit_pool_log copies
+ * the entries of the block that contains `address` (NULL: every entry),
+ * newest first, up to max (out may be NULL), and returns how many there
+ * are. mdlkit_pool_log_print prints them, symbolized (max 0: all). */
+#define MDLKIT_POOL_LOG_ALLOC 1
+#define MDLKIT_POOL_LOG_FREE 2
+typedef struct mdlkit_pool_log_entry {
+    int op;                  /* MDLKIT_POOL_LOG_ALLOC or MDLKIT_POOL_LOG_FREE */
+    unsigned thread;         /* 1, 2, ...: the ring (thread) that logged it */
+    unsigned long long seq;  /* 1, 2, ... in that thread's order */
+    void *address;           /* the block (what the allocator returned / was given) */
+    size_t size;             /* bytes requested (0 when the log does not know) */
+    ULONG tag;
+    char driver[64];         /* "" for the process itself */
+    int nframes;
+    void *frames[4];         /* return addresses, innermost first (mdlkit's own left out when printed) */
+} mdlkit_pool_log_entry;
+size_t mdlkit_pool_log(const void *address, mdlkit_pool_log_entry *out, size_t max);
+size_t mdlkit_pool_log_print(FILE *out, const void *address, size_t max);
+
 /* What !pool says about an address: the live pool block that contains it
  * (start, size, tag, pool, special pool) and, with Pool Tracking, the driver
  * it is charged to and the driver's line that allocated it. Returns 1 and

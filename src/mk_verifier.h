@@ -92,7 +92,8 @@ MK_HOOK_INLINE int mk_verifier_pool_free(void *p, ULONG tag, int check_tag, void
  * allocating stack is recorded from the frame that returns there), and,
  * with Pool Tracking, its fast free of a valid block calls
  * mk_verifier_pool_freed_fast once the block is back in its cache (the
- * block's record goes). */
+ * block's record goes; `caller`, the driver's return address, starts the
+ * freeing stack of the allocate/free log). */
 #define MK_VF_POOL_FULL                                                                        \
     (MDLKIT_VERIFY_SPECIAL_POOL | MDLKIT_VERIFY_LOW_RESOURCES | MDLKIT_VERIFY_SYSTEMATIC_LOW_RESOURCES | \
      MDLKIT_VERIFY_MISC_CHECKS /* every free is checked for live objects (misc.c) */)
@@ -103,9 +104,9 @@ MK_HOOK_INLINE void *mk_verifier_pool_allocated_fast(void *p, size_t bytes, ULON
 {
     return mk_hook.pool_allocated_fast(p, bytes, tag, caller);
 }
-MK_HOOK_INLINE void mk_verifier_pool_freed_fast(void *p)
+MK_HOOK_INLINE void mk_verifier_pool_freed_fast(void *p, void *caller)
 {
-    mk_hook.pool_freed_fast(p);
+    mk_hook.pool_freed_fast(p, caller);
 }
 
 MK_HOOK_INLINE bool mk_specpool_owns(const void *p)
@@ -251,16 +252,6 @@ MK_HOOK_INLINE void mk_lint(ULONG rule, const char *why, ULONG_PTR p3, ULONG_PTR
 {
     if (mk_lint_on() && mk_hook.lint)
         mk_hook.lint(rule, why, p3, p4, caller);
-}
-
-/* A mapping DDI without a failure path (MmGetSystemAddressForMdl) returned
- * `result` to `site` (frame: the caller's frame pointer): a NULL is
- * remembered for the thread, and a later fault on the null page while that
- * frame is live is reported as `rule` (MDLKIT_RULE_LINT_UNSAFE_SYSTEM_ADDRESS). */
-MK_HOOK_INLINE void mk_lint_result(ULONG rule, const void *obj, const void *result, void *site, const void *frame)
-{
-    if (mk_lint_on() && mk_hook.lint_result)
-        mk_hook.lint_result(rule, obj, result, site, frame);
 }
 
 /* MmPrepareMdlForReuse of a partial MDL (mark 1) and IoBuildPartialMdl

@@ -142,9 +142,19 @@ int mdlkit_cli_render_report(FILE *out, const cli_json *root, int sort, int with
     const cli_json *drivers = cli_json_get(root, "drivers");
     if (drivers && drivers->child) {
         fprintf(out, "\nDrivers\n");
-        for (const cli_json *d = drivers->child; d; d = d->next)
-            fprintf(out, "  %-20s %.0f outstanding allocations\n", cli_json_str(d, "name", "?"),
+        for (const cli_json *d = drivers->child; d; d = d->next) {
+            fprintf(out, "  %-20s %.0f outstanding allocations (leaks)\n", cli_json_str(d, "name", "?"),
                     cli_json_num(d, "outstanding", 0));
+            const cli_json *cur = cli_json_get(d, "current"), *pk = cli_json_get(d, "peak");
+            if (cur && pk)
+                fprintf(out,
+                        "      non-paged %.0f blocks, %.0f bytes (peak %.0f, %.0f); paged %.0f blocks, %.0f bytes "
+                        "(peak %.0f, %.0f)\n",
+                        cli_json_num(cur, "nonpaged_pool_allocations", 0), cli_json_num(cur, "nonpaged_bytes", 0),
+                        cli_json_num(pk, "nonpaged_pool_allocations", 0), cli_json_num(pk, "nonpaged_bytes", 0),
+                        cli_json_num(cur, "paged_pool_allocations", 0), cli_json_num(cur, "paged_bytes", 0),
+                        cli_json_num(pk, "paged_pool_allocations", 0), cli_json_num(pk, "paged_bytes", 0));
+        }
     }
 
     const cli_json *leaks = cli_json_get(root, "leaks");
@@ -241,9 +251,64 @@ static int report_pool_lookup(FILE *out, const cli_json *root, const char *text)
     return 1;
 }
 
+/* --log [ADDRESS], as !verifier 0x80 [Address]: the report's pool
+ * allocate/free log (its latest entries), or those of the block that
+ * contains ADDRESS, newest first. 0 printed, 1 none, 2 usage. */
+static void report_log_entries(FILE *out, const cli_json *log, unsigned long long want, int all)
+{
+    for (const cli_json *e = log ? log->child : NULL; e; e = e->next) {
+        unsigned long long base = strtoull(cli_json_str(e, "address", "0"), NULL, 16);
+        unsigned long long size = (unsigned long long)cli_json_num(e, "size", 0);
+        if (!all && !(want >= base && want < base + (size ? size : 1)))
+            continue;
+        int alloc = !strcmp(cli_json_str(e, "op", ""), "alloc");
+        const char *drv = cli_json_str(e, "driver", "");
+        fprintf(out, "  thread %.0f #%.0f %s %s, %llu bytes, tag %s, %s %s, at:\n", cli_json_num(e, "thread", 0),
+                cli_json_num(e, "seq", 0), alloc ? "allocated" : "freed", cli_json_str(e, "address", "?"), size,
+                cli_json_str(e, "tag", "-"), alloc ? "charged to" : "by", *drv ? drv : "(the process)");
+        report_stack(out, cli_json_get(e, "stack"), "      ");
+    }
+}
+
+static int report_log(FILE *out, const cli_json *root, const char *text)
+{
+    unsigned long long want = 0;
+    int all = !text || !*text;
+    if (!all) {
+        char *end;
+        want = strtoull(text, &end, 16);
+        if (*end) {
+            fprintf(stderr, "mdlkit report: --log takes a hexadecimal address, not '%s'\n", text);
+            return 2;
+        }
+    }
+    const cli_json *log = cli_json_get(root, "pool_log");
+    const cli_json *bc = cli_json_get(root, "bugcheck");
+    const cli_json *bclog = bc && bc->type == CLI_JSON_OBJECT ? cli_json_get(bc, "pool_log") : NULL;
+    if (!log && !bclog) {
+        fprintf(out, "The report has no pool allocate/free log (kept with Pool Tracking, Special Pool or a "
+                     "low-resources simulation)\n");
+        return 1;
+    }
+    if (bclog && bclog->child && all) {
+        fprintf(out, "Pool allocate/free log of block %s, which the bug check is about (newest first):\n",
+                cli_json_str(bc, "pool_block", "?"));
+        report_log_entries(out, bclog, 0, 1);
+    }
+    if (all)
+        fprintf(out, "Pool allocate/free log (!verifier 0x80; the latest entries, newest first per thread):\n");
+    else
+        fprintf(out, "Pool allocate/free log of 0x%llx (newest first per thread):\n", want);
+    report_log_entries(out, log, want, all);
+    if (!all && bclog)
+        report_log_entries(out, bclog, want, 0);
+    return 0;
+}
+
 static void report_usage(FILE *out)
 {
-    fprintf(out, "usage: mdlkit report [--sort tag|nonpaged|paged|allocs|bytes] [--pool ADDRESS] FILE.json\n\n"
+    fprintf(out, "usage: mdlkit report [--sort tag|nonpaged|paged|allocs|bytes] [--pool ADDRESS] [--log[=ADDRESS]] "
+                 "FILE.json\n\n"
                  "Renders a saved mdlkit report (written at mdlkit_shutdown or at a bug check to the file\n"
                  "named by MDLKIT_REPORT / mdlkit_config.report_path; format: docs/report-format.md) as\n"
                  "tables: the machine, pool use per tag (poolmon columns: Allocs, Frees, Diff, Bytes, per\n"
@@ -255,13 +320,17 @@ static void report_usage(FILE *out)
                  "  --pool ADDR  like !pool: only the block of the report (a leak) that contains the\n"
                  "               hexadecimal address ADDR, with its tag, size, driver and allocating\n"
                  "               stack (exit status 1 when no block contains it). In a running test,\n"
-                 "               mdlkit_pool_describe(address, stdout, NULL) describes any live block.\n\n"
+                 "               mdlkit_pool_describe(address, stdout, NULL) describes any live block.\n"
+                 "  --log[=ADDR] like !verifier 0x80: the pool allocate/free log the report keeps (its\n"
+                 "               latest entries, and the history of the block a bug check is about),\n"
+                 "               or only the entries of the block that contains ADDR; each with its\n"
+                 "               stack. In a running test: mdlkit_pool_log_print(stdout, address, 0).\n\n"
                  "Exit status: 0 rendered, 1 unreadable or not a report, 2 usage error.\n");
 }
 
 static int report_run(int argc, char **argv)
 {
-    const char *path = NULL, *pool = NULL;
+    const char *path = NULL, *pool = NULL, *log = NULL;
     int sort = MDLKIT_CLI_SORT_TAG;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -276,6 +345,8 @@ static int report_run(int argc, char **argv)
             }
         } else if (!strcmp(argv[i], "--pool") || !strncmp(argv[i], "--pool=", 7)) {
             pool = argv[i][6] == '=' ? argv[i] + 7 : (i + 1 < argc ? argv[++i] : "");
+        } else if (!strcmp(argv[i], "--log") || !strncmp(argv[i], "--log=", 6)) {
+            log = argv[i][5] == '=' ? argv[i] + 6 : "";
         } else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "mdlkit report: unknown option '%s'\n\n", argv[i]);
             report_usage(stderr);
@@ -301,6 +372,11 @@ static int report_run(int argc, char **argv)
     if (!root) {
         fprintf(stderr, "mdlkit report: %s: %s\n", path, err);
         return 1;
+    }
+    if (log) {
+        int rc = cli_json_get(root, "mdlkit_report") ? report_log(stdout, root, log) : 1;
+        cli_json_free(root);
+        return rc;
     }
     if (pool) {
         int rc = cli_json_get(root, "mdlkit_report") ? report_pool_lookup(stdout, root, pool) : 1;

@@ -22,6 +22,7 @@
 #include "mk_pool.h"
 #include "mk_verifier.h"
 #include "vf_internal.h"
+#include "vf_shadow.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,9 +176,12 @@ void mdlkit_verifier_counters_get(mdlkit_verifier_counters *out)
     mk_vf_counters_sample(out);
 }
 
+static void vc_dstat_reset(void);
+
 /* At mdlkit_init, before any thread of the new machine counts. */
 void mk_vf_counters_reset(void)
 {
+    vc_dstat_reset();
     for (int i = 0; i < VC_PEAKS; i++)
         atomic_store(&vc_peak[i], 0);
     pthread_mutex_lock(&vc_lock);
@@ -187,4 +191,91 @@ void mk_vf_counters_reset(void)
     pthread_mutex_unlock(&vc_lock);
     for (int i = 0; i < MK_VFC_COUNT; i++)
         atomic_store_explicit(&vc_shared.v[i], 0, memory_order_relaxed);
+}
+
+/* ------------------------------------------------------------------------
+ * Per-driver pool counts (vf_shadow.h: the tracking hooks keep them with
+ * one atomic add per count, so the peaks are exact). A slot per driver id;
+ * the first allocation charged to a driver notes the driver and its name.
+ * ---------------------------------------------------------------------- */
+mk_vf_dstat mk_vf_dstats[MK_VF_MAX_DRIVERS];
+struct mk_driver *_Atomic mk_vf_dstat_drv[MK_VF_MAX_DRIVERS];
+static char vc_dname[MK_VF_MAX_DRIVERS][64];
+
+MK_NOINLINE void mk_vf_dstat_first(struct mk_driver *d)
+{
+    unsigned id = d->id;
+    pthread_mutex_lock(&vc_lock);
+    if (atomic_load(&mk_vf_dstat_drv[id]) != d) {
+        snprintf(vc_dname[id], sizeof vc_dname[id], "%s", d->name);
+        atomic_store(&mk_vf_dstat_drv[id], d);
+    }
+    pthread_mutex_unlock(&vc_lock);
+}
+
+static void vc_dstat_reset(void)
+{
+    pthread_mutex_lock(&vc_lock);
+    for (unsigned i = 0; i < MK_VF_MAX_DRIVERS; i++) {
+        mk_vf_dstat *ds = &mk_vf_dstats[i];
+        for (int k = 0; k < 2; k++) {
+            atomic_store(&ds->n[k], 0);
+            atomic_store(&ds->bytes[k], 0);
+            atomic_store(&ds->peak_n[k], 0);
+            atomic_store(&ds->peak_bytes[k], 0);
+        }
+        atomic_store(&mk_vf_dstat_drv[i], NULL);
+        vc_dname[i][0] = 0;
+    }
+    pthread_mutex_unlock(&vc_lock);
+}
+
+static ULONG64 vc_pos(long long v) { return v > 0 ? (ULONG64)v : 0; }
+
+static void vc_dstat_read(unsigned id, mdlkit_driver_counters *out)
+{
+    mk_vf_dstat *ds = &mk_vf_dstats[id];
+    memset(out, 0, sizeof *out);
+    out->id = id;
+    pthread_mutex_lock(&vc_lock);
+    snprintf(out->name, sizeof out->name, "%s", vc_dname[id]);
+    pthread_mutex_unlock(&vc_lock);
+    out->CurrentNonPagedPoolAllocations = vc_pos(atomic_load(&ds->n[0]));
+    out->CurrentPagedPoolAllocations = vc_pos(atomic_load(&ds->n[1]));
+    out->NonPagedBytes = vc_pos(atomic_load(&ds->bytes[0]));
+    out->PagedBytes = vc_pos(atomic_load(&ds->bytes[1]));
+    out->PeakNonPagedPoolAllocations = vc_pos(atomic_load(&ds->peak_n[0]));
+    out->PeakPagedPoolAllocations = vc_pos(atomic_load(&ds->peak_n[1]));
+    out->PeakNonPagedBytes = vc_pos(atomic_load(&ds->peak_bytes[0]));
+    out->PeakPagedBytes = vc_pos(atomic_load(&ds->peak_bytes[1]));
+}
+
+int mdlkit_verifier_driver_counters_get(PDRIVER_OBJECT driver, mdlkit_driver_counters *out)
+{
+    MK_ENTER("mdlkit_verifier_driver_counters_get");
+    if (!out)
+        mk_violation(MDLKIT_RULE_HARNESS_MISUSE, "mdlkit_verifier_driver_counters_get: out is NULL", 0, 0);
+    mk_driver *d = driver ? mk_driver_from_object(driver) : NULL;
+    if (!d || d->id >= MK_VF_MAX_DRIVERS) {
+        memset(out, 0, sizeof *out);
+        return -1;
+    }
+    vc_dstat_read(d->id, out);
+    if (!out->name[0])
+        snprintf(out->name, sizeof out->name, "%s", d->name); /* nothing charged to it yet */
+    return 0;
+}
+
+size_t mdlkit_verifier_drivers_counters(mdlkit_driver_counters *out, size_t max)
+{
+    MK_ENTER("mdlkit_verifier_drivers_counters");
+    size_t n = 0;
+    for (unsigned id = 0; id < MK_VF_MAX_DRIVERS; id++) {
+        if (!atomic_load(&mk_vf_dstat_drv[id]))
+            continue;
+        if (out && n < max)
+            vc_dstat_read(id, &out[n]);
+        n++;
+    }
+    return n;
 }

@@ -60,6 +60,13 @@ static struct {
 static size_t rp_nbcs, rp_bcs_dropped;
 static mdlkit_bugcheck rp_bc;
 static mk_vf_frame_list rp_bc_stack;
+/* The allocate/free log of the block the last bug check is about (0xC2,
+ * 0xC4 pool subcodes, special pool), newest first. */
+#define RP_BC_LOG 8
+#define RP_JSON_LOG 64 /* entries of the log in the JSON report */
+static mdlkit_pool_log_entry rp_bc_log[RP_BC_LOG];
+static size_t rp_bc_nlog;
+static const void *rp_bc_block;
 
 void mk_vf_report_reset(void)
 {
@@ -75,7 +82,10 @@ void mk_vf_report_reset(void)
     rp_nsnap = 0;
     rp_snap_open = 0;
     rp_nbcs = rp_bcs_dropped = 0;
+    rp_bc_nlog = 0;
+    rp_bc_block = NULL;
     pthread_mutex_unlock(&rp_lock);
+    mk_vf_log_reset();
 }
 
 void mk_vf_tag_name(ULONG tag, char *buf, size_t len)
@@ -151,9 +161,54 @@ void mk_vf_report_add_fault(const char *routine, ULONG tag, const mk_vf_frame_li
     pthread_mutex_unlock(&rp_lock);
 }
 
+static size_t lg_collect(const void *address, mdlkit_pool_log_entry *out, size_t max);
+
+/* The pool block a bug check is about, or NULL: BAD_POOL_CALLER and the
+ * verifier's pool subcodes (docs/verifier.md), special pool's. */
+static const void *rp_bc_pool_block(const mdlkit_bugcheck *bc)
+{
+    ULONG_PTR a = 0;
+    switch (bc->code) {
+    case BAD_POOL_CALLER:
+        a = bc->param[0] == 0x07 || bc->param[0] == 0x09 ? bc->param[3] : bc->param[1];
+        break;
+    case DRIVER_VERIFIER_DETECTED_VIOLATION:
+        if (bc->param[0] == 0x10)
+            a = bc->param[1];
+        else if (bc->param[0] == 0x11 || bc->param[0] == 0x12)
+            a = bc->param[3];
+        else if (bc->param[0] == 0x13)
+            a = bc->param[2];
+        break;
+    case SPECIAL_POOL_DETECTED_MEMORY_CORRUPTION:
+    case DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL:
+    case PAGE_FAULT_IN_FREED_SPECIAL_POOL:
+        a = bc->param[0];
+        break;
+    default:
+        break;
+    }
+    return (const void *)a;
+}
+
 void mk_vf_report_set_bugcheck(const mdlkit_bugcheck *bc, int caught, const mk_vf_frame_list *stack)
 {
+    /* the block's history, from the allocate/free log (!verifier 0x80) */
+    const void *blk = mk_verifier_on(MK_VF_LOG_FLAGS) ? rp_bc_pool_block(bc) : NULL;
+    mdlkit_pool_log_entry lg[RP_BC_LOG];
+    size_t nlg = blk ? lg_collect(blk, lg, RP_BC_LOG) : 0;
+    if (nlg > RP_BC_LOG)
+        nlg = RP_BC_LOG;
+    if (blk && !(caught && mk_rt.cfg.quiet)) {
+        fprintf(stderr, "mdlkit: pool allocate/free log of block %p (!verifier 0x80), newest first:\n", blk);
+        if (!mk_vf_log_print(stderr, blk, RP_BC_LOG, "    "))
+            fprintf(stderr, "    (no operation on it among the last %d of each thread)\n", MK_VF_LOG_N);
+        fflush(stderr);
+    }
     pthread_mutex_lock(&rp_lock);
+    rp_bc_block = blk;
+    rp_bc_nlog = nlg;
+    memcpy(rp_bc_log, lg, nlg * sizeof lg[0]);
     rp_bc = *bc;
     rp_bc_caught = caught;
     rp_bc_stack = *stack;
@@ -218,6 +273,28 @@ void mdlkit_report_print(FILE *out)
             (unsigned long long)vc.PeakNonPagedBytes);
     fprintf(out, "  Pages locked                            : %llu\n", (unsigned long long)vc.LockedPages);
     fprintf(out, "  System mappings                         : %llu\n\n", (unsigned long long)vc.SystemMappings);
+    size_t ndc = mdlkit_verifier_drivers_counters(NULL, 0);
+    mdlkit_driver_counters *dc = ndc ? calloc(ndc, sizeof *dc) : NULL;
+    if (dc) {
+        ndc = mdlkit_verifier_drivers_counters(dc, ndc);
+        fprintf(out, "Per driver (Pool Tracking): current (peak)\n\n");
+        fprintf(out, "  %-20s %18s %22s %18s %22s\n", "Driver", "NonPagedPool", "NonPagedBytes", "PagedPool",
+                "PagedBytes");
+        for (size_t i = 0; i < ndc; i++) {
+            char c[4][48];
+            snprintf(c[0], sizeof c[0], "%llu (%llu)", (unsigned long long)dc[i].CurrentNonPagedPoolAllocations,
+                     (unsigned long long)dc[i].PeakNonPagedPoolAllocations);
+            snprintf(c[1], sizeof c[1], "%llu (%llu)", (unsigned long long)dc[i].NonPagedBytes,
+                     (unsigned long long)dc[i].PeakNonPagedBytes);
+            snprintf(c[2], sizeof c[2], "%llu (%llu)", (unsigned long long)dc[i].CurrentPagedPoolAllocations,
+                     (unsigned long long)dc[i].PeakPagedPoolAllocations);
+            snprintf(c[3], sizeof c[3], "%llu (%llu)", (unsigned long long)dc[i].PagedBytes,
+                     (unsigned long long)dc[i].PeakPagedBytes);
+            fprintf(out, "  %-20s %18s %22s %18s %22s\n", dc[i].name, c[0], c[1], c[2], c[3]);
+        }
+        fputc('\n', out);
+        free(dc);
+    }
     mdlkit_pool_print(out, MDLKIT_POOL_SORT_TAG);
     pthread_mutex_lock(&rp_lock);
     if (rp_nleaks) {
@@ -284,6 +361,30 @@ static void rp_json_stack(FILE *f, const mk_vf_frame_list *st)
         rp_json_str(f, lines[i]);
     }
     fputc(']', f);
+}
+
+/* Log entries (mdlkit_pool_log) as a JSON array. */
+static void rp_json_log(FILE *f, const mdlkit_pool_log_entry *v, size_t n, const char *indent)
+{
+    fputc('[', f);
+    for (size_t i = 0; i < n; i++) {
+        char tag[24];
+        mk_vf_tag_name(v[i].tag, tag, sizeof tag);
+        fprintf(f, "%s\n%s{ \"op\": \"%s\", \"thread\": %u, \"seq\": %llu, \"address\": \"%p\", \"size\": %zu, "
+                   "\"tag\": ",
+                i ? "," : "", indent, v[i].op == MK_VF_LOG_ALLOC ? "alloc" : "free", v[i].thread, v[i].seq,
+                v[i].address, v[i].size);
+        rp_json_str(f, tag);
+        fputs(", \"driver\": ", f);
+        rp_json_str(f, v[i].driver);
+        mk_vf_frame_list st;
+        st.n = v[i].nframes;
+        memcpy(st.pcs, v[i].frames, sizeof(void *) * (size_t)v[i].nframes);
+        fputs(", \"stack\": ", f);
+        rp_json_stack(f, &st);
+        fputs(" }", f);
+    }
+    fputs(n ? "\n  ]" : "]", f);
 }
 
 static const char *rp_os_name(ULONG os)
@@ -379,13 +480,41 @@ static void rp_json(FILE *f)
     fputs(ntags ? "\n  ],\n" : "],\n", f);
 
     pthread_mutex_lock(&rp_lock);
-    /* drivers: outstanding counts from the leaks found, by driver */
+    /* drivers: Pool Tracking's per-driver counts (exact peaks), and the
+     * leaks found, by driver */
+    size_t ndc = mdlkit_verifier_drivers_counters(NULL, 0);
+    mdlkit_driver_counters *dc = ndc ? calloc(ndc, sizeof *dc) : NULL;
+    if (dc)
+        ndc = mdlkit_verifier_drivers_counters(dc, ndc);
+    else
+        ndc = 0;
     fputs("  \"drivers\": [", f);
     int nd = 0;
+    for (size_t i = 0; i < ndc; i++) {
+        size_t cnt = 0;
+        for (size_t j = 0; j < rp_nleaks; j++)
+            if (strcmp(rp_leaks[j].driver, dc[i].name) == 0)
+                cnt++;
+        fprintf(f, "%s\n    { \"name\": ", nd++ ? "," : "");
+        rp_json_str(f, dc[i].name);
+        fprintf(f,
+                ", \"outstanding\": %zu,\n      \"current\": { \"paged_pool_allocations\": %llu, "
+                "\"nonpaged_pool_allocations\": %llu, \"paged_bytes\": %llu, \"nonpaged_bytes\": %llu },\n"
+                "      \"peak\": { \"paged_pool_allocations\": %llu, \"nonpaged_pool_allocations\": %llu, "
+                "\"paged_bytes\": %llu, \"nonpaged_bytes\": %llu } }",
+                cnt, (unsigned long long)dc[i].CurrentPagedPoolAllocations,
+                (unsigned long long)dc[i].CurrentNonPagedPoolAllocations, (unsigned long long)dc[i].PagedBytes,
+                (unsigned long long)dc[i].NonPagedBytes, (unsigned long long)dc[i].PeakPagedPoolAllocations,
+                (unsigned long long)dc[i].PeakNonPagedPoolAllocations, (unsigned long long)dc[i].PeakPagedBytes,
+                (unsigned long long)dc[i].PeakNonPagedBytes);
+    }
     for (size_t i = 0; i < rp_nleaks; i++) {
         int seen = 0;
         for (size_t j = 0; j < i; j++)
             if (strcmp(rp_leaks[j].driver, rp_leaks[i].driver) == 0)
+                seen = 1;
+        for (size_t j = 0; j < ndc; j++)
+            if (strcmp(dc[j].name, rp_leaks[i].driver) == 0)
                 seen = 1;
         if (seen)
             continue;
@@ -397,6 +526,7 @@ static void rp_json(FILE *f)
         rp_json_str(f, rp_leaks[i].driver);
         fprintf(f, ", \"outstanding\": %zu }", cnt);
     }
+    free(dc);
     fputs(nd ? "\n  ],\n" : "],\n", f);
 
     fputs("  \"leaks\": [", f);
@@ -434,6 +564,18 @@ static void rp_json(FILE *f)
     }
     fputs(rp_nfaults ? "\n  ],\n" : "],\n", f);
 
+    /* the latest entries of the allocate/free log (!verifier 0x80) */
+    if (mk_verifier_on(MK_VF_LOG_FLAGS)) {
+        mdlkit_pool_log_entry *lg = calloc(RP_JSON_LOG, sizeof *lg);
+        size_t nlg = lg ? lg_collect(NULL, lg, RP_JSON_LOG) : 0;
+        if (nlg > RP_JSON_LOG)
+            nlg = RP_JSON_LOG;
+        fputs("  \"pool_log\": ", f);
+        rp_json_log(f, lg, nlg, "    ");
+        fputs(",\n", f);
+        free(lg);
+    }
+
     fputs("  \"bugcheck\": ", f);
     if (!rp_have_bc) {
         fputs("null", f);
@@ -453,6 +595,10 @@ static void rp_json(FILE *f)
         rp_json_str(f, mk_bugdesc_what(&rp_bc));
         fprintf(f, ",\n    \"caught\": %s,\n    \"stack\": ", rp_bc_caught ? "true" : "false");
         rp_json_stack(f, &rp_bc_stack);
+        if (rp_bc_block) {
+            fprintf(f, ",\n    \"pool_block\": \"%p\",\n    \"pool_log\": ", rp_bc_block);
+            rp_json_log(f, rp_bc_log, rp_bc_nlog, "      ");
+        }
         fputs(" }", f);
     }
     /* every bug check of this machine (the one above is the last) */
@@ -506,92 +652,204 @@ void mk_vf_report_write_configured(void)
 }
 
 /* ------------------------------------------------------------------------
- * The pool allocate/free log (!verifier 0x80): a ring of the latest
- * RP_LOG_SIZE pool operations, each with its stack (a frame-pointer walk).
+ * The pool allocate/free log (!verifier 0x80): the rings (vf_shadow.h, one
+ * per thread, written by mk_vf_log_put) and their readers.
  * ---------------------------------------------------------------------- */
-#define RP_LOG_SIZE 1024
-#define RP_LOG_FRAMES 12
-typedef struct rp_log_entry {
-    int op; /* MK_VF_LOG_ALLOC / MK_VF_LOG_FREE, 0 = empty */
-    const void *addr;
-    size_t size;
-    ULONG tag;
-    ULONG cpu;
-    unsigned long long seq;
-    int npcs;
-    void *pcs[RP_LOG_FRAMES];
-} rp_log_entry;
-static pthread_mutex_t rp_log_lock = PTHREAD_MUTEX_INITIALIZER;
-static rp_log_entry *rp_log;
-static unsigned long long rp_log_next; /* entries ever logged (this machine) */
-static unsigned rp_log_gen;            /* mk_rt.generation the ring belongs to */
+MK_TLS mk_vf_logring *mk_vf_lr;
+static pthread_mutex_t lg_lock = PTHREAD_MUTEX_INITIALIZER;
+static mk_vf_logring *lg_all, *lg_free; /* under lg_lock */
+static unsigned lg_nrings;
+static pthread_once_t lg_once = PTHREAD_ONCE_INIT;
+static pthread_key_t lg_key;
 
-void mk_vf_pool_log(int op, const void *p, size_t size, ULONG tag)
+static void lg_thread_exit(void *arg)
 {
-    rp_log_entry e;
-    memset(&e, 0, sizeof e);
-    e.op = op;
-    e.addr = p;
-    e.size = size;
-    e.tag = tag;
-    e.cpu = mk_self.cpu;
-    mk_pool_block b;
-    if (op == MK_VF_LOG_FREE && mk_pool_lookup(p, &b) && b.base == p) {
-        e.size = b.size;
-        e.tag = b.tag;
-    }
-    e.npcs = mk_capture_stack(e.pcs, RP_LOG_FRAMES, 1);
-    unsigned gen = atomic_load(&mk_rt.generation);
-    pthread_mutex_lock(&rp_log_lock);
-    if (rp_log_gen != gen) {
-        if (rp_log)
-            memset(rp_log, 0, RP_LOG_SIZE * sizeof *rp_log);
-        rp_log_next = 0;
-        rp_log_gen = gen;
-    }
-    if (!rp_log)
-        rp_log = calloc(RP_LOG_SIZE, sizeof *rp_log);
-    if (rp_log) {
-        e.seq = rp_log_next++;
-        rp_log[e.seq % RP_LOG_SIZE] = e;
-    }
-    pthread_mutex_unlock(&rp_log_lock);
+    mk_vf_logring *r = arg;
+    pthread_mutex_lock(&lg_lock);
+    r->next_free = lg_free;
+    lg_free = r;
+    pthread_mutex_unlock(&lg_lock);
+    mk_vf_lr = NULL;
 }
 
-/* Prints the log entries whose block contains `address`, newest first (at
- * most `max`). Returns how many. */
-static int rp_log_print(FILE *out, const void *address, int max)
+static void lg_make_key(void) { (void)pthread_key_create(&lg_key, lg_thread_exit); }
+
+/* This thread's ring: an exited thread's (its entries stay: they are the
+ * history), or a new one. */
+MK_NOINLINE mk_vf_logring *mk_vf_log_attach(void)
 {
-    rp_log_entry *hits = calloc((size_t)max, sizeof *hits);
-    int n = 0;
-    if (!hits)
-        return 0;
-    unsigned gen = atomic_load(&mk_rt.generation);
-    pthread_mutex_lock(&rp_log_lock);
-    if (rp_log && rp_log_gen == gen) {
-        unsigned long long first = rp_log_next > RP_LOG_SIZE ? rp_log_next - RP_LOG_SIZE : 0;
-        for (unsigned long long i = rp_log_next; i-- > first && n < max;) {
-            const rp_log_entry *e = &rp_log[i % RP_LOG_SIZE];
-            const char *a = address, *base = e->addr;
-            if (e->op && a >= base && a < base + (e->size ? e->size : 1))
-                hits[n++] = *e;
+    pthread_once(&lg_once, lg_make_key);
+    pthread_mutex_lock(&lg_lock);
+    mk_vf_logring *r = lg_free;
+    if (r) {
+        lg_free = r->next_free;
+    } else {
+        r = calloc(1, sizeof *r);
+        if (r) {
+            r->index = ++lg_nrings;
+            r->next_all = lg_all;
+            lg_all = r;
         }
     }
-    pthread_mutex_unlock(&rp_log_lock);
-    for (int i = 0; i < n; i++) {
-        char tag[24], buf[4][MK_STACK_LINE];
-        char *lines[4] = {buf[0], buf[1], buf[2], buf[3]};
-        mk_vf_tag_name(hits[i].tag, tag, sizeof tag);
-        fprintf(out, "  #%llu %s %p, %zu bytes, tag '%s', processor %u, at:\n", hits[i].seq,
-                hits[i].op == MK_VF_LOG_ALLOC ? "allocated" : "freed", hits[i].addr, hits[i].size, tag, hits[i].cpu);
-        int nl = mk_stack_format(hits[i].pcs, hits[i].npcs, lines, 4);
-        if (!nl)
-            fprintf(out, "      (no frame outside mdlkit)\n");
-        for (int k = 0; k < nl; k++)
-            fprintf(out, "      %s\n", lines[k]);
+    pthread_mutex_unlock(&lg_lock);
+    if (r) {
+        (void)pthread_setspecific(lg_key, r);
+        mk_vf_lr = r;
     }
-    free(hits);
+    return r;
+}
+
+/* At mdlkit_init: every ring empty (no thread of the new machine logs yet). */
+void mk_vf_log_reset(void)
+{
+    pthread_mutex_lock(&lg_lock);
+    for (mk_vf_logring *r = lg_all; r; r = r->next_all) {
+        for (unsigned i = 0; i < MK_VF_LOG_N; i++)
+            __atomic_store_n(&r->e[i].seq, 0, __ATOMIC_RELAXED);
+        r->n = 0;
+    }
+    pthread_mutex_unlock(&lg_lock);
+}
+
+void mk_vf_pool_log(int op, const void *p, size_t size, ULONG tag, const void *caller)
+{
+    if (MK_UNLIKELY(!mk_vf_stk_hi)) {
+        pthread_attr_t attr;
+        void *addr;
+        size_t sz;
+        if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+            if (pthread_attr_getstack(&attr, &addr, &sz) == 0)
+                mk_vf_stk_hi = (uintptr_t)addr + sz;
+            pthread_attr_destroy(&attr);
+        }
+    }
+    if (op == MK_VF_LOG_FREE) {
+        mk_pool_block b;
+        if (mk_pool_lookup(p, &b) && b.base == p) {
+            size = b.size;
+            tag = b.tag;
+        }
+    }
+    void *pcs[MK_VF_LOG_FRAMES] = {NULL, NULL, NULL, NULL};
+    int n = mk_vf_capture(pcs, caller, 0);
+    if (n < 0)
+        (void)mk_capture_stack(pcs, MK_VF_LOG_FRAMES, 1); /* mdlkit's frames among them */
+    mk_vf_log_put(op, p, tag, size, mk_self.driver, pcs);
+}
+
+/* Copies the entries of the block that contains `address` (NULL: all),
+ * newest first within each ring, the most recently written ring first. */
+static size_t lg_collect(const void *address, mdlkit_pool_log_entry *out, size_t max)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&lg_lock);
+    /* rings by their newest entry (a ring's `n` is read racily: an order only) */
+    mk_vf_logring *order[256];
+    unsigned nr = 0;
+    for (mk_vf_logring *r = lg_all; r && nr < MK_ARRAY_SIZE(order); r = r->next_all)
+        order[nr++] = r;
+    for (unsigned i = 1; i < nr; i++)
+        for (unsigned k = i; k > 0 && __atomic_load_n(&order[k]->n, __ATOMIC_RELAXED) >
+                                        __atomic_load_n(&order[k - 1]->n, __ATOMIC_RELAXED); k--) {
+            mk_vf_logring *t = order[k];
+            order[k] = order[k - 1];
+            order[k - 1] = t;
+        }
+    for (unsigned ri = 0; ri < nr; ri++) {
+        mk_vf_logring *r = order[ri];
+        uint64_t last = __atomic_load_n(&r->n, __ATOMIC_RELAXED);
+        uint64_t first = last > MK_VF_LOG_N ? last - MK_VF_LOG_N + 1 : 1;
+        for (uint64_t k = last; k >= first && k > 0; k--) {
+            const mk_vf_logent *e = &r->e[k & (MK_VF_LOG_N - 1)];
+            uint64_t q = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
+            if (q == 0 || (q >> 2) != k)
+                continue; /* being written, or overwritten since */
+            mdlkit_pool_log_entry x;
+            memset(&x, 0, sizeof x);
+            x.op = (int)(q & 3);
+            x.thread = r->index;
+            x.seq = k;
+            x.address = (void *)MK_VF_LD(e->addr);
+            x.size = MK_VF_LD(e->size);
+            x.tag = MK_VF_LD(e->tag);
+            mk_driver *d = MK_VF_LD(e->driver);
+            for (int f = 0; f < MK_VF_LOG_FRAMES; f++) {
+                x.frames[f] = MK_VF_LD(e->pcs[f]);
+                if (!x.frames[f])
+                    break;
+                x.nframes = f + 1;
+            }
+            __atomic_thread_fence(__ATOMIC_ACQUIRE);
+            if (__atomic_load_n(&e->seq, __ATOMIC_RELAXED) != q)
+                continue;
+            if (address) {
+                const char *a = address, *base = x.address;
+                if (!(a >= base && a < base + (x.size ? x.size : 1)))
+                    continue;
+            }
+            /* (a driver object lives until mdlkit_shutdown) */
+            if (d)
+                snprintf(x.driver, sizeof x.driver, "%s", d->name);
+            if (out && n < max)
+                out[n] = x;
+            n++;
+        }
+    }
+    pthread_mutex_unlock(&lg_lock);
     return n;
+}
+
+size_t mdlkit_pool_log(const void *address, mdlkit_pool_log_entry *out, size_t max)
+{
+    MK_ENTER("mdlkit_pool_log");
+    return lg_collect(address, out, max);
+}
+
+int mk_vf_log_print(FILE *out, const void *address, int max, const char *indent)
+{
+    size_t total = lg_collect(address, NULL, 0);
+    size_t want = max > 0 && (size_t)max < total ? (size_t)max : total;
+    if (!want)
+        return 0;
+    mdlkit_pool_log_entry *v = calloc(want, sizeof *v);
+    if (!v)
+        return 0;
+    size_t n = lg_collect(address, v, want);
+    if (n > want)
+        n = want;
+    for (size_t i = 0; i < n; i++) {
+        char tag[24], buf[MK_VF_LOG_FRAMES][MK_STACK_LINE];
+        char *lines[MK_VF_LOG_FRAMES];
+        for (int k = 0; k < MK_VF_LOG_FRAMES; k++)
+            lines[k] = buf[k];
+        mk_vf_tag_name(v[i].tag, tag, sizeof tag);
+        fprintf(out, "%sthread %u #%llu %s %p", indent, v[i].thread, v[i].seq,
+                v[i].op == MK_VF_LOG_ALLOC ? "allocated" : "freed", v[i].address);
+        if (v[i].size)
+            fprintf(out, ", %zu bytes", v[i].size);
+        fprintf(out, ", tag '%s', %s %s, at:\n", tag, v[i].op == MK_VF_LOG_ALLOC ? "charged to" : "by",
+                v[i].driver[0] ? v[i].driver : "(the process)");
+        int nl = mk_stack_format(v[i].frames, v[i].nframes, lines, MK_VF_LOG_FRAMES);
+        if (!nl)
+            fprintf(out, "%s    (no frame outside mdlkit recorded)\n", indent);
+        for (int k = 0; k < nl; k++)
+            fprintf(out, "%s    %s\n", indent, lines[k]);
+    }
+    free(v);
+    return (int)n;
+}
+
+size_t mdlkit_pool_log_print(FILE *out, const void *address, size_t max)
+{
+    MK_ENTER("mdlkit_pool_log_print");
+    mk_thread_attach();
+    if (!out)
+        mk_violation(MDLKIT_RULE_HARNESS_MISUSE, "mdlkit_pool_log_print: out is NULL", 0, 0);
+    if (!mk_verifier_on(MK_VF_LOG_FLAGS)) {
+        fprintf(out, "(no pool allocate/free log: Pool Tracking, Special Pool or a low-resources simulation keeps it)\n");
+        return 0;
+    }
+    return (size_t)mk_vf_log_print(out, address, max > 0x7fffffff ? 0x7fffffff : (int)max, "  ");
 }
 
 /* ------------------------------------------------------------------------
@@ -648,10 +906,11 @@ int mdlkit_pool_describe(const void *address, FILE *out, mdlkit_pool_info *info)
             else
                 fprintf(out, "  (no allocating stack: Pool Tracking, MDLKIT_VERIFIER=pool_tracking, records it)\n");
         }
-        if (mk_verifier_on(MK_VF_POOL_FULL)) {
+        if (mk_verifier_on(MK_VF_LOG_FLAGS)) {
             fprintf(out, "Pool allocate/free log (!verifier 0x80), newest first:\n");
-            if (!rp_log_print(out, address, 8))
-                fprintf(out, "  (no operation on a block containing %p among the last %d)\n", address, RP_LOG_SIZE);
+            if (!mk_vf_log_print(out, address, 8, "  "))
+                fprintf(out, "  (no operation on a block containing %p among the last %d of each thread)\n",
+                        address, MK_VF_LOG_N);
         }
     }
     if (info)

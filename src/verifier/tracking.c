@@ -378,6 +378,8 @@ mk_vf_trec *mk_vf_tr_take(enum mk_track_kind kind, const void *addr, ULONG tag, 
         }
     }
     pthread_mutex_unlock(&s->lock);
+    if (found && kind == MK_TRACK_POOL && found->driver)
+        mk_vf_dstat_add(found->driver, found->paged, found->size, -1); /* the driver's counts */
     return found;
 }
 
@@ -459,6 +461,17 @@ static inline __attribute__((always_inline)) void tr_track(enum mk_track_kind ki
     if (MK_UNLIKELY(!r))
         return; /* out of host memory: this one goes untracked */
     tr_fill_here(r, kind, addr, size, tag, aux, caller);
+    if (kind == MK_TRACK_POOL) {
+        /* special pool serves both pools from one region: ask it */
+        r->paged = (uint8_t)(mk_specpool_owns(addr) ? mk_vf_specpool_page_is_paged(addr) != 0
+                                                     : mk_vf_is_paged_addr(addr));
+        if (r->driver)
+            mk_vf_dstat_add(r->driver, r->paged, size, 1);
+        void *pcs[MK_VF_LOG_FRAMES] = {NULL, NULL, NULL, NULL};
+        for (int i = 0; i < r->nframes && i < MK_VF_LOG_FRAMES; i++)
+            pcs[i] = r->pcs[i];
+        mk_vf_log_put(MK_VF_LOG_ALLOC, addr, tag, size, r->driver, pcs);
+    }
     tr_table_insert(r);
 }
 
@@ -470,7 +483,7 @@ static inline __attribute__((always_inline)) void tr_track_pool(const void *p, s
         return;
     if (MK_UNLIKELY(!mk_vf_stk_hi))
         tr_stack_bounds();
-    if (MK_LIKELY(mk_vf_sh_track(p, tag, caller, ddi_fp)))
+    if (MK_LIKELY(mk_vf_sh_track(p, size, tag, caller, ddi_fp)))
         return;
     tr_track(MK_TRACK_POOL, p, size, tag, NULL, caller);
 }
@@ -490,7 +503,7 @@ static inline __attribute__((always_inline)) void tr_track_pool_hot(const void *
                                                                     const void *caller, uintptr_t ddi_fp)
 {
     /* (no shadow while tracking is not set up: the cold path checks) */
-    if (MK_LIKELY(mk_vf_sh_track(p, tag, caller, ddi_fp)))
+    if (MK_LIKELY(mk_vf_sh_track(p, size, tag, caller, ddi_fp)))
         return;
     tr_track_pool_cold(p, size, tag, caller, ddi_fp);
 }
@@ -564,10 +577,10 @@ MK_NOINLINE void mk_vf_pool_allocated(int heap, void *p, size_t bytes, ULONG tag
         return;
     }
     mk_vf_count_add(MK_VFC_POOL_SUCCEEDED, 1);
-    if (mk_verifier_on(MK_VF_POOL_FULL))
-        mk_vf_pool_log(MK_VF_LOG_ALLOC, p, bytes, tag); /* !verifier 0x80 (report.c) */
     if (mk_verifier_on(MDLKIT_VERIFY_POOL_TRACKING))
-        tr_track_pool(p, bytes, tag, caller, 0);
+        tr_track_pool(p, bytes, tag, caller, 0); /* (logs the allocation: !verifier 0x80) */
+    else if (mk_verifier_on(MK_VF_POOL_FULL))
+        mk_vf_pool_log(MK_VF_LOG_ALLOC, p, bytes, tag, caller);
 }
 
 /* The pool's tracked fast path handed out a block (a thread-cache hit:
@@ -593,20 +606,46 @@ MK_NOINLINE void *mk_vf_pool_allocated_fast(void *p, size_t bytes, ULONG tag, vo
     return p;
 }
 
-/* The pool's fast path freed a valid block (its tag matched) and found no
- * shadow record of it: its record leaves the table. */
-MK_NOINLINE void mk_vf_pool_freed_fast(void *p)
+/* The fast free in the allocate/free log: its stack is the driver's line
+ * that freed (`caller`) only -- seeking the driver's frame through
+ * mdlkit's would cost the free more than the rest of its tracking (the
+ * slow paths record up to 3 of the driver's frames: mk_vf_pool_log). */
+static inline __attribute__((always_inline)) void tr_log_free(const void *p, ULONG tag, size_t size,
+                                                              const void *caller)
 {
-    if (MK_UNLIKELY(mk_vf_sh_drop(p, 0) == 0))
-        (void)tr_untrack(MK_TRACK_POOL, p, 0, 0);
+    void *pcs[MK_VF_LOG_FRAMES] = {(void *)caller, NULL, NULL, NULL};
+    mk_vf_log_put(MK_VF_LOG_FREE, p, tag, size, mk_self.driver, pcs);
+}
+
+/* The pool's fast path freed a valid block (its tag matched): its shadow
+ * record goes (one store, and the driver's counts), else its table record;
+ * the free goes to the allocate/free log. */
+MK_NOINLINE void mk_vf_pool_freed_fast(void *p, void *caller)
+{
+    mk_vf_srec *s = mk_vf_sh_slot(p);
+    if (MK_LIKELY(s != NULL) && MK_LIKELY(MK_VF_LD(s->addr) == p)) {
+        ULONG tag = MK_VF_LD(s->tag);
+        size_t size = MK_VF_LD(s->size);
+        struct mk_driver *d = MK_VF_LD(s->driver);
+        __atomic_store_n(&s->addr, NULL, __ATOMIC_RELEASE);
+        if (d)
+            mk_vf_dstat_add(d, mk_vf_is_paged_addr(p), size, -1);
+        tr_log_free(p, tag, size, caller);
+        return;
+    }
+    mk_pool_block b;
+    if (mk_pool_lookup(p, &b) == 0)
+        b.tag = 0, b.size = 0;
+    (void)tr_untrack(MK_TRACK_POOL, p, 0, 0);
+    tr_log_free(p, b.tag, 0, caller);
 }
 
 int mk_vf_pool_free(void *p, ULONG tag, int check_tag, void *caller)
 {
     if (mk_verifier_on(MDLKIT_VERIFY_MISC_CHECKS))
         mk_vf_misc_check_free(p); /* live timer, DPC, ERESOURCE, work item inside: bug check */
-    if (mk_verifier_on(MK_VF_POOL_FULL))
-        mk_vf_pool_log(MK_VF_LOG_FREE, p, 0, tag); /* !verifier 0x80 (report.c) */
+    if (mk_verifier_on(MK_VF_LOG_FLAGS))
+        mk_vf_pool_log(MK_VF_LOG_FREE, p, 0, tag, caller); /* !verifier 0x80 */
     if (mk_verifier_on(MDLKIT_VERIFY_IO_CHECKING) && !(check_tag && tag == MK_IRP_TAG)) {
         /* I/O verification: an IRP (IoAllocateIrp's block) freed with
          * ExFreePool instead of IoFreeIrp, which frees with the IRP tag. */
@@ -644,15 +683,43 @@ static MK_NOINLINE void tr_cached_alloc_slow(void *p, size_t bytes, ULONG tag, v
 void mk_vf_cached_alloc(void *p, size_t bytes, ULONG tag, void *caller, const void *ddi_frame)
 {
     int counted = mk_vf_count_hot(tag == MK_MDL_TAG ? MK_VFC_MDL_OK : MK_VFC_POOL_OK);
-    if (MK_LIKELY(counted) && MK_LIKELY(mk_vf_sh_track(p, tag, caller, (uintptr_t)ddi_frame)))
+    if (MK_LIKELY(counted) && MK_LIKELY(mk_vf_sh_track(p, bytes, tag, caller, (uintptr_t)ddi_frame)))
         return;
     tr_cached_alloc_slow(p, bytes, tag, caller, ddi_frame, counted);
 }
 
+/* The cached free's stack for the log: the return addresses of the 4
+ * frames above the hook's (mdlkit's MDL free and IoFreeMdl among them,
+ * which the log's readers leave out; the driver's line and its caller
+ * after them). Frame pointers: the walk stops at one outside this
+ * thread's stack. Always inlined, so frame 0 is the hook's. */
+static inline __attribute__((always_inline)) void tr_log_cached_free(const void *p, ULONG tag, size_t size)
+{
+    void *pcs[MK_VF_LOG_FRAMES] = {NULL, NULL, NULL, NULL};
+    uintptr_t fp = (uintptr_t)__builtin_frame_address(0);
+    const uintptr_t top = mk_vf_stk_hi - 2 * sizeof(void *);
+    for (int i = 0; mk_vf_stk_hi && i < MK_VF_LOG_FRAMES && fp <= top; i++) {
+        uintptr_t next;
+        __builtin_memcpy(&pcs[i], (const void *)(fp + sizeof(void *)), sizeof pcs[i]);
+        __builtin_memcpy(&next, (const void *)fp, sizeof next);
+        if (next <= fp)
+            break;
+        fp = next;
+    }
+    mk_vf_log_put(MK_VF_LOG_FREE, p, tag, size, mk_self.driver, pcs);
+}
+
 int mk_vf_cached_free(void *p, ULONG tag)
 {
+    mk_vf_srec *s = mk_vf_sh_slot(p);
+    size_t size = s ? MK_VF_LD(s->size) : 0;
     int r = mk_vf_sh_drop(p, tag);
-    if (MK_LIKELY(r > 0))
+    if (MK_LIKELY(r > 0)) {
+        tr_log_cached_free(p, tag, size);
         return 1;
-    return r < 0 ? 0 : tr_untrack(MK_TRACK_POOL, p, tag, 1);
+    }
+    if (r < 0 || !tr_untrack(MK_TRACK_POOL, p, tag, 1))
+        return 0; /* (the pool checks the free, and logs it) */
+    tr_log_cached_free(p, tag, 0);
+    return 1;
 }

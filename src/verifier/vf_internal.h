@@ -43,7 +43,7 @@ int mk_vf_pool_alloc(int heap, size_t bytes, ULONG tag, unsigned flags, ULONG pr
 void mk_vf_pool_allocated(int heap, void *p, size_t bytes, ULONG tag, void *caller);
 int mk_vf_pool_free(void *p, ULONG tag, int check_tag, void *caller);
 void *mk_vf_pool_allocated_fast(void *p, size_t bytes, ULONG tag, void *caller); /* returns p */
-void mk_vf_pool_freed_fast(void *p);
+void mk_vf_pool_freed_fast(void *p, void *caller);
 void mk_vf_cached_alloc(void *p, size_t bytes, ULONG tag, void *caller, const void *ddi_frame);
 int mk_vf_cached_free(void *p, ULONG tag);
 void mk_vf_track(int kind, const void *addr, size_t size, ULONG tag, const void *aux);
@@ -57,8 +57,6 @@ void mk_vf_lint(ULONG rule, const char *why, ULONG_PTR p3, ULONG_PTR p4, void *c
 void mk_vf_lint_reset(void);
 int mk_vf_lint_mdl_prepared(const void *mdl, int mark);
 int mk_vf_lint_family(const void *p, int family);
-void mk_vf_lint_result(ULONG rule, const void *obj, const void *result, void *site, const void *frame);
-void mk_vf_null_fault(const void *addr, int write, void *pc, const void *sp, const void *fp);
 
 /* ------------------------------------------------------------------------
  * Start/stop of the options
@@ -134,13 +132,19 @@ void mk_vf_report_reset(void);
 void mk_vf_report_add_leak(const char *kind, const char *driver, const void *addr, size_t size, ULONG tag,
                            const mk_vf_frame_list *stack);
 void mk_vf_report_add_fault(const char *routine, ULONG tag, const mk_vf_frame_list *stack);
-/* report.c: the pool allocate/free log (!verifier 0x80), a bounded ring of
- * the latest pool operations with their stacks. Kept when every pool call
- * goes through the verifier's hooks (MK_VF_POOL_FULL: special pool, the
- * low-resources simulations); mdlkit_pool_describe shows an address's. */
+/* The pool allocate/free log (!verifier 0x80; rings in vf_shadow.h,
+ * readers in report.c): kept while Pool Tracking, Special Pool or a
+ * low-resources simulation is on (MK_VF_LOG_FLAGS). The tracking hooks
+ * append inline; mk_vf_pool_log appends from the slow paths (the stack
+ * from the driver's frame that returns to `caller`). */
 #define MK_VF_LOG_ALLOC 1
 #define MK_VF_LOG_FREE 2
-void mk_vf_pool_log(int op, const void *p, size_t size, ULONG tag);
+#define MK_VF_LOG_FLAGS (MK_VF_POOL_FULL | MDLKIT_VERIFY_POOL_TRACKING)
+void mk_vf_pool_log(int op, const void *p, size_t size, ULONG tag, const void *caller);
+/* Prints the log entries of the block that contains `address` (NULL:
+ * every entry), newest first, at most max; returns how many. */
+int mk_vf_log_print(FILE *out, const void *address, int max, const char *indent);
+void mk_vf_log_reset(void);
 void mk_vf_report_set_bugcheck(const mdlkit_bugcheck *bc, int caught, const mk_vf_frame_list *stack);
 void mk_vf_report_write_configured(void);
 /* "Tag1" in memory order, \xNN for unprintable bytes. */

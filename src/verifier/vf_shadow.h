@@ -5,6 +5,7 @@
 #ifndef VF_SHADOW_H
 #define VF_SHADOW_H
 
+#include "mk_driver.h"
 #include "vf_internal.h"
 
 /* ------------------------------------------------------------------------
@@ -22,7 +23,7 @@
  * with relaxed atomic stores (plain moves on x86).
  * ---------------------------------------------------------------------- */
 #define MK_VF_GRAIN_SHIFT 4 /* one shadow record per 16 bytes (the smallest pool block) */
-#define MK_VF_SFRAMES 5     /* room for frames in a shadow record */
+#define MK_VF_SFRAMES 4     /* room for frames in a shadow record */
 #define MK_VF_USER_FRAMES 3 /* frames recorded from the driver's on */
 #define MK_VF_SEEK 12       /* mdlkit frames looked through for the driver's (Debug builds: no tail calls, no inlining) */
 _Static_assert(MK_VF_USER_FRAMES < MK_VF_SFRAMES, "a shadow record holds the frames and a NULL");
@@ -32,6 +33,7 @@ typedef struct mk_vf_srec {
     const void *addr;
     struct mk_driver *driver;
     void *pcs[MK_VF_SFRAMES];
+    size_t size; /* bytes requested (the driver's counts at the free) */
 } mk_vf_srec;
 _Static_assert(sizeof(mk_vf_srec) == 64, "a shadow record is one cache line");
 typedef struct mk_vf_shadow {
@@ -64,8 +66,60 @@ static inline void mk_vf_sh_mark(const void *p)
         atomic_fetch_or_explicit(&mk_vf_sh.used[pg >> 6], bit, memory_order_relaxed);
 }
 
+/* ------------------------------------------------------------------------
+ * Per-driver pool counts (Pool Tracking): what each loaded driver holds now
+ * and the exact peaks of that, as !verifier shows them per driver. Kept by
+ * the tracking hooks for blocks charged to a driver (mk_self.driver at the
+ * allocation; the record keeps the driver for the free): one atomic add per
+ * count, so the peak is the true maximum of the count in the order of
+ * those adds (not sampled). Blocks of the process itself (no driver) are
+ * not counted here. [0] non-paged, [1] paged. counters.c.
+ * ---------------------------------------------------------------------- */
+#define MK_VF_MAX_DRIVERS 256 /* driver ids (load order) counted; later ones are not */
+typedef struct mk_vf_dstat {
+    atomic_llong n[2], bytes[2];           /* current */
+    atomic_llong peak_n[2], peak_bytes[2]; /* highest current value */
+} __attribute__((aligned(64))) mk_vf_dstat;
+extern MK_VF_HIDDEN mk_vf_dstat mk_vf_dstats[MK_VF_MAX_DRIVERS];
+extern MK_VF_HIDDEN struct mk_driver *_Atomic mk_vf_dstat_drv[MK_VF_MAX_DRIVERS]; /* who each slot counts */
+void mk_vf_dstat_first(struct mk_driver *d);                                      /* counters.c: notes the driver */
+static inline int mk_vf_is_paged_addr(const void *p)
+{
+    const char *c = (const char *)p;
+    return c >= mk_as.rgn_base[MK_RGN_PPOOL] && c < mk_as.rgn_end[MK_RGN_PPOOL];
+}
+static inline void mk_vf_peak_raise(atomic_llong *peak, long long v)
+{
+    long long old = atomic_load_explicit(peak, memory_order_relaxed);
+    while (MK_UNLIKELY(v > old) &&
+           !atomic_compare_exchange_weak_explicit(peak, &old, v, memory_order_relaxed, memory_order_relaxed))
+        ;
+}
+/* A block of `size` bytes charged to d (not NULL) was allocated (+1) or
+ * freed (-1); `paged`: its pool. */
+static inline void mk_vf_dstat_add(struct mk_driver *d, int paged, size_t size, int dir)
+{
+    unsigned id = d->id;
+    if (MK_UNLIKELY(id >= MK_VF_MAX_DRIVERS))
+        return;
+    mk_vf_dstat *ds = &mk_vf_dstats[id];
+    if (dir > 0) {
+        if (MK_UNLIKELY(atomic_load_explicit(&mk_vf_dstat_drv[id], memory_order_relaxed) != d))
+            mk_vf_dstat_first(d);
+        long long n = atomic_fetch_add_explicit(&ds->n[paged], 1, memory_order_relaxed) + 1;
+        long long b = atomic_fetch_add_explicit(&ds->bytes[paged], (long long)size, memory_order_relaxed) +
+                      (long long)size;
+        mk_vf_peak_raise(&ds->peak_n[paged], n);
+        mk_vf_peak_raise(&ds->peak_bytes[paged], b);
+    } else {
+        atomic_fetch_sub_explicit(&ds->n[paged], 1, memory_order_relaxed);
+        atomic_fetch_sub_explicit(&ds->bytes[paged], (long long)size, memory_order_relaxed);
+    }
+}
+
 /* Drops p's shadow record: 1, 0 when there is none, -1 when its tag
- * differs from a non-zero `tag` (the record stays). One store. */
+ * differs from a non-zero `tag` (the record stays). One store (and the
+ * driver's counts when the block is charged to one). */
 static inline __attribute__((always_inline)) int mk_vf_sh_drop(const void *p, ULONG tag)
 {
     mk_vf_srec *s = mk_vf_sh_slot(p);
@@ -73,7 +127,11 @@ static inline __attribute__((always_inline)) int mk_vf_sh_drop(const void *p, UL
         return 0;
     if (tag && MK_VF_LD(s->tag) != tag)
         return -1;
+    struct mk_driver *d = MK_VF_LD(s->driver);
+    size_t size = MK_VF_LD(s->size);
     __atomic_store_n(&s->addr, NULL, __ATOMIC_RELEASE);
+    if (d)
+        mk_vf_dstat_add(d, mk_vf_is_paged_addr(p), size, -1);
     return 1;
 }
 
@@ -129,13 +187,67 @@ static inline __attribute__((always_inline)) int mk_vf_capture(void **pcs, const
     return n;
 }
 
+/* ------------------------------------------------------------------------
+ * The pool allocate/free log (!verifier 0x80): kept while Pool Tracking,
+ * Special Pool or a low-resources simulation is on. Each thread writes its
+ * own ring of MK_VF_LOG_N entries (the oldest overwritten; no lock, no
+ * shared write); a reader copies the entries of every ring under their
+ * sequence numbers (report.c). An entry's `seq`: 0 while written, else
+ * (this thread's count of entries << 2) | op.
+ * ---------------------------------------------------------------------- */
+#define MK_VF_LOG_N 1024 /* entries per thread (a power of two) */
+#define MK_VF_LOG_FRAMES 4
+typedef struct mk_vf_logent {
+    uint64_t seq;
+    const void *addr;
+    ULONG tag;
+    uint32_t size; /* bytes (saturated at 4 GiB - 1) */
+    struct mk_driver *driver;
+    void *pcs[MK_VF_LOG_FRAMES]; /* the driver's frames, NULL-terminated when fewer */
+} mk_vf_logent;
+_Static_assert(sizeof(mk_vf_logent) == 64, "a log entry is one cache line");
+typedef struct mk_vf_logring {
+    mk_vf_logent e[MK_VF_LOG_N];
+    uint64_t n;                          /* entries ever written (the owner only) */
+    unsigned index;                      /* 1, 2, ... in creation order (the "thread" of an entry) */
+    struct mk_vf_logring *next_all;      /* every ring (kept for the process) */
+    struct mk_vf_logring *next_free;     /* rings of exited threads, to adopt */
+} mk_vf_logring;
+extern MK_VF_HIDDEN MK_TLS mk_vf_logring *mk_vf_lr;
+mk_vf_logring *mk_vf_log_attach(void); /* report.c; NULL: out of host memory */
+
+/* Appends one entry to this thread's ring: `pcs`, MK_VF_LOG_FRAMES frames,
+ * NULL after the last when fewer (relaxed loads: they may be a record's). */
+static inline __attribute__((always_inline)) void mk_vf_log_put(int op, const void *p, ULONG tag, size_t size,
+                                                                struct mk_driver *d, void *const *pcs)
+{
+    mk_vf_logring *r = mk_vf_lr;
+    if (MK_UNLIKELY(!r) && !(r = mk_vf_log_attach()))
+        return;
+    uint64_t k = r->n + 1;
+    r->n = k;
+    mk_vf_logent *e = &r->e[k & (MK_VF_LOG_N - 1)];
+    MK_VF_ST(e->seq, 0);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    MK_VF_ST(e->addr, p);
+    MK_VF_ST(e->tag, tag);
+    MK_VF_ST(e->size, size < 0xFFFFFFFFu ? (uint32_t)size : 0xFFFFFFFFu);
+    MK_VF_ST(e->driver, d);
+    _Static_assert(MK_VF_LOG_FRAMES == 4 && MK_VF_SFRAMES == 4, "four frames copied");
+    MK_VF_ST(e->pcs[0], MK_VF_LD(pcs[0]));
+    MK_VF_ST(e->pcs[1], MK_VF_LD(pcs[1]));
+    MK_VF_ST(e->pcs[2], MK_VF_LD(pcs[2]));
+    MK_VF_ST(e->pcs[3], MK_VF_LD(pcs[3]));
+    __atomic_store_n(&e->seq, (k << 2) | (uint64_t)op, __ATOMIC_RELEASE);
+}
+
 /* Records pool block p in its shadow record: 1, or 0 when it must go to
  * the table instead (no shadow -- tracking not set up, or p outside it --,
  * record in use, caller unknown or its frame not found; nothing written).
  * No allocation, no lock, no call. A record whose `seq` is not 0 was
  * written before, so its shadow page is marked already. */
-static inline __attribute__((always_inline)) int mk_vf_sh_track(const void *p, ULONG tag, const void *caller,
-                                                                uintptr_t ddi_fp)
+static inline __attribute__((always_inline)) int mk_vf_sh_track(const void *p, size_t size, ULONG tag,
+                                                                const void *caller, uintptr_t ddi_fp)
 {
     uintptr_t off = (uintptr_t)p - mk_vf_sh.lo;
     if (MK_UNLIKELY(off >= mk_vf_sh.hi - mk_vf_sh.lo))
@@ -149,8 +261,10 @@ static inline __attribute__((always_inline)) int mk_vf_sh_track(const void *p, U
     unsigned q = (old & ~3u) + 4; /* a new allocation: not reported */
     MK_VF_ST(s->seq, q | 1);
     __atomic_thread_fence(__ATOMIC_RELEASE);
+    struct mk_driver *d = mk_self.driver;
     MK_VF_ST(s->tag, tag);
-    MK_VF_ST(s->driver, mk_self.driver);
+    MK_VF_ST(s->driver, d);
+    MK_VF_ST(s->size, size);
     int n = mk_vf_capture(s->pcs, caller, ddi_fp);
     if (MK_UNLIKELY(n < 0)) {
         __atomic_store_n(&s->seq, q, __ATOMIC_RELEASE); /* still free */
@@ -160,6 +274,9 @@ static inline __attribute__((always_inline)) int mk_vf_sh_track(const void *p, U
         MK_VF_ST(s->pcs[n], NULL);
     MK_VF_ST(s->addr, p);
     __atomic_store_n(&s->seq, q, __ATOMIC_RELEASE);
+    if (d)
+        mk_vf_dstat_add(d, mk_vf_is_paged_addr(p), size, 1);
+    mk_vf_log_put(MK_VF_LOG_ALLOC, p, tag, size, d, s->pcs); /* (NULL-terminated above, or 4 frames) */
     return 1;
 }
 

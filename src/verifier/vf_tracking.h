@@ -36,6 +36,7 @@ typedef struct mk_vf_trec {
     unsigned seq;
     uint8_t kind;
     uint8_t nframes;
+    uint8_t paged; /* a pool block's pool (the driver's counts at the free) */
     void *pcs[MK_VF_TR_FRAMES];
 } mk_vf_trec;
 #define MK_VF_TR_SH_PER_PAGE 64 /* records per page of shadow (4096 / 64) */
