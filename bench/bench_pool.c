@@ -2,11 +2,16 @@
  * bench_pool.c -- the pool rows of `make bench` and the pool cost curves.
  *
  * Rows (each mdlkit case interleaved with its baselines in this process):
- *   - ExAllocatePool2 + ExFreePool, batches of 256 random sizes 16..1024
- *     (one byte written each), freed LIFO or in random order, 1 and 2
- *     threads, against glibc malloc/free; mimalloc (dlopen RTLD_LOCAL) and
- *     jemalloc (a child process under LD_PRELOAD: its static TLS forbids
- *     dlopen) are shown beside it;
+ *   - ExAllocatePool2(UNINITIALIZED) + ExFreePool of random sizes 16..1024
+ *     (one byte written each) in three patterns: each block freed at once
+ *     (glibc's thread cache, the pattern of most driver code), batches of
+ *     256 freed LIFO, and batches of 256 freed in random order; each against
+ *     glibc malloc/free (target <= 1.00) and mimalloc (dlopen RTLD_LOCAL,
+ *     target <= 1.30), jemalloc (a child process under LD_PRELOAD: its
+ *     static TLS forbids dlopen) shown beside them; the batches with 2
+ *     threads too;
+ *   - zeroing ExAllocatePool2 (POOL_FLAG_NON_PAGED) + ExFreePool against
+ *     malloc + memset + free of the same sizes, at once;
  *   - 1 -> 2 thread throughput scaling of mdlkit;
  *   - lookaside allocate/free (ExAllocateFromNPagedLookasideList) against
  *     malloc/free of the same size;
@@ -44,9 +49,19 @@ static unsigned perm[BATCH]; /* random free order */
 
 /* ---- allocators ---- */
 static void *mk_alloc(size_t n) { return ExAllocatePool2(POOL_FLAG_NON_PAGED | POOL_FLAG_UNINITIALIZED, n, 'hcnB'); }
+static void *mk_alloc_zero(size_t n) { return ExAllocatePool2(POOL_FLAG_NON_PAGED, n, 'hcnB'); }
 static void mk_release(void *p) { ExFreePool(p); }
 static void *libc_alloc(size_t n) { return malloc(n); }
 static void libc_release(void *p) { free(p); }
+/* the zeroing baseline: what a caller of malloc writes to get the same
+ * (bench_use keeps the compiler from making the pair a calloc, which
+ * bypasses glibc's thread cache) */
+static void *libc_alloc_zero(size_t n)
+{
+    void *p = malloc(n);
+    bench_use(p);
+    return memset(p, 0, n);
+}
 
 static void *(*mi_malloc_p)(size_t);
 static void (*mi_free_p)(void *);
@@ -67,17 +82,32 @@ static void mdlkit_up(ULONG verifier)
 }
 
 /* ---- one thread's loop ---- */
+/* Patterns: a batch of BATCH blocks freed LIFO or in random order, or each
+ * block freed right after its one-byte write (BATCH pairs per round). */
+enum { PAT_LIFO = 0, PAT_RANDOM = 1, PAT_ONCE = 2 };
+
 typedef struct run {
     const alloc_api *api;
-    int random_order;
+    int pattern;
     int threads;
     int rounds;
 } run;
 
-static void loop(const alloc_api *api, int random_order, unsigned salt, int rounds)
+static void loop(const alloc_api *api, int pattern, unsigned salt, int rounds)
 {
     void *v[BATCH];
     unsigned k = salt;
+    int random_order = pattern == PAT_RANDOM;
+    if (pattern == PAT_ONCE) {
+        for (int r = 0; r < rounds; r++)
+            for (int i = 0; i < BATCH; i++) {
+                char *p = api->alloc(sizes[(k++) & (NSIZES - 1)]);
+                p[0] = (char)i;
+                bench_use(p);
+                api->release(p);
+            }
+        return;
+    }
     for (int r = 0; r < rounds; r++) {
         for (int i = 0; i < BATCH; i++) {
             char *p = api->alloc(sizes[(k++) & (NSIZES - 1)]);
@@ -103,10 +133,10 @@ typedef struct targ {
 static void *thread_main(void *a)
 {
     targ *t = a;
-    loop(t->r->api, t->r->random_order, t->salt, 20); /* warm this thread's caches */
+    loop(t->r->api, t->r->pattern, t->salt, 20); /* warm this thread's caches */
     pthread_barrier_wait(t->bar);
     t->t0 = bench_now_ns(); /* timed in the workers: the main thread may not be running */
-    loop(t->r->api, t->r->random_order, t->salt, t->r->rounds);
+    loop(t->r->api, t->r->pattern, t->salt, t->r->rounds);
     t->t1 = bench_now_ns();
     return NULL;
 }
@@ -117,7 +147,7 @@ static double run_child(const run *r)
 #ifdef MDLKIT_JEMALLOC_PATH
     char cmd[512];
     snprintf(cmd, sizeof cmd, "LD_PRELOAD=%s /proc/%d/exe --child %d %d %d", MDLKIT_JEMALLOC_PATH, (int)getpid(),
-             r->random_order, r->threads, r->rounds);
+             r->pattern, r->threads, r->rounds);
     FILE *f = popen(cmd, "r");
     double v = 0;
     if (!f || fscanf(f, "%lf", &v) != 1)
@@ -139,7 +169,7 @@ static double run_case(void *arg)
     double pairs = (double)r->rounds * BATCH;
     if (r->threads == 1) {
         double t0 = bench_now_ns();
-        loop(r->api, r->random_order, 7, r->rounds);
+        loop(r->api, r->pattern, 7, r->rounds);
         return (bench_now_ns() - t0) / pairs;
     }
     pthread_barrier_t bar;
@@ -201,13 +231,13 @@ static void make_workload(void)
     }
 }
 
-/* --child <random_order> <threads> <rounds>: one measurement of malloc/free
+/* --child <pattern> <threads> <rounds>: one measurement of malloc/free
  * (which LD_PRELOAD made jemalloc), after a warm-up; prints ns per pair. */
-static int child_main(int random_order, int threads, int rounds)
+static int child_main(int pattern, int threads, int rounds)
 {
     make_workload();
     alloc_api api = {"child malloc", libc_alloc, libc_release};
-    run r = {&api, random_order, threads, rounds};
+    run r = {&api, pattern, threads, rounds};
     (void)run_case(&r);
     printf("%.4f\n", run_case(&r));
     return 0;
@@ -404,61 +434,87 @@ int main(int argc, char **argv)
     mdlkit_up(0);
 
     alloc_api apis[4];
-    int napi = 0;
+    int napi = 0, mi_case = -1;
     apis[napi++] = (alloc_api){"glibc malloc/free", libc_alloc, libc_release};
     apis[napi++] = (alloc_api){"mdlkit ExAllocatePool2", mk_alloc, mk_release};
 #ifdef MDLKIT_MIMALLOC_PATH
     void *mi = dlopen(MDLKIT_MIMALLOC_PATH, RTLD_NOW | RTLD_LOCAL);
     if (mi && (mi_malloc_p = (void *(*)(size_t))dlsym(mi, "mi_malloc")) &&
-        (mi_free_p = (void (*)(void *))dlsym(mi, "mi_free")))
+        (mi_free_p = (void (*)(void *))dlsym(mi, "mi_free"))) {
+        mi_case = napi;
         apis[napi++] = (alloc_api){"mimalloc", mi_alloc, mi_release};
-    else
+    } else
         fprintf(stderr, "bench_pool: mimalloc not usable: %s\n", dlerror());
 #endif
 #ifdef MDLKIT_JEMALLOC_PATH
     apis[napi++] = (alloc_api){"jemalloc", NULL, NULL};
 #endif
-    static const char *order_name[2] = {"LIFO", "random order"};
-    double mk_1t[2][BENCH_MAX_REPS], mk_2t[2][BENCH_MAX_REPS];
-    int nrep[2] = {0, 0};
+    static const char *pat_name[3] = {"batches of 256 freed LIFO", "batches of 256 freed in random order", "at once"};
+    static const int pat_order[3] = {PAT_ONCE, PAT_LIFO, PAT_RANDOM};
+    double mk_1t[3][BENCH_MAX_REPS], mk_2t[3][BENCH_MAX_REPS];
+    int nrep[3] = {0, 0, 0};
     for (int threads = 1; threads <= 2; threads++)
-        for (int order = 0; order < 2; order++) {
+        for (int pi = 0; pi < 3; pi++) {
+            int pat = pat_order[pi];
+            if (threads == 2 && pat == PAT_ONCE)
+                continue;
             run runs[4];
             bench_case cases[4];
             for (int i = 0; i < napi; i++) {
-                runs[i] = (run){&apis[i], order, threads, threads == 1 ? ROUNDS : ROUNDS / 2};
+                runs[i] = (run){&apis[i], pat, threads, threads == 1 ? ROUNDS : ROUNDS / 2};
                 cases[i] = (bench_case){apis[i].name, run_case, &runs[i], 0, {0}};
             }
             bench_interleave(cases, napi, reps);
             char title[160], others[160] = "", row[160];
             snprintf(title, sizeof title, "\npool alloc+free, sizes 16..1024, %s, %d thread%s (ns per pair per thread)",
-                     order_name[order], threads, threads > 1 ? "s" : "");
+                     pat_name[pat], threads, threads > 1 ? "s" : "");
             bench_detail(stdout, title, cases, napi);
             for (int i = 2; i < napi; i++) {
                 size_t l = strlen(others);
                 snprintf(others + l, sizeof others - l, "%s%s %.1f", l ? ", " : "", apis[i].name,
                          bench_median(&cases[i]));
             }
-            snprintf(row, sizeof row, "pool alloc+free 16..1024 B, %s, %d thread%s", order_name[order], threads,
+            snprintf(row, sizeof row, "pool alloc+free 16..1024 B, %s, %d thread%s, vs glibc", pat_name[pat], threads,
                      threads > 1 ? "s" : "");
             bench_row_cases(row, &cases[1], &cases[0], others, "<= 1.00");
-            memcpy(threads == 1 ? mk_1t[order] : mk_2t[order], cases[1].v, sizeof cases[1].v);
-            nrep[order] = cases[1].n;
+            if (mi_case >= 0 && threads == 1) {
+                snprintf(row, sizeof row, "pool alloc+free 16..1024 B, %s, 1 thread, vs mimalloc", pat_name[pat]);
+                bench_row_cases(row, &cases[1], &cases[mi_case], "", "<= 1.30");
+            }
+            memcpy(threads == 1 ? mk_1t[pat] : mk_2t[pat], cases[1].v, sizeof cases[1].v);
+            nrep[pat] = cases[1].n;
         }
-    for (int order = 0; order < 2; order++) {
+    for (int pat = 0; pat < 2; pat++) {
         /* throughput speedup per rep pair (interleaved runs of the same rep) */
         double s[BENCH_MAX_REPS];
-        for (int i = 0; i < nrep[order]; i++)
-            s[i] = 2.0 * mk_1t[order][i] / mk_2t[order][i];
-        double m1 = bench_median_of(mk_1t[order], nrep[order]), m2 = bench_median_of(mk_2t[order], nrep[order]);
-        bench_case sc = {"", NULL, NULL, nrep[order], {0}};
+        for (int i = 0; i < nrep[pat]; i++)
+            s[i] = 2.0 * mk_1t[pat][i] / mk_2t[pat][i];
+        double m1 = bench_median_of(mk_1t[pat], nrep[pat]), m2 = bench_median_of(mk_2t[pat], nrep[pat]);
+        bench_case sc = {"", NULL, NULL, nrep[pat], {0}};
         memcpy(sc.v, s, sizeof s);
         double lo, hi;
         bench_minmax(&sc, &lo, &hi);
         char row[128], base[64];
-        snprintf(row, sizeof row, "pool 1 -> 2 threads throughput, %s (speedup)", order_name[order]);
+        snprintf(row, sizeof row, "pool 1 -> 2 threads throughput, %s (speedup)", pat_name[pat]);
         snprintf(base, sizeof base, "1 thread %.1f ns, 2 threads %.1f ns", m1, m2);
         bench_row(row, 2.0 * m1 / m2, 2.0 * m1 / m2, 2.0 * m1 / m2, base, 2.0, "-", 2.0 * m1 / m2, ">= 1.80");
+    }
+
+    /* zeroing: ExAllocatePool2 without POOL_FLAG_UNINITIALIZED against
+     * malloc + memset + free of the same sizes, each block freed at once */
+    {
+        alloc_api za[2] = {{"malloc+memset+free", libc_alloc_zero, libc_release},
+                           {"mdlkit ExAllocatePool2 zeroing", mk_alloc_zero, mk_release}};
+        run zr[2];
+        bench_case zc[2];
+        for (int i = 0; i < 2; i++) {
+            zr[i] = (run){&za[i], PAT_ONCE, 1, ROUNDS};
+            zc[i] = (bench_case){za[i].name, run_case, &zr[i], 0, {0}};
+        }
+        bench_interleave(zc, 2, reps);
+        bench_detail(stdout, "\nzeroing alloc+free, sizes 16..1024, at once, 1 thread (ns per pair)", zc, 2);
+        bench_row_cases("pool zeroing alloc+free 16..1024 B, at once, vs malloc+memset+free", &zc[1], &zc[0], "",
+                        "<= 1.00");
     }
 
     /* lookaside */

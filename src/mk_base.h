@@ -67,6 +67,9 @@ typedef struct mk_thread {
     struct mk_driver *driver;      /* driver whose code is running, or NULL */
     void *pool;                    /* per-thread pool cache (expool.c) */
     int lock_shard;                /* lock-count shard (physmem.c), 0 = none yet */
+    int user_process;              /* > 0: runs in the simulated user process (mk_ob.h), else System */
+    int system;                    /* one of the machine's own threads (DPCs, timers, work items,
+                                      system threads): a fault there is never the harness's */
 } mk_thread;
 extern MK_TLS mk_thread mk_self;
 
@@ -74,6 +77,11 @@ extern MK_TLS mk_thread mk_self;
  * processor number on first use). Cheap; called by MK_ENTER users that need
  * cpu numbers. */
 void mk_thread_attach(void);
+/* mk_thread_attach for a thread the machine starts (a processor's DPC
+ * thread, the timer thread, the work-item and system threads): marks it as
+ * the machine's, so a fault in it is a bug check even outside any __try or
+ * mdlkit_catch_bugcheck, as on Windows, never a test framework's crash. */
+void mk_thread_attach_system(void);
 
 static inline KIRQL mk_irql(void) { return mk_self.irql; }
 

@@ -28,6 +28,11 @@ typedef struct mk_hooks {
     /* A fault in a system region: 1 if handled (the access is retried), 0
      * to let the machine report it. `region` is an enum mk_region. */
     int (*page_fault)(void *addr, int write, void *pc, int region);
+    /* A fault on the null page (below 64 KiB) outside the machine, before
+     * the machine reports it (STATUS_ACCESS_VIOLATION, 0x1E, 0xD1): sp and
+     * fp are the stack and frame pointers of the interrupted code. The
+     * observer may report first (it may bug check). */
+    void (*null_fault)(const void *addr, int write, void *pc, const void *sp, const void *fp);
 
     /* ---- kernel (src/ke/) ---- */
     void (*bugcheck)(const mdlkit_bugcheck *bc, int caught); /* report recorded, before abort/unwind */
@@ -59,6 +64,9 @@ typedef struct mk_hooks {
     void (*lint)(ULONG rule, const char *why, ULONG_PTR p3, ULONG_PTR p4, void *caller);
     int (*lint_mdl_prepared)(const void *mdl, int mark); /* mark 1: prepared; 0: was it? (forgets it) */
     int (*lint_family)(const void *p, int family);       /* family > 0: note; 0: take the note (0 if none) */
+    /* A DDI whose NULL result its caller has no failure path for returned
+     * `result` to `site`, whose frame pointer is `frame` (lint on only). */
+    void (*lint_result)(ULONG rule, const void *obj, const void *result, void *site, const void *frame);
 
     /* ---- set by the port layer (src/port/portcommon.c) ---- */
     /* A WDM DDI that HwStorPortProhibitedDDIs lists was called while driver
@@ -82,6 +90,13 @@ MK_HOOK_INLINE void mk_ddi_prohibited_check(const char *ddi)
 {
     if (MK_UNLIKELY(mk_self.driver != NULL) && mk_hook.prohibited_ddi)
         mk_hook.prohibited_ddi(ddi);
+}
+
+/* The machine's fault handler, for a fault on the null page. */
+MK_HOOK_INLINE void mk_null_fault_notify(const void *addr, int write, void *pc, const void *sp, const void *fp)
+{
+    if (mk_hook.null_fault)
+        mk_hook.null_fault(addr, write, pc, sp, fp);
 }
 
 /* The I/O manager tells the port layer about a driver unload. */

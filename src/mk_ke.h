@@ -20,6 +20,7 @@ struct mk_catch {
     ULONG spinlocks_held;
     mdlkit_seh_frame *seh;  /* innermost __try frame outside the catch */
     struct mk_driver *driver;
+    int user_process;
 };
 
 

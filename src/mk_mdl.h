@@ -28,6 +28,13 @@
 #define MK_IRP_TAG ' prI'
 /* PFN slots of a fixed-size (lookaside) MDL, as on Windows. */
 #define MK_MDL_FIXED_PFNS 23
+/* A fixed-size MDL block (IoAllocateMdl's lookaside, src/io/iomdl.c) is
+ * MK_MDL_FIXED_BYTES of MDL and PFN slots followed by one word,
+ * MK_MDL_FIXED_COOKIE(block), written when the block is taken from the pool.
+ * MmBuildMdlForNonPagedPool trusts the 23 slots of an MDL that carries it
+ * without asking the pool where its block ends. */
+#define MK_MDL_FIXED_BYTES (sizeof(MDL) + MK_MDL_FIXED_PFNS * sizeof(PFN_NUMBER))
+#define MK_MDL_FIXED_COOKIE(block) ((uintptr_t)(block) ^ (uintptr_t)0x4C444D20F1C5ED17ULL)
 /* PFN-array terminator written after the last page of a short
  * MmAllocatePagesForMdl(Ex) result and into freed slots. */
 #define MK_PFN_LIST_END ((PFN_NUMBER)~(PFN_NUMBER)0)

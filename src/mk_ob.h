@@ -45,4 +45,16 @@ void mk_ob_destroy(void *body);
 /* Like mk_ob_reference_handle, with the granted access of the handle. */
 NTSTATUS mk_ob_lookup_handle(HANDLE h, POBJECT_TYPE type, KPROCESSOR_MODE mode, void **body, ACCESS_MASK *granted);
 
+/* The process a thread runs in. Every thread runs in the System process
+ * (DriverEntry, system threads, work items, DPCs, the test's own calls)
+ * except while it carries a request of the simulated user process: the
+ * harness's user-mode API (mdlkit_open, mdlkit_ioctl/read/write, their
+ * async forms, mdlkit_close; src/io/userio.c) enters it around the call to
+ * the driver and the creation of the caller's handles. Nests; the enter
+ * returns the value to give back to the leave. Read by
+ * ObReferenceObjectByHandle for Miscellaneous Checks' 0xC4/0xF6. The state
+ * is mk_self.user_process; a caught bug check restores it. */
+static inline int mk_ob_enter_user_process(void) { return mk_self.user_process++; }
+static inline void mk_ob_leave_user_process(int old) { mk_self.user_process = old; }
+
 #endif /* MK_OB_H */

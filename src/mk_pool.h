@@ -116,7 +116,7 @@ typedef struct mk_pt_entry {
 extern atomic_uint mk_pt_gen;                       /* generation of the tag tables */
 extern MK_TLS unsigned mk_pt_cache_gen;             /* generation mk_pt_cache belongs to */
 extern MK_TLS mk_pt_entry *mk_pt_cache[MK_PT_CACHE]; /* this thread's entries by tag hash */
-extern MK_TLS mk_pt_entry *mk_pt_last;              /* the last one used (one of mk_pt_cache) */
+extern MK_TLS mk_pt_entry *mk_pt_last;              /* the last one used (one of mk_pt_cache; never NULL) */
 
 void mk_pooltag_count_slow(ULONG tag, int paged, int64_t allocs, int64_t frees, int64_t bytes);
 /* Empties this thread's counter cache (poolpage.c calls it whenever its own

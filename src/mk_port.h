@@ -159,5 +159,8 @@ int mk_port_track_vf_kind(int kind);
 
 /* Formats "function (file:line)" for a caller address into buf. */
 void mk_port_caller_name(void *pc, char *buf, size_t len);
+/* Is [va, va+len) static storage (globals) of a loaded image -- a driver's
+ * globals, non-paged on Windows? 0 for the host stack, malloc, mmap. */
+int mk_port_image_static(const void *va, size_t len);
 
 #endif /* MK_PORT_H */

@@ -254,6 +254,16 @@ MK_HOOK_INLINE void mk_lint(ULONG rule, const char *why, ULONG_PTR p3, ULONG_PTR
         mk_hook.lint(rule, why, p3, p4, caller);
 }
 
+/* A mapping DDI without a failure path (MmGetSystemAddressForMdl) returned
+ * `result` to `site` (frame: the caller's frame pointer): a NULL is
+ * remembered for the thread, and a later fault on the null page while that
+ * frame is live is reported as `rule` (MDLKIT_RULE_LINT_UNSAFE_SYSTEM_ADDRESS). */
+MK_HOOK_INLINE void mk_lint_result(ULONG rule, const void *obj, const void *result, void *site, const void *frame)
+{
+    if (mk_lint_on() && mk_hook.lint_result)
+        mk_hook.lint_result(rule, obj, result, site, frame);
+}
+
 /* MmPrepareMdlForReuse of a partial MDL (mark 1) and IoBuildPartialMdl
  * (mark 0: 1 if it was prepared since its last build; the note is
  * dropped), for MDLKIT_RULE_LINT_PARTIAL_REUSE. */

@@ -521,7 +521,7 @@ static void test_allocate_mdl_misuse(void **state)
     UCHAR stack_buffer[256];
     PVOID paged = ExAllocatePoolWithTag(PagedPool, 256, 'gaPT');
     PVOID user = mdlkit_user_alloc(PAGE_SIZE, PAGE_READWRITE);
-    PVOID bad[] = {stack_buffer, g_global_buffer, paged, user};
+    PVOID bad[] = {stack_buffer, paged, user}; /* a driver global is accepted: test_ndis_mdl_on_driver_global_buffer */
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         mk_expect_bugcheck(do_mdl_on, bad[i], DRIVER_VERIFIER_DETECTED_VIOLATION, MDLKIT_RULE_NDIS_ALLOCATE_MDL_MEMORY,
                            MK_ANY, bad[i], MK_ANY);
@@ -539,6 +539,36 @@ static void test_allocate_mdl_misuse(void **state)
                        MDLKIT_RULE_NDIS_UNKNOWN_HANDLE, MK_ANY, not_a_handle, 0);
     ExFreePoolWithTag(paged, 'gaPT');
     mdlkit_user_free(user);
+    assert_int_equal(mdlkit_ndis_halt_adapter(g_ad), STATUS_SUCCESS);
+    mdlkit_shutdown();
+}
+
+/* Regression (issue #18): a miniport describes a receive or header buffer
+ * that is one of its globals with NdisAllocateMdl. A driver image's globals
+ * are non-paged on Windows, so this is correct and stays clean; the host
+ * stack and malloc memory (no Windows counterpart a driver could hand over)
+ * are still refused. */
+static UCHAR g_driver_header_buffer[2 * PAGE_SIZE];
+static void test_ndis_mdl_on_driver_global_buffer(void **state)
+{
+    (void)state;
+    boot(MDLKIT_VERIFY_STANDARD, 1);
+    PMDL m = NdisAllocateMdl(g_ad, g_driver_header_buffer + 100, PAGE_SIZE);
+    assert_non_null(m);
+    assert_int_equal(MmGetMdlByteCount(m), PAGE_SIZE);
+    PUCHAR va = MmGetSystemAddressForMdlSafe(m, NormalPagePriority | MdlMappingNoExecute);
+    assert_ptr_equal(va, g_driver_header_buffer + 100);
+    g_driver_header_buffer[100] = 0x5C;
+    assert_int_equal(va[0], 0x5C);
+    NdisFreeMdl(m);
+    m = NdisAllocateMdl(g_ad, g_global_buffer, sizeof g_global_buffer);
+    assert_non_null(m);
+    NdisFreeMdl(m);
+    void *heap = malloc(256);
+    assert_non_null(heap);
+    mk_expect_bugcheck(do_mdl_on, heap, DRIVER_VERIFIER_DETECTED_VIOLATION, MDLKIT_RULE_NDIS_ALLOCATE_MDL_MEMORY,
+                       MK_ANY, heap, MK_ANY);
+    free(heap);
     assert_int_equal(mdlkit_ndis_halt_adapter(g_ad), STATUS_SUCCESS);
     mdlkit_shutdown();
 }
@@ -896,6 +926,7 @@ int main(void)
         cmocka_unit_test_teardown(test_shared_free_bugcheck_keeps_record, teardown),
         cmocka_unit_test_teardown(test_shared_memory_misuse, teardown),
         cmocka_unit_test_teardown(test_allocate_mdl_misuse, teardown),
+        cmocka_unit_test_teardown(test_ndis_mdl_on_driver_global_buffer, teardown),
         cmocka_unit_test_teardown(test_generic_object, teardown),
         cmocka_unit_test_teardown(test_memory_routines, teardown),
         cmocka_unit_test_teardown(test_registration_errors, teardown),

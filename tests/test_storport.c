@@ -375,6 +375,38 @@ static void check_nonpaged_mdl(PMDL mdl, PUCHAR buf, ULONG len)
     assert_ptr_equal(MmGetSystemAddressForMdlSafe(mdl, NormalPagePriority), buf);
 }
 
+/* Regression (issue #18): a miniport describes a global buffer of its own
+ * (a sense or inquiry data buffer in its image) with StorPortAllocateMdl.
+ * Globals of a driver image are non-paged on Windows: accepted; the host
+ * stack and malloc memory stay refused (MDLKIT_RULE_STORPORT_ALLOCATE_MDL_MEMORY). */
+static UCHAR g_miniport_sense_buffer[PAGE_SIZE + 512];
+static void do_stor_mdl_on(void *arg)
+{
+    PVOID m = NULL;
+    StorPortAllocateMdl(g_ext, arg, 256, &m);
+}
+static void test_storport_mdl_on_driver_global_buffer(void **state)
+{
+    (void)state;
+    boot_started(0, MDLKIT_VERIFY_STANDARD);
+    PMDL mdl = NULL;
+    assert_int_equal(StorPortAllocateMdl(g_ext, g_miniport_sense_buffer + 64, PAGE_SIZE, (PVOID *)&mdl),
+                     STOR_STATUS_SUCCESS);
+    assert_non_null(mdl);
+    assert_ptr_equal(MmGetSystemAddressForMdlSafe(mdl, NormalPagePriority | MdlMappingNoExecute),
+                     g_miniport_sense_buffer + 64);
+    assert_int_equal(StorPortFreeMdl(g_ext, mdl), STOR_STATUS_SUCCESS);
+    void *heap = malloc(256);
+    assert_non_null(heap);
+    mk_expect_bugcheck(do_stor_mdl_on, heap, DRIVER_VERIFIER_DETECTED_VIOLATION,
+                       MDLKIT_RULE_STORPORT_ALLOCATE_MDL_MEMORY, MK_ANY, heap, MK_ANY);
+    free(heap);
+    UCHAR stack_buffer[256];
+    mk_expect_bugcheck(do_stor_mdl_on, stack_buffer, DRIVER_VERIFIER_DETECTED_VIOLATION,
+                       MDLKIT_RULE_STORPORT_ALLOCATE_MDL_MEMORY, MK_ANY, stack_buffer, MK_ANY);
+    assert_int_equal(mdlkit_storport_stop_adapter(g_ext), STATUS_SUCCESS);
+}
+
 static void test_allocate_mdl(void **state)
 {
     (void)state;
@@ -816,6 +848,7 @@ int main(void)
         cmocka_unit_test_teardown(test_io_nonpaged_and_user_buffers, teardown),
         cmocka_unit_test_teardown(test_allocate_pool_statuses, teardown),
         cmocka_unit_test_teardown(test_allocate_mdl, teardown),
+        cmocka_unit_test_teardown(test_storport_mdl_on_driver_global_buffer, teardown),
         cmocka_unit_test_teardown(test_contiguous, teardown),
         cmocka_unit_test_teardown(test_not_implemented_by_os, teardown),
         cmocka_unit_test_teardown(test_free_pool_twice, teardown),

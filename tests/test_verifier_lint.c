@@ -52,7 +52,9 @@ static void test_samples_1270_pool2_given_pool_type(void **state)
 }
 
 /* Older drivers map a request's buffer with MmGetSystemAddressForMdl (no
- * Safe): no failure path. A lint warning names the call; the mapping works. */
+ * Safe). While the mapping succeeds and is used there is nothing to report:
+ * the rule fires only when a NULL result is used
+ * (test_regress_unchecked_system_address). */
 static void test_legacy_driver_maps_with_mmgetsystemaddressformdl(void **state)
 {
     (void)state;
@@ -65,7 +67,7 @@ static void test_legacy_driver_maps_with_mmgetsystemaddressformdl(void **state)
     assert_non_null(va);
     va[1] = 'q';
     assert_int_equal(user[1], 'q');
-    assert_int_equal(mdlkit_lint_count(MDLKIT_RULE_LINT_UNSAFE_SYSTEM_ADDRESS), 1);
+    assert_int_equal(mdlkit_lint_count(MDLKIT_RULE_LINT_UNSAFE_SYSTEM_ADDRESS), 0);
     MmUnlockPages(mdl);
     IoFreeMdl(mdl);
     mdlkit_user_free(user);

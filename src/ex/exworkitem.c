@@ -47,7 +47,7 @@ static ex_item ex_running[EX_MAX_WORKERS];
 static void *ex_worker(void *arg)
 {
     ULONG me = (ULONG)(uintptr_t)arg;
-    mk_thread_attach();
+    mk_thread_attach_system();
     pthread_mutex_lock(&ex_lock);
     for (;;) {
         while (!ex_head && !ex_stop)

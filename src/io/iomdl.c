@@ -19,7 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define IOMDL_FIXED_BYTES (sizeof(MDL) + MK_MDL_FIXED_PFNS * sizeof(PFN_NUMBER))
+/* A fixed-size block: the MDL, its 23 PFN slots and the block's cookie
+ * (MK_MDL_FIXED_COOKIE, mk_mdl.h). */
+#define IOMDL_FIXED_BYTES (MK_MDL_FIXED_BYTES + sizeof(uintptr_t))
 #define IOMDL_CACHE_DEPTH 64
 /* Pool Tracking keeps the cache: a cached block is tracked while it is handed
  * out (mk_verifier_cached_alloc / mk_verifier_cached_free). */
@@ -90,14 +92,16 @@ static inline void *iomdl_pool_alloc(size_t bytes, void *caller)
     return mk_pool_alloc(heap, bytes, MK_MDL_TAG, MK_POOL_INTERNAL, NormalPoolPriority, caller);
 }
 
-ULONG mk_mdl_max_length(void)
+static inline ULONG iomdl_max_length(void)
 {
-    if (!mk_os_at_least(NTDDI_VISTA))
+    if (MK_UNLIKELY(!mk_os_at_least(NTDDI_VISTA)))
         return (ULONG)(PAGE_SIZE * (65535 - sizeof(MDL)) / sizeof(ULONG_PTR));
-    if (!mk_os_at_least(NTDDI_WIN7))
+    if (MK_UNLIKELY(!mk_os_at_least(NTDDI_WIN7)))
         return 0x80000000UL - PAGE_SIZE;
     return 0xFFFFFFFFUL - PAGE_SIZE + 1;
 }
+
+ULONG mk_mdl_max_length(void) { return iomdl_max_length(); }
 
 /* A fixed-size MDL resting in a thread's cache carries this in Process and
  * only MDL_ALLOCATED_FIXED_SIZE in its flags, so a second IoFreeMdl of it is
@@ -109,7 +113,9 @@ static inline bool iomdl_cache_usable(void)
     return !(mk_rt.verifier & IOMDL_BYPASS_FLAGS);
 }
 
-static inline void *iomdl_alloc_fixed(void *caller, const void *frame)
+/* iomdl_alloc_fixed's every case: the verifier, another machine's cache,
+ * an empty cache. */
+static MK_NOINLINE void *iomdl_alloc_fixed_full(void *caller, const void *frame)
 {
     iomdl_cache *c = &iomdl_tls;
     if (MK_LIKELY(iomdl_cache_usable())) {
@@ -125,10 +131,28 @@ static inline void *iomdl_alloc_fixed(void *caller, const void *frame)
             return m;
         }
     }
-    return iomdl_pool_alloc(IOMDL_FIXED_BYTES, caller);
+    void *b = iomdl_pool_alloc(IOMDL_FIXED_BYTES, caller);
+    if (MK_LIKELY(b != NULL))
+        *(uintptr_t *)((char *)b + MK_MDL_FIXED_BYTES) = MK_MDL_FIXED_COOKIE(b);
+    return b;
 }
 
-static void iomdl_free_block(PMDL Mdl)
+/* Verifier options under which a cached block takes the full path (the
+ * bypass, or Pool Tracking's record of each block handed out). */
+#define IOMDL_FULL_FLAGS (IOMDL_BYPASS_FLAGS | MDLKIT_VERIFY_POOL_TRACKING)
+
+/* A fixed-size block: a pop from this thread's cache (the caller sets
+ * every field), else the full path. */
+static inline __attribute__((always_inline)) void *iomdl_alloc_fixed(void *caller, const void *frame)
+{
+    iomdl_cache *c = &iomdl_tls;
+    unsigned gen = atomic_load_explicit(&mk_rt.generation, memory_order_relaxed);
+    if (MK_LIKELY(!(mk_rt.verifier & IOMDL_FULL_FLAGS) && c->generation == gen && c->count))
+        return c->slot[--c->count];
+    return iomdl_alloc_fixed_full(caller, frame);
+}
+
+static MK_NOINLINE void iomdl_free_block_full(PMDL Mdl)
 {
     if (Mdl->MdlFlags & MDL_ALLOCATED_FIXED_SIZE) {
         iomdl_cache *c = &iomdl_tls;
@@ -154,12 +178,29 @@ static void iomdl_free_block(PMDL Mdl)
     ExFreePoolWithTag(Mdl, MK_MDL_TAG);
 }
 
+/* A fixed-size block goes back onto this thread's cache when it is this
+ * machine's, linked, with room, and no verifier option watches the cache;
+ * everything else takes the full path. */
+static inline __attribute__((always_inline)) void iomdl_free_block(PMDL Mdl)
+{
+    iomdl_cache *c = &iomdl_tls;
+    unsigned gen = atomic_load_explicit(&mk_rt.generation, memory_order_relaxed);
+    if (MK_LIKELY((Mdl->MdlFlags & MDL_ALLOCATED_FIXED_SIZE) && !(mk_rt.verifier & IOMDL_FULL_FLAGS) &&
+                  c->generation == gen && c->linked && c->count < IOMDL_CACHE_DEPTH)) {
+        Mdl->MdlFlags = MDL_ALLOCATED_FIXED_SIZE;
+        Mdl->Process = IOMDL_CACHED_COOKIE;
+        c->slot[c->count++] = Mdl;
+        return;
+    }
+    iomdl_free_block_full(Mdl);
+}
+
 /* `caller`: the driver's return address, for Pool Tracking's stack;
  * `frame`: the frame of the DDI that returns there. */
 static inline __attribute__((always_inline)) PMDL iomdl_allocate(PVOID VirtualAddress, ULONG Length, void *caller,
                                                                   const void *frame)
 {
-    if (MK_UNLIKELY(Length > mk_mdl_max_length()))
+    if (MK_UNLIKELY(Length > iomdl_max_length()))
         return NULL;
     size_t pages = ((size_t)BYTE_OFFSET(VirtualAddress) + Length + PAGE_SIZE - 1) >> PAGE_SHIFT;
     PMDL mdl;
@@ -189,10 +230,11 @@ PMDL mk_mdl_allocate(PVOID VirtualAddress, ULONG Length)
     return iomdl_allocate(VirtualAddress, Length, __builtin_return_address(0), __builtin_frame_address(0));
 }
 
-PMDL IoAllocateMdl(PVOID VirtualAddress, ULONG Length, BOOLEAN SecondaryBuffer, BOOLEAN ChargeQuota, PIRP Irp)
+/* IoAllocateMdl after its entry checks, every case. `caller`: the driver's
+ * return address; `frame`: IoAllocateMdl's frame. */
+static MK_NOINLINE PMDL iomdl_allocate_full(PVOID VirtualAddress, ULONG Length, BOOLEAN SecondaryBuffer,
+                                            BOOLEAN ChargeQuota, PIRP Irp, void *caller, const void *frame)
 {
-    MK_ENTER("IoAllocateMdl");
-    MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, IoAllocateMdl);
     if (MK_UNLIKELY(SecondaryBuffer) && (!Irp || !Irp->MdlAddress))
         mk_violation(MDLKIT_RULE_IO_ALLOCATE_MDL_SECONDARY,
                      Irp ? "IoAllocateMdl: SecondaryBuffer is TRUE but the IRP has no MDL chain (Irp->MdlAddress is NULL)"
@@ -202,9 +244,9 @@ PMDL IoAllocateMdl(PVOID VirtualAddress, ULONG Length, BOOLEAN SecondaryBuffer, 
      * shipped, Verifier-clean drivers pass TRUE (Microsoft's sioctl on every
      * METHOD_NEITHER request): nothing to report. */
     (void)ChargeQuota;
-    if (MK_UNLIKELY(mk_verifier_fail_now(MK_FAULT_IO_ALLOCATE_MDL, MK_MDL_TAG, __builtin_return_address(0))))
+    if (MK_UNLIKELY(mk_verifier_fail_now(MK_FAULT_IO_ALLOCATE_MDL, MK_MDL_TAG, caller)))
         return NULL;
-    PMDL mdl = iomdl_allocate(VirtualAddress, Length, __builtin_return_address(0), __builtin_frame_address(0));
+    PMDL mdl = iomdl_allocate(VirtualAddress, Length, caller, frame);
     if (MK_UNLIKELY(!mdl))
         return NULL;
     if (Irp) {
@@ -218,6 +260,31 @@ PMDL IoAllocateMdl(PVOID VirtualAddress, ULONG Length, BOOLEAN SecondaryBuffer, 
         }
     }
     return mdl;
+}
+
+PMDL IoAllocateMdl(PVOID VirtualAddress, ULONG Length, BOOLEAN SecondaryBuffer, BOOLEAN ChargeQuota, PIRP Irp)
+{
+    MK_ENTER("IoAllocateMdl");
+    MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, IoAllocateMdl);
+    /* Fast path: no secondary buffer, no fault injection nor verifier option
+     * that watches the cache, a range of at most 23 pages, a block in this
+     * thread's cache. Everything else: iomdl_allocate_full. */
+    size_t pages = ((size_t)BYTE_OFFSET(VirtualAddress) + Length + PAGE_SIZE - 1) >> PAGE_SHIFT;
+    iomdl_cache *c = &iomdl_tls;
+    unsigned gen = atomic_load_explicit(&mk_rt.generation, memory_order_relaxed);
+    if (MK_LIKELY(!SecondaryBuffer && !(mk_rt.verifier & (MK_FAULT_FLAGS | IOMDL_FULL_FLAGS)) &&
+                  pages <= MK_MDL_FIXED_PFNS && Length <= iomdl_max_length() && c->generation == gen && c->count)) {
+        PMDL mdl = c->slot[--c->count];
+        MmInitializeMdl(mdl, VirtualAddress, Length);
+        mdl->MdlFlags = MDL_ALLOCATED_FIXED_SIZE;
+        mdl->Process = NULL;
+        mdl->MappedSystemVa = NULL;
+        if (Irp)
+            Irp->MdlAddress = mdl;
+        return mdl;
+    }
+    return iomdl_allocate_full(VirtualAddress, Length, SecondaryBuffer, ChargeQuota, Irp, __builtin_return_address(0),
+                               __builtin_frame_address(0));
 }
 
 /* Whether MDL_PAGES_LOCKED on an MDL stands for pages locked by mdlkit's
@@ -235,13 +302,10 @@ static bool iomdl_holds_locked_pages(PMDL Mdl)
     return mk_pfn_locks(pfn) != 0 || mk_pfn(pfn)->use == MK_USE_MDL_PAGES;
 }
 
-void mk_mdl_free(PMDL Mdl)
+/* mk_mdl_free's checks of a mapped or locked MDL. `caller`: mk_mdl_free's
+ * return address. */
+static MK_NOINLINE void iomdl_free_checks(PMDL Mdl, USHORT flags, void *caller)
 {
-    USHORT flags = (USHORT)Mdl->MdlFlags;
-    if (MK_UNLIKELY(Mdl->Process == IOMDL_CACHED_COOKIE && flags == MDL_ALLOCATED_FIXED_SIZE))
-        /* Freed before and not allocated since: a double free, reported as
-         * the pool reports one (0xC2/0x07: reserved, header contents, block). */
-        mk_bugcheck(BAD_POOL_CALLER, 0x07, 0, (ULONG_PTR)flags, (ULONG_PTR)Mdl);
     if (flags & MDL_PARTIAL_HAS_BEEN_MAPPED) {
         /* IoFreeMdl releases a partial MDL's own system mapping. */
         mk_mdl_unmap_system(Mdl);
@@ -252,10 +316,44 @@ void mk_mdl_free(PMDL Mdl)
         /* Freeing the MDL loses the only record of its locked pages: report
          * what Pool Tracking reports for locked pages left behind. */
         ULONG n = ADDRESS_AND_SIZE_TO_SPAN_PAGES(MmGetMdlVirtualAddress(Mdl), Mdl->ByteCount);
-        mk_bugcheck(DRIVER_LEFT_LOCKED_PAGES_IN_PROCESS, (ULONG_PTR)__builtin_return_address(0), 0, (ULONG_PTR)Mdl, n);
+        mk_bugcheck(DRIVER_LEFT_LOCKED_PAGES_IN_PROCESS, (ULONG_PTR)caller, 0, (ULONG_PTR)Mdl, n);
     }
+}
+
+/* mk_mdl_free's every case. `caller`: the caller's return address. */
+static MK_NOINLINE void iomdl_free_full(PMDL Mdl, void *caller)
+{
+    USHORT flags = (USHORT)Mdl->MdlFlags;
+    if (MK_UNLIKELY(Mdl->Process == IOMDL_CACHED_COOKIE && flags == MDL_ALLOCATED_FIXED_SIZE))
+        /* Freed before and not allocated since: a double free, reported as
+         * the pool reports one (0xC2/0x07: reserved, header contents, block). */
+        mk_bugcheck(BAD_POOL_CALLER, 0x07, 0, (ULONG_PTR)flags, (ULONG_PTR)Mdl);
+    if (MK_UNLIKELY(flags & (MDL_PARTIAL_HAS_BEEN_MAPPED | MDL_MAPPED_TO_SYSTEM_VA | MDL_PAGES_LOCKED)))
+        iomdl_free_checks(Mdl, flags, caller);
     iomdl_free_block(Mdl);
 }
+
+/* IoFreeMdl's work: a fixed-size MDL neither mapped nor locked nor already
+ * in a cache goes back onto this thread's cache (as iomdl_free_block's fast
+ * case); everything else takes iomdl_free_full. */
+static inline __attribute__((always_inline)) void iomdl_free(PMDL Mdl, void *caller)
+{
+    USHORT flags = (USHORT)Mdl->MdlFlags;
+    iomdl_cache *c = &iomdl_tls;
+    unsigned gen = atomic_load_explicit(&mk_rt.generation, memory_order_relaxed);
+    if (MK_LIKELY((flags & (MDL_ALLOCATED_FIXED_SIZE | MDL_PARTIAL_HAS_BEEN_MAPPED | MDL_MAPPED_TO_SYSTEM_VA |
+                            MDL_PAGES_LOCKED)) == MDL_ALLOCATED_FIXED_SIZE &&
+                  Mdl->Process != IOMDL_CACHED_COOKIE && !(mk_rt.verifier & IOMDL_FULL_FLAGS) &&
+                  c->generation == gen && c->linked && c->count < IOMDL_CACHE_DEPTH)) {
+        Mdl->MdlFlags = MDL_ALLOCATED_FIXED_SIZE;
+        Mdl->Process = IOMDL_CACHED_COOKIE;
+        c->slot[c->count++] = Mdl;
+        return;
+    }
+    iomdl_free_full(Mdl, caller);
+}
+
+void mk_mdl_free(PMDL Mdl) { iomdl_free(Mdl, __builtin_return_address(0)); }
 
 void IoFreeMdl(PMDL Mdl)
 {
@@ -263,7 +361,7 @@ void IoFreeMdl(PMDL Mdl)
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, IoFreeMdl);
     if (MK_UNLIKELY(!Mdl))
         mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x16, 0, 0, 0);
-    mk_mdl_free(Mdl);
+    iomdl_free(Mdl, __builtin_return_address(0));
 }
 
 void IoBuildPartialMdl(PMDL SourceMdl, PMDL TargetMdl, PVOID VirtualAddress, ULONG Length)

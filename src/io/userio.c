@@ -71,7 +71,9 @@ NTSTATUS mk_ioreq_call(mk_ioreq *r)
     PFILE_OBJECT fo = r->irp->Tail.Overlay.OriginalFileObject;
     PDEVICE_OBJECT top = mk_io_attached_top(fo->DeviceObject);
     r->called = 1;
+    int proc = mk_ob_enter_user_process(); /* the driver runs in the calling user process */
     r->dispatch_status = IoCallDriver(top, r->irp);
+    mk_ob_leave_user_process(proc);
     return r->dispatch_status;
 }
 
@@ -514,13 +516,17 @@ HANDLE mdlkit_open(const char *name)
     if (!NT_SUCCESS(mk_obname_open_device(w, n, &dev, rest, &rest_len)))
         return NULL;
     PFILE_OBJECT fo = NULL;
+    int proc = mk_ob_enter_user_process(); /* IRP_MJ_CREATE runs in the calling user process */
     NTSTATUS st = mk_io_open_file(dev, rest, rest_len, GENERIC_READ | GENERIC_WRITE, UserMode, &fo);
     mk_io_device_dereference(dev);
-    if (!NT_SUCCESS(st))
+    if (!NT_SUCCESS(st)) {
+        mk_ob_leave_user_process(proc);
         return NULL;
+    }
     HANDLE h = NULL;
     st = mk_ob_insert_handle(fo, FILE_ALL_ACCESS, UserMode, &h);
     mk_ob_dereference(fo); /* the handle holds its own reference (or the file goes: CLEANUP, CLOSE) */
+    mk_ob_leave_user_process(proc);
     mk_io_deferred_flush();
     return NT_SUCCESS(st) ? h : NULL;
 }
@@ -529,7 +535,9 @@ NTSTATUS mdlkit_close(HANDLE h)
 {
     MK_ENTER("mdlkit_close");
     uio_enter("mdlkit_close");
+    int proc = mk_ob_enter_user_process(); /* IRP_MJ_CLEANUP (and CLOSE) in the calling user process */
     NTSTATUS st = mk_ob_close_handle(h, UserMode);
+    mk_ob_leave_user_process(proc);
     mk_io_deferred_flush();
     return st;
 }

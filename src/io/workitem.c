@@ -42,7 +42,7 @@ static pthread_t wi_thread;
 static void *wi_worker(void *arg)
 {
     (void)arg;
-    mk_thread_attach();
+    mk_thread_attach_system();
     pthread_mutex_lock(&wi_lock);
     for (;;) {
         while (!wi_head && !wi_stop)

@@ -769,6 +769,7 @@ static int bc_catch(void (*fn)(void *arg), void *arg, mdlkit_bugcheck *out, int 
     c.spinlocks_held = mk_self.spinlocks_held;
     c.seh = mk_self.seh_top;
     c.driver = mk_self.driver;
+    c.user_process = mk_self.user_process;
     struct mk_catch *absorb_prev = bc_absorb_top;
     mk_self.catch_top = &c;
     if (absorb)
@@ -786,6 +787,7 @@ static int bc_catch(void (*fn)(void *arg), void *arg, mdlkit_bugcheck *out, int 
     mk_self.spinlocks_held = c.spinlocks_held;
     mk_self.seh_top = c.seh;
     mk_self.driver = c.driver;
+    mk_self.user_process = c.user_process;
     if (out)
         *out = c.bc;
     return 1;

@@ -48,7 +48,7 @@ static inline PKDPC dpc_of(PSINGLE_LIST_ENTRY e) { return CONTAINING_RECORD(e, K
 static void *dpc_cpu_main(void *arg)
 {
     ke_cpu *c = arg;
-    mk_thread_attach();
+    mk_thread_attach_system();
     mk_self.cpu = c->index;
     PKTHREAD me = mk_ke_current();
     me->in_dpc = 1;

@@ -57,6 +57,12 @@ void mk_thread_attach(void)
     thread_attach_slow(gen);
 }
 
+void mk_thread_attach_system(void)
+{
+    mk_thread_attach();
+    mk_self.system = 1;
+}
+
 ULONG KeGetCurrentProcessorNumber(void)
 {
     MK_ENTER("KeGetCurrentProcessorNumber");

@@ -74,7 +74,7 @@ static void tm_expire_locked(size_t i, ULONGLONG now)
 static void *tm_main(void *arg)
 {
     (void)arg;
-    mk_thread_attach();
+    mk_thread_attach_system();
     pthread_mutex_lock(&mk_ke_lock);
     while (!tm_stop) {
         ULONGLONG now = mk_ke_interrupt_time();

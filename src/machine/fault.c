@@ -17,7 +17,8 @@
  *                      bug check 0xD1 DRIVER_IRQL_NOT_LESS_OR_EQUAL;
  *   any other address  is an invalid kernel address: bug check 0x50 (0xD1
  *                      at DISPATCH_LEVEL and above).
- * A thread inside no __try and no mdlkit_catch_bugcheck first offers such a
+ * A harness thread (not one of the machine's own, mk_thread_attach_system)
+ * inside no __try and no mdlkit_catch_bugcheck first offers such a
  * fault to the handler installed before (or after) mdlkit's -- a test
  * framework's or a sanitizer's -- so a crash in harness code is reported the
  * way that harness expects; with no such handler it becomes the bug check.
@@ -122,11 +123,32 @@ void mk_access_fault(const void *addr, int write, void *pc)
     mk_bugcheck(PAGE_FAULT_IN_NONPAGED_AREA, (ULONG_PTR)addr, (ULONG_PTR)write, (ULONG_PTR)pc, 0);
 }
 
+/* A fault on the null page: the observers hear of it first, with the
+ * interrupted code's stack and frame pointers (the lint category names the
+ * call that returned the NULL, mk_hooks.h). */
+static void fault_null_notify(void *ucv, const void *addr, int write, void *pc)
+{
+    const void *sp = NULL, *fp = NULL;
+#if defined(__x86_64__)
+    ucontext_t *uc = (ucontext_t *)ucv;
+    sp = (const void *)uc->uc_mcontext.gregs[REG_RSP];
+    fp = (const void *)uc->uc_mcontext.gregs[REG_RBP];
+#elif defined(__aarch64__)
+    ucontext_t *uc = (ucontext_t *)ucv;
+    sp = (const void *)uc->uc_mcontext.sp;
+    fp = (const void *)uc->uc_mcontext.regs[29];
+#else
+    (void)ucv;
+#endif
+    if (sp && fp)
+        mk_null_fault_notify(addr, write, pc, sp, fp);
+}
+
 /* A fault outside the simulated machine while it runs (see the top). */
 static void fault_foreign(int sig, siginfo_t *si, void *uc)
 {
     void *addr = si->si_addr;
-    if (mk_self.seh_top == NULL && mk_self.catch_top == NULL && fault_offer(sig, si, uc))
+    if (!mk_self.system && mk_self.seh_top == NULL && mk_self.catch_top == NULL && fault_offer(sig, si, uc))
         return;
     int write;
     void *pc;
@@ -134,6 +156,8 @@ static void fault_foreign(int sig, siginfo_t *si, void *uc)
     fault_fix_wild_pc(uc, addr, pc);
     if (pc == addr)
         write = 2; /* an instruction fetch: P2 2 = execute */
+    if ((ULONG_PTR)addr < 0x10000)
+        fault_null_notify(uc, addr, write, pc);
     mk_access_fault(addr, write, pc);
 }
 

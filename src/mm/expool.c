@@ -10,11 +10,24 @@
  */
 #include "mk_mdl.h"
 #include "mk_pool.h"
+#include "poolpage.h" /* the allocator's inline fast paths */
 #include "mk_hooks.h"
 #include "mk_verifier.h"
 #include "mk_rtl.h"
 
 #include <string.h>
+
+/* The DDIs with an inline fast path keep no frame of their own: the frame
+ * pointer (on for every mdlkit file, for drivers' frames in reports) would
+ * make each call save and restore registers it does not need, and an
+ * mdlkit frame is never named in a report. Their calls of the full paths
+ * pass __builtin_return_address(0), which GCC then reads from the stack
+ * pointer. (GCC only: clang has no such attribute and keeps the frame.) */
+#if defined(__GNUC__) && !defined(__clang__)
+#define EX_FAST_DDI __attribute__((optimize("omit-frame-pointer")))
+#else
+#define EX_FAST_DDI
+#endif
 
 #define EX_TAG_NONE 'enoN' /* "None": ExAllocatePool's default tag */
 #define EX_TAG_BIG ' GIB'  /* "BIG ": reserved for the big-page table */
@@ -148,11 +161,36 @@ PVOID ExAllocatePool(POOL_TYPE PoolType, SIZE_T NumberOfBytes)
     return ex_allocate(PoolType, NumberOfBytes, EX_TAG_NONE, NormalPoolPriority, 0, __builtin_return_address(0));
 }
 
-PVOID ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)
+/* The heap of the three POOL_TYPEs drivers use most when ex_heap_of would
+ * accept them without a report and without flags, else -1 (every other
+ * type takes ex_allocate). */
+static inline int ex_type_fast(POOL_TYPE type)
+{
+    if ((ULONG)type == NonPagedPoolNx)
+        return mk_os_at_least(NTDDI_WIN8) ? MK_HEAP_NONPAGED_NX : -1;
+    if ((ULONG)type == NonPagedPool)
+        return MK_HEAP_NONPAGED_EXEC; /* code integrity's report is the verifier's: the fast path is off then */
+    return (ULONG)type == PagedPool ? MK_HEAP_PAGED : -1;
+}
+
+static MK_NOINLINE void *ex_allocate_full(POOL_TYPE type, SIZE_T bytes, ULONG tag, void *caller)
+{
+    return ex_allocate(type, bytes, tag, NormalPoolPriority, 0, caller);
+}
+
+EX_FAST_DDI PVOID ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)
 {
     MK_ENTER("ExAllocatePoolWithTag");
     mk_ddi_prohibited_check("ExAllocatePoolWithTag");
-    return ex_allocate(PoolType, NumberOfBytes, Tag, NormalPoolPriority, 0, __builtin_return_address(0));
+    /* the checker-off fast path (poolpage.h): a known type, the tag this
+     * thread last had accepted, the IRQL allowed, a cached block */
+    int h = ex_type_fast(PoolType);
+    if (MK_LIKELY(h >= 0 && Tag == ex_tag_ok && mk_irql() <= DISPATCH_LEVEL - (h == MK_HEAP_PAGED))) {
+        void *p = mk_pp_alloc_inline((mk_pool_heap)h, NumberOfBytes, Tag);
+        if (MK_LIKELY(p != NULL))
+            return p;
+    }
+    return ex_allocate_full(PoolType, NumberOfBytes, Tag, __builtin_return_address(0));
 }
 
 PVOID ExAllocatePoolWithTagPriority(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag, EX_POOL_PRIORITY Priority)
@@ -255,7 +293,9 @@ static inline __attribute__((always_inline)) int ex_pool2_decode(POOL_FLAGS Flag
     return 0;
 }
 
-PVOID ExAllocatePool2(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag)
+/* ExAllocatePool2 with every check, from the start (its fast path below
+ * changed nothing). */
+static MK_NOINLINE PVOID ex_pool2_full(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag, void *caller)
 {
     MK_ENTER("ExAllocatePool2");
     if (MK_UNLIKELY(!mk_os_at_least(NTDDI_WIN10_VB)))
@@ -266,12 +306,36 @@ PVOID ExAllocatePool2(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag)
     ULONG_PTR type;
     unsigned flags;
     if (MK_UNLIKELY(ex_pool2_decode(Flags, NumberOfBytes, Tag, &h, &type, &flags)))
-        return ex_pool2_fail_lint(Flags, Tag, __builtin_return_address(0));
+        return ex_pool2_fail_lint(Flags, Tag, caller);
     if (MK_UNLIKELY(h == MK_HEAP_NONPAGED_EXEC)) /* 0x2000000: POOL_FLAG_NON_PAGED_EXECUTE (0xC4/0x2000) */
-        mk_verifier_codeint(0x2000, NonPagedPoolExecute, Tag, __builtin_return_address(0));
+        mk_verifier_codeint(0x2000, NonPagedPoolExecute, Tag, caller);
     if (MK_UNLIKELY(Tag != ex_tag_ok))
-        return ex_pool2_new_tag((mk_pool_heap)h, NumberOfBytes, Tag, flags, type, __builtin_return_address(0));
-    return mk_pool_alloc((mk_pool_heap)h, NumberOfBytes, Tag, flags, NormalPoolPriority, __builtin_return_address(0));
+        return ex_pool2_new_tag((mk_pool_heap)h, NumberOfBytes, Tag, flags, type, caller);
+    return mk_pool_alloc((mk_pool_heap)h, NumberOfBytes, Tag, flags, NormalPoolPriority, caller);
+}
+
+/* The checker-off fast path, inline (poolpage.h): known flags naming one
+ * pool type and no cache alignment, the tag this thread last had accepted
+ * (never 0), the IRQL allowed, 1..1024 bytes, a block in this thread's
+ * cache. The machine being up is implied (the pool's generation is 0 when
+ * it is not). Anything else: ex_pool2_full, which starts over. */
+EX_FAST_DDI PVOID ExAllocatePool2(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag)
+{
+    unsigned k = (unsigned)(Flags >> 6) & 7u;
+    int h = ex_pool2_kind[k].heap;
+    if (MK_LIKELY((Flags & EX_FLAGS_REQUIRED & ~(EX_FLAGS_KNOWN & ~(POOL_FLAGS)POOL_FLAG_CACHE_ALIGNED)) == 0 &&
+                  h >= 0 && Tag == ex_tag_ok && mk_irql() <= ex_pool2_kind[k].max_irql &&
+                  mk_os_at_least(NTDDI_WIN10_VB))) {
+        /* two copies: each counts into its pool type's column without computing it */
+        void *p = h == MK_HEAP_PAGED ? mk_pp_alloc_inline(MK_HEAP_PAGED, NumberOfBytes, Tag)
+                                     : mk_pp_alloc_inline((mk_pool_heap)h, NumberOfBytes, Tag);
+        if (MK_LIKELY(p != NULL)) {
+            if (!(Flags & POOL_FLAG_UNINITIALIZED))
+                return memset(p, 0, NumberOfBytes);
+            return p;
+        }
+    }
+    return ex_pool2_full(Flags, NumberOfBytes, Tag, __builtin_return_address(0));
 }
 
 /* ------------------------------------------------------------------------
@@ -390,20 +454,40 @@ PVOID ExAllocatePool3(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag, PCPOOL_
     return mk_pool_alloc((mk_pool_heap)h, NumberOfBytes, Tag, flags, priority, __builtin_return_address(0));
 }
 
-void ExFreePool(PVOID P)
+/* The frees with every check, from the start (the fast path below changed
+ * nothing). */
+static MK_NOINLINE void ex_free_full(PVOID P, void *caller)
 {
     MK_ENTER("ExFreePool");
     mk_lint_family_free(P, MK_FAMILY_EX, "ExFreePool freed a block NdisAllocateMemoryWithTagPriority or "
-                        "StorPortAllocatePool returned (P4: 1 NDIS, 2 StorPort)", __builtin_return_address(0));
-    mk_pool_free(P, 0, 0, __builtin_return_address(0));
+                        "StorPortAllocatePool returned (P4: 1 NDIS, 2 StorPort)", caller);
+    mk_pool_free(P, 0, 0, caller);
 }
 
-void ExFreePoolWithTag(PVOID P, ULONG Tag)
+static MK_NOINLINE void ex_free_tag_full(PVOID P, ULONG Tag, void *caller)
 {
     MK_ENTER("ExFreePoolWithTag");
     mk_lint_family_free(P, MK_FAMILY_EX, "ExFreePoolWithTag freed a block NdisAllocateMemoryWithTagPriority or "
-                        "StorPortAllocatePool returned (P4: 1 NDIS, 2 StorPort)", __builtin_return_address(0));
-    mk_pool_free(P, Tag, 1, __builtin_return_address(0));
+                        "StorPortAllocatePool returned (P4: 1 NDIS, 2 StorPort)", caller);
+    mk_pool_free(P, Tag, 1, caller);
+}
+
+/* The checker-off fast path, inline (poolpage.h): a valid free of a small
+ * block into this thread's cache, with no hook on (the lint category, which
+ * asks about the block's allocator family, is one). The machine being up is
+ * implied (the pool's windows are empty when it is not). */
+EX_FAST_DDI void ExFreePool(PVOID P)
+{
+    if (MK_LIKELY(mk_pp_free_inline(P, 0)))
+        return;
+    ex_free_full(P, __builtin_return_address(0));
+}
+
+EX_FAST_DDI void ExFreePoolWithTag(PVOID P, ULONG Tag)
+{
+    if (MK_LIKELY(mk_pp_free_inline(P, Tag)))
+        return;
+    ex_free_tag_full(P, Tag, __builtin_return_address(0));
 }
 
 /* ------------------------------------------------------------------------

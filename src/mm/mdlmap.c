@@ -365,17 +365,16 @@ PVOID MmMapLockedPages(PMDL MemoryDescriptorList, KPROCESSOR_MODE AccessMode)
         mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x81, (ULONG_PTR)mdl, (USHORT)mdl->MdlFlags, 0);
     if (AccessMode == KernelMode) {
         mk_verifier_codeint(0x2002, HighPagePriority, 0, __builtin_return_address(0)); /* never NoExecute */
-        /* lint: MmGetSystemAddressForMdl (MmMapLockedPages in kernel mode): a
-         * failure is a bug check, or NULL with MDL_MAPPING_CAN_FAIL that the
-         * caller was not written to test */
+        PVOID va = mdlmap_kernel(mdl, MmCached, TRUE, HighPagePriority);
+        /* lint: MmGetSystemAddressForMdl (MmMapLockedPages in kernel mode)
+         * fails with NULL only under MDL_MAPPING_CAN_FAIL, which such code
+         * was rarely written to test: a NULL is remembered, and reported if
+         * the caller then faults on the null page (its frame still live) */
         if (mk_lint_on())
-            mk_lint(MDLKIT_RULE_LINT_UNSAFE_SYSTEM_ADDRESS,
-                    "MmGetSystemAddressForMdl / MmMapLockedPages maps without a failure path; use "
-                    "MmGetSystemAddressForMdlSafe and test its result for NULL",
-                    (ULONG_PTR)mdl, (USHORT)mdl->MdlFlags, __builtin_return_address(0));
+            mk_lint_result(MDLKIT_RULE_LINT_UNSAFE_SYSTEM_ADDRESS, mdl, va, __builtin_return_address(0),
+                           *(void *const *)__builtin_frame_address(0));
+        return va;
     }
-    if (AccessMode == KernelMode)
-        return mdlmap_kernel(mdl, MmCached, TRUE, HighPagePriority);
     return mdlmap_user(mdl, MmCached, NULL, HighPagePriority);
 }
 

@@ -100,28 +100,61 @@ int mk_mdl_range_nonpaged(const void *va, size_t len)
     return 1;
 }
 
-void mk_mdl_build_nonpaged(PMDL Mdl)
+/* Whether Mdl is a fixed-size block IoAllocateMdl took from the non-paged
+ * pool (its cookie follows the 23 PFN slots): such a block holds 23 PFNs.
+ * The cookie is read only when the MDL has MDL_ALLOCATED_FIXED_SIZE and
+ * lies in the non-paged pool region with the whole block on its page, as a
+ * real one does (a pool block never crosses a page). */
+static inline bool mdlsup_fixed_block(const MDL *Mdl)
+{
+    uintptr_t a = (uintptr_t)Mdl;
+    return (Mdl->MdlFlags & MDL_ALLOCATED_FIXED_SIZE) &&
+           a - (uintptr_t)mk_as.rgn_base[MK_RGN_NPOOL] <
+               (uintptr_t)mk_as.rgn_end[MK_RGN_NPOOL] - (uintptr_t)mk_as.rgn_base[MK_RGN_NPOOL] &&
+           (a & (PAGE_SIZE - 1)) + MK_MDL_FIXED_BYTES + sizeof(uintptr_t) <= PAGE_SIZE &&
+           *(const uintptr_t *)(a + MK_MDL_FIXED_BYTES) == MK_MDL_FIXED_COOKIE(a);
+}
+
+/* MmBuildMdlForNonPagedPool's work, every case. `caller`: the DDI's
+ * return address. */
+static MK_NOINLINE void mdlsup_build_full(PMDL Mdl, void *caller)
 {
     char *start = (char *)Mdl->StartVa;
     ULONG pages = ADDRESS_AND_SIZE_TO_SPAN_PAGES(MmGetMdlVirtualAddress(Mdl), Mdl->ByteCount);
     PPFN_NUMBER pfns = MmGetMdlPfnArray(Mdl);
     /* An MDL whose Size cannot hold the range's PFNs (garbage, or built for
      * a shorter range): the first PFN written outside it is a write past
-     * the MDL's memory, 0x50 at that address, before anything is written. */
-    size_t cap = mk_mdl_capacity(Mdl);
-    mk_pool_block blk;
-    if (mk_pool_lookup(Mdl, &blk)) { /* nor past the pool block it lies in */
-        uintptr_t end = (uintptr_t)blk.base + blk.capacity;
-        size_t room = end > (uintptr_t)pfns ? (end - (uintptr_t)pfns) / sizeof(PFN_NUMBER) : 0;
-        if (room < cap)
-            cap = room;
+     * the MDL's memory, 0x50 at that address, before anything is written.
+     * IoAllocateMdl's own fixed-size blocks hold 23 (no pool lookup). */
+    if (!MK_LIKELY(pages <= MK_MDL_FIXED_PFNS && mdlsup_fixed_block(Mdl))) {
+        size_t cap = mk_mdl_capacity(Mdl);
+        mk_pool_block blk;
+        if (mk_pool_lookup(Mdl, &blk)) { /* nor past the pool block it lies in */
+            uintptr_t end = (uintptr_t)blk.base + blk.capacity;
+            size_t room = end > (uintptr_t)pfns ? (end - (uintptr_t)pfns) / sizeof(PFN_NUMBER) : 0;
+            if (room < cap)
+                cap = room;
+        }
+        if (MK_UNLIKELY(pages > cap))
+            mk_bugcheck(PAGE_FAULT_IN_NONPAGED_AREA, (ULONG_PTR)&pfns[cap], 1, (ULONG_PTR)caller, 0);
     }
-    if (MK_UNLIKELY(pages > cap))
-        mk_bugcheck(PAGE_FAULT_IN_NONPAGED_AREA, (ULONG_PTR)&pfns[cap], 1,
-                    (ULONG_PTR)__builtin_return_address(0), 0);
     if (MK_UNLIKELY(mk_rt.verifier & MDLKIT_VERIFY_DDI_COMPLIANCE)) /* the only option it reports for */
         mk_mdl_check_nonpaged_source(Mdl);
-    for (ULONG i = 0; i < pages; i++) {
+    ULONG i = 0;
+    /* Pages of the simulated address space below the direct map: the PFN
+     * table itself, one load per page (the rest, page by page, below). */
+    size_t idx = ((uintptr_t)start - (uintptr_t)mk_as.base) >> PAGE_SHIFT;
+    size_t lim = (size_t)(mk_as.rgn_base[MK_RGN_DIRECT] - mk_as.base) >> PAGE_SHIFT;
+    if (MK_LIKELY(idx < lim && pages <= lim - idx)) {
+        const uint32_t *tab = mk_as.pfn + idx;
+        for (; i < pages; i++) {
+            PFN_NUMBER pfn = tab[i];
+            if (MK_UNLIKELY(!pfn))
+                break; /* reported below */
+            pfns[i] = pfn;
+        }
+    }
+    for (; i < pages; i++) {
         const char *va = start + ((size_t)i << PAGE_SHIFT);
         /* the null region (first 64 KiB) is never resident */
         PFN_NUMBER pfn = (uintptr_t)va < 0x10000 ? 0 : mk_va_to_pfn(va);
@@ -136,12 +169,52 @@ void mk_mdl_build_nonpaged(PMDL Mdl)
     Mdl->MdlFlags |= MDL_SOURCE_IS_NONPAGED_POOL;
 }
 
+/* The fast path: an IoAllocateMdl block (mdlsup_fixed_block) of at most 23
+ * pages, all in the simulated address space below the direct map and
+ * resident, DDI compliance checking off. Anything else, or a page with no
+ * frame, is mdlsup_build_full's (which starts over and reports). */
+static inline __attribute__((always_inline)) void mdlsup_build(PMDL Mdl, void *caller)
+{
+    uintptr_t start = (uintptr_t)Mdl->StartVa;
+    size_t pages = ADDRESS_AND_SIZE_TO_SPAN_PAGES(start + Mdl->ByteOffset, Mdl->ByteCount);
+    size_t idx = (start - (uintptr_t)mk_as.base) >> PAGE_SHIFT;
+    size_t lim = (size_t)(mk_as.rgn_base[MK_RGN_DIRECT] - mk_as.base) >> PAGE_SHIFT;
+    if (MK_LIKELY(pages <= MK_MDL_FIXED_PFNS && !(mk_rt.verifier & MDLKIT_VERIFY_DDI_COMPLIANCE) && idx < lim &&
+                  pages <= lim - idx && mdlsup_fixed_block(Mdl))) {
+        const uint32_t *tab = mk_as.pfn + idx;
+        PPFN_NUMBER pfns = MmGetMdlPfnArray(Mdl);
+        size_t i = 0;
+        for (; i + 2 <= pages; i += 2) {
+            uint32_t a = tab[i], b = tab[i + 1];
+            if (MK_UNLIKELY(!a || !b))
+                break;
+            pfns[i] = a;
+            pfns[i + 1] = b;
+        }
+        for (; i < pages; i++) {
+            uint32_t a = tab[i];
+            if (MK_UNLIKELY(!a))
+                break;
+            pfns[i] = a;
+        }
+        if (MK_LIKELY(i == pages)) {
+            Mdl->Process = NULL;
+            Mdl->MappedSystemVa = (char *)start + Mdl->ByteOffset;
+            Mdl->MdlFlags |= MDL_SOURCE_IS_NONPAGED_POOL;
+            return;
+        }
+    }
+    mdlsup_build_full(Mdl, caller);
+}
+
+void mk_mdl_build_nonpaged(PMDL Mdl) { mdlsup_build(Mdl, __builtin_return_address(0)); }
+
 void MmBuildMdlForNonPagedPool(PMDL MemoryDescriptorList)
 {
     MK_ENTER("MmBuildMdlForNonPagedPool");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, MmBuildMdlForNonPagedPool);
     MK_NULL_FAULT(MemoryDescriptorList);
-    mk_mdl_build_nonpaged(MemoryDescriptorList);
+    mdlsup_build(MemoryDescriptorList, __builtin_return_address(0));
 }
 
 SIZE_T MmSizeOfMdl(PVOID Base, SIZE_T Length)

@@ -35,7 +35,7 @@
  * blocks at a time. A block freed on another thread goes into that
  * thread's cache. Under the other verifier options (pool tracking, I/O
  * verification, DDI compliance, force IRQL checking) the fast paths stay
- * and tell the verifier at their end (pp_fast.hooks).
+ * and tell the verifier at their end (mk_pp_fast.hooks).
  */
 #define _GNU_SOURCE
 #include "poolpage.h"
@@ -46,24 +46,6 @@
 #include <sys/mman.h>
 
 PP_HIDDEN pp_region mk_pp_rg[2];
-/* What the fast paths need of the two regions and of the verifier, in one
- * cache line. The windows are left empty (span 0) while no machine is up
- * and when special pool or fault injection is on (MK_VF_POOL_FULL;
- * mk_rt.verifier is fixed for a machine's life), so that every free then
- * takes pp_free_full, which lets the verifier see it first. Any other
- * verifier option (pool tracking, I/O verification, DDI compliance, force
- * IRQL checking) does not change where a block comes from: the fast paths
- * stay, and `hooks` makes them tell the verifier (one load and a predicted
- * branch per call when it is 0). */
-struct pp_win {
-    uintptr_t base;
-    size_t span;  /* bytes; 0 while no machine is up */
-    pp_page *pages;
-};
-#define PP_HK_ALLOC 0x1u /* mk_verifier_pool_allocated_fast for every fast allocation */
-#define PP_HK_FREE 0x2u  /* mk_verifier_pool_freed_fast after every fast free */
-#define PP_HK_IO 0x4u    /* pp_free_fast_ok before every fast free */
-#define PP_HK_WATCH 0x8u /* live lookaside lists in pool: the free checks watch_lo..watch_hi */
 /* May the pool free a valid block of tag `have` (ExFreePoolWithTag's tag
  * `want`, 0 = none) on its fast path? No when I/O verification must look at
  * it: an IRP's block freed without the IRP tag (ExFreePool instead of
@@ -72,21 +54,14 @@ static inline bool pp_free_fast_ok(ULONG have, ULONG want)
 {
     return !(mk_rt.verifier & MDLKIT_VERIFY_IO_CHECKING) || have != MK_IRP_TAG || want == MK_IRP_TAG;
 }
-static struct pp_fast {
-    struct pp_win win[2];
-    unsigned hooks;
-    /* Live lookaside lists inside pool blocks lie in [watch_lo, watch_hi]
-     * (lookas.c, mk_pool_watch_lookaside; PP_HK_WATCH in hooks while there
-     * are any): a free of a block that may hold one goes to pp_free_full,
-     * which asks lookas.c (0xC4/0xCC). watch_hi 0: none. */
-    uintptr_t watch_lo, watch_hi;
-} pp_fast __attribute__((aligned(64)));
+PP_HIDDEN pp_fast_t mk_pp_fast;
 PP_HIDDEN pp_heap mk_pp_heaps[MK_HEAP_COUNT];
 PP_HIDDEN atomic_uint mk_pp_gen;   /* generation the heaps belong to */
 PP_HIDDEN atomic_int mk_pp_live;
 PP_HIDDEN atomic_size_t mk_pp_nsegs, mk_pp_nbig_pages, mk_pp_nsmall_pages, mk_pp_meta_bytes;
 PP_HIDDEN MK_TLS pp_tcache *mk_pp_tls;
 PP_HIDDEN MK_TLS pp_bin *mk_pp_tls_bins[MK_HEAP_COUNT];
+PP_HIDDEN MK_TLS pp_bin *mk_pp_tls_fbins[MK_HEAP_COUNT];
 PP_HIDDEN MK_TLS unsigned mk_pp_tls_gen;
 
 PP_HIDDEN uint32_t mk_pp_class_size[PP_NCLASS];
@@ -220,7 +195,7 @@ static MK_NOINLINE int pp_free_verified(void *p, ULONG tag, int check_tag, void 
  * everything else, untouched, to this). */
 static MK_NOINLINE void pp_free_full(void *p, ULONG tag, int check_tag, void *caller)
 {
-    if (MK_UNLIKELY((uintptr_t)p <= __atomic_load_n(&pp_fast.watch_hi, __ATOMIC_RELAXED)))
+    if (MK_UNLIKELY((uintptr_t)p <= __atomic_load_n(&mk_pp_fast.watch_hi, __ATOMIC_RELAXED)))
         mk_lookas_check_free(p); /* 0xC4/0xCC if the block holds a live lookaside list */
     if (MK_UNLIKELY(mk_rt.verifier) && pp_free_verified(p, tag, check_tag, caller))
         return;
@@ -298,7 +273,7 @@ static MK_NOINLINE void *pp_alloc_finish(char *p, size_t bytes, ULONG tag, int p
     mk_pooltag_count_alloc(tag, paged, bytes, 1);
     if (flags & MK_POOL_ZERO)
         memset(p, 0, bytes);
-    if (MK_UNLIKELY(__atomic_load_n(&pp_fast.hooks, __ATOMIC_RELAXED) & PP_HK_ALLOC))
+    if (MK_UNLIKELY(__atomic_load_n(&mk_pp_fast.hooks, __ATOMIC_RELAXED) & PP_HK_ALLOC))
         return mk_verifier_pool_allocated_fast(p, bytes, tag, caller);
     return p;
 }
@@ -325,7 +300,7 @@ void *mk_pool_alloc(mk_pool_heap h, size_t bytes, ULONG tag, unsigned flags, ULO
         return pp_alloc_finish(p, bytes, tag, paged, flags, caller);
     mk_pt_add(&e->allocs[paged], 1);
     mk_pt_add(&e->bytes[paged], (int64_t)bytes);
-    if (MK_UNLIKELY(__atomic_load_n(&pp_fast.hooks, __ATOMIC_RELAXED) & PP_HK_ALLOC)) /* pool tracking and the like */
+    if (MK_UNLIKELY(__atomic_load_n(&mk_pp_fast.hooks, __ATOMIC_RELAXED) & PP_HK_ALLOC)) /* pool tracking and the like */
         return mk_verifier_pool_allocated_fast(p, bytes, tag, caller);
     return p;
 }
@@ -333,7 +308,7 @@ void *mk_pool_alloc(mk_pool_heap h, size_t bytes, ULONG tag, unsigned flags, ULO
 /* The fast path: a valid free of a small block, into this thread's cache.
  * Anything unusual (special pool or fault injection on, no pool address, IRQL, big or free page,
  * interior pointer, double free, wrong tag, full or missing cache) goes to
- * pp_free_full before anything is changed. `hooks`: pp_fast.hooks -- 0 in
+ * pp_free_full before anything is changed. `hooks`: mk_pp_fast.hooks -- 0 in
  * mk_pool_free's own copy, whose only calls are then tail calls (it saves
  * no registers); the verifier's hooks run in pp_free_hooked's copy. */
 static inline __attribute__((always_inline)) void pp_free_fast(void *p, ULONG tag, int check_tag, void *caller,
@@ -342,17 +317,17 @@ static inline __attribute__((always_inline)) void pp_free_fast(void *p, ULONG ta
     /* every use of the tag is "check_tag && tag != 0 && ...": fold it */
     ULONG want = check_tag ? tag : 0;
     int paged = 0;
-    size_t off = (uintptr_t)p - pp_fast.win[0].base;
-    if (off >= pp_fast.win[0].span) {
-        off = (uintptr_t)p - pp_fast.win[1].base;
+    size_t off = (uintptr_t)p - mk_pp_fast.win[0].base;
+    if (off >= mk_pp_fast.win[0].span) {
+        off = (uintptr_t)p - mk_pp_fast.win[1].base;
         paged = 1;
-        if (MK_UNLIKELY(off >= pp_fast.win[1].span))
+        if (MK_UNLIKELY(off >= mk_pp_fast.win[1].span))
             goto full;
     }
     if (MK_UNLIKELY(mk_irql() > (paged ? APC_LEVEL : DISPATCH_LEVEL) ||
                     mk_pp_tls_gen != atomic_load_explicit(&mk_pp_gen, memory_order_relaxed)))
         goto full;
-    const pp_page *pg = &pp_fast.win[paged].pages[off >> PAGE_SHIFT];
+    const pp_page *pg = &mk_pp_fast.win[paged].pages[off >> PAGE_SHIFT];
     if (MK_UNLIKELY(pg->kind != PP_SMALL))
         goto full;
     unsigned cls = pg->cls;
@@ -367,8 +342,8 @@ static inline __attribute__((always_inline)) void pp_free_fast(void *p, ULONG ta
     if (MK_UNLIKELY((m >> 32) == 0) || MK_UNLIKELY(want != 0 && want != have))
         goto full;
     if (hooks & (PP_HK_IO | PP_HK_WATCH)) {
-        if ((hooks & PP_HK_WATCH) && (uintptr_t)p <= __atomic_load_n(&pp_fast.watch_hi, __ATOMIC_RELAXED) &&
-            (uintptr_t)p + pg->bsize > __atomic_load_n(&pp_fast.watch_lo, __ATOMIC_RELAXED))
+        if ((hooks & PP_HK_WATCH) && (uintptr_t)p <= __atomic_load_n(&mk_pp_fast.watch_hi, __ATOMIC_RELAXED) &&
+            (uintptr_t)p + pg->bsize > __atomic_load_n(&mk_pp_fast.watch_lo, __ATOMIC_RELAXED))
             goto full; /* may hold a live lookaside list */
         if ((hooks & PP_HK_IO) && !pp_free_fast_ok(have, want))
             goto full;
@@ -407,7 +382,7 @@ static MK_NOINLINE void pp_free_hooked(void *p, ULONG tag, int check_tag, void *
 
 void mk_pool_free(void *p, ULONG tag, int check_tag, void *caller)
 {
-    unsigned hooks = __atomic_load_n(&pp_fast.hooks, __ATOMIC_RELAXED);
+    unsigned hooks = __atomic_load_n(&mk_pp_fast.hooks, __ATOMIC_RELAXED);
     if (MK_UNLIKELY(hooks != 0)) {
         pp_free_hooked(p, tag, check_tag, caller, hooks);
         return;
@@ -557,15 +532,19 @@ int mk_poolpage_init(void)
     atomic_store(&mk_pp_nbig_pages, 0);
     atomic_store(&mk_pp_nsmall_pages, 0);
     atomic_store(&mk_pp_meta_bytes, 0);
-    memset(&pp_fast, 0, sizeof pp_fast);
+    memset(&mk_pp_fast, 0, sizeof mk_pp_fast);
     mk_lookas_reset();
     if (!(mk_rt.verifier & MK_VF_POOL_FULL)) {
         for (int k = 0; k < 2; k++)
-            pp_fast.win[k] =
+            mk_pp_fast.win[k] =
                 (struct pp_win){(uintptr_t)mk_pp_rg[k].base, (size_t)(mk_pp_rg[k].end - mk_pp_rg[k].base), mk_pp_rg[k].pages};
         if (mk_rt.verifier)
-            pp_fast.hooks = PP_HK_ALLOC | (mk_verifier_on(MDLKIT_VERIFY_POOL_TRACKING) ? PP_HK_FREE : 0) |
+            mk_pp_fast.hooks = PP_HK_ALLOC | (mk_verifier_on(MDLKIT_VERIFY_POOL_TRACKING) ? PP_HK_FREE : 0) |
                             (mk_verifier_on(MDLKIT_VERIFY_IO_CHECKING) ? PP_HK_IO : 0);
+        if (mk_lint_on())
+            mk_pp_fast.hooks |= PP_HK_LINT;
+        mk_pp_fast.gen = atomic_load(&mk_rt.generation);
+        mk_pp_fast.gen_free = mk_pp_fast.hooks ? 0 : mk_pp_fast.gen;
     }
     atomic_store(&mk_pp_gen, atomic_load(&mk_rt.generation));
     atomic_store(&mk_pp_live, 1);
@@ -577,19 +556,22 @@ int mk_poolpage_init(void)
 
 void mk_pool_watch_lookaside(uintptr_t lo, uintptr_t hi)
 {
-    __atomic_store_n(&pp_fast.watch_lo, lo, __ATOMIC_RELAXED);
-    __atomic_store_n(&pp_fast.watch_hi, hi, __ATOMIC_RELAXED);
+    __atomic_store_n(&mk_pp_fast.watch_lo, lo, __ATOMIC_RELAXED);
+    __atomic_store_n(&mk_pp_fast.watch_hi, hi, __ATOMIC_RELAXED);
+    unsigned hooks;
     if (hi)
-        __atomic_fetch_or(&pp_fast.hooks, PP_HK_WATCH, __ATOMIC_RELAXED);
+        hooks = __atomic_or_fetch(&mk_pp_fast.hooks, PP_HK_WATCH, __ATOMIC_RELAXED);
     else
-        __atomic_fetch_and(&pp_fast.hooks, ~PP_HK_WATCH, __ATOMIC_RELAXED);
+        hooks = __atomic_and_fetch(&mk_pp_fast.hooks, ~PP_HK_WATCH, __ATOMIC_RELAXED);
+    /* the inline fast free tests gen_free only */
+    __atomic_store_n(&mk_pp_fast.gen_free, hooks ? 0 : mk_pp_fast.gen, __ATOMIC_RELAXED);
 }
 
 void mk_poolpage_shutdown(void)
 {
     mk_phys_set_shortage_handler(NULL);
     atomic_store(&mk_pp_live, 0);
-    memset(&pp_fast, 0, sizeof pp_fast);
+    memset(&mk_pp_fast, 0, sizeof mk_pp_fast);
     mk_lookas_reset();
     /* This thread's cache points into the machine that is going away. */
     pp_tcache *tc = mk_pp_tls;
@@ -599,6 +581,7 @@ void mk_poolpage_shutdown(void)
             tc->bins[i] = NULL;
         }
     memset(mk_pp_tls_bins, 0, sizeof mk_pp_tls_bins);
+    memset(mk_pp_tls_fbins, 0, sizeof mk_pp_tls_fbins);
     for (int i = 0; i < MK_HEAP_COUNT; i++) {
         pp_heap *h = &mk_pp_heaps[i];
         for (unsigned c = 0; c < PP_NCLASS; c++) {

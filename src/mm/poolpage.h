@@ -118,7 +118,43 @@ typedef struct pp_tcache {
 } pp_tcache;
 
 
+/* What the fast paths need of the two regions, the machine and the
+ * verifier, in one cache line that only start-up, shutdown and the
+ * lookaside watch write (poolpage.c). The windows are left empty (span 0)
+ * while no machine is up and when special pool or fault injection is on
+ * (MK_VF_POOL_FULL; mk_rt.verifier is fixed for a machine's life), so that
+ * every free then takes pp_free_full, which lets the verifier see it
+ * first. Any other verifier option (pool tracking, I/O verification, DDI
+ * compliance, force IRQL checking) does not change where a block comes
+ * from: the fast paths stay, and `hooks` makes them tell the verifier (one
+ * load and a predicted branch per call when it is 0). */
+struct pp_win {
+    uintptr_t base;
+    size_t span;  /* bytes; 0 while no machine is up */
+    pp_page *pages;
+};
+#define PP_HK_ALLOC 0x1u /* mk_verifier_pool_allocated_fast for every fast allocation */
+#define PP_HK_FREE 0x2u  /* mk_verifier_pool_freed_fast after every fast free */
+#define PP_HK_IO 0x4u    /* pp_free_fast_ok before every fast free */
+#define PP_HK_WATCH 0x8u /* live lookaside lists in pool: the free checks watch_lo..watch_hi */
+#define PP_HK_LINT 0x10u /* the lint category is on: ExFreePool* ask it about the block's family */
+typedef struct pp_fast {
+    struct pp_win win[2];
+    unsigned hooks;
+    /* the machine's generation while the pool is up, 0 otherwise: a
+     * thread's mk_pp_tls_gen equal to it proves its TLS copies current */
+    unsigned gen;
+    /* gen while hooks is 0, else 0: the inline fast free's one test of both */
+    unsigned gen_free;
+    /* Live lookaside lists inside pool blocks lie in [watch_lo, watch_hi]
+     * (lookas.c, mk_pool_watch_lookaside; PP_HK_WATCH in hooks while there
+     * are any): a free of a block that may hold one goes to pp_free_full,
+     * which asks lookas.c (0xC4/0xCC). watch_hi 0: none. */
+    uintptr_t watch_lo, watch_hi;
+} __attribute__((aligned(64))) pp_fast_t;
+
 /* ---- state (poolpage.c) ---- */
+extern PP_HIDDEN pp_fast_t mk_pp_fast;
 extern PP_HIDDEN pp_region mk_pp_rg[2];
 extern PP_HIDDEN pp_heap mk_pp_heaps[MK_HEAP_COUNT];
 extern PP_HIDDEN atomic_uint mk_pp_gen;   /* generation the heaps belong to */
@@ -132,6 +168,10 @@ extern PP_HIDDEN MK_TLS pp_tcache *mk_pp_tls;
  * verifier test; cleared whenever the bins they point to are freed. */
 extern PP_HIDDEN MK_TLS pp_bin *mk_pp_tls_bins[MK_HEAP_COUNT];
 extern PP_HIDDEN MK_TLS unsigned mk_pp_tls_gen;
+/* The same bins, set only while no verifier option is on at all: what the
+ * DDIs' inline fast paths (mk_pp_alloc_inline) pop from, so that they need
+ * no test of the verifier's hooks. */
+extern PP_HIDDEN MK_TLS pp_bin *mk_pp_tls_fbins[MK_HEAP_COUNT];
 extern PP_HIDDEN uint32_t mk_pp_class_size[PP_NCLASS];
 extern PP_HIDDEN uint32_t mk_pp_class_recip[PP_NCLASS]; /* ceil(2^32 / size): exact division for offsets < 4096 */
 
@@ -180,5 +220,96 @@ static inline pp_bin *pp_bins(mk_pool_heap h)
 /* ---- big allocations (poolbig.c) ---- */
 PP_HIDDEN void *mk_pp_big_alloc(mk_pool_heap hid, size_t bytes, ULONG tag);
 PP_HIDDEN void mk_pp_big_free(pp_region *rg, pp_page *pg, char *va);
+
+/* ---- the DDIs' inline fast paths (expool.c) ----
+ * ExAllocatePool2/WithTag and ExFreePool/WithTag run these inline, with the
+ * checker off, before anything else: a small block from this thread's cache,
+ * a valid free of a small block into it. They change nothing until every
+ * check has passed; 0/NULL sends the call, untouched, to its DDI's full
+ * path (every check, every report, the verifier). What they write is this
+ * thread's own: its bins, its tag counter entry and the metadata word of
+ * the block it now owns; the shared line mk_pp_fast is only read. */
+
+/* Adds v to a counter of this thread's tag table: the table's only writer,
+ * so one add to memory, not a locked one (a reader's 8-byte load sees the
+ * old or the new value, as with mk_pt_add). */
+static inline __attribute__((always_inline)) void pp_count(_Atomic int64_t *c, int64_t v)
+{
+#if defined(__x86_64__)
+    __asm__("addq %1, %0" : "+m"(*(int64_t *)c) : "er"(v));
+#else
+    mk_pt_add(c, v);
+#endif
+}
+
+/* A block of 1..1024 bytes of heap h counted under `tag`, or NULL (not
+ * uninitialised memory: no block was taken) for the full path. The caller
+ * has done the DDI's own checks (arguments, IRQL, tag characters). */
+static inline __attribute__((always_inline)) void *mk_pp_alloc_inline(mk_pool_heap h, size_t bytes, ULONG tag)
+{
+    pp_bin *bins = mk_pp_tls_fbins[h];
+    size_t cls = (bytes - 1) >> 4;
+    if (MK_UNLIKELY(bytes - 1 >= 1024 || !bins || mk_pp_tls_gen != mk_pp_fast.gen))
+        return NULL;
+    unsigned n = bins->n[cls];
+    mk_pt_entry *e = mk_pt_last; /* never NULL (pooltag.c); other tags: the full path */
+    if (MK_UNLIKELY(n == 0 || atomic_load_explicit(&e->tag, memory_order_relaxed) != tag))
+        return NULL;
+    bins->n[cls] = (uint16_t)--n;
+    pp_slot *s = &bins->slot[cls][n];
+    char *p = s->p;
+    if (!p)
+        __builtin_unreachable(); /* a cached block: NULL stays "take the full path" */
+    *s->m = tag | ((uint64_t)bytes << 32);
+    int paged = mk_heap_is_paged(h);
+    pp_count(&e->allocs[paged], 1);
+    pp_count(&e->bytes[paged], (int64_t)bytes);
+    return p;
+}
+
+/* Frees p if it is a live small block (of tag `want`, 0 = any) that this
+ * thread's cache has room for, with no hook to tell and the IRQL allowed:
+ * 1. Otherwise 0, with nothing changed. */
+static inline __attribute__((always_inline)) int mk_pp_free_inline(void *p, ULONG want)
+{
+    size_t paged = 0;
+    size_t off = (uintptr_t)p - mk_pp_fast.win[0].base;
+    if (MK_UNLIKELY(off >= mk_pp_fast.win[0].span)) {
+        off = (uintptr_t)p - mk_pp_fast.win[1].base;
+        paged = 1;
+        if (MK_UNLIKELY(off >= mk_pp_fast.win[1].span))
+            return 0;
+    }
+    if (MK_UNLIKELY(mk_irql() > DISPATCH_LEVEL - (int)paged ||
+                    mk_pp_tls_gen != __atomic_load_n(&mk_pp_fast.gen_free, __ATOMIC_RELAXED)))
+        return 0; /* a hook on (gen_free 0), IRQL, another machine's cache */
+    const pp_page *pg = &mk_pp_fast.win[paged].pages[off >> PAGE_SHIFT];
+    unsigned cls = pg->cls;
+    size_t in = off & (PAGE_SIZE - 1);
+    unsigned bi = (unsigned)((in * pg->recip) >> 32);
+    pp_bin *bins = mk_pp_tls_fbins[pg->heap];
+    /* a free, big or tail page has no blocks (nblocks 0 fails bi < nblocks
+     * only together with kind: both are tested) */
+    if (MK_UNLIKELY(pg->kind != PP_SMALL || bi * pg->bsize != in || bi >= pg->nblocks || !bins ||
+                    bins->n[cls] >= PP_TC_CAP))
+        return 0;
+    uint64_t *mp = pg->meta + bi;
+    uint64_t m = *mp;
+    ULONG have = (ULONG)m;
+    if (MK_UNLIKELY((m >> 32) == 0 || (want != 0 && want != have)))
+        return 0;
+    mk_pt_entry *e = mk_pt_last;
+    if (MK_UNLIKELY(atomic_load_explicit(&e->tag, memory_order_relaxed) != have))
+        return 0;
+    *mp = have; /* free; the tag stays for reports */
+    unsigned n = bins->n[cls];
+    bins->slot[cls][n].p = p;
+    bins->slot[cls][n].m = mp;
+    bins->n[cls] = (uint16_t)(n + 1);
+    /* the paged region holds the paged heap only */
+    pp_count(&e->frees[paged], 1);
+    pp_count(&e->bytes[paged], -(int64_t)(m >> 32));
+    return 1;
+}
 
 #endif /* MK_MM_POOLPAGE_H */

@@ -39,7 +39,11 @@ static unsigned pt_shared_used;
 atomic_uint mk_pt_gen;
 MK_TLS unsigned mk_pt_cache_gen;
 MK_TLS mk_pt_entry *mk_pt_cache[MK_PT_CACHE];
-MK_TLS mk_pt_entry *mk_pt_last;
+/* mk_pt_last is never NULL, so that the fast paths test its tag without a
+ * NULL test: with no entry used yet it is pt_none, whose tag 0 no
+ * allocation has (tags are never 0), so nothing is ever counted in it. */
+static mk_pt_entry pt_none;
+MK_TLS mk_pt_entry *mk_pt_last = &pt_none;
 #define pt_gen mk_pt_gen
 static pthread_once_t pt_key_once = PTHREAD_ONCE_INIT;
 static pthread_key_t pt_key;
@@ -114,7 +118,7 @@ static void pt_table_destroy(void *arg)
     if (pt_tls == t) {
         pt_tls = NULL;
         memset(mk_pt_cache, 0, sizeof mk_pt_cache);
-        mk_pt_last = NULL;
+        mk_pt_last = &pt_none;
     }
     free(t);
 }
@@ -126,7 +130,7 @@ static MK_NOINLINE pt_table *pt_table_slow(void)
     unsigned gen = atomic_load_explicit(&pt_gen, memory_order_relaxed);
     pt_table *t = pt_tls;
     memset(mk_pt_cache, 0, sizeof mk_pt_cache);
-    mk_pt_last = NULL;
+    mk_pt_last = &pt_none;
     mk_pt_cache_gen = gen;
     if (t && t->gen != gen) {
         /* counts of an earlier machine: the registry no longer holds it */
@@ -153,7 +157,7 @@ static MK_NOINLINE pt_table *pt_table_slow(void)
 void mk_pooltag_thread_reset(void)
 {
     memset(mk_pt_cache, 0, sizeof mk_pt_cache);
-    mk_pt_last = NULL;
+    mk_pt_last = &pt_none;
 }
 
 /* The tag is not in this thread's cache (first use of the tag, a cache

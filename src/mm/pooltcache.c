@@ -29,6 +29,7 @@ static void pp_tcache_destroy(void *arg)
     if (mk_pp_tls == tc) {
         mk_pp_tls = NULL;
         memset(mk_pp_tls_bins, 0, sizeof mk_pp_tls_bins);
+        memset(mk_pp_tls_fbins, 0, sizeof mk_pp_tls_fbins);
     }
     free(tc);
 }
@@ -45,6 +46,7 @@ MK_NOINLINE pp_bin *mk_pp_bins_slow(mk_pool_heap h)
             free(tc->bins[i]);
         memset(tc->bins, 0, sizeof tc->bins);
         memset(mk_pp_tls_bins, 0, sizeof mk_pp_tls_bins);
+        memset(mk_pp_tls_fbins, 0, sizeof mk_pp_tls_fbins);
         mk_pooltag_thread_reset(); /* the fast paths count with gen_known */
         tc->gen = gen;
     }
@@ -62,6 +64,8 @@ MK_NOINLINE pp_bin *mk_pp_bins_slow(mk_pool_heap h)
         tc->bins[h] = calloc(1, sizeof(pp_bin));
     if (!(mk_rt.verifier & MK_VF_POOL_FULL))
         mk_pp_tls_bins[h] = tc->bins[h];
+    if (!mk_rt.verifier)
+        mk_pp_tls_fbins[h] = tc->bins[h];
     mk_pp_tls_gen = gen;
     return tc->bins[h];
 }

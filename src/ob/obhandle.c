@@ -16,6 +16,13 @@
  *    (handle, 1, 0, 0);
  *  - the wrong type: STATUS_OBJECT_TYPE_MISMATCH; for UserMode, access not
  *    granted by the handle: STATUS_ACCESS_DENIED;
+ *  - Miscellaneous Checks (0x800, Windows 7 and later): ObReferenceObjectByHandle
+ *    with AccessMode KernelMode of a handle that is not a kernel handle
+ *    (no OBJ_KERNEL_HANDLE) while the thread runs in the simulated user
+ *    process (mk_self.user_process, mk_ob.h: a user-mode request) is 0xC4/0xF6
+ *    (handle, current process, caller). In the System process (DriverEntry,
+ *    system threads, work items) such a handle is the System process's own
+ *    and KernelMode is right;
  *  - ObReferenceObjectByHandle above APC_LEVEL (its documented limit):
  *    0xC4 IrqlObPassive (0x2001B) under DDI compliance, else 0xA;
  *    ZwClose / NtClose at IRQL != PASSIVE_LEVEL: 0xC4 IrqlZwPassive
@@ -188,6 +195,19 @@ static NTSTATUS ob_by_handle(HANDLE Handle, ACCESS_MASK DesiredAccess, POBJECT_T
             }
             return STATUS_SUCCESS;
         }
+    }
+    /* Miscellaneous Checks: a user process's handle referenced as kernel mode */
+    if (AccessMode == KernelMode && MK_UNLIKELY(mk_self.user_process > 0) &&
+        mk_verifier_on(MDLKIT_VERIFY_MISC_CHECKS) && mk_os_at_least(NTDDI_WIN7) &&
+        ((ULONG_PTR)Handle & OB_KERNEL_BIT) != OB_KERNEL_BIT && (LONG_PTR)Handle != -1 && (LONG_PTR)Handle != -2) {
+        char where[256];
+        mk_symbolize(caller, where, sizeof where);
+        mk_bugcheck_note("miscellaneous checks: %s references the user-mode handle %p with AccessMode KernelMode in "
+                         "the user process's context (pass UserMode for a handle from user mode; create the "
+                         "driver's own handles with OBJ_KERNEL_HANDLE)",
+                         where, Handle);
+        mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0xF6, (ULONG_PTR)Handle, (ULONG_PTR)PsGetCurrentProcess(),
+                    (ULONG_PTR)caller);
     }
     void *body;
     ACCESS_MASK granted;

@@ -3,11 +3,13 @@
  * the HwStorPortProhibitedDDIs check the WDM DDIs call, and helpers for
  * leak reports.
  */
+#define _GNU_SOURCE
 #include "mk_base.h"
 #include "mk_driver.h"
 #include "mk_port.h"
 #include "mk_verifier.h"
 
+#include <link.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -70,6 +72,42 @@ void mk_port_caller_name(void *pc, char *buf, size_t len)
         return;
     }
     mk_symbolize(pc, buf, len);
+}
+
+/* Static storage of a loaded image: the range lies inside one writable
+ * PT_LOAD segment (.data, .bss) of the executable or of a shared object. A
+ * driver's globals are part of its image, which Windows keeps resident
+ * (non-paged) unless the driver marks a section pageable; the host stack,
+ * malloc and mmap memory lie in no such segment. */
+typedef struct pc_static_query {
+    uintptr_t lo, hi;
+    int found;
+} pc_static_query;
+
+static int pc_static_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    pc_static_query *q = arg;
+    for (ElfW(Half) i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W))
+            continue;
+        uintptr_t start = (uintptr_t)info->dlpi_addr + ph->p_vaddr;
+        if (q->lo >= start && q->hi <= start + ph->p_memsz) {
+            q->found = 1;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int mk_port_image_static(const void *va, size_t len)
+{
+    if (!va || !len || (uintptr_t)va + len < (uintptr_t)va)
+        return 0;
+    pc_static_query q = {(uintptr_t)va, (uintptr_t)va + len, 0};
+    dl_iterate_phdr(pc_static_cb, &q);
+    return q.found;
 }
 
 /* ------------------------------------------------------------------------

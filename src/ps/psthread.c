@@ -110,7 +110,7 @@ static void ps_thread_end(PKTHREAD t)
 static void *ps_thread_main(void *arg)
 {
     PKTHREAD t = arg;
-    mk_thread_attach();
+    mk_thread_attach_system();
     mk_self.irql = PASSIVE_LEVEL;
     mk_self.driver = t->driver;
     mk_ke_set_current(t);

@@ -35,6 +35,23 @@ static const void *lint_fam_p[LINT_FAM];
 static unsigned char lint_fam_f[LINT_FAM];
 static unsigned lint_fam_used;
 
+/* MDLKIT_RULE_LINT_UNSAFE_SYSTEM_ADDRESS: the last NULL a mapping DDI
+ * without a failure path returned on this thread -- the call site, the
+ * caller's frame pointer and the return address that frame held then. A
+ * later successful call forgets it; a fault on the null page while that
+ * frame is still live (found on the frame-pointer chain of the faulting
+ * code, holding the same return address) takes it and reports the rule
+ * with the call site. A driver that tests the NULL and fails the request
+ * never faults, so it never hears of the rule; a fault after the frame has
+ * returned is not attributed (the note then stays silent, never wrong). */
+static MK_TLS struct {
+    ULONG rule;
+    const void *obj;
+    void *site;
+    uintptr_t fp;
+    void *fp_ret;
+} lint_null;
+
 static size_t lint_fam_hash(const void *p) { return ((uintptr_t)p >> 4) * 0x9E3779B97F4A7C15ULL >> 50; }
 
 int mk_vf_lint_family(const void *p, int family)
@@ -89,6 +106,7 @@ void mk_vf_lint_reset(void)
     memset(lint_prep, 0, sizeof lint_prep);
     lint_prep_next = 0;
     pthread_mutex_unlock(&lint_prep_lock);
+    lint_null.site = NULL; /* the resetting thread's note (others' go with their frames) */
 }
 
 int mk_vf_lint_mdl_prepared(const void *mdl, int mark)
@@ -118,7 +136,7 @@ static const char *lint_name(ULONG rule)
     case MDLKIT_RULE_LINT_PARTIAL_REUSE:
         return "partial MDL reused without MmPrepareMdlForReuse";
     case MDLKIT_RULE_LINT_UNSAFE_SYSTEM_ADDRESS:
-        return "MmGetSystemAddressForMdl result used unchecked";
+        return "MmGetSystemAddressForMdl's NULL result used";
     case MDLKIT_RULE_STORPORT_ALLOCATE_POOL2:
         return "StorPortAllocatePool2: allocating into a variable that holds a live block";
     default:
@@ -140,6 +158,60 @@ void mk_vf_lint(ULONG rule, const char *why, ULONG_PTR p3, ULONG_PTR p4, void *c
     mk_symbolize(caller, where, sizeof where);
     fprintf(stderr, "mdlkit lint warning 0x%08lx (%s): %s [P3 0x%lx, P4 0x%lx] at %s\n", (unsigned long)rule,
             lint_name(rule), why, (unsigned long)p3, (unsigned long)p4, where);
+}
+
+
+void mk_vf_lint_result(ULONG rule, const void *obj, const void *result, void *site, const void *frame)
+{
+    if (result || !frame) {
+        lint_null.site = NULL;
+        return;
+    }
+    lint_null.rule = rule;
+    lint_null.obj = obj;
+    lint_null.site = site;
+    lint_null.fp = (uintptr_t)frame;
+    lint_null.fp_ret = ((void *const *)frame)[1];
+}
+
+void mk_vf_null_fault(const void *addr, int write, void *pc, const void *sp, const void *fp)
+{
+    if (!lint_null.site || mk_rt.cfg.lint == MDLKIT_LINT_OFF)
+        return;
+    /* Walk the interrupted code's frame chain from its frame pointer up to
+     * the noted frame: every frame between the faulting stack pointer and
+     * that frame is live stack memory. */
+    uintptr_t f = (uintptr_t)fp, lo = (uintptr_t)sp, want = lint_null.fp;
+    int live = 0;
+    for (int n = 0; n < 64 && f >= lo && f <= want && !(f & (sizeof(void *) - 1)); n++) {
+        if (f == want) {
+            live = ((void *const *)f)[1] == lint_null.fp_ret;
+            break;
+        }
+        uintptr_t next = *(const uintptr_t *)f;
+        if (next <= f)
+            break;
+        f = next;
+    }
+    if (!live)
+        return;
+    ULONG rule = lint_null.rule;
+    const void *obj = lint_null.obj;
+    void *site = lint_null.site;
+    lint_null.site = NULL;
+    char at[256], use[256];
+    mk_symbolize(site, at, sizeof at);
+    mk_symbolize(pc, use, sizeof use);
+    if (mk_rt.cfg.lint == MDLKIT_LINT_FATAL)
+        mk_bugcheck_note("lint: MmGetSystemAddressForMdl returned NULL for MDL %p at %s; the NULL was used at %s "
+                         "(%s of %p)",
+                         obj, at, use, write ? "write" : "read", addr);
+    mk_vf_lint(rule,
+               "MmGetSystemAddressForMdl returned NULL (MDL_MAPPING_CAN_FAIL) and the caller used it: test the "
+               "result, or use MmGetSystemAddressForMdlSafe and fail the request on NULL",
+               (ULONG_PTR)obj, (ULONG_PTR)site, site);
+    if (!mk_rt.cfg.quiet) /* warn: the fault is then reported as usual */
+        fprintf(stderr, "mdlkit lint: that NULL was used at %s (%s of %p)\n", use, write ? "write" : "read", addr);
 }
 
 ULONG mdlkit_lint_count(ULONG rule)

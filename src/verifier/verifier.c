@@ -46,6 +46,8 @@ void mk_verifier_hooks_install(void)
     mk_hook.lint = mk_vf_lint;
     mk_hook.lint_mdl_prepared = mk_vf_lint_mdl_prepared;
     mk_hook.lint_family = mk_vf_lint_family;
+    mk_hook.lint_result = mk_vf_lint_result;
+    mk_hook.null_fault = mk_vf_null_fault;
 }
 
 int mk_verifier_init(void)

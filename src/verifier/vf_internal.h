@@ -57,6 +57,8 @@ void mk_vf_lint(ULONG rule, const char *why, ULONG_PTR p3, ULONG_PTR p4, void *c
 void mk_vf_lint_reset(void);
 int mk_vf_lint_mdl_prepared(const void *mdl, int mark);
 int mk_vf_lint_family(const void *p, int family);
+void mk_vf_lint_result(ULONG rule, const void *obj, const void *result, void *site, const void *frame);
+void mk_vf_null_fault(const void *addr, int write, void *pc, const void *sp, const void *fp);
 
 /* ------------------------------------------------------------------------
  * Start/stop of the options

@@ -28,10 +28,13 @@ static void nm_check_handle(NDIS_HANDLE h, const char *routine_why)
 }
 
 /* Is [va, va+len) memory NdisAllocateMdl accepts (non-paged pool, NDIS
- * memory, shared memory)? */
+ * memory, shared memory, the driver's globals: static storage of its image,
+ * resident on Windows)? */
 static int nm_nonpaged(const void *va, UINT len)
 {
     unsigned kinds = mk_mdl_memory_kinds(va, len);
+    if (kinds == MK_MEM_FOREIGN && mk_port_image_static(va, len))
+        return 1;
     if (kinds & ~(MK_MEM_NPOOL | MK_MEM_CONTIG | MK_MEM_SPECIAL))
         return 0;
     if (kinds & MK_MEM_SPECIAL) {
@@ -57,8 +60,8 @@ PMDL NdisAllocateMdl(NDIS_HANDLE NdisHandle, PVOID VirtualAddress, UINT Length)
     if (!nm_nonpaged(VirtualAddress, Length))
         mk_violation(MDLKIT_RULE_NDIS_ALLOCATE_MDL_MEMORY,
                      "NdisAllocateMdl accepts only non-paged memory (non-paged pool, "
-                     "NdisAllocateMemoryWithTagPriority or NdisMAllocateSharedMemory); not the stack, globals, "
-                     "paged pool or user memory",
+                     "NdisAllocateMemoryWithTagPriority, NdisMAllocateSharedMemory, the driver's globals); not "
+                     "the stack, heap, paged pool or user memory",
                      (ULONG_PTR)VirtualAddress, (ULONG_PTR)mk_mdl_memory_kinds(VirtualAddress, Length));
     /* Low resources (0x4, 0x40000): NdisAllocateMdl is one of the DDIs the
      * simulation fails (the MDL comes from mdlkit's own allocator below). */

@@ -193,7 +193,7 @@ static nd_work *wk_current; /* whose routine runs (the worker touches no work it
 static void *wk_main(void *arg)
 {
     (void)arg;
-    mk_thread_attach();
+    mk_thread_attach_system();
     pthread_mutex_lock(&wk_lock);
     for (;;) {
         while (!wk_head && !wk_stop)

@@ -91,14 +91,16 @@ static ULONG sp_allocate_mdl(mk_sp_adapter *a, PVOID buf, ULONG bytes, PVOID *ou
     mk_port_begin();
     PMDL mdl = mk_mdl_allocate(buf, bytes);
     /* StorPortAllocateMdl documents non-paged memory only, as NdisAllocateMdl
-     * does: the stack, globals, paged pool or user memory are refused (a
-     * length no MDL can describe has already failed above). */
-    if (mdl && !mk_mdl_range_nonpaged(buf, bytes)) {
+     * does: the stack, heap, paged pool or user memory are refused (a length
+     * no MDL can describe has already failed above). The driver's globals
+     * (static storage of its image) are resident on Windows: accepted. */
+    if (mdl && !mk_mdl_range_nonpaged(buf, bytes) &&
+        !(mk_mdl_memory_kinds(buf, bytes) == MK_MEM_FOREIGN && mk_port_image_static(buf, bytes))) {
         mk_mdl_free(mdl);
         mk_port_end();
         mk_violation(MDLKIT_RULE_STORPORT_ALLOCATE_MDL_MEMORY,
                      "StorPortAllocateMdl accepts only non-paged memory (non-paged pool, StorPortAllocatePool, "
-                     "contiguous memory); not the stack, globals, paged pool or user memory",
+                     "contiguous memory, the driver's globals); not the stack, heap, paged pool or user memory",
                      (ULONG_PTR)buf, (ULONG_PTR)mk_mdl_memory_kinds(buf, bytes));
     }
     if (mdl)
