@@ -130,6 +130,9 @@ typedef struct mk_mdl_lockstat {
     _Alignas(64) _Atomic int64_t v;
 } mk_mdl_lockstat;
 extern mk_mdl_lockstat mk_mdl_lockstats[];
+/* Whether an unlock ever took a lock-count slot to or below zero since the
+ * memory manager started (src/mm/mdllock.c). */
+extern atomic_bool mk_mdl_lock_crossed;
 
 /* (MK_CHECK_IRQL_MAX, the IRQL check of the MDL and I/O routines: mk_base.h) */
 

@@ -1,6 +1,8 @@
 /* MmProbeAndLockPages / MmUnlockPages and ProbeForRead / ProbeForWrite. */
 #include "testutil.h"
 #include <wdm.h>
+#include <pthread.h>
+#include <string.h>
 #include "mk_machine.h"
 #include "mk_mdl.h"
 
@@ -135,6 +137,43 @@ static void test_unlock_misuse(void **state)
     mdlkit_user_free(u);
 }
 
+/* An MDL locked on one thread and unlocked on another: the counts stay
+ * exact, and "unlocked more often than locked" is still found on the first
+ * thread, whose own share of the frame's count is above the count. */
+static void *unlock_thread(void *arg)
+{
+    MmUnlockPages((PMDL)arg);
+    return NULL;
+}
+static void test_unlock_on_another_thread(void **state)
+{
+    (void)state;
+    char *np = ExAllocatePoolWithTag(NonPagedPoolNx, 64, 'tsTM');
+    PMDL a = IoAllocateMdl(np, 64, FALSE, FALSE, NULL), b = IoAllocateMdl(np, 64, FALSE, FALSE, NULL);
+    MmProbeAndLockPages(a, KernelMode, IoReadAccess);
+    MmUnlockPages(a);
+    MmProbeAndLockPages(a, KernelMode, IoReadAccess);
+    PFN_NUMBER pfn = MmGetMdlPfnArray(a)[0];
+    assert_int_equal(locks_of(pfn), 1);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, unlock_thread, a), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(locks_of(pfn), 0);
+    mk_mdl_stats st;
+    mk_mdl_get_stats(&st);
+    assert_int_equal(st.locked_mdls, 0);
+    assert_int_equal(st.locked_pages, 0);
+    /* a copy of the locked MDL, unlocked once more than the page was locked */
+    memcpy(b, a, sizeof(MDL) + sizeof(PFN_NUMBER));
+    b->MdlFlags = (CSHORT)((b->MdlFlags & ~MDL_INTERNAL) | MDL_PAGES_LOCKED);
+    mk_expect_bugcheck(unlock, b, PFN_LIST_CORRUPT, 0x07, pfn, 0, 0);
+    assert_int_equal(locks_of(pfn), 0);
+    b->MdlFlags = MDL_ALLOCATED_FIXED_SIZE;
+    IoFreeMdl(b);
+    IoFreeMdl(a);
+    ExFreePoolWithTag(np, 'tsTM');
+}
+
 static void probe_high(void *arg)
 {
     KIRQL old;
@@ -228,6 +267,7 @@ int main(void)
         cmocka_unit_test(test_user_lock_read_write),
         cmocka_unit_test(test_readonly_write_probe_raises_and_leaves_nothing_locked),
         cmocka_unit_test(test_user_range_checks),
+        cmocka_unit_test(test_unlock_on_another_thread),
         cmocka_unit_test(test_unlock_misuse),
         cmocka_unit_test(test_irql),
         cmocka_unit_test(test_host_memory_kernel_lock),

@@ -22,7 +22,7 @@
 /* A fixed-size block: the MDL, its 23 PFN slots and the block's cookie
  * (MK_MDL_FIXED_COOKIE, mk_mdl.h). */
 #define IOMDL_FIXED_BYTES (MK_MDL_FIXED_BYTES + sizeof(uintptr_t))
-#define IOMDL_CACHE_DEPTH 64
+#define IOMDL_CACHE_DEPTH 256
 /* Pool Tracking keeps the cache: a cached block is tracked while it is handed
  * out (mk_verifier_cached_alloc / mk_verifier_cached_free). */
 #define IOMDL_BYPASS_FLAGS                                                                          \

@@ -51,6 +51,21 @@ static inline bool mdllock_has_locks(size_t i)
     return sum > 0;
 }
 
+/* Set once an unlock takes a shard's slot of some frame to or below zero
+ * (a thread unlocked what another locked), cleared with the lock counts at
+ * the memory manager's start (mk_mdl_records_reset). While it is clear every
+ * slot is >= 0, so a frame whose own slot is > 0 has locks: the unlock's
+ * fast path reads one slot instead of summing eight. */
+atomic_bool mk_mdl_lock_crossed;
+
+/* Before the unlock of shard `shard`'s slot `slot` (value `own`): a slot
+ * about to go negative, or the shared shard 0, sets mk_mdl_lock_crossed. */
+static inline void mdllock_note_cross(int shard, int32_t own)
+{
+    if (MK_UNLIKELY(own <= 0 || shard == 0) && !atomic_load_explicit(&mk_mdl_lock_crossed, memory_order_relaxed))
+        atomic_store_explicit(&mk_mdl_lock_crossed, true, memory_order_relaxed);
+}
+
 static void mdllock_release(const PFN_NUMBER *pfns, size_t n)
 {
     int shard = mk_lock_shard();
@@ -293,6 +308,7 @@ static inline __attribute__((always_inline)) bool mdllock_unlock_fast(PMDL mdl)
     const PFN_NUMBER *pfns = MmGetMdlPfnArray(mdl);
     const PFN_NUMBER first = mk_phys.first, span = mk_phys.last - mk_phys.first;
     mk_lockcount *locks = mk_phys.lockdb;
+    const bool crossed = atomic_load_explicit(&mk_mdl_lock_crossed, memory_order_relaxed);
     for (size_t i = 0; i < pages; i++) {
         PFN_NUMBER pfn = pfns[i];
         if (MK_UNLIKELY(pfn - first > span)) {
@@ -300,14 +316,18 @@ static inline __attribute__((always_inline)) bool mdllock_unlock_fast(PMDL mdl)
                 break;
             continue; /* not RAM: no lock count */
         }
-        if (MK_UNLIKELY(!mdllock_has_locks((size_t)(pfn - first)))) {
-            while (i--) /* undo, then the full path reports */
-                if (pfns[i] - first <= span)
-                    mk_lock_add((size_t)(pfns[i] - first), shard, 1);
-            return false;
-        }
         _Atomic int32_t *slot = &locks[pfn - first].s[shard];
-        atomic_store_explicit(slot, atomic_load_explicit(slot, memory_order_relaxed) - 1, memory_order_relaxed);
+        int32_t own = atomic_load_explicit(slot, memory_order_relaxed);
+        if (MK_UNLIKELY(own <= 0 || crossed)) {
+            if (MK_UNLIKELY(!mdllock_has_locks((size_t)(pfn - first)))) {
+                while (i--) /* undo, then the full path reports */
+                    if (pfns[i] - first <= span)
+                        mk_lock_add((size_t)(pfns[i] - first), shard, 1);
+                return false;
+            }
+            mdllock_note_cross(shard, own);
+        }
+        atomic_store_explicit(slot, own - 1, memory_order_relaxed);
     }
     mdl->MdlFlags = (CSHORT)((flags & (USHORT)~MDL_PAGES_LOCKED) | MDLLOCK_UNLOCKED_MARK);
     mdllock_stat(shard, false, pages);
@@ -356,7 +376,9 @@ static MK_NOINLINE void mdllock_unlock(PMDL MemoryDescriptorList, void *caller)
                     mk_lock_add((size_t)(pfns[k] - mk_phys.first), shard, 1);
             mk_bugcheck(PFN_LIST_CORRUPT, 0x07, pfns[i], 0, 0);
         }
-        mk_lock_add((size_t)(pfns[i] - mk_phys.first), shard, -1);
+        size_t fi = (size_t)(pfns[i] - mk_phys.first);
+        mdllock_note_cross(shard, atomic_load_explicit(&mk_phys.lockdb[fi].s[shard], memory_order_relaxed));
+        mk_lock_add(fi, shard, -1);
     }
     if (mdl->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA)
         mk_mdl_unmap_system(mdl);

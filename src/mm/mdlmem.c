@@ -98,6 +98,7 @@ void mk_mdl_records_reset(void)
     mk_contmem_reset();
     for (int s = 0; s < MK_LOCK_SHARDS; s++)
         atomic_store(&mk_mdl_lockstats[s].v, 0);
+    atomic_store(&mk_mdl_lock_crossed, false);
     atomic_store(&mk_mdl_page_mdls, 0);
     pthread_mutex_lock(&mdlmem_big_lock);
     free(mdlmem_bigs);
