@@ -5,9 +5,11 @@
 # the real drivers the tests compile from ../shared/drivers (netvmini,
 # viostor) use MSVC syntax that only clang's -fms-extensions/-fms-compatibility
 # accepts (mdlkit_add_driver); the TSan build and the fuzzers also need
-# clang's sanitizer runtimes.
+# clang's sanitizer runtimes. valgrind gives libmdlkit memcheck's client
+# requests (the fuzzing runtime's redzones under memcheck, src/rt/fuzzasan.c)
+# and runs tests/test_fuzz_memcheck.c.
 set -euo pipefail
-pkgs=(cmake make gcc clang pkg-config libcmocka-dev binutils)
+pkgs=(cmake make gcc clang pkg-config libcmocka-dev binutils valgrind)
 for what in "$@"; do
   case "$what" in
     test) ;;                                          # gcc, clang and cmocka (above)

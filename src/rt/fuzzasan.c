@@ -26,7 +26,14 @@
  *
  * ASan then reports the faulting instruction itself, with its stack: an
  * overrun or under-run as heap-buffer-overflow-like "use-after-poison",
- * a use after free likewise. The hooks need every pool call to reach the
+ * a use after free likewise.
+ *
+ * Under Valgrind's memcheck (detected at run time with its client request,
+ * RUNNING_ON_VALGRIND, which costs a few instructions and does nothing
+ * outside Valgrind) the same hooks mark the same bytes no-access and
+ * accessible again through memcheck's client requests, so memcheck reports
+ * the faulting instruction as an "Invalid read" / "Invalid write" -- with
+ * no rebuild of the driver, the harness or libmdlkit. The hooks need every pool call to reach the
  * hook table, so the runtime starts the machine with the low-resources
  * option (probability 0: only input-chosen faults fail calls).
  */
@@ -39,6 +46,16 @@
 #include "fuzz_internal.h"
 
 #include <string.h>
+
+#if defined(__has_include)
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#define FA_VALGRIND 1
+#endif
+#endif
+#ifndef FA_VALGRIND
+#define FA_VALGRIND 0
+#endif
 
 void __asan_poison_memory_region(void const volatile *addr, size_t size) __attribute__((weak));
 void __asan_unpoison_memory_region(void const volatile *addr, size_t size) __attribute__((weak));
@@ -68,40 +85,80 @@ static struct {
 } fa_maps[FA_MAPS];
 static pthread_mutex_t fa_maps_lock = PTHREAD_MUTEX_INITIALIZER;
 
-int mk_fz_asan_present(void) { return __asan_poison_memory_region != NULL && __asan_unpoison_memory_region != NULL; }
+static int fa_asan(void) { return __asan_poison_memory_region != NULL && __asan_unpoison_memory_region != NULL; }
+
+/* Valgrind's memcheck is the checker when ASan is not in the process. */
+static int fa_memcheck(void)
+{
+#if FA_VALGRIND
+    return !fa_asan() && RUNNING_ON_VALGRIND;
+#else
+    return 0;
+#endif
+}
+
+int mk_fz_asan_present(void) { return fa_asan() || fa_memcheck(); }
 
 static void fa_poison(const void *p, size_t n)
 {
-    if (n)
+    if (!n)
+        return;
+    if (fa_asan())
         __asan_poison_memory_region(p, n);
+#if FA_VALGRIND
+    else
+        (void)VALGRIND_MAKE_MEM_NOACCESS(p, n);
+#endif
 }
 static void fa_unpoison(const void *p, size_t n)
 {
-    if (n)
+    if (!n)
+        return;
+    if (fa_asan())
         __asan_unpoison_memory_region(p, n);
+#if FA_VALGRIND
+    else
+        (void)VALGRIND_MAKE_MEM_DEFINED(p, n);
+#endif
 }
 
-/* The header lies in poisoned memory: copied byte by byte by code ASan
- * does not check (the poisoning stays as it is). */
-__attribute__((no_sanitize("address"))) static void fa_copy_raw(void *dst, const void *src, size_t n)
+/* The header lies in poisoned memory (`rz`, which is dst or src): copied
+ * byte by byte by code ASan does not check (the poisoning stays as it is);
+ * under memcheck the bytes are made accessible for the copy and no-access
+ * again. */
+__attribute__((no_sanitize("address"))) static void fa_copy_raw(void *dst, const void *src, size_t n, const void *rz)
 {
+#if FA_VALGRIND
+    /* memcheck: only bytes that were no-access (a redzone, a freed block)
+     * become no-access again; a live neighbour's bytes stay as they were. */
+    unsigned char vbits[16];
+    int vg = fa_memcheck() && n <= sizeof vbits && VALGRIND_GET_VBITS(rz, vbits, n) == 3;
+    if (vg)
+        (void)VALGRIND_MAKE_MEM_DEFINED(rz, n);
+#endif
     volatile unsigned char *d = dst;
     const volatile unsigned char *s = src;
     for (size_t i = 0; i < n; i++)
         d[i] = s[i];
+#if FA_VALGRIND
+    if (vg)
+        (void)VALGRIND_MAKE_MEM_NOACCESS(rz, n);
+#else
+    (void)rz;
+#endif
 }
 
 static void fa_head_set(char *base, void *block, size_t bytes)
 {
     fa_head h = {FA_MAGIC ^ (uintptr_t)block, bytes};
-    fa_copy_raw(base, &h, sizeof h);
+    fa_copy_raw(base, &h, sizeof h, base);
     fa_poison(base, FA_RZ);
 }
 
 static int fa_head_get(const char *base, const void *block, size_t *bytes)
 {
     fa_head h;
-    fa_copy_raw(&h, base, sizeof h);
+    fa_copy_raw(&h, base, sizeof h, base);
     if (h.magic != (FA_MAGIC ^ (uintptr_t)block))
         return 0;
     *bytes = (size_t)h.bytes;
@@ -151,7 +208,7 @@ static int fa_pool_free(void *p, ULONG tag, int check_tag, void *caller)
         /* Ours: the pool frees (and checks) the block it handed out. */
         size_t cap = b.capacity;
         fa_head gone = {FA_FREED ^ (uintptr_t)p, bytes};
-        fa_copy_raw(base, &gone, sizeof gone);
+        fa_copy_raw(base, &gone, sizeof gone, base);
         fa_inner = 1;
         mk_pool_free(base, tag, check_tag, caller);
         fa_inner = 0;
@@ -163,7 +220,7 @@ static int fa_pool_free(void *p, ULONG tag, int check_tag, void *caller)
         (mk_va_bits(base) & (MK_PG_MAPPED | MK_PG_READ)) == (MK_PG_MAPPED | MK_PG_READ) &&
         BYTE_OFFSET(p) >= FA_RZ) {
         fa_head h;
-        fa_copy_raw(&h, base, sizeof h);
+        fa_copy_raw(&h, base, sizeof h, base);
         if (h.magic == (FA_FREED ^ (uintptr_t)p)) {
             /* Ours, freed already: the pool judges the free of the block
              * it handed out (a double free, with the block's address). */
