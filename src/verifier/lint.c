@@ -163,7 +163,10 @@ void mk_vf_lint(ULONG rule, const char *why, ULONG_PTR p3, ULONG_PTR p4, void *c
 
 void mk_vf_lint_result(ULONG rule, const void *obj, const void *result, void *site, const void *frame)
 {
-    if (result || !frame) {
+    /* The caller's frame lies above ours on this thread's stack; a caller
+     * built without frame pointers may hand anything: then no note */
+    uintptr_t here = (uintptr_t)__builtin_frame_address(0), f = (uintptr_t)frame;
+    if (result || f <= here || f - here > ((uintptr_t)1 << 20) || (f & (sizeof(void *) - 1))) {
         lint_null.site = NULL;
         return;
     }
