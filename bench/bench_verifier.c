@@ -5,7 +5,8 @@
  * outside mdlkit_init): small pool alloc/free (64 B, ExAllocatePoolWithTag
  * + ExFreePoolWithTag) and IoAllocateMdl + MmBuildMdlForNonPagedPool +
  * IoFreeMdl of a one-page buffer, with the checker off, with Pool Tracking
- * alone, and with Special Pool; plus the cost of one mk_capture_stack of 8
+ * alone (and the pool case again as a loaded driver's code, whose exact
+ * per-driver counts Pool Tracking then keeps), and with Special Pool; plus the cost of one mk_capture_stack of 8
  * frames (what tracking pays per allocation for the allocating stack).
  *
  *   cmake -S . -B build-rel -DCMAKE_BUILD_TYPE=Release -DMDLKIT_BENCH=ON && cmake --build build-rel -j2
@@ -15,16 +16,24 @@
 
 #include "bench_common.h"
 #include "mk_base.h"
+#include "mk_driver.h"
 
 #define TAG 'hcnB'
 
 typedef struct vb_arg {
     ULONG flags;
-    int kind; /* 0 pool, 1 mdl */
+    int kind; /* 0 pool, 1 mdl, 2 pool from a loaded driver's code (per-driver counts) */
     int iters;
 } vb_arg;
 
 static char *vb_buf;
+
+static NTSTATUS vb_entry(PDRIVER_OBJECT d, PUNICODE_STRING r)
+{
+    (void)d;
+    (void)r;
+    return STATUS_SUCCESS;
+}
 
 static int vb_init(ULONG flags)
 {
@@ -46,7 +55,17 @@ static double vb_case(void *argp)
     }
     void *batch[64];
     double t0 = 0, t1 = 0;
-    if (a->kind == 0) {
+    PDRIVER_OBJECT drv = NULL;
+    mk_driver *old = NULL;
+    if (a->kind == 2) {
+        /* the loop runs as the driver's code: its blocks are charged to it */
+        if (mdlkit_driver_load("benchdrv", vb_entry, &drv) != STATUS_SUCCESS) {
+            fprintf(stderr, "mdlkit_driver_load failed\n");
+            exit(1);
+        }
+        old = mk_driver_enter(mk_driver_from_object(drv));
+    }
+    if (a->kind == 0 || a->kind == 2) {
         t0 = bench_now_ns();
         for (int i = 0; i < a->iters; i += 64) {
             for (int k = 0; k < 64; k++) {
@@ -68,6 +87,10 @@ static double vb_case(void *argp)
         t1 = bench_now_ns();
         ExFreePoolWithTag(vb_buf, TAG);
     }
+    if (drv) {
+        mk_driver_leave(old);
+        (void)mdlkit_driver_unload(drv);
+    }
     mdlkit_shutdown();
     return (t1 - t0) / a->iters;
 }
@@ -86,12 +109,13 @@ static __attribute__((noinline)) double vb_stack(void *argp)
     return (t1 - t0) / n;
 }
 
-/* `bench_verifier --one pool|mdl FLAGS ITERS`: one case, once, for an
+/* `bench_verifier --one pool|mdl|driver FLAGS ITERS`: one case, once, for an
  * instruction count (valgrind --tool=callgrind; the difference of two
  * ITERS values is the cost of ITERS pairs without start-up). */
 static int vb_one(char **argv)
 {
-    vb_arg a = {(ULONG)strtoul(argv[3], NULL, 0), strcmp(argv[2], "mdl") == 0, atoi(argv[4])};
+    vb_arg a = {(ULONG)strtoul(argv[3], NULL, 0), !strcmp(argv[2], "mdl") ? 1 : !strcmp(argv[2], "driver") ? 2 : 0,
+                atoi(argv[4])};
     printf("%.2f ns\n", vb_case(&a));
     return 0;
 }
@@ -108,23 +132,29 @@ int main(int argc, char **argv)
     /* 0x20000 alone: the pool's verifier hooks run (counters, no tracking),
      * so "tracking - hooks" is what the tracking records themselves cost. */
     vb_arg pool_hk = {MDLKIT_VERIFY_DDI_COMPLIANCE, 0, 1 << 20};
+    /* the same loop as a loaded driver's code: Pool Tracking also keeps
+     * that driver's exact counts (two atomic adds per allocation and free) */
+    vb_arg pool_drv = {MDLKIT_VERIFY_POOL_TRACKING, 2, 1 << 20};
     bench_case pc[] = {
         {"pool 64B, checker off", vb_case, &pool_off, 0, {0}},
         {"pool 64B, pool tracking", vb_case, &pool_trk, 0, {0}},
         {"pool 64B, special pool", vb_case, &pool_sp, 0, {0}},
         {"pool 64B, hooks only (0x20000)", vb_case, &pool_hk, 0, {0}},
+        {"pool 64B, pool tracking, as a driver's code", vb_case, &pool_drv, 0, {0}},
     };
     bench_case mc[] = {
         {"MDL 1 page, checker off", vb_case, &mdl_off, 0, {0}},
         {"MDL 1 page, pool tracking", vb_case, &mdl_trk, 0, {0}},
         {"MDL 1 page, special pool", vb_case, &mdl_sp, 0, {0}},
     };
-    bench_interleave(pc, 4, reps);
+    bench_interleave(pc, 5, reps);
     bench_interleave(mc, 3, reps);
-    bench_detail(stdout, "small pool alloc+free (verifier options)", pc, 4);
+    bench_detail(stdout, "small pool alloc+free (verifier options)", pc, 5);
     bench_detail(stdout, "IoAllocateMdl+MmBuildMdlForNonPagedPool+IoFreeMdl (verifier options)", mc, 3);
-    bench_row_cases("verifier: pool 64B alloc+free, pool tracking vs off", &pc[1], &pc[0], "", "<= 1.50");
-    bench_row_cases("verifier: IoAllocateMdl+Build+IoFreeMdl, pool tracking vs off", &mc[1], &mc[0], "", "<= 1.50");
+    bench_row_cases("verifier: pool 64B alloc+free, pool tracking vs off", &pc[1], &pc[0], "", "<= 1.30");
+    bench_row_cases("verifier: IoAllocateMdl+Build+IoFreeMdl, pool tracking vs off", &mc[1], &mc[0], "", "<= 1.30");
+    bench_row_cases("verifier: pool 64B alloc+free as a driver's code, pool tracking vs off", &pc[4], &pc[0], "",
+                    "-");
     if (vb_init(0) == 0) {
         bench_case sc[] = {{"mk_capture_stack, 8 frames", vb_stack, NULL, 0, {0}}};
         bench_interleave(sc, 1, reps);

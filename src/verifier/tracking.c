@@ -150,7 +150,7 @@ int mk_vf_tracking_init(void)
     if (!mk_verifier_on(MDLKIT_VERIFY_POOL_TRACKING))
         return 0;
     pthread_once(&tr_key_once, tr_make_key);
-    mk_vf_tr_buckets = calloc(MK_VF_TR_BUCKETS, sizeof *mk_vf_tr_buckets);
+    mk_vf_tr_buckets = mk_table_alloc(MK_VF_TR_BUCKETS * sizeof *mk_vf_tr_buckets); /* zeroed, untouched */
     if (!mk_vf_tr_buckets) {
         fprintf(stderr, "mdlkit: pool tracking: out of host memory\n");
         return -1;
@@ -173,7 +173,7 @@ int mk_vf_tracking_init(void)
         size_t bytes = ((hi - lo) >> MK_VF_GRAIN_SHIFT) * sizeof(mk_vf_srec);
         size_t words = (bytes / 4096 + 63) / 64;
         void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        void *u = m != MAP_FAILED ? calloc(words, sizeof(uint64_t)) : NULL;
+        void *u = m != MAP_FAILED ? mk_table_alloc(words * sizeof(uint64_t)) : NULL;
         if (u) { /* else everything goes to the table: slower, still right */
             mk_vf_sh.rec = m;
             tr_shadow_bytes = bytes;
@@ -202,13 +202,13 @@ void mk_vf_tracking_free_all(void)
     tr_spare = NULL;
     tr_nspare = 0;
     pthread_mutex_unlock(&mk_vf_tr_chunks_lock);
-    free(mk_vf_tr_buckets);
+    mk_table_free(mk_vf_tr_buckets, MK_VF_TR_BUCKETS * sizeof *mk_vf_tr_buckets);
     mk_vf_tr_buckets = NULL;
     mk_vf_tr_reported = NULL;
     if (mk_vf_sh.rec)
         munmap((void *)mk_vf_sh.rec, tr_shadow_bytes);
     mk_vf_sh.rec = NULL;
-    free((void *)mk_vf_sh.used);
+    mk_table_free((void *)mk_vf_sh.used, mk_vf_tr_sh_words * sizeof(uint64_t));
     mk_vf_sh.used = NULL;
     mk_vf_tr_sh_words = 0;
     mk_vf_sh.lo = mk_vf_sh.hi = 0;
@@ -696,30 +696,45 @@ void mk_vf_cached_alloc(void *p, size_t bytes, ULONG tag, void *caller, const vo
 static inline __attribute__((always_inline)) void tr_log_cached_free(const void *p, ULONG tag, size_t size)
 {
     void *pcs[MK_VF_LOG_FRAMES] = {NULL, NULL, NULL, NULL};
-    uintptr_t fp = (uintptr_t)__builtin_frame_address(0);
-    const uintptr_t top = mk_vf_stk_hi - 2 * sizeof(void *);
-    for (int i = 0; mk_vf_stk_hi && i < MK_VF_LOG_FRAMES && fp <= top; i++) {
-        uintptr_t next;
-        __builtin_memcpy(&pcs[i], (const void *)(fp + sizeof(void *)), sizeof pcs[i]);
-        __builtin_memcpy(&next, (const void *)fp, sizeof next);
-        if (next <= fp)
-            break;
-        fp = next;
-    }
+    uintptr_t fp = (uintptr_t)__builtin_frame_address(0), next;
+    const uintptr_t top = mk_vf_stk_hi - 2 * sizeof(void *); /* (known: the allocation's record learnt it) */
+    _Static_assert(MK_VF_LOG_FRAMES == 4, "four frames walked");
+#define TR_STEP(i)                                                                  \
+    __builtin_memcpy(&pcs[i], (const void *)(fp + sizeof(void *)), sizeof pcs[i]); \
+    __builtin_memcpy(&next, (const void *)fp, sizeof next);                         \
+    if (next <= fp || next > top)                                                   \
+        goto done;                                                                  \
+    fp = next;
+    TR_STEP(0)
+    TR_STEP(1)
+    TR_STEP(2)
+    __builtin_memcpy(&pcs[3], (const void *)(fp + sizeof(void *)), sizeof pcs[3]);
+#undef TR_STEP
+done:
     mk_vf_log_put(MK_VF_LOG_FREE, p, tag, size, mk_self.driver, pcs);
+}
+
+static MK_NOINLINE int tr_cached_free_table(void *p, ULONG tag)
+{
+    if (!tr_untrack(MK_TRACK_POOL, p, tag, 1))
+        return 0; /* (the pool checks the free, and logs it) */
+    tr_log_cached_free(p, tag, 0);
+    return 1;
 }
 
 int mk_vf_cached_free(void *p, ULONG tag)
 {
+    /* mk_vf_sh_drop, with the size kept for the log */
     mk_vf_srec *s = mk_vf_sh_slot(p);
-    size_t size = s ? MK_VF_LD(s->size) : 0;
-    int r = mk_vf_sh_drop(p, tag);
-    if (MK_LIKELY(r > 0)) {
-        tr_log_cached_free(p, tag, size);
-        return 1;
-    }
-    if (r < 0 || !tr_untrack(MK_TRACK_POOL, p, tag, 1))
-        return 0; /* (the pool checks the free, and logs it) */
-    tr_log_cached_free(p, tag, 0);
+    if (MK_UNLIKELY(s == NULL) || MK_UNLIKELY(MK_VF_LD(s->addr) != p))
+        return tr_cached_free_table(p, tag);
+    if (MK_UNLIKELY(MK_VF_LD(s->tag) != tag))
+        return 0; /* the record stays; the pool checks the free */
+    struct mk_driver *d = MK_VF_LD(s->driver);
+    size_t size = MK_VF_LD(s->size);
+    __atomic_store_n(&s->addr, NULL, __ATOMIC_RELEASE);
+    if (d)
+        mk_vf_dstat_add(d, mk_vf_is_paged_addr(p), size, -1);
+    tr_log_cached_free(p, tag, size);
     return 1;
 }

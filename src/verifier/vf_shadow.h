@@ -224,8 +224,8 @@ static inline __attribute__((always_inline)) void mk_vf_log_put(int op, const vo
     mk_vf_logring *r = mk_vf_lr;
     if (MK_UNLIKELY(!r) && !(r = mk_vf_log_attach()))
         return;
-    uint64_t k = r->n + 1;
-    r->n = k;
+    uint64_t k = MK_VF_LD(r->n) + 1;
+    MK_VF_ST(r->n, k);
     mk_vf_logent *e = &r->e[k & (MK_VF_LOG_N - 1)];
     MK_VF_ST(e->seq, 0);
     __atomic_thread_fence(__ATOMIC_RELEASE);
