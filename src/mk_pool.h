@@ -109,7 +109,10 @@ void mk_ex_free(void *p, ULONG tag, void *caller);
  * its generation matches the machine's. */
 typedef struct mk_pt_entry {
     _Atomic ULONG tag; /* 0 = empty slot */
-    _Atomic int64_t allocs[2], frees[2], bytes[2]; /* [0] non-paged, [1] paged; bytes net of frees */
+    /* [0] non-paged, [1] paged; outstanding bytes = bytes - freed: an
+     * allocation and a free add to different counters, so that a thread's
+     * alloc+free pairs make no chain of read-modify-writes on one word */
+    _Atomic int64_t allocs[2], frees[2], bytes[2], freed[2];
 } mk_pt_entry;
 
 #define MK_PT_CACHE 8
@@ -163,7 +166,7 @@ static inline void mk_pooltag_count_free(ULONG tag, int paged, size_t bytes, int
     mk_pt_entry *e = mk_pt_cached(tag, gen_known);
     if (MK_LIKELY(e != NULL)) {
         mk_pt_add(&e->frees[paged], 1);
-        mk_pt_add(&e->bytes[paged], -(int64_t)bytes);
+        mk_pt_add(&e->freed[paged], (int64_t)bytes);
         return;
     }
     mk_pooltag_count_slow(tag, paged, 0, 1, -(int64_t)bytes);

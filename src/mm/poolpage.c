@@ -367,7 +367,7 @@ static inline __attribute__((always_inline)) void pp_free_fast(void *p, ULONG ta
         return;
     }
     mk_pt_add(&e->frees[tpaged], 1);
-    mk_pt_add(&e->bytes[tpaged], -(int64_t)bytes);
+    mk_pt_add(&e->freed[tpaged], (int64_t)bytes);
     return;
 full:
     pp_free_full(p, want, want != 0, caller);

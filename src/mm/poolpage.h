@@ -286,11 +286,15 @@ static inline __attribute__((always_inline)) int mk_pp_free_inline(void *p, ULON
     const pp_page *pg = &mk_pp_fast.win[paged].pages[off >> PAGE_SHIFT];
     unsigned cls = pg->cls;
     size_t in = off & (PAGE_SIZE - 1);
-    unsigned bi = (unsigned)((in * pg->recip) >> 32);
+    /* in = bi * bsize + r: with recip = ceil(2^32 / bsize), bsize <= 2048
+     * and in < 4096, the low half of in * recip is below recip exactly
+     * when r is 0 (it is at most bi * (bsize * recip - 2^32) < 4096 < recip
+     * then, and at least recip otherwise), so the start of a block is
+     * recognised without the block size */
+    uint64_t q = (uint64_t)in * pg->recip;
+    unsigned bi = (unsigned)(q >> 32);
     pp_bin *bins = mk_pp_tls_fbins[pg->heap];
-    /* a free, big or tail page has no blocks (nblocks 0 fails bi < nblocks
-     * only together with kind: both are tested) */
-    if (MK_UNLIKELY(pg->kind != PP_SMALL || bi * pg->bsize != in || bi >= pg->nblocks || !bins ||
+    if (MK_UNLIKELY(pg->kind != PP_SMALL || (uint32_t)q >= pg->recip || bi >= pg->nblocks || !bins ||
                     bins->n[cls] >= PP_TC_CAP))
         return 0;
     uint64_t *mp = pg->meta + bi;
@@ -308,7 +312,7 @@ static inline __attribute__((always_inline)) int mk_pp_free_inline(void *p, ULON
     bins->n[cls] = (uint16_t)(n + 1);
     /* the paged region holds the paged heap only */
     pp_count(&e->frees[paged], 1);
-    pp_count(&e->bytes[paged], -(int64_t)(m >> 32));
+    pp_count(&e->freed[paged], (int64_t)(m >> 32));
     return 1;
 }
 

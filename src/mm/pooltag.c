@@ -84,7 +84,7 @@ static void pt_shared_add(ULONG tag, int paged, int64_t allocs, int64_t frees, i
         return;
     pt_add(&s->allocs[paged], allocs);
     pt_add(&s->frees[paged], frees);
-    pt_add(&s->bytes[paged], bytes);
+    pt_add(bytes >= 0 ? &s->bytes[paged] : &s->freed[paged], bytes >= 0 ? bytes : -bytes);
 }
 
 static void pt_retire(pt_table *t)
@@ -95,7 +95,7 @@ static void pt_retire(pt_table *t)
             continue;
         for (int k = 0; k < 2; k++)
             if (t->e[i].allocs[k] || t->e[i].frees[k])
-                pt_shared_add(tag, k, t->e[i].allocs[k], t->e[i].frees[k], t->e[i].bytes[k]);
+                pt_shared_add(tag, k, t->e[i].allocs[k], t->e[i].frees[k], t->e[i].bytes[k] - t->e[i].freed[k]);
     }
 }
 
@@ -174,7 +174,7 @@ void mk_pooltag_count_slow(ULONG tag, int paged, int64_t allocs, int64_t frees, 
         mk_pt_last = e;
         pt_add(&e->allocs[paged], allocs);
         pt_add(&e->frees[paged], frees);
-        pt_add(&e->bytes[paged], bytes);
+        pt_add(bytes >= 0 ? &e->bytes[paged] : &e->freed[paged], bytes >= 0 ? bytes : -bytes);
         return;
     }
     pthread_mutex_lock(&pt_lock);
@@ -185,7 +185,7 @@ void mk_pooltag_count_slow(ULONG tag, int paged, int64_t allocs, int64_t frees, 
 int mk_pooltag_init(void)
 {
     pthread_mutex_lock(&pt_lock);
-    pt_shared = calloc(PT_SHARED_SLOTS, sizeof *pt_shared);
+    pt_shared = mk_table_alloc(PT_SHARED_SLOTS * sizeof *pt_shared); /* zeroed; pages touched on use */
     pt_shared_used = 0;
     pt_threads = NULL;
     atomic_store(&pt_gen, atomic_load(&mk_rt.generation));
@@ -200,7 +200,7 @@ int mk_pooltag_init(void)
 void mk_pooltag_shutdown(void)
 {
     pthread_mutex_lock(&pt_lock);
-    free(pt_shared);
+    mk_table_free(pt_shared, PT_SHARED_SLOTS * sizeof *pt_shared);
     pt_shared = NULL;
     pt_threads = NULL; /* live threads' tables reset themselves on next use */
     pthread_mutex_unlock(&pt_lock);
@@ -249,10 +249,12 @@ static void pt_merge_table(pt_merge *m, pt_entry *e, unsigned nslots)
             return;
         u->nonpaged_allocs += (ULONG64)atomic_load_explicit(&e[i].allocs[0], memory_order_relaxed);
         u->nonpaged_frees += (ULONG64)atomic_load_explicit(&e[i].frees[0], memory_order_relaxed);
-        u->nonpaged_bytes += (ULONG64)atomic_load_explicit(&e[i].bytes[0], memory_order_relaxed);
+        u->nonpaged_bytes += (ULONG64)(atomic_load_explicit(&e[i].bytes[0], memory_order_relaxed) -
+                                       atomic_load_explicit(&e[i].freed[0], memory_order_relaxed));
         u->paged_allocs += (ULONG64)atomic_load_explicit(&e[i].allocs[1], memory_order_relaxed);
         u->paged_frees += (ULONG64)atomic_load_explicit(&e[i].frees[1], memory_order_relaxed);
-        u->paged_bytes += (ULONG64)atomic_load_explicit(&e[i].bytes[1], memory_order_relaxed);
+        u->paged_bytes += (ULONG64)(atomic_load_explicit(&e[i].bytes[1], memory_order_relaxed) -
+                                    atomic_load_explicit(&e[i].freed[1], memory_order_relaxed));
     }
 }
 
@@ -356,7 +358,8 @@ static void pt_sum_table(pt_entry *e, unsigned nslots, int64_t *n, int64_t *b)
         for (int h = 0; h < 2; h++) {
             *n += atomic_load_explicit(&e[i].allocs[h], memory_order_relaxed) -
                   atomic_load_explicit(&e[i].frees[h], memory_order_relaxed);
-            *b += atomic_load_explicit(&e[i].bytes[h], memory_order_relaxed);
+            *b += atomic_load_explicit(&e[i].bytes[h], memory_order_relaxed) -
+                  atomic_load_explicit(&e[i].freed[h], memory_order_relaxed);
         }
     }
 }
