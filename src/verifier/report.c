@@ -699,6 +699,13 @@ MK_NOINLINE mk_vf_logring *mk_vf_log_attach(void)
     return r;
 }
 
+MK_NOINLINE void mk_vf_log_put_first(int op, const void *p, ULONG tag, size_t size, struct mk_driver *d,
+                                     void *const *pcs)
+{
+    if (mk_vf_log_attach())
+        mk_vf_log_put(op, p, tag, size, d, pcs);
+}
+
 /* At mdlkit_init: every ring empty (no thread of the new machine logs yet). */
 void mk_vf_log_reset(void)
 {

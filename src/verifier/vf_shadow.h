@@ -215,6 +215,9 @@ typedef struct mk_vf_logring {
 } mk_vf_logring;
 extern MK_VF_HIDDEN MK_TLS mk_vf_logring *mk_vf_lr;
 mk_vf_logring *mk_vf_log_attach(void); /* report.c; NULL: out of host memory */
+struct mk_driver;
+/* mk_vf_log_put for a thread with no ring yet (report.c): attaches one. */
+void mk_vf_log_put_first(int op, const void *p, ULONG tag, size_t size, struct mk_driver *d, void *const *pcs);
 
 /* Appends one entry to this thread's ring: `pcs`, MK_VF_LOG_FRAMES frames,
  * NULL after the last when fewer (relaxed loads: they may be a record's). */
@@ -222,8 +225,10 @@ static inline __attribute__((always_inline)) void mk_vf_log_put(int op, const vo
                                                                 struct mk_driver *d, void *const *pcs)
 {
     mk_vf_logring *r = mk_vf_lr;
-    if (MK_UNLIKELY(!r) && !(r = mk_vf_log_attach()))
+    if (MK_UNLIKELY(!r)) {
+        mk_vf_log_put_first(op, p, tag, size, d, pcs); /* (a tail call: no register kept across it) */
         return;
+    }
     uint64_t k = MK_VF_LD(r->n) + 1;
     MK_VF_ST(r->n, k);
     mk_vf_logent *e = &r->e[k & (MK_VF_LOG_N - 1)];
