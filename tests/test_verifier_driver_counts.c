@@ -4,9 +4,11 @@
  * the bug check's block history, the JSON report. */
 #include "testutil.h"
 
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define TAGA 'AvrD'
 #define TAGB 'BvrD'
@@ -198,6 +200,36 @@ static void test_log_double_free(void **state)
     const char *pl = strstr(json, "\"pool_log\": [");
     assert_non_null(pl);
     assert_non_null(strstr(pl, "log_free_here"));
+
+    /* `mdlkit report --log[=ADDRESS] FILE` prints the saved logs */
+    char path[] = "/tmp/mdlkit_test_log_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(mdlkit_report_write(path), 0);
+    char self[4096], cmd[8400], out[8192];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    assert_true(n > 0);
+    self[n] = 0;
+    const char *dir = dirname(self);
+    snprintf(cmd, sizeof cmd, "'%s/../tools/mdlkit' report --log=%p '%s'", dir, (void *)((char *)g_blk + 4), path);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t got = fread(out, 1, sizeof out - 1, p);
+    out[got] = 0;
+    assert_int_equal(pclose(p), 0);
+    if (!strstr(out, "freed") || !strstr(out, "allocated") || !strstr(out, "log_free_here") ||
+        !strstr(out, "log_alloc_here") || !strstr(out, "tag TLog"))
+        fail_msg("mdlkit report --log=ADDRESS printed:\n%s", out);
+    snprintf(cmd, sizeof cmd, "'%s/../tools/mdlkit' report --log '%s'", dir, path);
+    p = popen(cmd, "r");
+    assert_non_null(p);
+    got = fread(out, 1, sizeof out - 1, p);
+    out[got] = 0;
+    assert_int_equal(pclose(p), 0);
+    if (!strstr(out, "which the bug check is about"))
+        fail_msg("mdlkit report --log printed:\n%s", out);
+    unlink(path);
     mdlkit_reset();
 }
 
