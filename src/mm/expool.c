@@ -236,6 +236,9 @@ static const struct {
     [7] = {-1, 0, 0},
 };
 
+_Static_assert(MK_HEAP_NONPAGED_NX == 1 >> 1 && MK_HEAP_NONPAGED_EXEC == 2 >> 1 && MK_HEAP_PAGED == 4 >> 1,
+               "ExAllocatePool2's fast path takes the heap as the pool-type bit / 2");
+
 /* ExAllocatePool2 with a tag this thread has not just used: the full tag
  * check, then the allocation (a tail call, so the fast path saves no
  * registers). */
@@ -321,14 +324,16 @@ static MK_NOINLINE PVOID ex_pool2_full(POOL_FLAGS Flags, SIZE_T NumberOfBytes, U
  * it is not). Anything else: ex_pool2_full, which starts over. */
 EX_FAST_DDI PVOID ExAllocatePool2(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag)
 {
+    /* exactly one pool-type bit: 1 NX, 2 execute, 4 paged; its heap is k / 2
+     * (ex_pool2_kind without a load: the thread's bins are the next load) */
     unsigned k = (unsigned)(Flags >> 6) & 7u;
-    int h = ex_pool2_kind[k].heap;
+    mk_pool_heap h = (mk_pool_heap)(k >> 1);
     if (MK_LIKELY((Flags & EX_FLAGS_REQUIRED & ~(EX_FLAGS_KNOWN & ~(POOL_FLAGS)POOL_FLAG_CACHE_ALIGNED)) == 0 &&
-                  h >= 0 && Tag == ex_tag_ok && mk_irql() <= ex_pool2_kind[k].max_irql &&
+                  k != 0 && (k & (k - 1)) == 0 && Tag == ex_tag_ok && mk_irql() <= DISPATCH_LEVEL - (k >> 2) &&
                   mk_os_at_least(NTDDI_WIN10_VB))) {
         /* two copies: each counts into its pool type's column without computing it */
         void *p = h == MK_HEAP_PAGED ? mk_pp_alloc_inline(MK_HEAP_PAGED, NumberOfBytes, Tag)
-                                     : mk_pp_alloc_inline((mk_pool_heap)h, NumberOfBytes, Tag);
+                                     : mk_pp_alloc_inline(h, NumberOfBytes, Tag);
         if (MK_LIKELY(p != NULL)) {
             if (!(Flags & POOL_FLAG_UNINITIALIZED))
                 return memset(p, 0, NumberOfBytes);
