@@ -273,6 +273,17 @@ void mk_va_unmap(void *va, size_t npages);
 int mk_va_protect(void *va, size_t npages, unsigned prot, unsigned extra);
 /* Sets or clears MK_PG_START etc. without touching host protection. */
 void mk_va_mark(void *va, unsigned set_bits, unsigned clear_bits);
+/* Guard markers (madvise MADV_GUARD_INSTALL, Linux 6.13 and later) on
+ * [va, va+npages), where nothing may be mapped: every access to those pages
+ * faults whatever protection the range is later given, until a mapping
+ * replaces them (mk_va_map, mk_va_unmap). 0, or -1 when a page is mapped or
+ * the host kernel has no guard markers. */
+int mk_va_guard(void *va, size_t npages);
+/* mk_va_protect over a span that also holds unmapped pages -- one mprotect
+ * for all -- recording the protection of the mapped pages only. The caller
+ * has put guard markers (mk_va_guard) on every unmapped page of the span:
+ * the protection applies to them too. 0 or -1. */
+int mk_va_protect_span(void *va, size_t npages, unsigned prot, unsigned extra);
 
 /* User buffers (src/machine/usermem.c; mdlkit_user_free is the memory
  * manager's, src/mm/userbuf.c): the pages of the mdlkit_user_alloc buffer

@@ -358,3 +358,38 @@ void mk_va_mark(void *va, unsigned set_bits, unsigned clear_bits)
     size_t idx = mk_va_index(va);
     mk_as.bits[idx] = (uint8_t)((mk_as.bits[idx] & ~clear_bits) | set_bits);
 }
+
+/* ---- guard markers and spans (the verifier's special pool) ---- */
+
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102 /* Linux 6.13 */
+#endif
+
+int mk_va_guard(void *va, size_t npages)
+{
+    if (!npages || !as_in_mappable_region(va, npages))
+        return -1;
+    size_t idx = mk_va_index(va);
+    for (size_t k = 0; k < npages; k++)
+        if (mk_as.bits[idx + k] & MK_PG_MAPPED)
+            return -1;
+    return madvise(va, npages << PAGE_SHIFT, MADV_GUARD_INSTALL) == 0 ? 0 : -1;
+}
+
+int mk_va_protect_span(void *va, size_t npages, unsigned prot, unsigned extra)
+{
+    if (!npages || !as_in_mappable_region(va, npages))
+        return -1;
+    if (mprotect(va, npages << PAGE_SHIFT, mk_va_host_prot(prot)) != 0)
+        return -1;
+    size_t idx = mk_va_index(va);
+    for (size_t k = 0; k < npages; k++) {
+        uint8_t b = mk_as.bits[idx + k];
+        if (!(b & MK_PG_MAPPED))
+            continue;
+        b &= (uint8_t)~(MK_PG_READ | MK_PG_WRITE | MK_PG_EXEC | MK_PG_TRIMMED | MK_PG_GUARD);
+        b |= (uint8_t)((prot & (MK_PG_READ | MK_PG_WRITE | MK_PG_EXEC)) | (extra & (MK_PG_TRIMMED | MK_PG_GUARD)));
+        mk_as.bits[idx + k] = b;
+    }
+    return 0;
+}
