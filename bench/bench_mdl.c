@@ -19,6 +19,7 @@
  *     contiguous pages against one 64 KiB mmap + munmap;
  *   - IoBuildPartialMdl of 16 pages + MmPrepareMdlForReuse, against copying
  *     the same 16 PFNs.
+ * Times are the thread's CPU time (mdl_now), not wall-clock time.
  * Curves (CSV in $MDLKIT_BENCH_OUT): mdl_size.csv, ns per page of probe and
  * lock (+unlock), of IoAllocateMdl + MmBuildMdlForNonPagedPool + IoFreeMdl,
  * and of touching a byte per page, for buffers of 4 KiB .. 64 MiB.
@@ -37,6 +38,16 @@
 
 static volatile char sink;
 #define MK_BENCH_NOINLINE __attribute__((noinline))
+
+/* Every case here runs on one thread: its time is the thread's CPU time
+ * (user + system), so that on a shared machine the medians do not include
+ * other processes' time slices (wall-clock medians swung 5x at load 15). */
+static double mdl_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
 
 /* ---- the allocators of the baselines ---- */
 typedef struct alloc_api {
@@ -67,7 +78,7 @@ typedef struct build_arg {
 static double build_mdlkit(void *a)
 {
     build_arg *b = a;
-    double t0 = bench_now_ns();
+    double t0 = mdl_now();
     if (!b->batch) {
         for (long i = 0; i < b->iters; i++) {
             PMDL m = IoAllocateMdl(b->buf, (ULONG)b->bytes, FALSE, FALSE, NULL);
@@ -85,7 +96,7 @@ static double build_mdlkit(void *a)
                 IoFreeMdl(m[k]);
         }
     }
-    return (bench_now_ns() - t0) / (double)b->iters;
+    return (mdl_now() - t0) / (double)b->iters;
 }
 
 /* The baseline: allocate the MDL's bytes, write its header's first word
@@ -94,7 +105,7 @@ static double build_malloc(void *a)
 {
     build_arg *b = a;
     const alloc_api *api = b->api;
-    double t0 = bench_now_ns();
+    double t0 = mdl_now();
     if (!b->batch) {
         for (long i = 0; i < b->iters; i++) {
             void **p = api->alloc(b->mdl_bytes);
@@ -115,7 +126,7 @@ static double build_malloc(void *a)
                 api->release(m[k]);
         }
     }
-    return (bench_now_ns() - t0) / (double)b->iters;
+    return (mdl_now() - t0) / (double)b->iters;
 }
 
 /* ---- probe and lock ---- */
@@ -129,22 +140,22 @@ typedef struct lock_arg {
 static double lock_mdlkit(void *a)
 {
     lock_arg *l = a;
-    double t0 = bench_now_ns();
+    double t0 = mdl_now();
     for (long i = 0; i < l->iters; i++) {
         MmProbeAndLockPages(l->mdl, UserMode, IoWriteAccess);
         MmUnlockPages(l->mdl);
     }
-    return (bench_now_ns() - t0) / (double)l->iters;
+    return (mdl_now() - t0) / (double)l->iters;
 }
 
 static double lock_touch(void *a)
 {
     lock_arg *l = a;
-    double t0 = bench_now_ns();
+    double t0 = mdl_now();
     for (long i = 0; i < l->iters; i++)
         for (size_t o = 0; o < l->bytes; o += PAGE_SIZE)
             sink = ((volatile char *)l->buf)[o];
-    return (bench_now_ns() - t0) / (double)l->iters;
+    return (mdl_now() - t0) / (double)l->iters;
 }
 
 /* The fixed cost's baseline: two plain calls (as a driver makes two DDI
@@ -153,13 +164,13 @@ static MK_BENCH_NOINLINE void plain_call(lock_arg *l) { bench_use(l->mdl); }
 static double lock_plain(void *a)
 {
     lock_arg *l = a;
-    double t0 = bench_now_ns();
+    double t0 = mdl_now();
     for (long i = 0; i < l->iters; i++) {
         plain_call(l);
         sink = ((volatile char *)l->buf)[0];
         plain_call(l);
     }
-    return (bench_now_ns() - t0) / (double)l->iters;
+    return (mdl_now() - t0) / (double)l->iters;
 }
 
 /* ---- map + unmap ---- */
@@ -172,25 +183,25 @@ typedef struct map_arg {
 static double map_mdlkit(void *a)
 {
     map_arg *m = a;
-    double t0 = bench_now_ns();
+    double t0 = mdl_now();
     for (long i = 0; i < m->iters; i++) {
         PVOID va = MmGetSystemAddressForMdlSafe(m->mdl, NormalPagePriority | MdlMappingNoExecute);
         bench_use(va);
         MmUnmapLockedPages(va, m->mdl);
     }
-    return (bench_now_ns() - t0) / (double)m->iters;
+    return (mdl_now() - t0) / (double)m->iters;
 }
 
 static double map_mmap(void *a)
 {
     map_arg *m = a;
-    double t0 = bench_now_ns();
+    double t0 = mdl_now();
     for (long i = 0; i < m->iters; i++) {
         void *va = mmap(NULL, 64 * 1024, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd, 0);
         bench_use(va);
         munmap(va, 64 * 1024);
     }
-    return (bench_now_ns() - t0) / (double)m->iters;
+    return (mdl_now() - t0) / (double)m->iters;
 }
 
 /* The floor of a scattered mapping: one mmap per discontiguous run, here
@@ -199,7 +210,7 @@ static double map_mmap_pages(void *a)
 {
     map_arg *m = a;
     void *va[16];
-    double t0 = bench_now_ns();
+    double t0 = mdl_now();
     for (long i = 0; i < m->iters; i++) {
         for (int k = 0; k < 16; k++)
             va[k] = mmap(NULL, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd, (off_t)(2 * k) * PAGE_SIZE);
@@ -207,7 +218,7 @@ static double map_mmap_pages(void *a)
         for (int k = 0; k < 16; k++)
             munmap(va[k], PAGE_SIZE);
     }
-    return (bench_now_ns() - t0) / (double)m->iters;
+    return (mdl_now() - t0) / (double)m->iters;
 }
 
 /* ---- partial MDL ---- */
@@ -220,25 +231,25 @@ typedef struct partial_arg {
 static double partial_mdlkit(void *a)
 {
     partial_arg *p = a;
-    double t0 = bench_now_ns();
+    double t0 = mdl_now();
     for (long i = 0; i < p->iters; i++) {
         IoBuildPartialMdl(p->src, p->dst, p->va + PAGE_SIZE, 16 * PAGE_SIZE);
         MmPrepareMdlForReuse(p->dst);
     }
-    return (bench_now_ns() - t0) / (double)p->iters;
+    return (mdl_now() - t0) / (double)p->iters;
 }
 
 static double partial_copy(void *a)
 {
     partial_arg *p = a;
     PPFN_NUMBER s = MmGetMdlPfnArray(p->src), d = MmGetMdlPfnArray(p->dst);
-    double t0 = bench_now_ns();
+    double t0 = mdl_now();
     for (long i = 0; i < p->iters; i++) {
         bench_use(s);
         memcpy(d, s + 1, 16 * sizeof(PFN_NUMBER));
         bench_use(d);
     }
-    return (bench_now_ns() - t0) / (double)p->iters;
+    return (mdl_now() - t0) / (double)p->iters;
 }
 
 static long iters_for(size_t bytes, long per_page_budget)

@@ -4,7 +4,10 @@
  *
  * Small MDLs (<= 23 PFN slots) come from a per-thread ("per-processor")
  * lookaside of fixed-size blocks marked MDL_ALLOCATED_FIXED_SIZE, as on
- * Windows; the common path takes no lock and makes no system call. Every MDL
+ * Windows; the common path takes no lock and makes no system call, and
+ * IoAllocateMdl / IoFreeMdl handle it without a call (everything else is a
+ * tail call to their full paths). A block carries MK_MDL_FIXED_COOKIE after
+ * its 23 PFN slots (mk_mdl.h) for MmBuildMdlForNonPagedPool. Every MDL
  * is non-paged pool with tag ' LDM'. When Special Pool, I/O Verification or a
  * Low Resources option is on, the lookaside is bypassed so that the verifier
  * sees (and may fail) every MDL allocation, as Windows 7+ does; under Pool

@@ -2,9 +2,14 @@
  * mdllock.c -- MmProbeAndLockPages and MmUnlockPages.
  *
  * Probing is one table lookup per page (the address space's per-page PFN and
- * access-bit arrays) and one atomic increment of the frame's lock count; no
- * lock and no system call. Trimmed paged-pool pages (Force IRQL Checking)
- * are touched so that the fault handler brings them back, then locked.
+ * access-bit arrays) and one increment of the thread's slot of the frame's
+ * sharded lock count (mk_lockcount); no lock, no system call, no atomic
+ * read-modify-write. Each DDI has a fast path (no call, no stack frame to
+ * save: resident pages below the direct map, the thread's own shard, fault
+ * injection and Pool Tracking off) that either does all the work or changes
+ * nothing and hands the call to the full path, which makes every check and
+ * report. Trimmed paged-pool pages (Force IRQL Checking) are touched so that
+ * the fault handler brings them back, then locked.
  */
 #include "mk_mdl.h"
 #include "mk_machine.h"
