@@ -498,7 +498,9 @@ static void test_extended_functions(void **state)
     assert_true(StorPortBusy(g_ext, 3));
     mdlkit_storport_get_info(g_ext, &info);
     assert_int_equal(info.queue_depth, 32);
-    assert_int_equal(info.busy_requests, 3);
+    /* Busy(3) with no request in the miniport: nothing to wait for, the
+     * port takes requests at once (tests/test_storport_queue.c). */
+    assert_int_equal(info.busy_requests, 0);
     assert_true(StorPortReady(g_ext));
     PHYSICAL_ADDRESS pa;
     ULONG len;

@@ -135,6 +135,8 @@ ULONG mk_sp_deliver(mk_sp_adapter *a)
         }
         if (mk_sp_run_dpcs(a))
             any = 1;
+        if (a->phase == MK_SP_PHASE_RUNNING && mk_sp_start_held(a))
+            any = 1;
         atomic_store(&a->delivering, 0);
         mk_sp_reap(a);
         if (!any)
@@ -478,6 +480,7 @@ int mdlkit_storport_get_info(PVOID hw_device_extension, mdlkit_storport_info *ou
     if (!a || !out)
         return -1;
     pthread_mutex_lock(&a->lock);
+    (void)mk_sp_holding_locked(a); /* a pause whose time is over, a busy count above what the miniport holds */
     *out = a->info;
     pthread_mutex_unlock(&a->lock);
     return 0;

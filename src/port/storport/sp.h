@@ -92,8 +92,10 @@ typedef struct mk_sp_request {
     PSTOR_SCATTER_GATHER_LIST sg;
     _Atomic int completed;
     int in_submit;
+    int held;                    /* prepared, waiting for the adapter to take requests again */
     UCHAR final_status;
     struct mk_sp_request *next;
+    struct mk_sp_request *held_next;
 } mk_sp_request;
 
 typedef struct mk_sp_lock mk_sp_lock;
@@ -146,6 +148,12 @@ typedef struct mk_sp_adapter {
     ULONG64 clock_us;
     PHW_PASSIVE_INITIALIZE_ROUTINE passive_init;
     atomic_int delivering;
+    /* StorPortBusy / StorPortPause: requests the port holds back, in order
+     * (a->lock); info.busy_requests completions to wait for, info.paused
+     * until StorPortResume or the simulated clock reaches pause_until. */
+    mk_sp_request *held_head, *held_tail;
+    ULONG held;
+    ULONG64 pause_until;
     /* state the harness reads */
     mdlkit_storport_info info;
 } mk_sp_adapter;
@@ -173,6 +181,12 @@ mk_sp_request *mk_sp_request_of(mk_sp_adapter *a, PVOID srb, int include_complet
 void mk_sp_request_complete(mk_sp_adapter *a, PVOID srb);
 void mk_sp_reap(mk_sp_adapter *a);
 void mk_sp_abort_all(mk_sp_adapter *a, UCHAR srb_status);
+/* Gives the miniport the requests StorPortBusy / StorPortPause held back,
+ * in order, while the adapter takes requests; from harness entry points
+ * only (mk_sp_deliver). Returns how many were started. */
+ULONG mk_sp_start_held(mk_sp_adapter *a);
+/* a->lock held: the adapter takes no new request now (busy or paused). */
+int mk_sp_holding_locked(mk_sp_adapter *a);
 NTSTATUS mk_sp_srb_to_status(UCHAR srb_status);
 /* A routine was given an SRB the miniport already completed: 0xC4
  * MDLKIT_RULE_STORPORT_COMPLETED_SRB_USED (returns if not completed). */

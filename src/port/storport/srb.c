@@ -193,6 +193,8 @@ void mk_sp_request_complete(mk_sp_adapter *a, PVOID srb)
         r->final_status = SrbGetSrbStatus(srb);
         sp_harness_result(r);
         a->outstanding--;
+        if (a->info.busy_requests) /* StorPortBusy: one of the completions it waits for */
+            a->info.busy_requests--;
         in_submit = r->in_submit;
         if (low) {
             /* The scatter-gather list goes back at once: a touch after the
@@ -232,6 +234,8 @@ void mk_sp_abort_all(mk_sp_adapter *a, UCHAR srb_status)
     mk_sp_request *reqs = a->requests;
     a->requests = NULL;
     a->outstanding = 0;
+    a->held_head = a->held_tail = NULL; /* held requests are on a->requests too */
+    a->held = 0;
     pthread_mutex_unlock(&a->lock);
     while (reqs) {
         mk_sp_request *next = reqs->next;
@@ -249,7 +253,10 @@ void mk_sp_abort_all(mk_sp_adapter *a, UCHAR srb_status)
 /* ------------------------------------------------------------------------
  * Sending a request
  * ---------------------------------------------------------------------- */
-/* Builds IRP, MDL and SRB extension for r; runs HwBuildIo/HwStartIo. */
+static void sp_start(mk_sp_adapter *a, mk_sp_request *r);
+
+/* Builds IRP, MDL and SRB extension for r; runs HwBuildIo/HwStartIo, or
+ * holds the request while the adapter is busy or paused. */
 static NTSTATUS sp_issue(mk_sp_adapter *a, mk_sp_request *r)
 {
     PVOID buf;
@@ -313,10 +320,64 @@ static NTSTATUS sp_issue(mk_sp_adapter *a, mk_sp_request *r)
     r->next = a->requests;
     a->requests = r;
     a->outstanding++;
+    /* Busy or paused (or older requests still held): the port keeps it, in
+     * order, until the adapter takes requests again (mk_sp_start_held). */
+    if (mk_sp_holding_locked(a) || a->held_head) {
+        r->held = 1;
+        if (a->held_tail)
+            a->held_tail->held_next = r;
+        else
+            a->held_head = r;
+        a->held_tail = r;
+        a->held++;
+        pthread_mutex_unlock(&a->lock);
+        return STATUS_SUCCESS;
+    }
     pthread_mutex_unlock(&a->lock);
+    sp_start(a, r);
+    return STATUS_SUCCESS; /* r->in_submit stays set: the caller clears it */
+}
 
-    /* HwBuildIo (no lock) then HwStartIo, both at DISPATCH_LEVEL; half
-     * duplex: HwStartIo under the StartIo lock. */
+int mk_sp_holding_locked(mk_sp_adapter *a)
+{
+    if (a->info.paused && a->clock_us >= a->pause_until)
+        a->info.paused = 0; /* the pause's time-out has passed */
+    if (a->info.busy_requests) {
+        /* More completions asked for than requests the miniport holds: the
+         * port waits for those it has (the documented rule), none if none. */
+        ULONG in_miniport = a->outstanding - a->held;
+        if (a->info.busy_requests > in_miniport)
+            a->info.busy_requests = in_miniport;
+    }
+    return a->info.busy_requests != 0 || a->info.paused;
+}
+
+ULONG mk_sp_start_held(mk_sp_adapter *a)
+{
+    ULONG started = 0;
+    for (;;) {
+        pthread_mutex_lock(&a->lock);
+        mk_sp_request *r = a->held_head;
+        if (!r || mk_sp_holding_locked(a)) {
+            pthread_mutex_unlock(&a->lock);
+            return started;
+        }
+        a->held_head = r->held_next;
+        if (!a->held_head)
+            a->held_tail = NULL;
+        r->held_next = NULL;
+        r->held = 0;
+        a->held--;
+        pthread_mutex_unlock(&a->lock);
+        sp_start(a, r);
+        started++;
+    }
+}
+
+/* HwBuildIo (no lock) then HwStartIo, both at DISPATCH_LEVEL; half duplex:
+ * HwStartIo under the StartIo lock. */
+static void sp_start(mk_sp_adapter *a, mk_sp_request *r)
+{
     mk_sp_driver *s = a->spd;
     mk_port_frame f;
     KIRQL oldirql = mk_sp_raise(DISPATCH_LEVEL);
@@ -338,7 +399,6 @@ static NTSTATUS sp_issue(mk_sp_adapter *a, mk_sp_request *r)
         mk_sp_check_no_locks(a, 1);
     }
     mk_sp_lower(oldirql);
-    return STATUS_SUCCESS; /* r->in_submit stays set: the caller clears it */
 }
 
 NTSTATUS mdlkit_storport_submit(PVOID hw_device_extension, PSCSI_REQUEST_BLOCK srb)

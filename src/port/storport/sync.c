@@ -508,6 +508,7 @@ void mdlkit_storport_advance_timers(PVOID hw_device_extension, ULONG64 usec)
         mk_sp_check_no_locks(a, 0);
         mk_sp_deliver(a);
     }
+    mk_sp_deliver(a); /* the new time may end a StorPortPause: held requests start */
 }
 
 /* ------------------------------------------------------------------------
@@ -519,6 +520,7 @@ BOOLEAN StorPortBusy(PVOID HwDeviceExtension, ULONG RequestsToComplete)
     mk_sp_adapter *a = mk_sp_find_or_report(HwDeviceExtension, MK_SP_WHO_OTHER);
     pthread_mutex_lock(&a->lock);
     a->info.busy_requests = RequestsToComplete ? RequestsToComplete : 1;
+    (void)mk_sp_holding_locked(a); /* no more than the miniport holds */
     pthread_mutex_unlock(&a->lock);
     return TRUE;
 }
@@ -537,9 +539,9 @@ BOOLEAN StorPortPause(PVOID HwDeviceExtension, ULONG TimeOut)
 {
     MK_ENTER("StorPortPause");
     mk_sp_adapter *a = mk_sp_find_or_report(HwDeviceExtension, MK_SP_WHO_OTHER);
-    (void)TimeOut;
     pthread_mutex_lock(&a->lock);
-    a->info.paused = 1;
+    a->info.paused = 1; /* until StorPortResume or TimeOut seconds of the adapter's clock */
+    a->pause_until = a->clock_us + (ULONG64)TimeOut * 1000000u;
     pthread_mutex_unlock(&a->lock);
     return TRUE;
 }
