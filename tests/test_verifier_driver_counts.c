@@ -135,6 +135,60 @@ static void test_driver_counts_special_pool(void **state)
     check_counts(MDLKIT_VERIFY_POOL_TRACKING | MDLKIT_VERIFY_SPECIAL_POOL);
 }
 
+/* Two system threads of one driver allocate and free at once: no count
+ * is lost (each is one atomic add), and the peak lies between the final
+ * value and the sum of what both threads held at most. */
+#define MT_N 2000
+static void *g_mt[2][MT_N];
+static void mt_thread(PVOID ctx)
+{
+    void **v = ctx;
+    for (int i = 0; i < MT_N; i++)
+        v[i] = ExAllocatePoolWithTag(NonPagedPoolNx, 32, 'tMvD');
+    for (int i = 0; i < MT_N; i += 2)
+        ExFreePoolWithTag(v[i], 'tMvD');
+}
+static NTSTATUS entry_mt(PDRIVER_OBJECT d, PUNICODE_STRING r)
+{
+    (void)d;
+    (void)r;
+    HANDLE h[2];
+    PVOID obj[2];
+    for (int t = 0; t < 2; t++)
+        if (PsCreateSystemThread(&h[t], THREAD_ALL_ACCESS, NULL, NULL, NULL, mt_thread, g_mt[t]) != STATUS_SUCCESS)
+            return STATUS_UNSUCCESSFUL;
+    for (int t = 0; t < 2; t++) {
+        if (ObReferenceObjectByHandle(h[t], SYNCHRONIZE, *PsThreadType, KernelMode, &obj[t], NULL) != STATUS_SUCCESS)
+            return STATUS_UNSUCCESSFUL;
+        KeWaitForSingleObject(obj[t], Executive, KernelMode, FALSE, NULL);
+        ObDereferenceObject(obj[t]);
+        ZwClose(h[t]);
+    }
+    return STATUS_SUCCESS;
+}
+
+static void test_driver_counts_two_threads(void **state)
+{
+    (void)state;
+    assert_int_equal(mk_test_setup_flags(MDLKIT_VERIFY_POOL_TRACKING), 0);
+    PDRIVER_OBJECT d;
+    assert_int_equal(mdlkit_driver_load("mtdrv", entry_mt, &d), STATUS_SUCCESS);
+    mdlkit_driver_counters c;
+    assert_int_equal(mdlkit_verifier_driver_counters_get(d, &c), 0);
+    assert_int_equal(c.CurrentNonPagedPoolAllocations, MT_N);
+    assert_int_equal(c.NonPagedBytes, 32 * MT_N);
+    assert_true(c.PeakNonPagedPoolAllocations >= MT_N && c.PeakNonPagedPoolAllocations <= 2 * MT_N);
+    assert_true(c.PeakNonPagedBytes >= 32 * MT_N && c.PeakNonPagedBytes <= 64 * MT_N);
+    for (int t = 0; t < 2; t++)
+        for (int i = 1; i < MT_N; i += 2)
+            ExFreePoolWithTag(g_mt[t][i], 'tMvD');
+    assert_int_equal(mdlkit_verifier_driver_counters_get(d, &c), 0);
+    assert_int_equal(c.CurrentNonPagedPoolAllocations, 0);
+    assert_int_equal(c.NonPagedBytes, 0);
+    assert_int_equal(mdlkit_driver_unload(d), STATUS_SUCCESS);
+    mdlkit_shutdown();
+}
+
 /* ---- the allocate/free log ---- */
 static void *g_blk;
 
@@ -274,6 +328,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_driver_counts_tracking),
         cmocka_unit_test(test_driver_counts_special_pool),
+        cmocka_unit_test(test_driver_counts_two_threads),
         cmocka_unit_test(test_log_double_free),
         cmocka_unit_test(test_log_bounded),
         cmocka_unit_test(test_no_log_without_tracking),
