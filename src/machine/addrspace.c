@@ -185,6 +185,34 @@ static size_t vr_next_set(mk_vrange *vr, size_t i, size_t end)
     return end;
 }
 
+/* Sets (set != 0) or clears bits [i, i + n) of the range's bitmap: the
+ * partial words at the ends, whole words between in one memset (the
+ * special pool takes its whole region at once). */
+static void vr_fill(mk_vrange *vr, size_t i, size_t n, int set)
+{
+    size_t end = i + n;
+    while (i < end && (i & 63)) {
+        size_t b = i & 63, k = 64 - b < end - i ? 64 - b : end - i;
+        uint64_t m = (k == 64 ? ~0ULL : ((1ULL << k) - 1)) << b;
+        if (set)
+            vr->used[i >> 6] |= m;
+        else
+            vr->used[i >> 6] &= ~m;
+        i += k;
+    }
+    if (end - i >= 64) {
+        memset(&vr->used[i >> 6], set ? 0xFF : 0, ((end - i) >> 6) * sizeof(uint64_t));
+        i += (end - i) & ~(size_t)63;
+    }
+    if (i < end) {
+        uint64_t m = (1ULL << (end - i)) - 1;
+        if (set)
+            vr->used[i >> 6] |= m;
+        else
+            vr->used[i >> 6] &= ~m;
+    }
+}
+
 static size_t vr_find(mk_vrange *vr, size_t from, size_t end, size_t n, size_t align)
 {
     size_t i = from;
@@ -220,8 +248,7 @@ void *mk_va_alloc(enum mk_region r, size_t npages, size_t align_pages)
         pthread_mutex_unlock(&vr->lock);
         return NULL;
     }
-    for (size_t k = i; k < i + npages; k++)
-        vr->used[k >> 6] |= 1ULL << (k & 63);
+    vr_fill(vr, i, npages, 1);
     vr->hint = i + npages;
     vr->in_use += npages;
     pthread_mutex_unlock(&vr->lock);
@@ -243,8 +270,7 @@ void *mk_va_alloc_at(enum mk_region r, void *va, size_t npages)
         pthread_mutex_unlock(&vr->lock);
         return NULL;
     }
-    for (size_t k = i; k < i + npages; k++)
-        vr->used[k >> 6] |= 1ULL << (k & 63);
+    vr_fill(vr, i, npages, 1);
     vr->in_use += npages;
     pthread_mutex_unlock(&vr->lock);
     return va;
@@ -259,8 +285,7 @@ void mk_va_free(enum mk_region r, void *va, size_t npages)
     if (i + npages > vr->npages)
         return;
     pthread_mutex_lock(&vr->lock);
-    for (size_t k = i; k < i + npages; k++)
-        vr->used[k >> 6] &= ~(1ULL << (k & 63));
+    vr_fill(vr, i, npages, 0);
     vr->in_use -= npages;
     pthread_mutex_unlock(&vr->lock);
 }

@@ -33,7 +33,10 @@ static mk_vf_trec *tr_collect(int (*want)(const mk_driver *, const void *), cons
     mk_vf_trec *list = NULL;
     if (!mk_vf_tr_buckets)
         return NULL;
-    for (unsigned s = 0; s < MK_VF_TR_STRIPES; s++) {
+    /* The table's count is exact (kept under the stripe locks): an empty
+     * table -- the usual case, blocks of the two pools are in the shadow --
+     * needs no walk of its 64 Ki buckets. */
+    for (unsigned s = 0; s < MK_VF_TR_STRIPES && atomic_load(&mk_vf_tr_table_n); s++) {
         pthread_mutex_lock(&mk_vf_tr_stripes[s].lock);
         for (unsigned h = s; h < MK_VF_TR_BUCKETS; h += MK_VF_TR_STRIPES) {
             mk_vf_trec **pp = &mk_vf_tr_buckets[h];
