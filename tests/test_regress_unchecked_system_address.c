@@ -5,9 +5,12 @@
  * category reports that use -- at the fault on the null page, naming the
  * call that returned NULL -- and nothing when the driver tests the result
  * and fails the request. The mapping space is exhausted by the test first
- * (kernel mappings of a locked buffer until one fails). Lint only, no
- * verifier option: under Driver Verifier MmMapLockedPages is 0xC4/0x81
- * before any mapping is tried. */
+ * (kernel mappings of a locked buffer until one fails). Lint is opt-in
+ * and independent of the verifier options; under Driver Verifier,
+ * MmMapLockedPages of an MDL without MDL_MAPPING_CAN_FAIL is 0xC4/0x81 and
+ * MmMapLockedPagesSpecifyCache with BugCheckOnFailure is 0xC4/0x82, both
+ * before any mapping, while with the flag both may return NULL (a false
+ * alarm mdlkit raised whatever the flag: test_can_fail_mapping_under_verifier). */
 #include "testutil.h"
 #include <wdm.h>
 
@@ -174,12 +177,56 @@ static void test_unchecked_system_address_checked_fixed(void **state)
     mdlkit_shutdown();
 }
 
+static PMDL g_probe_mdl;
+static void map_legacy(void *arg)
+{
+    (void)arg;
+    (void)MmGetSystemAddressForMdl(g_probe_mdl);
+}
+static void map_specify_bugcheck_on_failure(void *arg)
+{
+    (void)arg;
+    (void)MmMapLockedPagesSpecifyCache(g_probe_mdl, KernelMode, MmCached, NULL, TRUE,
+                                       NormalPagePriority | MdlMappingNoExecute);
+}
+
+/* Under the standard options: an MDL with MDL_MAPPING_CAN_FAIL maps with
+ * MmGetSystemAddressForMdl or BugCheckOnFailure = TRUE (Windows returns
+ * NULL on failure then); without the flag each is 0xC4/0x81 / 0x82. */
+static void test_can_fail_mapping_under_verifier(void **state)
+{
+    (void)state;
+    assert_int_equal(mk_test_setup_flags(MDLKIT_VERIFY_STANDARD), 0);
+    g_buf = ExAllocatePool2(POOL_FLAG_NON_PAGED, PAGE_SIZE, TAG);
+    assert_non_null(g_buf);
+    g_probe_mdl = IoAllocateMdl(g_buf, PAGE_SIZE, FALSE, FALSE, NULL);
+    MmProbeAndLockPages(g_probe_mdl, KernelMode, IoWriteAccess);
+    mk_expect_bugcheck(map_legacy, NULL, DRIVER_VERIFIER_DETECTED_VIOLATION, 0x81, g_probe_mdl, MK_ANY, 0);
+    mk_expect_bugcheck(map_specify_bugcheck_on_failure, NULL, DRIVER_VERIFIER_DETECTED_VIOLATION, 0x82, g_probe_mdl,
+                       MK_ANY, 0);
+    g_probe_mdl->MdlFlags |= MDL_MAPPING_CAN_FAIL;
+    mdlkit_bugcheck bc;
+    assert_int_equal(mdlkit_catch_bugcheck(map_legacy, NULL, &bc), 0);
+    assert_ptr_equal(g_probe_mdl->MappedSystemVa != NULL, 1);
+    PUCHAR va = g_probe_mdl->MappedSystemVa;
+    va[5] = 0x42;
+    assert_int_equal(g_buf[5], 0x42);
+    MmUnmapLockedPages(va, g_probe_mdl);
+    assert_int_equal(mdlkit_catch_bugcheck(map_specify_bugcheck_on_failure, NULL, &bc), 0);
+    MmUnmapLockedPages(g_probe_mdl->MappedSystemVa, g_probe_mdl);
+    MmUnlockPages(g_probe_mdl);
+    IoFreeMdl(g_probe_mdl);
+    ExFreePoolWithTag(g_buf, TAG);
+    mdlkit_shutdown();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unchecked_system_address_null_used_fatal),
         cmocka_unit_test(test_unchecked_system_address_null_used_warn),
         cmocka_unit_test(test_unchecked_system_address_checked_fixed),
+        cmocka_unit_test(test_can_fail_mapping_under_verifier),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

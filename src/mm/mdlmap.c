@@ -346,7 +346,9 @@ PVOID MmMapLockedPagesSpecifyCache(PMDL MemoryDescriptorList, KPROCESSOR_MODE Ac
     if (AccessMode == KernelMode) {
         if (!(Priority & MdlMappingNoExecute) && mk_os_at_least(NTDDI_WIN8)) /* 0x2000000 (0xC4/0x2002) */
             mk_verifier_codeint(0x2002, Priority, 0, __builtin_return_address(0));
-        if (BugCheckOnFailure && mk_rt.verifier)
+        /* Verifier: a mapping that bug checks on failure, unless the MDL
+         * says it may fail (MDL_MAPPING_CAN_FAIL: then NULL comes back) */
+        if (BugCheckOnFailure && mk_rt.verifier && !(mdl->MdlFlags & MDL_MAPPING_CAN_FAIL))
             mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x82, (ULONG_PTR)mdl, (USHORT)mdl->MdlFlags, 0);
         return mdlmap_kernel(mdl, CacheType, BugCheckOnFailure, Priority);
     }
@@ -359,9 +361,11 @@ PVOID MmMapLockedPages(PMDL MemoryDescriptorList, KPROCESSOR_MODE AccessMode)
     mk_ddi_prohibited_check("MmMapLockedPages");
     PMDL mdl = MemoryDescriptorList;
     mdlmap_check_irql(mdl, AccessMode, 0x74, 0x75);
-    if (mk_rt.verifier)
-        /* Verifier: MmMapLockedPages bug checks on failure; drivers must use
-         * MmMapLockedPagesSpecifyCache with BugCheckOnFailure = FALSE. */
+    if (mk_rt.verifier && !(mdl->MdlFlags & MDL_MAPPING_CAN_FAIL))
+        /* Verifier: MmMapLockedPages (MmGetSystemAddressForMdl) bug checks on
+         * failure unless the MDL carries MDL_MAPPING_CAN_FAIL, with which it
+         * returns NULL instead: 0xC4/0x81 is "called without
+         * MDL_MAPPING_CAN_FAIL" (use MmGetSystemAddressForMdlSafe). */
         mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x81, (ULONG_PTR)mdl, (USHORT)mdl->MdlFlags, 0);
     if (AccessMode == KernelMode) {
         mk_verifier_codeint(0x2002, HighPagePriority, 0, __builtin_return_address(0)); /* never NoExecute */
