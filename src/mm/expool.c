@@ -329,7 +329,8 @@ EX_FAST_DDI PVOID ExAllocatePool2(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG 
     unsigned k = (unsigned)(Flags >> 6) & 7u;
     mk_pool_heap h = (mk_pool_heap)(k >> 1);
     if (MK_LIKELY((Flags & EX_FLAGS_REQUIRED & ~(EX_FLAGS_KNOWN & ~(POOL_FLAGS)POOL_FLAG_CACHE_ALIGNED)) == 0 &&
-                  k != 0 && (k & (k - 1)) == 0 && Tag == ex_tag_ok && mk_irql() <= DISPATCH_LEVEL - (k >> 2) &&
+                  ((0x16u >> k) & 1u) /* k is 1, 2 or 4 */ && Tag == ex_tag_ok &&
+                  mk_irql() <= DISPATCH_LEVEL - (k >> 2) &&
                   mk_os_at_least(NTDDI_WIN10_VB))) {
         /* two copies: each counts into its pool type's column without computing it */
         void *p = h == MK_HEAP_PAGED ? mk_pp_alloc_inline(MK_HEAP_PAGED, NumberOfBytes, Tag)
