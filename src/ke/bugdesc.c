@@ -252,9 +252,11 @@ static const bd_entry bd_table[] = {
          "MmAllocatePagesForMdl(Ex) or MmFreePagesFromMdl was called at IRQL > DISPATCH_LEVEL."),
     SUB1(0xC4, 0x7F, IRQL, "the MDL", "the MDL's flags", "MmBuildMdlForNonPagedPool was given an MDL whose pages are paged pool or user memory."),
     SUB1(0xC4, 0x81, "the MDL", "the MDL's flags", Z,
-         "MmMapLockedPages was called; use MmMapLockedPagesSpecifyCache with BugCheckOnFailure = FALSE."),
+         "MmMapLockedPages (MmGetSystemAddressForMdl) was called without MDL_MAPPING_CAN_FAIL; use "
+         "MmGetSystemAddressForMdlSafe."),
     SUB1(0xC4, 0x82, "the MDL", "the MDL's flags", Z,
-         "MmMapLockedPagesSpecifyCache was called with BugCheckOnFailure = TRUE; pass FALSE."),
+         "MmMapLockedPagesSpecifyCache was called with BugCheckOnFailure = TRUE without MDL_MAPPING_CAN_FAIL; "
+         "pass FALSE."),
     SUB1(0xC4, 0x83, "start of the physical range", "number of bytes", "first page frame that is not locked",
          "MmMapIoSpace was called for pages that are not locked."),
     SUB1(0xC4, 0x85, "the MDL", "number of pages to map", "first page frame that is not locked",
@@ -285,6 +287,8 @@ static const bd_entry bd_table[] = {
          "A pool allocation that holds a live lookaside list was freed; delete the list first."),
     SUB1(0xC4, 0xCD, "the lookaside list", "block size given", "minimum supported block size",
          "A lookaside list was created with an entry size below LOOKASIDE_MINIMUM_BLOCK_SIZE."),
+    SUB1(0xC4, 0xF6, "the handle", "the current process", "the caller",
+         "A user-mode handle was referenced with AccessMode KernelMode in a user process (Miscellaneous Checks)."),
     SUB1(0xC4, 0x105, R, R, R, "An IRP was freed with ExFreePool instead of IoFreeIrp."),
     SUB1(0xC4, 0x10A, R, R, R, "Pool quota was charged to the Idle process."),
     SUB1(0xC4, 0x10B, R, R, R, "Pool quota was charged from a DPC routine."),
