@@ -13,6 +13,7 @@
  * docs/devices.md.
  */
 #include "mk_base.h"
+#include "mk_machine.h"
 
 #include <mdlkit.h>
 
@@ -650,6 +651,8 @@ void mdlkit_virtio_blk_destroy(mdlkit_virtio_blk *blk)
 {
     if (!blk)
         return;
+    if (mk_va_region(blk) != MK_RGN_FOREIGN) /* the harness's objects are host memory */
+        mk_violation(MDLKIT_RULE_HARNESS_MISUSE, "mdlkit_virtio_blk_destroy: not an object of the harness", (ULONG_PTR)blk, 0);
     if (mdlkit_is_initialized())
         mdlkit_pci_destroy(blk->pci);
     pthread_mutex_destroy(&blk->lock);

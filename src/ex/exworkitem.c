@@ -20,6 +20,7 @@
  *    unloaded: 0xCE (worker routine, 0, item, 0), raised by
  *    mk_exec_driver_unloaded.
  */
+#include "mk_machine.h"
 #include "mk_ke.h"
 
 #include <stdlib.h>
@@ -95,6 +96,7 @@ static MK_NORETURN void ex_misuse(ULONG rule, const char *why, PWORK_QUEUE_ITEM 
 void ExQueueWorkItem(PWORK_QUEUE_ITEM WorkItem, WORK_QUEUE_TYPE QueueType)
 {
     MK_ENTER("ExQueueWorkItem");
+    MK_OBJ_FAULT(WorkItem);
     mk_thread_attach();
     if (mk_self.irql > DISPATCH_LEVEL)
         mk_ke_irql_violation(0, NULL, WorkItem, __builtin_return_address(0));

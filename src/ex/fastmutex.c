@@ -18,6 +18,7 @@
  *  - releasing a fast mutex the thread does not own: 0x11
  *    THREAD_NOT_MUTEX_OWNER (mutex, owner or 0, thread, 0).
  */
+#include "mk_machine.h"
 #include "mk_ke.h"
 
 #define MUTEX_ALREADY_OWNED_CODE 0xBF
@@ -28,6 +29,7 @@ static pthread_cond_t fm_cv = PTHREAD_COND_INITIALIZER;
 void ExInitializeFastMutex(PFAST_MUTEX FastMutex)
 {
     MK_ENTER("ExInitializeFastMutex");
+    MK_OBJ_FAULT(FastMutex);
     FastMutex->Count = 1;
     FastMutex->Owner = NULL;
     FastMutex->Contention = 0;
@@ -85,6 +87,7 @@ static void fm_unlock(PFAST_MUTEX m, PKTHREAD me)
 void ExAcquireFastMutex(PFAST_MUTEX FastMutex)
 {
     MK_ENTER("ExAcquireFastMutex");
+    MK_OBJ_FAULT(FastMutex);
     PKTHREAD me = mk_ke_current();
     fm_check_acquire(FastMutex, me, APC_LEVEL, __builtin_return_address(0));
     KIRQL old = mk_self.irql;
@@ -96,6 +99,7 @@ void ExAcquireFastMutex(PFAST_MUTEX FastMutex)
 BOOLEAN ExTryToAcquireFastMutex(PFAST_MUTEX FastMutex)
 {
     MK_ENTER("ExTryToAcquireFastMutex");
+    MK_OBJ_FAULT(FastMutex);
     PKTHREAD me = mk_ke_current();
     mk_thread_attach();
     if (mk_self.irql > APC_LEVEL)
@@ -119,6 +123,7 @@ BOOLEAN ExTryToAcquireFastMutex(PFAST_MUTEX FastMutex)
 void ExReleaseFastMutex(PFAST_MUTEX FastMutex)
 {
     MK_ENTER("ExReleaseFastMutex");
+    MK_OBJ_FAULT(FastMutex);
     mk_thread_attach();
     if (mk_self.irql != APC_LEVEL)
         mk_ke_irql_violation(0, NULL, FastMutex, __builtin_return_address(0));
@@ -130,6 +135,7 @@ void ExReleaseFastMutex(PFAST_MUTEX FastMutex)
 void ExAcquireFastMutexUnsafe(PFAST_MUTEX FastMutex)
 {
     MK_ENTER("ExAcquireFastMutexUnsafe");
+    MK_OBJ_FAULT(FastMutex);
     PKTHREAD me = mk_ke_current();
     fm_check_acquire(FastMutex, me, APC_LEVEL, __builtin_return_address(0));
     fm_lock(FastMutex, me);
@@ -138,6 +144,7 @@ void ExAcquireFastMutexUnsafe(PFAST_MUTEX FastMutex)
 void ExReleaseFastMutexUnsafe(PFAST_MUTEX FastMutex)
 {
     MK_ENTER("ExReleaseFastMutexUnsafe");
+    MK_OBJ_FAULT(FastMutex);
     mk_thread_attach();
     if (mk_self.irql > APC_LEVEL)
         mk_ke_irql_violation(0, NULL, FastMutex, __builtin_return_address(0));

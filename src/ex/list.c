@@ -11,6 +11,7 @@
  * exclusion with every other user of it, including KeAcquireSpinLock
  * callers). The list entries must be resident (non-paged), as documented.
  */
+#include "mk_machine.h"
 #include "mk_base.h"
 
 static KIRQL ex_lock(PKSPIN_LOCK Lock)
@@ -32,6 +33,7 @@ static void ex_unlock(PKSPIN_LOCK Lock, KIRQL old)
 PLIST_ENTRY ExInterlockedInsertHeadList(PLIST_ENTRY ListHead, PLIST_ENTRY ListEntry, PKSPIN_LOCK Lock)
 {
     MK_ENTER("ExInterlockedInsertHeadList");
+    MK_OBJ_FAULT(ListHead);
     KIRQL old = ex_lock(Lock);
     PLIST_ENTRY first = ListHead->Flink;
     InsertHeadList(ListHead, ListEntry);
@@ -42,6 +44,7 @@ PLIST_ENTRY ExInterlockedInsertHeadList(PLIST_ENTRY ListHead, PLIST_ENTRY ListEn
 PLIST_ENTRY ExInterlockedInsertTailList(PLIST_ENTRY ListHead, PLIST_ENTRY ListEntry, PKSPIN_LOCK Lock)
 {
     MK_ENTER("ExInterlockedInsertTailList");
+    MK_OBJ_FAULT(ListHead);
     KIRQL old = ex_lock(Lock);
     PLIST_ENTRY last = ListHead->Blink;
     InsertTailList(ListHead, ListEntry);
@@ -52,6 +55,7 @@ PLIST_ENTRY ExInterlockedInsertTailList(PLIST_ENTRY ListHead, PLIST_ENTRY ListEn
 PLIST_ENTRY ExInterlockedRemoveHeadList(PLIST_ENTRY ListHead, PKSPIN_LOCK Lock)
 {
     MK_ENTER("ExInterlockedRemoveHeadList");
+    MK_OBJ_FAULT(ListHead);
     KIRQL old = ex_lock(Lock);
     PLIST_ENTRY e = NULL;
     if (!IsListEmpty(ListHead))
@@ -64,6 +68,7 @@ PSINGLE_LIST_ENTRY ExInterlockedPushEntryList(PSINGLE_LIST_ENTRY ListHead, PSING
                                               PKSPIN_LOCK Lock)
 {
     MK_ENTER("ExInterlockedPushEntryList");
+    MK_OBJ_FAULT(ListHead);
     KIRQL old = ex_lock(Lock);
     PSINGLE_LIST_ENTRY first = ListHead->Next;
     PushEntryList(ListHead, ListEntry);
@@ -74,6 +79,7 @@ PSINGLE_LIST_ENTRY ExInterlockedPushEntryList(PSINGLE_LIST_ENTRY ListHead, PSING
 PSINGLE_LIST_ENTRY ExInterlockedPopEntryList(PSINGLE_LIST_ENTRY ListHead, PKSPIN_LOCK Lock)
 {
     MK_ENTER("ExInterlockedPopEntryList");
+    MK_OBJ_FAULT(ListHead);
     KIRQL old = ex_lock(Lock);
     PSINGLE_LIST_ENTRY e = PopEntryList(ListHead);
     ex_unlock(Lock, old);
@@ -93,6 +99,7 @@ ULONG ExInterlockedAddUlong(PULONG Addend, ULONG Increment, PKSPIN_LOCK Lock)
 LARGE_INTEGER ExInterlockedAddLargeInteger(PLARGE_INTEGER Addend, LARGE_INTEGER Increment, PKSPIN_LOCK Lock)
 {
     MK_ENTER("ExInterlockedAddLargeInteger");
+    MK_OBJ_FAULT(Addend);
     KIRQL old = ex_lock(Lock);
     LARGE_INTEGER before = *Addend;
     Addend->QuadPart = (LONGLONG)((ULONGLONG)before.QuadPart + (ULONGLONG)Increment.QuadPart);

@@ -31,6 +31,7 @@
  *    Driver Verifier's "freed pool contains an active ERESOURCE" (raised by
  *    mk_exec_driver_unloaded).
  */
+#include "mk_machine.h"
 #include "mk_ke.h"
 #include "mk_pool.h"
 
@@ -123,6 +124,7 @@ static void res_check_irql(PERESOURCE r, KIRQL max, void *caller)
 NTSTATUS ExInitializeResourceLite(PERESOURCE Resource)
 {
     MK_ENTER("ExInitializeResourceLite");
+    MK_OBJ_FAULT(Resource);
     res_check_irql(Resource, DISPATCH_LEVEL, __builtin_return_address(0));
     memset(Resource, 0, sizeof *Resource);
     InitializeListHead(&Resource->SystemResourcesList);
@@ -152,12 +154,14 @@ NTSTATUS ExInitializeResourceLite(PERESOURCE Resource)
 NTSTATUS ExReinitializeResourceLite(PERESOURCE Resource)
 {
     MK_ENTER("ExReinitializeResourceLite");
+    MK_OBJ_FAULT(Resource);
     return ExInitializeResourceLite(Resource);
 }
 
 NTSTATUS ExDeleteResourceLite(PERESOURCE Resource)
 {
     MK_ENTER("ExDeleteResourceLite");
+    MK_OBJ_FAULT(Resource);
     res_check_irql(Resource, APC_LEVEL, __builtin_return_address(0));
     res_rec *rec = res_enter(Resource);
     free(rec->sh);
@@ -245,6 +249,7 @@ static BOOLEAN res_acquire_shared(PERESOURCE r, BOOLEAN wait, PKTHREAD me, int s
 BOOLEAN ExAcquireResourceExclusiveLite(PERESOURCE Resource, BOOLEAN Wait)
 {
     MK_ENTER("ExAcquireResourceExclusiveLite");
+    MK_OBJ_FAULT(Resource);
     res_check_irql(Resource, APC_LEVEL, __builtin_return_address(0));
     return res_acquire_exclusive(Resource, Wait, mk_ke_current());
 }
@@ -252,6 +257,7 @@ BOOLEAN ExAcquireResourceExclusiveLite(PERESOURCE Resource, BOOLEAN Wait)
 BOOLEAN ExAcquireResourceSharedLite(PERESOURCE Resource, BOOLEAN Wait)
 {
     MK_ENTER("ExAcquireResourceSharedLite");
+    MK_OBJ_FAULT(Resource);
     res_check_irql(Resource, APC_LEVEL, __builtin_return_address(0));
     return res_acquire_shared(Resource, Wait, mk_ke_current(), 0);
 }
@@ -259,6 +265,7 @@ BOOLEAN ExAcquireResourceSharedLite(PERESOURCE Resource, BOOLEAN Wait)
 BOOLEAN ExAcquireSharedStarveExclusive(PERESOURCE Resource, BOOLEAN Wait)
 {
     MK_ENTER("ExAcquireSharedStarveExclusive");
+    MK_OBJ_FAULT(Resource);
     res_check_irql(Resource, APC_LEVEL, __builtin_return_address(0));
     return res_acquire_shared(Resource, Wait, mk_ke_current(), 1);
 }
@@ -266,6 +273,7 @@ BOOLEAN ExAcquireSharedStarveExclusive(PERESOURCE Resource, BOOLEAN Wait)
 BOOLEAN ExAcquireSharedWaitForExclusive(PERESOURCE Resource, BOOLEAN Wait)
 {
     MK_ENTER("ExAcquireSharedWaitForExclusive");
+    MK_OBJ_FAULT(Resource);
     res_check_irql(Resource, APC_LEVEL, __builtin_return_address(0));
     return res_acquire_shared(Resource, Wait, mk_ke_current(), 0);
 }
@@ -299,6 +307,7 @@ static void res_release(PERESOURCE r, PKTHREAD t)
 void ExReleaseResourceLite(PERESOURCE Resource)
 {
     MK_ENTER("ExReleaseResourceLite");
+    MK_OBJ_FAULT(Resource);
     res_check_irql(Resource, DISPATCH_LEVEL, __builtin_return_address(0));
     res_release(Resource, mk_ke_current());
 }
@@ -306,6 +315,7 @@ void ExReleaseResourceLite(PERESOURCE Resource)
 void ExReleaseResourceForThreadLite(PERESOURCE Resource, ERESOURCE_THREAD ResourceThreadId)
 {
     MK_ENTER("ExReleaseResourceForThreadLite");
+    MK_OBJ_FAULT(Resource);
     res_check_irql(Resource, DISPATCH_LEVEL, __builtin_return_address(0));
     res_release(Resource, (PKTHREAD)ResourceThreadId);
 }
@@ -313,6 +323,7 @@ void ExReleaseResourceForThreadLite(PERESOURCE Resource, ERESOURCE_THREAD Resour
 void ExConvertExclusiveToSharedLite(PERESOURCE Resource)
 {
     MK_ENTER("ExConvertExclusiveToSharedLite");
+    MK_OBJ_FAULT(Resource);
     res_check_irql(Resource, APC_LEVEL, __builtin_return_address(0));
     PKTHREAD me = mk_ke_current();
     res_rec *rec = res_enter(Resource);
@@ -338,6 +349,7 @@ void ExConvertExclusiveToSharedLite(PERESOURCE Resource)
 BOOLEAN ExIsResourceAcquiredExclusiveLite(PERESOURCE Resource)
 {
     MK_ENTER("ExIsResourceAcquiredExclusiveLite");
+    MK_OBJ_FAULT(Resource);
     PKTHREAD me = mk_ke_current();
     res_enter(Resource);
     BOOLEAN r = (Resource->Flag & RES_OWNED_EXCLUSIVE) && (PKTHREAD)Resource->OwnerEntry.OwnerThread == me;
@@ -348,6 +360,7 @@ BOOLEAN ExIsResourceAcquiredExclusiveLite(PERESOURCE Resource)
 ULONG ExIsResourceAcquiredSharedLite(PERESOURCE Resource)
 {
     MK_ENTER("ExIsResourceAcquiredSharedLite");
+    MK_OBJ_FAULT(Resource);
     PKTHREAD me = mk_ke_current();
     res_rec *rec = res_enter(Resource);
     ULONG n = 0;
@@ -373,12 +386,14 @@ static ULONG res_waiters(PERESOURCE Resource, int exclusive)
 ULONG ExGetExclusiveWaiterCount(PERESOURCE Resource)
 {
     MK_ENTER("ExGetExclusiveWaiterCount");
+    MK_OBJ_FAULT(Resource);
     return res_waiters(Resource, 1);
 }
 
 ULONG ExGetSharedWaiterCount(PERESOURCE Resource)
 {
     MK_ENTER("ExGetSharedWaiterCount");
+    MK_OBJ_FAULT(Resource);
     return res_waiters(Resource, 0);
 }
 

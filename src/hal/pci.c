@@ -214,6 +214,8 @@ int mdlkit_pci_destroy(mdlkit_pci_device *dev)
     MK_ENTER("mdlkit_pci_destroy");
     if (!dev)
         return -1;
+    if (mk_va_region(dev) != MK_RGN_FOREIGN) /* the harness's objects are host memory */
+        mk_violation(MDLKIT_RULE_HARNESS_MISUSE, "mdlkit_pci_destroy: not an object of the harness", (ULONG_PTR)dev, 0);
     pthread_mutex_lock(&pci_lock);
     if (dev->mappings || dev->owner) {
         pthread_mutex_unlock(&pci_lock);

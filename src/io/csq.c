@@ -12,6 +12,7 @@
  * IO_CSQ_IRP_CONTEXT given at insertion) while the IRP is queued, as the
  * documentation reserves it.
  */
+#include "mk_machine.h"
 #include "mk_io.h"
 #include "mk_mdl.h"
 
@@ -82,6 +83,7 @@ NTSTATUS IoCsqInitialize(PIO_CSQ Csq, PIO_CSQ_INSERT_IRP CsqInsertIrp, PIO_CSQ_R
 {
     MK_ENTER("IoCsqInitialize");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, IoCsqInitialize);
+    MK_OBJ_FAULT(Csq);
     return csq_init("IoCsqInitialize: the queue and every callback are required", IO_TYPE_CSQ, Csq,
                     (void *)CsqInsertIrp, CsqRemoveIrp, CsqPeekNextIrp, CsqAcquireLock, CsqReleaseLock,
                     CsqCompleteCanceledIrp);
@@ -93,6 +95,7 @@ NTSTATUS IoCsqInitializeEx(PIO_CSQ Csq, PIO_CSQ_INSERT_IRP_EX CsqInsertIrp, PIO_
 {
     MK_ENTER("IoCsqInitializeEx");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, IoCsqInitializeEx);
+    MK_OBJ_FAULT(Csq);
     return csq_init("IoCsqInitializeEx: the queue and every callback are required", IO_TYPE_CSQ_EX, Csq,
                     (void *)CsqInsertIrp, CsqRemoveIrp, CsqPeekNextIrp, CsqAcquireLock, CsqReleaseLock,
                     CsqCompleteCanceledIrp);
@@ -102,6 +105,7 @@ NTSTATUS IoCsqInsertIrpEx(PIO_CSQ Csq, PIRP Irp, PIO_CSQ_IRP_CONTEXT Context, PV
 {
     MK_ENTER("IoCsqInsertIrpEx");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, IoCsqInsertIrpEx);
+    MK_OBJ_FAULT(Csq);
     csq_check(Csq, "IoCsqInsertIrp: not an initialised cancel-safe queue");
     if (!Irp || Irp->Type != IO_TYPE_IRP)
         mk_violation(0x16, "IoCsqInsertIrp: not an IRP", (ULONG_PTR)Irp, (ULONG_PTR)Csq);
@@ -142,6 +146,7 @@ NTSTATUS IoCsqInsertIrpEx(PIO_CSQ Csq, PIRP Irp, PIO_CSQ_IRP_CONTEXT Context, PV
 void IoCsqInsertIrp(PIO_CSQ Csq, PIRP Irp, PIO_CSQ_IRP_CONTEXT Context)
 {
     MK_ENTER("IoCsqInsertIrp");
+    MK_OBJ_FAULT(Csq);
     IoCsqInsertIrpEx(Csq, Irp, Context, NULL);
 }
 
@@ -149,6 +154,7 @@ PIRP IoCsqRemoveIrp(PIO_CSQ Csq, PIO_CSQ_IRP_CONTEXT Context)
 {
     MK_ENTER("IoCsqRemoveIrp");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, IoCsqRemoveIrp);
+    MK_OBJ_FAULT(Csq);
     csq_check(Csq, "IoCsqRemoveIrp: not an initialised cancel-safe queue");
     if (!Context)
         mk_violation(0x16, "IoCsqRemoveIrp: Context is not optional", (ULONG_PTR)Csq, 0);
@@ -171,6 +177,7 @@ PIRP IoCsqRemoveNextIrp(PIO_CSQ Csq, PVOID PeekContext)
 {
     MK_ENTER("IoCsqRemoveNextIrp");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, IoCsqRemoveNextIrp);
+    MK_OBJ_FAULT(Csq);
     csq_check(Csq, "IoCsqRemoveNextIrp: not an initialised cancel-safe queue");
     KIRQL irql;
     Csq->CsqAcquireLock(Csq, &irql);

@@ -12,6 +12,7 @@
  * the driver's list at once; the memory goes when the last reference does
  * (open file objects and ObReferenceObject hold it), as on Windows.
  */
+#include "mk_machine.h"
 #include "mk_io.h"
 #include "mk_mdl.h"
 #include "mk_ob.h"
@@ -33,7 +34,7 @@ static size_t dev_align16(size_t n) { return (n + 15) & ~(size_t)15; }
 
 mk_devobj_ext *mk_io_device_ext(PDEVICE_OBJECT dev)
 {
-    if (!dev || dev->Type != IO_TYPE_DEVICE)
+    if (!dev || ((ULONG_PTR)dev & 7) || dev->Type != IO_TYPE_DEVICE)
         return NULL;
     mk_devobj_ext *x = (mk_devobj_ext *)dev->DeviceObjectExtension;
     if (!x || x->magic != MK_DEVICE_MAGIC || x->DeviceObject != dev)
@@ -156,6 +157,7 @@ NTSTATUS IoCreateDevice(PDRIVER_OBJECT DriverObject, ULONG DeviceExtensionSize, 
                         PDEVICE_OBJECT *DeviceObject)
 {
     MK_ENTER("IoCreateDevice");
+    MK_OBJ_ALIGN_FAULT(DriverObject);
     if (mk_irql() != PASSIVE_LEVEL)
         mk_violation(DEV_RULE_IRQL_IO_PASSIVE1, "IoCreateDevice must be called at IRQL == PASSIVE_LEVEL", mk_irql(),
                      (ULONG_PTR)DriverObject);
@@ -167,6 +169,7 @@ void IoDeleteDevice(PDEVICE_OBJECT DeviceObject)
 {
     MK_ENTER("IoDeleteDevice");
     mk_ddi_prohibited_check("IoDeleteDevice");
+    MK_OBJ_ALIGN_FAULT(DeviceObject);
     if (mk_irql() > APC_LEVEL)
         mk_violation(DEV_RULE_IRQL_IO_APC_LTE, "IoDeleteDevice must be called at IRQL <= APC_LEVEL", mk_irql(),
                      (ULONG_PTR)DeviceObject);
@@ -205,6 +208,7 @@ PDEVICE_OBJECT IoAttachDeviceToDeviceStack(PDEVICE_OBJECT SourceDevice, PDEVICE_
 {
     MK_ENTER("IoAttachDeviceToDeviceStack");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, IoAttachDeviceToDeviceStack);
+    MK_OBJ_ALIGN_FAULT(SourceDevice);
     mk_devobj_ext *sx = mk_io_device_ext(SourceDevice), *tx = mk_io_device_ext(TargetDevice);
     if (!sx || !tx)
         mk_violation(0x16, "IoAttachDeviceToDeviceStack: not a device object", (ULONG_PTR)SourceDevice,
@@ -232,6 +236,7 @@ PDEVICE_OBJECT IoAttachDeviceToDeviceStack(PDEVICE_OBJECT SourceDevice, PDEVICE_
 void IoDetachDevice(PDEVICE_OBJECT TargetDevice)
 {
     MK_ENTER("IoDetachDevice");
+    MK_OBJ_ALIGN_FAULT(TargetDevice);
     if (mk_irql() != PASSIVE_LEVEL)
         mk_violation(DEV_RULE_IRQL_IO_PASSIVE3, "IoDetachDevice must be called at IRQL == PASSIVE_LEVEL", mk_irql(),
                      (ULONG_PTR)TargetDevice);
@@ -253,6 +258,7 @@ PDEVICE_OBJECT IoGetAttachedDeviceReference(PDEVICE_OBJECT DeviceObject)
 {
     MK_ENTER("IoGetAttachedDeviceReference");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, IoGetAttachedDeviceReference);
+    MK_OBJ_ALIGN_FAULT(DeviceObject);
     if (!mk_io_device_ext(DeviceObject))
         mk_violation(0x16, "IoGetAttachedDeviceReference: not a device object", (ULONG_PTR)DeviceObject, 0);
     pthread_mutex_lock(&dev_lock);
@@ -277,6 +283,7 @@ NTSTATUS IoGetDeviceObjectPointer(PUNICODE_STRING ObjectName, ACCESS_MASK Desire
                                   PDEVICE_OBJECT *DeviceObject)
 {
     MK_ENTER("IoGetDeviceObjectPointer");
+    MK_OBJ_ALIGN_FAULT(ObjectName);
     if (mk_irql() != PASSIVE_LEVEL)
         mk_violation(DEV_RULE_IRQL_IO_PASSIVE2, "IoGetDeviceObjectPointer must be called at IRQL == PASSIVE_LEVEL",
                      mk_irql(), (ULONG_PTR)ObjectName);
@@ -375,6 +382,7 @@ NTSTATUS IoCreateDeviceSecure(PDRIVER_OBJECT DriverObject, ULONG DeviceExtension
                               PDEVICE_OBJECT *DeviceObject)
 {
     MK_ENTER("IoCreateDeviceSecure");
+    MK_OBJ_ALIGN_FAULT(DriverObject);
     if (mk_irql() != PASSIVE_LEVEL)
         mk_violation(DEV_RULE_IRQL_IO_PASSIVE1, "IoCreateDeviceSecure must be called at IRQL == PASSIVE_LEVEL",
                      mk_irql(), (ULONG_PTR)DriverObject);

@@ -500,6 +500,7 @@ PDMA_ADAPTER IoGetDmaAdapter(PDEVICE_OBJECT PhysicalDeviceObject, PDEVICE_DESCRI
 {
     MK_ENTER("IoGetDmaAdapter");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, IoGetDmaAdapter);
+    MK_OBJ_FAULT(PhysicalDeviceObject);
     if (!mk_io_device_ext(PhysicalDeviceObject) || !DeviceDescription || !NumberOfMapRegisters)
         mk_violation(0x16, "IoGetDmaAdapter: a device object, a description and NumberOfMapRegisters are required",
                      (ULONG_PTR)PhysicalDeviceObject, (ULONG_PTR)DeviceDescription);

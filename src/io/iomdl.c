@@ -362,8 +362,11 @@ void IoFreeMdl(PMDL Mdl)
 {
     MK_ENTER("IoFreeMdl");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, IoFreeMdl);
-    if (MK_UNLIKELY(!Mdl))
-        mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x16, 0, 0, 0);
+    if (MK_UNLIKELY(!Mdl | (((ULONG_PTR)Mdl & 7) != 0))) {
+        if (!Mdl)
+            mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x16, 0, 0, 0);
+        mk_object_fault(Mdl, __builtin_return_address(0));
+    }
     iomdl_free(Mdl, __builtin_return_address(0));
 }
 
@@ -371,8 +374,8 @@ void IoBuildPartialMdl(PMDL SourceMdl, PMDL TargetMdl, PVOID VirtualAddress, ULO
 {
     MK_ENTER("IoBuildPartialMdl");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, IoBuildPartialMdl);
-    MK_NULL_FAULT(SourceMdl);
-    MK_NULL_FAULT(TargetMdl);
+    MK_OBJ_FAULT(SourceMdl);
+    MK_OBJ_FAULT(TargetMdl);
     char *src_start = (char *)MmGetMdlVirtualAddress(SourceMdl);
     char *va = (char *)VirtualAddress;
     ULONG_PTR offset = (ULONG_PTR)(va - src_start);

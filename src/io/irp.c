@@ -12,6 +12,7 @@
  * Irp->MdlAddress and copies IoStatus to Irp->UserIosb. An IRP a driver
  * allocated stays with it; IoFreeIrp frees it and never frees MDLs.
  */
+#include "mk_machine.h"
 #include "mk_io.h"
 #include "mk_mdl.h"
 #include "mk_verifier.h"
@@ -74,6 +75,7 @@ PIRP IoAllocateIrp(CCHAR StackSize, BOOLEAN ChargeQuota)
 void IoInitializeIrp(PIRP Irp, USHORT PacketSize, CCHAR StackSize)
 {
     MK_ENTER("IoInitializeIrp");
+    MK_OBJ_FAULT(Irp);
     memset(Irp, 0, PacketSize);
     Irp->Type = IO_TYPE_IRP;
     Irp->Size = PacketSize;
@@ -85,6 +87,7 @@ void IoInitializeIrp(PIRP Irp, USHORT PacketSize, CCHAR StackSize)
 void IoFreeIrp(PIRP Irp)
 {
     MK_ENTER("IoFreeIrp");
+    MK_OBJ_ALIGN_FAULT(Irp);
     mk_ddi_prohibited_check("IoFreeIrp");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, IoFreeIrp);
     if (irp_io_verify())
@@ -99,6 +102,7 @@ void IoFreeIrp(PIRP Irp)
 void IoReuseIrp(PIRP Irp, NTSTATUS Iostatus)
 {
     MK_ENTER("IoReuseIrp");
+    MK_OBJ_FAULT(Irp);
     UCHAR alloc_flags = Irp->AllocationFlags;
     IoInitializeIrp(Irp, Irp->Size, Irp->StackCount);
     Irp->AllocationFlags = alloc_flags;
@@ -118,6 +122,8 @@ NTSTATUS IofCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Irp)
             mk_bugcheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, IRP_VF_CALL_BAD_DEVICE, (ULONG_PTR)DeviceObject, 0, 0);
     }
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, IofCallDriver);
+    MK_OBJ_FAULT(Irp);
+    MK_OBJ_FAULT(DeviceObject);
     Irp->CurrentLocation--;
     if (Irp->CurrentLocation <= 0)
         mk_bugcheck(IRP_NO_MORE_IRP_STACK_LOCATIONS, (ULONG_PTR)Irp, 0, 0, 0);
@@ -180,6 +186,7 @@ static void irp_finish(PIRP Irp)
 void IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
 {
     MK_ENTER("IofCompleteRequest");
+    MK_OBJ_FAULT(Irp);
     bool verify = irp_io_verify();
     if (verify && mk_irql() > DISPATCH_LEVEL)
         mk_bugcheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, IRP_VF_COMPLETE_IRQL, mk_irql(), (ULONG_PTR)Irp, 0);

@@ -9,6 +9,7 @@
  * under OBJ_CASE_INSENSITIVE. Links may dangle: they are resolved when a
  * name is opened, as the object manager's reparse does.
  */
+#include "mk_machine.h"
 #include "mk_io.h"
 #include "mk_mdl.h"
 #include "mk_hooks.h"
@@ -277,6 +278,7 @@ NTSTATUS IoCreateSymbolicLink(PUNICODE_STRING SymbolicLinkName, PUNICODE_STRING 
 {
     MK_ENTER("IoCreateSymbolicLink");
     mk_ddi_prohibited_check("IoCreateSymbolicLink");
+    MK_OBJ_ALIGN_FAULT(SymbolicLinkName);
     if (mk_irql() != PASSIVE_LEVEL)
         mk_violation(OBN_RULE_IRQL_IO_PASSIVE3, "IoCreateSymbolicLink must be called at IRQL == PASSIVE_LEVEL",
                      mk_irql(), (ULONG_PTR)SymbolicLinkName);
@@ -290,6 +292,7 @@ NTSTATUS IoCreateUnprotectedSymbolicLink(PUNICODE_STRING SymbolicLinkName, PUNIC
 {
     MK_ENTER("IoCreateUnprotectedSymbolicLink");
     mk_ddi_prohibited_check("IoCreateUnprotectedSymbolicLink");
+    MK_OBJ_ALIGN_FAULT(SymbolicLinkName);
     if (mk_irql() != PASSIVE_LEVEL)
         mk_violation(OBN_RULE_IRQL_IO_PASSIVE4,
                      "IoCreateUnprotectedSymbolicLink must be called at IRQL == PASSIVE_LEVEL", mk_irql(),
@@ -304,6 +307,7 @@ NTSTATUS IoDeleteSymbolicLink(PUNICODE_STRING SymbolicLinkName)
 {
     MK_ENTER("IoDeleteSymbolicLink");
     mk_ddi_prohibited_check("IoDeleteSymbolicLink");
+    MK_OBJ_ALIGN_FAULT(SymbolicLinkName);
     if (mk_irql() != PASSIVE_LEVEL)
         mk_violation(OBN_RULE_IRQL_IO_PASSIVE4, "IoDeleteSymbolicLink must be called at IRQL == PASSIVE_LEVEL",
                      mk_irql(), (ULONG_PTR)SymbolicLinkName);

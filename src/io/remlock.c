@@ -13,6 +13,7 @@
  * MDLKIT_RULE_REMOVE_LOCK, see docs/ddi-notes.md) instead of corrupting
  * the count.
  */
+#include "mk_machine.h"
 #include "mk_io.h"
 #include "mk_mdl.h"
 
@@ -67,6 +68,7 @@ void IoInitializeRemoveLockEx(PIO_REMOVE_LOCK Lock, ULONG AllocateTag, ULONG Max
 {
     MK_ENTER("IoInitializeRemoveLockEx");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, IoInitializeRemoveLockEx);
+    MK_OBJ_FAULT(Lock);
     (void)AllocateTag;
     (void)MaxLockedMinutes;
     (void)HighWatermark;
@@ -88,6 +90,7 @@ NTSTATUS IoAcquireRemoveLockEx(PIO_REMOVE_LOCK RemoveLock, PVOID Tag, PCSTR File
 {
     MK_ENTER("IoAcquireRemoveLockEx");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, IoAcquireRemoveLockEx);
+    MK_OBJ_FAULT(RemoveLock);
     (void)File;
     (void)Line;
     rl_size_check(RemoveLock, RemlockSize, "IoAcquireRemoveLock: RemoveLock is not optional");
@@ -144,6 +147,7 @@ void IoReleaseRemoveLockEx(PIO_REMOVE_LOCK RemoveLock, PVOID Tag, ULONG RemlockS
 {
     MK_ENTER("IoReleaseRemoveLockEx");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, IoReleaseRemoveLockEx);
+    MK_OBJ_FAULT(RemoveLock);
     rl_size_check(RemoveLock, RemlockSize, "IoReleaseRemoveLock: RemoveLock is not optional");
     if (!rl_drop(RemoveLock, Tag))
         mk_violation(MDLKIT_RULE_REMOVE_LOCK, "IoReleaseRemoveLock with a tag that holds no acquisition of the lock",
@@ -156,6 +160,7 @@ void IoReleaseRemoveLockAndWaitEx(PIO_REMOVE_LOCK RemoveLock, PVOID Tag, ULONG R
 {
     MK_ENTER("IoReleaseRemoveLockAndWaitEx");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, IoReleaseRemoveLockAndWaitEx);
+    MK_OBJ_FAULT(RemoveLock);
     rl_size_check(RemoveLock, RemlockSize, "IoReleaseRemoveLockAndWait: RemoveLock is not optional");
     if (__atomic_load_n(&RemoveLock->Common.Removed, __ATOMIC_SEQ_CST))
         mk_violation(MDLKIT_RULE_REMOVE_LOCK, "IoReleaseRemoveLockAndWait called twice on one lock",

@@ -588,6 +588,8 @@ NTSTATUS mdlkit_wait(mdlkit_request *req, ULONG timeout_ms, ULONG_PTR *informati
         *information = 0;
     if (!req)
         mk_violation(MDLKIT_RULE_HARNESS_MISUSE, "mdlkit_wait: the request is NULL", 0, 0);
+    if (mk_va_region(req) != MK_RGN_FOREIGN) /* the harness's objects are host memory */
+        mk_violation(MDLKIT_RULE_HARNESS_MISUSE, "mdlkit_wait: not an object of the harness", (ULONG_PTR)req, 0);
     mk_ioreq *r = &req->q;
     if (r->sentinel)
         return r->iosb.Status;

@@ -21,6 +21,7 @@
  *    that does not exist: STATUS_INVALID_PARAMETER.
  * A DPC still queued when its driver is unloaded is 0xC7 (ps/psthread.c).
  */
+#include "mk_machine.h"
 #include "mk_ke.h"
 #include "mk_verifier.h"
 
@@ -166,18 +167,21 @@ static void dpc_init(PRKDPC Dpc, UCHAR type, PKDEFERRED_ROUTINE routine, PVOID c
 void KeInitializeDpc(PRKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine, PVOID DeferredContext)
 {
     MK_ENTER("KeInitializeDpc");
+    MK_OBJ_FAULT(Dpc);
     dpc_init(Dpc, MK_KOBJ_DPC, DeferredRoutine, DeferredContext);
 }
 
 void KeInitializeThreadedDpc(PRKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine, PVOID DeferredContext)
 {
     MK_ENTER("KeInitializeThreadedDpc");
+    MK_OBJ_FAULT(Dpc);
     dpc_init(Dpc, MK_KOBJ_THREADED_DPC, DeferredRoutine, DeferredContext);
 }
 
 BOOLEAN KeInsertQueueDpc(PRKDPC Dpc, PVOID SystemArgument1, PVOID SystemArgument2)
 {
     MK_ENTER("KeInsertQueueDpc");
+    MK_OBJ_FAULT(Dpc);
     mk_thread_attach();
     pthread_mutex_lock(&mk_ke_lock);
     if (Dpc->DpcData) {
@@ -194,6 +198,7 @@ BOOLEAN KeInsertQueueDpc(PRKDPC Dpc, PVOID SystemArgument1, PVOID SystemArgument
 BOOLEAN KeRemoveQueueDpc(PRKDPC Dpc)
 {
     MK_ENTER("KeRemoveQueueDpc");
+    MK_OBJ_FAULT(Dpc);
     pthread_mutex_lock(&mk_ke_lock);
     ke_cpu *c = Dpc->DpcData;
     if (!c) {
@@ -221,18 +226,21 @@ BOOLEAN KeRemoveQueueDpc(PRKDPC Dpc)
 void KeSetImportanceDpc(PRKDPC Dpc, KDPC_IMPORTANCE Importance)
 {
     MK_ENTER("KeSetImportanceDpc");
+    MK_OBJ_FAULT(Dpc);
     Dpc->Importance = (UCHAR)Importance;
 }
 
 void KeSetTargetProcessorDpc(PRKDPC Dpc, CCHAR Number)
 {
     MK_ENTER("KeSetTargetProcessorDpc");
+    MK_OBJ_FAULT(Dpc);
     Dpc->Number = (USHORT)((UCHAR)Number + DPC_TARGET_BASE);
 }
 
 NTSTATUS KeSetTargetProcessorDpcEx(PKDPC Dpc, PPROCESSOR_NUMBER ProcNumber)
 {
     MK_ENTER("KeSetTargetProcessorDpcEx");
+    MK_OBJ_FAULT(Dpc);
     if (!ProcNumber || ProcNumber->Group != 0 || ProcNumber->Number >= mk_rt.ncpu || ProcNumber->Reserved != 0)
         return STATUS_INVALID_PARAMETER;
     Dpc->Number = (USHORT)(ProcNumber->Number + DPC_TARGET_BASE);
@@ -319,6 +327,7 @@ void mk_dpc_shutdown(void)
 NTSTATUS KeQueryDpcWatchdogInformation(PKDPC_WATCHDOG_INFORMATION WatchdogInformation)
 {
     MK_ENTER("KeQueryDpcWatchdogInformation");
+    MK_OBJ_FAULT(WatchdogInformation);
     /* No DPC watchdog runs in mdlkit: limits and counts of 0 mean
      * "disabled", as Windows reports them when the watchdog is off. */
     memset(WatchdogInformation, 0, sizeof *WatchdogInformation);

@@ -15,6 +15,7 @@
  *    STATUS_MUTANT_NOT_OWNED (0x1E if nothing handles it), as the kernel's
  *    KeReleaseMutant raises it.
  */
+#include "mk_machine.h"
 #include "mk_ke.h"
 
 static inline void ke_check_irql(KIRQL max, ULONG rule, const char *why, const void *obj, void *caller)
@@ -38,6 +39,7 @@ static void ke_init_header(DISPATCHER_HEADER *h, UCHAR type, size_t size, LONG s
 void KeInitializeEvent(PRKEVENT Event, EVENT_TYPE Type, BOOLEAN State)
 {
     MK_ENTER("KeInitializeEvent");
+    MK_OBJ_FAULT(Event);
     ke_init_header(&Event->Header, Type == SynchronizationEvent ? MK_KOBJ_EVENT_SYNCHRONIZATION : MK_KOBJ_EVENT_NOTIFICATION,
                    sizeof(KEVENT), State ? 1 : 0);
 }
@@ -51,6 +53,7 @@ static void ke_fix_list(DISPATCHER_HEADER *h)
 LONG KeSetEvent(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait)
 {
     MK_ENTER("KeSetEvent");
+    MK_OBJ_FAULT(Event);
     (void)Increment;
     if (Wait)
         ke_check_irql(APC_LEVEL, MK_RULE_IRQL_KE_SET_EVENT,
@@ -71,6 +74,7 @@ LONG KeSetEvent(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait)
 LONG KePulseEvent(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait)
 {
     MK_ENTER("KePulseEvent");
+    MK_OBJ_FAULT(Event);
     (void)Increment;
     ke_check_irql(Wait ? APC_LEVEL : DISPATCH_LEVEL, MK_RULE_IRQL_KE_DISPATCH_LTE,
                   "KePulseEvent must be called at IRQL <= DISPATCH_LEVEL", Event, __builtin_return_address(0));
@@ -101,18 +105,21 @@ static LONG ev_unsignal(PRKEVENT Event, const char *why, void *caller)
 LONG KeResetEvent(PRKEVENT Event)
 {
     MK_ENTER("KeResetEvent");
+    MK_OBJ_FAULT(Event);
     return ev_unsignal(Event, "KeResetEvent must be called at IRQL <= DISPATCH_LEVEL", __builtin_return_address(0));
 }
 
 void KeClearEvent(PRKEVENT Event)
 {
     MK_ENTER("KeClearEvent");
+    MK_OBJ_FAULT(Event);
     (void)ev_unsignal(Event, "KeClearEvent must be called at IRQL <= DISPATCH_LEVEL", __builtin_return_address(0));
 }
 
 LONG KeReadStateEvent(PRKEVENT Event)
 {
     MK_ENTER("KeReadStateEvent");
+    MK_OBJ_FAULT(Event);
     ke_check_irql(DISPATCH_LEVEL, MK_RULE_IRQL_KE_DISPATCH_LTE,
                   "KeReadStateEvent must be called at IRQL <= DISPATCH_LEVEL", Event, __builtin_return_address(0));
     pthread_mutex_lock(&mk_ke_lock);
@@ -126,6 +133,7 @@ LONG KeReadStateEvent(PRKEVENT Event)
 void KeInitializeSemaphore(PRKSEMAPHORE Semaphore, LONG Count, LONG Limit)
 {
     MK_ENTER("KeInitializeSemaphore");
+    MK_OBJ_FAULT(Semaphore);
     ke_check_irql(DISPATCH_LEVEL, MK_RULE_IRQL_KE_DISPATCH_LTE,
                   "KeInitializeSemaphore must be called at IRQL <= DISPATCH_LEVEL", Semaphore,
                   __builtin_return_address(0));
@@ -136,6 +144,7 @@ void KeInitializeSemaphore(PRKSEMAPHORE Semaphore, LONG Count, LONG Limit)
 LONG KeReleaseSemaphore(PRKSEMAPHORE Semaphore, KPRIORITY Increment, LONG Adjustment, BOOLEAN Wait)
 {
     MK_ENTER("KeReleaseSemaphore");
+    MK_OBJ_FAULT(Semaphore);
     (void)Increment;
     ke_check_irql(Wait ? APC_LEVEL : DISPATCH_LEVEL, MK_RULE_IRQL_KE_DISPATCH_LTE,
                   "KeReleaseSemaphore must be called at IRQL <= DISPATCH_LEVEL", Semaphore,
@@ -156,6 +165,7 @@ LONG KeReleaseSemaphore(PRKSEMAPHORE Semaphore, KPRIORITY Increment, LONG Adjust
 LONG KeReadStateSemaphore(PRKSEMAPHORE Semaphore)
 {
     MK_ENTER("KeReadStateSemaphore");
+    MK_OBJ_FAULT(Semaphore);
     ke_check_irql(DISPATCH_LEVEL, MK_RULE_IRQL_KE_DISPATCH_LTE,
                   "KeReadStateSemaphore must be called at IRQL <= DISPATCH_LEVEL", Semaphore,
                   __builtin_return_address(0));
@@ -170,6 +180,7 @@ LONG KeReadStateSemaphore(PRKSEMAPHORE Semaphore)
 void KeInitializeMutex(PRKMUTEX Mutex, ULONG Level)
 {
     MK_ENTER("KeInitializeMutex");
+    MK_OBJ_FAULT(Mutex);
     (void)Level;
     ke_init_header(&Mutex->Header, MK_KOBJ_MUTANT, sizeof(KMUTEX), 1);
     InitializeListHead(&Mutex->MutantListEntry);
@@ -181,6 +192,7 @@ void KeInitializeMutex(PRKMUTEX Mutex, ULONG Level)
 LONG KeReleaseMutex(PRKMUTEX Mutex, BOOLEAN Wait)
 {
     MK_ENTER("KeReleaseMutex");
+    MK_OBJ_FAULT(Mutex);
     ke_check_irql(Wait ? APC_LEVEL : DISPATCH_LEVEL, MK_RULE_IRQL_KE_DISPATCH_LTE,
                   "KeReleaseMutex must be called at IRQL <= DISPATCH_LEVEL", Mutex, __builtin_return_address(0));
     PKTHREAD me = mk_ke_current();
@@ -204,6 +216,7 @@ LONG KeReleaseMutex(PRKMUTEX Mutex, BOOLEAN Wait)
 LONG KeReadStateMutex(PRKMUTEX Mutex)
 {
     MK_ENTER("KeReadStateMutex");
+    MK_OBJ_FAULT(Mutex);
     ke_check_irql(DISPATCH_LEVEL, MK_RULE_IRQL_KE_DISPATCH_LTE,
                   "KeReadStateMutex must be called at IRQL <= DISPATCH_LEVEL", Mutex, __builtin_return_address(0));
     pthread_mutex_lock(&mk_ke_lock);

@@ -15,6 +15,7 @@
  * through a lock handle that holds no lock (never acquired, or released
  * twice): 0x10 SPIN_LOCK_NOT_OWNED (handle, 0, 0, 0).
  */
+#include "mk_machine.h"
 #include "mk_ke.h"
 
 #define SPIN_LOCK_NOT_OWNED_CODE 0x10
@@ -39,6 +40,7 @@ void KeAcquireInStackQueuedSpinLock(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE Lo
 void KeReleaseInStackQueuedSpinLock(PKLOCK_QUEUE_HANDLE LockHandle)
 {
     MK_ENTER("KeReleaseInStackQueuedSpinLock");
+    MK_OBJ_FAULT(LockHandle);
     KeReleaseSpinLock(ql_take(LockHandle), LockHandle->OldIrql);
 }
 
@@ -54,6 +56,7 @@ void KeAcquireInStackQueuedSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE
 void KeReleaseInStackQueuedSpinLockFromDpcLevel(PKLOCK_QUEUE_HANDLE LockHandle)
 {
     MK_ENTER("KeReleaseInStackQueuedSpinLockFromDpcLevel");
+    MK_OBJ_FAULT(LockHandle);
     KeReleaseSpinLockFromDpcLevel(ql_take(LockHandle));
 }
 
@@ -88,6 +91,7 @@ void KeAcquireInStackQueuedSpinLockForDpc(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HAN
 void KeReleaseInStackQueuedSpinLockForDpc(PKLOCK_QUEUE_HANDLE LockHandle)
 {
     MK_ENTER("KeReleaseInStackQueuedSpinLockForDpc");
+    MK_OBJ_FAULT(LockHandle);
     PKSPIN_LOCK l = ql_take(LockHandle);
     KeReleaseSpinLockForDpc(l, LockHandle->OldIrql);
 }

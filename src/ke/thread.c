@@ -9,6 +9,7 @@
  * The __try frames and bug-check catch frames live on the host stack and
  * stay valid across machines, so they are kept.
  */
+#include "mk_machine.h"
 #include "mk_base.h"
 
 #include <string.h>
@@ -82,6 +83,7 @@ ULONG KeQueryActiveProcessorCount(PKAFFINITY ActiveProcessors)
 ULONG KeGetCurrentProcessorNumberEx(PPROCESSOR_NUMBER ProcNumber)
 {
     MK_ENTER("KeGetCurrentProcessorNumberEx");
+    MK_OBJ_ALIGN_FAULT(ProcNumber);
     mk_thread_attach();
     if (ProcNumber) {
         ProcNumber->Group = 0;

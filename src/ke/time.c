@@ -11,6 +11,7 @@
  * 156,250 units (15.625 ms), the default Windows time increment; the
  * performance counter runs at 10 MHz, as on current Windows.
  */
+#include "mk_machine.h"
 #include "mk_ke.h"
 
 #include <time.h>
@@ -21,6 +22,7 @@
 void KeQuerySystemTime(PLARGE_INTEGER CurrentTime)
 {
     MK_ENTER("KeQuerySystemTime");
+    MK_OBJ_FAULT(CurrentTime);
     /* The system time as the clock interrupt last stored it: tick-aligned. */
     LONGLONG now = mk_ke_system_time();
     CurrentTime->QuadPart = now - now % 10000; /* 1 ms resolution */
@@ -29,12 +31,14 @@ void KeQuerySystemTime(PLARGE_INTEGER CurrentTime)
 void KeQuerySystemTimePrecise(PLARGE_INTEGER CurrentTime)
 {
     MK_ENTER("KeQuerySystemTimePrecise");
+    MK_OBJ_FAULT(CurrentTime);
     CurrentTime->QuadPart = mk_ke_system_time();
 }
 
 void KeQueryTickCount(PLARGE_INTEGER TickCount)
 {
     MK_ENTER("KeQueryTickCount");
+    MK_OBJ_FAULT(TickCount);
     TickCount->QuadPart = (LONGLONG)(mk_ke_interrupt_time() / KE_TIME_INCREMENT);
 }
 
@@ -69,6 +73,7 @@ ULONGLONG KeQueryUnbiasedInterruptTime(void)
 LARGE_INTEGER KeQueryPerformanceCounter(PLARGE_INTEGER PerformanceFrequency)
 {
     MK_ENTER("KeQueryPerformanceCounter");
+    MK_OBJ_ALIGN_FAULT(PerformanceFrequency);
     if (PerformanceFrequency)
         PerformanceFrequency->QuadPart = KE_QPC_FREQUENCY;
     LARGE_INTEGER r;
@@ -89,12 +94,14 @@ static LONGLONG ke_local_bias(LONGLONG system_time)
 void ExSystemTimeToLocalTime(PLARGE_INTEGER SystemTime, PLARGE_INTEGER LocalTime)
 {
     MK_ENTER("ExSystemTimeToLocalTime");
+    MK_OBJ_FAULT(SystemTime);
     LocalTime->QuadPart = SystemTime->QuadPart + ke_local_bias(SystemTime->QuadPart);
 }
 
 void ExLocalTimeToSystemTime(PLARGE_INTEGER LocalTime, PLARGE_INTEGER SystemTime)
 {
     MK_ENTER("ExLocalTimeToSystemTime");
+    MK_OBJ_FAULT(LocalTime);
     LONGLONG guess = LocalTime->QuadPart - ke_local_bias(LocalTime->QuadPart);
     SystemTime->QuadPart = LocalTime->QuadPart - ke_local_bias(guess);
 }

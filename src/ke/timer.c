@@ -19,6 +19,7 @@
  *  - a timer still set, or a DPC still queued, when its driver is unloaded:
  *    0xC7 TIMER_OR_DPC_INVALID (ps/psthread.c).
  */
+#include "mk_machine.h"
 #include "mk_ke.h"
 
 #include <errno.h>
@@ -131,6 +132,7 @@ static inline void tm_check_irql(PKTIMER t, void *caller, const char *why)
 void KeInitializeTimerEx(PKTIMER Timer, TIMER_TYPE Type)
 {
     MK_ENTER("KeInitializeTimerEx");
+    MK_OBJ_FAULT(Timer);
     tm_check_irql(Timer, __builtin_return_address(0), "KeInitializeTimerEx must be called at IRQL <= DISPATCH_LEVEL");
     memset(Timer, 0, sizeof *Timer);
     Timer->Header.Type = Type == SynchronizationTimer ? MK_KOBJ_TIMER_SYNCHRONIZATION : MK_KOBJ_TIMER_NOTIFICATION;
@@ -141,6 +143,7 @@ void KeInitializeTimerEx(PKTIMER Timer, TIMER_TYPE Type)
 void KeInitializeTimer(PKTIMER Timer)
 {
     MK_ENTER("KeInitializeTimer");
+    MK_OBJ_FAULT(Timer);
     tm_check_irql(Timer, __builtin_return_address(0), "KeInitializeTimer must be called at IRQL <= DISPATCH_LEVEL");
     memset(Timer, 0, sizeof *Timer);
     Timer->Header.Type = MK_KOBJ_TIMER_NOTIFICATION;
@@ -200,6 +203,7 @@ static BOOLEAN tm_set_timer(PKTIMER Timer, LARGE_INTEGER DueTime, LONG Period, P
 BOOLEAN KeSetTimer(PKTIMER Timer, LARGE_INTEGER DueTime, PKDPC Dpc)
 {
     MK_ENTER("KeSetTimer");
+    MK_OBJ_FAULT(Timer);
     tm_check_irql(Timer, __builtin_return_address(0), "KeSetTimer must be called at IRQL <= DISPATCH_LEVEL");
     return tm_set_timer(Timer, DueTime, 0, Dpc);
 }
@@ -207,6 +211,7 @@ BOOLEAN KeSetTimer(PKTIMER Timer, LARGE_INTEGER DueTime, PKDPC Dpc)
 BOOLEAN KeSetTimerEx(PKTIMER Timer, LARGE_INTEGER DueTime, LONG Period, PKDPC Dpc)
 {
     MK_ENTER("KeSetTimerEx");
+    MK_OBJ_FAULT(Timer);
     tm_check_irql(Timer, __builtin_return_address(0), "KeSetTimerEx must be called at IRQL <= DISPATCH_LEVEL");
     return tm_set_timer(Timer, DueTime, Period, Dpc);
 }
@@ -214,6 +219,7 @@ BOOLEAN KeSetTimerEx(PKTIMER Timer, LARGE_INTEGER DueTime, LONG Period, PKDPC Dp
 BOOLEAN KeCancelTimer(PKTIMER Timer)
 {
     MK_ENTER("KeCancelTimer");
+    MK_OBJ_FAULT(Timer);
     tm_check_irql(Timer, __builtin_return_address(0), "KeCancelTimer must be called at IRQL <= DISPATCH_LEVEL");
     pthread_mutex_lock(&mk_ke_lock);
     long i = tm_find_locked(Timer);
@@ -226,6 +232,7 @@ BOOLEAN KeCancelTimer(PKTIMER Timer)
 BOOLEAN KeReadStateTimer(PKTIMER Timer)
 {
     MK_ENTER("KeReadStateTimer");
+    MK_OBJ_FAULT(Timer);
     tm_check_irql(Timer, __builtin_return_address(0), "KeReadStateTimer must be called at IRQL <= DISPATCH_LEVEL");
     pthread_mutex_lock(&mk_ke_lock);
     BOOLEAN s = Timer->Header.SignalState != 0;

@@ -123,6 +123,13 @@ void mk_access_fault(const void *addr, int write, void *pc)
     mk_bugcheck(PAGE_FAULT_IN_NONPAGED_AREA, (ULONG_PTR)addr, (ULONG_PTR)write, (ULONG_PTR)pc, 0);
 }
 
+void mk_object_fault(const void *p, void *pc)
+{
+    if (!p)
+        mk_access_fault(NULL, 0, pc);
+    mk_raise_at(STATUS_DATATYPE_MISALIGNMENT, pc);
+}
+
 /* A fault on the null page: the observers hear of it first, with the
  * interrupted code's stack and frame pointers (the lint category names the
  * call that returned the NULL, mk_hooks.h). */

@@ -411,6 +411,7 @@ void ExInitializeNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside, PALLOCATE
                                      PFREE_FUNCTION Free, ULONG Flags, SIZE_T Size, ULONG Tag, USHORT Depth)
 {
     MK_ENTER("ExInitializeNPagedLookasideList");
+    MK_OBJ_FAULT(Lookaside);
     (void)Depth; /* reserved: Windows ignores it and so does mdlkit */
     /* 0x2000000: a list without POOL_NX_ALLOCATION hands out executable pool (0xC4/0x2000) */
     mk_verifier_codeint_pool(NonPagedPool | Flags, Tag, __builtin_return_address(0));
@@ -422,6 +423,7 @@ void ExInitializeNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside, PALLOCATE
 void ExDeleteNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside)
 {
     MK_ENTER("ExDeleteNPagedLookasideList");
+    MK_OBJ_FAULT(Lookaside);
     la_check_irql(LA_OF(Lookaside), DISPATCH_LEVEL);
     la_delete(LA_OF(Lookaside), LA_KIND_NPAGED, "ExDeleteNPagedLookasideList", __builtin_return_address(0));
 }
@@ -429,6 +431,7 @@ void ExDeleteNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside)
 PVOID ExAllocateFromNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside)
 {
     MK_ENTER("ExAllocateFromNPagedLookasideList");
+    MK_OBJ_FAULT(Lookaside);
     return la_allocate(LA_OF(Lookaside), LA_KIND_NPAGED, "ExAllocateFromNPagedLookasideList",
                        __builtin_return_address(0));
 }
@@ -436,7 +439,7 @@ PVOID ExAllocateFromNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside)
 void ExFreeToNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside, PVOID Entry)
 {
     MK_ENTER("ExFreeToNPagedLookasideList");
-    MK_NULL_FAULT(Lookaside);
+    MK_OBJ_FAULT(Lookaside);
     MK_NULL_FAULT(Entry);
     la_free(LA_OF(Lookaside), LA_KIND_NPAGED, Entry, "ExFreeToNPagedLookasideList", __builtin_return_address(0));
 }
@@ -448,6 +451,7 @@ void ExInitializePagedLookasideList(PPAGED_LOOKASIDE_LIST Lookaside, PALLOCATE_F
                                     PFREE_FUNCTION Free, ULONG Flags, SIZE_T Size, ULONG Tag, USHORT Depth)
 {
     MK_ENTER("ExInitializePagedLookasideList");
+    MK_OBJ_FAULT(Lookaside);
     (void)Depth;
     la_init_list(LA_OF(Lookaside), LA_KIND_PAGED, APC_LEVEL, (POOL_TYPE)(PagedPool | Flags), Size, Tag, Allocate,
                  Free);
@@ -457,6 +461,7 @@ void ExInitializePagedLookasideList(PPAGED_LOOKASIDE_LIST Lookaside, PALLOCATE_F
 void ExDeletePagedLookasideList(PPAGED_LOOKASIDE_LIST Lookaside)
 {
     MK_ENTER("ExDeletePagedLookasideList");
+    MK_OBJ_FAULT(Lookaside);
     la_check_irql(LA_OF(Lookaside), APC_LEVEL);
     la_delete(LA_OF(Lookaside), LA_KIND_PAGED, "ExDeletePagedLookasideList", __builtin_return_address(0));
 }
@@ -464,12 +469,14 @@ void ExDeletePagedLookasideList(PPAGED_LOOKASIDE_LIST Lookaside)
 PVOID ExAllocateFromPagedLookasideList(PPAGED_LOOKASIDE_LIST Lookaside)
 {
     MK_ENTER("ExAllocateFromPagedLookasideList");
+    MK_OBJ_FAULT(Lookaside);
     return la_allocate(LA_OF(Lookaside), LA_KIND_PAGED, "ExAllocateFromPagedLookasideList", __builtin_return_address(0));
 }
 
 void ExFreeToPagedLookasideList(PPAGED_LOOKASIDE_LIST Lookaside, PVOID Entry)
 {
     MK_ENTER("ExFreeToPagedLookasideList");
+    MK_OBJ_FAULT(Lookaside);
     la_free(LA_OF(Lookaside), LA_KIND_PAGED, Entry, "ExFreeToPagedLookasideList", __builtin_return_address(0));
 }
 
@@ -481,6 +488,7 @@ NTSTATUS ExInitializeLookasideListEx(PLOOKASIDE_LIST_EX Lookaside, PALLOCATE_FUN
                                      ULONG Tag, USHORT Depth)
 {
     MK_ENTER("ExInitializeLookasideListEx");
+    MK_OBJ_FAULT(Lookaside);
     (void)Depth;
     PGENERAL_LOOKASIDE_POOL L = &Lookaside->L;
     la_check_irql(L, DISPATCH_LEVEL);
@@ -510,6 +518,7 @@ NTSTATUS ExInitializeLookasideListEx(PLOOKASIDE_LIST_EX Lookaside, PALLOCATE_FUN
 void ExDeleteLookasideListEx(PLOOKASIDE_LIST_EX Lookaside)
 {
     MK_ENTER("ExDeleteLookasideListEx");
+    MK_OBJ_FAULT(Lookaside);
     PGENERAL_LOOKASIDE_POOL L = &Lookaside->L;
     la_check_irql(L, la_paged(L) ? APC_LEVEL : DISPATCH_LEVEL);
     la_delete(L, LA_KIND_EX, "ExDeleteLookasideListEx", __builtin_return_address(0));
@@ -518,6 +527,7 @@ void ExDeleteLookasideListEx(PLOOKASIDE_LIST_EX Lookaside)
 void ExFlushLookasideListEx(PLOOKASIDE_LIST_EX Lookaside)
 {
     MK_ENTER("ExFlushLookasideListEx");
+    MK_OBJ_FAULT(Lookaside);
     PGENERAL_LOOKASIDE_POOL L = &Lookaside->L;
     la_check(L, LA_KIND_EX, "ExFlushLookasideListEx");
     la_check_irql(L, la_paged(L) ? APC_LEVEL : DISPATCH_LEVEL);
@@ -527,6 +537,7 @@ void ExFlushLookasideListEx(PLOOKASIDE_LIST_EX Lookaside)
 PVOID ExAllocateFromLookasideListEx(PLOOKASIDE_LIST_EX Lookaside)
 {
     MK_ENTER("ExAllocateFromLookasideListEx");
+    MK_OBJ_FAULT(Lookaside);
     return la_allocate(&Lookaside->L, LA_KIND_EX, "ExAllocateFromLookasideListEx",
                        __builtin_return_address(0));
 }
@@ -534,6 +545,7 @@ PVOID ExAllocateFromLookasideListEx(PLOOKASIDE_LIST_EX Lookaside)
 void ExFreeToLookasideListEx(PLOOKASIDE_LIST_EX Lookaside, PVOID Entry)
 {
     MK_ENTER("ExFreeToLookasideListEx");
+    MK_OBJ_FAULT(Lookaside);
     la_free(&Lookaside->L, LA_KIND_EX, Entry, "ExFreeToLookasideListEx",
             __builtin_return_address(0));
 }

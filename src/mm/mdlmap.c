@@ -340,7 +340,7 @@ PVOID MmMapLockedPagesSpecifyCache(PMDL MemoryDescriptorList, KPROCESSOR_MODE Ac
 {
     MK_ENTER("MmMapLockedPagesSpecifyCache");
     mk_ddi_prohibited_check("MmMapLockedPagesSpecifyCache");
-    MK_NULL_FAULT(MemoryDescriptorList);
+    MK_OBJ_FAULT(MemoryDescriptorList);
     PMDL mdl = MemoryDescriptorList;
     mdlmap_check_irql(mdl, AccessMode, 0x76, 0x77);
     if (AccessMode == KernelMode) {
@@ -359,6 +359,7 @@ PVOID MmMapLockedPages(PMDL MemoryDescriptorList, KPROCESSOR_MODE AccessMode)
 {
     MK_ENTER("MmMapLockedPages");
     mk_ddi_prohibited_check("MmMapLockedPages");
+    MK_OBJ_FAULT(MemoryDescriptorList);
     PMDL mdl = MemoryDescriptorList;
     mdlmap_check_irql(mdl, AccessMode, 0x74, 0x75);
     if (mk_rt.verifier && !(mdl->MdlFlags & MDL_MAPPING_CAN_FAIL))
@@ -407,7 +408,7 @@ void MmUnmapLockedPages(PVOID BaseAddress, PMDL MemoryDescriptorList)
 {
     MK_ENTER("MmUnmapLockedPages");
     mk_ddi_prohibited_check("MmUnmapLockedPages");
-    MK_NULL_FAULT(MemoryDescriptorList);
+    MK_OBJ_FAULT(MemoryDescriptorList);
     PMDL mdl = MemoryDescriptorList;
     char *va = (char *)BaseAddress;
     if (mk_va_region(va) == MK_RGN_USER) {

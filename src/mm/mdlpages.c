@@ -236,13 +236,14 @@ void MmFreePagesFromMdl(PMDL MemoryDescriptorList)
     MK_ENTER("MmFreePagesFromMdl");
     mk_ddi_prohibited_check("MmFreePagesFromMdl");
     mdlpages_irql(MmFreePagesFromMdl);
-    MK_NULL_FAULT(MemoryDescriptorList);
+    MK_OBJ_FAULT(MemoryDescriptorList);
     mdlpages_free(MemoryDescriptorList, 0);
 }
 
 void MmFreePagesFromMdlEx(PMDL MemoryDescriptorList, ULONG Flags)
 {
     MK_ENTER("MmFreePagesFromMdlEx");
+    MK_OBJ_FAULT(MemoryDescriptorList);
     mdlpages_entry(NTDDI_WIN10_RS1, MmFreePagesFromMdlEx,
                    "MmFreePagesFromMdlEx does not exist before Windows 10 version 1607 (emulated OS)");
     if (Flags & ~MM_FREE_MDL_PAGES_ZERO)

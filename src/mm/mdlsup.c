@@ -213,7 +213,7 @@ void MmBuildMdlForNonPagedPool(PMDL MemoryDescriptorList)
 {
     MK_ENTER("MmBuildMdlForNonPagedPool");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, MmBuildMdlForNonPagedPool);
-    MK_NULL_FAULT(MemoryDescriptorList);
+    MK_OBJ_FAULT(MemoryDescriptorList);
     mdlsup_build(MemoryDescriptorList, __builtin_return_address(0));
 }
 
@@ -228,6 +228,7 @@ PMDL MmCreateMdl(PMDL MemoryDescriptorList, PVOID Base, SIZE_T Length)
 {
     MK_ENTER("MmCreateMdl");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, MmCreateMdl);
+    MK_OBJ_ALIGN_FAULT(MemoryDescriptorList);
     if (Length > MAXULONG)
         return NULL;
     PMDL mdl = MemoryDescriptorList;

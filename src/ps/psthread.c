@@ -31,6 +31,7 @@
  *    0xC7 TIMER_OR_DPC_INVALID (0 timer / 2 DPC, object, start and end of
  *    the memory it lies in: its pool block, or the object itself).
  */
+#include "mk_machine.h"
 #include "mk_ke.h"
 #include "mk_ob.h"
 #include "mk_pool.h"
@@ -156,8 +157,7 @@ NTSTATUS PsCreateSystemThread(PHANDLE ThreadHandle, ULONG DesiredAccess, POBJECT
     t->running = 1;
     int kernel = ObjectAttributes && (ObjectAttributes->Attributes & OBJ_KERNEL_HANDLE);
     HANDLE h;
-    NTSTATUS st = mk_ob_insert_handle(t, DesiredAccess ? DesiredAccess : THREAD_ALL_ACCESS,
-                                      kernel ? KernelMode : UserMode, &h);
+    NTSTATUS st = mk_ob_insert_process_handle(t, DesiredAccess ? DesiredAccess : THREAD_ALL_ACCESS, kernel, &h);
     if (!NT_SUCCESS(st)) {
         mk_ob_dereference(t);
         return st;
@@ -232,6 +232,7 @@ HANDLE PsGetCurrentThreadId(void)
 HANDLE PsGetThreadId(PETHREAD Thread)
 {
     MK_ENTER("PsGetThreadId");
+    MK_OBJ_FAULT((PKTHREAD)Thread);
     return ((PKTHREAD)Thread)->cid;
 }
 
@@ -244,6 +245,7 @@ HANDLE PsGetCurrentProcessId(void)
 BOOLEAN PsIsSystemThread(PETHREAD Thread)
 {
     MK_ENTER("PsIsSystemThread");
+    MK_OBJ_FAULT((PKTHREAD)Thread);
     PKTHREAD t = (PKTHREAD)Thread;
     return (BOOLEAN)(t->system || t->in_dpc);
 }
@@ -251,6 +253,7 @@ BOOLEAN PsIsSystemThread(PETHREAD Thread)
 KPRIORITY KeSetPriorityThread(PKTHREAD Thread, KPRIORITY Priority)
 {
     MK_ENTER("KeSetPriorityThread");
+    MK_OBJ_FAULT(Thread);
     mk_thread_attach();
     if (mk_self.irql > DISPATCH_LEVEL)
         mk_ke_irql_violation(MK_RULE_IRQL_KE_DISPATCH_LTE, "KeSetPriorityThread must be called at IRQL <= DISPATCH_LEVEL",
@@ -267,6 +270,7 @@ KPRIORITY KeSetPriorityThread(PKTHREAD Thread, KPRIORITY Priority)
 KPRIORITY KeQueryPriorityThread(PKTHREAD Thread)
 {
     MK_ENTER("KeQueryPriorityThread");
+    MK_OBJ_FAULT(Thread);
     pthread_mutex_lock(&mk_ke_lock);
     KPRIORITY p = Thread->priority;
     pthread_mutex_unlock(&mk_ke_lock);
@@ -276,6 +280,7 @@ KPRIORITY KeQueryPriorityThread(PKTHREAD Thread)
 LONG KeSetBasePriorityThread(PKTHREAD Thread, LONG Increment)
 {
     MK_ENTER("KeSetBasePriorityThread");
+    MK_OBJ_FAULT(Thread);
     mk_thread_attach();
     if (mk_self.irql > PASSIVE_LEVEL)
         mk_ke_irql_violation(0, NULL, Thread, __builtin_return_address(0));

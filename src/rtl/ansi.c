@@ -15,6 +15,7 @@
  * code page, so sizes are those Windows computes for one): characters it
  * lacks become '?' (docs/ddi-notes.md "Rtl strings").
  */
+#include "mk_machine.h"
 #include "mk_rtl.h"
 
 #include <string.h>
@@ -41,6 +42,7 @@ void RtlInitAnsiString(PANSI_STRING DestinationString, PCSTR SourceString)
 {
     MK_ENTER("RtlInitAnsiString");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, RtlInitAnsiString);
+    MK_OBJ_FAULT(DestinationString);
     as_init(DestinationString, SourceString, NULL);
 }
 
@@ -48,6 +50,7 @@ void RtlInitString(PSTRING DestinationString, PCSTR SourceString)
 {
     MK_ENTER("RtlInitString");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, RtlInitString);
+    MK_OBJ_FAULT(DestinationString);
     as_init(DestinationString, SourceString, NULL);
 }
 
@@ -55,6 +58,7 @@ void RtlInitUTF8String(PUTF8_STRING DestinationString, PCSTR SourceString)
 {
     MK_ENTER("RtlInitUTF8String");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, RtlInitUTF8String);
+    MK_OBJ_FAULT(DestinationString);
     as_init(DestinationString, SourceString, NULL);
 }
 
@@ -73,6 +77,7 @@ NTSTATUS RtlInitAnsiStringEx(PANSI_STRING DestinationString, PCSTR SourceString)
 {
     MK_ENTER("RtlInitAnsiStringEx");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, RtlInitAnsiStringEx);
+    MK_OBJ_FAULT(DestinationString);
     return as_init_ex(DestinationString, SourceString);
 }
 
@@ -80,6 +85,7 @@ NTSTATUS RtlInitStringEx(PSTRING DestinationString, PCSTR SourceString)
 {
     MK_ENTER("RtlInitStringEx");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, RtlInitStringEx);
+    MK_OBJ_FAULT(DestinationString);
     return as_init_ex(DestinationString, SourceString);
 }
 
@@ -87,6 +93,7 @@ NTSTATUS RtlInitUTF8StringEx(PUTF8_STRING DestinationString, PCSTR SourceString)
 {
     MK_ENTER("RtlInitUTF8StringEx");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, RtlInitUTF8StringEx);
+    MK_OBJ_FAULT(DestinationString);
     return as_init_ex(DestinationString, SourceString);
 }
 
@@ -94,6 +101,7 @@ void RtlCopyString(PSTRING DestinationString, const STRING *SourceString)
 {
     MK_ENTER("RtlCopyString");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, RtlCopyString);
+    MK_OBJ_FAULT(DestinationString);
     if (!SourceString) {
         DestinationString->Length = 0;
         return;
@@ -106,6 +114,7 @@ NTSTATUS RtlAppendStringToString(PSTRING Destination, const STRING *Source)
 {
     MK_ENTER("RtlAppendStringToString");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, RtlAppendStringToString);
+    MK_OBJ_FAULT(Destination);
     if (Source->Length == 0)
         return STATUS_SUCCESS;
     if ((size_t)Destination->Length + Source->Length > Destination->MaximumLength)
@@ -131,6 +140,7 @@ void RtlUpperString(PSTRING DestinationString, const STRING *SourceString)
 {
     MK_ENTER("RtlUpperString");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, RtlUpperString);
+    MK_OBJ_FAULT(DestinationString);
     USHORT n = SourceString->Length;
     if (n > DestinationString->MaximumLength)
         n = DestinationString->MaximumLength;
@@ -180,12 +190,14 @@ BOOLEAN RtlPrefixString(const STRING *String1, const STRING *String2, BOOLEAN Ca
 ULONG RtlxAnsiStringToUnicodeSize(PCANSI_STRING AnsiString)
 {
     MK_ENTER("RtlxAnsiStringToUnicodeSize");
+    MK_OBJ_FAULT(AnsiString);
     return ((ULONG)AnsiString->Length + 1) * sizeof(WCHAR);
 }
 
 ULONG RtlxUnicodeStringToAnsiSize(PCUNICODE_STRING UnicodeString)
 {
     MK_ENTER("RtlxUnicodeStringToAnsiSize");
+    MK_OBJ_FAULT(UnicodeString);
     return (ULONG)UnicodeString->Length / sizeof(WCHAR) + 1;
 }
 
@@ -194,6 +206,8 @@ NTSTATUS RtlAnsiStringToUnicodeString(PUNICODE_STRING DestinationString, PCANSI_
 {
     MK_ENTER("RtlAnsiStringToUnicodeString");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, RtlAnsiStringToUnicodeString);
+    MK_OBJ_FAULT(DestinationString);
+    MK_OBJ_FAULT(SourceString);
     ULONG size = ((ULONG)SourceString->Length + 1) * sizeof(WCHAR);
     if (size > AS_MAX)
         return STATUS_INVALID_PARAMETER_2;
@@ -248,6 +262,8 @@ NTSTATUS RtlUnicodeStringToAnsiString(PANSI_STRING DestinationString, PCUNICODE_
 {
     MK_ENTER("RtlUnicodeStringToAnsiString");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, RtlUnicodeStringToAnsiString);
+    MK_OBJ_FAULT(DestinationString);
+    MK_OBJ_FAULT(SourceString);
     return as_from_unicode(DestinationString, SourceString, AllocateDestinationString, 0);
 }
 
@@ -256,6 +272,8 @@ NTSTATUS RtlUpcaseUnicodeStringToAnsiString(PANSI_STRING DestinationString, PCUN
 {
     MK_ENTER("RtlUpcaseUnicodeStringToAnsiString");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, RtlUpcaseUnicodeStringToAnsiString);
+    MK_OBJ_FAULT(DestinationString);
+    MK_OBJ_FAULT(SourceString);
     return as_from_unicode(DestinationString, SourceString, AllocateDestinationString, 1);
 }
 
@@ -263,6 +281,7 @@ void RtlFreeAnsiString(PANSI_STRING AnsiString)
 {
     MK_ENTER("RtlFreeAnsiString");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, RtlFreeAnsiString);
+    MK_OBJ_FAULT(AnsiString);
     if (AnsiString->Buffer)
         mk_rtl_string_free(AnsiString->Buffer);
     AnsiString->Buffer = NULL;
@@ -273,6 +292,7 @@ void RtlFreeUTF8String(PUTF8_STRING Utf8String)
 {
     MK_ENTER("RtlFreeUTF8String");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, RtlFreeUTF8String);
+    MK_OBJ_FAULT(Utf8String);
     if (Utf8String->Buffer)
         mk_rtl_string_free(Utf8String->Buffer);
     Utf8String->Buffer = NULL;
@@ -436,6 +456,8 @@ NTSTATUS RtlUTF8StringToUnicodeString(PUNICODE_STRING DestinationString, PCUTF8_
 {
     MK_ENTER("RtlUTF8StringToUnicodeString");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, RtlUTF8StringToUnicodeString);
+    MK_OBJ_FAULT(DestinationString);
+    MK_OBJ_FAULT(SourceString);
     ULONG need;
     NTSTATUS st = RtlUTF8ToUnicodeN(NULL, 0, &need, SourceString->Buffer ? SourceString->Buffer : "",
                                     SourceString->Length);
@@ -464,6 +486,8 @@ NTSTATUS RtlUnicodeStringToUTF8String(PUTF8_STRING DestinationString, PCUNICODE_
 {
     MK_ENTER("RtlUnicodeStringToUTF8String");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, RtlUnicodeStringToUTF8String);
+    MK_OBJ_FAULT(DestinationString);
+    MK_OBJ_FAULT(SourceString);
     static const WCHAR empty[1] = {0};
     PCWCH src = SourceString->Buffer ? SourceString->Buffer : empty;
     ULONG need;

@@ -11,6 +11,7 @@
  * the hint is outside) and wrap around, returning 0xFFFFFFFF when nothing
  * fits. Any IRQL when the buffer is resident; the caller synchronises.
  */
+#include "mk_machine.h"
 #include "mk_rtl.h"
 
 #include <stdio.h>
@@ -38,24 +39,28 @@ static MK_NOINLINE void bm_check(const RTL_BITMAP *b, ULONG start, ULONG n)
 
 void RtlInitializeBitMap(PRTL_BITMAP BitMapHeader, PULONG BitMapBuffer, ULONG SizeOfBitMap)
 {
+    MK_OBJ_FAULT(BitMapHeader);
     BitMapHeader->SizeOfBitMap = SizeOfBitMap;
     BitMapHeader->Buffer = BitMapBuffer;
 }
 
 void RtlSetBit(PRTL_BITMAP BitMapHeader, ULONG BitNumber)
 {
+    MK_OBJ_FAULT(BitMapHeader);
     bm_check(BitMapHeader, BitNumber, 1);
     bm_put(BitMapHeader, BitNumber, 1);
 }
 
 void RtlClearBit(PRTL_BITMAP BitMapHeader, ULONG BitNumber)
 {
+    MK_OBJ_FAULT(BitMapHeader);
     bm_check(BitMapHeader, BitNumber, 1);
     bm_put(BitMapHeader, BitNumber, 0);
 }
 
 BOOLEAN RtlTestBit(PRTL_BITMAP BitMapHeader, ULONG BitNumber)
 {
+    MK_OBJ_FAULT(BitMapHeader);
     bm_check(BitMapHeader, BitNumber, 1);
     return (BOOLEAN)bm_get(BitMapHeader, BitNumber);
 }
@@ -76,11 +81,13 @@ static void bm_fill(PRTL_BITMAP b, ULONG start, ULONG n, int v)
 
 void RtlSetBits(PRTL_BITMAP BitMapHeader, ULONG StartingIndex, ULONG NumberToSet)
 {
+    MK_OBJ_FAULT(BitMapHeader);
     bm_fill(BitMapHeader, StartingIndex, NumberToSet, 1);
 }
 
 void RtlClearBits(PRTL_BITMAP BitMapHeader, ULONG StartingIndex, ULONG NumberToClear)
 {
+    MK_OBJ_FAULT(BitMapHeader);
     bm_fill(BitMapHeader, StartingIndex, NumberToClear, 0);
 }
 
@@ -99,16 +106,19 @@ static BOOLEAN bm_all(const RTL_BITMAP *b, ULONG start, ULONG n, int v)
 
 BOOLEAN RtlAreBitsClear(PRTL_BITMAP BitMapHeader, ULONG StartingIndex, ULONG Length)
 {
+    MK_OBJ_FAULT(BitMapHeader);
     return bm_all(BitMapHeader, StartingIndex, Length, 0);
 }
 
 BOOLEAN RtlAreBitsSet(PRTL_BITMAP BitMapHeader, ULONG StartingIndex, ULONG Length)
 {
+    MK_OBJ_FAULT(BitMapHeader);
     return bm_all(BitMapHeader, StartingIndex, Length, 1);
 }
 
 ULONG RtlNumberOfSetBits(PRTL_BITMAP BitMapHeader)
 {
+    MK_OBJ_FAULT(BitMapHeader);
     ULONG size = BitMapHeader->SizeOfBitMap, n = 0, i = 0;
     for (; i + 32 <= size; i += 32)
         n += (ULONG)__builtin_popcount(BitMapHeader->Buffer[i >> 5]);
@@ -119,6 +129,7 @@ ULONG RtlNumberOfSetBits(PRTL_BITMAP BitMapHeader)
 
 ULONG RtlNumberOfClearBits(PRTL_BITMAP BitMapHeader)
 {
+    MK_OBJ_FAULT(BitMapHeader);
     return BitMapHeader->SizeOfBitMap - RtlNumberOfSetBits(BitMapHeader);
 }
 
@@ -154,16 +165,19 @@ static ULONG bm_find(const RTL_BITMAP *b, ULONG n, int v, ULONG hint)
 
 ULONG RtlFindClearBits(PRTL_BITMAP BitMapHeader, ULONG NumberToFind, ULONG HintIndex)
 {
+    MK_OBJ_FAULT(BitMapHeader);
     return bm_find(BitMapHeader, NumberToFind, 0, HintIndex);
 }
 
 ULONG RtlFindSetBits(PRTL_BITMAP BitMapHeader, ULONG NumberToFind, ULONG HintIndex)
 {
+    MK_OBJ_FAULT(BitMapHeader);
     return bm_find(BitMapHeader, NumberToFind, 1, HintIndex);
 }
 
 ULONG RtlFindClearBitsAndSet(PRTL_BITMAP BitMapHeader, ULONG NumberToFind, ULONG HintIndex)
 {
+    MK_OBJ_FAULT(BitMapHeader);
     ULONG r = bm_find(BitMapHeader, NumberToFind, 0, HintIndex);
     if (r != BM_NOT_FOUND && NumberToFind)
         bm_fill(BitMapHeader, r, NumberToFind, 1);
@@ -172,6 +186,7 @@ ULONG RtlFindClearBitsAndSet(PRTL_BITMAP BitMapHeader, ULONG NumberToFind, ULONG
 
 ULONG RtlFindSetBitsAndClear(PRTL_BITMAP BitMapHeader, ULONG NumberToFind, ULONG HintIndex)
 {
+    MK_OBJ_FAULT(BitMapHeader);
     ULONG r = bm_find(BitMapHeader, NumberToFind, 1, HintIndex);
     if (r != BM_NOT_FOUND && NumberToFind)
         bm_fill(BitMapHeader, r, NumberToFind, 0);
@@ -180,6 +195,7 @@ ULONG RtlFindSetBitsAndClear(PRTL_BITMAP BitMapHeader, ULONG NumberToFind, ULONG
 
 ULONG RtlFindNextForwardRunClear(PRTL_BITMAP BitMapHeader, ULONG FromIndex, PULONG StartingRunIndex)
 {
+    MK_OBJ_FAULT(BitMapHeader);
     ULONG size = BitMapHeader->SizeOfBitMap, i = FromIndex;
     while (i < size && bm_get(BitMapHeader, i))
         i++;
@@ -192,11 +208,13 @@ ULONG RtlFindNextForwardRunClear(PRTL_BITMAP BitMapHeader, ULONG FromIndex, PULO
 
 ULONG RtlFindFirstRunClear(PRTL_BITMAP BitMapHeader, PULONG StartingIndex)
 {
+    MK_OBJ_FAULT(BitMapHeader);
     return RtlFindNextForwardRunClear(BitMapHeader, 0, StartingIndex);
 }
 
 ULONG RtlFindLongestRunClear(PRTL_BITMAP BitMapHeader, PULONG StartingIndex)
 {
+    MK_OBJ_FAULT(BitMapHeader);
     ULONG best = 0, best_start = 0, from = 0, start;
     for (;;) {
         ULONG n = RtlFindNextForwardRunClear(BitMapHeader, from, &start);

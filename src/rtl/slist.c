@@ -12,6 +12,7 @@
  * (MEMORY_ALLOCATION_ALIGNMENT); one that is not raises
  * STATUS_DATATYPE_MISALIGNMENT (docs/ddi-notes.md "Lists").
  */
+#include "mk_machine.h"
 #include "mk_rtl.h"
 
 #include <stdatomic.h>
@@ -43,6 +44,7 @@ static void sl_aligned(const void *p)
 
 void InitializeSListHead(PSLIST_HEADER SListHead)
 {
+    MK_OBJ_FAULT(SListHead);
     sl_aligned(SListHead);
     atomic_flag *l = sl_lock_of(SListHead);
     sl_lock(l);
@@ -53,6 +55,7 @@ void InitializeSListHead(PSLIST_HEADER SListHead)
 
 PSLIST_ENTRY InterlockedPushEntrySList(PSLIST_HEADER ListHead, PSLIST_ENTRY ListEntry)
 {
+    MK_OBJ_FAULT(ListHead);
     sl_aligned(ListHead);
     sl_aligned(ListEntry);
     atomic_flag *l = sl_lock_of(ListHead);
@@ -67,6 +70,7 @@ PSLIST_ENTRY InterlockedPushEntrySList(PSLIST_HEADER ListHead, PSLIST_ENTRY List
 
 PSLIST_ENTRY InterlockedPushListSListEx(PSLIST_HEADER ListHead, PSLIST_ENTRY List, PSLIST_ENTRY ListEnd, ULONG Count)
 {
+    MK_OBJ_FAULT(ListHead);
     sl_aligned(ListHead);
     sl_aligned(List);
     sl_aligned(ListEnd);
@@ -82,6 +86,7 @@ PSLIST_ENTRY InterlockedPushListSListEx(PSLIST_HEADER ListHead, PSLIST_ENTRY Lis
 
 PSLIST_ENTRY InterlockedPopEntrySList(PSLIST_HEADER ListHead)
 {
+    MK_OBJ_FAULT(ListHead);
     sl_aligned(ListHead);
     atomic_flag *l = sl_lock_of(ListHead);
     sl_lock(l);
@@ -96,6 +101,7 @@ PSLIST_ENTRY InterlockedPopEntrySList(PSLIST_HEADER ListHead)
 
 PSLIST_ENTRY InterlockedFlushSList(PSLIST_HEADER ListHead)
 {
+    MK_OBJ_FAULT(ListHead);
     sl_aligned(ListHead);
     atomic_flag *l = sl_lock_of(ListHead);
     sl_lock(l);
@@ -108,6 +114,7 @@ PSLIST_ENTRY InterlockedFlushSList(PSLIST_HEADER ListHead)
 
 USHORT ExQueryDepthSList(PSLIST_HEADER SListHead)
 {
+    MK_OBJ_FAULT(SListHead);
     sl_aligned(SListHead);
     atomic_flag *l = sl_lock_of(SListHead);
     sl_lock(l);

@@ -11,6 +11,7 @@
  * STRSAFE_NO_TRUNCATION leaves the destination as it was (a copy leaves an
  * empty string); without them a truncated result stays in place.
  */
+#include "mk_machine.h"
 #include "mk_rtl.h"
 
 #include <ntstrsafe.h>
@@ -278,11 +279,13 @@ static NTSTATUS us_init(PUNICODE_STRING d, PCWSTR src, ULONG flags)
 
 NTSTATUS RtlUnicodeStringInit(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc)
 {
+    MK_OBJ_FAULT(DestinationString);
     return us_init(DestinationString, pszSrc, 0);
 }
 
 NTSTATUS RtlUnicodeStringInitEx(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc, ULONG dwFlags)
 {
+    MK_OBJ_FAULT(DestinationString);
     return us_init(DestinationString, pszSrc, dwFlags);
 }
 
@@ -369,38 +372,46 @@ static NTSTATUS us_put_us(PUNICODE_STRING d, PCUNICODE_STRING s, size_t limit, i
 
 NTSTATUS RtlUnicodeStringCopyString(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc)
 {
+    MK_OBJ_FAULT(DestinationString);
     return us_put_psz(DestinationString, pszSrc, SIZE_MAX, 0, NULL, 0);
 }
 NTSTATUS RtlUnicodeStringCopyStringEx(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc,
                                       PUNICODE_STRING RemainingString, ULONG dwFlags)
 {
+    MK_OBJ_FAULT(DestinationString);
     return us_put_psz(DestinationString, pszSrc, SIZE_MAX, 0, RemainingString, dwFlags);
 }
 NTSTATUS RtlUnicodeStringCopy(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString)
 {
+    MK_OBJ_FAULT(DestinationString);
     return us_put_us(DestinationString, SourceString, SIZE_MAX, 0, NULL, 0);
 }
 NTSTATUS RtlUnicodeStringCopyEx(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString,
                                 PUNICODE_STRING RemainingString, ULONG dwFlags)
 {
+    MK_OBJ_FAULT(DestinationString);
     return us_put_us(DestinationString, SourceString, SIZE_MAX, 0, RemainingString, dwFlags);
 }
 NTSTATUS RtlUnicodeStringCatString(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc)
 {
+    MK_OBJ_FAULT(DestinationString);
     return us_put_psz(DestinationString, pszSrc, SIZE_MAX, 1, NULL, 0);
 }
 NTSTATUS RtlUnicodeStringCatStringEx(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc,
                                      PUNICODE_STRING RemainingString, ULONG dwFlags)
 {
+    MK_OBJ_FAULT(DestinationString);
     return us_put_psz(DestinationString, pszSrc, SIZE_MAX, 1, RemainingString, dwFlags);
 }
 NTSTATUS RtlUnicodeStringCat(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString)
 {
+    MK_OBJ_FAULT(DestinationString);
     return us_put_us(DestinationString, SourceString, SIZE_MAX, 1, NULL, 0);
 }
 NTSTATUS RtlUnicodeStringCatEx(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString,
                                PUNICODE_STRING RemainingString, ULONG dwFlags)
 {
+    MK_OBJ_FAULT(DestinationString);
     return us_put_us(DestinationString, SourceString, SIZE_MAX, 1, RemainingString, dwFlags);
 }
 
@@ -413,74 +424,90 @@ static size_t us_limit(size_t n, int cb)
 }
 NTSTATUS RtlUnicodeStringCchCopyStringN(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc, size_t cchToCopy)
 {
+    MK_OBJ_FAULT(DestinationString);
     return us_put_psz(DestinationString, pszSrc, us_limit(cchToCopy, 0), 0, NULL, 0);
 }
 NTSTATUS RtlUnicodeStringCchCopyStringNEx(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc, size_t cchToCopy,
                                         PUNICODE_STRING RemainingString, ULONG dwFlags)
 {
+    MK_OBJ_FAULT(DestinationString);
     return us_put_psz(DestinationString, pszSrc, us_limit(cchToCopy, 0), 0, RemainingString, dwFlags);
 }
 NTSTATUS RtlUnicodeStringCchCopyN(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString, size_t cchToCopy)
 {
+    MK_OBJ_FAULT(DestinationString);
     return us_put_us(DestinationString, SourceString, us_limit(cchToCopy, 0), 0, NULL, 0);
 }
 NTSTATUS RtlUnicodeStringCchCopyNEx(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString, size_t cchToCopy,
                                   PUNICODE_STRING RemainingString, ULONG dwFlags)
 {
+    MK_OBJ_FAULT(DestinationString);
     return us_put_us(DestinationString, SourceString, us_limit(cchToCopy, 0), 0, RemainingString, dwFlags);
 }
 NTSTATUS RtlUnicodeStringCchCatStringN(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc, size_t cchToAppend)
 {
+    MK_OBJ_FAULT(DestinationString);
     return us_put_psz(DestinationString, pszSrc, us_limit(cchToAppend, 0), 1, NULL, 0);
 }
 NTSTATUS RtlUnicodeStringCchCatStringNEx(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc, size_t cchToAppend,
                                         PUNICODE_STRING RemainingString, ULONG dwFlags)
 {
+    MK_OBJ_FAULT(DestinationString);
     return us_put_psz(DestinationString, pszSrc, us_limit(cchToAppend, 0), 1, RemainingString, dwFlags);
 }
 NTSTATUS RtlUnicodeStringCchCatN(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString, size_t cchToAppend)
 {
+    MK_OBJ_FAULT(DestinationString);
     return us_put_us(DestinationString, SourceString, us_limit(cchToAppend, 0), 1, NULL, 0);
 }
 NTSTATUS RtlUnicodeStringCchCatNEx(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString, size_t cchToAppend,
                                   PUNICODE_STRING RemainingString, ULONG dwFlags)
 {
+    MK_OBJ_FAULT(DestinationString);
     return us_put_us(DestinationString, SourceString, us_limit(cchToAppend, 0), 1, RemainingString, dwFlags);
 }
 NTSTATUS RtlUnicodeStringCbCopyStringN(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc, size_t cbToCopy)
 {
+    MK_OBJ_FAULT(DestinationString);
     return us_put_psz(DestinationString, pszSrc, us_limit(cbToCopy, 1), 0, NULL, 0);
 }
 NTSTATUS RtlUnicodeStringCbCopyStringNEx(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc, size_t cbToCopy,
                                         PUNICODE_STRING RemainingString, ULONG dwFlags)
 {
+    MK_OBJ_FAULT(DestinationString);
     return us_put_psz(DestinationString, pszSrc, us_limit(cbToCopy, 1), 0, RemainingString, dwFlags);
 }
 NTSTATUS RtlUnicodeStringCbCopyN(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString, size_t cbToCopy)
 {
+    MK_OBJ_FAULT(DestinationString);
     return us_put_us(DestinationString, SourceString, us_limit(cbToCopy, 1), 0, NULL, 0);
 }
 NTSTATUS RtlUnicodeStringCbCopyNEx(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString, size_t cbToCopy,
                                   PUNICODE_STRING RemainingString, ULONG dwFlags)
 {
+    MK_OBJ_FAULT(DestinationString);
     return us_put_us(DestinationString, SourceString, us_limit(cbToCopy, 1), 0, RemainingString, dwFlags);
 }
 NTSTATUS RtlUnicodeStringCbCatStringN(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc, size_t cbToAppend)
 {
+    MK_OBJ_FAULT(DestinationString);
     return us_put_psz(DestinationString, pszSrc, us_limit(cbToAppend, 1), 1, NULL, 0);
 }
 NTSTATUS RtlUnicodeStringCbCatStringNEx(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc, size_t cbToAppend,
                                         PUNICODE_STRING RemainingString, ULONG dwFlags)
 {
+    MK_OBJ_FAULT(DestinationString);
     return us_put_psz(DestinationString, pszSrc, us_limit(cbToAppend, 1), 1, RemainingString, dwFlags);
 }
 NTSTATUS RtlUnicodeStringCbCatN(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString, size_t cbToAppend)
 {
+    MK_OBJ_FAULT(DestinationString);
     return us_put_us(DestinationString, SourceString, us_limit(cbToAppend, 1), 1, NULL, 0);
 }
 NTSTATUS RtlUnicodeStringCbCatNEx(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString, size_t cbToAppend,
                                   PUNICODE_STRING RemainingString, ULONG dwFlags)
 {
+    MK_OBJ_FAULT(DestinationString);
     return us_put_us(DestinationString, SourceString, us_limit(cbToAppend, 1), 1, RemainingString, dwFlags);
 }
 
@@ -522,15 +549,18 @@ static NTSTATUS us_vprintf(PUNICODE_STRING d, PUNICODE_STRING rem, ULONG flags, 
 
 NTSTATUS RtlUnicodeStringVPrintf(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszFormat, va_list argList)
 {
+    MK_OBJ_FAULT(DestinationString);
     return us_vprintf(DestinationString, NULL, 0, pszFormat, argList);
 }
 NTSTATUS RtlUnicodeStringVPrintfEx(PUNICODE_STRING DestinationString, PUNICODE_STRING RemainingString, ULONG dwFlags,
                                    NTSTRSAFE_PCWSTR pszFormat, va_list argList)
 {
+    MK_OBJ_FAULT(DestinationString);
     return us_vprintf(DestinationString, RemainingString, dwFlags, pszFormat, argList);
 }
 NTSTATUS RtlUnicodeStringPrintf(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszFormat, ...)
 {
+    MK_OBJ_FAULT(DestinationString);
     va_list ap;
     va_start(ap, pszFormat);
     NTSTATUS st = us_vprintf(DestinationString, NULL, 0, pszFormat, ap);
@@ -540,6 +570,7 @@ NTSTATUS RtlUnicodeStringPrintf(PUNICODE_STRING DestinationString, NTSTRSAFE_PCW
 NTSTATUS RtlUnicodeStringPrintfEx(PUNICODE_STRING DestinationString, PUNICODE_STRING RemainingString, ULONG dwFlags,
                                   NTSTRSAFE_PCWSTR pszFormat, ...)
 {
+    MK_OBJ_FAULT(DestinationString);
     va_list ap;
     va_start(ap, pszFormat);
     NTSTATUS st = us_vprintf(DestinationString, RemainingString, dwFlags, pszFormat, ap);

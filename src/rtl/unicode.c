@@ -16,6 +16,7 @@
  * allocate, convert, compare or case-map) check it; the others allow
  * DISPATCH_LEVEL. A violation is bug check 0xA (routine, IRQL, 0, caller).
  */
+#include "mk_machine.h"
 #include "mk_rtl.h"
 
 #include <string.h>
@@ -118,6 +119,7 @@ void RtlInitUnicodeString(PUNICODE_STRING DestinationString, PCWSTR SourceString
 {
     MK_ENTER("RtlInitUnicodeString");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, RtlInitUnicodeString);
+    MK_OBJ_FAULT(DestinationString);
     DestinationString->Buffer = (PWSTR)SourceString;
     if (!SourceString) {
         DestinationString->Length = DestinationString->MaximumLength = 0;
@@ -134,6 +136,7 @@ NTSTATUS RtlInitUnicodeStringEx(PUNICODE_STRING DestinationString, PCWSTR Source
 {
     MK_ENTER("RtlInitUnicodeStringEx");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, RtlInitUnicodeStringEx);
+    MK_OBJ_FAULT(DestinationString);
     DestinationString->Length = DestinationString->MaximumLength = 0;
     DestinationString->Buffer = (PWSTR)SourceString;
     if (!SourceString)
@@ -150,6 +153,7 @@ BOOLEAN RtlCreateUnicodeString(PUNICODE_STRING DestinationString, PCWSTR SourceS
 {
     MK_ENTER("RtlCreateUnicodeString");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, RtlCreateUnicodeString);
+    MK_OBJ_FAULT(DestinationString);
     size_t bytes = (us_wcslen(SourceString) + 1) * sizeof(WCHAR);
     if (bytes > UNICODE_STRING_MAX_BYTES)
         return FALSE;
@@ -167,6 +171,7 @@ NTSTATUS RtlDuplicateUnicodeString(ULONG Flags, PCUNICODE_STRING StringIn, PUNIC
 {
     MK_ENTER("RtlDuplicateUnicodeString");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, RtlDuplicateUnicodeString);
+    MK_OBJ_FAULT(StringIn);
     if (!StringIn || !StringOut ||
         (Flags & ~(ULONG)(RTL_DUPLICATE_UNICODE_STRING_NULL_TERMINATE |
                           RTL_DUPLICATE_UNICODE_STRING_ALLOCATE_NULL_STRING)) ||
@@ -202,6 +207,7 @@ void RtlFreeUnicodeString(PUNICODE_STRING UnicodeString)
 {
     MK_ENTER("RtlFreeUnicodeString");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, RtlFreeUnicodeString);
+    MK_OBJ_FAULT(UnicodeString);
     if (UnicodeString->Buffer)
         mk_rtl_string_free(UnicodeString->Buffer);
     UnicodeString->Buffer = NULL;
@@ -214,7 +220,8 @@ void mk_rtl_copy_counted(USHORT *dlen, USHORT dmax, void *dbuf, USHORT slen, con
     size_t unit = wide ? sizeof(WCHAR) : 1;
     USHORT n = slen < dmax ? slen : dmax;
     n = (USHORT)(n - n % unit);
-    memmove(dbuf, sbuf, n);
+    if (n)
+        memmove(dbuf, sbuf, n);
     *dlen = n;
     if ((size_t)n + unit <= dmax)
         memset((char *)dbuf + n, 0, unit);
@@ -224,6 +231,8 @@ void RtlCopyUnicodeString(PUNICODE_STRING DestinationString, PCUNICODE_STRING So
 {
     MK_ENTER("RtlCopyUnicodeString");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, RtlCopyUnicodeString);
+    MK_OBJ_FAULT(DestinationString);
+    MK_OBJ_ALIGN_FAULT(SourceString);
     if (!SourceString) {
         DestinationString->Length = 0;
         return;
@@ -249,6 +258,7 @@ NTSTATUS RtlAppendUnicodeToString(PUNICODE_STRING Destination, PCWSTR Source)
 {
     MK_ENTER("RtlAppendUnicodeToString");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, RtlAppendUnicodeToString);
+    MK_OBJ_FAULT(Destination);
     if (!Source)
         return STATUS_SUCCESS;
     return us_append(Destination, Source, us_wcslen(Source) * sizeof(WCHAR));
@@ -258,6 +268,8 @@ NTSTATUS RtlAppendUnicodeStringToString(PUNICODE_STRING Destination, PCUNICODE_S
 {
     MK_ENTER("RtlAppendUnicodeStringToString");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, RtlAppendUnicodeStringToString);
+    MK_OBJ_FAULT(Destination);
+    MK_OBJ_FAULT(Source);
     return us_append(Destination, Source->Buffer, Source->Length);
 }
 
@@ -284,6 +296,8 @@ LONG RtlCompareUnicodeString(PCUNICODE_STRING String1, PCUNICODE_STRING String2,
 {
     MK_ENTER("RtlCompareUnicodeString");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, RtlCompareUnicodeString);
+    MK_OBJ_FAULT(String1);
+    MK_OBJ_FAULT(String2);
     return RtlCompareUnicodeStrings(String1->Buffer, String1->Length / sizeof(WCHAR), String2->Buffer,
                                     String2->Length / sizeof(WCHAR), CaseInSensitive);
 }
@@ -300,6 +314,8 @@ BOOLEAN RtlEqualUnicodeString(PCUNICODE_STRING String1, PCUNICODE_STRING String2
 {
     MK_ENTER("RtlEqualUnicodeString");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, RtlEqualUnicodeString);
+    MK_OBJ_FAULT(String1);
+    MK_OBJ_FAULT(String2);
     return String1->Length == String2->Length && us_match(String1, String2, 0, CaseInSensitive);
 }
 
@@ -307,6 +323,8 @@ BOOLEAN RtlPrefixUnicodeString(PCUNICODE_STRING String1, PCUNICODE_STRING String
 {
     MK_ENTER("RtlPrefixUnicodeString");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, RtlPrefixUnicodeString);
+    MK_OBJ_FAULT(String1);
+    MK_OBJ_FAULT(String2);
     return String1->Length <= String2->Length && us_match(String1, String2, 0, CaseInSensitive);
 }
 
@@ -314,6 +332,8 @@ BOOLEAN RtlSuffixUnicodeString(PCUNICODE_STRING String1, PCUNICODE_STRING String
 {
     MK_ENTER("RtlSuffixUnicodeString");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, RtlSuffixUnicodeString);
+    MK_OBJ_FAULT(String1);
+    MK_OBJ_FAULT(String2);
     return String1->Length <= String2->Length &&
            us_match(String1, String2, (size_t)(String2->Length - String1->Length) / sizeof(WCHAR), CaseInSensitive);
 }
@@ -342,6 +362,8 @@ NTSTATUS RtlUpcaseUnicodeString(PUNICODE_STRING DestinationString, PCUNICODE_STR
 {
     MK_ENTER("RtlUpcaseUnicodeString");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, RtlUpcaseUnicodeString);
+    MK_OBJ_FAULT(DestinationString);
+    MK_OBJ_FAULT(SourceString);
     return us_map_case(DestinationString, SourceString, AllocateDestinationString, RtlUpcaseUnicodeChar);
 }
 
@@ -350,6 +372,8 @@ NTSTATUS RtlDowncaseUnicodeString(PUNICODE_STRING DestinationString, PCUNICODE_S
 {
     MK_ENTER("RtlDowncaseUnicodeString");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, RtlDowncaseUnicodeString);
+    MK_OBJ_FAULT(DestinationString);
+    MK_OBJ_FAULT(SourceString);
     return us_map_case(DestinationString, SourceString, AllocateDestinationString, RtlDowncaseUnicodeChar);
 }
 
@@ -474,6 +498,7 @@ NTSTATUS RtlUnicodeStringToInteger(PCUNICODE_STRING String, ULONG Base, PULONG V
 {
     MK_ENTER("RtlUnicodeStringToInteger");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, RtlUnicodeStringToInteger);
+    MK_OBJ_FAULT(String);
     ULONGLONG v;
     NTSTATUS st = mk_rtl_parse_integer(String->Buffer, String->Length / sizeof(WCHAR), 1, Base, &v, NULL);
     if (!NT_SUCCESS(st))
@@ -488,6 +513,7 @@ NTSTATUS RtlUnicodeStringToInt64(PCUNICODE_STRING String, ULONG Base, PLONG64 Nu
 {
     MK_ENTER("RtlUnicodeStringToInt64");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, RtlUnicodeStringToInt64);
+    MK_OBJ_FAULT(String);
     ULONGLONG v;
     size_t used;
     NTSTATUS st = mk_rtl_parse_integer(String->Buffer, String->Length / sizeof(WCHAR), 1, Base, &v, &used);
@@ -507,6 +533,7 @@ NTSTATUS RtlHashUnicodeString(PCUNICODE_STRING String, BOOLEAN CaseInSensitive, 
 {
     MK_ENTER("RtlHashUnicodeString");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, RtlHashUnicodeString);
+    MK_OBJ_ALIGN_FAULT(String);
     if (!String || !HashValue)
         return STATUS_INVALID_PARAMETER;
     if (HashAlgorithm != HASH_STRING_ALGORITHM_DEFAULT && HashAlgorithm != HASH_STRING_ALGORITHM_X65599)
@@ -527,6 +554,7 @@ NTSTATUS RtlStringFromGUID(const GUID *Guid, PUNICODE_STRING GuidString)
 {
     MK_ENTER("RtlStringFromGUID");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, RtlStringFromGUID);
+    MK_OBJ_FAULT(GuidString);
     const size_t chars = 38;
     PWSTR buf = mk_rtl_string_alloc((chars + 1) * sizeof(WCHAR));
     if (!buf)
@@ -562,6 +590,7 @@ NTSTATUS RtlGUIDFromString(PCUNICODE_STRING GuidString, GUID *Guid)
 {
     MK_ENTER("RtlGUIDFromString");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, RtlGUIDFromString);
+    MK_OBJ_ALIGN_FAULT(GuidString);
     if (!GuidString || !Guid || GuidString->Length != 38 * sizeof(WCHAR) || !GuidString->Buffer)
         return STATUS_INVALID_PARAMETER;
     const WCHAR *s = GuidString->Buffer;

@@ -9,6 +9,7 @@
  * number that release shipped with. The product is a workstation
  * (VER_NT_WORKSTATION) on the NT platform; the build is a free build.
  */
+#include "mk_machine.h"
 #include "mk_rtl.h"
 
 #include <string.h>
@@ -79,6 +80,7 @@ NTSTATUS RtlGetVersion(PRTL_OSVERSIONINFOW lpVersionInformation)
 {
     MK_ENTER("RtlGetVersion");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, RtlGetVersion);
+    MK_OBJ_FAULT(lpVersionInformation);
     ULONG size = lpVersionInformation->dwOSVersionInfoSize;
     if (size != sizeof(RTL_OSVERSIONINFOW) && size != sizeof(RTL_OSVERSIONINFOEXW))
         return STATUS_INVALID_PARAMETER;
@@ -155,6 +157,7 @@ NTSTATUS RtlVerifyVersionInfo(PRTL_OSVERSIONINFOEXW VersionInfo, ULONG TypeMask,
 {
     MK_ENTER("RtlVerifyVersionInfo");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, RtlVerifyVersionInfo);
+    MK_OBJ_ALIGN_FAULT(VersionInfo);
     const ULONG known = VER_MINORVERSION | VER_MAJORVERSION | VER_BUILDNUMBER | VER_PLATFORMID |
                         VER_SERVICEPACKMINOR | VER_SERVICEPACKMAJOR | VER_SUITENAME | VER_PRODUCT_TYPE;
     if (!VersionInfo || TypeMask == 0 || (TypeMask & ~known))

@@ -450,6 +450,9 @@ mdlkit_ndis_frame *mdlkit_ndis_receive(PVOID miniport_adapter_handle, ULONG time
 
 void mdlkit_ndis_frame_free(mdlkit_ndis_frame *frame)
 {
+    if (frame && mk_va_region(frame) != MK_RGN_FOREIGN) /* the harness's objects are host memory */
+        mk_violation(MDLKIT_RULE_HARNESS_MISUSE, "mdlkit_ndis_frame_free: not an object of the harness",
+                     (ULONG_PTR)frame, 0);
     free(frame); /* f is the first member of mk_ndis_rx_frame */
 }
 
@@ -482,6 +485,8 @@ void mdlkit_ndis_release(PVOID miniport_adapter_handle, mdlkit_ndis_frame *frame
 {
     if (!frame)
         return;
+    if (mk_va_region(frame) != MK_RGN_FOREIGN) /* the harness's objects are host memory */
+        mk_violation(MDLKIT_RULE_HARNESS_MISUSE, "mdlkit_ndis_release: not an object of the harness", (ULONG_PTR)frame, 0);
     if (frame->nbl) {
         PNET_BUFFER_LIST nbl = frame->nbl;
         frame->nbl = NULL;

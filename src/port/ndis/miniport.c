@@ -186,6 +186,7 @@ NDIS_STATUS NdisMRegisterMiniportDriver(PDRIVER_OBJECT DriverObject, PUNICODE_ST
                                         PNDIS_HANDLE NdisMiniportDriverHandle)
 {
     MK_ENTER("NdisMRegisterMiniportDriver");
+    MK_OBJ_FAULT(DriverObject);
     (void)RegistryPath;
     nd_require_passive("NdisMRegisterMiniportDriver must be called at PASSIVE_LEVEL", DriverObject);
     mk_driver *d = mk_driver_from_object(DriverObject);
@@ -1089,6 +1090,7 @@ NDIS_STATUS NdisMAllocateSharedMemoryAsyncEx(NDIS_HANDLE MiniportDmaHandle, ULON
 PNDIS_GENERIC_OBJECT NdisAllocateGenericObject(PDRIVER_OBJECT DriverObject, ULONG Tag, USHORT Size)
 {
     MK_ENTER("NdisAllocateGenericObject");
+    MK_OBJ_FAULT(DriverObject);
     void *caller = __builtin_return_address(0);
     if (mk_irql() > DISPATCH_LEVEL)
         mk_violation(MDLKIT_RULE_IRQL_MISCELLANEOUS_FUNCTION,
@@ -1118,6 +1120,7 @@ PNDIS_GENERIC_OBJECT NdisAllocateGenericObject(PDRIVER_OBJECT DriverObject, ULON
 void NdisFreeGenericObject(PNDIS_GENERIC_OBJECT NdisObject)
 {
     MK_ENTER("NdisFreeGenericObject");
+    MK_OBJ_FAULT(NdisObject);
     if (mk_irql() > DISPATCH_LEVEL)
         mk_violation(MDLKIT_RULE_IRQL_MISCELLANEOUS_FUNCTION,
                      "NdisFreeGenericObject must be called at IRQL <= DISPATCH_LEVEL", mk_irql(),

@@ -17,6 +17,7 @@
  * the adapter for NBLs in flight). Every check raised here is listed in
  * docs/ndis.md.
  */
+#include "mk_machine.h"
 #include "mk_base.h"
 #include "mk_driver.h"
 #include "mk_mdl.h"
@@ -290,6 +291,7 @@ PNET_BUFFER NdisAllocateNetBufferMdlAndData(NDIS_HANDLE PoolHandle)
 void NdisFreeNetBuffer(PNET_BUFFER NetBuffer)
 {
     MK_ENTER("NdisFreeNetBuffer");
+    MK_OBJ_ALIGN_FAULT(NetBuffer);
     nb_irql("NdisFreeNetBuffer must be called at IRQL <= DISPATCH_LEVEL", (ULONG_PTR)NetBuffer);
     if (!NetBuffer)
         mk_violation(MDLKIT_RULE_NDIS_UNKNOWN_HANDLE, "NdisFreeNetBuffer was given NULL", 0, MK_NDIS_NB_POOL);
@@ -381,6 +383,7 @@ PNET_BUFFER_LIST NdisAllocateNetBufferAndNetBufferList(NDIS_HANDLE PoolHandle, U
 void NdisFreeNetBufferList(PNET_BUFFER_LIST NetBufferList)
 {
     MK_ENTER("NdisFreeNetBufferList");
+    MK_OBJ_ALIGN_FAULT(NetBufferList);
     nb_irql("NdisFreeNetBufferList must be called at IRQL <= DISPATCH_LEVEL", (ULONG_PTR)NetBufferList);
     if (!NetBufferList)
         mk_violation(MDLKIT_RULE_NDIS_UNKNOWN_HANDLE, "NdisFreeNetBufferList was given NULL", 0, MK_NDIS_NBL_POOL);
@@ -411,6 +414,7 @@ PVOID NdisGetPoolFromNetBufferList(PNET_BUFFER_LIST NetBufferList) { return NetB
 
 UCHAR NdisGetNetBufferListProtocolId(PNET_BUFFER_LIST NetBufferList)
 {
+    MK_OBJ_FAULT(NetBufferList);
     return (UCHAR)((ULONG_PTR)NET_BUFFER_LIST_INFO(NetBufferList, NetBufferListProtocolId) & NDIS_PROTOCOL_ID_MASK);
 }
 
@@ -418,6 +422,7 @@ NDIS_STATUS NdisAllocateNetBufferListContext(PNET_BUFFER_LIST NetBufferList, USH
                                              USHORT ContextBackFill, ULONG PoolTag)
 {
     MK_ENTER("NdisAllocateNetBufferListContext");
+    MK_OBJ_FAULT(NetBufferList);
     nb_irql("NdisAllocateNetBufferListContext must be called at IRQL <= DISPATCH_LEVEL", (ULONG_PTR)NetBufferList);
     if ((ContextSize % NB_ALIGN) || (ContextBackFill % NB_ALIGN))
         return NDIS_STATUS_INVALID_PARAMETER;
@@ -436,6 +441,7 @@ NDIS_STATUS NdisAllocateNetBufferListContext(PNET_BUFFER_LIST NetBufferList, USH
 void NdisFreeNetBufferListContext(PNET_BUFFER_LIST NetBufferList, USHORT ContextSize)
 {
     MK_ENTER("NdisFreeNetBufferListContext");
+    MK_OBJ_FAULT(NetBufferList);
     nb_irql("NdisFreeNetBufferListContext must be called at IRQL <= DISPATCH_LEVEL", (ULONG_PTR)NetBufferList);
     PNET_BUFFER_LIST_CONTEXT c = NetBufferList->Context;
     if (!c || (ULONG)c->Offset + ContextSize > c->Size)
@@ -457,6 +463,7 @@ NDIS_STATUS NdisRetreatNetBufferDataStart(PNET_BUFFER NetBuffer, ULONG DataOffse
                                           NET_BUFFER_ALLOCATE_MDL_HANDLER AllocateMdlHandler)
 {
     MK_ENTER("NdisRetreatNetBufferDataStart");
+    MK_OBJ_FAULT(NetBuffer);
     void *caller = __builtin_return_address(0);
     nb_irql("NdisRetreatNetBufferDataStart must be called at IRQL <= DISPATCH_LEVEL", (ULONG_PTR)NetBuffer);
     PNET_BUFFER nb = NetBuffer;
@@ -523,6 +530,7 @@ void NdisAdvanceNetBufferDataStart(PNET_BUFFER NetBuffer, ULONG DataOffsetDelta,
                                    NET_BUFFER_FREE_MDL_HANDLER FreeMdlHandler)
 {
     MK_ENTER("NdisAdvanceNetBufferDataStart");
+    MK_OBJ_FAULT(NetBuffer);
     nb_irql("NdisAdvanceNetBufferDataStart must be called at IRQL <= DISPATCH_LEVEL", (ULONG_PTR)NetBuffer);
     PNET_BUFFER nb = NetBuffer;
     if (DataOffsetDelta > nb->DataLength)
@@ -562,6 +570,7 @@ NDIS_STATUS NdisRetreatNetBufferListDataStart(PNET_BUFFER_LIST NetBufferList, UL
                                               ULONG DataBackFill, NET_BUFFER_ALLOCATE_MDL_HANDLER AllocateMdlHandler,
                                               NET_BUFFER_FREE_MDL_HANDLER FreeMdlHandler)
 {
+    MK_OBJ_FAULT(NetBufferList);
     for (PNET_BUFFER nb = NetBufferList->FirstNetBuffer; nb; nb = nb->Next) {
         NDIS_STATUS st = NdisRetreatNetBufferDataStart(nb, DataOffsetDelta, DataBackFill, AllocateMdlHandler);
         if (st != NDIS_STATUS_SUCCESS) {
@@ -577,6 +586,7 @@ NDIS_STATUS NdisRetreatNetBufferListDataStart(PNET_BUFFER_LIST NetBufferList, UL
 void NdisAdvanceNetBufferListDataStart(PNET_BUFFER_LIST NetBufferList, ULONG DataOffsetDelta, BOOLEAN FreeMdl,
                                        NET_BUFFER_FREE_MDL_HANDLER FreeMdlMdlHandler)
 {
+    MK_OBJ_FAULT(NetBufferList);
     for (PNET_BUFFER nb = NetBufferList->FirstNetBuffer; nb; nb = nb->Next)
         NdisAdvanceNetBufferDataStart(nb, DataOffsetDelta, FreeMdl, FreeMdlMdlHandler);
 }
@@ -595,6 +605,7 @@ static PUCHAR nb_map(PMDL m)
 PVOID NdisGetDataBuffer(PNET_BUFFER NetBuffer, ULONG BytesNeeded, PVOID Storage, UINT AlignMultiple, UINT AlignOffset)
 {
     MK_ENTER("NdisGetDataBuffer");
+    MK_OBJ_FAULT(NetBuffer);
     nb_irql("NdisGetDataBuffer must be called at IRQL <= DISPATCH_LEVEL", (ULONG_PTR)NetBuffer);
     PNET_BUFFER nb = NetBuffer;
     if (!nb || BytesNeeded == 0 || BytesNeeded > nb->DataLength || !nb->CurrentMdl)
@@ -647,6 +658,7 @@ NDIS_STATUS NdisCopyFromNetBufferToNetBuffer(PNET_BUFFER Destination, ULONG Dest
                                              PNET_BUFFER Source, ULONG SourceOffset, PULONG BytesCopied)
 {
     MK_ENTER("NdisCopyFromNetBufferToNetBuffer");
+    MK_OBJ_FAULT(Destination);
     nb_irql("NdisCopyFromNetBufferToNetBuffer must be called at IRQL <= DISPATCH_LEVEL", (ULONG_PTR)Destination);
     *BytesCopied = 0;
     if (SourceOffset >= Source->DataLength || DestinationOffset >= Destination->DataLength)

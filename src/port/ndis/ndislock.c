@@ -11,6 +11,7 @@
  * spin like the kernel's spin locks; a reader may acquire again while it
  * holds the lock for read, as NDIS allows.
  */
+#include "mk_machine.h"
 #include "mk_base.h"
 #include "mk_driver.h"
 #include "mk_ndis.h"
@@ -20,6 +21,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static void lk_irql_le_dispatch(const char *why, const void *p)
 {
@@ -32,17 +34,20 @@ static void lk_irql_le_dispatch(const char *why, const void *p)
  * ---------------------------------------------------------------------- */
 void NdisAllocateSpinLock(PNDIS_SPIN_LOCK SpinLock)
 {
+    MK_OBJ_FAULT(SpinLock);
     KeInitializeSpinLock(&SpinLock->SpinLock);
     SpinLock->OldIrql = PASSIVE_LEVEL;
 }
 
 void NdisFreeSpinLock(PNDIS_SPIN_LOCK SpinLock)
 {
+    MK_OBJ_FAULT(SpinLock);
     (void)SpinLock; /* nothing to free: the lock lives in the caller's memory */
 }
 
 void NdisAcquireSpinLock(PNDIS_SPIN_LOCK SpinLock)
 {
+    MK_OBJ_FAULT(SpinLock);
     KIRQL old;
     KeAcquireSpinLock(&SpinLock->SpinLock, &old);
     SpinLock->OldIrql = old;
@@ -50,6 +55,7 @@ void NdisAcquireSpinLock(PNDIS_SPIN_LOCK SpinLock)
 
 void NdisReleaseSpinLock(PNDIS_SPIN_LOCK SpinLock)
 {
+    MK_OBJ_FAULT(SpinLock);
     KeReleaseSpinLock(&SpinLock->SpinLock, SpinLock->OldIrql);
 }
 
@@ -59,6 +65,7 @@ void NdisDprReleaseSpinLock(PNDIS_SPIN_LOCK SpinLock) { KeReleaseSpinLockFromDpc
 
 PLIST_ENTRY NdisInterlockedInsertHeadList(PLIST_ENTRY ListHead, PLIST_ENTRY ListEntry, PNDIS_SPIN_LOCK SpinLock)
 {
+    MK_OBJ_FAULT(ListHead);
     NdisAcquireSpinLock(SpinLock);
     PLIST_ENTRY first = IsListEmpty(ListHead) ? NULL : ListHead->Flink;
     InsertHeadList(ListHead, ListEntry);
@@ -68,6 +75,7 @@ PLIST_ENTRY NdisInterlockedInsertHeadList(PLIST_ENTRY ListHead, PLIST_ENTRY List
 
 PLIST_ENTRY NdisInterlockedInsertTailList(PLIST_ENTRY ListHead, PLIST_ENTRY ListEntry, PNDIS_SPIN_LOCK SpinLock)
 {
+    MK_OBJ_FAULT(ListHead);
     NdisAcquireSpinLock(SpinLock);
     PLIST_ENTRY first = IsListEmpty(ListHead) ? NULL : ListHead->Flink;
     InsertTailList(ListHead, ListEntry);
@@ -77,6 +85,7 @@ PLIST_ENTRY NdisInterlockedInsertTailList(PLIST_ENTRY ListHead, PLIST_ENTRY List
 
 PLIST_ENTRY NdisInterlockedRemoveHeadList(PLIST_ENTRY ListHead, PNDIS_SPIN_LOCK SpinLock)
 {
+    MK_OBJ_FAULT(ListHead);
     NdisAcquireSpinLock(SpinLock);
     PLIST_ENTRY e = IsListEmpty(ListHead) ? NULL : RemoveHeadList(ListHead);
     NdisReleaseSpinLock(SpinLock);
@@ -123,6 +132,7 @@ static void rw_check(PNDIS_RW_LOCK_EX l, const char *why)
 void NdisFreeRWLock(PNDIS_RW_LOCK_EX Lock)
 {
     MK_ENTER("NdisFreeRWLock");
+    MK_OBJ_FAULT(Lock);
     lk_irql_le_dispatch("NdisFreeRWLock must be called at IRQL <= DISPATCH_LEVEL", Lock);
     rw_check(Lock, "NdisFreeRWLock: not a lock from NdisAllocateRWLock (or freed twice)");
     if (atomic_load(&Lock->state))
@@ -154,6 +164,7 @@ static void rw_enter(PLOCK_STATE_EX LockState, UCHAR Flags, const void *l)
 
 void NdisAcquireRWLockRead(PNDIS_RW_LOCK_EX Lock, PLOCK_STATE_EX LockState, UCHAR Flags)
 {
+    MK_OBJ_FAULT(Lock);
     rw_check(Lock, "NdisAcquireRWLockRead: not a lock from NdisAllocateRWLock");
     rw_enter(LockState, Flags, Lock);
     for (;;) {
@@ -167,6 +178,7 @@ void NdisAcquireRWLockRead(PNDIS_RW_LOCK_EX Lock, PLOCK_STATE_EX LockState, UCHA
 
 void NdisAcquireRWLockWrite(PNDIS_RW_LOCK_EX Lock, PLOCK_STATE_EX LockState, UCHAR Flags)
 {
+    MK_OBJ_FAULT(Lock);
     rw_check(Lock, "NdisAcquireRWLockWrite: not a lock from NdisAllocateRWLock");
     rw_enter(LockState, Flags, Lock);
     for (;;) {
@@ -180,6 +192,7 @@ void NdisAcquireRWLockWrite(PNDIS_RW_LOCK_EX Lock, PLOCK_STATE_EX LockState, UCH
 
 void NdisReleaseRWLock(PNDIS_RW_LOCK_EX Lock, PLOCK_STATE_EX LockState)
 {
+    MK_OBJ_FAULT(Lock);
     rw_check(Lock, "NdisReleaseRWLock: not a lock from NdisAllocateRWLock");
     if (LockState->LockState == 2) {
         if (atomic_load(&Lock->state) != RW_WRITER)
@@ -209,8 +222,34 @@ void NdisReleaseRWLock(PNDIS_RW_LOCK_EX Lock, PLOCK_STATE_EX LockState)
  * ---------------------------------------------------------------------- */
 void NdisInitializeReadWriteLock(PNDIS_RW_LOCK Lock) { memset(Lock, 0, sizeof *Lock); }
 
+/* The DPC watchdog of an NDIS_RW_LOCK wait (as KeAcquireSpinLock's,
+ * src/ke/spinlock.c): 0x133 after 60 s, 3 s under DDI compliance or when
+ * the lock's words hold what no acquire leaves there (never initialised or
+ * overwritten: nobody will release it). */
+static void lk_rw_watchdog(PNDIS_RW_LOCK Lock, long long *start, unsigned *spins)
+{
+    if ((++*spins & 255) != 0)
+        return;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    long long now = (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+    if (!*start) {
+        *start = now;
+        return;
+    }
+    bool garbage = __atomic_load_n(&Lock->SpinLock, __ATOMIC_RELAXED) > 1 ||
+                   __atomic_load_n(&Lock->SharedRefCount, __ATOMIC_RELAXED) > 0x10000;
+    long long bound = (mk_rt.verifier & MDLKIT_VERIFY_DDI_COMPLIANCE) || garbage ? 3000000000LL : 60000000000LL;
+    if (now - *start > bound)
+        mk_bugcheck(DPC_WATCHDOG_VIOLATION, 0, (ULONG_PTR)((now - *start) / 15625000LL),
+                    (ULONG_PTR)(bound / 15625000LL), 0);
+}
+
 void NdisAcquireReadWriteLock(PNDIS_RW_LOCK Lock, BOOLEAN fWrite, PLOCK_STATE LockState)
 {
+    long long wd_start = 0;
+    unsigned wd_spins = 0;
+    MK_OBJ_FAULT(Lock);
     lk_irql_le_dispatch("NdisAcquireReadWriteLock must be called at IRQL <= DISPATCH_LEVEL", Lock);
     KIRQL old;
     KeRaiseIrql(DISPATCH_LEVEL, &old);
@@ -221,10 +260,13 @@ void NdisAcquireReadWriteLock(PNDIS_RW_LOCK Lock, BOOLEAN fWrite, PLOCK_STATE Lo
         for (;;) {
             KSPIN_LOCK zero = 0;
             if (__atomic_compare_exchange_n(writer, &zero, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
-                while (__atomic_load_n(readers, __ATOMIC_ACQUIRE))
+                while (__atomic_load_n(readers, __ATOMIC_ACQUIRE)) {
+                    lk_rw_watchdog(Lock, &wd_start, &wd_spins);
                     sched_yield();
+                }
                 break;
             }
+            lk_rw_watchdog(Lock, &wd_start, &wd_spins);
             sched_yield();
         }
         LockState->LockState = 2;
@@ -234,8 +276,10 @@ void NdisAcquireReadWriteLock(PNDIS_RW_LOCK Lock, BOOLEAN fWrite, PLOCK_STATE Lo
             if (!__atomic_load_n(writer, __ATOMIC_ACQUIRE))
                 break;
             __atomic_sub_fetch(readers, 1, __ATOMIC_RELEASE);
-            while (__atomic_load_n(writer, __ATOMIC_ACQUIRE))
+            while (__atomic_load_n(writer, __ATOMIC_ACQUIRE)) {
+                lk_rw_watchdog(Lock, &wd_start, &wd_spins);
                 sched_yield();
+            }
         }
         LockState->LockState = 1;
     }
@@ -243,6 +287,7 @@ void NdisAcquireReadWriteLock(PNDIS_RW_LOCK Lock, BOOLEAN fWrite, PLOCK_STATE Lo
 
 void NdisReleaseReadWriteLock(PNDIS_RW_LOCK Lock, PLOCK_STATE LockState)
 {
+    MK_OBJ_FAULT(Lock);
     if (LockState->LockState == 2)
         __atomic_store_n(&Lock->SpinLock, 0, __ATOMIC_RELEASE);
     else if (LockState->LockState == 1)

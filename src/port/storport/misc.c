@@ -90,6 +90,7 @@ BOOLEAN ScsiPortWmiDispatchFunction(PSCSI_WMILIB_CONTEXT WmiLibInfo, UCHAR Minor
                                     PSCSIWMI_REQUEST_CONTEXT RequestContext, PVOID DataPath, ULONG BufferSize,
                                     PVOID Buffer)
 {
+    MK_OBJ_FAULT(WmiLibInfo);
     (void)WmiLibInfo;
     (void)MinorFunction;
     (void)DeviceContext;
@@ -105,6 +106,7 @@ BOOLEAN ScsiPortWmiDispatchFunction(PSCSI_WMILIB_CONTEXT WmiLibInfo, UCHAR Minor
 
 void ScsiPortWmiPostProcess(PSCSIWMI_REQUEST_CONTEXT RequestContext, UCHAR SrbStatus, ULONG BufferUsed)
 {
+    MK_OBJ_ALIGN_FAULT(RequestContext);
     if (RequestContext) {
         RequestContext->ReturnStatus = SrbStatus;
         RequestContext->ReturnSize = BufferUsed;
