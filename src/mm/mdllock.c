@@ -294,11 +294,13 @@ void MmProbeAndLockPages(PMDL MemoryDescriptorList, KPROCESSOR_MODE AccessMode, 
     mdllock_probe(MemoryDescriptorList, AccessMode, Operation, __builtin_return_address(0));
 }
 
-/* The unlock's fast path: a locked MDL, not partial, not built for
+/* mdllock_unlock_fast's second half, once a slot reads <= 0 or an unlock
+ * has crossed threads (mk_mdl_lock_crossed): the same, with each frame's
+ * eight slots summed. A locked MDL, not partial, not built for
  * non-paged pool, not mapped; IRQL at most DISPATCH_LEVEL; the thread has
  * its own lock shard; Pool Tracking off; every frame still locked. Returns
  * true having unlocked it, or false having changed nothing. */
-static inline __attribute__((always_inline)) bool mdllock_unlock_fast(PMDL mdl)
+static MK_NOINLINE bool mdllock_unlock_summing(PMDL mdl)
 {
     if (MK_UNLIKELY(!mdl || mk_irql() > DISPATCH_LEVEL || (mk_rt.verifier & MDLKIT_VERIFY_POOL_TRACKING)))
         return false;
@@ -331,6 +333,50 @@ static inline __attribute__((always_inline)) bool mdllock_unlock_fast(PMDL mdl)
                 return false;
             }
             mdllock_note_cross(shard, own);
+        }
+        atomic_store_explicit(slot, own - 1, memory_order_relaxed);
+    }
+    mdl->MdlFlags = (CSHORT)((flags & (USHORT)~MDL_PAGES_LOCKED) | MDLLOCK_UNLOCKED_MARK);
+    mdllock_stat(shard, false, pages);
+    return true;
+}
+
+/* The unlock's fast path: a locked MDL, not partial, not built for
+ * non-paged pool, not mapped; IRQL at most DISPATCH_LEVEL; the thread has
+ * its own lock shard; Pool Tracking off; every frame's own slot > 0 and no
+ * unlock ever crossed threads (else mdllock_unlock_summing). Returns true
+ * having unlocked it, or false having changed nothing. */
+static inline __attribute__((always_inline)) bool mdllock_unlock_fast(PMDL mdl)
+{
+    if (MK_UNLIKELY(!mdl || mk_irql() > DISPATCH_LEVEL || (mk_rt.verifier & MDLKIT_VERIFY_POOL_TRACKING)))
+        return false;
+    USHORT flags = (USHORT)mdl->MdlFlags;
+    if (MK_UNLIKELY((flags & (MDL_PAGES_LOCKED | MDL_PARTIAL | MDL_SOURCE_IS_NONPAGED_POOL | MDL_MAPPED_TO_SYSTEM_VA)) !=
+                    MDL_PAGES_LOCKED))
+        return false;
+    int shard = mk_self.lock_shard;
+    if (MK_UNLIKELY(shard <= 0 || mk_self.generation != atomic_load_explicit(&mk_rt.generation, memory_order_relaxed)))
+        return false;
+    if (MK_UNLIKELY(atomic_load_explicit(&mk_mdl_lock_crossed, memory_order_relaxed)))
+        return mdllock_unlock_summing(mdl);
+    size_t pages = ADDRESS_AND_SIZE_TO_SPAN_PAGES(MmGetMdlVirtualAddress(mdl), mdl->ByteCount);
+    const PFN_NUMBER *pfns = MmGetMdlPfnArray(mdl);
+    const PFN_NUMBER first = mk_phys.first, span = mk_phys.last - mk_phys.first;
+    mk_lockcount *locks = mk_phys.lockdb;
+    for (size_t i = 0; i < pages; i++) {
+        PFN_NUMBER pfn = pfns[i];
+        if (MK_UNLIKELY(pfn - first > span)) {
+            if (pfn == MK_PFN_LIST_END)
+                break;
+            continue; /* not RAM: no lock count */
+        }
+        _Atomic int32_t *slot = &locks[pfn - first].s[shard];
+        int32_t own = atomic_load_explicit(slot, memory_order_relaxed);
+        if (MK_UNLIKELY(own <= 0)) {
+            while (i--) /* undo; the summing path starts over */
+                if (pfns[i] - first <= span)
+                    mk_lock_add((size_t)(pfns[i] - first), shard, 1);
+            return mdllock_unlock_summing(mdl);
         }
         atomic_store_explicit(slot, own - 1, memory_order_relaxed);
     }
