@@ -11,7 +11,9 @@
  *
  * Every pool allocation of every DDI goes through mk_pool_alloc and every
  * free through mk_pool_free: that is the one place to hook special pool,
- * fault injection and pool tracking.
+ * fault injection and pool tracking. (ExAllocatePool2/WithTag and
+ * ExFreePool/WithTag first try the allocator's fast path inline, from
+ * src/mm/poolpage.h; it runs only while no verifier option is on.)
  */
 #ifndef MK_POOL_H
 #define MK_POOL_H

@@ -36,6 +36,13 @@
  * thread's cache. Under the other verifier options (pool tracking, I/O
  * verification, DDI compliance, force IRQL checking) the fast paths stay
  * and tell the verifier at their end (mk_pp_fast.hooks).
+ *
+ * With the checker off, ExAllocatePool2/WithTag and ExFreePool/WithTag do
+ * not call mk_pool_alloc / mk_pool_free for the common case: the same fast
+ * paths are inline in them (poolpage.h, mk_pp_alloc_inline and
+ * mk_pp_free_inline, using the bins copy mk_pp_tls_fbins and the
+ * generation gen_free), with no frame and no call; anything else falls to
+ * the DDI's full path and from there to the functions here, unchanged.
  */
 #define _GNU_SOURCE
 #include "poolpage.h"
