@@ -26,6 +26,10 @@ void   mk_ob_reference(void *body);
 void   mk_ob_dereference(void *body);                        /* destroy at zero */
 LONG   mk_ob_reference_count(void *body);
 NTSTATUS mk_ob_insert_handle(void *body, ACCESS_MASK access, KPROCESSOR_MODE mode, HANDLE *out); /* takes its own reference */
+/* A driver's handle (ZwCreateEvent, PsCreateSystemThread): a kernel handle
+ * (OBJ_KERNEL_HANDLE) is found from every process; any other goes to the
+ * table of the process the thread runs in and is found only from it. */
+NTSTATUS mk_ob_insert_process_handle(void *body, ACCESS_MASK access, int kernel, HANDLE *out);
 NTSTATUS mk_ob_reference_handle(HANDLE h, POBJECT_TYPE type /* NULL = any */, KPROCESSOR_MODE mode, void **body); /* adds a reference */
 NTSTATUS mk_ob_close_handle(HANDLE h, KPROCESSOR_MODE mode);  /* STATUS_INVALID_HANDLE for closed/made-up handles */
 

@@ -17,11 +17,14 @@
 #define IOCTL_RH_SIGNAL_USER CTL_CODE(RH_TYPE, 0x801, METHOD_BUFFERED, FILE_ANY_ACCESS)
 #define IOCTL_RH_OWN_EVENT CTL_CODE(RH_TYPE, 0x802, METHOD_BUFFERED, FILE_ANY_ACCESS)
 #define IOCTL_RH_OWN_KERNEL_EVENT CTL_CODE(RH_TYPE, 0x803, METHOD_BUFFERED, FILE_ANY_ACCESS)
+#define IOCTL_RH_KEEP_EVENT CTL_CODE(RH_TYPE, 0x804, METHOD_BUFFERED, FILE_ANY_ACCESS)
 
 static PDEVICE_OBJECT rh_dev;
 static NTSTATUS rh_entry_status;     /* what DriverEntry's references returned */
 static PVOID rh_thread_object;
 static KEVENT rh_stop;
+static HANDLE rh_kept;               /* an event handle a request made, closed at unload */
+static ULONG rh_keep_attributes;
 
 static void us(PUNICODE_STRING s, const WCHAR *w) { RtlInitUnicodeString(s, w); }
 
@@ -85,6 +88,11 @@ static NTSTATUS RhIoctl(PDEVICE_OBJECT dev, PIRP irp)
         return rh_finish(irp, rh_own_event(0));
     case IOCTL_RH_OWN_KERNEL_EVENT:
         return rh_finish(irp, rh_own_event(OBJ_KERNEL_HANDLE));
+    case IOCTL_RH_KEEP_EVENT: {
+        OBJECT_ATTRIBUTES oa;
+        InitializeObjectAttributes(&oa, NULL, rh_keep_attributes, NULL, NULL);
+        return rh_finish(irp, ZwCreateEvent(&rh_kept, EVENT_ALL_ACCESS, &oa, NotificationEvent, FALSE));
+    }
     default:
         return rh_finish(irp, STATUS_INVALID_DEVICE_REQUEST);
     }
@@ -106,6 +114,11 @@ static void RhUnload(PDRIVER_OBJECT drv)
     us(&link, L"\\DosDevices\\MkRegressHandle");
     IoDeleteSymbolicLink(&link);
     IoDeleteDevice(drv->DeviceObject);
+    if (rh_kept) { /* in the System process */
+        HANDLE h = rh_kept;
+        rh_kept = NULL;
+        ZwClose(h);
+    }
 }
 
 /* DriverEntry runs in the System process: a thread handle and an event
@@ -142,6 +155,7 @@ static PDRIVER_OBJECT rh_drv;
 
 static void boot(ULONG flags)
 {
+    rh_kept = NULL;
     rh_entry_status = STATUS_UNSUCCESSFUL;
     rh_thread_object = NULL;
     assert_int_equal(mk_test_setup_flags(flags), 0);
@@ -239,6 +253,55 @@ static void test_ioctl_own_event_without_obj_kernel_handle(void **state)
     mdlkit_shutdown();
 }
 
+/* A handle a request made without OBJ_KERNEL_HANDLE is in the user
+ * process's table; DriverUnload runs in the System process, where ZwClose
+ * does not find it: 0x93 INVALID_KERNEL_HANDLE (handle, 1). With
+ * OBJ_KERNEL_HANDLE (the fix) the close succeeds. */
+static void unload_drv(void *arg)
+{
+    (void)arg;
+    mdlkit_driver_unload(rh_drv);
+}
+
+static void kept_event(ULONG attributes)
+{
+    boot(MDLKIT_VERIFY_STANDARD);
+    rh_keep_attributes = attributes;
+    rh_call c = {mdlkit_open("\\\\.\\MkRegressHandle"), NULL, IOCTL_RH_KEEP_EVENT, 0};
+    rh_ioctl(&c);
+    assert_int_equal(c.st, STATUS_SUCCESS);
+    assert_non_null(rh_kept);
+    HANDLE kept = rh_kept;
+    assert_int_equal(mdlkit_close(c.dev), STATUS_SUCCESS);
+    mdlkit_bugcheck bc;
+    if (attributes & OBJ_KERNEL_HANDLE) {
+        assert_int_equal(mdlkit_catch_bugcheck(unload_drv, NULL, &bc), 0);
+        mdlkit_shutdown();
+        return;
+    }
+    /* the System process does not see it */
+    PVOID ev = NULL;
+    assert_int_equal(ObReferenceObjectByHandle(kept, 0, *ExEventObjectType, KernelMode, &ev, NULL),
+                     STATUS_INVALID_HANDLE);
+    assert_int_equal(mdlkit_catch_bugcheck(unload_drv, NULL, &bc), 1);
+    assert_int_equal(bc.code, INVALID_KERNEL_HANDLE);
+    assert_int_equal(bc.param[0], (ULONG_PTR)kept);
+    assert_int_equal(bc.param[1], 1);
+    mdlkit_shutdown();
+}
+
+static void test_request_handle_closed_in_unload(void **state)
+{
+    (void)state;
+    kept_event(0);
+}
+
+static void test_request_kernel_handle_closed_in_unload_fixed(void **state)
+{
+    (void)state;
+    kept_event(OBJ_KERNEL_HANDLE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -246,6 +309,8 @@ int main(void)
         cmocka_unit_test(test_ioctl_references_user_event_handle_as_user_mode_fixed),
         cmocka_unit_test(test_user_handle_as_kernel_mode_needs_misc_checks),
         cmocka_unit_test(test_ioctl_own_event_without_obj_kernel_handle),
+        cmocka_unit_test(test_request_handle_closed_in_unload),
+        cmocka_unit_test(test_request_kernel_handle_closed_in_unload_fixed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -176,8 +176,8 @@ NTSTATUS ZwCreateEvent(PHANDLE EventHandle, ACCESS_MASK DesiredAccess, POBJECT_A
                 if (!mk_ob_try_reference(body))
                     continue; /* going away: its name is about to be removed */
                 pthread_mutex_unlock(&ev_lock);
-                NTSTATUS st = mk_ob_insert_handle(body, DesiredAccess ? DesiredAccess : EVENT_ALL_ACCESS, hmode,
-                                                  EventHandle);
+                NTSTATUS st = mk_ob_insert_process_handle(body, DesiredAccess ? DesiredAccess : EVENT_ALL_ACCESS,
+                                                          hmode == KernelMode, EventHandle);
                 mk_ob_dereference(body);
                 return NT_SUCCESS(st) ? STATUS_OBJECT_NAME_EXISTS : st;
             }
@@ -206,7 +206,8 @@ NTSTATUS ZwCreateEvent(PHANDLE EventHandle, ACCESS_MASK DesiredAccess, POBJECT_A
         ev_names = n;
         pthread_mutex_unlock(&ev_lock);
     }
-    NTSTATUS st = mk_ob_insert_handle(e, DesiredAccess ? DesiredAccess : EVENT_ALL_ACCESS, hmode, EventHandle);
+    NTSTATUS st = mk_ob_insert_process_handle(e, DesiredAccess ? DesiredAccess : EVENT_ALL_ACCESS,
+                                              hmode == KernelMode, EventHandle);
     mk_ob_dereference(e); /* the handle holds it (or it goes now) */
     return st;
 }

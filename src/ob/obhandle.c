@@ -23,6 +23,11 @@
  *    (handle, current process, caller). In the System process (DriverEntry,
  *    system threads, work items) such a handle is the System process's own
  *    and KernelMode is right;
+ *  - a driver's handle made without OBJ_KERNEL_HANDLE (ZwCreateEvent,
+ *    PsCreateSystemThread) is in the table of the process it was made in
+ *    (mk_ob_insert_process_handle): from the other process it is not found
+ *    (STATUS_INVALID_HANDLE; ZwClose of it: 0x93). The harness's handles
+ *    and kernel handles are found from both;
  *  - ObReferenceObjectByHandle above APC_LEVEL (its documented limit):
  *    0xC4 IrqlObPassive (0x2001B) under DDI compliance, else 0xA;
  *    ZwClose / NtClose at IRQL != PASSIVE_LEVEL: 0xC4 IrqlZwPassive
@@ -42,8 +47,18 @@ typedef struct ob_entry {
     void *body;            /* NULL: free */
     ACCESS_MASK access;
     uint8_t kernel;
+    uint8_t owner;         /* OB_ANY, or the process whose table holds it */
     uint32_t next_free;    /* index + 1 of the next free slot, 0 = none */
 } ob_entry;
+
+/* Whose table a handle is in. A driver's handle made without
+ * OBJ_KERNEL_HANDLE (ZwCreateEvent, PsCreateSystemThread) is in the table
+ * of the process its thread runs in (mk_self.user_process): found only from
+ * that process, as on Windows, where the other process's table does not
+ * have it. Kernel handles and the harness's own handles (the test plays
+ * the application and the kernel at once) are found from both. */
+enum { OB_ANY = 0, OB_SYSTEM = 1, OB_USER = 2 };
+static uint8_t ob_current_process(void) { return mk_self.user_process > 0 ? OB_USER : OB_SYSTEM; }
 
 static pthread_mutex_t ob_lock = PTHREAD_MUTEX_INITIALIZER;
 static ob_entry *ob_table;
@@ -68,7 +83,19 @@ static long ob_index(HANDLE h, int *kernel)
     return (long)(v / 4 - 1);
 }
 
+static NTSTATUS ob_insert(void *body, ACCESS_MASK access, KPROCESSOR_MODE mode, uint8_t owner, HANDLE *out);
+
 NTSTATUS mk_ob_insert_handle(void *body, ACCESS_MASK access, KPROCESSOR_MODE mode, HANDLE *out)
+{
+    return ob_insert(body, access, mode, OB_ANY, out);
+}
+
+NTSTATUS mk_ob_insert_process_handle(void *body, ACCESS_MASK access, int kernel, HANDLE *out)
+{
+    return ob_insert(body, access, kernel ? KernelMode : UserMode, kernel ? OB_ANY : ob_current_process(), out);
+}
+
+static NTSTATUS ob_insert(void *body, ACCESS_MASK access, KPROCESSOR_MODE mode, uint8_t owner, HANDLE *out)
 {
     if (!mk_ob_is_object(body))
         return STATUS_INVALID_PARAMETER;
@@ -101,6 +128,7 @@ NTSTATUS mk_ob_insert_handle(void *body, ACCESS_MASK access, KPROCESSOR_MODE mod
     e->body = body;
     e->access = mk_ob_map_access(mk_ob_type_of(body), access);
     e->kernel = mode == KernelMode;
+    e->owner = owner;
     e->next_free = 0;
     mk_ob_reference(body);
     mk_ob_handle_count_add(body, 1);
@@ -109,8 +137,8 @@ NTSTATUS mk_ob_insert_handle(void *body, ACCESS_MASK access, KPROCESSOR_MODE mod
     return STATUS_SUCCESS;
 }
 
-/* Under ob_lock: the entry of h, or NULL. */
-static ob_entry *ob_find(HANDLE h, KPROCESSOR_MODE mode)
+/* Under ob_lock: the entry of h, or NULL (any_process: whatever table). */
+static ob_entry *ob_find_in(HANDLE h, KPROCESSOR_MODE mode, int any_process)
 {
     int kernel;
     long idx = ob_index(h, &kernel);
@@ -121,8 +149,11 @@ static ob_entry *ob_find(HANDLE h, KPROCESSOR_MODE mode)
         return NULL;
     if (kernel && mode != KernelMode)
         return NULL;
+    if (!any_process && e->owner != OB_ANY && e->owner != ob_current_process())
+        return NULL; /* another process's table */
     return e;
 }
+static ob_entry *ob_find(HANDLE h, KPROCESSOR_MODE mode) { return ob_find_in(h, mode, 0); }
 
 NTSTATUS mk_ob_lookup_handle(HANDLE h, POBJECT_TYPE type, KPROCESSOR_MODE mode, void **body, ACCESS_MASK *granted)
 {
@@ -149,10 +180,13 @@ NTSTATUS mk_ob_reference_handle(HANDLE h, POBJECT_TYPE type, KPROCESSOR_MODE mod
     return mk_ob_lookup_handle(h, type, mode, body, NULL);
 }
 
-NTSTATUS mk_ob_close_handle(HANDLE h, KPROCESSOR_MODE mode)
+static NTSTATUS ob_close(HANDLE h, KPROCESSOR_MODE mode, int any_process);
+NTSTATUS mk_ob_close_handle(HANDLE h, KPROCESSOR_MODE mode) { return ob_close(h, mode, 0); }
+
+static NTSTATUS ob_close(HANDLE h, KPROCESSOR_MODE mode, int any_process)
 {
     pthread_mutex_lock(&ob_lock);
-    ob_entry *e = ob_find(h, mode);
+    ob_entry *e = ob_find_in(h, mode, any_process);
     if (!e) {
         pthread_mutex_unlock(&ob_lock);
         return STATUS_INVALID_HANDLE;
@@ -290,7 +324,7 @@ void mk_ob_shutdown(void)
         pthread_mutex_unlock(&ob_lock);
         if (!body)
             break;
-        mk_ob_close_handle(h, KernelMode);
+        ob_close(h, KernelMode, 1);
     }
     pthread_mutex_lock(&ob_lock);
     free(ob_table);
