@@ -129,6 +129,12 @@ void mk_irp_release_mdls(PIRP Irp);
  * copy back, free, signal the event. Returns 1 if it handled the IRP. */
 int mk_io_build_complete(PIRP Irp);
 
+/* Copies of host buffers the user-mode request path keeps for later calls
+ * (userio.c): the frames they hold and the user address space (pages,
+ * guard pages included). The driver-fuzzing runtime leaves them out of its
+ * fingerprint of the machine. */
+void mk_io_user_copies_held(size_t *frames, size_t *va_pages);
+
 /* Resets (called from mk_driver_shutdown_all). */
 void mk_io_cancel_reset(void);
 void mk_io_remlock_reset(void);

@@ -12,6 +12,7 @@
 #define IOCTL_TOY_NEITHER CTL_CODE(TOY_TYPE, 0x803, METHOD_NEITHER, FILE_ANY_ACCESS)
 #define IOCTL_TOY_PEND CTL_CODE(TOY_TYPE, 0x804, METHOD_BUFFERED, FILE_ANY_ACCESS)
 #define IOCTL_TOY_RELEASE CTL_CODE(TOY_TYPE, 0x805, METHOD_BUFFERED, FILE_ANY_ACCESS)
+#define IOCTL_TOY_TAIL CTL_CODE(TOY_TYPE, 0x806, METHOD_NEITHER, FILE_ANY_ACCESS)
 
 static struct {
     int creates, cleanups, closes, ioctls, reads, writes;
@@ -144,6 +145,21 @@ static NTSTATUS ToyIoctl(PDEVICE_OBJECT dev, PIRP irp)
     case IOCTL_TOY_RELEASE:
         toy_release(STATUS_SUCCESS, 7);
         return toy_finish(irp, STATUS_SUCCESS, 0);
+    case IOCTL_TOY_TAIL: {
+        /* the nonzero bytes between the end of the input and the end of its
+         * last page (what a driver reading past the input would see) */
+        PUCHAR b = sp->Parameters.DeviceIoControl.Type3InputBuffer;
+        volatile ULONG_PTR nonzero = 0;
+        __try {
+            ProbeForRead(b, in, 1);
+            ULONG end = (ULONG)(BYTE_OFFSET(b) + in + PAGE_SIZE - 1) / PAGE_SIZE * PAGE_SIZE - BYTE_OFFSET(b);
+            for (ULONG i = in; i < end; i++)
+                nonzero += b[i] != 0;
+        } __except (EXCEPTION_EXECUTE_HANDLER) {
+            return toy_finish(irp, GetExceptionCode(), 0);
+        }
+        return toy_finish(irp, STATUS_SUCCESS, nonzero);
+    }
     default:
         return toy_finish(irp, STATUS_INVALID_DEVICE_REQUEST, 0);
     }
@@ -289,6 +305,47 @@ static void test_buffered_host_buffers(void **state)
     assert_int_equal(io[7], 9);
     assert_int_equal(mdlkit_ioctl(h, CTL_CODE(TOY_TYPE, 0x8ff, METHOD_BUFFERED, 0), NULL, 0, NULL, 0, &info),
                      STATUS_INVALID_DEVICE_REQUEST);
+    assert_int_equal(mdlkit_close(h), STATUS_SUCCESS);
+}
+
+/* A host buffer's copy in user memory: past the caller's bytes it reads
+ * as a fresh buffer (zero) whatever an earlier call's copy held, and it is
+ * gone after its call: the driver's stale pointer faults. */
+static void test_host_buffer_copies(void **state)
+{
+    (void)state;
+    HANDLE h = mdlkit_open("\\\\.\\MkToy");
+    static UCHAR big[3 * PAGE_SIZE], small[16];
+    memset(big, 0xFF, sizeof big);
+    memset(small, 0x11, sizeof small);
+    ULONG_PTR info = 99;
+    for (int round = 0; round < 3; round++) {
+        assert_int_equal(mdlkit_ioctl(h, IOCTL_TOY_TAIL, big, PAGE_SIZE - 100, NULL, 0, &info), STATUS_SUCCESS);
+        assert_int_equal(info, 0);
+        assert_int_equal(mdlkit_ioctl(h, IOCTL_TOY_TAIL, small, sizeof small, NULL, 0, &info), STATUS_SUCCESS);
+        assert_int_equal(info, 0);
+        assert_int_equal(mdlkit_ioctl(h, IOCTL_TOY_TAIL, big, 2 * PAGE_SIZE + 1, NULL, 0, &info), STATUS_SUCCESS);
+        assert_int_equal(info, 0);
+    }
+    /* the last call's copy, used after the call */
+    PUCHAR stale = toy.type3;
+    assert_non_null(stale);
+    assert_true((ULONG_PTR)stale < (ULONG_PTR)MmUserProbeAddress);
+    volatile NTSTATUS st = STATUS_SUCCESS;
+    MDLKIT_TRY { (void)*(volatile UCHAR *)stale; }
+    MDLKIT_EXCEPT(EXCEPTION_EXECUTE_HANDLER) { st = GetExceptionCode(); }
+    MDLKIT_END;
+    assert_int_equal(st, STATUS_ACCESS_VIOLATION);
+    st = STATUS_SUCCESS;
+    MDLKIT_TRY { ProbeForWrite(stale, 1, 1); }
+    MDLKIT_EXCEPT(EXCEPTION_EXECUTE_HANDLER) { st = GetExceptionCode(); }
+    MDLKIT_END;
+    assert_int_equal(st, STATUS_ACCESS_VIOLATION);
+    /* the same host buffer in and out (one copy), after those */
+    UCHAR io[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    assert_int_equal(mdlkit_ioctl(h, IOCTL_TOY_BUFFERED, io, 8, io, 8, &info), STATUS_SUCCESS);
+    assert_int_equal(io[0], 2);
+    assert_int_equal(io[7], 9);
     assert_int_equal(mdlkit_close(h), STATUS_SUCCESS);
 }
 
@@ -452,6 +509,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_open_close, setup, teardown),
         cmocka_unit_test_setup_teardown(test_buffered_host_buffers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_host_buffer_copies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_buffered_probe_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(test_direct_methods, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_write_buffered, setup, teardown),

@@ -102,6 +102,101 @@ int mk_ioreq_wait(mk_ioreq *r, ULONG timeout_ms)
 }
 
 /* ------------------------------------------------------------------------
+ * Copies of host buffers
+ * ---------------------------------------------------------------------- */
+/* A host buffer is copied into simulated user memory for the call. A copy
+ * is kept for a later call instead of being unmapped (a fresh
+ * mdlkit_user_alloc costs two mmaps, a hole punch and a page fault per page
+ * on every call): kept, its pages are no-access, so a driver that touches
+ * it after its request gets the access violation of a freed buffer; handed
+ * out again, only for the same number of pages and with the bytes past the
+ * caller's zeroed, it shows what a fresh buffer shows -- same layout (on a
+ * 64 KiB boundary, guard page behind the last page), same contents. A copy
+ * whose pages a driver left locked is freed (0x76, as before). The kept
+ * copies belong to the machine that made them (generation). */
+#define UIO_KEEP 8
+#define UIO_KEEP_MAX_PAGES 16
+
+static pthread_mutex_t uio_keep_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    char *va;
+    size_t npages;
+} uio_kept[UIO_KEEP];
+static int uio_nkept;
+static size_t uio_kept_pages;
+static unsigned uio_kept_generation;
+
+/* Forgets copies of an earlier machine (its memory is gone). uio_keep_lock held. */
+static void uio_keep_check_generation(void)
+{
+    unsigned g = atomic_load(&mk_rt.generation);
+    if (uio_kept_generation != g) {
+        uio_nkept = 0;
+        uio_kept_pages = 0;
+        uio_kept_generation = g;
+    }
+}
+
+static void *uio_copy_alloc(size_t size)
+{
+    size_t npages = BYTES_TO_PAGES(size);
+    char *va = NULL;
+    if (npages <= UIO_KEEP_MAX_PAGES) {
+        pthread_mutex_lock(&uio_keep_lock);
+        uio_keep_check_generation();
+        for (int i = 0; i < uio_nkept; i++)
+            if (uio_kept[i].npages == npages) {
+                va = uio_kept[i].va;
+                uio_kept[i] = uio_kept[--uio_nkept];
+                uio_kept_pages -= npages;
+                break;
+            }
+        pthread_mutex_unlock(&uio_keep_lock);
+    }
+    if (va) {
+        if (mk_va_protect(va, npages, MK_PG_READ | MK_PG_WRITE, 0) == 0) {
+            memset(va + size, 0, (npages << PAGE_SHIFT) - size);
+            return va;
+        }
+        mk_user_release(va, npages);
+    }
+    return mdlkit_user_alloc(size, PAGE_READWRITE);
+}
+
+static void uio_copy_free(void *p)
+{
+    size_t npages = mk_user_pages(p);
+    int kept = 0;
+    if (npages && npages <= UIO_KEEP_MAX_PAGES && atomic_load(&mk_rt.up)) {
+        size_t idx = mk_va_index(p);
+        int locked = 0;
+        for (size_t k = 0; k < npages && !locked; k++)
+            locked = mk_pfn_locks(mk_as.pfn[idx + k]) != 0;
+        pthread_mutex_lock(&uio_keep_lock);
+        uio_keep_check_generation();
+        if (!locked && uio_nkept < UIO_KEEP && mk_va_protect(p, npages, 0, 0) == 0) {
+            uio_kept[uio_nkept].va = p;
+            uio_kept[uio_nkept].npages = npages;
+            uio_nkept++;
+            uio_kept_pages += npages;
+            kept = 1;
+        }
+        pthread_mutex_unlock(&uio_keep_lock);
+    }
+    if (!kept)
+        mdlkit_user_free(p);
+}
+
+void mk_io_user_copies_held(size_t *frames, size_t *va_pages)
+{
+    pthread_mutex_lock(&uio_keep_lock);
+    uio_keep_check_generation();
+    *frames = uio_kept_pages;
+    *va_pages = uio_kept_pages + (size_t)uio_nkept; /* each with its guard page */
+    pthread_mutex_unlock(&uio_keep_lock);
+}
+
+/* ------------------------------------------------------------------------
  * File-object references handed over by completions
  * ---------------------------------------------------------------------- */
 typedef struct uio_deferred {
@@ -170,6 +265,16 @@ void mk_io_userio_reset(void)
         free(d);
         d = next;
     }
+    /* the kept copies of host buffers go back to the machine */
+    pthread_mutex_lock(&uio_keep_lock);
+    uio_keep_check_generation();
+    int up = atomic_load(&mk_rt.up);
+    for (int i = 0; i < uio_nkept; i++)
+        if (up)
+            mk_user_release(uio_kept[i].va, uio_kept[i].npages);
+    uio_nkept = 0;
+    uio_kept_pages = 0;
+    pthread_mutex_unlock(&uio_keep_lock);
 }
 
 void mk_ioreq_finish(mk_ioreq *r)
@@ -179,9 +284,9 @@ void mk_ioreq_finish(mk_ioreq *r)
     if (r->host_out && r->shadow_out)
         memcpy(r->host_out, r->shadow_out, r->out_len);
     if (r->shadow_out)
-        mdlkit_user_free(r->shadow_out);
+        uio_copy_free(r->shadow_out);
     if (r->shadow_in && r->shadow_in != r->shadow_out)
-        mdlkit_user_free(r->shadow_in);
+        uio_copy_free(r->shadow_in);
     if (r->irp)
         IoFreeIrp(r->irp);
     if (r->fo)
@@ -270,7 +375,7 @@ static void *uio_place(mk_ioreq *r, void *buf, ULONG len, int out, void *other, 
         return r->shadow_in;
     }
     ULONG size = (other == buf && other_len > len) ? other_len : len;
-    void *u = mdlkit_user_alloc(size, PAGE_READWRITE);
+    void *u = uio_copy_alloc(size);
     if (!u)
         return NULL;
     memcpy(u, buf, size);

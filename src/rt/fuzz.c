@@ -267,18 +267,29 @@ static void fz_scan_uses(fz_print *f)
         if (mk_phys.db[i].state == MK_PFN_ACTIVE && mk_phys.db[i].use < MK_USE_COUNT)
             f->uses[mk_phys.db[i].use]++;
     pthread_mutex_unlock(&mk_phys.lock);
+    /* the I/O manager's kept copies of host buffers are not the input's */
+    size_t held, held_va;
+    mk_io_user_copies_held(&held, &held_va);
+    f->uses[MK_USE_USER] -= held < f->uses[MK_USE_USER] ? held : f->uses[MK_USE_USER];
     f->scanned = 1;
 }
 
 static void fz_print_take(fz_print *f, int scan)
 {
-    f->free_pages = mk_phys_free_count();
+    /* The copies of host buffers the I/O manager keeps for later requests
+     * (userio.c) count as free: which sizes it keeps depends on the inputs
+     * run before, not on this one. */
+    size_t held, held_va;
+    mk_io_user_copies_held(&held, &held_va);
+    f->free_pages = mk_phys_free_count() + held;
     for (int r = MK_RGN_USER; r < MK_RGN_DIRECT; r++) {
         if (!fz_region_counted(r))
             continue;
         pthread_mutex_lock(&mk_as.range[r].lock);
         f->va[r] = mk_as.range[r].in_use;
         pthread_mutex_unlock(&mk_as.range[r].lock);
+        if (r == MK_RGN_USER)
+            f->va[r] -= held_va < f->va[r] ? held_va : f->va[r];
     }
     f->scanned = 0;
     if (scan)
@@ -361,14 +372,22 @@ static int fz_print_diff(const fz_print *base, const fz_print *now, int note, UL
 /* ------------------------------------------------------------------------
  * Faults chosen by the input
  * ---------------------------------------------------------------------- */
+/* libFuzzer's comparison callback (weak: absent without a coverage runtime). */
+void __sanitizer_cov_trace_cmp4(uint32_t a, uint32_t b) __attribute__((weak));
+
 static bool fz_fail(int site, ULONG tag, void *caller)
 {
     /* Every eligible call is counted and compared with the input's choice
      * (also after the fault, also with no fault chosen): a fuzzer that
      * traces comparisons then learns every call number the input could
-     * name. */
+     * name. The comparison is handed to libFuzzer here too, so that it
+     * learns them when the library is not instrumented for coverage (an
+     * installed libmdlkit, the example fuzzers). */
     if (fz_in_input && (fz_options & MDLKIT_FUZZ_FAULTS)) {
-        if (++fz_calls == fz_fail_nth && !fz_fault.done) {
+        ++fz_calls;
+        if (__sanitizer_cov_trace_cmp4)
+            __sanitizer_cov_trace_cmp4(fz_calls, fz_fail_nth);
+        if (fz_calls == fz_fail_nth && !fz_fault.done) {
             fz_fault.done = 1;
             fz_fault.site = site;
             fz_fault.tag = tag;
