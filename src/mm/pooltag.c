@@ -40,9 +40,10 @@ atomic_uint mk_pt_gen;
 MK_TLS unsigned mk_pt_cache_gen;
 MK_TLS mk_pt_entry *mk_pt_cache[MK_PT_CACHE];
 /* mk_pt_last is never NULL, so that the fast paths test its tag without a
- * NULL test: with no entry used yet it is pt_none, whose tag 0 no
- * allocation has (tags are never 0), so nothing is ever counted in it. */
-static mk_pt_entry pt_none;
+ * NULL test: with no entry used yet it is pt_none, whose tag (four 0xFF
+ * bytes, which every allocating DDI rejects before counting, and no
+ * internal tag is) no allocation has, so nothing is ever counted in it. */
+static mk_pt_entry pt_none = {.tag = 0xFFFFFFFFu};
 MK_TLS mk_pt_entry *mk_pt_last = &pt_none;
 #define pt_gen mk_pt_gen
 static pthread_once_t pt_key_once = PTHREAD_ONCE_INIT;
