@@ -239,6 +239,25 @@ static inline enum mk_region mk_va_region(const void *va)
             return (enum mk_region)r;
     return MK_RGN_GAP;
 }
+
+/* An object of the harness (a host allocation: mdlkit_fuzz_data, a PCI or
+ * virtio-blk device...) given to a mdlkit_* routine: NULL, misaligned or in
+ * the simulated address space is MDLKIT_RULE_HARNESS_MISUSE with the
+ * routine's name, before any member is read. _OPT: NULL is the routine's
+ * own answer. */
+#define MK_HARNESS_OBJ_BAD_(p) \
+    ((((ULONG_PTR)(p) & (MK_OBJ_ALIGN_(p) - 1)) != 0) | (mk_va_region((const void *)(p)) != MK_RGN_FOREIGN))
+#define MK_HARNESS_OBJ(p, routine)                                                                      \
+    do {                                                                                                \
+        if (MK_UNLIKELY(!(p) || MK_HARNESS_OBJ_BAD_(p)))                                                \
+            mk_violation(MDLKIT_RULE_HARNESS_MISUSE, routine ": not an object of the harness", (ULONG_PTR)(p), 0); \
+    } while (0)
+#define MK_HARNESS_OBJ_OPT(p, routine)                                                                  \
+    do {                                                                                                \
+        if (MK_UNLIKELY((p) && MK_HARNESS_OBJ_BAD_(p)))                                                 \
+            mk_violation(MDLKIT_RULE_HARNESS_MISUSE, routine ": not an object of the harness", (ULONG_PTR)(p), 0); \
+    } while (0)
+
 static inline size_t mk_va_index(const void *va) { return (size_t)((const char *)va - mk_as.base) >> PAGE_SHIFT; }
 
 /* The PFN behind a virtual address: a RAM PFN for mapped simulated memory,

@@ -649,10 +649,9 @@ mdlkit_virtio_blk *mdlkit_virtio_blk_create(const mdlkit_virtio_blk_config *cfg)
 
 void mdlkit_virtio_blk_destroy(mdlkit_virtio_blk *blk)
 {
+    MK_HARNESS_OBJ_OPT(blk, "mdlkit_virtio_blk_destroy");
     if (!blk)
         return;
-    if (mk_va_region(blk) != MK_RGN_FOREIGN) /* the harness's objects are host memory */
-        mk_violation(MDLKIT_RULE_HARNESS_MISUSE, "mdlkit_virtio_blk_destroy: not an object of the harness", (ULONG_PTR)blk, 0);
     if (mdlkit_is_initialized())
         mdlkit_pci_destroy(blk->pci);
     pthread_mutex_destroy(&blk->lock);
@@ -660,11 +659,20 @@ void mdlkit_virtio_blk_destroy(mdlkit_virtio_blk *blk)
     free(blk);
 }
 
-mdlkit_pci_device *mdlkit_virtio_blk_pci(mdlkit_virtio_blk *blk) { return blk ? blk->pci : NULL; }
-UCHAR *mdlkit_virtio_blk_disk(mdlkit_virtio_blk *blk) { return blk ? blk->disk : NULL; }
+mdlkit_pci_device *mdlkit_virtio_blk_pci(mdlkit_virtio_blk *blk)
+{
+    MK_HARNESS_OBJ_OPT(blk, "mdlkit_virtio_blk_pci");
+    return blk ? blk->pci : NULL;
+}
+UCHAR *mdlkit_virtio_blk_disk(mdlkit_virtio_blk *blk)
+{
+    MK_HARNESS_OBJ_OPT(blk, "mdlkit_virtio_blk_disk");
+    return blk ? blk->disk : NULL;
+}
 
 void mdlkit_virtio_blk_inject_error(mdlkit_virtio_blk *blk, int type, UCHAR status, ULONG count)
 {
+    MK_HARNESS_OBJ(blk, "mdlkit_virtio_blk_inject_error");
     pthread_mutex_lock(&blk->lock);
     blk->err_type = type;
     blk->err_status = status;
@@ -674,6 +682,7 @@ void mdlkit_virtio_blk_inject_error(mdlkit_virtio_blk *blk, int type, UCHAR stat
 
 void mdlkit_virtio_blk_hold(mdlkit_virtio_blk *blk, int hold)
 {
+    MK_HARNESS_OBJ(blk, "mdlkit_virtio_blk_hold");
     pthread_mutex_lock(&blk->lock);
     blk->hold = hold;
     pthread_mutex_unlock(&blk->lock);
@@ -681,6 +690,7 @@ void mdlkit_virtio_blk_hold(mdlkit_virtio_blk *blk, int hold)
 
 ULONG mdlkit_virtio_blk_complete_held(mdlkit_virtio_blk *blk, ULONG max, int reverse)
 {
+    MK_HARNESS_OBJ(blk, "mdlkit_virtio_blk_complete_held");
     pthread_mutex_lock(&blk->lock);
     ULONG done = 0;
     while (done < max && blk->nheld) {
@@ -704,6 +714,7 @@ ULONG mdlkit_virtio_blk_complete_held(mdlkit_virtio_blk *blk, ULONG max, int rev
 
 ULONG mdlkit_virtio_blk_held(mdlkit_virtio_blk *blk)
 {
+    MK_HARNESS_OBJ(blk, "mdlkit_virtio_blk_held");
     pthread_mutex_lock(&blk->lock);
     ULONG n = blk->nheld;
     pthread_mutex_unlock(&blk->lock);
@@ -712,6 +723,7 @@ ULONG mdlkit_virtio_blk_held(mdlkit_virtio_blk *blk)
 
 void mdlkit_virtio_blk_get_stats(mdlkit_virtio_blk *blk, mdlkit_virtio_blk_stats *out)
 {
+    MK_HARNESS_OBJ(blk, "mdlkit_virtio_blk_get_stats");
     pthread_mutex_lock(&blk->lock);
     *out = blk->stats;
     pthread_mutex_unlock(&blk->lock);

@@ -127,6 +127,7 @@ static int pci_assign_bars(mdlkit_pci_device *d)
 ULONG mdlkit_pci_add_capability(mdlkit_pci_device *dev, UCHAR id, const void *body, ULONG len)
 {
     MK_ENTER("mdlkit_pci_add_capability");
+    MK_HARNESS_OBJ_OPT(dev, "mdlkit_pci_add_capability");
     if (!dev)
         return 0;
     pthread_mutex_lock(&pci_lock);
@@ -212,10 +213,9 @@ mdlkit_pci_device *mdlkit_pci_create(const mdlkit_pci_function *fn)
 int mdlkit_pci_destroy(mdlkit_pci_device *dev)
 {
     MK_ENTER("mdlkit_pci_destroy");
+    MK_HARNESS_OBJ_OPT(dev, "mdlkit_pci_destroy");
     if (!dev)
         return -1;
-    if (mk_va_region(dev) != MK_RGN_FOREIGN) /* the harness's objects are host memory */
-        mk_violation(MDLKIT_RULE_HARNESS_MISUSE, "mdlkit_pci_destroy: not an object of the harness", (ULONG_PTR)dev, 0);
     pthread_mutex_lock(&pci_lock);
     if (dev->mappings || dev->owner) {
         pthread_mutex_unlock(&pci_lock);
@@ -228,8 +228,16 @@ int mdlkit_pci_destroy(mdlkit_pci_device *dev)
     return 0;
 }
 
-ULONG64 mdlkit_pci_bar_address(mdlkit_pci_device *dev, ULONG bar) { return dev && bar < 6 ? dev->bar_addr[bar] : 0; }
-ULONG mdlkit_pci_slot(mdlkit_pci_device *dev) { return dev ? dev->slot : 0; }
+ULONG64 mdlkit_pci_bar_address(mdlkit_pci_device *dev, ULONG bar)
+{
+    MK_HARNESS_OBJ_OPT(dev, "mdlkit_pci_bar_address");
+    return dev && bar < 6 ? dev->bar_addr[bar] : 0;
+}
+ULONG mdlkit_pci_slot(mdlkit_pci_device *dev)
+{
+    MK_HARNESS_OBJ_OPT(dev, "mdlkit_pci_slot");
+    return dev ? dev->slot : 0;
+}
 
 mdlkit_pci_device *mk_pci_at_slot(ULONG slot)
 {
@@ -286,6 +294,7 @@ int mk_pci_bar_of(mdlkit_pci_device *dev, ULONG64 bus_addr, ULONG len, int io, U
 ULONG mdlkit_pci_config_read(mdlkit_pci_device *dev, ULONG offset, void *buf, ULONG len)
 {
     MK_ENTER("mdlkit_pci_config_read");
+    MK_HARNESS_OBJ_OPT(dev, "mdlkit_pci_config_read");
     if (!dev || !buf || offset >= PCI_CFG_SIZE)
         return 0;
     if (len > PCI_CFG_SIZE - offset)
@@ -352,6 +361,7 @@ static void cfg_write_byte(mdlkit_pci_device *d, ULONG off, UCHAR v)
 ULONG mdlkit_pci_config_write(mdlkit_pci_device *dev, ULONG offset, const void *buf, ULONG len)
 {
     MK_ENTER("mdlkit_pci_config_write");
+    MK_HARNESS_OBJ_OPT(dev, "mdlkit_pci_config_write");
     if (!dev || !buf || offset >= PCI_CFG_SIZE)
         return 0;
     if (len > PCI_CFG_SIZE - offset)
@@ -600,12 +610,14 @@ static int pci_direct(mdlkit_pci_device *dev, ULONG bar, ULONG64 offset, ULONG w
 int mdlkit_pci_bar_read(mdlkit_pci_device *dev, ULONG bar, ULONG64 offset, ULONG width, ULONG64 *value)
 {
     MK_ENTER("mdlkit_pci_bar_read");
+    MK_HARNESS_OBJ(dev, "mdlkit_pci_bar_read");
     return pci_direct(dev, bar, offset, width, 0, value);
 }
 
 int mdlkit_pci_bar_write(mdlkit_pci_device *dev, ULONG bar, ULONG64 offset, ULONG width, ULONG64 value)
 {
     MK_ENTER("mdlkit_pci_bar_write");
+    MK_HARNESS_OBJ(dev, "mdlkit_pci_bar_write");
     return pci_direct(dev, bar, offset, width, 1, &value);
 }
 
@@ -619,6 +631,7 @@ static void pci_raise_locked(mdlkit_pci_device *d, ULONG v)
 
 int mdlkit_pci_interrupt(mdlkit_pci_device *dev, ULONG vector)
 {
+    MK_HARNESS_OBJ_OPT(dev, "mdlkit_pci_interrupt");
     if (!dev)
         return -1;
     pthread_mutex_lock(&pci_lock);
@@ -723,10 +736,15 @@ static int pci_dma(mdlkit_pci_device *dev, ULONG64 pa, void *buf, size_t len, in
     return 0;
 }
 
-int mdlkit_dma_read(mdlkit_pci_device *dev, ULONG64 pa, void *buf, size_t len) { return pci_dma(dev, pa, buf, len, 0); }
+int mdlkit_dma_read(mdlkit_pci_device *dev, ULONG64 pa, void *buf, size_t len)
+{
+    MK_HARNESS_OBJ(dev, "mdlkit_dma_read");
+    return pci_dma(dev, pa, buf, len, 0);
+}
 
 int mdlkit_dma_write(mdlkit_pci_device *dev, ULONG64 pa, const void *buf, size_t len)
 {
+    MK_HARNESS_OBJ(dev, "mdlkit_dma_write");
     return pci_dma(dev, pa, (void *)buf, len, 1);
 }
 

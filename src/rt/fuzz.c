@@ -41,12 +41,17 @@
  * ---------------------------------------------------------------------- */
 void mdlkit_fuzz_data_init(mdlkit_fuzz_data *d, const void *data, size_t size)
 {
+    MK_HARNESS_OBJ(d, "mdlkit_fuzz_data_init");
     d->data = (const UCHAR *)data;
     d->size = data ? size : 0;
     d->pos = 0;
 }
 
-size_t mdlkit_fuzz_remaining(const mdlkit_fuzz_data *d) { return d->size - d->pos; }
+size_t mdlkit_fuzz_remaining(const mdlkit_fuzz_data *d)
+{
+    MK_HARNESS_OBJ(d, "mdlkit_fuzz_remaining");
+    return d->size - d->pos;
+}
 
 static ULONG64 fz_le(mdlkit_fuzz_data *d, unsigned n)
 {
@@ -56,14 +61,35 @@ static ULONG64 fz_le(mdlkit_fuzz_data *d, unsigned n)
     return v;
 }
 
-UCHAR mdlkit_fuzz_u8(mdlkit_fuzz_data *d) { return (UCHAR)fz_le(d, 1); }
-USHORT mdlkit_fuzz_u16(mdlkit_fuzz_data *d) { return (USHORT)fz_le(d, 2); }
-ULONG mdlkit_fuzz_u32(mdlkit_fuzz_data *d) { return (ULONG)fz_le(d, 4); }
-ULONG64 mdlkit_fuzz_u64(mdlkit_fuzz_data *d) { return fz_le(d, 8); }
-BOOLEAN mdlkit_fuzz_bool(mdlkit_fuzz_data *d) { return (BOOLEAN)(fz_le(d, 1) & 1); }
+UCHAR mdlkit_fuzz_u8(mdlkit_fuzz_data *d)
+{
+    MK_HARNESS_OBJ(d, "mdlkit_fuzz_u8");
+    return (UCHAR)fz_le(d, 1);
+}
+USHORT mdlkit_fuzz_u16(mdlkit_fuzz_data *d)
+{
+    MK_HARNESS_OBJ(d, "mdlkit_fuzz_u16");
+    return (USHORT)fz_le(d, 2);
+}
+ULONG mdlkit_fuzz_u32(mdlkit_fuzz_data *d)
+{
+    MK_HARNESS_OBJ(d, "mdlkit_fuzz_u32");
+    return (ULONG)fz_le(d, 4);
+}
+ULONG64 mdlkit_fuzz_u64(mdlkit_fuzz_data *d)
+{
+    MK_HARNESS_OBJ(d, "mdlkit_fuzz_u64");
+    return fz_le(d, 8);
+}
+BOOLEAN mdlkit_fuzz_bool(mdlkit_fuzz_data *d)
+{
+    MK_HARNESS_OBJ(d, "mdlkit_fuzz_bool");
+    return (BOOLEAN)(fz_le(d, 1) & 1);
+}
 
 ULONG64 mdlkit_fuzz_range(mdlkit_fuzz_data *d, ULONG64 lo, ULONG64 hi)
 {
+    MK_HARNESS_OBJ(d, "mdlkit_fuzz_range");
     if (lo >= hi)
         return lo;
     ULONG64 span = hi - lo;
@@ -76,16 +102,19 @@ ULONG64 mdlkit_fuzz_range(mdlkit_fuzz_data *d, ULONG64 lo, ULONG64 hi)
 
 size_t mdlkit_fuzz_choose(mdlkit_fuzz_data *d, size_t n)
 {
+    MK_HARNESS_OBJ(d, "mdlkit_fuzz_choose");
     return n <= 1 ? 0 : (size_t)mdlkit_fuzz_range(d, 0, (ULONG64)n - 1);
 }
 
 ULONG mdlkit_fuzz_pick(mdlkit_fuzz_data *d, const ULONG *values, size_t n)
 {
+    MK_HARNESS_OBJ(d, "mdlkit_fuzz_pick");
     return n == 0 || !values ? 0 : values[mdlkit_fuzz_choose(d, n)];
 }
 
 const void *mdlkit_fuzz_take(mdlkit_fuzz_data *d, size_t len, size_t *got)
 {
+    MK_HARNESS_OBJ(d, "mdlkit_fuzz_take");
     size_t left = d->size - d->pos;
     size_t n = len < left ? len : left;
     const void *p = n ? d->data + d->pos : NULL;
@@ -95,10 +124,15 @@ const void *mdlkit_fuzz_take(mdlkit_fuzz_data *d, size_t len, size_t *got)
     return p;
 }
 
-const void *mdlkit_fuzz_rest(mdlkit_fuzz_data *d, size_t *got) { return mdlkit_fuzz_take(d, d->size - d->pos, got); }
+const void *mdlkit_fuzz_rest(mdlkit_fuzz_data *d, size_t *got)
+{
+    MK_HARNESS_OBJ(d, "mdlkit_fuzz_rest");
+    return mdlkit_fuzz_take(d, d->size - d->pos, got);
+}
 
 size_t mdlkit_fuzz_bytes(mdlkit_fuzz_data *d, void *buf, size_t len)
 {
+    MK_HARNESS_OBJ(d, "mdlkit_fuzz_bytes");
     size_t n;
     const void *p = mdlkit_fuzz_take(d, len, &n);
     if (n)
@@ -626,6 +660,7 @@ void mdlkit_fuzz_stop(void)
 
 void mdlkit_fuzz_get_stats(mdlkit_fuzz_stats *out)
 {
+    MK_HARNESS_OBJ_OPT(out, "mdlkit_fuzz_get_stats");
     if (out)
         *out = fz_stats;
 }

@@ -19,6 +19,16 @@
 
 #define BM_NOT_FOUND 0xFFFFFFFFUL
 
+/* The header and its buffer (ULONG-aligned, as RtlInitializeBitMap
+ * documents; NULL only for an empty bitmap), checked at each DDI's top:
+ * what MK_OBJ_FAULT raises for an object. */
+#define BM_CHECK(h)                                                                                   \
+    do {                                                                                              \
+        MK_OBJ_FAULT(h);                                                                              \
+        if (MK_UNLIKELY((((ULONG_PTR)(h)->Buffer & 3) != 0) | (!(h)->Buffer & ((h)->SizeOfBitMap != 0)))) \
+            mk_object_fault((h)->Buffer, __builtin_return_address(0));                                \
+    } while (0)
+
 static int bm_get(const RTL_BITMAP *b, ULONG i) { return (int)((b->Buffer[i >> 5] >> (i & 31)) & 1); }
 static void bm_put(PRTL_BITMAP b, ULONG i, int v)
 {
@@ -40,27 +50,28 @@ static MK_NOINLINE void bm_check(const RTL_BITMAP *b, ULONG start, ULONG n)
 void RtlInitializeBitMap(PRTL_BITMAP BitMapHeader, PULONG BitMapBuffer, ULONG SizeOfBitMap)
 {
     MK_OBJ_FAULT(BitMapHeader);
+    MK_OBJ_ALIGN_FAULT(BitMapBuffer); /* documented: ULONG-aligned */
     BitMapHeader->SizeOfBitMap = SizeOfBitMap;
     BitMapHeader->Buffer = BitMapBuffer;
 }
 
 void RtlSetBit(PRTL_BITMAP BitMapHeader, ULONG BitNumber)
 {
-    MK_OBJ_FAULT(BitMapHeader);
+    BM_CHECK(BitMapHeader);
     bm_check(BitMapHeader, BitNumber, 1);
     bm_put(BitMapHeader, BitNumber, 1);
 }
 
 void RtlClearBit(PRTL_BITMAP BitMapHeader, ULONG BitNumber)
 {
-    MK_OBJ_FAULT(BitMapHeader);
+    BM_CHECK(BitMapHeader);
     bm_check(BitMapHeader, BitNumber, 1);
     bm_put(BitMapHeader, BitNumber, 0);
 }
 
 BOOLEAN RtlTestBit(PRTL_BITMAP BitMapHeader, ULONG BitNumber)
 {
-    MK_OBJ_FAULT(BitMapHeader);
+    BM_CHECK(BitMapHeader);
     bm_check(BitMapHeader, BitNumber, 1);
     return (BOOLEAN)bm_get(BitMapHeader, BitNumber);
 }
@@ -81,18 +92,26 @@ static void bm_fill(PRTL_BITMAP b, ULONG start, ULONG n, int v)
 
 void RtlSetBits(PRTL_BITMAP BitMapHeader, ULONG StartingIndex, ULONG NumberToSet)
 {
-    MK_OBJ_FAULT(BitMapHeader);
+    BM_CHECK(BitMapHeader);
     bm_fill(BitMapHeader, StartingIndex, NumberToSet, 1);
 }
 
 void RtlClearBits(PRTL_BITMAP BitMapHeader, ULONG StartingIndex, ULONG NumberToClear)
 {
-    MK_OBJ_FAULT(BitMapHeader);
+    BM_CHECK(BitMapHeader);
     bm_fill(BitMapHeader, StartingIndex, NumberToClear, 0);
 }
 
-void RtlSetAllBits(PRTL_BITMAP BitMapHeader) { bm_fill(BitMapHeader, 0, BitMapHeader->SizeOfBitMap, 1); }
-void RtlClearAllBits(PRTL_BITMAP BitMapHeader) { bm_fill(BitMapHeader, 0, BitMapHeader->SizeOfBitMap, 0); }
+void RtlSetAllBits(PRTL_BITMAP BitMapHeader)
+{
+    BM_CHECK(BitMapHeader);
+    bm_fill(BitMapHeader, 0, BitMapHeader->SizeOfBitMap, 1);
+}
+void RtlClearAllBits(PRTL_BITMAP BitMapHeader)
+{
+    BM_CHECK(BitMapHeader);
+    bm_fill(BitMapHeader, 0, BitMapHeader->SizeOfBitMap, 0);
+}
 
 static BOOLEAN bm_all(const RTL_BITMAP *b, ULONG start, ULONG n, int v)
 {
@@ -106,19 +125,19 @@ static BOOLEAN bm_all(const RTL_BITMAP *b, ULONG start, ULONG n, int v)
 
 BOOLEAN RtlAreBitsClear(PRTL_BITMAP BitMapHeader, ULONG StartingIndex, ULONG Length)
 {
-    MK_OBJ_FAULT(BitMapHeader);
+    BM_CHECK(BitMapHeader);
     return bm_all(BitMapHeader, StartingIndex, Length, 0);
 }
 
 BOOLEAN RtlAreBitsSet(PRTL_BITMAP BitMapHeader, ULONG StartingIndex, ULONG Length)
 {
-    MK_OBJ_FAULT(BitMapHeader);
+    BM_CHECK(BitMapHeader);
     return bm_all(BitMapHeader, StartingIndex, Length, 1);
 }
 
 ULONG RtlNumberOfSetBits(PRTL_BITMAP BitMapHeader)
 {
-    MK_OBJ_FAULT(BitMapHeader);
+    BM_CHECK(BitMapHeader);
     ULONG size = BitMapHeader->SizeOfBitMap, n = 0, i = 0;
     for (; i + 32 <= size; i += 32)
         n += (ULONG)__builtin_popcount(BitMapHeader->Buffer[i >> 5]);
@@ -129,7 +148,7 @@ ULONG RtlNumberOfSetBits(PRTL_BITMAP BitMapHeader)
 
 ULONG RtlNumberOfClearBits(PRTL_BITMAP BitMapHeader)
 {
-    MK_OBJ_FAULT(BitMapHeader);
+    BM_CHECK(BitMapHeader);
     return BitMapHeader->SizeOfBitMap - RtlNumberOfSetBits(BitMapHeader);
 }
 
@@ -165,19 +184,19 @@ static ULONG bm_find(const RTL_BITMAP *b, ULONG n, int v, ULONG hint)
 
 ULONG RtlFindClearBits(PRTL_BITMAP BitMapHeader, ULONG NumberToFind, ULONG HintIndex)
 {
-    MK_OBJ_FAULT(BitMapHeader);
+    BM_CHECK(BitMapHeader);
     return bm_find(BitMapHeader, NumberToFind, 0, HintIndex);
 }
 
 ULONG RtlFindSetBits(PRTL_BITMAP BitMapHeader, ULONG NumberToFind, ULONG HintIndex)
 {
-    MK_OBJ_FAULT(BitMapHeader);
+    BM_CHECK(BitMapHeader);
     return bm_find(BitMapHeader, NumberToFind, 1, HintIndex);
 }
 
 ULONG RtlFindClearBitsAndSet(PRTL_BITMAP BitMapHeader, ULONG NumberToFind, ULONG HintIndex)
 {
-    MK_OBJ_FAULT(BitMapHeader);
+    BM_CHECK(BitMapHeader);
     ULONG r = bm_find(BitMapHeader, NumberToFind, 0, HintIndex);
     if (r != BM_NOT_FOUND && NumberToFind)
         bm_fill(BitMapHeader, r, NumberToFind, 1);
@@ -186,7 +205,7 @@ ULONG RtlFindClearBitsAndSet(PRTL_BITMAP BitMapHeader, ULONG NumberToFind, ULONG
 
 ULONG RtlFindSetBitsAndClear(PRTL_BITMAP BitMapHeader, ULONG NumberToFind, ULONG HintIndex)
 {
-    MK_OBJ_FAULT(BitMapHeader);
+    BM_CHECK(BitMapHeader);
     ULONG r = bm_find(BitMapHeader, NumberToFind, 1, HintIndex);
     if (r != BM_NOT_FOUND && NumberToFind)
         bm_fill(BitMapHeader, r, NumberToFind, 0);
@@ -195,7 +214,7 @@ ULONG RtlFindSetBitsAndClear(PRTL_BITMAP BitMapHeader, ULONG NumberToFind, ULONG
 
 ULONG RtlFindNextForwardRunClear(PRTL_BITMAP BitMapHeader, ULONG FromIndex, PULONG StartingRunIndex)
 {
-    MK_OBJ_FAULT(BitMapHeader);
+    BM_CHECK(BitMapHeader);
     ULONG size = BitMapHeader->SizeOfBitMap, i = FromIndex;
     while (i < size && bm_get(BitMapHeader, i))
         i++;
@@ -208,13 +227,13 @@ ULONG RtlFindNextForwardRunClear(PRTL_BITMAP BitMapHeader, ULONG FromIndex, PULO
 
 ULONG RtlFindFirstRunClear(PRTL_BITMAP BitMapHeader, PULONG StartingIndex)
 {
-    MK_OBJ_FAULT(BitMapHeader);
+    BM_CHECK(BitMapHeader);
     return RtlFindNextForwardRunClear(BitMapHeader, 0, StartingIndex);
 }
 
 ULONG RtlFindLongestRunClear(PRTL_BITMAP BitMapHeader, PULONG StartingIndex)
 {
-    MK_OBJ_FAULT(BitMapHeader);
+    BM_CHECK(BitMapHeader);
     ULONG best = 0, best_start = 0, from = 0, start;
     for (;;) {
         ULONG n = RtlFindNextForwardRunClear(BitMapHeader, from, &start);
