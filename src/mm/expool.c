@@ -320,8 +320,9 @@ static MK_NOINLINE PVOID ex_pool2_full(POOL_FLAGS Flags, SIZE_T NumberOfBytes, U
 /* The checker-off fast path, inline (poolpage.h): known flags naming one
  * pool type and no cache alignment, the tag this thread last had accepted
  * (never 0), the IRQL allowed, 1..1024 bytes, a block in this thread's
- * cache. The machine being up is implied (the pool's generation is 0 when
- * it is not). Anything else: ex_pool2_full, which starts over. */
+ * cache. The machine being up is implied (a thread's tag counter entries
+ * are emptied when a machine stops). Anything else: ex_pool2_full, which
+ * starts over. */
 EX_FAST_DDI PVOID ExAllocatePool2(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag)
 {
     /* exactly one pool-type bit: 1 NX, 2 execute, 4 paged; its heap is k / 2

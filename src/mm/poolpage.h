@@ -249,10 +249,15 @@ static inline __attribute__((always_inline)) void *mk_pp_alloc_inline(mk_pool_he
 {
     pp_bin *bins = mk_pp_tls_fbins[h];
     size_t cls = (bytes - 1) >> 4;
-    if (MK_UNLIKELY(bytes - 1 >= 1024 || !bins || mk_pp_tls_gen != mk_pp_fast.gen))
+    if (MK_UNLIKELY(bytes - 1 >= 1024 || !bins))
         return NULL;
     unsigned n = bins->n[cls];
-    mk_pt_entry *e = mk_pt_last; /* never NULL (pooltag.c); other tags: the full path */
+    /* Never NULL (pooltag.c); other tags: the full path. No generation
+     * test: a machine's shutdown empties the tags of every thread's
+     * counter entries, and an entry of the next machine is made only by
+     * pt_table_slow, which drops a bins copy of an earlier machine; so an
+     * entry with the tag proves the bins current (and the machine up). */
+    mk_pt_entry *e = mk_pt_last;
     if (MK_UNLIKELY(n == 0 || atomic_load_explicit(&e->tag, memory_order_relaxed) != tag))
         return NULL;
     bins->n[cls] = (uint16_t)--n;

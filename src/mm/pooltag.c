@@ -12,6 +12,7 @@
  * matches the machine's (mk_pooltag_count_slow fills them).
  */
 #include "mk_pool.h"
+#include "poolpage.h" /* the pool's per-thread bins copy (pt_table_slow) */
 
 #include <pthread.h>
 #include <stdio.h>
@@ -133,9 +134,17 @@ static MK_NOINLINE pt_table *pt_table_slow(void)
     memset(mk_pt_cache, 0, sizeof mk_pt_cache);
     mk_pt_last = &pt_none;
     mk_pt_cache_gen = gen;
+    /* The inline fast allocation (poolpage.h) trusts the pool bins copy of
+     * a thread whose last counter entry has the tag: that entry becomes
+     * current only here, so a copy of an earlier machine goes here too. */
+    if (mk_pp_tls_gen != atomic_load_explicit(&mk_pp_gen, memory_order_relaxed))
+        memset(mk_pp_tls_fbins, 0, sizeof mk_pp_tls_fbins);
     if (t && t->gen != gen) {
-        /* counts of an earlier machine: the registry no longer holds it */
+        /* counts of an earlier machine: the registry no longer holds it
+         * (under the lock: the machine's shutdown emptied its tags) */
+        pthread_mutex_lock(&pt_lock);
         memset(t, 0, sizeof *t);
+        pthread_mutex_unlock(&pt_lock);
     } else if (!t) {
         t = calloc(1, sizeof *t);
         if (!t)
@@ -203,7 +212,14 @@ void mk_pooltag_shutdown(void)
     pthread_mutex_lock(&pt_lock);
     mk_table_free(pt_shared, PT_SHARED_SLOTS * sizeof *pt_shared);
     pt_shared = NULL;
-    pt_threads = NULL; /* live threads' tables reset themselves on next use */
+    /* Live threads' tables reset themselves on next use. Their tags are
+     * emptied now, so that no thread's counter cache matches a tag until it
+     * has counted on the next machine: ExAllocatePool2's inline fast path
+     * relies on that instead of a generation test. */
+    for (pt_table *t = pt_threads; t; t = t->next)
+        for (unsigned i = 0; i < PT_SLOTS; i++)
+            atomic_store_explicit(&t->e[i].tag, 0, memory_order_relaxed);
+    pt_threads = NULL;
     pthread_mutex_unlock(&pt_lock);
 }
 
