@@ -22,8 +22,11 @@
  * make each call save and restore registers it does not need, and an
  * mdlkit frame is never named in a report. Their calls of the full paths
  * pass __builtin_return_address(0), which GCC then reads from the stack
- * pointer. (GCC only: clang has no such attribute and keeps the frame.) */
-#if defined(__GNUC__) && !defined(__clang__)
+ * pointer. (GCC only: clang has no such attribute and keeps the frame.
+ * Optimised builds only: there the full path is a tail call; without
+ * optimisation it is a real call, and a frameless caller would hide the
+ * driver's frame from the frame-pointer walk of Pool Tracking.) */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__OPTIMIZE__)
 #define EX_FAST_DDI __attribute__((optimize("omit-frame-pointer")))
 #else
 #define EX_FAST_DDI
