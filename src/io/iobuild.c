@@ -12,6 +12,7 @@
  * (mk_io_build_complete). An asynchronous FSD request belongs to its
  * caller, who frees it (IoFreeIrp) from its completion routine.
  */
+#include "mk_machine.h"
 #include "mk_io.h"
 #include "mk_mdl.h"
 
@@ -79,6 +80,9 @@ PIRP IoBuildDeviceIoControlRequest(ULONG IoControlCode, PDEVICE_OBJECT DeviceObj
 {
     MK_ENTER("IoBuildDeviceIoControlRequest");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, IoBuildDeviceIoControlRequest);
+    MK_OBJ_ALIGN_FAULT(DeviceObject);
+    MK_OBJ_ALIGN_FAULT(Event);
+    MK_OBJ_ALIGN_FAULT(IoStatusBlock);
     if (!DeviceObject || DeviceObject->Type != IO_TYPE_DEVICE || !IoStatusBlock)
         mk_violation(0x16, "IoBuildDeviceIoControlRequest: DeviceObject and IoStatusBlock are not optional",
                      (ULONG_PTR)DeviceObject, (ULONG_PTR)IoStatusBlock);
@@ -191,6 +195,10 @@ PIRP IoBuildSynchronousFsdRequest(ULONG MajorFunction, PDEVICE_OBJECT DeviceObje
 {
     MK_ENTER("IoBuildSynchronousFsdRequest");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, IoBuildSynchronousFsdRequest);
+    MK_OBJ_ALIGN_FAULT(DeviceObject);
+    MK_OBJ_ALIGN_FAULT(StartingOffset);
+    MK_OBJ_ALIGN_FAULT(Event);
+    MK_OBJ_ALIGN_FAULT(IoStatusBlock);
     if (!Event || !IoStatusBlock)
         mk_violation(0x16, "IoBuildSynchronousFsdRequest: Event and IoStatusBlock are not optional", (ULONG_PTR)Event,
                      (ULONG_PTR)IoStatusBlock);
@@ -208,6 +216,9 @@ PIRP IoBuildAsynchronousFsdRequest(ULONG MajorFunction, PDEVICE_OBJECT DeviceObj
 {
     MK_ENTER("IoBuildAsynchronousFsdRequest");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, IoBuildAsynchronousFsdRequest);
+    MK_OBJ_ALIGN_FAULT(DeviceObject);
+    MK_OBJ_ALIGN_FAULT(StartingOffset);
+    MK_OBJ_ALIGN_FAULT(IoStatusBlock);
     return bld_fsd("IoBuildAsynchronousFsdRequest: bad device object or major function", MajorFunction,
                    DeviceObject, Buffer, Length, StartingOffset, IoStatusBlock);
 }

@@ -415,6 +415,7 @@ NTSTATUS RtlUTF8ToUnicodeN(PWSTR UnicodeStringDestination, ULONG UnicodeStringMa
 {
     MK_ENTER("RtlUTF8ToUnicodeN");
     MK_CHECK_IRQL_MAX(APC_LEVEL, RtlUTF8ToUnicodeN);
+    MK_OBJ_ALIGN_FAULT(UnicodeStringDestination);
     if (!UTF8StringSource)
         return STATUS_INVALID_PARAMETER_4;
     if (!UnicodeStringDestination && !UnicodeStringActualByteCount)
@@ -517,6 +518,7 @@ NTSTATUS RtlMultiByteToUnicodeN(PWCH UnicodeString, ULONG MaxBytesInUnicodeStrin
 {
     MK_ENTER("RtlMultiByteToUnicodeN");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, RtlMultiByteToUnicodeN);
+    MK_OBJ_ALIGN_FAULT(UnicodeString);
     ULONG n = MaxBytesInUnicodeString / sizeof(WCHAR);
     if (n > BytesInMultiByteString)
         n = BytesInMultiByteString;
@@ -541,6 +543,7 @@ NTSTATUS RtlUnicodeToMultiByteN(PCHAR MultiByteString, ULONG MaxBytesInMultiByte
 {
     MK_ENTER("RtlUnicodeToMultiByteN");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, RtlUnicodeToMultiByteN);
+    MK_OBJ_ALIGN_FAULT(UnicodeString);
     ULONG n = BytesInUnicodeString / sizeof(WCHAR);
     if (n > MaxBytesInMultiByteString)
         n = MaxBytesInMultiByteString;
@@ -554,6 +557,7 @@ NTSTATUS RtlUnicodeToMultiByteN(PCHAR MultiByteString, ULONG MaxBytesInMultiByte
 NTSTATUS RtlUnicodeToMultiByteSize(PULONG BytesInMultiByteString, PCWCH UnicodeString, ULONG BytesInUnicodeString)
 {
     MK_ENTER("RtlUnicodeToMultiByteSize");
+    MK_OBJ_ALIGN_FAULT(UnicodeString);
     (void)UnicodeString;
     *BytesInMultiByteString = BytesInUnicodeString / sizeof(WCHAR);
     return STATUS_SUCCESS;

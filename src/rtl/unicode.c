@@ -154,6 +154,7 @@ BOOLEAN RtlCreateUnicodeString(PUNICODE_STRING DestinationString, PCWSTR SourceS
     MK_ENTER("RtlCreateUnicodeString");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, RtlCreateUnicodeString);
     MK_OBJ_FAULT(DestinationString);
+    MK_OBJ_ALIGN_FAULT(SourceString);
     size_t bytes = (us_wcslen(SourceString) + 1) * sizeof(WCHAR);
     if (bytes > UNICODE_STRING_MAX_BYTES)
         return FALSE;
@@ -259,6 +260,7 @@ NTSTATUS RtlAppendUnicodeToString(PUNICODE_STRING Destination, PCWSTR Source)
     MK_ENTER("RtlAppendUnicodeToString");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, RtlAppendUnicodeToString);
     MK_OBJ_FAULT(Destination);
+    MK_OBJ_ALIGN_FAULT(Source);
     if (!Source)
         return STATUS_SUCCESS;
     return us_append(Destination, Source, us_wcslen(Source) * sizeof(WCHAR));
@@ -279,6 +281,8 @@ LONG RtlCompareUnicodeStrings(PCWCH String1, SIZE_T String1Length, PCWCH String2
 {
     MK_ENTER("RtlCompareUnicodeStrings");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, RtlCompareUnicodeStrings);
+    MK_OBJ_FAULT(String1);
+    MK_OBJ_ALIGN_FAULT(String2);
     SIZE_T n = String1Length < String2Length ? String1Length : String2Length;
     for (SIZE_T i = 0; i < n; i++) {
         WCHAR a = String1[i], b = String2[i];
@@ -413,6 +417,7 @@ NTSTATUS RtlIntegerToUnicodeString(ULONG Value, ULONG Base, PUNICODE_STRING Stri
 {
     MK_ENTER("RtlIntegerToUnicodeString");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, RtlIntegerToUnicodeString);
+    MK_OBJ_ALIGN_FAULT(String);
     return us_int_to_string(Value, Base, String);
 }
 
@@ -420,6 +425,7 @@ NTSTATUS RtlInt64ToUnicodeString(ULONGLONG Value, ULONG Base, PUNICODE_STRING St
 {
     MK_ENTER("RtlInt64ToUnicodeString");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, RtlInt64ToUnicodeString);
+    MK_OBJ_ALIGN_FAULT(String);
     return us_int_to_string(Value, Base, String);
 }
 

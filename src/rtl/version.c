@@ -223,6 +223,7 @@ BOOLEAN RtlIsServicePackVersionInstalled(ULONG Version)
 BOOLEAN PsGetVersion(PULONG MajorVersion, PULONG MinorVersion, PULONG BuildNumber, PUNICODE_STRING CSDVersion)
 {
     MK_ENTER("PsGetVersion");
+    MK_OBJ_ALIGN_FAULT(CSDVersion);
     ver_info v = ver_of(mk_rt.os);
     if (MajorVersion)
         *MajorVersion = v.major;

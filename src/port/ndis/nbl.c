@@ -303,7 +303,11 @@ void NdisFreeNetBuffer(PNET_BUFFER NetBuffer)
     nb_free(NetBuffer, p->tag, __builtin_return_address(0));
 }
 
-NDIS_HANDLE NdisGetPoolFromNetBuffer(PNET_BUFFER NetBuffer) { return NetBuffer->NdisPoolHandle; }
+NDIS_HANDLE NdisGetPoolFromNetBuffer(PNET_BUFFER NetBuffer)
+{
+    MK_OBJ_FAULT(NetBuffer);
+    return NetBuffer->NdisPoolHandle;
+}
 
 /* ------------------------------------------------------------------------
  * NET_BUFFER_LISTs
@@ -410,7 +414,11 @@ void NdisFreeNetBufferList(PNET_BUFFER_LIST NetBufferList)
     nb_free(NetBufferList, p->tag, caller);
 }
 
-PVOID NdisGetPoolFromNetBufferList(PNET_BUFFER_LIST NetBufferList) { return NetBufferList->NdisPoolHandle; }
+PVOID NdisGetPoolFromNetBufferList(PNET_BUFFER_LIST NetBufferList)
+{
+    MK_OBJ_FAULT(NetBufferList);
+    return NetBufferList->NdisPoolHandle;
+}
 
 UCHAR NdisGetNetBufferListProtocolId(PNET_BUFFER_LIST NetBufferList)
 {
@@ -659,6 +667,7 @@ NDIS_STATUS NdisCopyFromNetBufferToNetBuffer(PNET_BUFFER Destination, ULONG Dest
 {
     MK_ENTER("NdisCopyFromNetBufferToNetBuffer");
     MK_OBJ_FAULT(Destination);
+    MK_OBJ_ALIGN_FAULT(Source);
     nb_irql("NdisCopyFromNetBufferToNetBuffer must be called at IRQL <= DISPATCH_LEVEL", (ULONG_PTR)Destination);
     *BytesCopied = 0;
     if (SourceOffset >= Source->DataLength || DestinationOffset >= Destination->DataLength)

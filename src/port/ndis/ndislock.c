@@ -59,9 +59,17 @@ void NdisReleaseSpinLock(PNDIS_SPIN_LOCK SpinLock)
     KeReleaseSpinLock(&SpinLock->SpinLock, SpinLock->OldIrql);
 }
 
-void NdisDprAcquireSpinLock(PNDIS_SPIN_LOCK SpinLock) { KeAcquireSpinLockAtDpcLevel(&SpinLock->SpinLock); }
+void NdisDprAcquireSpinLock(PNDIS_SPIN_LOCK SpinLock)
+{
+    MK_OBJ_FAULT(SpinLock);
+    KeAcquireSpinLockAtDpcLevel(&SpinLock->SpinLock);
+}
 
-void NdisDprReleaseSpinLock(PNDIS_SPIN_LOCK SpinLock) { KeReleaseSpinLockFromDpcLevel(&SpinLock->SpinLock); }
+void NdisDprReleaseSpinLock(PNDIS_SPIN_LOCK SpinLock)
+{
+    MK_OBJ_FAULT(SpinLock);
+    KeReleaseSpinLockFromDpcLevel(&SpinLock->SpinLock);
+}
 
 PLIST_ENTRY NdisInterlockedInsertHeadList(PLIST_ENTRY ListHead, PLIST_ENTRY ListEntry, PNDIS_SPIN_LOCK SpinLock)
 {
@@ -76,6 +84,8 @@ PLIST_ENTRY NdisInterlockedInsertHeadList(PLIST_ENTRY ListHead, PLIST_ENTRY List
 PLIST_ENTRY NdisInterlockedInsertTailList(PLIST_ENTRY ListHead, PLIST_ENTRY ListEntry, PNDIS_SPIN_LOCK SpinLock)
 {
     MK_OBJ_FAULT(ListHead);
+    MK_OBJ_ALIGN_FAULT(ListEntry);
+    MK_OBJ_ALIGN_FAULT(SpinLock);
     NdisAcquireSpinLock(SpinLock);
     PLIST_ENTRY first = IsListEmpty(ListHead) ? NULL : ListHead->Flink;
     InsertTailList(ListHead, ListEntry);
@@ -86,6 +96,7 @@ PLIST_ENTRY NdisInterlockedInsertTailList(PLIST_ENTRY ListHead, PLIST_ENTRY List
 PLIST_ENTRY NdisInterlockedRemoveHeadList(PLIST_ENTRY ListHead, PNDIS_SPIN_LOCK SpinLock)
 {
     MK_OBJ_FAULT(ListHead);
+    MK_OBJ_ALIGN_FAULT(SpinLock);
     NdisAcquireSpinLock(SpinLock);
     PLIST_ENTRY e = IsListEmpty(ListHead) ? NULL : RemoveHeadList(ListHead);
     NdisReleaseSpinLock(SpinLock);
@@ -220,7 +231,11 @@ void NdisReleaseRWLock(PNDIS_RW_LOCK_EX Lock, PLOCK_STATE_EX LockState)
  * NDIS 5 read/write lock: the state lives in the caller's NDIS_RW_LOCK
  * (SharedRefCount readers; SpinLock non-zero while a writer holds it).
  * ---------------------------------------------------------------------- */
-void NdisInitializeReadWriteLock(PNDIS_RW_LOCK Lock) { memset(Lock, 0, sizeof *Lock); }
+void NdisInitializeReadWriteLock(PNDIS_RW_LOCK Lock)
+{
+    MK_OBJ_FAULT(Lock);
+    memset(Lock, 0, sizeof *Lock);
+}
 
 /* The DPC watchdog of an NDIS_RW_LOCK wait (as KeAcquireSpinLock's,
  * src/ke/spinlock.c): 0x133 after 60 s, 3 s under DDI compliance or when
