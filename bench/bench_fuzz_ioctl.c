@@ -76,8 +76,10 @@ static int bfi_load(const char *dir)
     qsort(names, (size_t)nn, sizeof names[0], bfi_cmp_name);
     for (int i = 0; i < nn; i++) {
         char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        int pn = snprintf(path, sizeof path, "%s/%s", dir, names[i]);
         free(names[i]);
+        if (pn < 0 || (size_t)pn >= sizeof path)
+            continue; /* a path too long to open */
         FILE *f = fopen(path, "rb");
         if (!f)
             continue;
