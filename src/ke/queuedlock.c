@@ -47,7 +47,7 @@ void KeReleaseInStackQueuedSpinLock(PKLOCK_QUEUE_HANDLE LockHandle)
 void KeAcquireInStackQueuedSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle)
 {
     MK_ENTER("KeAcquireInStackQueuedSpinLockAtDpcLevel");
-    MK_OBJ_ALIGN_FAULT(LockHandle);
+    MK_OBJ_FAULT(LockHandle);
     LockHandle->LockQueue.Next = NULL;
     KeAcquireSpinLockAtDpcLevel(SpinLock);
     LockHandle->OldIrql = DISPATCH_LEVEL;
@@ -84,7 +84,7 @@ void KeReleaseSpinLockForDpc(PKSPIN_LOCK SpinLock, KIRQL OldIrql)
 void KeAcquireInStackQueuedSpinLockForDpc(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle)
 {
     MK_ENTER("KeAcquireInStackQueuedSpinLockForDpc");
-    MK_OBJ_ALIGN_FAULT(LockHandle);
+    MK_OBJ_FAULT(LockHandle);
     LockHandle->LockQueue.Next = NULL;
     LockHandle->OldIrql = KeAcquireSpinLockForDpc(SpinLock);
     LockHandle->LockQueue.Lock = SpinLock;

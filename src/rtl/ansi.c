@@ -168,6 +168,8 @@ LONG RtlCompareString(const STRING *String1, const STRING *String2, BOOLEAN Case
 {
     MK_ENTER("RtlCompareString");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, RtlCompareString);
+    MK_OBJ_FAULT(String1);
+    MK_OBJ_FAULT(String2);
     return as_compare(String1, String2, String1->Length, String2->Length, CaseInSensitive);
 }
 
@@ -175,6 +177,8 @@ BOOLEAN RtlEqualString(const STRING *String1, const STRING *String2, BOOLEAN Cas
 {
     MK_ENTER("RtlEqualString");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, RtlEqualString);
+    MK_OBJ_FAULT(String1);
+    MK_OBJ_FAULT(String2);
     return String1->Length == String2->Length &&
            as_compare(String1, String2, String1->Length, String2->Length, CaseInSensitive) == 0;
 }
@@ -183,6 +187,8 @@ BOOLEAN RtlPrefixString(const STRING *String1, const STRING *String2, BOOLEAN Ca
 {
     MK_ENTER("RtlPrefixString");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, RtlPrefixString);
+    MK_OBJ_FAULT(String1);
+    MK_OBJ_FAULT(String2);
     return String1->Length <= String2->Length &&
            as_compare(String1, String2, String1->Length, String1->Length, CaseInSensitive) == 0;
 }
@@ -533,6 +539,7 @@ NTSTATUS RtlMultiByteToUnicodeSize(PULONG BytesInUnicodeString, const CHAR *Mult
                                    ULONG BytesInMultiByteString)
 {
     MK_ENTER("RtlMultiByteToUnicodeSize");
+    MK_OBJ_FAULT(BytesInUnicodeString);
     (void)MultiByteString;
     *BytesInUnicodeString = BytesInMultiByteString * (ULONG)sizeof(WCHAR);
     return STATUS_SUCCESS;
@@ -557,6 +564,7 @@ NTSTATUS RtlUnicodeToMultiByteN(PCHAR MultiByteString, ULONG MaxBytesInMultiByte
 NTSTATUS RtlUnicodeToMultiByteSize(PULONG BytesInMultiByteString, PCWCH UnicodeString, ULONG BytesInUnicodeString)
 {
     MK_ENTER("RtlUnicodeToMultiByteSize");
+    MK_OBJ_FAULT(BytesInMultiByteString);
     MK_OBJ_ALIGN_FAULT(UnicodeString);
     (void)UnicodeString;
     *BytesInMultiByteString = BytesInUnicodeString / sizeof(WCHAR);

@@ -7,6 +7,7 @@
  * RtlUniform is the documented linear congruential step; RtlRandom and
  * RtlRandomEx mix two such steps for better low bits.
  */
+#include "mk_machine.h"
 #include "mk_rtl.h"
 
 #define RND_MULTIPLIER 0x7fffffedUL
@@ -15,6 +16,7 @@
 
 ULONG RtlUniform(PULONG Seed)
 {
+    MK_OBJ_FAULT(Seed);
     ULONG v = (ULONG)(((ULONGLONG)*Seed * RND_MULTIPLIER + RND_INCREMENT) % RND_MODULUS);
     *Seed = v;
     return v;
@@ -31,6 +33,7 @@ ULONG RtlRandom(PULONG Seed)
 {
     MK_ENTER("RtlRandom");
     MK_CHECK_IRQL_MAX(APC_LEVEL, RtlRandom);
+    MK_OBJ_FAULT(Seed);
     return rnd_mix(Seed);
 }
 
@@ -38,5 +41,6 @@ ULONG RtlRandomEx(PULONG Seed)
 {
     MK_ENTER("RtlRandomEx");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, RtlRandomEx);
+    MK_OBJ_FAULT(Seed);
     return rnd_mix(Seed);
 }

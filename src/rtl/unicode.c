@@ -417,7 +417,7 @@ NTSTATUS RtlIntegerToUnicodeString(ULONG Value, ULONG Base, PUNICODE_STRING Stri
 {
     MK_ENTER("RtlIntegerToUnicodeString");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, RtlIntegerToUnicodeString);
-    MK_OBJ_ALIGN_FAULT(String);
+    MK_OBJ_FAULT(String);
     return us_int_to_string(Value, Base, String);
 }
 
@@ -425,7 +425,7 @@ NTSTATUS RtlInt64ToUnicodeString(ULONGLONG Value, ULONG Base, PUNICODE_STRING St
 {
     MK_ENTER("RtlInt64ToUnicodeString");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, RtlInt64ToUnicodeString);
-    MK_OBJ_ALIGN_FAULT(String);
+    MK_OBJ_FAULT(String);
     return us_int_to_string(Value, Base, String);
 }
 
