@@ -230,7 +230,7 @@ static void test_dpc_queued_at_unload(void **state)
     assert_int_equal(mdlkit_driver_load("dpcleft", dpc_driver_entry, &g_drv), STATUS_SUCCESS);
     mdlkit_bugcheck bc = tk_bugcheck(unload_drv, NULL);
     assert_int_equal(bc.code, 0xC7);
-    assert_int_equal(bc.param[0], 2);
+    assert_int_equal(bc.param[0], 1); /* a DPC object (2 is a DPC routine) */
     assert_int_equal(bc.param[1], (ULONG_PTR)&g_driver_dpc);
     assert_null(g_driver_dpc.DpcData); /* dequeued */
     atomic_store(&g_block_release, 1);

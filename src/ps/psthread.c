@@ -28,8 +28,9 @@
  *  - an ERESOURCE the driver never deleted, in pool it freed: 0xC4/0x17
  *    (resource, pool type, address);
  *  - a timer still set, or a DPC still queued, by a driver being unloaded:
- *    0xC7 TIMER_OR_DPC_INVALID (0 timer / 2 DPC, object, start and end of
- *    the memory it lies in: its pool block, or the object itself).
+ *    0xC7 TIMER_OR_DPC_INVALID (0 timer / 1 DPC object, as the bug check's
+ *    page numbers them (2 is a DPC routine), object, start and end of the
+ *    memory it lies in: its pool block, or the object itself).
  */
 #include "mk_machine.h"
 #include "mk_ke.h"
@@ -384,7 +385,7 @@ void mk_exec_driver_unloaded(struct mk_driver *d)
     if (dpc) {
         ps_range(dpc, sizeof *dpc, &lo, &hi);
         mk_bugcheck_note("DPC %p is still queued as its driver is unloaded", (void *)dpc);
-        mk_bugcheck(TIMER_OR_DPC_INVALID_CODE, 2, (ULONG_PTR)dpc, lo, hi);
+        mk_bugcheck(TIMER_OR_DPC_INVALID_CODE, 1, (ULONG_PTR)dpc, lo, hi);
     }
 }
 
