@@ -19,9 +19,11 @@
     X(0x00000019, BAD_POOL_HEADER)                         \
     X(0x0000001A, MEMORY_MANAGEMENT)                       \
     X(0x0000001E, KMODE_EXCEPTION_NOT_HANDLED)             \
+    X(0x00000035, NO_MORE_IRP_STACK_LOCATIONS)             \
     X(0x0000003F, NO_MORE_SYSTEM_PTES)                     \
     X(0x00000040, TARGET_MDL_TOO_SMALL)                    \
     X(0x00000041, MUST_SUCCEED_POOL_EMPTY)                 \
+    X(0x00000044, MULTIPLE_IRP_COMPLETE_REQUESTS)          \
     X(0x0000004A, IRQL_GT_ZERO_AT_SYSTEM_SERVICE)          \
     X(0x0000004E, PFN_LIST_CORRUPT)                        \
     X(0x00000050, PAGE_FAULT_IN_NONPAGED_AREA)             \

@@ -565,6 +565,9 @@ MDLKIT_FORCEINLINE void IoCopyCurrentIrpStackLocationToNext(PIRP Irp)
     memcpy(n, s, FIELD_OFFSET(IO_STACK_LOCATION, CompletionRoutine));
     n->Control = 0;
 }
+/* A completion routine's answer to let completion go on up the stack (the
+ * WDK's name for STATUS_SUCCESS in that role). */
+#define STATUS_CONTINUE_COMPLETION STATUS_SUCCESS
 MDLKIT_FORCEINLINE void IoMarkIrpPending(PIRP Irp) { IoGetCurrentIrpStackLocation(Irp)->Control |= SL_PENDING_RETURNED; }
 MDLKIT_FORCEINLINE void IoSetCompletionRoutine(PIRP Irp, PIO_COMPLETION_ROUTINE CompletionRoutine, PVOID Context,
                                                BOOLEAN InvokeOnSuccess, BOOLEAN InvokeOnError,

@@ -308,6 +308,10 @@ static const bd_entry bd_table[] = {
     ANY(0xC5, "memory address referenced", "IRQL at the time of the reference", "0 = read, 1 = write",
         "address of the instruction that made the reference",
         "Pool was corrupted, typically by an overrun of a small allocation."),
+    ANY(0x35, "the IRP", R, R, R,
+        "IoCallDriver was given an IRP with no stack location left: it was allocated with fewer locations than "
+        "the device stack it was sent down needs (StackSize of the top device)."),
+    ANY(0x44, "the IRP", R, R, R, "IoCompleteRequest was called for an IRP that was already completed."),
     ANY(0xC9, "I/O verification error code", "depends on the error", "depends on the error", "depends on the error",
         "I/O Verification found a driver mishandling an IRP."),
     ANY(0xCB, "lock-tracking structure", Z, "the MDL with the locked pages", "number of locked pages",
