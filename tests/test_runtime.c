@@ -212,6 +212,8 @@ static void test_cycles_leave_nothing_behind(void **state)
         }
 #ifndef RT_SANITIZED
         assert_true(rt_vm_kib() <= vm + 16); /* one 4 KiB table per cycle would add 40 */
+#else
+        (void)vm; /* the sanitizers' own mappings grow as they please */
 #endif
         assert_int_equal(rt_count_fds(), fds);
     }
