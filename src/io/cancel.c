@@ -33,7 +33,6 @@ BOOLEAN IoCancelIrp(PIRP Irp)
 {
     MK_ENTER("IoCancelIrp");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, IoCancelIrp);
-    MK_OBJ_ALIGN_FAULT(Irp);
     if (!Irp || Irp->Type != IO_TYPE_IRP)
         mk_violation(0x16, "IoCancelIrp: not an IRP", (ULONG_PTR)Irp, 0);
     KIRQL irql;

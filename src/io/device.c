@@ -157,7 +157,6 @@ NTSTATUS IoCreateDevice(PDRIVER_OBJECT DriverObject, ULONG DeviceExtensionSize, 
                         PDEVICE_OBJECT *DeviceObject)
 {
     MK_ENTER("IoCreateDevice");
-    MK_OBJ_ALIGN_FAULT(DriverObject);
     if (mk_irql() != PASSIVE_LEVEL)
         mk_violation(DEV_RULE_IRQL_IO_PASSIVE1, "IoCreateDevice must be called at IRQL == PASSIVE_LEVEL", mk_irql(),
                      (ULONG_PTR)DriverObject);
@@ -169,7 +168,6 @@ void IoDeleteDevice(PDEVICE_OBJECT DeviceObject)
 {
     MK_ENTER("IoDeleteDevice");
     mk_ddi_prohibited_check("IoDeleteDevice");
-    MK_OBJ_ALIGN_FAULT(DeviceObject);
     if (mk_irql() > APC_LEVEL)
         mk_violation(DEV_RULE_IRQL_IO_APC_LTE, "IoDeleteDevice must be called at IRQL <= APC_LEVEL", mk_irql(),
                      (ULONG_PTR)DeviceObject);
@@ -208,7 +206,6 @@ PDEVICE_OBJECT IoAttachDeviceToDeviceStack(PDEVICE_OBJECT SourceDevice, PDEVICE_
 {
     MK_ENTER("IoAttachDeviceToDeviceStack");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, IoAttachDeviceToDeviceStack);
-    MK_OBJ_ALIGN_FAULT(SourceDevice);
     mk_devobj_ext *sx = mk_io_device_ext(SourceDevice), *tx = mk_io_device_ext(TargetDevice);
     if (!sx || !tx)
         mk_violation(0x16, "IoAttachDeviceToDeviceStack: not a device object", (ULONG_PTR)SourceDevice,
@@ -236,7 +233,6 @@ PDEVICE_OBJECT IoAttachDeviceToDeviceStack(PDEVICE_OBJECT SourceDevice, PDEVICE_
 void IoDetachDevice(PDEVICE_OBJECT TargetDevice)
 {
     MK_ENTER("IoDetachDevice");
-    MK_OBJ_ALIGN_FAULT(TargetDevice);
     if (mk_irql() != PASSIVE_LEVEL)
         mk_violation(DEV_RULE_IRQL_IO_PASSIVE3, "IoDetachDevice must be called at IRQL == PASSIVE_LEVEL", mk_irql(),
                      (ULONG_PTR)TargetDevice);
@@ -258,7 +254,6 @@ PDEVICE_OBJECT IoGetAttachedDeviceReference(PDEVICE_OBJECT DeviceObject)
 {
     MK_ENTER("IoGetAttachedDeviceReference");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, IoGetAttachedDeviceReference);
-    MK_OBJ_ALIGN_FAULT(DeviceObject);
     if (!mk_io_device_ext(DeviceObject))
         mk_violation(0x16, "IoGetAttachedDeviceReference: not a device object", (ULONG_PTR)DeviceObject, 0);
     pthread_mutex_lock(&dev_lock);
@@ -283,7 +278,6 @@ NTSTATUS IoGetDeviceObjectPointer(PUNICODE_STRING ObjectName, ACCESS_MASK Desire
                                   PDEVICE_OBJECT *DeviceObject)
 {
     MK_ENTER("IoGetDeviceObjectPointer");
-    MK_OBJ_ALIGN_FAULT(ObjectName);
     if (mk_irql() != PASSIVE_LEVEL)
         mk_violation(DEV_RULE_IRQL_IO_PASSIVE2, "IoGetDeviceObjectPointer must be called at IRQL == PASSIVE_LEVEL",
                      mk_irql(), (ULONG_PTR)ObjectName);
@@ -382,7 +376,6 @@ NTSTATUS IoCreateDeviceSecure(PDRIVER_OBJECT DriverObject, ULONG DeviceExtension
                               PDEVICE_OBJECT *DeviceObject)
 {
     MK_ENTER("IoCreateDeviceSecure");
-    MK_OBJ_ALIGN_FAULT(DriverObject);
     if (mk_irql() != PASSIVE_LEVEL)
         mk_violation(DEV_RULE_IRQL_IO_PASSIVE1, "IoCreateDeviceSecure must be called at IRQL == PASSIVE_LEVEL",
                      mk_irql(), (ULONG_PTR)DriverObject);

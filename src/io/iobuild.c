@@ -80,9 +80,6 @@ PIRP IoBuildDeviceIoControlRequest(ULONG IoControlCode, PDEVICE_OBJECT DeviceObj
 {
     MK_ENTER("IoBuildDeviceIoControlRequest");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, IoBuildDeviceIoControlRequest);
-    MK_OBJ_ALIGN_FAULT(DeviceObject);
-    MK_OBJ_ALIGN_FAULT(Event);
-    MK_OBJ_ALIGN_FAULT(IoStatusBlock);
     if (!DeviceObject || DeviceObject->Type != IO_TYPE_DEVICE || !IoStatusBlock)
         mk_violation(0x16, "IoBuildDeviceIoControlRequest: DeviceObject and IoStatusBlock are not optional",
                      (ULONG_PTR)DeviceObject, (ULONG_PTR)IoStatusBlock);
@@ -195,10 +192,6 @@ PIRP IoBuildSynchronousFsdRequest(ULONG MajorFunction, PDEVICE_OBJECT DeviceObje
 {
     MK_ENTER("IoBuildSynchronousFsdRequest");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, IoBuildSynchronousFsdRequest);
-    MK_OBJ_ALIGN_FAULT(DeviceObject);
-    MK_OBJ_ALIGN_FAULT(StartingOffset);
-    MK_OBJ_ALIGN_FAULT(Event);
-    MK_OBJ_ALIGN_FAULT(IoStatusBlock);
     if (!Event || !IoStatusBlock)
         mk_violation(0x16, "IoBuildSynchronousFsdRequest: Event and IoStatusBlock are not optional", (ULONG_PTR)Event,
                      (ULONG_PTR)IoStatusBlock);
@@ -216,9 +209,6 @@ PIRP IoBuildAsynchronousFsdRequest(ULONG MajorFunction, PDEVICE_OBJECT DeviceObj
 {
     MK_ENTER("IoBuildAsynchronousFsdRequest");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, IoBuildAsynchronousFsdRequest);
-    MK_OBJ_ALIGN_FAULT(DeviceObject);
-    MK_OBJ_ALIGN_FAULT(StartingOffset);
-    MK_OBJ_ALIGN_FAULT(IoStatusBlock);
     return bld_fsd("IoBuildAsynchronousFsdRequest: bad device object or major function", MajorFunction,
                    DeviceObject, Buffer, Length, StartingOffset, IoStatusBlock);
 }

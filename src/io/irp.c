@@ -87,7 +87,6 @@ void IoInitializeIrp(PIRP Irp, USHORT PacketSize, CCHAR StackSize)
 void IoFreeIrp(PIRP Irp)
 {
     MK_ENTER("IoFreeIrp");
-    MK_OBJ_ALIGN_FAULT(Irp);
     mk_ddi_prohibited_check("IoFreeIrp");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, IoFreeIrp);
     if (irp_io_verify())

@@ -278,7 +278,6 @@ NTSTATUS IoCreateSymbolicLink(PUNICODE_STRING SymbolicLinkName, PUNICODE_STRING 
 {
     MK_ENTER("IoCreateSymbolicLink");
     mk_ddi_prohibited_check("IoCreateSymbolicLink");
-    MK_OBJ_ALIGN_FAULT(SymbolicLinkName);
     if (mk_irql() != PASSIVE_LEVEL)
         mk_violation(OBN_RULE_IRQL_IO_PASSIVE3, "IoCreateSymbolicLink must be called at IRQL == PASSIVE_LEVEL",
                      mk_irql(), (ULONG_PTR)SymbolicLinkName);
@@ -292,7 +291,6 @@ NTSTATUS IoCreateUnprotectedSymbolicLink(PUNICODE_STRING SymbolicLinkName, PUNIC
 {
     MK_ENTER("IoCreateUnprotectedSymbolicLink");
     mk_ddi_prohibited_check("IoCreateUnprotectedSymbolicLink");
-    MK_OBJ_ALIGN_FAULT(SymbolicLinkName);
     if (mk_irql() != PASSIVE_LEVEL)
         mk_violation(OBN_RULE_IRQL_IO_PASSIVE4,
                      "IoCreateUnprotectedSymbolicLink must be called at IRQL == PASSIVE_LEVEL", mk_irql(),
@@ -307,7 +305,6 @@ NTSTATUS IoDeleteSymbolicLink(PUNICODE_STRING SymbolicLinkName)
 {
     MK_ENTER("IoDeleteSymbolicLink");
     mk_ddi_prohibited_check("IoDeleteSymbolicLink");
-    MK_OBJ_ALIGN_FAULT(SymbolicLinkName);
     if (mk_irql() != PASSIVE_LEVEL)
         mk_violation(OBN_RULE_IRQL_IO_PASSIVE4, "IoDeleteSymbolicLink must be called at IRQL == PASSIVE_LEVEL",
                      mk_irql(), (ULONG_PTR)SymbolicLinkName);

@@ -104,7 +104,6 @@ PIO_WORKITEM mk_io_workitem_queued_in(const void *lo, const void *hi)
 void IoUninitializeWorkItem(PIO_WORKITEM IoWorkItem)
 {
     MK_ENTER("IoUninitializeWorkItem");
-    MK_OBJ_ALIGN_FAULT(IoWorkItem);
     if (!IoWorkItem || IoWorkItem->magic != WI_MAGIC || IoWorkItem->queued)
         mk_violation(0x16, "IoUninitializeWorkItem: not an idle work item", (ULONG_PTR)IoWorkItem, 0);
     IoWorkItem->magic = 0;
@@ -131,7 +130,6 @@ void IoQueueWorkItem(PIO_WORKITEM IoWorkItem, PIO_WORKITEM_ROUTINE WorkerRoutine
 {
     MK_ENTER("IoQueueWorkItem");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, IoQueueWorkItem);
-    MK_OBJ_ALIGN_FAULT(IoWorkItem);
     if (!IoWorkItem || IoWorkItem->magic != WI_MAGIC || !WorkerRoutine)
         mk_violation(0x16, "IoQueueWorkItem: not a work item, or no routine", (ULONG_PTR)IoWorkItem,
                      (ULONG_PTR)WorkerRoutine);
@@ -165,7 +163,6 @@ void IoFreeWorkItem(PIO_WORKITEM IoWorkItem)
 {
     MK_ENTER("IoFreeWorkItem");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, IoFreeWorkItem);
-    MK_OBJ_ALIGN_FAULT(IoWorkItem);
     if (!IoWorkItem || IoWorkItem->magic != WI_MAGIC || !IoWorkItem->allocated)
         mk_violation(0x16, "IoFreeWorkItem: not a work item from IoAllocateWorkItem", (ULONG_PTR)IoWorkItem, 0);
     pthread_mutex_lock(&wi_lock);

@@ -83,7 +83,6 @@ ULONG KeQueryActiveProcessorCount(PKAFFINITY ActiveProcessors)
 ULONG KeGetCurrentProcessorNumberEx(PPROCESSOR_NUMBER ProcNumber)
 {
     MK_ENTER("KeGetCurrentProcessorNumberEx");
-    MK_OBJ_ALIGN_FAULT(ProcNumber);
     mk_thread_attach();
     if (ProcNumber) {
         ProcNumber->Group = 0;

@@ -73,7 +73,6 @@ ULONGLONG KeQueryUnbiasedInterruptTime(void)
 LARGE_INTEGER KeQueryPerformanceCounter(PLARGE_INTEGER PerformanceFrequency)
 {
     MK_ENTER("KeQueryPerformanceCounter");
-    MK_OBJ_ALIGN_FAULT(PerformanceFrequency);
     if (PerformanceFrequency)
         PerformanceFrequency->QuadPart = KE_QPC_FREQUENCY;
     LARGE_INTEGER r;

@@ -275,7 +275,7 @@ static NTSTATUS ke_wait(ULONG count, PVOID *objects, WAIT_TYPE type, PLARGE_INTE
         ke_wait_bad_irql(count ? objects[0] : NULL, caller);
     for (ULONG i = 0; i < count; i++) {
         DISPATCHER_HEADER *h = objects[i];
-        if (!h || ((ULONG_PTR)h & 7) || !ke_is_dispatcher_type(h->Type))
+        if (!h || !ke_is_dispatcher_type(h->Type))
             mk_violation(KE_BAD_OBJECT_RULE, "KeWaitFor... was given an object that is not a dispatcher object",
                          (ULONG_PTR)h, h ? h->Type : 0);
     }

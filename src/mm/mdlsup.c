@@ -228,7 +228,6 @@ PMDL MmCreateMdl(PMDL MemoryDescriptorList, PVOID Base, SIZE_T Length)
 {
     MK_ENTER("MmCreateMdl");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, MmCreateMdl);
-    MK_OBJ_ALIGN_FAULT(MemoryDescriptorList);
     if (Length > MAXULONG)
         return NULL;
     PMDL mdl = MemoryDescriptorList;

@@ -421,7 +421,6 @@ NTSTATUS RtlUTF8ToUnicodeN(PWSTR UnicodeStringDestination, ULONG UnicodeStringMa
 {
     MK_ENTER("RtlUTF8ToUnicodeN");
     MK_CHECK_IRQL_MAX(APC_LEVEL, RtlUTF8ToUnicodeN);
-    MK_OBJ_ALIGN_FAULT(UnicodeStringDestination);
     if (!UTF8StringSource)
         return STATUS_INVALID_PARAMETER_4;
     if (!UnicodeStringDestination && !UnicodeStringActualByteCount)
@@ -524,7 +523,6 @@ NTSTATUS RtlMultiByteToUnicodeN(PWCH UnicodeString, ULONG MaxBytesInUnicodeStrin
 {
     MK_ENTER("RtlMultiByteToUnicodeN");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, RtlMultiByteToUnicodeN);
-    MK_OBJ_ALIGN_FAULT(UnicodeString);
     ULONG n = MaxBytesInUnicodeString / sizeof(WCHAR);
     if (n > BytesInMultiByteString)
         n = BytesInMultiByteString;
@@ -550,7 +548,6 @@ NTSTATUS RtlUnicodeToMultiByteN(PCHAR MultiByteString, ULONG MaxBytesInMultiByte
 {
     MK_ENTER("RtlUnicodeToMultiByteN");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, RtlUnicodeToMultiByteN);
-    MK_OBJ_ALIGN_FAULT(UnicodeString);
     ULONG n = BytesInUnicodeString / sizeof(WCHAR);
     if (n > MaxBytesInMultiByteString)
         n = MaxBytesInMultiByteString;
@@ -565,7 +562,6 @@ NTSTATUS RtlUnicodeToMultiByteSize(PULONG BytesInMultiByteString, PCWCH UnicodeS
 {
     MK_ENTER("RtlUnicodeToMultiByteSize");
     MK_OBJ_FAULT(BytesInMultiByteString);
-    MK_OBJ_ALIGN_FAULT(UnicodeString);
     (void)UnicodeString;
     *BytesInMultiByteString = BytesInUnicodeString / sizeof(WCHAR);
     return STATUS_SUCCESS;

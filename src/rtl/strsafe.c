@@ -22,13 +22,6 @@
 
 static size_t ss_unit(int w) { return w ? sizeof(WCHAR) : 1; }
 
-/* A wide string at an odd address: the exception of an alignment fault
- * (MK_OBJ_FAULT's), before any WCHAR is read or written. */
-static inline void ss_align(const void *p, int w)
-{
-    if (MK_UNLIKELY(w && ((ULONG_PTR)p & 1)))
-        mk_object_fault(p, __builtin_return_address(0));
-}
 
 static unsigned ss_get(const void *p, int w, size_t i)
 {
@@ -90,8 +83,6 @@ static NTSTATUS ss_finish(void *dst, size_t cch, int w, NTSTATUS st, size_t len,
 static NTSTATUS ss_copy(void *dst, size_t n, int cb, int w, const void *src, size_t limit, int cat, void **end,
                         size_t *rem, ULONG flags, int ex)
 {
-    ss_align(dst, w);
-    ss_align(src, w);
     size_t cch = cb ? n / ss_unit(w) : n;
     if (flags & ~(ULONG)STRSAFE_VALID_FLAGS)
         return STATUS_INVALID_PARAMETER;
@@ -138,8 +129,6 @@ static NTSTATUS ss_copy(void *dst, size_t n, int cb, int w, const void *src, siz
 static NTSTATUS ss_vprintf(void *dst, size_t n, int cb, int w, void **end, size_t *rem, ULONG flags, int ex,
                            const void *fmt, va_list ap)
 {
-    ss_align(dst, w);
-    ss_align(fmt, w);
     size_t cch = cb ? n / ss_unit(w) : n;
     if (flags & ~(ULONG)STRSAFE_VALID_FLAGS)
         return STATUS_INVALID_PARAMETER;
@@ -163,8 +152,6 @@ static NTSTATUS ss_vprintf(void *dst, size_t n, int cb, int w, void **end, size_
 
 static NTSTATUS ss_length(const void *psz, size_t n, int cb, int w, size_t *out)
 {
-    ss_align(psz, w);
-    MK_OBJ_ALIGN_FAULT(out);
     size_t max = cb ? n / ss_unit(w) : n;
     if (!psz || max > NTSTRSAFE_MAX_CCH) {
         if (out)
@@ -247,7 +234,6 @@ SS_FAMILY(Cb, W, 1, 1, NTSTRSAFE_PWSTR, NTSTRSAFE_PCWSTR)
 
 static NTSTATUS us_validate(PCUNICODE_STRING s, ULONG flags)
 {
-    MK_OBJ_ALIGN_FAULT(s);
     if (!s)
         return (flags & STRSAFE_IGNORE_NULL_UNICODE_STRINGS) ? STATUS_SUCCESS : STATUS_INVALID_PARAMETER;
     if ((s->Length & 1) || (s->MaximumLength & 1) || s->Length > s->MaximumLength ||
@@ -374,7 +360,6 @@ static NTSTATUS us_put_psz(PUNICODE_STRING d, PCWSTR src, size_t limit, int cat,
 static NTSTATUS us_put_us(PUNICODE_STRING d, PCUNICODE_STRING s, size_t limit, int cat, PUNICODE_STRING rem,
                           ULONG flags)
 {
-    MK_OBJ_ALIGN_FAULT(s);
     if (limit == SIZE_MAX - 1)
         return STATUS_INVALID_PARAMETER;
     NTSTATUS st = us_validate(s, flags & STRSAFE_IGNORE_NULL_UNICODE_STRINGS);
@@ -597,7 +582,6 @@ NTSTATUS RtlUnicodeStringPrintfEx(PUNICODE_STRING DestinationString, PUNICODE_ST
 /* C string <- UNICODE_STRING: a CopyN / CatN of its characters. */
 static NTSTATUS ss_from_us(PWSTR dst, size_t n, int cb, PCUNICODE_STRING s, int cat)
 {
-    ss_align(dst, 1);
     NTSTATUS st = us_validate(s, 0);
     if (!NT_SUCCESS(st)) {
         size_t cch = cb ? n / sizeof(WCHAR) : n;

@@ -154,7 +154,6 @@ BOOLEAN RtlCreateUnicodeString(PUNICODE_STRING DestinationString, PCWSTR SourceS
     MK_ENTER("RtlCreateUnicodeString");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, RtlCreateUnicodeString);
     MK_OBJ_FAULT(DestinationString);
-    MK_OBJ_ALIGN_FAULT(SourceString);
     size_t bytes = (us_wcslen(SourceString) + 1) * sizeof(WCHAR);
     if (bytes > UNICODE_STRING_MAX_BYTES)
         return FALSE;
@@ -233,7 +232,6 @@ void RtlCopyUnicodeString(PUNICODE_STRING DestinationString, PCUNICODE_STRING So
     MK_ENTER("RtlCopyUnicodeString");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, RtlCopyUnicodeString);
     MK_OBJ_FAULT(DestinationString);
-    MK_OBJ_ALIGN_FAULT(SourceString);
     if (!SourceString) {
         DestinationString->Length = 0;
         return;
@@ -260,7 +258,6 @@ NTSTATUS RtlAppendUnicodeToString(PUNICODE_STRING Destination, PCWSTR Source)
     MK_ENTER("RtlAppendUnicodeToString");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, RtlAppendUnicodeToString);
     MK_OBJ_FAULT(Destination);
-    MK_OBJ_ALIGN_FAULT(Source);
     if (!Source)
         return STATUS_SUCCESS;
     return us_append(Destination, Source, us_wcslen(Source) * sizeof(WCHAR));
@@ -282,7 +279,6 @@ LONG RtlCompareUnicodeStrings(PCWCH String1, SIZE_T String1Length, PCWCH String2
     MK_ENTER("RtlCompareUnicodeStrings");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, RtlCompareUnicodeStrings);
     MK_OBJ_FAULT(String1);
-    MK_OBJ_ALIGN_FAULT(String2);
     SIZE_T n = String1Length < String2Length ? String1Length : String2Length;
     for (SIZE_T i = 0; i < n; i++) {
         WCHAR a = String1[i], b = String2[i];
@@ -539,7 +535,6 @@ NTSTATUS RtlHashUnicodeString(PCUNICODE_STRING String, BOOLEAN CaseInSensitive, 
 {
     MK_ENTER("RtlHashUnicodeString");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, RtlHashUnicodeString);
-    MK_OBJ_ALIGN_FAULT(String);
     if (!String || !HashValue)
         return STATUS_INVALID_PARAMETER;
     if (HashAlgorithm != HASH_STRING_ALGORITHM_DEFAULT && HashAlgorithm != HASH_STRING_ALGORITHM_X65599)
@@ -596,7 +591,6 @@ NTSTATUS RtlGUIDFromString(PCUNICODE_STRING GuidString, GUID *Guid)
 {
     MK_ENTER("RtlGUIDFromString");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, RtlGUIDFromString);
-    MK_OBJ_ALIGN_FAULT(GuidString);
     if (!GuidString || !Guid || GuidString->Length != 38 * sizeof(WCHAR) || !GuidString->Buffer)
         return STATUS_INVALID_PARAMETER;
     const WCHAR *s = GuidString->Buffer;

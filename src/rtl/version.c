@@ -157,7 +157,6 @@ NTSTATUS RtlVerifyVersionInfo(PRTL_OSVERSIONINFOEXW VersionInfo, ULONG TypeMask,
 {
     MK_ENTER("RtlVerifyVersionInfo");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, RtlVerifyVersionInfo);
-    MK_OBJ_ALIGN_FAULT(VersionInfo);
     const ULONG known = VER_MINORVERSION | VER_MAJORVERSION | VER_BUILDNUMBER | VER_PLATFORMID |
                         VER_SERVICEPACKMINOR | VER_SERVICEPACKMAJOR | VER_SUITENAME | VER_PRODUCT_TYPE;
     if (!VersionInfo || TypeMask == 0 || (TypeMask & ~known))
@@ -223,7 +222,6 @@ BOOLEAN RtlIsServicePackVersionInstalled(ULONG Version)
 BOOLEAN PsGetVersion(PULONG MajorVersion, PULONG MinorVersion, PULONG BuildNumber, PUNICODE_STRING CSDVersion)
 {
     MK_ENTER("PsGetVersion");
-    MK_OBJ_ALIGN_FAULT(CSDVersion);
     ver_info v = ver_of(mk_rt.os);
     if (MajorVersion)
         *MajorVersion = v.major;

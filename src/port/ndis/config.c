@@ -122,7 +122,6 @@ static mdlkit_ndis_config_value *cf_find(mk_ndis_adapter *ad, PNDIS_STRING k)
 NDIS_STATUS NdisOpenConfigurationEx(PNDIS_CONFIGURATION_OBJECT ConfigObject, PNDIS_HANDLE ConfigurationHandle)
 {
     MK_ENTER("NdisOpenConfigurationEx");
-    MK_OBJ_ALIGN_FAULT(ConfigObject);
     if (mk_irql() != PASSIVE_LEVEL)
         mk_violation(MDLKIT_RULE_IRQL_MINIPORT_DRIVER_FUNCTION, "NdisOpenConfigurationEx must be called at PASSIVE_LEVEL",
                      mk_irql(), (ULONG_PTR)ConfigObject);

@@ -291,7 +291,6 @@ PNET_BUFFER NdisAllocateNetBufferMdlAndData(NDIS_HANDLE PoolHandle)
 void NdisFreeNetBuffer(PNET_BUFFER NetBuffer)
 {
     MK_ENTER("NdisFreeNetBuffer");
-    MK_OBJ_ALIGN_FAULT(NetBuffer);
     nb_irql("NdisFreeNetBuffer must be called at IRQL <= DISPATCH_LEVEL", (ULONG_PTR)NetBuffer);
     if (!NetBuffer)
         mk_violation(MDLKIT_RULE_NDIS_UNKNOWN_HANDLE, "NdisFreeNetBuffer was given NULL", 0, MK_NDIS_NB_POOL);
@@ -387,7 +386,6 @@ PNET_BUFFER_LIST NdisAllocateNetBufferAndNetBufferList(NDIS_HANDLE PoolHandle, U
 void NdisFreeNetBufferList(PNET_BUFFER_LIST NetBufferList)
 {
     MK_ENTER("NdisFreeNetBufferList");
-    MK_OBJ_ALIGN_FAULT(NetBufferList);
     nb_irql("NdisFreeNetBufferList must be called at IRQL <= DISPATCH_LEVEL", (ULONG_PTR)NetBufferList);
     if (!NetBufferList)
         mk_violation(MDLKIT_RULE_NDIS_UNKNOWN_HANDLE, "NdisFreeNetBufferList was given NULL", 0, MK_NDIS_NBL_POOL);
@@ -667,7 +665,6 @@ NDIS_STATUS NdisCopyFromNetBufferToNetBuffer(PNET_BUFFER Destination, ULONG Dest
 {
     MK_ENTER("NdisCopyFromNetBufferToNetBuffer");
     MK_OBJ_FAULT(Destination);
-    MK_OBJ_ALIGN_FAULT(Source);
     nb_irql("NdisCopyFromNetBufferToNetBuffer must be called at IRQL <= DISPATCH_LEVEL", (ULONG_PTR)Destination);
     *BytesCopied = 0;
     if (SourceOffset >= Source->DataLength || DestinationOffset >= Destination->DataLength)

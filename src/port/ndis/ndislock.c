@@ -84,8 +84,6 @@ PLIST_ENTRY NdisInterlockedInsertHeadList(PLIST_ENTRY ListHead, PLIST_ENTRY List
 PLIST_ENTRY NdisInterlockedInsertTailList(PLIST_ENTRY ListHead, PLIST_ENTRY ListEntry, PNDIS_SPIN_LOCK SpinLock)
 {
     MK_OBJ_FAULT(ListHead);
-    MK_OBJ_ALIGN_FAULT(ListEntry);
-    MK_OBJ_ALIGN_FAULT(SpinLock);
     NdisAcquireSpinLock(SpinLock);
     PLIST_ENTRY first = IsListEmpty(ListHead) ? NULL : ListHead->Flink;
     InsertTailList(ListHead, ListEntry);
@@ -96,7 +94,6 @@ PLIST_ENTRY NdisInterlockedInsertTailList(PLIST_ENTRY ListHead, PLIST_ENTRY List
 PLIST_ENTRY NdisInterlockedRemoveHeadList(PLIST_ENTRY ListHead, PNDIS_SPIN_LOCK SpinLock)
 {
     MK_OBJ_FAULT(ListHead);
-    MK_OBJ_ALIGN_FAULT(SpinLock);
     NdisAcquireSpinLock(SpinLock);
     PLIST_ENTRY e = IsListEmpty(ListHead) ? NULL : RemoveHeadList(ListHead);
     NdisReleaseSpinLock(SpinLock);

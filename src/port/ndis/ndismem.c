@@ -88,7 +88,6 @@ PMDL NdisAllocateMdl(NDIS_HANDLE NdisHandle, PVOID VirtualAddress, UINT Length)
 void NdisFreeMdl(PMDL Mdl)
 {
     MK_ENTER("NdisFreeMdl");
-    MK_OBJ_ALIGN_FAULT(Mdl);
     if (mk_irql() > DISPATCH_LEVEL)
         mk_violation(MDLKIT_RULE_IRQL_NETBUFFER_FUNCTION,
                      "NdisFreeMdl must be called at IRQL <= DISPATCH_LEVEL (Irql_NetBuffer_Function rule)", mk_irql(),

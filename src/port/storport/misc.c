@@ -106,7 +106,6 @@ BOOLEAN ScsiPortWmiDispatchFunction(PSCSI_WMILIB_CONTEXT WmiLibInfo, UCHAR Minor
 
 void ScsiPortWmiPostProcess(PSCSIWMI_REQUEST_CONTEXT RequestContext, UCHAR SrbStatus, ULONG BufferUsed)
 {
-    MK_OBJ_ALIGN_FAULT(RequestContext);
     if (RequestContext) {
         RequestContext->ReturnStatus = SrbStatus;
         RequestContext->ReturnSize = BufferUsed;
