@@ -171,6 +171,20 @@ NTSTATUS ExDeleteResourceLite(PERESOURCE Resource)
     return STATUS_SUCCESS;
 }
 
+/* One wait for the resource (mk_ke_lock held), counted in `waiters`; the
+ * resource's record afterwards (it may have been deleted meanwhile). */
+static res_rec *res_wait(PERESOURCE r, ULONG *waiters)
+{
+    (*waiters)++;
+    r->ContentionCount++;
+    pthread_cond_wait(&res_cv, &mk_ke_lock);
+    (*waiters)--;
+    res_rec *rec = res_find(r);
+    if (!rec)
+        res_uninitialized(r);
+    return rec;
+}
+
 static BOOLEAN res_acquire_exclusive(PERESOURCE r, BOOLEAN wait, PKTHREAD me)
 {
     res_rec *rec = res_enter(r);
@@ -198,13 +212,7 @@ static BOOLEAN res_acquire_exclusive(PERESOURCE r, BOOLEAN wait, PKTHREAD me)
                          "exclusive acquire of an ERESOURCE the thread holds shared: it would wait for itself",
                          (ULONG_PTR)r, (ULONG_PTR)me);
         }
-        r->NumberOfExclusiveWaiters++;
-        r->ContentionCount++;
-        pthread_cond_wait(&res_cv, &mk_ke_lock);
-        r->NumberOfExclusiveWaiters--;
-        rec = res_find(r);
-        if (!rec)
-            res_uninitialized(r);
+        rec = res_wait(r, &r->NumberOfExclusiveWaiters);
     }
     pthread_mutex_unlock(&mk_ke_lock);
     return TRUE;
@@ -234,13 +242,7 @@ static BOOLEAN res_acquire_shared(PERESOURCE r, BOOLEAN wait, PKTHREAD me, int s
             pthread_mutex_unlock(&mk_ke_lock);
             return FALSE;
         }
-        r->NumberOfSharedWaiters++;
-        r->ContentionCount++;
-        pthread_cond_wait(&res_cv, &mk_ke_lock);
-        r->NumberOfSharedWaiters--;
-        rec = res_find(r);
-        if (!rec)
-            res_uninitialized(r);
+        rec = res_wait(r, &r->NumberOfSharedWaiters);
     }
     pthread_mutex_unlock(&mk_ke_lock);
     return TRUE;

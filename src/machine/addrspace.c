@@ -359,7 +359,9 @@ void mk_va_unmap(void *va, size_t npages)
     atomic_fetch_sub(&mk_as.maps_in_use, runs);
 }
 
-int mk_va_protect(void *va, size_t npages, unsigned prot, unsigned extra)
+/* mprotect and the page bits of [va, va + npages pages); with mapped_only
+ * the bits of pages that are not mapped stay as they are. */
+static int as_protect(void *va, size_t npages, unsigned prot, unsigned extra, int mapped_only)
 {
     if (!npages || !as_in_mappable_region(va, npages))
         return -1;
@@ -368,11 +370,18 @@ int mk_va_protect(void *va, size_t npages, unsigned prot, unsigned extra)
     size_t idx = mk_va_index(va);
     for (size_t k = 0; k < npages; k++) {
         uint8_t b = mk_as.bits[idx + k];
+        if (mapped_only && !(b & MK_PG_MAPPED))
+            continue;
         b &= (uint8_t)~(MK_PG_READ | MK_PG_WRITE | MK_PG_EXEC | MK_PG_TRIMMED | MK_PG_GUARD);
         b |= (uint8_t)((prot & (MK_PG_READ | MK_PG_WRITE | MK_PG_EXEC)) | (extra & (MK_PG_TRIMMED | MK_PG_GUARD)));
         mk_as.bits[idx + k] = b;
     }
     return 0;
+}
+
+int mk_va_protect(void *va, size_t npages, unsigned prot, unsigned extra)
+{
+    return as_protect(va, npages, prot, extra, 0);
 }
 
 void mk_va_mark(void *va, unsigned set_bits, unsigned clear_bits)
@@ -403,18 +412,5 @@ int mk_va_guard(void *va, size_t npages)
 
 int mk_va_protect_span(void *va, size_t npages, unsigned prot, unsigned extra)
 {
-    if (!npages || !as_in_mappable_region(va, npages))
-        return -1;
-    if (mprotect(va, npages << PAGE_SHIFT, mk_va_host_prot(prot)) != 0)
-        return -1;
-    size_t idx = mk_va_index(va);
-    for (size_t k = 0; k < npages; k++) {
-        uint8_t b = mk_as.bits[idx + k];
-        if (!(b & MK_PG_MAPPED))
-            continue;
-        b &= (uint8_t)~(MK_PG_READ | MK_PG_WRITE | MK_PG_EXEC | MK_PG_TRIMMED | MK_PG_GUARD);
-        b |= (uint8_t)((prot & (MK_PG_READ | MK_PG_WRITE | MK_PG_EXEC)) | (extra & (MK_PG_TRIMMED | MK_PG_GUARD)));
-        mk_as.bits[idx + k] = b;
-    }
-    return 0;
+    return as_protect(va, npages, prot, extra, 1);
 }

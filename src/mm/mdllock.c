@@ -294,6 +294,22 @@ void MmProbeAndLockPages(PMDL MemoryDescriptorList, KPROCESSOR_MODE AccessMode, 
     mdllock_probe(MemoryDescriptorList, AccessMode, Operation, __builtin_return_address(0));
 }
 
+/* What both unlock fast paths need: a locked MDL, not partial, not built
+ * for non-paged pool, not mapped; IRQL at most DISPATCH_LEVEL; Pool Tracking
+ * off; the thread's own lock shard on this machine. */
+static inline __attribute__((always_inline)) bool mdllock_unlock_eligible(PMDL mdl, USHORT *flags, int *shard)
+{
+    if (MK_UNLIKELY(!mdl || mk_irql() > DISPATCH_LEVEL || (mk_rt.verifier & MDLKIT_VERIFY_POOL_TRACKING)))
+        return false;
+    *flags = (USHORT)mdl->MdlFlags;
+    if (MK_UNLIKELY((*flags & (MDL_PAGES_LOCKED | MDL_PARTIAL | MDL_SOURCE_IS_NONPAGED_POOL |
+                               MDL_MAPPED_TO_SYSTEM_VA)) != MDL_PAGES_LOCKED))
+        return false;
+    *shard = mk_self.lock_shard;
+    return !MK_UNLIKELY(*shard <= 0 ||
+                        mk_self.generation != atomic_load_explicit(&mk_rt.generation, memory_order_relaxed));
+}
+
 /* mdllock_unlock_fast's second half, once a slot reads <= 0 or an unlock
  * has crossed threads (mk_mdl_lock_crossed): the same, with each frame's
  * eight slots summed. A locked MDL, not partial, not built for
@@ -302,14 +318,9 @@ void MmProbeAndLockPages(PMDL MemoryDescriptorList, KPROCESSOR_MODE AccessMode, 
  * true having unlocked it, or false having changed nothing. */
 static MK_NOINLINE bool mdllock_unlock_summing(PMDL mdl)
 {
-    if (MK_UNLIKELY(!mdl || mk_irql() > DISPATCH_LEVEL || (mk_rt.verifier & MDLKIT_VERIFY_POOL_TRACKING)))
-        return false;
-    USHORT flags = (USHORT)mdl->MdlFlags;
-    if (MK_UNLIKELY((flags & (MDL_PAGES_LOCKED | MDL_PARTIAL | MDL_SOURCE_IS_NONPAGED_POOL | MDL_MAPPED_TO_SYSTEM_VA)) !=
-                    MDL_PAGES_LOCKED))
-        return false;
-    int shard = mk_self.lock_shard;
-    if (MK_UNLIKELY(shard <= 0 || mk_self.generation != atomic_load_explicit(&mk_rt.generation, memory_order_relaxed)))
+    USHORT flags;
+    int shard;
+    if (MK_UNLIKELY(!mdllock_unlock_eligible(mdl, &flags, &shard)))
         return false;
     size_t pages = ADDRESS_AND_SIZE_TO_SPAN_PAGES(MmGetMdlVirtualAddress(mdl), mdl->ByteCount);
     const PFN_NUMBER *pfns = MmGetMdlPfnArray(mdl);
@@ -348,14 +359,9 @@ static MK_NOINLINE bool mdllock_unlock_summing(PMDL mdl)
  * having unlocked it, or false having changed nothing. */
 static inline __attribute__((always_inline)) bool mdllock_unlock_fast(PMDL mdl)
 {
-    if (MK_UNLIKELY(!mdl || mk_irql() > DISPATCH_LEVEL || (mk_rt.verifier & MDLKIT_VERIFY_POOL_TRACKING)))
-        return false;
-    USHORT flags = (USHORT)mdl->MdlFlags;
-    if (MK_UNLIKELY((flags & (MDL_PAGES_LOCKED | MDL_PARTIAL | MDL_SOURCE_IS_NONPAGED_POOL | MDL_MAPPED_TO_SYSTEM_VA)) !=
-                    MDL_PAGES_LOCKED))
-        return false;
-    int shard = mk_self.lock_shard;
-    if (MK_UNLIKELY(shard <= 0 || mk_self.generation != atomic_load_explicit(&mk_rt.generation, memory_order_relaxed)))
+    USHORT flags;
+    int shard;
+    if (MK_UNLIKELY(!mdllock_unlock_eligible(mdl, &flags, &shard)))
         return false;
     if (MK_UNLIKELY(atomic_load_explicit(&mk_mdl_lock_crossed, memory_order_relaxed)))
         return mdllock_unlock_summing(mdl);

@@ -163,7 +163,9 @@ static void ob_destroy(mk_ob_header *h)
     mk_pool_free(h, type->tag, 0, __builtin_return_address(0));
 }
 
-void mk_ob_dereference(void *body)
+/* Drops one reference; the last one destroys the object. Returns the count
+ * left. */
+static LONG_PTR ob_release(void *body)
 {
     mk_ob_header *h = ob_live(body);
     if (!h)
@@ -175,7 +177,10 @@ void mk_ob_dereference(void *body)
     }
     if (old == 1)
         ob_destroy(h);
+    return old - 1;
 }
+
+void mk_ob_dereference(void *body) { (void)ob_release(body); }
 
 int mk_ob_try_reference(void *body)
 {
@@ -247,17 +252,7 @@ static LONG_PTR ob_reference(PVOID Object, void *caller)
 static LONG_PTR ob_dereference(PVOID Object, void *caller)
 {
     ob_check_irql(Object, caller);
-    mk_ob_header *h = ob_live(Object);
-    if (!h)
-        ob_bad_reference(Object);
-    LONG_PTR old = atomic_fetch_sub(&h->refs, 1);
-    if (old <= 0) {
-        atomic_fetch_add(&h->refs, 1);
-        ob_bad_reference(Object);
-    }
-    if (old == 1)
-        ob_destroy(h);
-    return old - 1;
+    return ob_release(Object);
 }
 
 LONG_PTR ObfReferenceObject(PVOID Object)
