@@ -423,94 +423,38 @@ static size_t us_limit(size_t n, int cb)
         return n > NTSTRSAFE_UNICODE_STRING_MAX_CCH * sizeof(WCHAR) ? SIZE_MAX - 1 : n / sizeof(WCHAR);
     return n > NTSTRSAFE_UNICODE_STRING_MAX_CCH ? SIZE_MAX - 1 : n;
 }
-NTSTATUS RtlUnicodeStringCchCopyStringN(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc, size_t cchToCopy)
-{
-    MK_OBJ_FAULT(DestinationString);
-    return us_put_psz(DestinationString, pszSrc, us_limit(cchToCopy, 0), 0, NULL, 0);
-}
-NTSTATUS RtlUnicodeStringCchCopyStringNEx(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc, size_t cchToCopy,
-                                        PUNICODE_STRING RemainingString, ULONG dwFlags)
-{
-    MK_OBJ_FAULT(DestinationString);
-    return us_put_psz(DestinationString, pszSrc, us_limit(cchToCopy, 0), 0, RemainingString, dwFlags);
-}
-NTSTATUS RtlUnicodeStringCchCopyN(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString, size_t cchToCopy)
-{
-    MK_OBJ_FAULT(DestinationString);
-    return us_put_us(DestinationString, SourceString, us_limit(cchToCopy, 0), 0, NULL, 0);
-}
-NTSTATUS RtlUnicodeStringCchCopyNEx(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString, size_t cchToCopy,
-                                  PUNICODE_STRING RemainingString, ULONG dwFlags)
-{
-    MK_OBJ_FAULT(DestinationString);
-    return us_put_us(DestinationString, SourceString, us_limit(cchToCopy, 0), 0, RemainingString, dwFlags);
-}
-NTSTATUS RtlUnicodeStringCchCatStringN(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc, size_t cchToAppend)
-{
-    MK_OBJ_FAULT(DestinationString);
-    return us_put_psz(DestinationString, pszSrc, us_limit(cchToAppend, 0), 1, NULL, 0);
-}
-NTSTATUS RtlUnicodeStringCchCatStringNEx(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc, size_t cchToAppend,
-                                        PUNICODE_STRING RemainingString, ULONG dwFlags)
-{
-    MK_OBJ_FAULT(DestinationString);
-    return us_put_psz(DestinationString, pszSrc, us_limit(cchToAppend, 0), 1, RemainingString, dwFlags);
-}
-NTSTATUS RtlUnicodeStringCchCatN(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString, size_t cchToAppend)
-{
-    MK_OBJ_FAULT(DestinationString);
-    return us_put_us(DestinationString, SourceString, us_limit(cchToAppend, 0), 1, NULL, 0);
-}
-NTSTATUS RtlUnicodeStringCchCatNEx(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString, size_t cchToAppend,
-                                  PUNICODE_STRING RemainingString, ULONG dwFlags)
-{
-    MK_OBJ_FAULT(DestinationString);
-    return us_put_us(DestinationString, SourceString, us_limit(cchToAppend, 0), 1, RemainingString, dwFlags);
-}
-NTSTATUS RtlUnicodeStringCbCopyStringN(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc, size_t cbToCopy)
-{
-    MK_OBJ_FAULT(DestinationString);
-    return us_put_psz(DestinationString, pszSrc, us_limit(cbToCopy, 1), 0, NULL, 0);
-}
-NTSTATUS RtlUnicodeStringCbCopyStringNEx(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc, size_t cbToCopy,
-                                        PUNICODE_STRING RemainingString, ULONG dwFlags)
-{
-    MK_OBJ_FAULT(DestinationString);
-    return us_put_psz(DestinationString, pszSrc, us_limit(cbToCopy, 1), 0, RemainingString, dwFlags);
-}
-NTSTATUS RtlUnicodeStringCbCopyN(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString, size_t cbToCopy)
-{
-    MK_OBJ_FAULT(DestinationString);
-    return us_put_us(DestinationString, SourceString, us_limit(cbToCopy, 1), 0, NULL, 0);
-}
-NTSTATUS RtlUnicodeStringCbCopyNEx(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString, size_t cbToCopy,
-                                  PUNICODE_STRING RemainingString, ULONG dwFlags)
-{
-    MK_OBJ_FAULT(DestinationString);
-    return us_put_us(DestinationString, SourceString, us_limit(cbToCopy, 1), 0, RemainingString, dwFlags);
-}
-NTSTATUS RtlUnicodeStringCbCatStringN(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc, size_t cbToAppend)
-{
-    MK_OBJ_FAULT(DestinationString);
-    return us_put_psz(DestinationString, pszSrc, us_limit(cbToAppend, 1), 1, NULL, 0);
-}
-NTSTATUS RtlUnicodeStringCbCatStringNEx(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc, size_t cbToAppend,
-                                        PUNICODE_STRING RemainingString, ULONG dwFlags)
-{
-    MK_OBJ_FAULT(DestinationString);
-    return us_put_psz(DestinationString, pszSrc, us_limit(cbToAppend, 1), 1, RemainingString, dwFlags);
-}
-NTSTATUS RtlUnicodeStringCbCatN(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString, size_t cbToAppend)
-{
-    MK_OBJ_FAULT(DestinationString);
-    return us_put_us(DestinationString, SourceString, us_limit(cbToAppend, 1), 1, NULL, 0);
-}
-NTSTATUS RtlUnicodeStringCbCatNEx(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString, size_t cbToAppend,
-                                  PUNICODE_STRING RemainingString, ULONG dwFlags)
-{
-    MK_OBJ_FAULT(DestinationString);
-    return us_put_us(DestinationString, SourceString, us_limit(cbToAppend, 1), 1, RemainingString, dwFlags);
-}
+/* The N forms, one family per count unit (Cch or Cb: `cb`) and operation
+ * (Copy or Cat: `cat`), each from a NUL-terminated string (StringN) or a
+ * UNICODE_STRING (N), with and without the Ex outputs: the X-macro writes
+ * the sixteen names so the families cannot drift apart. */
+#define US_NFAMILY(U, cb, Op, cat)                                                                               \
+    NTSTATUS RtlUnicodeString##U##Op##StringN(PUNICODE_STRING d, NTSTRSAFE_PCWSTR s, size_t n)                   \
+    {                                                                                                            \
+        MK_OBJ_FAULT(d);                                                                                         \
+        return us_put_psz(d, s, us_limit(n, cb), cat, NULL, 0);                                                  \
+    }                                                                                                            \
+    NTSTATUS RtlUnicodeString##U##Op##StringNEx(PUNICODE_STRING d, NTSTRSAFE_PCWSTR s, size_t n,                 \
+                                               PUNICODE_STRING rem, ULONG f)                                     \
+    {                                                                                                            \
+        MK_OBJ_FAULT(d);                                                                                         \
+        return us_put_psz(d, s, us_limit(n, cb), cat, rem, f);                                                   \
+    }                                                                                                            \
+    NTSTATUS RtlUnicodeString##U##Op##N(PUNICODE_STRING d, PCUNICODE_STRING s, size_t n)                         \
+    {                                                                                                            \
+        MK_OBJ_FAULT(d);                                                                                         \
+        return us_put_us(d, s, us_limit(n, cb), cat, NULL, 0);                                                   \
+    }                                                                                                            \
+    NTSTATUS RtlUnicodeString##U##Op##NEx(PUNICODE_STRING d, PCUNICODE_STRING s, size_t n, PUNICODE_STRING rem,  \
+                                         ULONG f)                                                                \
+    {                                                                                                            \
+        MK_OBJ_FAULT(d);                                                                                         \
+        return us_put_us(d, s, us_limit(n, cb), cat, rem, f);                                                    \
+    }
+
+US_NFAMILY(Cch, 0, Copy, 0)
+US_NFAMILY(Cch, 0, Cat, 1)
+US_NFAMILY(Cb, 1, Copy, 0)
+US_NFAMILY(Cb, 1, Cat, 1)
 
 static NTSTATUS us_vprintf(PUNICODE_STRING d, PUNICODE_STRING rem, ULONG flags, PCWSTR fmt, va_list ap)
 {
