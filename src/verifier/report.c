@@ -245,6 +245,77 @@ static void rp_print_stack(FILE *out, const mk_vf_frame_list *st, const char *in
         fprintf(out, "%s%s\n", indent, lines[i]);
 }
 
+/* The !verifier statistics, one row each: the label of the text table, the
+ * JSON key, the group (cumulative since mdlkit_init, or what the machine
+ * holds now, with its peak when it has one) and where the values are. The
+ * text table and the JSON report both come from this one table. */
+enum { RP_CUMULATIVE, RP_CURRENT };
+#define RP_AT(field) offsetof(mdlkit_verifier_counters, field)
+#define RP_NO_PEAK ((size_t)-1)
+static const struct rp_counter {
+    const char *text, *json;
+    int group;
+    size_t value, peak;
+} rp_counters[] = {
+    {"Pool Allocations Attempted", "pool_allocations_attempted", RP_CUMULATIVE, RP_AT(AllocationsAttempted), RP_NO_PEAK},
+    {"Pool Allocations Succeeded", "pool_allocations_succeeded", RP_CUMULATIVE, RP_AT(AllocationsSucceeded), RP_NO_PEAK},
+    {"Pool Allocations Succeeded SpecialPool", "pool_allocations_succeeded_special_pool", RP_CUMULATIVE,
+     RP_AT(AllocationsSucceededSpecialPool), RP_NO_PEAK},
+    {"Pool Allocations With NO TAG", "pool_allocations_with_no_tag", RP_CUMULATIVE, RP_AT(AllocationsWithNoTag),
+     RP_NO_PEAK},
+    {"Pool Allocations Failed", "pool_allocations_failed", RP_CUMULATIVE, RP_AT(AllocationsFailed), RP_NO_PEAK},
+    {"Resource Allocations Failed Deliberately", "resource_allocations_failed_deliberately", RP_CUMULATIVE,
+     RP_AT(AllocationsFailedDeliberately), RP_NO_PEAK},
+    {"MDLs Allocated", "mdls_allocated", RP_CUMULATIVE, RP_AT(MdlsAllocated), RP_NO_PEAK},
+    {"Current paged pool allocations", "paged_pool_allocations", RP_CURRENT, RP_AT(CurrentPagedPoolAllocations),
+     RP_AT(PeakPagedPoolAllocations)},
+    {"Current nonpaged pool allocations", "nonpaged_pool_allocations", RP_CURRENT,
+     RP_AT(CurrentNonPagedPoolAllocations), RP_AT(PeakNonPagedPoolAllocations)},
+    {"Current paged pool bytes", "paged_bytes", RP_CURRENT, RP_AT(PagedBytes), RP_AT(PeakPagedBytes)},
+    {"Current nonpaged pool bytes", "nonpaged_bytes", RP_CURRENT, RP_AT(NonPagedBytes), RP_AT(PeakNonPagedBytes)},
+    {"Pages locked", "pages_locked", RP_CURRENT, RP_AT(LockedPages), RP_NO_PEAK},
+    {"System mappings", "system_mappings", RP_CURRENT, RP_AT(SystemMappings), RP_NO_PEAK},
+};
+
+static unsigned long long rp_value(const mdlkit_verifier_counters *vc, size_t at)
+{
+    ULONG64 v;
+    memcpy(&v, (const char *)vc + at, sizeof v);
+    return (unsigned long long)v;
+}
+
+static void rp_counters_text(FILE *out, const mdlkit_verifier_counters *vc)
+{
+    for (size_t i = 0; i < MK_ARRAY_SIZE(rp_counters); i++) {
+        const struct rp_counter *c = &rp_counters[i];
+        if (i > 0 && c->group != rp_counters[i - 1].group)
+            fprintf(out, "\nCurrent (now) and peak values\n\n");
+        fprintf(out, "  %-40s: %llu", c->text, rp_value(vc, c->value));
+        if (c->peak != RP_NO_PEAK)
+            fprintf(out, " (peak %llu)", rp_value(vc, c->peak));
+        fprintf(out, "\n");
+    }
+    fprintf(out, "\n");
+}
+
+/* The JSON report's "counters" (cumulative), "current" and "peak" objects. */
+static void rp_counters_json(FILE *f, const mdlkit_verifier_counters *vc)
+{
+    static const char *const key[] = {"counters", "current", "peak"};
+    for (int g = 0; g < 3; g++) {
+        fprintf(f, "  \"%s\": {", key[g]);
+        const char *sep = "\n";
+        for (size_t i = 0; i < MK_ARRAY_SIZE(rp_counters); i++) {
+            const struct rp_counter *c = &rp_counters[i];
+            if (g == 2 ? c->peak == RP_NO_PEAK : c->group != g)
+                continue;
+            fprintf(f, "%s    \"%s\": %llu", sep, c->json, rp_value(vc, g == 2 ? c->peak : c->value));
+            sep = ",\n";
+        }
+        fprintf(f, "\n  },\n");
+    }
+}
+
 void mdlkit_report_print(FILE *out)
 {
     MK_ENTER("mdlkit_report_print");
@@ -253,26 +324,7 @@ void mdlkit_report_print(FILE *out)
     fprintf(out, "Summary of All Verifier Statistics (since mdlkit_init)\n\n");
     mdlkit_verifier_counters vc;
     mk_vf_counters_sample(&vc);
-    fprintf(out, "  Pool Allocations Attempted              : %llu\n", (unsigned long long)vc.AllocationsAttempted);
-    fprintf(out, "  Pool Allocations Succeeded              : %llu\n", (unsigned long long)vc.AllocationsSucceeded);
-    fprintf(out, "  Pool Allocations Succeeded SpecialPool  : %llu\n",
-            (unsigned long long)vc.AllocationsSucceededSpecialPool);
-    fprintf(out, "  Pool Allocations With NO TAG            : %llu\n", (unsigned long long)vc.AllocationsWithNoTag);
-    fprintf(out, "  Pool Allocations Failed                 : %llu\n", (unsigned long long)vc.AllocationsFailed);
-    fprintf(out, "  Resource Allocations Failed Deliberately: %llu\n",
-            (unsigned long long)vc.AllocationsFailedDeliberately);
-    fprintf(out, "  MDLs Allocated                          : %llu\n\n", (unsigned long long)vc.MdlsAllocated);
-    fprintf(out, "Current (now) and peak values\n\n");
-    fprintf(out, "  Current paged pool allocations          : %llu (peak %llu)\n",
-            (unsigned long long)vc.CurrentPagedPoolAllocations, (unsigned long long)vc.PeakPagedPoolAllocations);
-    fprintf(out, "  Current nonpaged pool allocations       : %llu (peak %llu)\n",
-            (unsigned long long)vc.CurrentNonPagedPoolAllocations, (unsigned long long)vc.PeakNonPagedPoolAllocations);
-    fprintf(out, "  Current paged pool bytes                : %llu (peak %llu)\n", (unsigned long long)vc.PagedBytes,
-            (unsigned long long)vc.PeakPagedBytes);
-    fprintf(out, "  Current nonpaged pool bytes             : %llu (peak %llu)\n", (unsigned long long)vc.NonPagedBytes,
-            (unsigned long long)vc.PeakNonPagedBytes);
-    fprintf(out, "  Pages locked                            : %llu\n", (unsigned long long)vc.LockedPages);
-    fprintf(out, "  System mappings                         : %llu\n\n", (unsigned long long)vc.SystemMappings);
+    rp_counters_text(out, &vc);
     size_t ndc = mdlkit_verifier_drivers_counters(NULL, 0);
     mdlkit_driver_counters *dc = ndc ? calloc(ndc, sizeof *dc) : NULL;
     if (dc) {
@@ -419,30 +471,7 @@ static void rp_json(FILE *f)
 
     mdlkit_verifier_counters vc;
     mk_vf_counters_sample(&vc);
-    /* cumulative since mdlkit_init, then what the machine holds now and the
-     * peaks of that (the !verifier statistics, apart as it shows them) */
-    fprintf(f, "  \"counters\": {\n");
-    fprintf(f, "    \"pool_allocations_attempted\": %llu,\n", (unsigned long long)vc.AllocationsAttempted);
-    fprintf(f, "    \"pool_allocations_succeeded\": %llu,\n", (unsigned long long)vc.AllocationsSucceeded);
-    fprintf(f, "    \"pool_allocations_succeeded_special_pool\": %llu,\n",
-            (unsigned long long)vc.AllocationsSucceededSpecialPool);
-    fprintf(f, "    \"pool_allocations_with_no_tag\": %llu,\n", (unsigned long long)vc.AllocationsWithNoTag);
-    fprintf(f, "    \"pool_allocations_failed\": %llu,\n", (unsigned long long)vc.AllocationsFailed);
-    fprintf(f, "    \"resource_allocations_failed_deliberately\": %llu,\n",
-            (unsigned long long)vc.AllocationsFailedDeliberately);
-    fprintf(f, "    \"mdls_allocated\": %llu\n  },\n", (unsigned long long)vc.MdlsAllocated);
-    fprintf(f, "  \"current\": {\n");
-    fprintf(f, "    \"paged_pool_allocations\": %llu,\n", (unsigned long long)vc.CurrentPagedPoolAllocations);
-    fprintf(f, "    \"nonpaged_pool_allocations\": %llu,\n", (unsigned long long)vc.CurrentNonPagedPoolAllocations);
-    fprintf(f, "    \"paged_bytes\": %llu,\n", (unsigned long long)vc.PagedBytes);
-    fprintf(f, "    \"nonpaged_bytes\": %llu,\n", (unsigned long long)vc.NonPagedBytes);
-    fprintf(f, "    \"pages_locked\": %llu,\n", (unsigned long long)vc.LockedPages);
-    fprintf(f, "    \"system_mappings\": %llu\n  },\n", (unsigned long long)vc.SystemMappings);
-    fprintf(f, "  \"peak\": {\n");
-    fprintf(f, "    \"paged_pool_allocations\": %llu,\n", (unsigned long long)vc.PeakPagedPoolAllocations);
-    fprintf(f, "    \"nonpaged_pool_allocations\": %llu,\n", (unsigned long long)vc.PeakNonPagedPoolAllocations);
-    fprintf(f, "    \"paged_bytes\": %llu,\n", (unsigned long long)vc.PeakPagedBytes);
-    fprintf(f, "    \"nonpaged_bytes\": %llu\n  },\n", (unsigned long long)vc.PeakNonPagedBytes);
+    rp_counters_json(f, &vc);
 
     /* The pool table next to the leaks: as it was when the leak check found
      * them, if one did (the blocks may have been reclaimed since). */
