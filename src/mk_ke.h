@@ -85,6 +85,19 @@ struct _KTHREAD {
 };
 
 extern pthread_mutex_t mk_ke_lock;
+/* Reads the first and the last byte of a caller's object before mk_ke_lock
+ * is taken: an object in memory the caller may not touch (paged pool
+ * trimmed at DISPATCH_LEVEL under Force IRQL checking, freed special pool)
+ * then faults here, outside the lock, as the rule above asks; a fault under
+ * the lock left it held after the bug check was caught, and the next call
+ * (mdlkit_shutdown's included) waited for ever. */
+static inline void mk_ke_touch_(const void *obj, size_t size)
+{
+    const volatile UCHAR *b = (const volatile UCHAR *)obj;
+    UCHAR first = b[0], last = b[size - 1];
+    __asm__ volatile("" : : "r"(first), "r"(last)); /* the loads stay */
+}
+#define MK_KE_TOUCH(obj) mk_ke_touch_((obj), sizeof(*(obj)))
 
 /* The current thread's object (made on first use). */
 PKTHREAD mk_ke_current(void);

@@ -31,6 +31,15 @@
  *    and its unload routine did not remove it (KeRemoveQueueDpc) nor flush
  *    (KeFlushQueuedDpcs): 0xC7 TIMER_OR_DPC_INVALID with parameter 1 = 1
  *    (a DPC object; the bug check's page numbers a DPC routine 2).
+ *  - event_in_paged_context_set_at_dispatch: a device context allocated
+ *    from paged pool held the KEVENT a DPC signals; Force IRQL checking
+ *    trims paged pool at the raise (its page documents that it detects
+ *    pageable KEVENTs, timers, spin locks...), so KeSetEvent at
+ *    DISPATCH_LEVEL faults: 0xD1 (the event, DISPATCH_LEVEL, read). The
+ *    fault used to happen with the kernel's internal lock held, so the
+ *    next call (mdlkit_shutdown's) waited for ever; now the object is
+ *    touched before the lock is taken. The fix allocates the context from
+ *    non-paged pool.
  *  - unicode_copy_into_small_buffer (false-alarm check only):
  *    RtlCopyUnicodeString into a destination smaller than the source
  *    truncates, as documented; RtlAppendUnicodeStringToString returns
@@ -401,6 +410,56 @@ static void test_dpc_removed_at_unload_fixed(void **state)
     mdlkit_shutdown();
 }
 
+/* ------------------------------------ KEVENT in a paged-pool context */
+
+typedef struct {
+    ULONG flags;
+    KEVENT done;
+} dev_ctx;
+static dev_ctx *g_ctx;
+
+static void signal_from_dpc(void *arg)
+{
+    (void)arg;
+    KIRQL old;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    KeSetEvent(&g_ctx->done, IO_NO_INCREMENT, FALSE);
+    KeLowerIrql(old);
+}
+
+static void make_ctx(int fixed)
+{
+    g_ctx = ExAllocatePool2(fixed ? POOL_FLAG_NON_PAGED : POOL_FLAG_PAGED, sizeof *g_ctx, TAG);
+    assert_non_null(g_ctx);
+    KeInitializeEvent(&g_ctx->done, NotificationEvent, FALSE);
+}
+
+static void test_event_in_paged_context_set_at_dispatch(void **state)
+{
+    (void)state;
+    boot(0, MDLKIT_VERIFY_STANDARD);
+    make_ctx(0);
+    mk_expect_bugcheck(signal_from_dpc, NULL, DRIVER_IRQL_NOT_LESS_OR_EQUAL, &g_ctx->done, DISPATCH_LEVEL, 0, MK_ANY);
+    /* the machine is still usable: the event can be read and freed at
+     * PASSIVE_LEVEL, and the shutdown returns (it hung before) */
+    assert_int_equal(KeGetCurrentIrql(), PASSIVE_LEVEL);
+    assert_int_equal(KeReadStateEvent(&g_ctx->done), 0);
+    ExFreePoolWithTag(g_ctx, TAG);
+    mdlkit_shutdown();
+    assert_false(mdlkit_is_initialized());
+}
+
+static void test_event_in_nonpaged_context_fixed(void **state)
+{
+    (void)state;
+    boot(1, MDLKIT_VERIFY_STANDARD);
+    make_ctx(1);
+    assert_int_equal(mdlkit_catch_bugcheck(signal_from_dpc, NULL, &g_bc), 0);
+    assert_int_equal(KeReadStateEvent(&g_ctx->done), 1);
+    ExFreePoolWithTag(g_ctx, TAG);
+    mdlkit_shutdown();
+}
+
 /* ------------------------------------ string copy into a small buffer */
 
 static void copy_names(void *arg)
@@ -448,6 +507,8 @@ int main(void)
         cmocka_unit_test(test_fast_mutex_held_by_caller_fixed),
         cmocka_unit_test(test_dpc_still_queued_at_unload),
         cmocka_unit_test(test_dpc_removed_at_unload_fixed),
+        cmocka_unit_test(test_event_in_paged_context_set_at_dispatch),
+        cmocka_unit_test(test_event_in_nonpaged_context_fixed),
         cmocka_unit_test(test_unicode_copy_into_small_buffer_truncates_fixed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -183,6 +183,7 @@ BOOLEAN KeInsertQueueDpc(PRKDPC Dpc, PVOID SystemArgument1, PVOID SystemArgument
     MK_ENTER("KeInsertQueueDpc");
     MK_OBJ_FAULT(Dpc);
     mk_thread_attach();
+    MK_KE_TOUCH(Dpc);
     pthread_mutex_lock(&mk_ke_lock);
     if (Dpc->DpcData) {
         pthread_mutex_unlock(&mk_ke_lock);

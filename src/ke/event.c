@@ -62,6 +62,7 @@ LONG KeSetEvent(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait)
     else
         ke_check_irql(DISPATCH_LEVEL, MK_RULE_IRQL_KE_SET_EVENT, "KeSetEvent must be called at IRQL <= DISPATCH_LEVEL",
                       Event, __builtin_return_address(0));
+    MK_KE_TOUCH(Event);
     pthread_mutex_lock(&mk_ke_lock);
     ke_fix_list(&Event->Header);
     LONG old = Event->Header.SignalState;
@@ -78,6 +79,7 @@ LONG KePulseEvent(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait)
     (void)Increment;
     ke_check_irql(Wait ? APC_LEVEL : DISPATCH_LEVEL, MK_RULE_IRQL_KE_DISPATCH_LTE,
                   "KePulseEvent must be called at IRQL <= DISPATCH_LEVEL", Event, __builtin_return_address(0));
+    MK_KE_TOUCH(Event);
     pthread_mutex_lock(&mk_ke_lock);
     ke_fix_list(&Event->Header);
     LONG old = Event->Header.SignalState;
@@ -95,6 +97,7 @@ LONG KePulseEvent(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait)
 static LONG ev_unsignal(PRKEVENT Event, const char *why, void *caller)
 {
     ke_check_irql(DISPATCH_LEVEL, MK_RULE_IRQL_KE_DISPATCH_LTE, why, Event, caller);
+    MK_KE_TOUCH(Event);
     pthread_mutex_lock(&mk_ke_lock);
     LONG old = Event->Header.SignalState;
     Event->Header.SignalState = 0;
@@ -122,6 +125,7 @@ LONG KeReadStateEvent(PRKEVENT Event)
     MK_OBJ_FAULT(Event);
     ke_check_irql(DISPATCH_LEVEL, MK_RULE_IRQL_KE_DISPATCH_LTE,
                   "KeReadStateEvent must be called at IRQL <= DISPATCH_LEVEL", Event, __builtin_return_address(0));
+    MK_KE_TOUCH(Event);
     pthread_mutex_lock(&mk_ke_lock);
     LONG s = Event->Header.SignalState;
     pthread_mutex_unlock(&mk_ke_lock);
@@ -149,6 +153,7 @@ LONG KeReleaseSemaphore(PRKSEMAPHORE Semaphore, KPRIORITY Increment, LONG Adjust
     ke_check_irql(Wait ? APC_LEVEL : DISPATCH_LEVEL, MK_RULE_IRQL_KE_DISPATCH_LTE,
                   "KeReleaseSemaphore must be called at IRQL <= DISPATCH_LEVEL", Semaphore,
                   __builtin_return_address(0));
+    MK_KE_TOUCH(Semaphore);
     pthread_mutex_lock(&mk_ke_lock);
     ke_fix_list(&Semaphore->Header);
     LONG old = Semaphore->Header.SignalState;
@@ -169,6 +174,7 @@ LONG KeReadStateSemaphore(PRKSEMAPHORE Semaphore)
     ke_check_irql(DISPATCH_LEVEL, MK_RULE_IRQL_KE_DISPATCH_LTE,
                   "KeReadStateSemaphore must be called at IRQL <= DISPATCH_LEVEL", Semaphore,
                   __builtin_return_address(0));
+    MK_KE_TOUCH(Semaphore);
     pthread_mutex_lock(&mk_ke_lock);
     LONG s = Semaphore->Header.SignalState;
     pthread_mutex_unlock(&mk_ke_lock);
@@ -196,6 +202,7 @@ LONG KeReleaseMutex(PRKMUTEX Mutex, BOOLEAN Wait)
     ke_check_irql(Wait ? APC_LEVEL : DISPATCH_LEVEL, MK_RULE_IRQL_KE_DISPATCH_LTE,
                   "KeReleaseMutex must be called at IRQL <= DISPATCH_LEVEL", Mutex, __builtin_return_address(0));
     PKTHREAD me = mk_ke_current();
+    MK_KE_TOUCH(Mutex);
     pthread_mutex_lock(&mk_ke_lock);
     ke_fix_list(&Mutex->Header);
     LONG old = Mutex->Header.SignalState;
@@ -219,6 +226,7 @@ LONG KeReadStateMutex(PRKMUTEX Mutex)
     MK_OBJ_FAULT(Mutex);
     ke_check_irql(DISPATCH_LEVEL, MK_RULE_IRQL_KE_DISPATCH_LTE,
                   "KeReadStateMutex must be called at IRQL <= DISPATCH_LEVEL", Mutex, __builtin_return_address(0));
+    MK_KE_TOUCH(Mutex);
     pthread_mutex_lock(&mk_ke_lock);
     LONG s = Mutex->Header.SignalState;
     pthread_mutex_unlock(&mk_ke_lock);

@@ -164,6 +164,7 @@ static BOOLEAN tm_set_timer(PKTIMER Timer, LARGE_INTEGER DueTime, LONG Period, P
         LONGLONG sys = mk_ke_system_time();
         due = DueTime.QuadPart <= sys ? now : now + (ULONGLONG)(DueTime.QuadPart - sys);
     }
+    MK_KE_TOUCH(Timer);
     pthread_mutex_lock(&mk_ke_lock);
     if (!Timer->Header.WaitListHead.Flink)
         InitializeListHead(&Timer->Header.WaitListHead);
@@ -234,6 +235,7 @@ BOOLEAN KeReadStateTimer(PKTIMER Timer)
     MK_ENTER("KeReadStateTimer");
     MK_OBJ_FAULT(Timer);
     tm_check_irql(Timer, __builtin_return_address(0), "KeReadStateTimer must be called at IRQL <= DISPATCH_LEVEL");
+    MK_KE_TOUCH(Timer);
     pthread_mutex_lock(&mk_ke_lock);
     BOOLEAN s = Timer->Header.SignalState != 0;
     pthread_mutex_unlock(&mk_ke_lock);
