@@ -200,6 +200,7 @@ BOOLEAN KeRemoveQueueDpc(PRKDPC Dpc)
 {
     MK_ENTER("KeRemoveQueueDpc");
     MK_OBJ_FAULT(Dpc);
+    MK_KE_TOUCH(Dpc);
     pthread_mutex_lock(&mk_ke_lock);
     ke_cpu *c = Dpc->DpcData;
     if (!c) {
