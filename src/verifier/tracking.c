@@ -613,8 +613,18 @@ MK_NOINLINE void *mk_vf_pool_allocated_fast(void *p, size_t bytes, ULONG tag, vo
 static inline __attribute__((always_inline)) void tr_log_free(const void *p, ULONG tag, size_t size,
                                                               const void *caller)
 {
-    void *pcs[MK_VF_LOG_FRAMES] = {(void *)caller, NULL, NULL, NULL};
-    mk_vf_log_put(MK_VF_LOG_FREE, p, tag, size, mk_self.driver, pcs);
+    mk_vf_log_put1(MK_VF_LOG_FREE, p, tag, size, mk_self.driver, caller);
+}
+
+/* mk_vf_pool_freed_fast for a block without a shadow record: its table
+ * record goes. */
+static MK_NOINLINE void tr_pool_freed_table(void *p, void *caller)
+{
+    mk_pool_block b;
+    if (mk_pool_lookup(p, &b) == 0)
+        b.tag = 0, b.size = 0;
+    (void)tr_untrack(MK_TRACK_POOL, p, 0, 0);
+    tr_log_free(p, b.tag, 0, caller);
 }
 
 /* The pool's fast path freed a valid block (its tag matched): its shadow
@@ -633,11 +643,7 @@ MK_NOINLINE void mk_vf_pool_freed_fast(void *p, void *caller)
         tr_log_free(p, tag, size, caller);
         return;
     }
-    mk_pool_block b;
-    if (mk_pool_lookup(p, &b) == 0)
-        b.tag = 0, b.size = 0;
-    (void)tr_untrack(MK_TRACK_POOL, p, 0, 0);
-    tr_log_free(p, b.tag, 0, caller);
+    tr_pool_freed_table(p, caller); /* (a tail call: the common path keeps no frame) */
 }
 
 int mk_vf_pool_free(void *p, ULONG tag, int check_tag, void *caller)

@@ -246,6 +246,33 @@ static inline __attribute__((always_inline)) void mk_vf_log_put(int op, const vo
     __atomic_store_n(&e->seq, (k << 2) | (uint64_t)op, __ATOMIC_RELEASE);
 }
 
+/* mk_vf_log_put with one frame, `pc` (the others NULL): stored directly,
+ * no array in between. */
+static inline __attribute__((always_inline)) void mk_vf_log_put1(int op, const void *p, ULONG tag, size_t size,
+                                                                 struct mk_driver *d, const void *pc)
+{
+    mk_vf_logring *r = mk_vf_lr;
+    if (MK_UNLIKELY(!r)) {
+        void *pcs[MK_VF_LOG_FRAMES] = {(void *)pc, NULL, NULL, NULL};
+        mk_vf_log_put_first(op, p, tag, size, d, pcs);
+        return;
+    }
+    uint64_t k = MK_VF_LD(r->n) + 1;
+    MK_VF_ST(r->n, k);
+    mk_vf_logent *e = &r->e[k & (MK_VF_LOG_N - 1)];
+    MK_VF_ST(e->seq, 0);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    MK_VF_ST(e->addr, p);
+    MK_VF_ST(e->tag, tag);
+    MK_VF_ST(e->size, size < 0xFFFFFFFFu ? (uint32_t)size : 0xFFFFFFFFu);
+    MK_VF_ST(e->driver, d);
+    MK_VF_ST(e->pcs[0], (void *)pc);
+    MK_VF_ST(e->pcs[1], NULL);
+    MK_VF_ST(e->pcs[2], NULL);
+    MK_VF_ST(e->pcs[3], NULL);
+    __atomic_store_n(&e->seq, (k << 2) | (uint64_t)op, __ATOMIC_RELEASE);
+}
+
 /* Records pool block p in its shadow record: 1, or 0 when it must go to
  * the table instead (no shadow -- tracking not set up, or p outside it --,
  * record in use, caller unknown or its frame not found; nothing written).
