@@ -219,6 +219,29 @@ struct mk_driver;
 /* mk_vf_log_put for a thread with no ring yet (report.c): attaches one. */
 void mk_vf_log_put_first(int op, const void *p, ULONG tag, size_t size, struct mk_driver *d, void *const *pcs);
 
+/* The next entry of ring r, its header written and its sequence word
+ * cleared (a reader skips it until mk_vf_log_close publishes it). */
+static inline __attribute__((always_inline)) mk_vf_logent *mk_vf_log_open(mk_vf_logring *r, const void *p, ULONG tag,
+                                                                         size_t size, struct mk_driver *d,
+                                                                         uint64_t *k)
+{
+    *k = MK_VF_LD(r->n) + 1;
+    MK_VF_ST(r->n, *k);
+    mk_vf_logent *e = &r->e[*k & (MK_VF_LOG_N - 1)];
+    MK_VF_ST(e->seq, 0);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    MK_VF_ST(e->addr, p);
+    MK_VF_ST(e->tag, tag);
+    MK_VF_ST(e->size, size < 0xFFFFFFFFu ? (uint32_t)size : 0xFFFFFFFFu);
+    MK_VF_ST(e->driver, d);
+    return e;
+}
+
+static inline __attribute__((always_inline)) void mk_vf_log_close(mk_vf_logent *e, uint64_t k, int op)
+{
+    __atomic_store_n(&e->seq, (k << 2) | (uint64_t)op, __ATOMIC_RELEASE);
+}
+
 /* Appends one entry to this thread's ring: `pcs`, MK_VF_LOG_FRAMES frames,
  * NULL after the last when fewer (relaxed loads: they may be a record's). */
 static inline __attribute__((always_inline)) void mk_vf_log_put(int op, const void *p, ULONG tag, size_t size,
@@ -229,21 +252,14 @@ static inline __attribute__((always_inline)) void mk_vf_log_put(int op, const vo
         mk_vf_log_put_first(op, p, tag, size, d, pcs); /* (a tail call: no register kept across it) */
         return;
     }
-    uint64_t k = MK_VF_LD(r->n) + 1;
-    MK_VF_ST(r->n, k);
-    mk_vf_logent *e = &r->e[k & (MK_VF_LOG_N - 1)];
-    MK_VF_ST(e->seq, 0);
-    __atomic_thread_fence(__ATOMIC_RELEASE);
-    MK_VF_ST(e->addr, p);
-    MK_VF_ST(e->tag, tag);
-    MK_VF_ST(e->size, size < 0xFFFFFFFFu ? (uint32_t)size : 0xFFFFFFFFu);
-    MK_VF_ST(e->driver, d);
+    uint64_t k;
+    mk_vf_logent *e = mk_vf_log_open(r, p, tag, size, d, &k);
     _Static_assert(MK_VF_LOG_FRAMES == 4 && MK_VF_SFRAMES == 4, "four frames copied");
     MK_VF_ST(e->pcs[0], MK_VF_LD(pcs[0]));
     MK_VF_ST(e->pcs[1], MK_VF_LD(pcs[1]));
     MK_VF_ST(e->pcs[2], MK_VF_LD(pcs[2]));
     MK_VF_ST(e->pcs[3], MK_VF_LD(pcs[3]));
-    __atomic_store_n(&e->seq, (k << 2) | (uint64_t)op, __ATOMIC_RELEASE);
+    mk_vf_log_close(e, k, op);
 }
 
 /* mk_vf_log_put with one frame, `pc` (the others NULL): stored directly,
@@ -257,20 +273,13 @@ static inline __attribute__((always_inline)) void mk_vf_log_put1(int op, const v
         mk_vf_log_put_first(op, p, tag, size, d, pcs);
         return;
     }
-    uint64_t k = MK_VF_LD(r->n) + 1;
-    MK_VF_ST(r->n, k);
-    mk_vf_logent *e = &r->e[k & (MK_VF_LOG_N - 1)];
-    MK_VF_ST(e->seq, 0);
-    __atomic_thread_fence(__ATOMIC_RELEASE);
-    MK_VF_ST(e->addr, p);
-    MK_VF_ST(e->tag, tag);
-    MK_VF_ST(e->size, size < 0xFFFFFFFFu ? (uint32_t)size : 0xFFFFFFFFu);
-    MK_VF_ST(e->driver, d);
+    uint64_t k;
+    mk_vf_logent *e = mk_vf_log_open(r, p, tag, size, d, &k);
     MK_VF_ST(e->pcs[0], (void *)pc);
     MK_VF_ST(e->pcs[1], NULL);
     MK_VF_ST(e->pcs[2], NULL);
     MK_VF_ST(e->pcs[3], NULL);
-    __atomic_store_n(&e->seq, (k << 2) | (uint64_t)op, __ATOMIC_RELEASE);
+    mk_vf_log_close(e, k, op);
 }
 
 /* Records pool block p in its shadow record: 1, or 0 when it must go to
