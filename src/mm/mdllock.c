@@ -310,23 +310,20 @@ static inline __attribute__((always_inline)) bool mdllock_unlock_eligible(PMDL m
                         mk_self.generation != atomic_load_explicit(&mk_rt.generation, memory_order_relaxed));
 }
 
-/* mdllock_unlock_fast's second half, once a slot reads <= 0 or an unlock
- * has crossed threads (mk_mdl_lock_crossed): the same, with each frame's
- * eight slots summed. A locked MDL, not partial, not built for
- * non-paged pool, not mapped; IRQL at most DISPATCH_LEVEL; the thread has
- * its own lock shard; Pool Tracking off; every frame still locked. Returns
- * true having unlocked it, or false having changed nothing. */
-static MK_NOINLINE bool mdllock_unlock_summing(PMDL mdl)
+/* Both unlock fast paths' walk over the MDL's frames (always inline, so
+ * each gets its own copy with `summing` fixed): each frame's own lock slot
+ * goes down by one. A slot that reads <= 0 -- or any slot, once an unlock
+ * has crossed threads (mk_mdl_lock_crossed) -- needs the frame's eight
+ * slots summed: with `summing` they are (a frame no longer locked undoes
+ * the walk: 0, the full path reports), without it the walk is undone and
+ * -1 asks for the summing variant. 1: unlocked. */
+static inline __attribute__((always_inline)) int mdllock_unlock_walk(PMDL mdl, USHORT flags, int shard, bool summing)
 {
-    USHORT flags;
-    int shard;
-    if (MK_UNLIKELY(!mdllock_unlock_eligible(mdl, &flags, &shard)))
-        return false;
     size_t pages = ADDRESS_AND_SIZE_TO_SPAN_PAGES(MmGetMdlVirtualAddress(mdl), mdl->ByteCount);
     const PFN_NUMBER *pfns = MmGetMdlPfnArray(mdl);
     const PFN_NUMBER first = mk_phys.first, span = mk_phys.last - mk_phys.first;
     mk_lockcount *locks = mk_phys.lockdb;
-    const bool crossed = atomic_load_explicit(&mk_mdl_lock_crossed, memory_order_relaxed);
+    const bool crossed = summing && atomic_load_explicit(&mk_mdl_lock_crossed, memory_order_relaxed);
     for (size_t i = 0; i < pages; i++) {
         PFN_NUMBER pfn = pfns[i];
         if (MK_UNLIKELY(pfn - first > span)) {
@@ -337,11 +334,11 @@ static MK_NOINLINE bool mdllock_unlock_summing(PMDL mdl)
         _Atomic int32_t *slot = &locks[pfn - first].s[shard];
         int32_t own = atomic_load_explicit(slot, memory_order_relaxed);
         if (MK_UNLIKELY(own <= 0 || crossed)) {
-            if (MK_UNLIKELY(!mdllock_has_locks((size_t)(pfn - first)))) {
-                while (i--) /* undo, then the full path reports */
+            if (!summing || MK_UNLIKELY(!mdllock_has_locks((size_t)(pfn - first)))) {
+                while (i--) /* undo */
                     if (pfns[i] - first <= span)
                         mk_lock_add((size_t)(pfns[i] - first), shard, 1);
-                return false;
+                return summing ? 0 : -1;
             }
             mdllock_note_cross(shard, own);
         }
@@ -349,14 +346,25 @@ static MK_NOINLINE bool mdllock_unlock_summing(PMDL mdl)
     }
     mdl->MdlFlags = (CSHORT)((flags & (USHORT)~MDL_PAGES_LOCKED) | MDLLOCK_UNLOCKED_MARK);
     mdllock_stat(shard, false, pages);
-    return true;
+    return 1;
 }
 
-/* The unlock's fast path: a locked MDL, not partial, not built for
- * non-paged pool, not mapped; IRQL at most DISPATCH_LEVEL; the thread has
- * its own lock shard; Pool Tracking off; every frame's own slot > 0 and no
- * unlock ever crossed threads (else mdllock_unlock_summing). Returns true
- * having unlocked it, or false having changed nothing. */
+/* mdllock_unlock_fast's second half, once a slot reads <= 0 or an unlock
+ * has crossed threads: the walk with each frame's eight slots summed.
+ * Returns true having unlocked it, or false having changed nothing. */
+static MK_NOINLINE bool mdllock_unlock_summing(PMDL mdl)
+{
+    USHORT flags;
+    int shard;
+    if (MK_UNLIKELY(!mdllock_unlock_eligible(mdl, &flags, &shard)))
+        return false;
+    return mdllock_unlock_walk(mdl, flags, shard, true) == 1;
+}
+
+/* The unlock's fast path: what mdllock_unlock_eligible asks, every frame's
+ * own slot > 0 and no unlock ever crossed threads (else
+ * mdllock_unlock_summing). Returns true having unlocked it, or false having
+ * changed nothing. */
 static inline __attribute__((always_inline)) bool mdllock_unlock_fast(PMDL mdl)
 {
     USHORT flags;
@@ -365,30 +373,10 @@ static inline __attribute__((always_inline)) bool mdllock_unlock_fast(PMDL mdl)
         return false;
     if (MK_UNLIKELY(atomic_load_explicit(&mk_mdl_lock_crossed, memory_order_relaxed)))
         return mdllock_unlock_summing(mdl);
-    size_t pages = ADDRESS_AND_SIZE_TO_SPAN_PAGES(MmGetMdlVirtualAddress(mdl), mdl->ByteCount);
-    const PFN_NUMBER *pfns = MmGetMdlPfnArray(mdl);
-    const PFN_NUMBER first = mk_phys.first, span = mk_phys.last - mk_phys.first;
-    mk_lockcount *locks = mk_phys.lockdb;
-    for (size_t i = 0; i < pages; i++) {
-        PFN_NUMBER pfn = pfns[i];
-        if (MK_UNLIKELY(pfn - first > span)) {
-            if (pfn == MK_PFN_LIST_END)
-                break;
-            continue; /* not RAM: no lock count */
-        }
-        _Atomic int32_t *slot = &locks[pfn - first].s[shard];
-        int32_t own = atomic_load_explicit(slot, memory_order_relaxed);
-        if (MK_UNLIKELY(own <= 0)) {
-            while (i--) /* undo; the summing path starts over */
-                if (pfns[i] - first <= span)
-                    mk_lock_add((size_t)(pfns[i] - first), shard, 1);
-            return mdllock_unlock_summing(mdl);
-        }
-        atomic_store_explicit(slot, own - 1, memory_order_relaxed);
-    }
-    mdl->MdlFlags = (CSHORT)((flags & (USHORT)~MDL_PAGES_LOCKED) | MDLLOCK_UNLOCKED_MARK);
-    mdllock_stat(shard, false, pages);
-    return true;
+    int r = mdllock_unlock_walk(mdl, flags, shard, false);
+    if (MK_UNLIKELY(r < 0))
+        return mdllock_unlock_summing(mdl);
+    return r == 1;
 }
 
 /* The unlock's full path. `caller`: the driver's return address. */
