@@ -198,8 +198,11 @@ void IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
         if (st == STATUS_PENDING || st == (NTSTATUS)-1)
             mk_bugcheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, IRP_VF_COMPLETE_PENDING, (ULONG_PTR)(ULONG)st,
                         (ULONG_PTR)Irp, 0);
-        if (Irp->CancelRoutine)
-            mk_bugcheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, IRP_VF_COMPLETE_CANCEL_SET, (ULONG_PTR)Irp->CancelRoutine,
+        /* read as IoSetCancelRoutine / IoCancelIrp write it: atomically (a
+         * cancel on another thread may be exchanging it right now) */
+        PVOID cancel = __atomic_load_n((PVOID volatile *)&Irp->CancelRoutine, __ATOMIC_ACQUIRE);
+        if (cancel)
+            mk_bugcheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, IRP_VF_COMPLETE_CANCEL_SET, (ULONG_PTR)cancel,
                         (ULONG_PTR)Irp, 0);
     }
     Irp->PendingReturned = 0;
