@@ -51,33 +51,28 @@ static const input inputs[] = {
 
 static char self[4096];
 
-/* Runs `self --one name` under memcheck with the bug on or off; returns
- * memcheck's output (and the exit status). */
+typedef struct vg_run {
+    const input *in;
+    int bug_on;
+} vg_run;
+
+/* In the child: `self --one name` under memcheck with the bug on or off. */
+static void exec_valgrind(void *arg)
+{
+    const vg_run *r = arg;
+    setenv("MDLKIT_PLANTED", r->bug_on ? r->in->bug : "none", 1);
+    /* Pool Tracking only: special pool would catch the overruns itself. */
+    setenv("MDLKIT_VERIFIER", "pool_tracking", 1);
+    setenv("MDLKIT_REPORT", "", 1);
+    execlp("valgrind", "valgrind", "--error-exitcode=42", "--track-origins=no", "--leak-check=no", self, "--one",
+           r->in->name, (char *)NULL);
+}
+
+/* memcheck's output (and the exit status) for one input. */
 static int run_valgrind(const input *in, int bug_on, char *out, size_t outlen)
 {
-    FILE *f = tmpfile();
-    assert_non_null(f);
-    fflush(stdout);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        dup2(fileno(f), 1);
-        dup2(fileno(f), 2);
-        setenv("MDLKIT_PLANTED", bug_on ? in->bug : "none", 1);
-        /* Pool Tracking only: special pool would catch the overruns itself. */
-        setenv("MDLKIT_VERIFIER", "pool_tracking", 1);
-        setenv("MDLKIT_REPORT", "", 1);
-        execlp("valgrind", "valgrind", "--error-exitcode=42", "--track-origins=no", "--leak-check=no", self,
-               "--one", in->name, (char *)NULL);
-        _exit(127);
-    }
-    int st = 0;
-    assert_int_equal(waitpid(pid, &st, 0), pid);
-    rewind(f);
-    size_t n = fread(out, 1, outlen - 1, f);
-    out[n] = 0;
-    fclose(f);
-    return st;
+    vg_run r = {in, bug_on};
+    return mk_test_fork_capture(exec_valgrind, &r, 1, out, outlen);
 }
 
 static void check_one(const input *in)

@@ -30,34 +30,24 @@ static void thread_case(void)
     PsCreateSystemThread(&h, THREAD_ALL_ACCESS, NULL, NULL, NULL, (PKSTART_ROUTINE)WILD_ROUTINE, NULL);
 }
 
-/* Runs `body` in a child with its own machine; returns the child's stderr
- * and its wait status. */
+/* In the child: a machine of its own, then the case. */
+static void child_case(void *arg)
+{
+    void (*body)(void) = (void (*)(void))(uintptr_t)arg;
+    mdlkit_config c;
+    mk_test_config(&c);
+    c.quiet = 0; /* the report is what the parent checks */
+    if (mdlkit_init(&c) != 0)
+        _exit(10);
+    body();
+    sleep(10); /* the machine's thread bug-checks long before */
+    _exit(11);
+}
+
+/* The child's stderr and its wait status. */
 static int run_child(void (*body)(void), char *err, size_t errlen)
 {
-    FILE *f = tmpfile();
-    assert_non_null(f);
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        dup2(fileno(f), 2);
-        mdlkit_config c;
-        mk_test_config(&c);
-        c.quiet = 0; /* the report is what the parent checks */
-        if (mdlkit_init(&c) != 0)
-            _exit(10);
-        body();
-        sleep(10); /* the machine's thread bug-checks long before */
-        _exit(11);
-    }
-    int st = 0;
-    assert_int_equal(waitpid(pid, &st, 0), pid);
-    rewind(f);
-    size_t n = fread(err, 1, errlen - 1, f);
-    err[n] = 0;
-    fclose(f);
-    return st;
+    return mk_test_fork_capture(child_case, (void *)(uintptr_t)body, 0, err, errlen);
 }
 
 static void expect_bugcheck_stop(void (*body)(void), const char *code)

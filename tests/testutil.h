@@ -112,4 +112,33 @@ static inline void mk_expect_bugcheck_(void (*fn)(void *), void *arg, ULONG code
 #define mk_expect_bugcheck(fn, arg, code, p1, p2, p3, p4) \
     mk_expect_bugcheck_((fn), (arg), (code), (ULONG_PTR)(p1), (ULONG_PTR)(p2), (ULONG_PTR)(p3), (ULONG_PTR)(p4), __FILE__, __LINE__)
 
+/* Runs child(arg) in a forked process whose stdout (when `with_stdout`) and
+ * stderr go to a temporary file; child must end the process (_exit / exec).
+ * Returns the wait status, with what the child wrote in out (NUL-ended). */
+#include <sys/wait.h>
+static inline int mk_test_fork_capture(void (*child)(void *), void *arg, int with_stdout, char *out, size_t outlen)
+{
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (with_stdout)
+            dup2(fileno(f), 1);
+        dup2(fileno(f), 2);
+        child(arg);
+        _exit(127);
+    }
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    rewind(f);
+    size_t n = fread(out, 1, outlen - 1, f);
+    out[n] = 0;
+    fclose(f);
+    return st;
+}
+
+
 #endif
