@@ -67,6 +67,7 @@ PP_HIDDEN atomic_uint mk_pp_gen;   /* generation the heaps belong to */
 PP_HIDDEN atomic_int mk_pp_live;
 PP_HIDDEN atomic_size_t mk_pp_nsegs, mk_pp_nbig_pages, mk_pp_nsmall_pages, mk_pp_meta_bytes;
 PP_HIDDEN MK_TLS pp_tcache *mk_pp_tls;
+PP_HIDDEN pthread_mutex_t mk_pp_life_lock = PTHREAD_MUTEX_INITIALIZER;
 PP_HIDDEN MK_TLS pp_bin *mk_pp_tls_bins[MK_HEAP_COUNT];
 PP_HIDDEN MK_TLS pp_bin *mk_pp_tls_fbins[MK_HEAP_COUNT];
 PP_HIDDEN MK_TLS unsigned mk_pp_tls_gen;
@@ -577,7 +578,10 @@ void mk_pool_watch_lookaside(uintptr_t lo, uintptr_t hi)
 void mk_poolpage_shutdown(void)
 {
     mk_phys_set_shortage_handler(NULL);
+    /* an exiting thread's cache flush ends before (or sees the pool down) */
+    pthread_mutex_lock(&mk_pp_life_lock);
     atomic_store(&mk_pp_live, 0);
+    pthread_mutex_unlock(&mk_pp_life_lock);
     memset(&mk_pp_fast, 0, sizeof mk_pp_fast);
     mk_lookas_reset();
     /* This thread's cache points into the machine that is going away. */

@@ -159,6 +159,10 @@ extern PP_HIDDEN pp_region mk_pp_rg[2];
 extern PP_HIDDEN pp_heap mk_pp_heaps[MK_HEAP_COUNT];
 extern PP_HIDDEN atomic_uint mk_pp_gen;   /* generation the heaps belong to */
 extern PP_HIDDEN atomic_int mk_pp_live;
+/* Held while an exiting thread's cache goes back to the central lists and
+ * while shutdown marks the pool down (mk_pp_live 0): no flush into lists
+ * shutdown frees. Never destroyed. */
+extern PP_HIDDEN pthread_mutex_t mk_pp_life_lock;
 extern PP_HIDDEN atomic_size_t mk_pp_nsegs, mk_pp_nbig_pages, mk_pp_nsmall_pages, mk_pp_meta_bytes;
 extern PP_HIDDEN MK_TLS pp_tcache *mk_pp_tls;
 /* Copies of mk_pp_tls->bins and ->gen for the fast paths: independent

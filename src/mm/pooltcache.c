@@ -17,6 +17,10 @@ static void pp_tcache_destroy(void *arg)
     pp_tcache *tc = arg;
     if (!tc)
         return;
+    /* under the pool's life lock: a machine thread's cache may be
+     * destroyed after the thread's routine ended (its object signalled),
+     * while the machine shuts down (mk_poolpage_shutdown) */
+    pthread_mutex_lock(&mk_pp_life_lock);
     if (atomic_load(&mk_pp_live) && tc->gen == atomic_load(&mk_pp_gen)) {
         for (int h = 0; h < MK_HEAP_COUNT; h++)
             if (tc->bins[h])
@@ -24,6 +28,7 @@ static void pp_tcache_destroy(void *arg)
                     if (tc->bins[h]->n[cls])
                         mk_pp_flush_bin(&mk_pp_heaps[h], cls, tc->bins[h], tc->bins[h]->n[cls]);
     }
+    pthread_mutex_unlock(&mk_pp_life_lock);
     for (int h = 0; h < MK_HEAP_COUNT; h++)
         free(tc->bins[h]);
     if (mk_pp_tls == tc) {
