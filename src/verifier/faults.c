@@ -12,8 +12,9 @@
  * allocations whose tag matches; calls without a tag are then never failed.
  *
  * Systematic: a call fails the first time its call site is seen, and passes
- * ever after. A call site is a hash of the routine kind and the top frames
- * of the call stack, taken relative to each frame's module so that it is
+ * ever after. A call site is a hash of the routine kind and the frames of
+ * the call stack from the driver's call of the DDI outwards (ft_site_key),
+ * taken relative to each frame's module so that it is
  * the same in every run (ASLR). With cfg.systematic_state the set of sites
  * already failed is kept in that file (one hex key a line, appended as
  * sites fail), so re-running a test fails the sites not yet failed: every
@@ -153,11 +154,22 @@ static int ft_tag_selected(ULONG tag)
     return 0;
 }
 
-/* A call site's key: stable across runs (module-relative frames). */
-static uint64_t ft_site_key(enum mk_fault_site site, void **pcs, int n)
+/* A call site's key: the frames from the driver's return address
+ * (`caller`) on -- which of mdlkit's own paths led from the DDI to the
+ * question (a fast path's next step or the full path, a tail call or a
+ * real frame in an unoptimised build) is not part of the site -- taken
+ * module-relative, so that it is the same in every run (ASLR). With
+ * `caller` not among the frames, all of them. */
+static uint64_t ft_site_key(enum mk_fault_site site, void **pcs, int n, const void *caller)
 {
     uint64_t h = ft_mix((uint64_t)site + 1);
-    for (int i = 0; i < n; i++) {
+    int from = 0;
+    for (int i = 0; caller && i < n; i++)
+        if (pcs[i] == caller) {
+            from = i;
+            break;
+        }
+    for (int i = from; i < n; i++) {
         uintptr_t pc = (uintptr_t)pcs[i];
         Dl_info di;
         if (dladdr(pcs[i], &di) && di.dli_fbase)
@@ -195,14 +207,13 @@ static void ft_log(enum mk_fault_site site, ULONG tag, void **pcs, int n)
 MK_NOINLINE bool mk_vf_fail(int site_, ULONG tag, void *caller)
 {
     enum mk_fault_site site = (enum mk_fault_site)site_;
-    (void)caller;
     if ((unsigned)site >= MK_FAULT_SITE_COUNT || !atomic_load_explicit(&mk_vf_active, memory_order_relaxed))
         return false;
     void *pcs[FT_FRAMES];
     int n = 0;
     if (mk_verifier_on(MDLKIT_VERIFY_SYSTEMATIC_LOW_RESOURCES)) {
         n = mk_capture_stack(pcs, FT_FRAMES, 1);
-        uint64_t key = ft_site_key(site, pcs, n);
+        uint64_t key = ft_site_key(site, pcs, n, caller);
         int fail = 0;
         pthread_mutex_lock(&ft_lock);
         if (!ft_set_has(key) && ft_set_add(key) == 0)
