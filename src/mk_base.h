@@ -18,6 +18,21 @@
 #define MK_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define MK_TLS __thread __attribute__((tls_model("initial-exec")))
 #define MK_NOINLINE __attribute__((noinline))
+/* A hot routine whose every call out is a tail call keeps no frame of its
+ * own: the frame pointer (on for every mdlkit file, for drivers' frames in
+ * reports) would make each call save and restore registers it does not
+ * need, and an mdlkit frame is never named in a report. Its calls pass the
+ * driver's return address explicitly (__builtin_return_address(0) in a
+ * DDI, which GCC then reads from the stack pointer). GCC only: clang has no
+ * such attribute and keeps the frame. Optimised builds only: there its
+ * calls out are tail calls; without optimisation they are real calls, and
+ * a frameless caller would hide the driver's frame from the frame-pointer
+ * walk of Pool Tracking. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__OPTIMIZE__)
+#define MK_NO_FRAME __attribute__((optimize("omit-frame-pointer")))
+#else
+#define MK_NO_FRAME
+#endif
 #define MK_NORETURN __attribute__((noreturn))
 #define MK_UNUSED __attribute__((unused))
 #define MK_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

@@ -17,20 +17,9 @@
 
 #include <string.h>
 
-/* The DDIs with an inline fast path keep no frame of their own: the frame
- * pointer (on for every mdlkit file, for drivers' frames in reports) would
- * make each call save and restore registers it does not need, and an
- * mdlkit frame is never named in a report. Their calls of the full paths
- * pass __builtin_return_address(0), which GCC then reads from the stack
- * pointer. (GCC only: clang has no such attribute and keeps the frame.
- * Optimised builds only: there the full path is a tail call; without
- * optimisation it is a real call, and a frameless caller would hide the
- * driver's frame from the frame-pointer walk of Pool Tracking.) */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__OPTIMIZE__)
-#define EX_FAST_DDI __attribute__((optimize("omit-frame-pointer")))
-#else
-#define EX_FAST_DDI
-#endif
+/* The DDIs with an inline fast path keep no frame of their own (mk_base.h
+ * MK_NO_FRAME): their calls of the full paths are tail calls. */
+#define EX_FAST_DDI MK_NO_FRAME
 
 #define EX_TAG_NONE 'enoN' /* "None": ExAllocatePool's default tag */
 #define EX_TAG_BIG ' GIB'  /* "BIG ": reserved for the big-page table */
@@ -181,6 +170,22 @@ static MK_NOINLINE void *ex_allocate_full(POOL_TYPE type, SIZE_T bytes, ULONG ta
     return ex_allocate(type, bytes, tag, NormalPoolPriority, 0, caller);
 }
 
+/* ExAllocatePoolWithTag after its fast path's checks passed (a pool type
+ * of ex_type_fast, the tag this thread last had accepted, the IRQL) but its
+ * inline cache gave no block: a checker on (Pool Tracking's hook runs in
+ * the pool), a size over 1024 bytes, an empty cache. What ex_allocate
+ * would do besides: the size check, NonPagedPool's code-integrity check. */
+static MK_NOINLINE MK_NO_FRAME void *ex_allocate_checked(POOL_TYPE type, SIZE_T bytes, ULONG tag, void *caller)
+{
+    int h = ex_type_fast(type);
+    if (MK_UNLIKELY(bytes == 0 || h == MK_HEAP_NONPAGED_EXEC))
+        return ex_allocate_full(type, bytes, tag, caller);
+    void *p = mk_pp_alloc_hooked((mk_pool_heap)h, bytes, tag);
+    if (MK_LIKELY(p != NULL))
+        return mk_pp_allocated(p, bytes, tag, caller);
+    return mk_pool_alloc((mk_pool_heap)h, bytes, tag, 0, NormalPoolPriority, caller);
+}
+
 EX_FAST_DDI PVOID ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)
 {
     MK_ENTER("ExAllocatePoolWithTag");
@@ -192,6 +197,7 @@ EX_FAST_DDI PVOID ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes
         void *p = mk_pp_alloc_inline((mk_pool_heap)h, NumberOfBytes, Tag);
         if (MK_LIKELY(p != NULL))
             return p;
+        return ex_allocate_checked(PoolType, NumberOfBytes, Tag, __builtin_return_address(0));
     }
     return ex_allocate_full(PoolType, NumberOfBytes, Tag, __builtin_return_address(0));
 }
@@ -274,6 +280,16 @@ static MK_NORETURN MK_NOINLINE void ex_pool2_not_available(void)
                  NTDDI_WIN10_VB, mk_rt.os);
 }
 
+/* mk_pool_alloc's flags of an ExAllocatePool2 call: POOL_FLAG_UNINITIALIZED
+ * (2) clears MK_POOL_ZERO (1); POOL_FLAG_CACHE_ALIGNED (8) is
+ * MK_POOL_CACHE_ALIGNED (2); POOL_FLAG_RAISE_ON_FAILURE (0x20) is
+ * MK_POOL_RAISE (8). */
+static inline __attribute__((always_inline)) unsigned ex_pool2_flags(POOL_FLAGS Flags)
+{
+    return (unsigned)(((~Flags & POOL_FLAG_UNINITIALIZED) >> 1) | ((Flags & POOL_FLAG_CACHE_ALIGNED) >> 2) |
+                      ((Flags & POOL_FLAG_RAISE_ON_FAILURE) >> 2));
+}
+
 /* ExAllocatePool2/3's flags: -1 for unknown required flags, reserved or
  * OS-only ones, anything but exactly one pool type, or a zero tag (the
  * caller fails the call); otherwise the heap, the POOL_TYPE reported in
@@ -292,10 +308,7 @@ static inline __attribute__((always_inline)) int ex_pool2_decode(POOL_FLAGS Flag
         ex_bad_irql(*type, NumberOfBytes, h == MK_HEAP_PAGED);
     if (MK_UNLIKELY(NumberOfBytes == 0))
         ex_zero_bytes(*type, Tag);
-    /* POOL_FLAG_UNINITIALIZED (2) clears MK_POOL_ZERO (1); POOL_FLAG_CACHE_ALIGNED
-     * (8) is MK_POOL_CACHE_ALIGNED (2); POOL_FLAG_RAISE_ON_FAILURE (0x20) is MK_POOL_RAISE (8) */
-    *flags = (unsigned)(((~Flags & POOL_FLAG_UNINITIALIZED) >> 1) | ((Flags & POOL_FLAG_CACHE_ALIGNED) >> 2) |
-                        ((Flags & POOL_FLAG_RAISE_ON_FAILURE) >> 2));
+    *flags = ex_pool2_flags(Flags);
     return 0;
 }
 
@@ -318,6 +331,29 @@ static MK_NOINLINE PVOID ex_pool2_full(POOL_FLAGS Flags, SIZE_T NumberOfBytes, U
     if (MK_UNLIKELY(Tag != ex_tag_ok))
         return ex_pool2_new_tag((mk_pool_heap)h, NumberOfBytes, Tag, flags, type, caller);
     return mk_pool_alloc((mk_pool_heap)h, NumberOfBytes, Tag, flags, NormalPoolPriority, caller);
+}
+
+/* ExAllocatePool2 after its fast path's checks passed (known flags naming
+ * one pool type, no cache alignment, the tag this thread last had accepted,
+ * the IRQL, the version) but its inline cache gave no block: a checker on
+ * (Pool Tracking's hook runs in the pool), a size over 1024 bytes, an empty
+ * cache. What ex_pool2_full would check besides: the machine up, the size,
+ * executable pool's code-integrity check. */
+static MK_NOINLINE MK_NO_FRAME PVOID ex_pool2_checked(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag, void *caller)
+{
+    mk_pool_heap h = (mk_pool_heap)(((unsigned)(Flags >> 6) & 7u) >> 1);
+    if (MK_UNLIKELY(!mk_rt.up || NumberOfBytes == 0 || h == MK_HEAP_NONPAGED_EXEC))
+        return ex_pool2_full(Flags, NumberOfBytes, Tag, caller);
+    /* an option on that keeps the pool's fast paths (Pool Tracking, I/O
+     * verification, ...): a block from this thread's cache, then the hook
+     * (tail calls only: no frame kept) */
+    void *p = mk_pp_alloc_hooked(h, NumberOfBytes, Tag);
+    if (MK_LIKELY(p != NULL)) {
+        if (!(Flags & POOL_FLAG_UNINITIALIZED))
+            return mk_pp_alloc_done(p, NumberOfBytes, Tag, MK_POOL_ZERO, caller);
+        return mk_pp_allocated(p, NumberOfBytes, Tag, caller);
+    }
+    return mk_pool_alloc(h, NumberOfBytes, Tag, ex_pool2_flags(Flags), NormalPoolPriority, caller);
 }
 
 /* The checker-off fast path, inline (poolpage.h): known flags naming one
@@ -344,6 +380,7 @@ EX_FAST_DDI PVOID ExAllocatePool2(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG 
                 return memset(p, 0, NumberOfBytes);
             return p;
         }
+        return ex_pool2_checked(Flags, NumberOfBytes, Tag, __builtin_return_address(0));
     }
     return ex_pool2_full(Flags, NumberOfBytes, Tag, __builtin_return_address(0));
 }
@@ -464,22 +501,42 @@ PVOID ExAllocatePool3(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag, PCPOOL_
     return mk_pool_alloc((mk_pool_heap)h, NumberOfBytes, Tag, flags, priority, __builtin_return_address(0));
 }
 
-/* The frees with every check, from the start (the fast path below changed
- * nothing). */
-static MK_NOINLINE void ex_free_full(PVOID P, void *caller)
+/* A free with the lint category on: its question about the block's
+ * allocator family, then the pool's free. */
+static MK_NOINLINE void ex_free_linted(PVOID P, ULONG Tag, int check_tag, const char *routine, void *caller)
 {
-    MK_ENTER("ExFreePool");
-    mk_lint_family_free(P, MK_FAMILY_EX, "ExFreePool freed a block NdisAllocateMemoryWithTagPriority or "
-                        "StorPortAllocatePool returned (P4: 1 NDIS, 2 StorPort)", caller);
-    mk_pool_free(P, 0, 0, caller);
+    mk_lint_family_free(P, MK_FAMILY_EX, routine, caller);
+    mk_pool_free(P, Tag, check_tag, caller);
 }
 
-static MK_NOINLINE void ex_free_tag_full(PVOID P, ULONG Tag, void *caller)
+/* The frees with every check, from the start (the fast path below changed
+ * nothing). Tail calls only: no frame of their own. */
+static MK_NOINLINE MK_NO_FRAME void ex_free_full(PVOID P, void *caller)
+{
+    MK_ENTER("ExFreePool");
+    if (mk_lint_on())
+        ex_free_linted(P, 0, 0,
+                       "ExFreePool freed a block NdisAllocateMemoryWithTagPriority or "
+                       "StorPortAllocatePool returned (P4: 1 NDIS, 2 StorPort)",
+                       caller);
+    else if (__atomic_load_n(&mk_pp_fast.hooks, __ATOMIC_RELAXED) == PP_HK_TRACKING)
+        mk_pp_free_tracked(P, 0, caller); /* (mk_pool_free's first step, without its call) */
+    else
+        mk_pool_free(P, 0, 0, caller);
+}
+
+static MK_NOINLINE MK_NO_FRAME void ex_free_tag_full(PVOID P, ULONG Tag, void *caller)
 {
     MK_ENTER("ExFreePoolWithTag");
-    mk_lint_family_free(P, MK_FAMILY_EX, "ExFreePoolWithTag freed a block NdisAllocateMemoryWithTagPriority or "
-                        "StorPortAllocatePool returned (P4: 1 NDIS, 2 StorPort)", caller);
-    mk_pool_free(P, Tag, 1, caller);
+    if (mk_lint_on())
+        ex_free_linted(P, Tag, 1,
+                       "ExFreePoolWithTag freed a block NdisAllocateMemoryWithTagPriority or "
+                       "StorPortAllocatePool returned (P4: 1 NDIS, 2 StorPort)",
+                       caller);
+    else if (__atomic_load_n(&mk_pp_fast.hooks, __ATOMIC_RELAXED) == PP_HK_TRACKING)
+        mk_pp_free_tracked(P, Tag, caller);
+    else
+        mk_pool_free(P, Tag, 1, caller);
 }
 
 /* The checker-off fast path, inline (poolpage.h): a valid free of a small

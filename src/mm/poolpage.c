@@ -274,16 +274,23 @@ static MK_NOINLINE void *pp_alloc_full(mk_pool_heap h, size_t bytes, ULONG tag, 
     return p;
 }
 
-/* The end of a fast allocation that zeroes the block or counts a tag not in
- * this thread's counter cache. */
-static MK_NOINLINE void *pp_alloc_finish(char *p, size_t bytes, ULONG tag, int paged, unsigned flags, void *caller)
+/* The end of a fast allocation that zeroes the block or tells the verifier
+ * (its tag counted): poolpage.h. */
+MK_NOINLINE void *mk_pp_alloc_done(void *p, size_t bytes, ULONG tag, unsigned flags, void *caller)
 {
-    mk_pooltag_count_alloc(tag, paged, bytes, 1);
     if (flags & MK_POOL_ZERO)
         memset(p, 0, bytes);
     if (MK_UNLIKELY(__atomic_load_n(&mk_pp_fast.hooks, __ATOMIC_RELAXED) & PP_HK_ALLOC))
-        return mk_verifier_pool_allocated_fast(p, bytes, tag, caller);
+        return mk_verifier_pool_allocated_fast(p, bytes, tag, caller); /* (a tail call: the hook's frame is the driver's callee) */
     return p;
+}
+
+/* The end of a fast allocation whose tag is not in this thread's counter
+ * cache. */
+static MK_NOINLINE void *pp_alloc_finish(char *p, size_t bytes, ULONG tag, int paged, unsigned flags, void *caller)
+{
+    mk_pooltag_count_alloc(tag, paged, bytes, 1);
+    return mk_pp_alloc_done(p, bytes, tag, flags, caller);
 }
 
 /* The fast path: a small block from this thread's cache. One TLS base,
@@ -304,13 +311,23 @@ void *mk_pool_alloc(mk_pool_heap h, size_t bytes, ULONG tag, unsigned flags, ULO
     *s->m = tag | ((uint64_t)bytes << 32);
     int paged = mk_heap_is_paged(h);
     mk_pt_entry *e = mk_pt_cached(tag, 1);
-    if (MK_UNLIKELY(!e || (flags & MK_POOL_ZERO))) /* tail calls only: the fast path saves no registers */
+    if (MK_UNLIKELY(!e)) /* tail calls only: the fast path saves no registers */
         return pp_alloc_finish(p, bytes, tag, paged, flags, caller);
     mk_pt_add(&e->allocs[paged], 1);
     mk_pt_add(&e->bytes[paged], (int64_t)bytes);
-    if (MK_UNLIKELY(__atomic_load_n(&mk_pp_fast.hooks, __ATOMIC_RELAXED) & PP_HK_ALLOC)) /* pool tracking and the like */
-        return mk_verifier_pool_allocated_fast(p, bytes, tag, caller);
+    if ((flags & MK_POOL_ZERO) ||
+        MK_UNLIKELY(__atomic_load_n(&mk_pp_fast.hooks, __ATOMIC_RELAXED) & PP_HK_ALLOC)) /* pool tracking and the like */
+        return mk_pp_alloc_done(p, bytes, tag, flags, caller);
     return p;
+}
+
+/* The end of a fast free whose tag is not in this thread's counter cache:
+ * the count, then Pool Tracking's hook when `hooks` has it. */
+static MK_NOINLINE void pp_freed_slow(void *p, ULONG tag, int paged, size_t bytes, void *caller, unsigned hooks)
+{
+    mk_pooltag_count_slow(tag, paged, 0, 1, -(int64_t)bytes);
+    if (hooks & PP_HK_FREE)
+        mk_verifier_pool_freed_fast(p, caller);
 }
 
 /* The fast path: a valid free of a small block, into this thread's cache.
@@ -361,21 +378,20 @@ static inline __attribute__((always_inline)) void pp_free_fast(void *p, ULONG ta
     bins->slot[cls][n].p = p;
     bins->slot[cls][n].m = mp;
     bins->n[cls] = (uint16_t)(n + 1);
-    /* pool tracking drops the block's shadow record (inline: one store),
-     * or its table record */
-    if (hooks & PP_HK_FREE)
-        mk_verifier_pool_freed_fast(p, caller); /* Pool Tracking: the block's record goes */
-    /* the tag's counts last, so that a miss in this thread's counter cache
-     * is a tail call */
     int tpaged = mk_heap_is_paged((mk_pool_heap)pg->heap);
     size_t bytes = (size_t)(m >> 32);
     mk_pt_entry *e = mk_pt_cached(have, 1);
     if (MK_UNLIKELY(e == NULL)) {
-        mk_pooltag_count_slow(have, tpaged, 0, 1, -(int64_t)bytes);
+        pp_freed_slow(p, have, tpaged, bytes, caller, hooks); /* (a tail call) */
         return;
     }
     mk_pt_add(&e->frees[tpaged], 1);
     mk_pt_add(&e->freed[tpaged], (int64_t)bytes);
+    /* Pool Tracking last, a tail call (the common free keeps no frame):
+     * the block's shadow record goes (inline: one store), or its table
+     * record */
+    if (hooks & PP_HK_FREE)
+        mk_verifier_pool_freed_fast(p, caller);
     return;
 full:
     pp_free_full(p, want, want != 0, caller);
@@ -388,10 +404,25 @@ static MK_NOINLINE void pp_free_hooked(void *p, ULONG tag, int check_tag, void *
     pp_free_fast(p, tag, check_tag, caller, hooks);
 }
 
+/* mk_pool_free with Pool Tracking the only hook (poolpage.h): the fast
+ * free, then the hook; anything else pp_free_hooked. */
+MK_NOINLINE MK_NO_FRAME void mk_pp_free_tracked(void *p, ULONG want, void *caller)
+{
+    if (MK_LIKELY(mk_pp_free_small(p, want, 1))) {
+        mk_verifier_pool_freed_fast(p, caller); /* Pool Tracking: the block's record goes (a tail call) */
+        return;
+    }
+    pp_free_hooked(p, want, want != 0, caller, PP_HK_TRACKING);
+}
+
 void mk_pool_free(void *p, ULONG tag, int check_tag, void *caller)
 {
     unsigned hooks = __atomic_load_n(&mk_pp_fast.hooks, __ATOMIC_RELAXED);
     if (MK_UNLIKELY(hooks != 0)) {
+        if (hooks == PP_HK_TRACKING) {
+            mk_pp_free_tracked(p, check_tag ? tag : 0, caller); /* (the free checks a tag only when it is not 0) */
+            return;
+        }
         pp_free_hooked(p, tag, check_tag, caller, hooks);
         return;
     }

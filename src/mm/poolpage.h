@@ -246,21 +246,23 @@ static inline __attribute__((always_inline)) void pp_count(_Atomic int64_t *c, i
 #endif
 }
 
-/* A block of 1..1024 bytes of heap h counted under `tag`, or NULL (not
- * uninitialised memory: no block was taken) for the full path. The caller
- * has done the DDI's own checks (arguments, IRQL, tag characters). */
-static inline __attribute__((always_inline)) void *mk_pp_alloc_inline(mk_pool_heap h, size_t bytes, ULONG tag)
+/* A block of 1..1024 bytes of heap h from `bins` (this thread's), counted
+ * under `tag`, or NULL (not uninitialised memory: no block was taken) for
+ * the full path. The caller has done the DDI's own checks (arguments,
+ * IRQL, tag characters). */
+static inline __attribute__((always_inline)) void *pp_alloc_from(pp_bin *bins, mk_pool_heap h, size_t bytes,
+                                                                 ULONG tag)
 {
-    pp_bin *bins = mk_pp_tls_fbins[h];
     size_t cls = (bytes - 1) >> 4;
     if (MK_UNLIKELY(bytes - 1 >= 1024 || !bins))
         return NULL;
     unsigned n = bins->n[cls];
-    /* Never NULL (pooltag.c); other tags: the full path. No generation
-     * test: a machine's shutdown empties the tags of every thread's
-     * counter entries, and an entry of the next machine is made only by
-     * pt_table_slow, which drops a bins copy of an earlier machine; so an
-     * entry with the tag proves the bins current (and the machine up). */
+    /* Never NULL (pooltag.c); other tags: the full path. (mk_pp_tls_fbins
+     * needs no generation test: a machine's shutdown empties the tags of
+     * every thread's counter entries, and an entry of the next machine is
+     * made only by pt_table_slow, which drops that bins copy of an earlier
+     * machine; so an entry with the tag proves the bins current and the
+     * machine up. mk_pp_alloc_hooked tests it for mk_pp_tls_bins.) */
     mk_pt_entry *e = mk_pt_last;
     if (MK_UNLIKELY(n == 0 || atomic_load_explicit(&e->tag, memory_order_relaxed) != tag))
         return NULL;
@@ -276,10 +278,52 @@ static inline __attribute__((always_inline)) void *mk_pp_alloc_inline(mk_pool_he
     return p;
 }
 
+/* The DDIs' inline fast path: no verifier option on (the bins copy
+ * mk_pp_tls_fbins). */
+static inline __attribute__((always_inline)) void *mk_pp_alloc_inline(mk_pool_heap h, size_t bytes, ULONG tag)
+{
+    return pp_alloc_from(mk_pp_tls_fbins[h], h, bytes, tag);
+}
+
+/* Their next step with a verifier option on that leaves the pool's fast
+ * paths in place (mk_pp_tls_bins, checked against the pool's generation):
+ * the caller then tells the verifier (mk_pp_allocated). */
+static inline __attribute__((always_inline)) void *mk_pp_alloc_hooked(mk_pool_heap h, size_t bytes, ULONG tag)
+{
+    if (MK_UNLIKELY(mk_pp_tls_gen != atomic_load_explicit(&mk_pp_gen, memory_order_relaxed)))
+        return NULL;
+    return pp_alloc_from(mk_pp_tls_bins[h], h, bytes, tag);
+}
+
+/* After mk_pp_alloc_hooked (or mk_pool_alloc's fast path): zeroes the
+ * block when flags has MK_POOL_ZERO, then mk_pp_allocated (a tail call). */
+PP_HIDDEN void *mk_pp_alloc_done(void *p, size_t bytes, ULONG tag, unsigned flags, void *caller);
+
+/* mk_pool_free while Pool Tracking is the only hook (mk_pp_fast.hooks
+ * PP_HK_TRACKING: no I/O verification, lint or live lookaside list in
+ * pool): the fast free with no call before its last, the hook. `want`: the
+ * tag to check, 0 for none. */
+#define PP_HK_TRACKING (PP_HK_ALLOC | PP_HK_FREE)
+PP_HIDDEN void mk_pp_free_tracked(void *p, ULONG want, void *caller);
+
+/* After mk_pp_alloc_hooked: the verifier's hook when it asked to
+ * see every fast allocation (Pool Tracking records the block; a tail call,
+ * so that its stack walk finds the driver's frame first). Returns p. */
+static inline __attribute__((always_inline)) void *mk_pp_allocated(void *p, size_t bytes, ULONG tag, void *caller)
+{
+    if (__atomic_load_n(&mk_pp_fast.hooks, __ATOMIC_RELAXED) & PP_HK_ALLOC)
+        return mk_verifier_pool_allocated_fast(p, bytes, tag, caller);
+    return p;
+}
+
 /* Frees p if it is a live small block (of tag `want`, 0 = any) that this
- * thread's cache has room for, with no hook to tell and the IRQL allowed:
- * 1. Otherwise 0, with nothing changed. */
-static inline __attribute__((always_inline)) int mk_pp_free_inline(void *p, ULONG want)
+ * thread's cache has room for, the IRQL allowed and its tag this thread's
+ * last counted: 1. Otherwise 0, with nothing changed. `tracked` (a
+ * constant): 0 for the DDIs' inline path (no hook on: the bins copy
+ * mk_pp_tls_fbins, gen_free); 1 for mk_pool_free's copy under Pool
+ * Tracking and no other hook (mk_pp_tls_bins, gen), whose caller then
+ * tells the verifier. */
+static inline __attribute__((always_inline)) int mk_pp_free_small(void *p, ULONG want, int tracked)
 {
     size_t paged = 0;
     size_t off = (uintptr_t)p - mk_pp_fast.win[0].base;
@@ -290,7 +334,8 @@ static inline __attribute__((always_inline)) int mk_pp_free_inline(void *p, ULON
             return 0;
     }
     if (MK_UNLIKELY(mk_irql() > DISPATCH_LEVEL - (int)paged ||
-                    mk_pp_tls_gen != __atomic_load_n(&mk_pp_fast.gen_free, __ATOMIC_RELAXED)))
+                    mk_pp_tls_gen != __atomic_load_n(tracked ? &mk_pp_fast.gen : &mk_pp_fast.gen_free,
+                                                     __ATOMIC_RELAXED)))
         return 0; /* a hook on (gen_free 0), IRQL, another machine's cache */
     const pp_page *pg = &mk_pp_fast.win[paged].pages[off >> PAGE_SHIFT];
     unsigned cls = pg->cls;
@@ -302,7 +347,7 @@ static inline __attribute__((always_inline)) int mk_pp_free_inline(void *p, ULON
      * recognised without the block size */
     uint64_t q = (uint64_t)in * pg->recip;
     unsigned bi = (unsigned)(q >> 32);
-    pp_bin *bins = mk_pp_tls_fbins[pg->heap];
+    pp_bin *bins = tracked ? mk_pp_tls_bins[pg->heap] : mk_pp_tls_fbins[pg->heap];
     if (MK_UNLIKELY(pg->kind != PP_SMALL || (uint32_t)q >= pg->recip || bi >= pg->nblocks || !bins ||
                     bins->n[cls] >= PP_TC_CAP))
         return 0;
@@ -323,6 +368,11 @@ static inline __attribute__((always_inline)) int mk_pp_free_inline(void *p, ULON
     pp_count(&e->frees[paged], 1);
     pp_count(&e->freed[paged], (int64_t)(m >> 32));
     return 1;
+}
+
+static inline __attribute__((always_inline)) int mk_pp_free_inline(void *p, ULONG want)
+{
+    return mk_pp_free_small(p, want, 0);
 }
 
 #endif /* MK_MM_POOLPAGE_H */
