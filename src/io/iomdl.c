@@ -155,6 +155,15 @@ static inline __attribute__((always_inline)) void *iomdl_alloc_fixed(void *calle
     return iomdl_alloc_fixed_full(caller, frame);
 }
 
+/* A fixed-size MDL goes onto this thread's cache, marked as resting there
+ * (IOMDL_CACHED_COOKIE: a second free is recognised). */
+static inline __attribute__((always_inline)) void iomdl_cache_put(PMDL Mdl, iomdl_cache *c)
+{
+    Mdl->MdlFlags = MDL_ALLOCATED_FIXED_SIZE;
+    Mdl->Process = IOMDL_CACHED_COOKIE;
+    c->slot[c->count++] = Mdl;
+}
+
 static MK_NOINLINE void iomdl_free_block_full(PMDL Mdl)
 {
     if (Mdl->MdlFlags & MDL_ALLOCATED_FIXED_SIZE) {
@@ -169,9 +178,7 @@ static MK_NOINLINE void iomdl_free_block_full(PMDL Mdl)
                 iomdl_cache_link(c);
             /* (no tracking record: not cached, the pool checks the free) */
             if (MK_LIKELY(c->count < IOMDL_CACHE_DEPTH) && mk_verifier_cached_free(Mdl, MK_MDL_TAG)) {
-                Mdl->MdlFlags = MDL_ALLOCATED_FIXED_SIZE;
-                Mdl->Process = IOMDL_CACHED_COOKIE;
-                c->slot[c->count++] = Mdl;
+                iomdl_cache_put(Mdl, c);
                 return;
             }
         }
@@ -190,9 +197,7 @@ static inline __attribute__((always_inline)) void iomdl_free_block(PMDL Mdl)
     unsigned gen = atomic_load_explicit(&mk_rt.generation, memory_order_relaxed);
     if (MK_LIKELY((Mdl->MdlFlags & MDL_ALLOCATED_FIXED_SIZE) && !(mk_rt.verifier & IOMDL_FULL_FLAGS) &&
                   c->generation == gen && c->linked && c->count < IOMDL_CACHE_DEPTH)) {
-        Mdl->MdlFlags = MDL_ALLOCATED_FIXED_SIZE;
-        Mdl->Process = IOMDL_CACHED_COOKIE;
-        c->slot[c->count++] = Mdl;
+        iomdl_cache_put(Mdl, c);
         return;
     }
     iomdl_free_block_full(Mdl);
@@ -265,28 +270,56 @@ static MK_NOINLINE PMDL iomdl_allocate_full(PVOID VirtualAddress, ULONG Length, 
     return mdl;
 }
 
+/* IoAllocateMdl's fast case: a range of at most 23 pages and a block in
+ * this thread's cache, which becomes the MDL (the caller checked the
+ * verifier's options and the secondary buffer). NULL: the full path. */
+static inline __attribute__((always_inline)) PMDL iomdl_allocate_cached(PVOID VirtualAddress, ULONG Length, PIRP Irp)
+{
+    size_t pages = ((size_t)BYTE_OFFSET(VirtualAddress) + Length + PAGE_SIZE - 1) >> PAGE_SHIFT;
+    iomdl_cache *c = &iomdl_tls;
+    unsigned gen = atomic_load_explicit(&mk_rt.generation, memory_order_relaxed);
+    if (MK_UNLIKELY(pages > MK_MDL_FIXED_PFNS || Length > iomdl_max_length() || c->generation != gen || !c->count))
+        return NULL;
+    PMDL mdl = c->slot[--c->count];
+    MmInitializeMdl(mdl, VirtualAddress, Length);
+    mdl->MdlFlags = MDL_ALLOCATED_FIXED_SIZE;
+    mdl->Process = NULL;
+    mdl->MappedSystemVa = NULL;
+    if (Irp)
+        Irp->MdlAddress = mdl;
+    return mdl;
+}
+
+/* IoAllocateMdl when its fast path did not serve: with Pool Tracking the
+ * only option that watches the cache (no fault injection, no bypass), the
+ * fast case, then the block's record; everything else the full path.
+ * `frame`: IoAllocateMdl's. */
+static MK_NOINLINE PMDL iomdl_allocate_cold(PVOID VirtualAddress, ULONG Length, BOOLEAN SecondaryBuffer,
+                                            BOOLEAN ChargeQuota, PIRP Irp, void *caller, const void *frame)
+{
+    if (!SecondaryBuffer && (mk_rt.verifier & IOMDL_FULL_FLAGS) == MDLKIT_VERIFY_POOL_TRACKING) {
+        PMDL mdl = iomdl_allocate_cached(VirtualAddress, Length, Irp);
+        if (MK_LIKELY(mdl != NULL)) {
+            mk_verifier_cached_alloc(mdl, IOMDL_FIXED_BYTES, MK_MDL_TAG, caller, frame);
+            return mdl;
+        }
+    }
+    return iomdl_allocate_full(VirtualAddress, Length, SecondaryBuffer, ChargeQuota, Irp, caller, frame);
+}
+
 PMDL IoAllocateMdl(PVOID VirtualAddress, ULONG Length, BOOLEAN SecondaryBuffer, BOOLEAN ChargeQuota, PIRP Irp)
 {
     MK_ENTER("IoAllocateMdl");
     MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, IoAllocateMdl);
     /* Fast path: no secondary buffer, no fault injection nor verifier option
      * that watches the cache, a range of at most 23 pages, a block in this
-     * thread's cache. Everything else: iomdl_allocate_full. */
-    size_t pages = ((size_t)BYTE_OFFSET(VirtualAddress) + Length + PAGE_SIZE - 1) >> PAGE_SHIFT;
-    iomdl_cache *c = &iomdl_tls;
-    unsigned gen = atomic_load_explicit(&mk_rt.generation, memory_order_relaxed);
-    if (MK_LIKELY(!SecondaryBuffer && !(mk_rt.verifier & (MK_FAULT_FLAGS | IOMDL_FULL_FLAGS)) &&
-                  pages <= MK_MDL_FIXED_PFNS && Length <= iomdl_max_length() && c->generation == gen && c->count)) {
-        PMDL mdl = c->slot[--c->count];
-        MmInitializeMdl(mdl, VirtualAddress, Length);
-        mdl->MdlFlags = MDL_ALLOCATED_FIXED_SIZE;
-        mdl->Process = NULL;
-        mdl->MappedSystemVa = NULL;
-        if (Irp)
-            Irp->MdlAddress = mdl;
-        return mdl;
+     * thread's cache. Everything else: iomdl_allocate_cold. */
+    if (MK_LIKELY(!SecondaryBuffer && !(mk_rt.verifier & (MK_FAULT_FLAGS | IOMDL_FULL_FLAGS)))) {
+        PMDL mdl = iomdl_allocate_cached(VirtualAddress, Length, Irp);
+        if (MK_LIKELY(mdl != NULL))
+            return mdl;
     }
-    return iomdl_allocate_full(VirtualAddress, Length, SecondaryBuffer, ChargeQuota, Irp, __builtin_return_address(0),
+    return iomdl_allocate_cold(VirtualAddress, Length, SecondaryBuffer, ChargeQuota, Irp, __builtin_return_address(0),
                                __builtin_frame_address(0));
 }
 
@@ -336,24 +369,46 @@ static MK_NOINLINE void iomdl_free_full(PMDL Mdl, void *caller)
     iomdl_free_block(Mdl);
 }
 
-/* IoFreeMdl's work: a fixed-size MDL neither mapped nor locked nor already
- * in a cache goes back onto this thread's cache (as iomdl_free_block's fast
- * case); everything else takes iomdl_free_full. */
-static inline __attribute__((always_inline)) void iomdl_free(PMDL Mdl, void *caller)
+/* A fixed-size MDL neither mapped nor locked nor already in a cache, and
+ * room in this thread's cache for it (the caller checked the verifier's
+ * options). */
+static inline __attribute__((always_inline)) bool iomdl_free_cacheable(PMDL Mdl, iomdl_cache *c)
 {
     USHORT flags = (USHORT)Mdl->MdlFlags;
-    iomdl_cache *c = &iomdl_tls;
     unsigned gen = atomic_load_explicit(&mk_rt.generation, memory_order_relaxed);
-    if (MK_LIKELY((flags & (MDL_ALLOCATED_FIXED_SIZE | MDL_PARTIAL_HAS_BEEN_MAPPED | MDL_MAPPED_TO_SYSTEM_VA |
-                            MDL_PAGES_LOCKED)) == MDL_ALLOCATED_FIXED_SIZE &&
-                  Mdl->Process != IOMDL_CACHED_COOKIE && !(mk_rt.verifier & IOMDL_FULL_FLAGS) &&
-                  c->generation == gen && c->linked && c->count < IOMDL_CACHE_DEPTH)) {
-        Mdl->MdlFlags = MDL_ALLOCATED_FIXED_SIZE;
-        Mdl->Process = IOMDL_CACHED_COOKIE;
-        c->slot[c->count++] = Mdl;
+    return (flags & (MDL_ALLOCATED_FIXED_SIZE | MDL_PARTIAL_HAS_BEEN_MAPPED | MDL_MAPPED_TO_SYSTEM_VA |
+                     MDL_PAGES_LOCKED)) == MDL_ALLOCATED_FIXED_SIZE &&
+           Mdl->Process != IOMDL_CACHED_COOKIE && c->generation == gen && c->linked && c->count < IOMDL_CACHE_DEPTH;
+}
+
+/* iomdl_free's every other case: with Pool Tracking the only option that
+ * watches the cache, the fast case once the block's record is dropped (a
+ * block with none goes to the pool, which checks the free); everything
+ * else iomdl_free_full. */
+static MK_NOINLINE void iomdl_free_cold(PMDL Mdl, void *caller)
+{
+    iomdl_cache *c = &iomdl_tls;
+    if ((mk_rt.verifier & IOMDL_FULL_FLAGS) == MDLKIT_VERIFY_POOL_TRACKING && iomdl_free_cacheable(Mdl, c)) {
+        if (MK_LIKELY(mk_verifier_cached_free(Mdl, MK_MDL_TAG)))
+            iomdl_cache_put(Mdl, c);
+        else
+            ExFreePoolWithTag(Mdl, MK_MDL_TAG);
         return;
     }
     iomdl_free_full(Mdl, caller);
+}
+
+/* IoFreeMdl's work: a fixed-size MDL neither mapped nor locked nor already
+ * in a cache goes back onto this thread's cache (as iomdl_free_block's fast
+ * case); everything else takes iomdl_free_cold. */
+static inline __attribute__((always_inline)) void iomdl_free(PMDL Mdl, void *caller)
+{
+    iomdl_cache *c = &iomdl_tls;
+    if (MK_LIKELY(!(mk_rt.verifier & IOMDL_FULL_FLAGS) && iomdl_free_cacheable(Mdl, c))) {
+        iomdl_cache_put(Mdl, c);
+        return;
+    }
+    iomdl_free_cold(Mdl, caller);
 }
 
 void mk_mdl_free(PMDL Mdl) { iomdl_free(Mdl, __builtin_return_address(0)); }
