@@ -3,7 +3,8 @@
  * counts exact with many threads, per-thread counters merged (and those of
  * allocations with no tag and of MDLs, on every path), and the JSON
  * report's leak stacks starting at the driver's own function (mdlkit's
- * frames filtered as in the bug-check report). */
+ * frames filtered as in the bug-check report), and the tracked fast paths
+ * checking, counting, zeroing and logging as the full paths do. */
 #include "testutil.h"
 
 #include <pthread.h>
@@ -372,6 +373,94 @@ static void test_reported_leak_not_listed_again(void **state)
     assert_int_equal(setup(NULL), 0);
 }
 
+/* ---- the tracked fast paths check, count and log as the full ones ----
+ * With Pool Tracking the only hook, the DDIs' cold paths serve a small
+ * block or a cached MDL through the pool's and the MDL cache's fast cases
+ * (then the record): a misuse still ends in the full path's bug check, and
+ * what was freed keeps its history. */
+static void *g_blk;
+static PMDL g_fmdl;
+#define OTHER_TAG 'rhtO'
+
+static void free_wrong_tag(void *a) { ExFreePoolWithTag(a, OTHER_TAG); }
+static void free_untagged(void *a) { ExFreePool(a); }
+static void free_mdl(void *a) { IoFreeMdl(a); }
+
+static void test_tracked_fast_free_checks_and_logs(void **state)
+{
+    (void)state;
+    g_blk = ExAllocatePoolWithTag(NonPagedPoolNx, 64, TAG);
+    assert_non_null(g_blk);
+    /* the wrong tag: the full path's report, the block still allocated */
+    mk_expect_bugcheck(free_wrong_tag, g_blk, BAD_POOL_CALLER, 0x0A, g_blk, TAG, OTHER_TAG);
+    ExFreePoolWithTag(g_blk, TAG);
+    /* freed twice: the verifier's form of 0xC2/0x07 */
+    mk_expect_bugcheck(free_untagged, g_blk, DRIVER_VERIFIER_DETECTED_VIOLATION, 0x13, 0, g_blk, TAG);
+    /* the log, newest first: the refused second free (the full path logs
+     * a free before its checks), the free, the refused wrong-tag free, the
+     * allocation; the fast path's entries sized and tagged */
+    mdlkit_pool_log_entry e[8];
+    assert_int_equal(mdlkit_pool_log(g_blk, e, 8), 4);
+    const int ops[4] = {MDLKIT_POOL_LOG_FREE, MDLKIT_POOL_LOG_FREE, MDLKIT_POOL_LOG_FREE, MDLKIT_POOL_LOG_ALLOC};
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(e[i].op, ops[i]);
+        assert_ptr_equal(e[i].address, g_blk);
+        assert_true(e[i].nframes >= 1);
+    }
+    for (int i = 1; i < 4; i += 2) {
+        assert_int_equal(e[i].tag, TAG);
+        assert_int_equal(e[i].size, 64);
+    }
+}
+
+static void test_tracked_pool2_zeroes_a_reused_block(void **state)
+{
+    (void)state;
+    mdlkit_pool_tag_usage u0, u1;
+    memset(&u0, 0, sizeof u0);
+    (void)mdlkit_pool_usage_tag(TAG, &u0);
+    unsigned char *a = ExAllocatePool2(POOL_FLAG_NON_PAGED | POOL_FLAG_UNINITIALIZED, 200, TAG);
+    assert_non_null(a);
+    memset(a, 0xAB, 200);
+    ExFreePool(a);
+    unsigned char *b = ExAllocatePool2(POOL_FLAG_NON_PAGED, 200, TAG);
+    assert_ptr_equal(b, a); /* the block just freed, from this thread's cache */
+    for (int i = 0; i < 200; i++)
+        assert_int_equal(b[i], 0);
+    assert_int_equal(mdlkit_pool_usage_tag(TAG, &u1), 1);
+    assert_int_equal(u1.nonpaged_allocs - u0.nonpaged_allocs, 2);
+    assert_int_equal(u1.nonpaged_frees - u0.nonpaged_frees, 1);
+    assert_int_equal(u1.nonpaged_bytes - u0.nonpaged_bytes, 200);
+    ExFreePoolWithTag(b, TAG);
+}
+
+static void test_tracked_mdl_cache_checks_and_logs(void **state)
+{
+    (void)state;
+    char *buf = ExAllocatePoolWithTag(NonPagedPoolNx, PAGE_SIZE, TAG);
+    PIRP irp = IoAllocateIrp(1, FALSE);
+    assert_non_null(irp);
+    /* warm the cache: the next MDL is a cache hit */
+    IoFreeMdl(IoAllocateMdl(buf, 100, FALSE, FALSE, NULL));
+    g_fmdl = IoAllocateMdl(buf + 10, 100, FALSE, FALSE, irp);
+    assert_non_null(g_fmdl);
+    assert_ptr_equal(irp->MdlAddress, g_fmdl);
+    assert_ptr_equal(MmGetMdlVirtualAddress(g_fmdl), buf + 10);
+    assert_int_equal(MmGetMdlByteCount(g_fmdl), 100);
+    assert_int_equal(g_fmdl->MdlFlags, MDL_ALLOCATED_FIXED_SIZE);
+    irp->MdlAddress = NULL;
+    IoFreeIrp(irp);
+    IoFreeMdl(g_fmdl);
+    /* freed twice while it rests in the cache: 0xC2/0x07 */
+    mk_expect_bugcheck(free_mdl, g_fmdl, BAD_POOL_CALLER, 0x07, 0, MDL_ALLOCATED_FIXED_SIZE, g_fmdl);
+    mdlkit_pool_log_entry e[8];
+    assert_true(mdlkit_pool_log(g_fmdl, e, 8) >= 2);
+    assert_int_equal(e[0].op, MDLKIT_POOL_LOG_FREE);
+    assert_int_equal(e[1].op, MDLKIT_POOL_LOG_ALLOC);
+    assert_int_equal(e[1].tag, ' LDM');
+    ExFreePoolWithTag(buf, TAG);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -382,6 +471,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_counters_no_tag_and_mdls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_leak_check_while_threads_churn, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reported_leak_not_listed_again, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tracked_fast_free_checks_and_logs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tracked_pool2_zeroes_a_reused_block, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tracked_mdl_cache_checks_and_logs, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
