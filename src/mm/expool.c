@@ -186,10 +186,21 @@ static MK_NOINLINE MK_NO_FRAME void *ex_allocate_checked(POOL_TYPE type, SIZE_T 
     return mk_pool_alloc((mk_pool_heap)h, bytes, tag, 0, NormalPoolPriority, caller);
 }
 
+/* ExAllocatePoolWithTag called from driver code while a port layer's
+ * prohibited-DDI rule is set (HwStorPortProhibitedDDIs): the rule's
+ * question, then the full path. Out of the DDI's way: a call there would
+ * make it keep registers. */
+static MK_NOINLINE void *ex_allocate_prohibited(POOL_TYPE type, SIZE_T bytes, ULONG tag, void *caller)
+{
+    mk_ddi_prohibited_check("ExAllocatePoolWithTag");
+    return ex_allocate_full(type, bytes, tag, caller);
+}
+
 EX_FAST_DDI PVOID ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)
 {
     MK_ENTER("ExAllocatePoolWithTag");
-    mk_ddi_prohibited_check("ExAllocatePoolWithTag");
+    if (MK_UNLIKELY(mk_self.driver != NULL) && mk_hook.prohibited_ddi)
+        return ex_allocate_prohibited(PoolType, NumberOfBytes, Tag, __builtin_return_address(0));
     /* the checker-off fast path (poolpage.h): a known type, the tag this
      * thread last had accepted, the IRQL allowed, a cached block */
     int h = ex_type_fast(PoolType);
