@@ -799,15 +799,16 @@ static size_t lg_collect(const void *address, mdlkit_pool_log_entry *out, size_t
             const mk_vf_logent *e = &r->e[k & (MK_VF_LOG_N - 1)];
             uint64_t q = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
             if (q == 0 || (q >> 2) != k)
-                continue; /* being written, or overwritten since */
+                continue; /* being written, or overwritten since, or never */
             mdlkit_pool_log_entry x;
             memset(&x, 0, sizeof x);
             x.op = (int)(q & 3);
             x.thread = r->index;
             x.seq = k;
             x.address = (void *)MK_VF_LD(e->addr);
-            x.size = MK_VF_LD(e->size);
-            x.tag = MK_VF_LD(e->tag);
+            uint64_t ts = MK_VF_LD(e->tag_size);
+            x.size = (size_t)(ts >> 32);
+            x.tag = (ULONG)ts;
             mk_driver *d = MK_VF_LD(e->driver);
             for (int f = 0; f < MK_VF_LOG_FRAMES; f++) {
                 x.frames[f] = MK_VF_LD(e->pcs[f]);
@@ -816,8 +817,9 @@ static size_t lg_collect(const void *address, mdlkit_pool_log_entry *out, size_t
                 x.nframes = f + 1;
             }
             __atomic_thread_fence(__ATOMIC_ACQUIRE);
-            if (__atomic_load_n(&e->seq, __ATOMIC_RELAXED) != q)
-                continue;
+            if (__atomic_load_n(&e->seq, __ATOMIC_RELAXED) != q ||
+                __atomic_load_n(&r->n, __ATOMIC_RELAXED) >= k + MK_VF_LOG_N)
+                continue; /* overwritten while read (vf_shadow.h) */
             if (address) {
                 const char *a = address, *base = x.address;
                 if (!(a >= base && a < base + (x.size ? x.size : 1)))

@@ -192,16 +192,19 @@ static inline __attribute__((always_inline)) int mk_vf_capture(void **pcs, const
  * Special Pool or a low-resources simulation is on. Each thread writes its
  * own ring of MK_VF_LOG_N entries (the oldest overwritten; no lock, no
  * shared write); a reader copies the entries of every ring under their
- * sequence numbers (report.c). An entry's `seq`: 0 while written, else
- * (this thread's count of entries << 2) | op.
+ * sequence numbers (report.c). An entry's `seq`: (this thread's count
+ * of entries << 2) | op once written (0: never). The ring's count `n` is
+ * written before an entry's fields, its `seq` after them: a reader takes
+ * an entry whose seq names the count it expects, read the same before
+ * and after its fields, while `n` shows the ring has not come round to
+ * its slot again. The frames end at the first NULL.
  * ---------------------------------------------------------------------- */
 #define MK_VF_LOG_N 1024 /* entries per thread (a power of two) */
 #define MK_VF_LOG_FRAMES 4
 typedef struct mk_vf_logent {
     uint64_t seq;
     const void *addr;
-    ULONG tag;
-    uint32_t size; /* bytes (saturated at 4 GiB - 1) */
+    uint64_t tag_size; /* the tag (low half) and the bytes (high half, saturated at 4 GiB - 1): one store */
     struct mk_driver *driver;
     void *pcs[MK_VF_LOG_FRAMES]; /* the driver's frames, NULL-terminated when fewer */
 } mk_vf_logent;
@@ -219,8 +222,9 @@ struct mk_driver;
 /* mk_vf_log_put for a thread with no ring yet (report.c): attaches one. */
 void mk_vf_log_put_first(int op, const void *p, ULONG tag, size_t size, struct mk_driver *d, void *const *pcs);
 
-/* The next entry of ring r, its header written and its sequence word
- * cleared (a reader skips it until mk_vf_log_close publishes it). */
+/* The next entry of ring r, its header written (a reader skips it until
+ * mk_vf_log_close publishes it: the count in r->n, written first, tells
+ * it that the slot's older entry is being overwritten). */
 static inline __attribute__((always_inline)) mk_vf_logent *mk_vf_log_open(mk_vf_logring *r, const void *p, ULONG tag,
                                                                          size_t size, struct mk_driver *d,
                                                                          uint64_t *k)
@@ -228,11 +232,9 @@ static inline __attribute__((always_inline)) mk_vf_logent *mk_vf_log_open(mk_vf_
     *k = MK_VF_LD(r->n) + 1;
     MK_VF_ST(r->n, *k);
     mk_vf_logent *e = &r->e[*k & (MK_VF_LOG_N - 1)];
-    MK_VF_ST(e->seq, 0);
     __atomic_thread_fence(__ATOMIC_RELEASE);
     MK_VF_ST(e->addr, p);
-    MK_VF_ST(e->tag, tag);
-    MK_VF_ST(e->size, size < 0xFFFFFFFFu ? (uint32_t)size : 0xFFFFFFFFu);
+    MK_VF_ST(e->tag_size, (uint64_t)tag | ((uint64_t)(size < 0xFFFFFFFFu ? size : 0xFFFFFFFFu) << 32));
     MK_VF_ST(e->driver, d);
     return e;
 }
@@ -276,9 +278,7 @@ static inline __attribute__((always_inline)) void mk_vf_log_put1(int op, const v
     uint64_t k;
     mk_vf_logent *e = mk_vf_log_open(r, p, tag, size, d, &k);
     MK_VF_ST(e->pcs[0], (void *)pc);
-    MK_VF_ST(e->pcs[1], NULL);
-    MK_VF_ST(e->pcs[2], NULL);
-    MK_VF_ST(e->pcs[3], NULL);
+    MK_VF_ST(e->pcs[1], NULL); /* (the frames end here) */
     mk_vf_log_close(e, k, op);
 }
 
