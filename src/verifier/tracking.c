@@ -483,29 +483,14 @@ static inline __attribute__((always_inline)) void tr_track_pool(const void *p, s
         return;
     if (MK_UNLIKELY(!mk_vf_stk_hi))
         tr_stack_bounds();
+    if (MK_UNLIKELY(!mk_vf_lr))
+        (void)mk_vf_log_attach(); /* (a shadow record logs into this thread's ring) */
+    struct mk_driver *d = mk_self.driver;
+    if (d && MK_UNLIKELY(!mk_vf_dstat_ready(d)))
+        mk_vf_dstat_first(d); /* (and counts for a noted driver) */
     if (MK_LIKELY(mk_vf_sh_track(p, size, tag, caller, ddi_fp)))
         return;
     tr_track(MK_TRACK_POOL, p, size, tag, NULL, caller);
-}
-
-/* The pool block's record when tr_track_pool_hot could not write it: the
- * thread's stack bounds first, then the shadow again, else the table. */
-static MK_NOINLINE void tr_track_pool_cold(const void *p, size_t size, ULONG tag, const void *caller,
-                                           uintptr_t ddi_fp)
-{
-    tr_track_pool(p, size, tag, caller, ddi_fp);
-}
-
-/* tr_track_pool without a call on its common path (so the hooks it is
- * inlined into save no registers): anything unusual tail-calls
- * tr_track_pool_cold. */
-static inline __attribute__((always_inline)) void tr_track_pool_hot(const void *p, size_t size, ULONG tag,
-                                                                    const void *caller, uintptr_t ddi_fp)
-{
-    /* (no shadow while tracking is not set up: the cold path checks) */
-    if (MK_LIKELY(mk_vf_sh_track(p, size, tag, caller, ddi_fp)))
-        return;
-    tr_track_pool_cold(p, size, tag, caller, ddi_fp);
 }
 
 static inline int tr_untrack(enum mk_track_kind kind, const void *addr, ULONG tag, int check_tag)
@@ -596,13 +581,22 @@ static MK_NOINLINE void *tr_pool_allocated_cold(void *p, size_t bytes, ULONG tag
     return p;
 }
 
+/* mk_vf_pool_allocated_fast's record when the shadow could not take it
+ * at once: tr_track_pool, returning p (a tail call there). */
+static MK_NOINLINE void *tr_pool_allocated_slow(void *p, size_t bytes, ULONG tag, void *caller)
+{
+    tr_track_pool(p, bytes, tag, caller, 0);
+    return p;
+}
+
 MK_NOINLINE void *mk_vf_pool_allocated_fast(void *p, size_t bytes, ULONG tag, void *caller)
 {
-    /* the common case (counters set up) makes no call */
+    /* the common case (counters set up, the record in the shadow) makes
+     * no call; the others are tail calls */
     if (MK_UNLIKELY(!mk_vf_count_hot(MK_VFC_POOL_OK)))
         return tr_pool_allocated_cold(p, bytes, tag, caller);
-    if (mk_verifier_on(MDLKIT_VERIFY_POOL_TRACKING))
-        tr_track_pool_hot(p, bytes, tag, caller, 0);
+    if (mk_verifier_on(MDLKIT_VERIFY_POOL_TRACKING) && MK_UNLIKELY(!mk_vf_sh_track(p, bytes, tag, caller, 0)))
+        return tr_pool_allocated_slow(p, bytes, tag, caller);
     return p;
 }
 

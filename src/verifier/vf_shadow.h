@@ -97,14 +97,25 @@ static inline void mk_vf_peak_raise(atomic_llong *peak, long long v)
 }
 /* A block of `size` bytes charged to d (not NULL) was allocated (+1) or
  * freed (-1); `paged`: its pool. */
-static inline void mk_vf_dstat_add(struct mk_driver *d, int paged, size_t size, int dir)
+/* Whether d's counts need no first note (mk_vf_dstat_first): its slot is
+ * its, or it has none (ids past the table are not counted). */
+static inline int mk_vf_dstat_ready(struct mk_driver *d)
+{
+    unsigned id = d->id;
+    return id >= MK_VF_MAX_DRIVERS || atomic_load_explicit(&mk_vf_dstat_drv[id], memory_order_relaxed) == d;
+}
+
+/* Adds to (dir 1; 2: d known ready, so no call) or takes from (dir -1) d's
+ * current counts, raising its peaks. */
+static inline __attribute__((always_inline)) void mk_vf_dstat_add(struct mk_driver *d, int paged, size_t size,
+                                                                  int dir)
 {
     unsigned id = d->id;
     if (MK_UNLIKELY(id >= MK_VF_MAX_DRIVERS))
         return;
     mk_vf_dstat *ds = &mk_vf_dstats[id];
     if (dir > 0) {
-        if (MK_UNLIKELY(atomic_load_explicit(&mk_vf_dstat_drv[id], memory_order_relaxed) != d))
+        if (dir == 1 && MK_UNLIKELY(!mk_vf_dstat_ready(d)))
             mk_vf_dstat_first(d);
         long long n = atomic_fetch_add_explicit(&ds->n[paged], 1, memory_order_relaxed) + 1;
         long long b = atomic_fetch_add_explicit(&ds->bytes[paged], (long long)size, memory_order_relaxed) +
@@ -148,7 +159,8 @@ static inline __attribute__((always_inline)) int mk_vf_sh_drop(const void *p, UL
  * never a crash. (Loads through memcpy: a garbage frame pointer may be
  * misaligned.) Always inlined, so __builtin_frame_address(0) is the
  * frame of the function it is inlined into. */
-static inline __attribute__((always_inline)) int mk_vf_capture(void **pcs, const void *caller, uintptr_t ddi_fp)
+static inline __attribute__((always_inline)) int mk_vf_capture2(void **pcs, void **pcs2, const void *caller,
+                                                                uintptr_t ddi_fp)
 {
     if (MK_UNLIKELY(!mk_vf_stk_hi) || MK_UNLIKELY(caller == NULL))
         return -1; /* (the callers' cold paths learn the stack bounds first) */
@@ -174,6 +186,8 @@ static inline __attribute__((always_inline)) int mk_vf_capture(void **pcs, const
         }
     }
     MK_VF_ST(pcs[0], (void *)caller);
+    if (pcs2)
+        MK_VF_ST(pcs2[0], (void *)caller);
     int n = 1;
     while (n < MK_VF_USER_FRAMES && next > fp && next <= top) {
         fp = next;
@@ -182,9 +196,16 @@ static inline __attribute__((always_inline)) int mk_vf_capture(void **pcs, const
         if (!ret)
             break;
         MK_VF_ST(pcs[n], ret);
+        if (pcs2)
+            MK_VF_ST(pcs2[n], ret);
         n++;
     }
     return n;
+}
+
+static inline __attribute__((always_inline)) int mk_vf_capture(void **pcs, const void *caller, uintptr_t ddi_fp)
+{
+    return mk_vf_capture2(pcs, NULL, caller, ddi_fp);
 }
 
 /* ------------------------------------------------------------------------
@@ -294,7 +315,12 @@ static inline __attribute__((always_inline)) int mk_vf_sh_track(const void *p, s
     if (MK_UNLIKELY(off >= mk_vf_sh.hi - mk_vf_sh.lo))
         return 0;
     mk_vf_srec *s = &mk_vf_sh.rec[off >> MK_VF_GRAIN_SHIFT];
-    if (MK_UNLIKELY(MK_VF_LD(s->addr) != NULL))
+    /* what would need a call -- this thread's first log entry, its
+     * driver's first count -- the caller's slow path does first (so that
+     * the hooks this is inlined into make none and save no registers) */
+    mk_vf_logring *r = mk_vf_lr;
+    struct mk_driver *d = mk_self.driver;
+    if (MK_UNLIKELY(MK_VF_LD(s->addr) != NULL) || MK_UNLIKELY(!r) || (d && MK_UNLIKELY(!mk_vf_dstat_ready(d))))
         return 0;
     unsigned old = MK_VF_LD(s->seq);
     if (MK_UNLIKELY(old == 0))
@@ -302,22 +328,27 @@ static inline __attribute__((always_inline)) int mk_vf_sh_track(const void *p, s
     unsigned q = (old & ~3u) + 4; /* a new allocation: not reported */
     MK_VF_ST(s->seq, q | 1);
     __atomic_thread_fence(__ATOMIC_RELEASE);
-    struct mk_driver *d = mk_self.driver;
     MK_VF_ST(s->tag, tag);
     MK_VF_ST(s->driver, d);
     MK_VF_ST(s->size, size);
-    int n = mk_vf_capture(s->pcs, caller, ddi_fp);
+    /* the stack goes to the record and to the log entry at once (no
+     * reload of what was just stored); an entry left unpublished when the
+     * walk fails is skipped by readers */
+    uint64_t k;
+    mk_vf_logent *e = mk_vf_log_open(r, p, tag, size, d, &k);
+    int n = mk_vf_capture2(s->pcs, e->pcs, caller, ddi_fp);
     if (MK_UNLIKELY(n < 0)) {
         __atomic_store_n(&s->seq, q, __ATOMIC_RELEASE); /* still free */
         return 0;
     }
-    if (n < MK_VF_SFRAMES)
-        MK_VF_ST(s->pcs[n], NULL);
+    _Static_assert(MK_VF_USER_FRAMES < MK_VF_SFRAMES && MK_VF_SFRAMES == MK_VF_LOG_FRAMES, "the frames end in both");
+    MK_VF_ST(s->pcs[n], NULL);
+    MK_VF_ST(e->pcs[n], NULL);
     MK_VF_ST(s->addr, p);
     __atomic_store_n(&s->seq, q, __ATOMIC_RELEASE);
     if (d)
-        mk_vf_dstat_add(d, mk_vf_is_paged_addr(p), size, 1);
-    mk_vf_log_put(MK_VF_LOG_ALLOC, p, tag, size, d, s->pcs); /* (NULL-terminated above, or 4 frames) */
+        mk_vf_dstat_add(d, mk_vf_is_paged_addr(p), size, 2);
+    mk_vf_log_close(e, k, MK_VF_LOG_ALLOC);
     return 1;
 }
 
