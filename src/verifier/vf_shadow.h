@@ -95,8 +95,6 @@ static inline void mk_vf_peak_raise(atomic_llong *peak, long long v)
            !atomic_compare_exchange_weak_explicit(peak, &old, v, memory_order_relaxed, memory_order_relaxed))
         ;
 }
-/* A block of `size` bytes charged to d (not NULL) was allocated (+1) or
- * freed (-1); `paged`: its pool. */
 /* Whether d's counts need no first note (mk_vf_dstat_first): its slot is
  * its, or it has none (ids past the table are not counted). */
 static inline int mk_vf_dstat_ready(struct mk_driver *d)
@@ -105,8 +103,9 @@ static inline int mk_vf_dstat_ready(struct mk_driver *d)
     return id >= MK_VF_MAX_DRIVERS || atomic_load_explicit(&mk_vf_dstat_drv[id], memory_order_relaxed) == d;
 }
 
-/* Adds to (dir 1; 2: d known ready, so no call) or takes from (dir -1) d's
- * current counts, raising its peaks. */
+/* A block of `size` bytes charged to d (not NULL) was allocated (dir 1;
+ * 2: d known ready, so no call) or freed (-1); `paged`: its pool. Raises
+ * d's peaks. */
 static inline __attribute__((always_inline)) void mk_vf_dstat_add(struct mk_driver *d, int paged, size_t size,
                                                                   int dir)
 {
