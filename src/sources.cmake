@@ -63,6 +63,7 @@ set(MDLKIT_SOURCES
   ${CMAKE_SOURCE_DIR}/src/ob/obref.c
   # ps/
   ${CMAKE_SOURCE_DIR}/src/ps/psthread.c
+  ${CMAKE_SOURCE_DIR}/src/ps/psversion.c
   # hal/
   ${CMAKE_SOURCE_DIR}/src/hal/pci.c
   ${CMAKE_SOURCE_DIR}/src/hal/sysdma.c
