@@ -81,6 +81,7 @@ set(MDLKIT_SOURCES
   ${CMAKE_SOURCE_DIR}/src/io/irp.c
   ${CMAKE_SOURCE_DIR}/src/io/obname.c
   ${CMAKE_SOURCE_DIR}/src/io/remlock.c
+  ${CMAKE_SOURCE_DIR}/src/io/pnp.c
   ${CMAKE_SOURCE_DIR}/src/io/userio.c
   ${CMAKE_SOURCE_DIR}/src/io/workitem.c
   # port/

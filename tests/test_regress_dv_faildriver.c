@@ -13,7 +13,16 @@
  *    the IRQL misuse as 0xA (as for every kernel routine), P2 the IRQL.
  *    mdlkit used to answer PsGetVersion at any IRQL, so the defect went
  *    unreported. The fix asks for the version before taking the lock (or
- *    once, at start). */
+ *    once, at start). Tested alone and in a small function driver on
+ *    mdlkit's root bus whose surprise-removal handler drains its pended
+ *    reads that way (surprise_removal_drains_reads_*).
+ *  - device_deleted_in_remove_irp (false-alarm check): the sample's
+ *    IRP_MN_REMOVE_DEVICE handler passes the IRP down, detaches and calls
+ *    IoDeleteDevice on its own device object before returning, as every
+ *    WDM function driver does. mdlkit's IoCallDriver read the device
+ *    object's extension after the dispatch routine returned, which under
+ *    special pool was 0xD5 (freed special pool touched) at the PnP
+ *    manager's call; it now reads what it needs before the call. */
 #include "testutil.h"
 #include <ntddk.h>
 
@@ -77,11 +86,221 @@ static void test_version_queried_before_queue_lock_fixed(void **state)
     assert_int_equal(mk_test_teardown(NULL), 0);
 }
 
+/* ------------------------------------------- a small PnP function driver */
+
+typedef struct mon_ext {
+    PDEVICE_OBJECT lower;
+    KSPIN_LOCK lock; /* left as IoCreateDevice zeroed it, as the sample does */
+    LIST_ENTRY reads;
+} mon_ext;
+
+static PDEVICE_OBJECT g_fdo;
+
+static NTSTATUS mon_complete(PIRP irp, NTSTATUS st)
+{
+    irp->IoStatus.Status = st;
+    irp->IoStatus.Information = 0;
+    IoCompleteRequest(irp, IO_NO_INCREMENT);
+    return st;
+}
+
+static void mon_cancel(PDEVICE_OBJECT dev, PIRP irp)
+{
+    mon_ext *x = dev->DeviceExtension;
+    KIRQL old;
+    IoReleaseCancelSpinLock(irp->CancelIrql);
+    KeAcquireSpinLock(&x->lock, &old);
+    RemoveEntryList(&irp->Tail.Overlay.ListEntry);
+    KeReleaseSpinLock(&x->lock, old);
+    mon_complete(irp, STATUS_CANCELLED);
+}
+
+static NTSTATUS mon_read(PDEVICE_OBJECT dev, PIRP irp)
+{
+    mon_ext *x = dev->DeviceExtension;
+    KIRQL old;
+    KeAcquireSpinLock(&x->lock, &old);
+    IoSetCancelRoutine(irp, mon_cancel);
+    IoMarkIrpPending(irp);
+    InsertTailList(&x->reads, &irp->Tail.Overlay.ListEntry);
+    KeReleaseSpinLock(&x->lock, old);
+    return STATUS_PENDING;
+}
+
+static NTSTATUS mon_open_close(PDEVICE_OBJECT dev, PIRP irp)
+{
+    (void)dev;
+    return mon_complete(irp, STATUS_SUCCESS);
+}
+
+/* Surprise removal: complete every pended read. */
+static void mon_drain(mon_ext *x)
+{
+    KIRQL old;
+    if (g_fixed)
+        PsGetVersion(&g_major, &g_minor, &g_build, NULL);
+    KeAcquireSpinLock(&x->lock, &old);
+    while (!IsListEmpty(&x->reads)) {
+        PIRP irp = CONTAINING_RECORD(RemoveHeadList(&x->reads), IRP, Tail.Overlay.ListEntry);
+        if (!IoSetCancelRoutine(irp, NULL)) {
+            InitializeListHead(&irp->Tail.Overlay.ListEntry); /* its cancel routine is running */
+            continue;
+        }
+        if (!g_fixed)
+            PsGetVersion(&g_major, &g_minor, &g_build, NULL);
+        KeReleaseSpinLock(&x->lock, old);
+        mon_complete(irp, STATUS_CANCELLED);
+        KeAcquireSpinLock(&x->lock, &old);
+    }
+    KeReleaseSpinLock(&x->lock, old);
+}
+
+static NTSTATUS mon_pnp(PDEVICE_OBJECT dev, PIRP irp)
+{
+    mon_ext *x = dev->DeviceExtension;
+    PDEVICE_OBJECT lower = x->lower;
+    switch (IoGetCurrentIrpStackLocation(irp)->MinorFunction) {
+    case IRP_MN_SURPRISE_REMOVAL:
+        mon_drain(x);
+        break;
+    case IRP_MN_REMOVE_DEVICE: {
+        irp->IoStatus.Status = STATUS_SUCCESS;
+        IoSkipCurrentIrpStackLocation(irp);
+        NTSTATUS st = IoCallDriver(lower, irp);
+        IoDetachDevice(lower);
+        IoDeleteDevice(dev); /* the device object goes before the dispatch returns */
+        g_fdo = NULL;
+        return st;
+    }
+    default:
+        break;
+    }
+    irp->IoStatus.Status = STATUS_SUCCESS;
+    IoSkipCurrentIrpStackLocation(irp);
+    return IoCallDriver(lower, irp);
+}
+
+static NTSTATUS mon_add(PDRIVER_OBJECT drv, PDEVICE_OBJECT pdo)
+{
+    PDEVICE_OBJECT dev;
+    NTSTATUS st = IoCreateDevice(drv, sizeof(mon_ext), NULL, FILE_DEVICE_UNKNOWN, FILE_DEVICE_SECURE_OPEN, FALSE, &dev);
+    if (!NT_SUCCESS(st))
+        return st;
+    mon_ext *x = dev->DeviceExtension;
+    InitializeListHead(&x->reads);
+    x->lower = IoAttachDeviceToDeviceStack(dev, pdo);
+    dev->Flags |= DO_BUFFERED_IO | DO_POWER_PAGABLE;
+    dev->Flags &= ~DO_DEVICE_INITIALIZING;
+    g_fdo = dev;
+    return STATUS_SUCCESS;
+}
+
+static NTSTATUS mon_entry(PDRIVER_OBJECT drv, PUNICODE_STRING reg)
+{
+    (void)reg;
+    drv->DriverExtension->AddDevice = mon_add;
+    drv->MajorFunction[IRP_MJ_PNP] = mon_pnp;
+    drv->MajorFunction[IRP_MJ_READ] = mon_read;
+    drv->MajorFunction[IRP_MJ_CREATE] = mon_open_close;
+    drv->MajorFunction[IRP_MJ_CLEANUP] = mon_open_close;
+    drv->MajorFunction[IRP_MJ_CLOSE] = mon_open_close;
+    return STATUS_SUCCESS;
+}
+
+static PDEVICE_OBJECT g_pdo;
+static void surprise(void *arg)
+{
+    (void)arg;
+    assert_int_equal(mdlkit_pnp_surprise_remove(g_pdo), STATUS_SUCCESS);
+}
+
+/* Loads the driver, adds and starts its device, opens it and pends two
+ * reads; returns the handle. */
+static HANDLE mon_start(PDRIVER_OBJECT *drv, mdlkit_request **reads)
+{
+    assert_int_equal(mdlkit_driver_load("toastmon_like", mon_entry, drv), STATUS_SUCCESS);
+    assert_int_equal(mdlkit_pnp_add_device(*drv, "root\\toastmon_like", &g_pdo), STATUS_SUCCESS);
+    WCHAR w[64];
+    char name[64];
+    ULONG len = 0;
+    assert_int_equal(IoGetDeviceProperty(g_pdo, DevicePropertyPhysicalDeviceObjectName, sizeof w, w, &len),
+                     STATUS_SUCCESS);
+    for (ULONG i = 0; i < len / sizeof(WCHAR); i++)
+        name[i] = (char)w[i];
+    HANDLE h = mdlkit_open(name);
+    assert_non_null(h);
+    static char buf[2][16];
+    ULONG_PTR info;
+    for (int i = 0; i < 2; i++) {
+        reads[i] = mdlkit_read_async(h, buf[i], sizeof buf[i]);
+        assert_int_equal(mdlkit_wait(reads[i], 0, &info), STATUS_TIMEOUT);
+    }
+    return h;
+}
+
+static void test_surprise_removal_drains_reads_under_lock(void **state)
+{
+    (void)state;
+    PDRIVER_OBJECT drv;
+    mdlkit_request *reads[2];
+    boot(0, MDLKIT_VERIFY_STANDARD);
+    (void)mon_start(&drv, reads);
+    assert_int_equal(mdlkit_catch_bugcheck(surprise, NULL, &g_bc), 1);
+    assert_int_equal(g_bc.code, DRIVER_VERIFIER_DETECTED_VIOLATION);
+    assert_int_equal(g_bc.param[0], 0x0002001C); /* IrqlPsPassive */
+    mdlkit_shutdown();
+}
+
+static void test_surprise_removal_drains_reads_fixed(void **state)
+{
+    (void)state;
+    PDRIVER_OBJECT drv;
+    mdlkit_request *reads[2];
+    ULONG_PTR info;
+    boot(1, MDLKIT_VERIFY_STANDARD);
+    HANDLE h = mon_start(&drv, reads);
+    assert_int_equal(mdlkit_catch_bugcheck(surprise, NULL, &g_bc), 0);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(mdlkit_wait(reads[i], 1000, &info), STATUS_CANCELLED);
+    assert_int_not_equal(g_major, 0);
+    assert_int_equal(mdlkit_close(h), STATUS_SUCCESS);
+    assert_non_null(g_fdo);
+    assert_int_equal(mdlkit_pnp_remove(g_pdo), STATUS_SUCCESS);
+    assert_null(g_fdo);
+    assert_int_equal(mdlkit_driver_unload(drv), STATUS_SUCCESS);
+    assert_int_equal(mk_test_teardown(NULL), 0);
+}
+
+/* The orderly path: reads cancelled by the application, the device removed
+ * (its FDO deleted inside IRP_MN_REMOVE_DEVICE): clean under special pool. */
+static void test_device_deleted_in_remove_irp_fixed(void **state)
+{
+    (void)state;
+    PDRIVER_OBJECT drv;
+    mdlkit_request *reads[2];
+    ULONG_PTR info;
+    boot(0, MDLKIT_VERIFY_STANDARD);
+    HANDLE h = mon_start(&drv, reads);
+    for (int i = 0; i < 2; i++) {
+        mdlkit_cancel(reads[i]);
+        assert_int_equal(mdlkit_wait(reads[i], 1000, &info), STATUS_CANCELLED);
+    }
+    assert_int_equal(mdlkit_close(h), STATUS_SUCCESS);
+    assert_int_equal(mdlkit_pnp_remove(g_pdo), STATUS_SUCCESS);
+    assert_null(g_fdo);
+    assert_int_equal(g_major, 0); /* the surprise-removal path did not run */
+    assert_int_equal(mdlkit_driver_unload(drv), STATUS_SUCCESS);
+    assert_int_equal(mk_test_teardown(NULL), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_version_queried_under_queue_lock),
         cmocka_unit_test(test_version_queried_before_queue_lock_fixed),
+        cmocka_unit_test(test_surprise_removal_drains_reads_under_lock),
+        cmocka_unit_test(test_surprise_removal_drains_reads_fixed),
+        cmocka_unit_test(test_device_deleted_in_remove_irp_fixed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -238,6 +238,7 @@ void mk_driver_shutdown_all(void)
     mk_obname_reset();
     mk_io_userio_reset();
     mk_io_remlock_reset();
+    mk_io_pnp_reset();
     mk_io_cancel_reset();
     mk_io_device_reset();
 }
