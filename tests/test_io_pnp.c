@@ -98,6 +98,14 @@ static NTSTATUS fdo_entry(PDRIVER_OBJECT drv, PUNICODE_STRING reg)
     return STATUS_SUCCESS;
 }
 
+static size_t wcslen16(const WCHAR *w)
+{
+    size_t n = 0;
+    while (w[n])
+        n++;
+    return n;
+}
+
 static PDRIVER_OBJECT load(ULONG flags)
 {
     PDRIVER_OBJECT drv;
@@ -257,29 +265,103 @@ static void test_pnp_target_notifications_and_relations(void **state)
     assert_int_equal(mk_test_teardown(NULL), 0);
 }
 
+typedef struct iface_log {
+    int arrivals, removals;
+    WCHAR last[128];
+} iface_log;
+
 static NTSTATUS on_interface(PVOID n, PVOID ctx)
 {
-    (void)n;
-    ++*(int *)ctx;
+    PDEVICE_INTERFACE_CHANGE_NOTIFICATION c = n;
+    iface_log *log = ctx;
+    assert_int_equal(c->Version, 1);
+    assert_int_equal(c->Size, sizeof *c);
+    if (IsEqualGUID(&c->Event, &GUID_DEVICE_INTERFACE_ARRIVAL))
+        log->arrivals++;
+    else if (IsEqualGUID(&c->Event, &GUID_DEVICE_INTERFACE_REMOVAL))
+        log->removals++;
+    memcpy(log->last, c->SymbolicLinkName->Buffer, c->SymbolicLinkName->Length);
+    log->last[c->SymbolicLinkName->Length / sizeof(WCHAR)] = 0;
     return STATUS_SUCCESS;
 }
 
 DEFINE_GUID(TEST_INTERFACE_CLASS, 0x11223344, 0x5566, 0x7788, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x00);
 
-static void test_pnp_interface_registration_without_interfaces(void **state)
+static UNICODE_STRING g_link;
+static NTSTATUS g_enable_status;
+/* A driver that enables its interface while it starts (the arrival must
+ * wait for the start to complete). */
+static NTSTATUS iface_pnp(PDEVICE_OBJECT dev, PIRP irp)
+{
+    if (IoGetCurrentIrpStackLocation(irp)->MinorFunction == IRP_MN_START_DEVICE)
+        g_enable_status = IoSetDeviceInterfaceState(&g_link, TRUE);
+    return fdo_pnp(dev, irp);
+}
+static NTSTATUS iface_add(PDRIVER_OBJECT drv, PDEVICE_OBJECT pdo)
+{
+    NTSTATUS st = fdo_add(drv, pdo);
+    if (NT_SUCCESS(st))
+        st = IoRegisterDeviceInterface(pdo, &TEST_INTERFACE_CLASS, NULL, &g_link);
+    return st;
+}
+
+static void test_pnp_device_interfaces(void **state)
 {
     (void)state;
-    PDRIVER_OBJECT drv = load(0);
-    int calls = 0;
-    PVOID entry;
+    PDRIVER_OBJECT drv = load(MDLKIT_VERIFY_STANDARD);
+    drv->DriverExtension->AddDevice = iface_add;
+    drv->MajorFunction[IRP_MJ_PNP] = iface_pnp;
+    iface_log before = {0}, after = {0};
+    PVOID e1, e2;
+    /* registered before the device exists: told when it arrives */
     assert_int_equal(IoRegisterPlugPlayNotification(EventCategoryDeviceInterfaceChange,
                                                     PNPNOTIFY_DEVICE_INTERFACE_INCLUDE_EXISTING_INTERFACES,
-                                                    (PVOID)&TEST_INTERFACE_CLASS, drv, on_interface, &calls, &entry),
+                                                    (PVOID)&TEST_INTERFACE_CLASS, drv, on_interface, &before, &e1),
                      STATUS_SUCCESS);
-    assert_int_equal(calls, 0); /* mdlkit enables no interface */
-    assert_int_equal(IoUnregisterPlugPlayNotification(entry), STATUS_SUCCESS);
+    assert_int_equal(before.arrivals, 0);
+    PDEVICE_OBJECT pdo;
+    assert_int_equal(mdlkit_pnp_add_device(drv, "root\\iface", &pdo), STATUS_SUCCESS);
+    assert_int_equal(g_enable_status, STATUS_SUCCESS);
+    assert_int_equal(before.arrivals, 1);
+    assert_int_equal(g_link.Length, wcslen16(before.last) * sizeof(WCHAR));
+    assert_memory_equal(g_link.Buffer, before.last, g_link.Length);
+    assert_int_equal(g_link.Buffer[0], '\\');
+    assert_int_equal(g_link.Buffer[1], '?');
+    /* registered afterwards with INCLUDE_EXISTING: told at once */
+    assert_int_equal(IoRegisterPlugPlayNotification(EventCategoryDeviceInterfaceChange,
+                                                    PNPNOTIFY_DEVICE_INTERFACE_INCLUDE_EXISTING_INTERFACES,
+                                                    (PVOID)&TEST_INTERFACE_CLASS, drv, on_interface, &after, &e2),
+                     STATUS_SUCCESS);
+    assert_int_equal(after.arrivals, 1);
+    /* the link opens the device's stack */
+    PFILE_OBJECT file;
+    PDEVICE_OBJECT top;
+    assert_int_equal(IoGetDeviceObjectPointer(&g_link, FILE_READ_DATA, &file, &top), STATUS_SUCCESS);
+    assert_ptr_equal(top, g_fdo);
+    ObDereferenceObject(file);
+    assert_int_equal(IoSetDeviceInterfaceState(&g_link, TRUE), STATUS_OBJECT_NAME_EXISTS);
+    assert_int_equal(IoSetDeviceInterfaceState(&g_link, FALSE), STATUS_SUCCESS);
+    assert_int_equal(before.removals, 1);
+    assert_int_equal(after.removals, 1);
+    assert_int_equal(IoSetDeviceInterfaceState(&g_link, FALSE), STATUS_OBJECT_NAME_NOT_FOUND);
+    assert_int_equal(IoGetDeviceObjectPointer(&g_link, FILE_READ_DATA, &file, &top), STATUS_OBJECT_NAME_NOT_FOUND);
+    assert_int_equal(IoSetDeviceInterfaceState(&g_link, TRUE), STATUS_SUCCESS);
+    assert_int_equal(before.arrivals, 2);
+    /* registering again gives the same name */
+    UNICODE_STRING again;
+    assert_int_equal(IoRegisterDeviceInterface(pdo, &TEST_INTERFACE_CLASS, NULL, &again), STATUS_SUCCESS);
+    assert_true(RtlEqualUnicodeString(&again, &g_link, FALSE));
+    RtlFreeUnicodeString(&again);
+    /* the device goes: the PnP manager disables what is still enabled */
+    assert_int_equal(IoUnregisterPlugPlayNotification(e2), STATUS_SUCCESS);
+    assert_int_equal(mdlkit_pnp_remove(pdo), STATUS_SUCCESS);
+    assert_int_equal(before.removals, 2);
+    assert_int_equal(after.removals, 1);
+    assert_int_equal(IoSetDeviceInterfaceState(&g_link, TRUE), STATUS_OBJECT_NAME_NOT_FOUND);
+    RtlFreeUnicodeString(&g_link);
+    assert_int_equal(IoUnregisterPlugPlayNotification(e1), STATUS_SUCCESS);
     assert_int_equal(IoRegisterPlugPlayNotification(EventCategoryDeviceInterfaceChange, 0x80,
-                                                    (PVOID)&TEST_INTERFACE_CLASS, drv, on_interface, &calls, &entry),
+                                                    (PVOID)&TEST_INTERFACE_CLASS, drv, on_interface, &after, &e1),
                      STATUS_INVALID_PARAMETER);
     assert_int_equal(mdlkit_driver_unload(drv), STATUS_SUCCESS);
     assert_int_equal(mk_test_teardown(NULL), 0);
@@ -358,6 +440,19 @@ static void test_pnp_power_irp_passed_down(void **state)
     assert_int_equal(mk_test_teardown(NULL), 0);
 }
 
+/* A driver still loaded at shutdown with its device present (never
+ * removed): the device objects go with the machine, no leak is reported
+ * (they are charged to no driver). */
+static void test_pnp_device_left_at_shutdown(void **state)
+{
+    (void)state;
+    PDRIVER_OBJECT drv = load(MDLKIT_VERIFY_STANDARD);
+    PDEVICE_OBJECT pdo;
+    assert_int_equal(mdlkit_pnp_add_device(drv, NULL, &pdo), STATUS_SUCCESS);
+    mdlkit_bugcheck bc;
+    assert_int_equal(mdlkit_catch_bugcheck(mk_test_shutdown_fn_, NULL, &bc), 0);
+}
+
 static void test_system_routine_address(void **state)
 {
     (void)state;
@@ -387,9 +482,10 @@ int main(void)
         cmocka_unit_test(test_pnp_irp_order_and_failed_query_remove),
         cmocka_unit_test(test_pnp_failed_add_device),
         cmocka_unit_test(test_pnp_target_notifications_and_relations),
-        cmocka_unit_test(test_pnp_interface_registration_without_interfaces),
+        cmocka_unit_test(test_pnp_device_interfaces),
         cmocka_unit_test(test_pnp_device_properties),
         cmocka_unit_test(test_pnp_power_irp_passed_down),
+        cmocka_unit_test(test_pnp_device_left_at_shutdown),
         cmocka_unit_test(test_system_routine_address),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

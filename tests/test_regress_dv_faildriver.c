@@ -22,9 +22,26 @@
  *    WDM function driver does. mdlkit's IoCallDriver read the device
  *    object's extension after the dispatch routine returned, which under
  *    special pool was 0xD5 (freed special pool touched) at the PnP
- *    manager's call; it now reads what it needs before the call. */
+ *    manager's call; it now reads what it needs before the call.
+ *  - arrival_alloc_failure_frees_null_entry: the sample's interface-arrival
+ *    callback allocates its per-target entry and, when that fails, jumps to
+ *    its common error exit, which hands the NULL entry to its close routine;
+ *    the close routine reads the entry's fields: a NULL dereference, 0x1E
+ *    (STATUS_ACCESS_VIOLATION) here. Found by Driver Verifier's low-resources
+ *    simulation (0x4, here filtered to the entry's tag) once a device of
+ *    the watched interface class arrives; before mdlkit had device
+ *    interfaces the callback never ran. The fix returns before the exit
+ *    when nothing was allocated (or the close routine accepts NULL).
+ *  - device_left_at_shutdown (false-alarm check): the sample's unload
+ *    routine frees nothing because the PnP manager removes its devices
+ *    first; a harness that stops the machine with the device still present
+ *    got 0xC4/0x62 for "the process" (device objects are charged to no
+ *    driver). mdlkit_shutdown now deletes the devices of drivers still
+ *    loaded before its final leak check. */
 #include "testutil.h"
 #include <ntddk.h>
+#include <initguid.h>
+#include <wdmguid.h>
 
 static KSPIN_LOCK g_queue_lock;
 static LIST_ENTRY g_queue;
@@ -293,6 +310,175 @@ static void test_device_deleted_in_remove_irp_fixed(void **state)
     assert_int_equal(mk_test_teardown(NULL), 0);
 }
 
+/* ------------------------------- interface arrival, allocation failure */
+
+DEFINE_GUID(REGRESS_WIDGET_CLASS, 0x5a1e0001, 0x0bad, 0x4f00, 0x8a, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77);
+#define ENTRY_TAG 'yrtE'
+
+typedef struct watch_entry {
+    LIST_ENTRY link;
+    UNICODE_STRING name;
+} watch_entry;
+
+static LIST_ENTRY g_watched;
+static int g_arrivals;
+
+static void watch_close(watch_entry *e)
+{
+    if (g_fixed && !e)
+        return;
+    RtlFreeUnicodeString(&e->name); /* the buggy exit reads a NULL entry here */
+    ExFreePoolWithTag(e, ENTRY_TAG);
+}
+
+static NTSTATUS watch_arrival(PVOID n, PVOID ctx)
+{
+    (void)ctx;
+    PDEVICE_INTERFACE_CHANGE_NOTIFICATION c = n;
+    if (!IsEqualGUID(&c->Event, &GUID_DEVICE_INTERFACE_ARRIVAL))
+        return STATUS_SUCCESS;
+    g_arrivals++;
+    watch_entry *e = ExAllocatePool2(POOL_FLAG_PAGED, sizeof *e, ENTRY_TAG);
+    if (!e)
+        goto fail;
+    if (!NT_SUCCESS(RtlDuplicateUnicodeString(0, c->SymbolicLinkName, &e->name)))
+        goto fail;
+    InsertTailList(&g_watched, &e->link);
+    return STATUS_SUCCESS;
+fail:
+    watch_close(e);
+    return STATUS_SUCCESS;
+}
+
+static PVOID g_watch_reg;
+static NTSTATUS watch_entry_point(PDRIVER_OBJECT drv, PUNICODE_STRING reg)
+{
+    (void)reg;
+    InitializeListHead(&g_watched);
+    return IoRegisterPlugPlayNotification(EventCategoryDeviceInterfaceChange,
+                                          PNPNOTIFY_DEVICE_INTERFACE_INCLUDE_EXISTING_INTERFACES,
+                                          (PVOID)&REGRESS_WIDGET_CLASS, drv, watch_arrival, NULL, &g_watch_reg);
+}
+
+static UNICODE_STRING g_widget_link;
+static NTSTATUS widget_pnp(PDEVICE_OBJECT dev, PIRP irp)
+{
+    mon_ext *x = dev->DeviceExtension;
+    PDEVICE_OBJECT lower = x->lower;
+    UCHAR minor = IoGetCurrentIrpStackLocation(irp)->MinorFunction;
+    if (minor == IRP_MN_START_DEVICE)
+        (void)IoSetDeviceInterfaceState(&g_widget_link, TRUE);
+    if (minor == IRP_MN_REMOVE_DEVICE) {
+        (void)IoSetDeviceInterfaceState(&g_widget_link, FALSE);
+        RtlFreeUnicodeString(&g_widget_link);
+        irp->IoStatus.Status = STATUS_SUCCESS;
+        IoSkipCurrentIrpStackLocation(irp);
+        NTSTATUS st = IoCallDriver(lower, irp);
+        IoDetachDevice(lower);
+        IoDeleteDevice(dev);
+        return st;
+    }
+    irp->IoStatus.Status = STATUS_SUCCESS;
+    IoSkipCurrentIrpStackLocation(irp);
+    return IoCallDriver(lower, irp);
+}
+
+static NTSTATUS widget_add(PDRIVER_OBJECT drv, PDEVICE_OBJECT pdo)
+{
+    PDEVICE_OBJECT dev;
+    NTSTATUS st = IoCreateDevice(drv, sizeof(mon_ext), NULL, FILE_DEVICE_UNKNOWN, 0, FALSE, &dev);
+    if (!NT_SUCCESS(st))
+        return st;
+    mon_ext *x = dev->DeviceExtension;
+    x->lower = IoAttachDeviceToDeviceStack(dev, pdo);
+    st = IoRegisterDeviceInterface(pdo, &REGRESS_WIDGET_CLASS, NULL, &g_widget_link);
+    if (!NT_SUCCESS(st)) {
+        IoDetachDevice(x->lower);
+        IoDeleteDevice(dev);
+        return st;
+    }
+    dev->Flags &= ~DO_DEVICE_INITIALIZING;
+    return STATUS_SUCCESS;
+}
+
+static NTSTATUS widget_entry(PDRIVER_OBJECT drv, PUNICODE_STRING reg)
+{
+    (void)reg;
+    drv->DriverExtension->AddDevice = widget_add;
+    drv->MajorFunction[IRP_MJ_PNP] = widget_pnp;
+    return STATUS_SUCCESS;
+}
+
+static PDRIVER_OBJECT g_widget_drv;
+static void widget_arrives(void *arg)
+{
+    (void)arg;
+    assert_int_equal(mdlkit_pnp_add_device(g_widget_drv, "root\\widget", &g_pdo), STATUS_SUCCESS);
+}
+
+/* The entry's tag fails every time (0x4 filtered to it), nothing else. */
+static void boot_failing_entries(int fixed)
+{
+    mdlkit_config c;
+    g_fixed = fixed;
+    g_arrivals = 0;
+    mk_test_config(&c);
+    c.verifier_flags = MDLKIT_VERIFY_STANDARD | MDLKIT_VERIFY_LOW_RESOURCES;
+    c.fault_probability = 10000;
+    c.fault_seed = 1;
+    c.fault_tags = "Etry";
+    assert_int_equal(mdlkit_init(&c), 0);
+}
+
+static void test_arrival_alloc_failure_frees_null_entry(void **state)
+{
+    (void)state;
+    PDRIVER_OBJECT watcher;
+    boot_failing_entries(0);
+    assert_int_equal(mdlkit_driver_load("watcher", watch_entry_point, &watcher), STATUS_SUCCESS);
+    assert_int_equal(mdlkit_driver_load("widget", widget_entry, &g_widget_drv), STATUS_SUCCESS);
+    assert_int_equal(mdlkit_catch_bugcheck(widget_arrives, NULL, &g_bc), 1);
+    assert_int_equal(g_bc.code, KMODE_EXCEPTION_NOT_HANDLED);
+    assert_int_equal((NTSTATUS)g_bc.param[0], STATUS_ACCESS_VIOLATION);
+    assert_int_equal(g_arrivals, 1);
+    mdlkit_shutdown();
+}
+
+static void test_arrival_alloc_failure_returns_early_fixed(void **state)
+{
+    (void)state;
+    PDRIVER_OBJECT watcher;
+    boot_failing_entries(1);
+    assert_int_equal(mdlkit_driver_load("watcher", watch_entry_point, &watcher), STATUS_SUCCESS);
+    assert_int_equal(mdlkit_driver_load("widget", widget_entry, &g_widget_drv), STATUS_SUCCESS);
+    assert_int_equal(mdlkit_catch_bugcheck(widget_arrives, NULL, &g_bc), 0);
+    assert_int_equal(g_arrivals, 1);
+    assert_true(IsListEmpty(&g_watched)); /* the failed arrival left nothing */
+    assert_int_equal(mdlkit_pnp_remove(g_pdo), STATUS_SUCCESS);
+    assert_int_equal(IoUnregisterPlugPlayNotification(g_watch_reg), STATUS_SUCCESS);
+    assert_int_equal(mdlkit_driver_unload(watcher), STATUS_SUCCESS);
+    assert_int_equal(mdlkit_driver_unload(g_widget_drv), STATUS_SUCCESS);
+    assert_int_equal(mk_test_teardown(NULL), 0);
+}
+
+/* The device is never removed and the driver never unloaded before the
+ * machine stops: no leak report. */
+static void test_device_left_at_shutdown_fixed(void **state)
+{
+    (void)state;
+    PDRIVER_OBJECT drv;
+    mdlkit_request *reads[2];
+    ULONG_PTR info;
+    boot(1, MDLKIT_VERIFY_STANDARD);
+    HANDLE h = mon_start(&drv, reads);
+    for (int i = 0; i < 2; i++) {
+        mdlkit_cancel(reads[i]);
+        assert_int_equal(mdlkit_wait(reads[i], 1000, &info), STATUS_CANCELLED);
+    }
+    assert_int_equal(mdlkit_close(h), STATUS_SUCCESS);
+    assert_int_equal(mdlkit_catch_bugcheck(mk_test_shutdown_fn_, NULL, &g_bc), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -301,6 +487,9 @@ int main(void)
         cmocka_unit_test(test_surprise_removal_drains_reads_under_lock),
         cmocka_unit_test(test_surprise_removal_drains_reads_fixed),
         cmocka_unit_test(test_device_deleted_in_remove_irp_fixed),
+        cmocka_unit_test(test_arrival_alloc_failure_frees_null_entry),
+        cmocka_unit_test(test_arrival_alloc_failure_returns_early_fixed),
+        cmocka_unit_test(test_device_left_at_shutdown_fixed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1055,6 +1055,13 @@ NTKERNELAPI NTSTATUS IoRegisterPlugPlayNotification(IO_NOTIFICATION_EVENT_CATEGO
                                                     PVOID Context, PVOID *NotificationEntry);
 NTKERNELAPI NTSTATUS IoUnregisterPlugPlayNotification(PVOID NotificationEntry);
 NTKERNELAPI NTSTATUS IoUnregisterPlugPlayNotificationEx(PVOID NotificationEntry);
+/* Device interfaces of a PDO: registering gives the interface's symbolic
+ * link name (freed by the caller with RtlFreeUnicodeString); enabling it
+ * creates the link and announces GUID_DEVICE_INTERFACE_ARRIVAL (once the
+ * device's start IRP has completed); disabling announces the removal. */
+NTKERNELAPI NTSTATUS IoRegisterDeviceInterface(PDEVICE_OBJECT PhysicalDeviceObject, CONST GUID *InterfaceClassGuid,
+                                               PUNICODE_STRING ReferenceString, PUNICODE_STRING SymbolicLinkName);
+NTKERNELAPI NTSTATUS IoSetDeviceInterfaceState(PUNICODE_STRING SymbolicLinkName, BOOLEAN Enable);
 /* Power IRPs: PoStartNextPowerIrp is a no-op from Windows Vista on (kept
  * for its IRQL rule); PoCallDriver passes a power IRP down as IoCallDriver. */
 NTKERNELAPI VOID PoStartNextPowerIrp(PIRP Irp);

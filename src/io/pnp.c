@@ -14,9 +14,14 @@
  *    registrations are kept; target-device registrations (on a FILE_OBJECT
  *    of a device) are called with GUID_TARGET_DEVICE_QUERY_REMOVE /
  *    _REMOVE_CANCELLED / _REMOVE_COMPLETE when the root bus removes that
- *    device. mdlkit implements no device interfaces (no
- *    IoRegisterDeviceInterface), so interface-change registrations are
- *    never called (none is enabled, none arrives).
+ *    device; interface-change registrations are called with
+ *    GUID_DEVICE_INTERFACE_ARRIVAL / _REMOVAL when an interface of their
+ *    class is enabled or disabled (and at once for the enabled ones with
+ *    PNPNOTIFY_DEVICE_INTERFACE_INCLUDE_EXISTING_INTERFACES).
+ *  - Device interfaces of root-bus PDOs: IoRegisterDeviceInterface,
+ *    IoSetDeviceInterfaceState. An enabled interface is a symbolic link
+ *    "\??\<hardware ID with # for \>#<PDO number>#{class}[\ref]" to the
+ *    PDO's name; removing the device disables its interfaces.
  *  - PoStartNextPowerIrp (a no-op since Windows Vista), PoCallDriver,
  *    IoWMIDeviceObjectToProviderId, IoGetDeviceProperty.
  */
@@ -61,11 +66,30 @@ typedef struct pnp_reg {
     struct pnp_reg *next;
 } pnp_reg;
 
+typedef struct pnp_iface {
+    PDEVICE_OBJECT pdo;
+    GUID guid;
+    WCHAR link[200];        /* \??\... (NUL-terminated) */
+    USHORT link_len;        /* bytes, without the NUL */
+    int enabled;
+    int arrival_due;        /* enabled before its device's start completed */
+    struct pnp_iface *next;
+} pnp_iface;
+
+static pnp_iface *pnp_ifaces;
 static pthread_mutex_t pnp_lock = PTHREAD_MUTEX_INITIALIZER;
 static pnp_pdo *pnp_pdos;
 static pnp_reg *pnp_regs;
 static PDRIVER_OBJECT pnp_bus;
 static ULONG pnp_next;
+
+static size_t wlen_(const WCHAR *w)
+{
+    size_t n = 0;
+    while (w[n])
+        n++;
+    return n;
+}
 
 static pnp_pdo *pnp_find(PDEVICE_OBJECT pdo)
 {
@@ -168,7 +192,12 @@ static NTSTATUS pnp_send(PDEVICE_OBJECT pdo, UCHAR minor, ULONG_PTR *info)
     IO_STATUS_BLOCK iosb;
     PDEVICE_OBJECT top = mk_io_attached_top(pdo);
     KeInitializeEvent(&ev, NotificationEvent, FALSE);
-    PIRP irp = IoBuildSynchronousFsdRequest(IRP_MJ_PNP, top, NULL, 0, NULL, &ev, &iosb);
+    /* The PnP manager's own IRP is not one Driver Verifier's low-resources
+     * simulation fails (only the verified drivers' calls are): an injected
+     * failure of this allocation is retried, a genuine one returned. */
+    PIRP irp = NULL;
+    for (int tries = 0; !irp && tries < 64; tries++)
+        irp = IoBuildSynchronousFsdRequest(IRP_MJ_PNP, top, NULL, 0, NULL, &ev, &iosb);
     if (!irp)
         return STATUS_INSUFFICIENT_RESOURCES;
     irp->IoStatus.Status = STATUS_NOT_SUPPORTED;
@@ -216,9 +245,13 @@ static void pnp_notify_target(PDEVICE_OBJECT pdo, const GUID *event)
     pthread_mutex_unlock(&pnp_lock);
 }
 
+static void pnp_iface_started(PDEVICE_OBJECT pdo);
+static void pnp_iface_drop(PDEVICE_OBJECT pdo);
+
 /* The bus forgets and deletes a PDO (after its stack was removed). */
 static void pnp_delete_pdo(pnp_pdo *p)
 {
+    pnp_iface_drop(p->pdo); /* still enabled: disabled by the PnP manager */
     pthread_mutex_lock(&pnp_lock);
     for (pnp_pdo **pp = &pnp_pdos; *pp; pp = &(*pp)->next)
         if (*pp == p) {
@@ -294,18 +327,253 @@ NTSTATUS mdlkit_pnp_add_device(PDRIVER_OBJECT driver, const char *hardware_id, P
     old = mk_driver_enter(d);
     st = driver->DriverExtension->AddDevice(driver, pdo);
     mk_driver_leave(old);
-    if (NT_SUCCESS(st))
-        st = pnp_send(pdo, IRP_MN_START_DEVICE, NULL);
     if (!NT_SUCCESS(st)) {
-        /* a failed AddDevice or start: the stack is torn down */
-        if (pdo->AttachedDevice)
-            (void)pnp_send(pdo, IRP_MN_REMOVE_DEVICE, NULL);
-        pnp_delete_pdo(p);
+        /* A failed AddDevice cleans up after itself (no IRP follows). A
+         * device it left attached keeps the PDO alive: the PDO stays with
+         * the bus (its stack is deleted with the driver), so nothing points
+         * at a deleted object. */
+        if (!pdo->AttachedDevice)
+            pnp_delete_pdo(p);
+        return st;
+    }
+    st = pnp_send(pdo, IRP_MN_START_DEVICE, NULL);
+    if (!NT_SUCCESS(st)) {
+        /* a failed start: the PnP manager removes the stack */
+        (void)pnp_send(pdo, IRP_MN_REMOVE_DEVICE, NULL);
+        if (!pdo->AttachedDevice)
+            pnp_delete_pdo(p);
         return st;
     }
     p->started = 1;
+    pnp_iface_started(pdo);
     *pdo_out = pdo;
     return STATUS_SUCCESS;
+}
+
+/* ------------------------------------------------- device interfaces */
+
+static const GUID pnp_ev_arrival = {0xcb3a4004, 0x46f0, 0x11d0, {0xb0, 0x8f, 0x00, 0x60, 0x97, 0x13, 0x05, 0x3f}};
+static const GUID pnp_ev_removal = {0xcb3a4005, 0x46f0, 0x11d0, {0xb0, 0x8f, 0x00, 0x60, 0x97, 0x13, 0x05, 0x3f}};
+
+/* Calls one interface-change registration (outside the lock). */
+static void pnp_call_iface(pnp_reg *r, const GUID *event, const GUID *cls, const WCHAR *link, USHORT link_len)
+{
+    WCHAR copy[200];
+    memcpy(copy, link, link_len);
+    copy[link_len / sizeof(WCHAR)] = 0;
+    UNICODE_STRING name = {link_len, (USHORT)(link_len + sizeof(WCHAR)), copy};
+    DEVICE_INTERFACE_CHANGE_NOTIFICATION n;
+    memset(&n, 0, sizeof n);
+    n.Version = 1;
+    n.Size = (USHORT)sizeof n;
+    n.Event = *event;
+    n.InterfaceClassGuid = *cls;
+    n.SymbolicLinkName = &name;
+    mk_driver *old = mk_driver_enter(r->owner);
+    (void)r->callback(&n, r->context);
+    mk_driver_leave(old);
+}
+
+/* Calls every interface-change registration of the interface's class. */
+static void pnp_notify_iface(const GUID *event, const GUID *cls, const WCHAR *link, USHORT link_len)
+{
+    for (;;) {
+        pnp_reg *hit = NULL;
+        pthread_mutex_lock(&pnp_lock);
+        for (pnp_reg *r = pnp_regs; r; r = r->next)
+            if (!r->dead && r->category == EventCategoryDeviceInterfaceChange && IsEqualGUID(&r->guid, cls)) {
+                hit = r;
+                break;
+            }
+        if (hit)
+            hit->dead = 2;
+        pthread_mutex_unlock(&pnp_lock);
+        if (!hit)
+            break;
+        pnp_call_iface(hit, event, cls, link, link_len);
+    }
+    pthread_mutex_lock(&pnp_lock);
+    for (pnp_reg *r = pnp_regs; r; r = r->next)
+        if (r->dead == 2)
+            r->dead = 0;
+    pthread_mutex_unlock(&pnp_lock);
+}
+
+static void pnp_put_hex(WCHAR *w, size_t *k, ULONG v, int digits)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (int s = (digits - 1) * 4; s >= 0; s -= 4)
+        w[(*k)++] = (WCHAR)hex[(v >> s) & 0xF];
+}
+
+NTSTATUS IoRegisterDeviceInterface(PDEVICE_OBJECT PhysicalDeviceObject, CONST GUID *InterfaceClassGuid,
+                                   PUNICODE_STRING ReferenceString, PUNICODE_STRING SymbolicLinkName)
+{
+    MK_ENTER("IoRegisterDeviceInterface");
+    pnp_passive("IoRegisterDeviceInterface must be called at PASSIVE_LEVEL", __builtin_return_address(0));
+    mk_devobj_ext *x = mk_io_device_ext(PhysicalDeviceObject);
+    pnp_pdo *p = x ? x->pnp : NULL;
+    if (!p) /* a routine that needs a PDO, given another device object */
+        mk_bugcheck(PNP_DETECTED_FATAL_ERROR, 0x2, (ULONG_PTR)PhysicalDeviceObject, 0, 0);
+    if (!InterfaceClassGuid || !SymbolicLinkName)
+        return STATUS_INVALID_PARAMETER;
+    /* the link's name: \??\<hardware id, '\' as '#'>#<pdo number>#{guid}[\ref] */
+    WCHAR w[200];
+    size_t k = 0;
+    const char *pre = "\\??\\";
+    for (; *pre; pre++)
+        w[k++] = (WCHAR)*pre;
+    for (size_t i = 0; p->hwid[i] && k < 100; i++)
+        w[k++] = p->hwid[i] == '\\' ? (WCHAR)'#' : p->hwid[i];
+    w[k++] = '#';
+    size_t nlen = wlen_(p->name);
+    for (size_t i = nlen >= 8 ? nlen - 8 : 0; i < nlen; i++)
+        w[k++] = p->name[i];
+    w[k++] = '#';
+    w[k++] = '{';
+    const GUID *g = InterfaceClassGuid;
+    pnp_put_hex(w, &k, g->Data1, 8);
+    w[k++] = '-';
+    pnp_put_hex(w, &k, g->Data2, 4);
+    w[k++] = '-';
+    pnp_put_hex(w, &k, g->Data3, 4);
+    w[k++] = '-';
+    for (int i = 0; i < 8; i++) {
+        if (i == 2)
+            w[k++] = '-';
+        pnp_put_hex(w, &k, g->Data4[i], 2);
+    }
+    w[k++] = '}';
+    if (ReferenceString && ReferenceString->Length) {
+        size_t rn = ReferenceString->Length / sizeof(WCHAR);
+        if (!ReferenceString->Buffer || rn > 40)
+            return STATUS_INVALID_PARAMETER;
+        w[k++] = '\\';
+        for (size_t i = 0; i < rn; i++) {
+            if (ReferenceString->Buffer[i] == '\\' || ReferenceString->Buffer[i] == '/')
+                return STATUS_INVALID_DEVICE_REQUEST; /* one path element */
+            w[k++] = ReferenceString->Buffer[i];
+        }
+    }
+    w[k] = 0;
+    USHORT bytes = (USHORT)(k * sizeof(WCHAR));
+    pnp_iface *f;
+    pthread_mutex_lock(&pnp_lock);
+    for (f = pnp_ifaces; f; f = f->next)
+        if (f->link_len == bytes && !memcmp(f->link, w, bytes))
+            break;
+    if (!f) {
+        f = calloc(1, sizeof *f);
+        if (f) {
+            f->pdo = PhysicalDeviceObject;
+            f->guid = *InterfaceClassGuid;
+            memcpy(f->link, w, bytes + sizeof(WCHAR));
+            f->link_len = bytes;
+            f->next = pnp_ifaces;
+            pnp_ifaces = f;
+        }
+    }
+    pthread_mutex_unlock(&pnp_lock);
+    if (!f)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    /* the caller frees the name with RtlFreeUnicodeString */
+    UNICODE_STRING src = {bytes, (USHORT)(bytes + sizeof(WCHAR)), w};
+    return RtlDuplicateUnicodeString(RTL_DUPLICATE_UNICODE_STRING_NULL_TERMINATE, &src, SymbolicLinkName);
+}
+
+static pnp_iface *pnp_iface_find(PUNICODE_STRING name)
+{
+    pnp_iface *f;
+    for (f = pnp_ifaces; f; f = f->next)
+        if (f->link_len == name->Length && !memcmp(f->link, name->Buffer, name->Length))
+            break;
+    return f;
+}
+
+/* Enables or disables f (pnp_lock not held); 1 if its state changed. */
+static int pnp_iface_set(pnp_iface *f, int enable)
+{
+    pnp_pdo *p = mk_io_device_ext(f->pdo)->pnp;
+    pthread_mutex_lock(&pnp_lock);
+    int change = f->enabled != enable;
+    int was_due = f->arrival_due;
+    f->enabled = enable;
+    /* the PnP manager announces an interface only once the device's start
+     * IRP has completed (mdlkit_pnp_add_device sends what is due then) */
+    f->arrival_due = enable && !p->started;
+    pthread_mutex_unlock(&pnp_lock);
+    if (!change)
+        return 0;
+    UNICODE_STRING link = {f->link_len, (USHORT)(f->link_len + sizeof(WCHAR)), f->link};
+    if (enable) {
+        UNICODE_STRING target = {(USHORT)(wlen_(p->name) * sizeof(WCHAR)), (USHORT)sizeof p->name, p->name};
+        (void)IoCreateSymbolicLink(&link, &target);
+    } else {
+        (void)IoDeleteSymbolicLink(&link);
+    }
+    if ((enable && !f->arrival_due) || (!enable && !was_due))
+        pnp_notify_iface(enable ? &pnp_ev_arrival : &pnp_ev_removal, &f->guid, f->link, f->link_len);
+    return 1;
+}
+
+/* The device started: announce the interfaces enabled during its start. */
+static void pnp_iface_started(PDEVICE_OBJECT pdo)
+{
+    for (;;) {
+        pnp_iface *f;
+        pthread_mutex_lock(&pnp_lock);
+        for (f = pnp_ifaces; f && !(f->pdo == pdo && f->arrival_due); f = f->next)
+            ;
+        if (f)
+            f->arrival_due = 0;
+        pthread_mutex_unlock(&pnp_lock);
+        if (!f)
+            break;
+        pnp_notify_iface(&pnp_ev_arrival, &f->guid, f->link, f->link_len);
+    }
+}
+
+NTSTATUS IoSetDeviceInterfaceState(PUNICODE_STRING SymbolicLinkName, BOOLEAN Enable)
+{
+    MK_ENTER("IoSetDeviceInterfaceState");
+    pnp_passive("IoSetDeviceInterfaceState must be called at PASSIVE_LEVEL", __builtin_return_address(0));
+    if (!SymbolicLinkName || !SymbolicLinkName->Buffer || !SymbolicLinkName->Length)
+        return STATUS_INVALID_PARAMETER;
+    pthread_mutex_lock(&pnp_lock);
+    pnp_iface *f = pnp_iface_find(SymbolicLinkName);
+    pthread_mutex_unlock(&pnp_lock);
+    if (!f)
+        return STATUS_OBJECT_NAME_NOT_FOUND;
+    if (!pnp_iface_set(f, Enable != FALSE))
+        return Enable ? STATUS_OBJECT_NAME_EXISTS : STATUS_OBJECT_NAME_NOT_FOUND;
+    return STATUS_SUCCESS;
+}
+
+/* The device is gone: its interfaces are disabled (removal callbacks) and
+ * forgotten. */
+static void pnp_iface_drop(PDEVICE_OBJECT pdo)
+{
+    for (;;) {
+        pnp_iface *f;
+        pthread_mutex_lock(&pnp_lock);
+        for (f = pnp_ifaces; f && !(f->pdo == pdo && f->enabled); f = f->next)
+            ;
+        pthread_mutex_unlock(&pnp_lock);
+        if (!f)
+            break;
+        pnp_iface_set(f, 0);
+    }
+    pthread_mutex_lock(&pnp_lock);
+    for (pnp_iface **pp = &pnp_ifaces; *pp;) {
+        pnp_iface *f = *pp;
+        if (f->pdo == pdo) {
+            *pp = f->next;
+            free(f);
+        } else {
+            pp = &f->next;
+        }
+    }
+    pthread_mutex_unlock(&pnp_lock);
 }
 
 NTSTATUS mdlkit_pnp_surprise_remove(PDEVICE_OBJECT pdo)
@@ -380,7 +648,6 @@ NTSTATUS IoRegisterPlugPlayNotification(IO_NOTIFICATION_EVENT_CATEGORY EventCate
             return STATUS_INVALID_PARAMETER;
         }
         r->guid = *(const GUID *)EventCategoryData;
-        /* no interface is ever enabled here: INCLUDE_EXISTING calls nothing */
         break;
     case EventCategoryTargetDeviceChange: {
         PFILE_OBJECT f = EventCategoryData;
@@ -405,6 +672,28 @@ NTSTATUS IoRegisterPlugPlayNotification(IO_NOTIFICATION_EVENT_CATEGORY EventCate
     default:
         free(r);
         return STATUS_INVALID_PARAMETER;
+    }
+    /* the interfaces of the class already enabled (and announced), each
+     * once, before the registration is visible to later changes */
+    if (EventCategory == EventCategoryDeviceInterfaceChange &&
+        (EventCategoryFlags & PNPNOTIFY_DEVICE_INTERFACE_INCLUDE_EXISTING_INTERFACES)) {
+        size_t n = 0, cap = 0;
+        pnp_iface **list = NULL;
+        pthread_mutex_lock(&pnp_lock);
+        for (pnp_iface *f = pnp_ifaces; f; f = f->next)
+            cap++;
+        list = cap ? calloc(cap, sizeof *list) : NULL;
+        for (pnp_iface *f = pnp_ifaces; f && list; f = f->next)
+            if (f->enabled && !f->arrival_due && IsEqualGUID(&f->guid, &r->guid))
+                list[n++] = f;
+        pthread_mutex_unlock(&pnp_lock);
+        if (cap && !list) {
+            free(r);
+            return STATUS_INSUFFICIENT_RESOURCES;
+        }
+        for (size_t i = 0; i < n; i++)
+            pnp_call_iface(r, &pnp_ev_arrival, &r->guid, list[i]->link, list[i]->link_len);
+        free(list);
     }
     pthread_mutex_lock(&pnp_lock);
     r->next = pnp_regs;
@@ -443,10 +732,7 @@ NTSTATUS IoUnregisterPlugPlayNotification(PVOID NotificationEntry)
 NTSTATUS IoUnregisterPlugPlayNotificationEx(PVOID NotificationEntry)
 {
     MK_ENTER("IoUnregisterPlugPlayNotificationEx");
-    mk_thread_attach();
-    if (mk_self.irql > APC_LEVEL)
-        mk_ke_irql_violation(0, "IoUnregisterPlugPlayNotificationEx must be called at IRQL <= APC_LEVEL", NULL,
-                             __builtin_return_address(0));
+    pnp_passive("IoUnregisterPlugPlayNotificationEx must be called at PASSIVE_LEVEL", __builtin_return_address(0));
     return pnp_unregister(NotificationEntry);
 }
 
@@ -533,6 +819,8 @@ void mk_io_pnp_reset(void)
     pthread_mutex_lock(&pnp_lock);
     pnp_pdo *p = pnp_pdos;
     pnp_reg *r = pnp_regs;
+    pnp_iface *f = pnp_ifaces;
+    pnp_ifaces = NULL;
     pnp_pdos = NULL;
     pnp_regs = NULL;
     pnp_bus = NULL;
@@ -547,5 +835,10 @@ void mk_io_pnp_reset(void)
         pnp_reg *n = r->next;
         free(r);
         r = n;
+    }
+    while (f) {
+        pnp_iface *n = f->next;
+        free(f);
+        f = n;
     }
 }
