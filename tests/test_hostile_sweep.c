@@ -327,6 +327,7 @@ static const sw_row sw_rows[] = {
     R(IoDetachDevice, "p"), R(IoGetAttachedDeviceReference, "p"), R(IoGetDeviceObjectPointer, "pfpp"),
     R(IoRegisterPlugPlayNotification, "ffppppp"), R(IoUnregisterPlugPlayNotification, "p"),
     R(IoUnregisterPlugPlayNotificationEx, "p"), R(PoStartNextPowerIrp, "p"), R(PoCallDriver, "pp"),
+    R(IoRegisterDeviceInterface, "pppp"), R(IoSetDeviceInterfaceState, "pb"),
     R(IoGetDeviceProperty, "pflpp"), R(IoWMIDeviceObjectToProviderId, "p"), R(MmGetSystemRoutineAddress, "p"),
     R(mdlkit_pnp_add_device, "ppp"), R(mdlkit_pnp_surprise_remove, "p"), R(mdlkit_pnp_remove, "p"),
     R(IoGetDmaAdapter, "ppp"), R(IoGetRelatedDeviceObject, "p"), R(IoInitializeRemoveLockEx, "pflfl"),

@@ -327,7 +327,9 @@ static void watch_close(watch_entry *e)
 {
     if (g_fixed && !e)
         return;
-    RtlFreeUnicodeString(&e->name); /* the buggy exit reads a NULL entry here */
+    /* the buggy exit hands a NULL entry's string to the free (the address
+     * is computed as an integer so that UBSan leaves the fault to mdlkit) */
+    RtlFreeUnicodeString((PUNICODE_STRING)((ULONG_PTR)e + FIELD_OFFSET(watch_entry, name)));
     ExFreePoolWithTag(e, ENTRY_TAG);
 }
 
