@@ -31,7 +31,11 @@
  *    simulation (0x4, here filtered to the entry's tag) once a device of
  *    the watched interface class arrives; before mdlkit had device
  *    interfaces the callback never ran. The fix returns before the exit
- *    when nothing was allocated (or the close routine accepts NULL).
+ *    when nothing was allocated (or the close routine accepts NULL). The
+ *    same failure inside the registration (the device already there, the
+ *    arrival reported by IoRegisterPlugPlayNotification itself) used to
+ *    leave the registration's host memory behind when the bug check
+ *    unwound through it (found by LeakSanitizer); it is now listed first.
  *  - device_left_at_shutdown (false-alarm check): the sample's unload
  *    routine frees nothing because the PnP manager removes its devices
  *    first; a harness that stops the machine with the device still present
@@ -446,6 +450,30 @@ static void test_arrival_alloc_failure_frees_null_entry(void **state)
     mdlkit_shutdown();
 }
 
+/* The watcher loads after the device arrived: the arrival comes from
+ * inside its IoRegisterPlugPlayNotification call (INCLUDE_EXISTING); the
+ * bug check unwinds through it and leaves nothing allocated (LeakSanitizer
+ * checks that in the sanitizer build). */
+static PDRIVER_OBJECT g_watcher;
+static void watcher_loads(void *arg)
+{
+    (void)arg;
+    (void)mdlkit_driver_load("watcher", watch_entry_point, &g_watcher);
+}
+
+static void test_arrival_alloc_failure_in_existing_interface_callback(void **state)
+{
+    (void)state;
+    boot_failing_entries(0);
+    assert_int_equal(mdlkit_driver_load("widget", widget_entry, &g_widget_drv), STATUS_SUCCESS);
+    widget_arrives(NULL);
+    assert_int_equal(mdlkit_catch_bugcheck(watcher_loads, NULL, &g_bc), 1);
+    assert_int_equal(g_bc.code, KMODE_EXCEPTION_NOT_HANDLED);
+    assert_int_equal((NTSTATUS)g_bc.param[0], STATUS_ACCESS_VIOLATION);
+    assert_int_equal(g_arrivals, 1);
+    mdlkit_shutdown();
+}
+
 static void test_arrival_alloc_failure_returns_early_fixed(void **state)
 {
     (void)state;
@@ -490,6 +518,7 @@ int main(void)
         cmocka_unit_test(test_surprise_removal_drains_reads_fixed),
         cmocka_unit_test(test_device_deleted_in_remove_irp_fixed),
         cmocka_unit_test(test_arrival_alloc_failure_frees_null_entry),
+        cmocka_unit_test(test_arrival_alloc_failure_in_existing_interface_callback),
         cmocka_unit_test(test_arrival_alloc_failure_returns_early_fixed),
         cmocka_unit_test(test_device_left_at_shutdown_fixed),
     };

@@ -674,30 +674,35 @@ NTSTATUS IoRegisterPlugPlayNotification(IO_NOTIFICATION_EVENT_CATEGORY EventCate
         return STATUS_INVALID_PARAMETER;
     }
     /* the interfaces of the class already enabled (and announced), each
-     * once, before the registration is visible to later changes */
-    if (EventCategory == EventCategoryDeviceInterfaceChange &&
-        (EventCategoryFlags & PNPNOTIFY_DEVICE_INTERFACE_INCLUDE_EXISTING_INTERFACES)) {
-        size_t n = 0, cap = 0;
-        pnp_iface **list = NULL;
-        pthread_mutex_lock(&pnp_lock);
-        for (pnp_iface *f = pnp_ifaces; f; f = f->next)
-            cap++;
-        list = cap ? calloc(cap, sizeof *list) : NULL;
-        for (pnp_iface *f = pnp_ifaces; f && list; f = f->next)
-            if (f->enabled && !f->arrival_due && IsEqualGUID(&f->guid, &r->guid))
-                list[n++] = f;
-        pthread_mutex_unlock(&pnp_lock);
-        if (cap && !list) {
-            free(r);
-            return STATUS_INSUFFICIENT_RESOURCES;
-        }
-        for (size_t i = 0; i < n; i++)
-            pnp_call_iface(r, &pnp_ev_arrival, &r->guid, list[i]->link, list[i]->link_len);
-        free(list);
-    }
+     * once, before the registration sees later changes. The record is
+     * listed first, hidden (dead 3), so that a bug check raised in a
+     * callback leaves nothing behind but a record the reset frees. */
     pthread_mutex_lock(&pnp_lock);
+    r->dead = 3;
     r->next = pnp_regs;
     pnp_regs = r;
+    pthread_mutex_unlock(&pnp_lock);
+    if (EventCategory == EventCategoryDeviceInterfaceChange &&
+        (EventCategoryFlags & PNPNOTIFY_DEVICE_INTERFACE_INCLUDE_EXISTING_INTERFACES)) {
+        for (size_t i = 0;; i++) {
+            WCHAR link[200];
+            USHORT len = 0;
+            size_t k = 0;
+            pthread_mutex_lock(&pnp_lock);
+            for (pnp_iface *f = pnp_ifaces; f; f = f->next)
+                if (f->enabled && !f->arrival_due && IsEqualGUID(&f->guid, &r->guid) && k++ == i) {
+                    memcpy(link, f->link, f->link_len);
+                    len = f->link_len;
+                    break;
+                }
+            pthread_mutex_unlock(&pnp_lock);
+            if (!len)
+                break;
+            pnp_call_iface(r, &pnp_ev_arrival, &r->guid, link, len);
+        }
+    }
+    pthread_mutex_lock(&pnp_lock);
+    r->dead = 0;
     pthread_mutex_unlock(&pnp_lock);
     *NotificationEntry = r;
     return STATUS_SUCCESS;
