@@ -222,6 +222,20 @@ NTSTATUS mdlkit_driver_unload(PDRIVER_OBJECT driver); /* leak checks */
  * the I/O manager would, and returns the dispatch routine's status. */
 NTSTATUS mdlkit_driver_call(PDRIVER_OBJECT driver, PIRP irp);
 
+/* Plug and Play (src/io/pnp.c): a device on mdlkit's root bus for a WDM
+ * function driver that set DriverExtension->AddDevice. add_device creates
+ * the PDO (hardware ID `hardware_id`, NULL: "ROOT\\MDLKIT"), calls AddDevice
+ * and sends IRP_MN_START_DEVICE, waiting for it; on failure the stack is
+ * removed and the status returned. surprise_remove sends
+ * IRP_MN_SURPRISE_REMOVAL (the device is gone; close the handles, then call
+ * remove). remove sends IRP_MN_QUERY_REMOVE_DEVICE (unless surprise-removed;
+ * a failed query is cancelled and returned) then IRP_MN_REMOVE_DEVICE, and
+ * deletes the PDO. Target-device notifications (IoRegisterPlugPlayNotification)
+ * on the stack are called as the PnP manager calls them. PASSIVE_LEVEL. */
+NTSTATUS mdlkit_pnp_add_device(PDRIVER_OBJECT driver, const char *hardware_id, PDEVICE_OBJECT *pdo);
+NTSTATUS mdlkit_pnp_surprise_remove(PDEVICE_OBJECT pdo);
+NTSTATUS mdlkit_pnp_remove(PDEVICE_OBJECT pdo);
+
 /* StorPort: a miniport whose DriverEntry called StorPortInitialize. */
 NTSTATUS mdlkit_storport_start_adapter(PDRIVER_OBJECT driver, PVOID *hw_device_extension);
 NTSTATUS mdlkit_storport_stop_adapter(PVOID hw_device_extension);

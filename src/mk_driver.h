@@ -52,6 +52,9 @@ static inline mk_driver *mk_driver_enter(mk_driver *d)
 }
 static inline void mk_driver_leave(mk_driver *old) { mk_self.driver = old; }
 
+/* Deletes the device objects of the drivers still loaded (mdlkit_shutdown,
+ * before the final leak check). */
+void mk_driver_release_devices(void);
 /* Frees every driver object (called by mk_port_shutdown). */
 void mk_driver_shutdown_all(void);
 

@@ -57,6 +57,7 @@ typedef struct mk_devobj_ext {
     unsigned char class_guid[16];
     int has_class_guid;
     mk_driver *driver;           /* the hosted driver that created it */
+    void *pnp;                   /* a PDO of mdlkit's root bus: its record (pnp.c) */
 } mk_devobj_ext;
 #define MK_DEVICE_MAGIC 0x7645444bU /* "KDEv" */
 
@@ -142,6 +143,7 @@ void mk_io_userio_reset(void);
 void mk_io_device_reset(void);
 void mk_io_workitem_reset(void);
 void mk_io_dma_reset(void);
+void mk_io_pnp_reset(void);
 /* Waits until no work item of driver d is queued or running (workitem.c). */
 void mk_io_workitem_drain(mk_driver *d);
 /* An I/O work item still queued (IoQueueWorkItem, not yet running) that lies

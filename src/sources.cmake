@@ -63,6 +63,7 @@ set(MDLKIT_SOURCES
   ${CMAKE_SOURCE_DIR}/src/ob/obref.c
   # ps/
   ${CMAKE_SOURCE_DIR}/src/ps/psthread.c
+  ${CMAKE_SOURCE_DIR}/src/ps/psversion.c
   # hal/
   ${CMAKE_SOURCE_DIR}/src/hal/pci.c
   ${CMAKE_SOURCE_DIR}/src/hal/sysdma.c
@@ -80,6 +81,7 @@ set(MDLKIT_SOURCES
   ${CMAKE_SOURCE_DIR}/src/io/irp.c
   ${CMAKE_SOURCE_DIR}/src/io/obname.c
   ${CMAKE_SOURCE_DIR}/src/io/remlock.c
+  ${CMAKE_SOURCE_DIR}/src/io/pnp.c
   ${CMAKE_SOURCE_DIR}/src/io/userio.c
   ${CMAKE_SOURCE_DIR}/src/io/workitem.c
   # port/

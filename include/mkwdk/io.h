@@ -288,6 +288,9 @@ typedef struct _KDEVICE_QUEUE {
     };
 } KDEVICE_QUEUE, *PKDEVICE_QUEUE;
 
+/* Plug and Play and power types the stack location's parameters use */
+#include "pnp.h"
+
 /* ------------------------------------------------------------------------
  * IRPs and stack locations
  * ---------------------------------------------------------------------- */
@@ -335,6 +338,49 @@ typedef struct _IO_STACK_LOCATION {
             PVOID SidList;
             ULONG SidListLength;
         } QueryQuota;
+        struct {
+            DEVICE_RELATION_TYPE Type;
+        } QueryDeviceRelations;
+        struct {
+            CONST GUID *InterfaceType;
+            USHORT Size;
+            USHORT Version;
+            PVOID Interface;
+            PVOID InterfaceSpecificData;
+        } QueryInterface;
+        struct {
+            PVOID Capabilities;
+        } DeviceCapabilities;
+        struct {
+            BUS_QUERY_ID_TYPE IdType;
+        } QueryId;
+        struct {
+            DEVICE_TEXT_TYPE DeviceTextType;
+            LCID LocaleId;
+        } QueryDeviceText;
+        struct {
+            BOOLEAN InPath;
+            BOOLEAN Reserved[3];
+            DEVICE_USAGE_NOTIFICATION_TYPE Type;
+        } UsageNotification;
+        struct {
+            BOOLEAN Lock;
+        } SetLock;
+        struct {
+            SYSTEM_POWER_STATE PowerState;
+        } WaitWake;
+        struct {
+            PVOID PowerSequence;
+        } PowerSequence;
+        struct {
+            union {
+                ULONG SystemContext;
+                SYSTEM_POWER_STATE_CONTEXT SystemPowerStateContext;
+            };
+            POWER_STATE_TYPE Type;
+            POWER_STATE State;
+            POWER_ACTION ShutdownType;
+        } Power;
         struct {
             PVOID AllocatedResources;
             PVOID AllocatedResourcesTranslated;
@@ -993,5 +1039,40 @@ typedef struct _DMA_OPERATIONS {
 
 NTKERNELAPI PDMA_ADAPTER IoGetDmaAdapter(PDEVICE_OBJECT PhysicalDeviceObject, PDEVICE_DESCRIPTION DeviceDescription,
                                          PULONG NumberOfMapRegisters);
+
+/* ------------------------------------------------------------------------
+ * Plug and Play and power (src/io/pnp.c; types in mkwdk/pnp.h)
+ * ---------------------------------------------------------------------- */
+/* Registers a callback for a category of PnP events. Device-interface
+ * changes: EventCategoryData is the interface class GUID; with
+ * PNPNOTIFY_DEVICE_INTERFACE_INCLUDE_EXISTING_INTERFACES the callback runs
+ * at once for each interface of that class already enabled. Target-device
+ * changes: EventCategoryData is a FILE_OBJECT of the device. PASSIVE_LEVEL. */
+NTKERNELAPI NTSTATUS IoRegisterPlugPlayNotification(IO_NOTIFICATION_EVENT_CATEGORY EventCategory,
+                                                    ULONG EventCategoryFlags, PVOID EventCategoryData,
+                                                    PDRIVER_OBJECT DriverObject,
+                                                    PDRIVER_NOTIFICATION_CALLBACK_ROUTINE CallbackRoutine,
+                                                    PVOID Context, PVOID *NotificationEntry);
+NTKERNELAPI NTSTATUS IoUnregisterPlugPlayNotification(PVOID NotificationEntry);
+NTKERNELAPI NTSTATUS IoUnregisterPlugPlayNotificationEx(PVOID NotificationEntry);
+/* Device interfaces of a PDO: registering gives the interface's symbolic
+ * link name (freed by the caller with RtlFreeUnicodeString); enabling it
+ * creates the link and announces GUID_DEVICE_INTERFACE_ARRIVAL (once the
+ * device's start IRP has completed); disabling announces the removal. */
+NTKERNELAPI NTSTATUS IoRegisterDeviceInterface(PDEVICE_OBJECT PhysicalDeviceObject, CONST GUID *InterfaceClassGuid,
+                                               PUNICODE_STRING ReferenceString, PUNICODE_STRING SymbolicLinkName);
+NTKERNELAPI NTSTATUS IoSetDeviceInterfaceState(PUNICODE_STRING SymbolicLinkName, BOOLEAN Enable);
+/* Power IRPs: PoStartNextPowerIrp is a no-op from Windows Vista on (kept
+ * for its IRQL rule); PoCallDriver passes a power IRP down as IoCallDriver. */
+NTKERNELAPI VOID PoStartNextPowerIrp(PIRP Irp);
+NTKERNELAPI NTSTATUS PoCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Irp);
+/* The WMI provider ID of a device object (what WNODE_HEADER.ProviderId
+ * holds for events the device fires). */
+NTKERNELAPI ULONG IoWMIDeviceObjectToProviderId(PDEVICE_OBJECT DeviceObject);
+/* A property of a PDO (mdlkit_pnp_add_device's devices). */
+NTKERNELAPI NTSTATUS IoGetDeviceProperty(PDEVICE_OBJECT DeviceObject, DEVICE_REGISTRY_PROPERTY DeviceProperty,
+                                         ULONG BufferLength, PVOID PropertyBuffer, PULONG ResultLength);
+/* The address of an exported kernel routine by name, or NULL. */
+NTKERNELAPI PVOID MmGetSystemRoutineAddress(PUNICODE_STRING SystemRoutineName);
 
 #endif /* MDLKIT_MKWDK_IO_H */

@@ -219,6 +219,35 @@ NTSTATUS mdlkit_driver_call(PDRIVER_OBJECT driver, PIRP irp)
     return st;
 }
 
+/* Shutdown, before the final leak check: the device objects of drivers
+ * still loaded go with the machine (the I/O manager charges device objects
+ * to no driver, so they would otherwise count as the process's leaks).
+ * Tops of stacks first, so that no device is deleted under another. */
+void mk_driver_release_devices(void)
+{
+    for (;;) {
+        PDEVICE_OBJECT victim = NULL, any = NULL;
+        pthread_mutex_lock(&drv_lock);
+        for (mk_driver *d = drv_all; d && !victim; d = d->next) {
+            if (d->magic != MK_DRIVER_MAGIC || d->state != MK_DRV_LOADED)
+                continue;
+            for (PDEVICE_OBJECT dev = d->obj.DeviceObject; dev; dev = dev->NextDevice) {
+                any = dev;
+                if (!dev->AttachedDevice) {
+                    victim = dev;
+                    break;
+                }
+            }
+        }
+        pthread_mutex_unlock(&drv_lock);
+        if (!victim)
+            victim = any; /* attached to a device of an unloaded driver */
+        if (!victim)
+            return;
+        IoDeleteDevice(victim);
+    }
+}
+
 void mk_driver_shutdown_all(void)
 {
     pthread_mutex_lock(&drv_lock);
@@ -238,6 +267,7 @@ void mk_driver_shutdown_all(void)
     mk_obname_reset();
     mk_io_userio_reset();
     mk_io_remlock_reset();
+    mk_io_pnp_reset();
     mk_io_cancel_reset();
     mk_io_device_reset();
 }

@@ -139,13 +139,16 @@ NTSTATUS IofCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Irp)
         return STATUS_INVALID_DEVICE_REQUEST;
     }
     /* A device mdlkit created belongs to a hosted driver: run its code as it. */
+    /* The device object is not touched once the dispatch routine ran: a
+     * driver may delete it there (IoDeleteDevice in IRP_MN_REMOVE_DEVICE). */
     mk_devobj_ext *x = mk_io_device_ext(DeviceObject);
+    mk_driver *owner = x ? x->driver : NULL;
     mk_driver *old_drv_ = mk_self.driver;
-    if (x && x->driver)
-        mk_driver_enter(x->driver);
+    if (owner)
+        mk_driver_enter(owner);
     KIRQL before = mk_irql();
     NTSTATUS st = fn(DeviceObject, Irp);
-    if (x && x->driver)
+    if (owner)
         mk_driver_leave(old_drv_);
     if (!verify)
         return st;

@@ -314,6 +314,8 @@ static const bd_entry bd_table[] = {
     ANY(0x44, "the IRP", R, R, R, "IoCompleteRequest was called for an IRP that was already completed."),
     ANY(0xC9, "I/O verification error code", "depends on the error", "depends on the error", "depends on the error",
         "I/O Verification found a driver mishandling an IRP."),
+    ANY(0xCA, "type of error (2: a routine that needs a PDO was given another device object)",
+        "the device object", R, R, "The Plug and Play manager found a fatal error (an invalid PDO, for example)."),
     ANY(0xCB, "lock-tracking structure", Z, "the MDL with the locked pages", "number of locked pages",
         "A driver left pages locked (MmProbeAndLockPages without MmUnlockPages) when it unloaded or finished."),
     ANY(0xCC, "memory address referenced", "0 = read, 1 = write", "address of the instruction that made the reference", R,

@@ -1,11 +1,15 @@
 /*
  * mmsup.c -- address queries: MmGetPhysicalAddress, MmGetVirtualForPhysical,
- * MmIsAddressValid, and the harness's mdlkit_phys_to_va.
+ * MmIsAddressValid, MmGetSystemRoutineAddress, and the harness's
+ * mdlkit_phys_to_va.
  */
 #define _GNU_SOURCE
 #include "mk_machine.h"
 
+#include <dlfcn.h>
+
 #include <errno.h>
+#include <string.h>
 #include <sys/mman.h>
 
 PHYSICAL_ADDRESS MmGetPhysicalAddress(PVOID BaseAddress)
@@ -54,4 +58,42 @@ BOOLEAN MmIsAddressValid(PVOID VirtualAddress)
     /* A resident, accessible page: a touch would not fault. Trimmed pages,
      * guard pages and no-access pages have no valid PTE. */
     return (BOOLEAN)((b & MK_PG_MAPPED) && (b & MK_PG_READ) && !(b & (MK_PG_TRIMMED | MK_PG_GUARD)));
+}
+
+/* The kernel's exports are the routines libmdlkit implements: the name is
+ * looked up among the dynamic symbols of the object that holds this routine
+ * (libmdlkit.so, or the program when it is linked statically with
+ * -rdynamic); a symbol of another object (the C library, the driver), one
+ * of mdlkit's own names (mdlkit_*, mk_*) or a name that is not an
+ * identifier is not an export: NULL, as Windows answers for a routine it
+ * does not export (IoWMIOpenBlock, for example, which mdlkit lacks).
+ * PASSIVE_LEVEL. */
+PVOID MmGetSystemRoutineAddress(PUNICODE_STRING SystemRoutineName)
+{
+    MK_ENTER("MmGetSystemRoutineAddress");
+    MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, MmGetSystemRoutineAddress);
+    MK_OBJ_FAULT(SystemRoutineName);
+    char name[128];
+    size_t n = SystemRoutineName->Length / sizeof(WCHAR);
+    if (!n || n >= sizeof name || !SystemRoutineName->Buffer)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        WCHAR c = SystemRoutineName->Buffer[i];
+        int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' || (i && c >= '0' && c <= '9');
+        if (!ok)
+            return NULL;
+        name[i] = (char)c;
+    }
+    name[n] = 0;
+    if (!strncmp(name, "mdlkit_", 7) || !strncmp(name, "mk_", 3) || !strncmp(name, "MK_", 3) ||
+        !strncmp(name, "__", 2))
+        return NULL;
+    void *sym = dlsym(RTLD_DEFAULT, name);
+    if (!sym)
+        return NULL;
+    Dl_info mine, found;
+    if (!dladdr((void *)MmGetSystemRoutineAddress, &mine) || !dladdr(sym, &found) ||
+        mine.dli_fbase != found.dli_fbase)
+        return NULL;
+    return sym;
 }

@@ -238,6 +238,7 @@ fail_machine:
  * completes: after a caught bug check (or for mdlkit_reset) what the machine
  * still holds is reported as information, never raised (src/ke/bugcheck.c). */
 static void rt_step_exec(void *a) { (void)a; rt_exec_shutdown(); }
+static void rt_step_devices(void *a) { (void)a; mk_driver_release_devices(); }
 static void rt_step_verifier(void *a) { (void)a; mk_verifier_shutdown(); }
 static void rt_step_port(void *a) { (void)a; rt_port_shutdown(); }
 static void rt_step_io(void *a) { (void)a; mk_io_shutdown(); }
@@ -246,6 +247,7 @@ static unsigned rt_teardown(void)
 {
     unsigned before = mk_crash_absorbed();
     mk_teardown_step(rt_step_exec, NULL);
+    mk_teardown_step(rt_step_devices, NULL);
     mk_teardown_step(rt_step_verifier, NULL);
     mk_teardown_step(rt_step_port, NULL);
     mk_teardown_step(rt_step_io, NULL);
@@ -275,6 +277,7 @@ void mdlkit_shutdown(void)
         return;
     }
     rt_exec_shutdown(); /* system threads, timers, DPC queues, handles */
+    mk_driver_release_devices(); /* loaded drivers' device objects go with the machine */
     mk_verifier_shutdown(); /* final leak check and report (may bug check) */
     rt_port_shutdown();
     mk_io_shutdown();

@@ -1,8 +1,8 @@
 /*
  * version.c -- RtlGetVersion, RtlVerifyVersionInfo, VerSetConditionMask,
- * RtlIsNtDdiVersionAvailable, RtlIsServicePackVersionInstalled and
- * PsGetVersion, answering for the emulated Windows (mdlkit_config.os_version,
- * an NTDDI value).
+ * RtlIsNtDdiVersionAvailable and RtlIsServicePackVersionInstalled,
+ * answering for the emulated Windows (mdlkit_config.os_version, an NTDDI
+ * value). PsGetVersion is the process structure's (src/ps/psversion.c).
  *
  * An NTDDI value is 0xMMmmSSss: major, minor, service pack, and for
  * Windows 10 and later the release (RS1, ..., 24H2), mapped to the build
@@ -214,35 +214,4 @@ BOOLEAN RtlIsServicePackVersionInstalled(ULONG Version)
     if ((Version >> 16) != (mk_rt.os >> 16))
         return FALSE;
     return ((Version >> 8) & 0xFF) <= ((mk_rt.os >> 8) & 0xFF);
-}
-
-/* A free build: returns FALSE. CSDVersion (optional) is a caller-allocated
- * buffer that receives the service-pack string ("" with none), truncated
- * to its MaximumLength. */
-BOOLEAN PsGetVersion(PULONG MajorVersion, PULONG MinorVersion, PULONG BuildNumber, PUNICODE_STRING CSDVersion)
-{
-    MK_ENTER("PsGetVersion");
-    ver_info v = ver_of(mk_rt.os);
-    if (MajorVersion)
-        *MajorVersion = v.major;
-    if (MinorVersion)
-        *MinorVersion = v.minor;
-    if (BuildNumber)
-        *BuildNumber = v.build;
-    if (CSDVersion) {
-        WCHAR s[16];
-        ver_csd(v.sp_major, s, MK_ARRAY_SIZE(s));
-        size_t n = 0;
-        while (s[n])
-            n++;
-        size_t bytes = n * sizeof(WCHAR);
-        if (bytes > (size_t)(CSDVersion->MaximumLength & ~1u))
-            bytes = CSDVersion->MaximumLength & ~1u;
-        if (bytes)
-            memcpy(CSDVersion->Buffer, s, bytes);
-        CSDVersion->Length = (USHORT)bytes;
-        if (bytes + sizeof(WCHAR) <= CSDVersion->MaximumLength)
-            CSDVersion->Buffer[bytes / sizeof(WCHAR)] = 0;
-    }
-    return FALSE;
 }
