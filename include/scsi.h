@@ -561,6 +561,45 @@ typedef union _CDB {
 #define CDB16GENERIC_LENGTH 16
 
 /* ------------------------------------------------------------------------
+ * SCSI bus messages (parallel SCSI, SPI): message codes a miniport for a
+ * parallel bus adapter puts on the bus, and the extended-message forms.
+ * ---------------------------------------------------------------------- */
+#define SCSIMESS_COMMAND_COMPLETE 0x00
+#define SCSIMESS_EXTENDED_MESSAGE 0x01
+#define SCSIMESS_SAVE_DATA_POINTER 0x02
+#define SCSIMESS_RESTORE_POINTERS 0x03
+#define SCSIMESS_DISCONNECT 0x04
+#define SCSIMESS_INIT_DETECTED_ERROR 0x05
+#define SCSIMESS_ABORT 0x06
+#define SCSIMESS_MESSAGE_REJECT 0x07
+#define SCSIMESS_NO_OPERATION 0x08
+#define SCSIMESS_MESS_PARITY_ERROR 0x09
+#define SCSIMESS_LINK_CMD_COMP 0x0A
+#define SCSIMESS_LINK_CMD_COMP_W_FLAG 0x0B
+#define SCSIMESS_BUS_DEVICE_RESET 0x0C
+#define SCSIMESS_ABORT_WITH_TAG 0x0D
+#define SCSIMESS_CLEAR_QUEUE 0x0E
+#define SCSIMESS_INITIATE_RECOVERY 0x0F
+#define SCSIMESS_RELEASE_RECOVERY 0x10
+#define SCSIMESS_TERMINATE_IO_PROCESS 0x11
+#define SCSIMESS_SIMPLE_QUEUE_TAG 0x20
+#define SCSIMESS_HEAD_OF_QUEUE_TAG 0x21
+#define SCSIMESS_ORDERED_QUEUE_TAG 0x22
+#define SCSIMESS_IGNORE_WIDE_RESIDUE 0x23
+#define SCSIMESS_IDENTIFY 0x80
+#define SCSIMESS_IDENTIFY_WITH_DISCON 0xC0
+#define SCSIMESS_IDENTIFY_WITH_DISCONNECT SCSIMESS_IDENTIFY_WITH_DISCON
+/* extended message codes (the byte after the length) and their lengths */
+#define SCSIMESS_MODIFY_DATA_POINTER 0x00
+#define SCSIMESS_SYNCHRONOUS_DATA_REQ 0x01
+#define SCSIMESS_WIDE_DATA_REQUEST 0x03
+#define SCSIMESS_PARALLEL_PROTOCOL_REQUEST 0x04
+#define SCSIMESS_MODIFY_DATA_LENGTH 5
+#define SCSIMESS_SYNCH_DATA_LENGTH 3
+#define SCSIMESS_WIDE_DATA_LENGTH 2
+#define SCSIMESS_PARALLEL_PROTOCOL_LENGTH 6
+
+/* ------------------------------------------------------------------------
  * SCSI status, sense keys, additional sense codes
  * ---------------------------------------------------------------------- */
 #define SCSISTAT_GOOD 0x00

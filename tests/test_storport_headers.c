@@ -5,6 +5,7 @@
  */
 #include "testutil.h"
 
+#include <miniport.h> /* before storport.h, as parallel-SCSI miniports include it */
 #include <ntddscsi.h>
 #include <scsiwmi.h>
 #include <srbhelper.h>
@@ -112,6 +113,34 @@ static void test_srb_accessors_ex(void **state)
     assert_null(SrbGetCdb(&x));
 }
 
+/* Parallel-SCSI bus messages (SPI) and the DMA64 flags lsi_u3 uses. */
+static void test_scsi_bus_messages(void **state)
+{
+    (void)state;
+    assert_int_equal(SCSIMESS_COMMAND_COMPLETE, 0x00);
+    assert_int_equal(SCSIMESS_EXTENDED_MESSAGE, 0x01);
+    assert_int_equal(SCSIMESS_INIT_DETECTED_ERROR, 0x05);
+    assert_int_equal(SCSIMESS_ABORT, 0x06);
+    assert_int_equal(SCSIMESS_MESSAGE_REJECT, 0x07);
+    assert_int_equal(SCSIMESS_MESS_PARITY_ERROR, 0x09);
+    assert_int_equal(SCSIMESS_BUS_DEVICE_RESET, 0x0C);
+    assert_int_equal(SCSIMESS_ABORT_WITH_TAG, 0x0D);
+    assert_int_equal(SCSIMESS_TERMINATE_IO_PROCESS, 0x11);
+    assert_int_equal(SCSIMESS_SIMPLE_QUEUE_TAG, 0x20);
+    assert_int_equal(SCSIMESS_IDENTIFY, 0x80);
+    assert_int_equal(SCSIMESS_IDENTIFY_WITH_DISCON, 0xC0);
+    assert_int_equal(SCSIMESS_SYNCHRONOUS_DATA_REQ, 0x01);
+    assert_int_equal(SCSIMESS_WIDE_DATA_REQUEST, 0x03);
+    assert_int_equal(SCSIMESS_SYNCH_DATA_LENGTH, 3);
+    assert_int_equal(SCSIMESS_WIDE_DATA_LENGTH, 2);
+    /* the flag fits the UCHAR field it is tested in */
+    PORT_CONFIGURATION_INFORMATION c;
+    memset(&c, 0, sizeof c);
+    c.Dma64BitAddresses = SCSI_DMA64_SYSTEM_SUPPORTED | SCSI_DMA64_MINIPORT_SUPPORTED;
+    assert_true(c.Dma64BitAddresses & SCSI_DMA64_SYSTEM_SUPPORTED);
+    assert_int_equal(c.Dma64BitAddresses, 0x81);
+}
+
 static void test_opcode_names(void **state)
 {
     (void)state;
@@ -127,6 +156,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_srb_accessors_classic),
         cmocka_unit_test(test_srb_accessors_ex),
+        cmocka_unit_test(test_scsi_bus_messages),
         cmocka_unit_test_setup_teardown(test_opcode_names, mk_test_setup, mk_test_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

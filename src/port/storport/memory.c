@@ -3,7 +3,8 @@
  * AllocateMdl/FreeMdl, BuildMdlForNonPagedPool, GetSystemAddress,
  * GetOriginalMdl, Allocate/FreeContiguousMemorySpecifyCache(Node),
  * StorPortGetUncachedExtension, StorPortGetPhysicalAddress and
- * StorPortGetVirtualAddress. Allocations are recorded in the port
+ * StorPortGetVirtualAddress, StorPortConvertUlongToPhysicalAddress.
+ * Allocations are recorded in the port
  * allocation tracker (mk_port_track_*, owner = the adapter's device
  * extension) so frees are checked and leaks named at stop.
  */
@@ -423,6 +424,14 @@ PVOID StorPortGetUncachedExtension(PVOID HwDeviceExtension, PPORT_CONFIGURATION_
         a->uncached_size = NumberOfBytes;
     }
     return p;
+}
+
+/* The address widened to 64 bits, zero-extended (ULONG_PTR is unsigned). */
+STOR_PHYSICAL_ADDRESS StorPortConvertUlongToPhysicalAddress(ULONG_PTR UlongAddress)
+{
+    STOR_PHYSICAL_ADDRESS pa;
+    pa.QuadPart = (LONGLONG)(ULONG64)UlongAddress;
+    return pa;
 }
 
 STOR_PHYSICAL_ADDRESS StorPortGetPhysicalAddress(PVOID HwDeviceExtension, PSCSI_REQUEST_BLOCK Srb,
