@@ -43,6 +43,7 @@ typedef struct lg_ext {
     BOOLEAN reset_synced;
     BOOLEAN reset_result;
     BOOLEAN sync_from_isr;
+    UCHAR dma64_offered;
 } lg_ext;
 
 static BOOLEAN LgSynced(PVOID Ext, PVOID Context)
@@ -64,6 +65,9 @@ static ULONG LgFindAdapter(PVOID Ext, PVOID Ctx, PVOID Bus, PCHAR Arg, PPORT_CON
     (void)Again;
     lg_ext *e = Ext;
     ACCESS_RANGE *r = &(*Cfg->AccessRanges)[0];
+    e->dma64_offered = Cfg->Dma64BitAddresses;
+    if (Cfg->Dma64BitAddresses & SCSI_DMA64_SYSTEM_SUPPORTED)
+        Cfg->Dma64BitAddresses = SCSI_DMA64_MINIPORT_SUPPORTED;
     e->regs = StorPortGetDeviceBase(Ext, PCIBus, Cfg->SystemIoBusNumber, r->RangeStart, r->RangeLength,
                                     !r->RangeInMemory);
     Cfg->SynchronizationModel = StorSynchronizeFullDuplex;
@@ -257,6 +261,15 @@ static void test_address_conversions(void **state)
     assert_int_equal(StorPortConvertPhysicalAddressToULong64(pa), 0x123456789ULL);
 }
 
+/* On a 64-bit system the port offers 64-bit DMA in Dma64BitAddresses
+ * before HwFindAdapter (lsi_u3 tests the bit to choose its 64-bit mode). */
+static void test_dma64_offered_to_find_adapter(void **state)
+{
+    (void)state;
+    boot(0);
+    assert_int_equal(g_ext->dma64_offered, SCSI_DMA64_SYSTEM_SUPPORTED);
+}
+
 static void test_validate_range_is_obsolete(void **state)
 {
     (void)state;
@@ -364,6 +377,7 @@ int main(void)
         cmocka_unit_test_teardown(test_synchronize_access_unknown_extension, teardown),
         cmocka_unit_test_teardown(test_regress_reset_synchronizes_with_isr, teardown),
         cmocka_unit_test_teardown(test_address_conversions, teardown),
+        cmocka_unit_test_teardown(test_dma64_offered_to_find_adapter, teardown),
         cmocka_unit_test_teardown(test_validate_range_is_obsolete, teardown),
         cmocka_unit_test_teardown(test_processor_wrappers, teardown),
         cmocka_unit_test_teardown(test_processor_wrappers_before_windows7, teardown),

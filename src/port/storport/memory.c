@@ -410,7 +410,10 @@ PVOID StorPortGetUncachedExtension(PVOID HwDeviceExtension, PPORT_CONFIGURATION_
     PHYSICAL_ADDRESS low, high, none;
     low.QuadPart = 0;
     none.QuadPart = 0;
-    high.QuadPart = cfg->Dma64BitAddresses ? (LONGLONG)0x7FFFFFFFFFFFFFFFLL : (LONGLONG)0xFFFFFFFFLL;
+    /* 64-bit only if the miniport said it can (the port's own 0x80 offer alone is not) */
+    high.QuadPart = (cfg->Dma64BitAddresses & (SCSI_DMA64_MINIPORT_SUPPORTED | SCSI_DMA64_MINIPORT_FULL64BIT_SUPPORTED))
+                        ? (LONGLONG)0x7FFFFFFFFFFFFFFFLL
+                        : (LONGLONG)0xFFFFFFFFLL;
     mk_driver *old = mk_driver_enter(NULL); /* the port's memory, not the miniport's */
     mk_port_begin();
     PVOID p = MmAllocateContiguousMemorySpecifyCache(NumberOfBytes, low, high, none, MmCached);
