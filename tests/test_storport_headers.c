@@ -6,6 +6,7 @@
 #include "testutil.h"
 
 #include <miniport.h> /* before storport.h, as parallel-SCSI miniports include it */
+#include <ata.h>
 #include <ntddscsi.h>
 #include <scsiwmi.h>
 #include <srbhelper.h>
@@ -141,6 +142,45 @@ static void test_scsi_bus_messages(void **state)
     assert_int_equal(c.Dma64BitAddresses, 0x81);
 }
 
+_Static_assert(sizeof(ATA_PASS_THROUGH_EX) == 48 && offsetof(ATA_PASS_THROUGH_EX, DataBufferOffset) == 24 &&
+                   offsetof(ATA_PASS_THROUGH_EX, CurrentTaskFile) == 40,
+               "ATA_PASS_THROUGH_EX");
+_Static_assert(sizeof(ATA_PASS_THROUGH_DIRECT) == 48 && offsetof(ATA_PASS_THROUGH_DIRECT, DataBuffer) == 24,
+               "ATA_PASS_THROUGH_DIRECT");
+
+/* <ata.h>: register bits and command codes storahci uses, and ATA pass-through flags. */
+static void test_ata_definitions(void **state)
+{
+    (void)state;
+    assert_int_equal(IDE_STATUS_ERROR | IDE_STATUS_DRQ | IDE_STATUS_DRDY | IDE_STATUS_BUSY, 0xC9);
+    assert_int_equal(IDE_STATUS_DEVICE_FAULT, 0x20);
+    assert_int_equal(IDE_ERROR_COMMAND_ABORTED, 0x04);
+    assert_int_equal(IDE_ERROR_CRC_ERROR, IDE_ERROR_BAD_BLOCK);
+    assert_int_equal(IDE_ERROR_ADDRESS_NOT_FOUND, IDE_ERROR_ILLEGAL_LENGTH);
+    assert_int_equal(IDE_COMMAND_IDENTIFY, 0xEC);
+    assert_int_equal(IDE_COMMAND_ATAPI_IDENTIFY, 0xA1);
+    assert_int_equal(IDE_COMMAND_ATAPI_PACKET, 0xA0);
+    assert_int_equal(IDE_COMMAND_READ_DMA_EXT, 0x25);
+    assert_int_equal(IDE_COMMAND_WRITE_DMA_FUA_EXT, 0x3D);
+    assert_int_equal(IDE_COMMAND_READ_FPDMA_QUEUED, 0x60);
+    assert_int_equal(IDE_COMMAND_WRITE_FPDMA_QUEUED, 0x61);
+    assert_int_equal(IDE_COMMAND_READ_LOG_EXT, 0x2F);
+    assert_int_equal(IDE_COMMAND_READ_LOG_DMA_EXT, 0xB1);
+    assert_int_equal(IDE_COMMAND_FLUSH_CACHE_EXT, 0xEA);
+    assert_int_equal(IDE_COMMAND_SET_FEATURE, 0xEF);
+    assert_int_equal(IDE_COMMAND_DATA_SET_MANAGEMENT, 0x06);
+    assert_int_equal(IDE_COMMAND_NOT_VALID, 0xFF);
+    assert_int_equal(IDE_FEATURE_ENABLE_WRITE_CACHE, 0x02);
+    assert_int_equal(IDE_FEATURE_DISABLE_WRITE_CACHE, 0x82);
+    assert_int_equal(IDE_SET_UDMA_MODE(5), 0x45);
+    assert_int_equal(IDE_SMART_RETURN_STATUS, 0xDA);
+    assert_int_equal(IDE_GP_LOG_IDENTIFY_DEVICE_DATA_ADDRESS, 0x30);
+    assert_int_equal(IDE_GP_LOG_SECTOR_SIZE, 512);
+    assert_int_equal(ATA_DEVICE_SIGNATURE_ATAPI, 0xEB140101UL);
+    assert_int_equal(ATA_FLAGS_DATA_IN | ATA_FLAGS_48BIT_COMMAND | ATA_FLAGS_USE_DMA, 0x1A);
+    assert_int_equal(ATA_FLAGS_NO_MULTIPLE, 0x20);
+}
+
 static void test_opcode_names(void **state)
 {
     (void)state;
@@ -157,6 +197,7 @@ int main(void)
         cmocka_unit_test(test_srb_accessors_classic),
         cmocka_unit_test(test_srb_accessors_ex),
         cmocka_unit_test(test_scsi_bus_messages),
+        cmocka_unit_test(test_ata_definitions),
         cmocka_unit_test_setup_teardown(test_opcode_names, mk_test_setup, mk_test_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
