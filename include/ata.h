@@ -5,8 +5,8 @@
  * addresses and device signatures. Names and values are the documented ones
  * (ATA8-ACS and Microsoft's ata.h reference); the text is mdlkit's.
  *
- * Not here yet: IDENTIFY_DEVICE_DATA, IDENTIFY_PACKET_DATA and the log-page
- * structures (docs/storport.md, "Other miniports").
+ * IDENTIFY_DEVICE_DATA is here; not yet IDENTIFY_PACKET_DATA and the
+ * log-page structures (docs/storport.md, "Other miniports").
  */
 #ifndef MDLKIT_ATA_H
 #define MDLKIT_ATA_H
@@ -221,5 +221,385 @@
 #define ATA_DEVICE_SIGNATURE_HOST_ZONED 0xABCD0101
 #define ATA_DEVICE_SIGNATURE_ENCLOSURE 0xC33C0101
 #define ATA_DEVICE_SIGNATURE_PORT_MULTIPLIER 0x96690101
+
+
+/* ------------------------------------------------------------------------
+ * IDENTIFY DEVICE data: 256 little-endian words (ATA8-ACS / ACS-3); the
+ * field names are the WDK's. Strings are byte-swapped pairs, as the device
+ * sends them.
+ * ---------------------------------------------------------------------- */
+#include <pshpack1.h>
+typedef struct _IDENTIFY_DEVICE_DATA {
+    struct { /* word 0 */
+        USHORT Reserved1 : 1;
+        USHORT Retired3 : 1;
+        USHORT ResponseIncomplete : 1;
+        USHORT Retired2 : 3;
+        USHORT FixedDevice : 1;
+        USHORT RemovableMedia : 1;
+        USHORT Retired1 : 7;
+        USHORT DeviceType : 1;
+    } GeneralConfiguration;
+    USHORT NumCylinders;          /* 1 */
+    USHORT SpecificConfiguration; /* 2 */
+    USHORT NumHeads;              /* 3 */
+    USHORT Retired1[2];           /* 4-5 */
+    USHORT NumSectorsPerTrack;    /* 6 */
+    USHORT VendorUnique1[3];      /* 7-9 */
+    UCHAR SerialNumber[20];       /* 10-19 */
+    USHORT Retired2[2];           /* 20-21 */
+    USHORT Obsolete1;             /* 22 */
+    UCHAR FirmwareRevision[8];    /* 23-26 */
+    UCHAR ModelNumber[40];        /* 27-46 */
+    UCHAR MaximumBlockTransfer;   /* 47 */
+    UCHAR VendorUnique2;
+    struct { /* 48 */
+        USHORT FeatureSupported : 1;
+        USHORT Reserved : 15;
+    } TrustedComputing;
+    struct { /* 49-50 */
+        UCHAR CurrentLongPhysicalSectorAlignment : 2;
+        UCHAR ReservedByte49 : 6;
+        UCHAR DmaSupported : 1;
+        UCHAR LbaSupported : 1;
+        UCHAR IordyDisable : 1;
+        UCHAR IordySupported : 1;
+        UCHAR Reserved1 : 1;
+        UCHAR StandybyTimerSupport : 1;
+        UCHAR Reserved2 : 2;
+        USHORT ReservedWord50;
+    } Capabilities;
+    USHORT ObsoleteWords51[2];         /* 51-52 */
+    USHORT TranslationFieldsValid : 3; /* 53 */
+    USHORT Reserved3 : 5;
+    USHORT FreeFallControlSensitivity : 8;
+    USHORT NumberOfCurrentCylinders; /* 54 */
+    USHORT NumberOfCurrentHeads;     /* 55 */
+    USHORT CurrentSectorsPerTrack;   /* 56 */
+    ULONG CurrentSectorCapacity;     /* 57-58 */
+    UCHAR CurrentMultiSectorSetting; /* 59 */
+    UCHAR MultiSectorSettingValid : 1;
+    UCHAR ReservedByte59 : 3;
+    UCHAR SanitizeFeatureSupported : 1;
+    UCHAR CryptoScrambleExtCommandSupported : 1;
+    UCHAR OverwriteExtCommandSupported : 1;
+    UCHAR BlockEraseExtCommandSupported : 1;
+    ULONG UserAddressableSectors;   /* 60-61: the 28-bit capacity */
+    USHORT ObsoleteWord62;          /* 62 */
+    USHORT MultiWordDMASupport : 8; /* 63 */
+    USHORT MultiWordDMAActive : 8;
+    USHORT AdvancedPIOModes : 8; /* 64 */
+    USHORT ReservedByte64 : 8;
+    USHORT MinimumMWXferCycleTime;     /* 65 */
+    USHORT RecommendedMWXferCycleTime; /* 66 */
+    USHORT MinimumPIOCycleTime;        /* 67 */
+    USHORT MinimumPIOCycleTimeIORDY;   /* 68 */
+    struct { /* 69 */
+        USHORT ZonedCapabilities : 2;
+        USHORT NonVolatileWriteCache : 1;
+        USHORT ExtendedUserAddressableSectorsSupported : 1;
+        USHORT DeviceEncryptsAllUserData : 1;
+        USHORT ReadZeroAfterTrimSupported : 1;
+        USHORT Optional28BitCommandsSupported : 1;
+        USHORT IEEE1667 : 1;
+        USHORT DownloadMicrocodeDmaSupported : 1;
+        USHORT SetMaxSetPasswordUnlockDmaSupported : 1;
+        USHORT WriteBufferDmaSupported : 1;
+        USHORT ReadBufferDmaSupported : 1;
+        USHORT DeviceConfigIdentifySetDmaSupported : 1;
+        USHORT LPSAERCSupported : 1;
+        USHORT DeterministicReadAfterTrimSupported : 1;
+        USHORT CFastSpecSupported : 1;
+    } AdditionalSupported;
+    USHORT ReservedWords70[5]; /* 70-74 */
+    USHORT QueueDepth : 5;     /* 75: maximum queue depth - 1 */
+    USHORT ReservedWord75 : 11;
+    struct { /* 76-77 */
+        USHORT Reserved0 : 1;
+        USHORT SataGen1 : 1;
+        USHORT SataGen2 : 1;
+        USHORT SataGen3 : 1;
+        USHORT Reserved1 : 4;
+        USHORT NCQ : 1;
+        USHORT HIPM : 1;
+        USHORT PhyEvents : 1;
+        USHORT NcqUnload : 1;
+        USHORT NcqPriority : 1;
+        USHORT HostAutoPS : 1;
+        USHORT DeviceAutoPS : 1;
+        USHORT ReadLogDMA : 1;
+        USHORT Reserved2 : 1;
+        USHORT CurrentSpeed : 3;
+        USHORT NcqStreaming : 1;
+        USHORT NcqQueueMgmt : 1;
+        USHORT NcqReceiveSend : 1;
+        USHORT DEVSLPtoReducedPwrState : 1;
+        USHORT Reserved3 : 8;
+    } SerialAtaCapabilities;
+    struct { /* 78 */
+        USHORT Reserved0 : 1;
+        USHORT NonZeroOffsets : 1;
+        USHORT DmaSetupAutoActivate : 1;
+        USHORT DIPM : 1;
+        USHORT InOrderData : 1;
+        USHORT HardwareFeatureControl : 1;
+        USHORT SoftwareSettingsPreservation : 1;
+        USHORT NCQAutosense : 1;
+        USHORT DEVSLP : 1;
+        USHORT HybridInformation : 1;
+        USHORT Reserved1 : 6;
+    } SerialAtaFeaturesSupported;
+    struct { /* 79 */
+        USHORT Reserved0 : 1;
+        USHORT NonZeroOffsets : 1;
+        USHORT DmaSetupAutoActivate : 1;
+        USHORT DIPM : 1;
+        USHORT InOrderData : 1;
+        USHORT HardwareFeatureControl : 1;
+        USHORT SoftwareSettingsPreservation : 1;
+        USHORT DeviceAutoPS : 1;
+        USHORT DEVSLP : 1;
+        USHORT HybridInformation : 1;
+        USHORT Reserved1 : 6;
+    } SerialAtaFeaturesEnabled;
+    USHORT MajorRevision; /* 80 */
+    USHORT MinorRevision; /* 81 */
+    struct { /* 82-84: supported */
+        USHORT SmartCommands : 1;
+        USHORT SecurityMode : 1;
+        USHORT RemovableMediaFeature : 1;
+        USHORT PowerManagement : 1;
+        USHORT Reserved1 : 1;
+        USHORT WriteCache : 1;
+        USHORT LookAhead : 1;
+        USHORT ReleaseInterrupt : 1;
+        USHORT ServiceInterrupt : 1;
+        USHORT DeviceReset : 1;
+        USHORT HostProtectedArea : 1;
+        USHORT Obsolete1 : 1;
+        USHORT WriteBuffer : 1;
+        USHORT ReadBuffer : 1;
+        USHORT Nop : 1;
+        USHORT Obsolete2 : 1;
+        USHORT DownloadMicrocode : 1;
+        USHORT DmaQueued : 1;
+        USHORT Cfa : 1;
+        USHORT AdvancedPm : 1;
+        USHORT Msn : 1;
+        USHORT PowerUpInStandby : 1;
+        USHORT ManualPowerUp : 1;
+        USHORT Reserved2 : 1;
+        USHORT SetMax : 1;
+        USHORT Acoustics : 1;
+        USHORT BigLba : 1;
+        USHORT DeviceConfigOverlay : 1;
+        USHORT FlushCache : 1;
+        USHORT FlushCacheExt : 1;
+        USHORT WordValid83 : 2;
+        USHORT SmartErrorLog : 1;
+        USHORT SmartSelfTest : 1;
+        USHORT MediaSerialNumber : 1;
+        USHORT MediaCardPassThrough : 1;
+        USHORT StreamingFeature : 1;
+        USHORT GpLogging : 1;
+        USHORT WriteFua : 1;
+        USHORT WriteQueuedFua : 1;
+        USHORT WWN64Bit : 1;
+        USHORT URGReadStream : 1;
+        USHORT URGWriteStream : 1;
+        USHORT ReservedForTechReport : 2;
+        USHORT IdleWithUnloadFeature : 1;
+        USHORT WordValid : 2;
+    } CommandSetSupport;
+    struct { /* 85-87: enabled */
+        USHORT SmartCommands : 1;
+        USHORT SecurityMode : 1;
+        USHORT RemovableMediaFeature : 1;
+        USHORT PowerManagement : 1;
+        USHORT Reserved1 : 1;
+        USHORT WriteCache : 1;
+        USHORT LookAhead : 1;
+        USHORT ReleaseInterrupt : 1;
+        USHORT ServiceInterrupt : 1;
+        USHORT DeviceReset : 1;
+        USHORT HostProtectedArea : 1;
+        USHORT Obsolete1 : 1;
+        USHORT WriteBuffer : 1;
+        USHORT ReadBuffer : 1;
+        USHORT Nop : 1;
+        USHORT Obsolete2 : 1;
+        USHORT DownloadMicrocode : 1;
+        USHORT DmaQueued : 1;
+        USHORT Cfa : 1;
+        USHORT AdvancedPm : 1;
+        USHORT Msn : 1;
+        USHORT PowerUpInStandby : 1;
+        USHORT ManualPowerUp : 1;
+        USHORT Reserved2 : 1;
+        USHORT SetMax : 1;
+        USHORT Acoustics : 1;
+        USHORT BigLba : 1;
+        USHORT DeviceConfigOverlay : 1;
+        USHORT FlushCache : 1;
+        USHORT FlushCacheExt : 1;
+        USHORT Resrved3 : 1;
+        USHORT Words119_120Valid : 1;
+        USHORT SmartErrorLog : 1;
+        USHORT SmartSelfTest : 1;
+        USHORT MediaSerialNumber : 1;
+        USHORT MediaCardPassThrough : 1;
+        USHORT StreamingFeature : 1;
+        USHORT GpLogging : 1;
+        USHORT WriteFua : 1;
+        USHORT WriteQueuedFua : 1;
+        USHORT WWN64Bit : 1;
+        USHORT URGReadStream : 1;
+        USHORT URGWriteStream : 1;
+        USHORT ReservedForTechReport : 2;
+        USHORT IdleWithUnloadFeature : 1;
+        USHORT Reserved4 : 2;
+    } CommandSetActive;
+    USHORT UltraDMASupport : 8; /* 88 */
+    USHORT UltraDMAActive : 8;
+    struct { /* 89 */
+        USHORT TimeRequired : 15;
+        USHORT ExtendedTimeReported : 1;
+    } NormalSecurityEraseUnit;
+    struct { /* 90 */
+        USHORT TimeRequired : 15;
+        USHORT ExtendedTimeReported : 1;
+    } EnhancedSecurityEraseUnit;
+    USHORT CurrentAPMLevel : 8; /* 91 */
+    USHORT ReservedWord91 : 8;
+    USHORT MasterPasswordID;         /* 92 */
+    USHORT HardwareResetResult;      /* 93 */
+    USHORT CurrentAcousticValue : 8; /* 94 */
+    USHORT RecommendedAcousticValue : 8;
+    USHORT StreamMinRequestSize;         /* 95 */
+    USHORT StreamingTransferTimeDMA;     /* 96 */
+    USHORT StreamingAccessLatencyDMAPIO; /* 97 */
+    ULONG StreamingPerfGranularity;      /* 98-99 */
+    ULONG Max48BitLBA[2];                /* 100-103 */
+    USHORT StreamingTransferTime;        /* 104 */
+    USHORT DsmCap;                       /* 105 */
+    struct { /* 106 */
+        USHORT LogicalSectorsPerPhysicalSector : 4;
+        USHORT Reserved0 : 8;
+        USHORT LogicalSectorLongerThan256Words : 1;
+        USHORT MultipleLogicalSectorsPerPhysicalSector : 1;
+        USHORT Reserved1 : 2;
+    } PhysicalLogicalSectorSize;
+    USHORT InterSeekDelay;                 /* 107 */
+    USHORT WorldWideName[4];               /* 108-111 */
+    USHORT ReservedForWorldWideName128[4]; /* 112-115 */
+    USHORT ReservedForTlcTechnicalReport;  /* 116 */
+    USHORT WordsPerLogicalSector[2];       /* 117-118 */
+    struct { /* 119 */
+        USHORT ReservedForDrqTechnicalReport : 1;
+        USHORT WriteReadVerify : 1;
+        USHORT WriteUncorrectableExt : 1;
+        USHORT ReadWriteLogDmaExt : 1;
+        USHORT DownloadMicrocodeMode3 : 1;
+        USHORT FreefallControl : 1;
+        USHORT SenseDataReporting : 1;
+        USHORT ExtendedPowerConditions : 1;
+        USHORT Reserved0 : 6;
+        USHORT WordValid : 2;
+    } CommandSetSupportExt;
+    struct { /* 120 */
+        USHORT ReservedForDrqTechnicalReport : 1;
+        USHORT WriteReadVerify : 1;
+        USHORT WriteUncorrectableExt : 1;
+        USHORT ReadWriteLogDmaExt : 1;
+        USHORT DownloadMicrocodeMode3 : 1;
+        USHORT FreefallControl : 1;
+        USHORT SenseDataReporting : 1;
+        USHORT ExtendedPowerConditions : 1;
+        USHORT Reserved0 : 6;
+        USHORT Reserved1 : 2;
+    } CommandSetActiveExt;
+    USHORT ReservedForExpandedSupportandActive[6]; /* 121-126 */
+    USHORT MsnSupport : 2;                         /* 127 */
+    USHORT ReservedWord127 : 14;
+    struct { /* 128 */
+        USHORT SecuritySupported : 1;
+        USHORT SecurityEnabled : 1;
+        USHORT SecurityLocked : 1;
+        USHORT SecurityFrozen : 1;
+        USHORT SecurityCountExpired : 1;
+        USHORT EnhancedSecurityEraseSupported : 1;
+        USHORT Reserved0 : 2;
+        USHORT SecurityLevel : 1;
+        USHORT Reserved1 : 7;
+    } SecurityStatus;
+    USHORT ReservedWord129[31]; /* 129-159 */
+    struct { /* 160 */
+        USHORT MaximumCurrentInMA : 12;
+        USHORT CfaPowerMode1Disabled : 1;
+        USHORT CfaPowerMode1Required : 1;
+        USHORT Reserved0 : 1;
+        USHORT Word160Supported : 1;
+    } CfaPowerMode1;
+    USHORT ReservedForCfaWord161[7]; /* 161-167 */
+    USHORT NominalFormFactor : 4;    /* 168 */
+    USHORT ReservedWord168 : 12;
+    struct { /* 169 */
+        USHORT SupportsTrim : 1;
+        USHORT Reserved0 : 15;
+    } DataSetManagementFeature;
+    USHORT AdditionalProductID[4];       /* 170-173 */
+    USHORT ReservedForCfaWord174[2];     /* 174-175 */
+    USHORT CurrentMediaSerialNumber[30]; /* 176-205 */
+    struct { /* 206 */
+        USHORT Supported : 1;
+        USHORT Reserved0 : 1;
+        USHORT WriteSameSuported : 1;
+        USHORT ErrorRecoveryControlSupported : 1;
+        USHORT FeatureControlSuported : 1;
+        USHORT DataTablesSuported : 1;
+        USHORT Reserved1 : 6;
+        USHORT VendorSpecific : 4;
+    } SCTCommandTransport;
+    USHORT ReservedWord207[2]; /* 207-208 */
+    struct { /* 209 */
+        USHORT AlignmentOfLogicalWithinPhysical : 14;
+        USHORT Word209Supported : 1;
+        USHORT Reserved0 : 1;
+    } BlockAlignment;
+    USHORT WriteReadVerifySectorCountMode3Only[2]; /* 210-211 */
+    USHORT WriteReadVerifySectorCountMode2Only[2]; /* 212-213 */
+    struct { /* 214 */
+        USHORT NVCachePowerModeEnabled : 1;
+        USHORT Reserved0 : 3;
+        USHORT NVCacheFeatureSetEnabled : 1;
+        USHORT Reserved1 : 3;
+        USHORT NVCachePowerModeVersion : 4;
+        USHORT NVCacheFeatureSetVersion : 4;
+    } NVCacheCapabilities;
+    USHORT NVCacheSizeLSW;           /* 215 */
+    USHORT NVCacheSizeMSW;           /* 216 */
+    USHORT NominalMediaRotationRate; /* 217: 1 = not rotating */
+    USHORT ReservedWord218;          /* 218 */
+    struct { /* 219 */
+        UCHAR NVCacheEstimatedTimeToSpinUpInSeconds;
+        UCHAR Reserved;
+    } NVCacheOptions;
+    USHORT WriteReadVerifySectorCountMode : 8; /* 220 */
+    USHORT ReservedWord220 : 8;
+    USHORT ReservedWord221; /* 221 */
+    struct { /* 222 */
+        USHORT MajorVersion : 12;
+        USHORT TransportType : 4;
+    } TransportMajorVersion;
+    USHORT TransportMinorVersion;                    /* 223 */
+    USHORT ReservedWord224[6];                       /* 224-229 */
+    ULONG ExtendedNumberOfUserAddressableSectors[2]; /* 230-233 */
+    USHORT MinBlocksPerDownloadMicrocodeMode03;      /* 234 */
+    USHORT MaxBlocksPerDownloadMicrocodeMode03;      /* 235 */
+    USHORT ReservedWord236[19];                      /* 236-254 */
+    USHORT Signature : 8;                            /* 255: A5h when the checksum is valid */
+    USHORT CheckSum : 8;
+} IDENTIFY_DEVICE_DATA, *PIDENTIFY_DEVICE_DATA;
+#include <poppack.h>
 
 #endif /* MDLKIT_ATA_H */

@@ -148,6 +148,59 @@ _Static_assert(sizeof(ATA_PASS_THROUGH_EX) == 48 && offsetof(ATA_PASS_THROUGH_EX
 _Static_assert(sizeof(ATA_PASS_THROUGH_DIRECT) == 48 && offsetof(ATA_PASS_THROUGH_DIRECT, DataBuffer) == 24,
                "ATA_PASS_THROUGH_DIRECT");
 
+/* IDENTIFY DEVICE data: 512 bytes, each field at its ATA word */
+#define ATA_WORD(f) (offsetof(IDENTIFY_DEVICE_DATA, f) / 2)
+_Static_assert(sizeof(IDENTIFY_DEVICE_DATA) == 512, "IDENTIFY_DEVICE_DATA");
+_Static_assert(ATA_WORD(SerialNumber) == 10 && ATA_WORD(FirmwareRevision) == 23 && ATA_WORD(ModelNumber) == 27,
+               "identify strings");
+_Static_assert(ATA_WORD(TrustedComputing) == 48 && ATA_WORD(Capabilities) == 49 && ATA_WORD(CurrentSectorCapacity) == 57,
+               "identify 48-58");
+_Static_assert(ATA_WORD(UserAddressableSectors) == 60 && ATA_WORD(AdditionalSupported) == 69 &&
+                   ATA_WORD(SerialAtaCapabilities) == 76 && ATA_WORD(SerialAtaFeaturesSupported) == 78,
+               "identify 60-78");
+_Static_assert(ATA_WORD(MajorRevision) == 80 && ATA_WORD(CommandSetSupport) == 82 && ATA_WORD(CommandSetActive) == 85 &&
+                   ATA_WORD(Max48BitLBA) == 100 && ATA_WORD(PhysicalLogicalSectorSize) == 106,
+               "identify 80-106");
+_Static_assert(ATA_WORD(WordsPerLogicalSector) == 117 && ATA_WORD(CommandSetSupportExt) == 119 &&
+                   ATA_WORD(SecurityStatus) == 128 && ATA_WORD(DataSetManagementFeature) == 169,
+               "identify 117-169");
+_Static_assert(ATA_WORD(BlockAlignment) == 209 && ATA_WORD(NominalMediaRotationRate) == 217 &&
+                   ATA_WORD(NVCacheOptions) == 219 && ATA_WORD(ExtendedNumberOfUserAddressableSectors) == 230 &&
+                   ATA_WORD(MinBlocksPerDownloadMicrocodeMode03) == 234 && ATA_WORD(ReservedWord236) == 236,
+               "identify 209-236");
+
+/* Bits land where the standard puts them. */
+static void test_identify_device_bits(void **state)
+{
+    (void)state;
+    USHORT w[256];
+    memset(w, 0, sizeof w);
+    w[49] = 1u << 9;              /* LBA supported */
+    w[75] = 31;                   /* queue depth 32 */
+    w[76] = 1u << 8;              /* NCQ */
+    w[83] = (1u << 10) | (1u << 13) | (1u << 14); /* 48-bit, FLUSH CACHE EXT, word valid */
+    w[84] = 1u << 5;              /* GPL */
+    w[106] = 0x4000 | 0x2000 | 3; /* 8 logical per physical */
+    w[169] = 1;                   /* TRIM */
+    w[217] = 1;                   /* not rotating */
+    w[255] = 0xA5 | (0x12 << 8);
+    const IDENTIFY_DEVICE_DATA *id = (const IDENTIFY_DEVICE_DATA *)w;
+    assert_int_equal(id->Capabilities.LbaSupported, 1);
+    assert_int_equal(id->Capabilities.DmaSupported, 0);
+    assert_int_equal(id->QueueDepth, 31);
+    assert_int_equal(id->SerialAtaCapabilities.NCQ, 1);
+    assert_int_equal(id->CommandSetSupport.BigLba, 1);
+    assert_int_equal(id->CommandSetSupport.FlushCacheExt, 1);
+    assert_int_equal(id->CommandSetSupport.WordValid83, 1);
+    assert_int_equal(id->CommandSetSupport.GpLogging, 1);
+    assert_int_equal(id->PhysicalLogicalSectorSize.LogicalSectorsPerPhysicalSector, 3);
+    assert_int_equal(id->PhysicalLogicalSectorSize.MultipleLogicalSectorsPerPhysicalSector, 1);
+    assert_int_equal(id->DataSetManagementFeature.SupportsTrim, 1);
+    assert_int_equal(id->NominalMediaRotationRate, 1);
+    assert_int_equal(id->Signature, 0xA5);
+    assert_int_equal(id->CheckSum, 0x12);
+}
+
 /* <ata.h>: register bits and command codes storahci uses, and ATA pass-through flags. */
 static void test_ata_definitions(void **state)
 {
@@ -198,6 +251,7 @@ int main(void)
         cmocka_unit_test(test_srb_accessors_ex),
         cmocka_unit_test(test_scsi_bus_messages),
         cmocka_unit_test(test_ata_definitions),
+        cmocka_unit_test(test_identify_device_bits),
         cmocka_unit_test_setup_teardown(test_opcode_names, mk_test_setup, mk_test_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
