@@ -201,6 +201,29 @@ static void test_identify_device_bits(void **state)
     assert_int_equal(id->CheckSum, 0x12);
 }
 
+_Static_assert(sizeof(DEVICE_MANAGE_DATA_SET_ATTRIBUTES) == 28 && sizeof(DEVICE_DATA_SET_RANGE) == 16,
+               "data set management");
+
+/* Data-set management action codes and the form-factor enumeration. */
+static void test_storage_dsm_definitions(void **state)
+{
+    (void)state;
+    assert_int_equal(DeviceDsmAction_Trim, 1);
+    assert_int_equal(DeviceDsmAction_OffloadWrite, 4);
+    assert_int_equal(DeviceDsmAction_Notification, 0x80000002UL);
+    assert_int_equal(DeviceDsmAction_NvCache_Change_Priority, 0x8000000EUL);
+    assert_int_equal(DeviceDsmAction_NvCache_Evict, 0x8000000FUL);
+    assert_int_equal(DeviceDsmAction_ResetWritePointer, 0x17);
+    assert_int_equal(DeviceDsmAction_WriteZeroes, 0x19);
+    assert_int_equal(DeviceDsmAction_VdtSet, 0x1D);
+    assert_int_equal(DEVICE_DSM_FLAG_ENTIRE_DATA_SET_RANGE, 1);
+    assert_int_equal(FormFactor3_5, 1);
+    assert_int_equal(FormFactormSata, 7);
+    assert_int_equal(FormFactorM_2, 8);
+    assert_int_equal(FormFactorDimm, 10);
+    assert_int_equal(offsetof(DEVICE_MANAGE_DATA_SET_ATTRIBUTES, DataSetRangesOffset), 20);
+}
+
 /* <ata.h>: register bits and command codes storahci uses, and ATA pass-through flags. */
 static void test_ata_definitions(void **state)
 {
@@ -251,6 +274,7 @@ int main(void)
         cmocka_unit_test(test_srb_accessors_ex),
         cmocka_unit_test(test_scsi_bus_messages),
         cmocka_unit_test(test_ata_definitions),
+        cmocka_unit_test(test_storage_dsm_definitions),
         cmocka_unit_test(test_identify_device_bits),
         cmocka_unit_test_setup_teardown(test_opcode_names, mk_test_setup, mk_test_teardown),
     };
