@@ -519,6 +519,51 @@ typedef union _CDB {
         UCHAR Reserved2 : 7;
         UCHAR Control;
     } READ_CAPACITY16;
+    struct _ATA_PASSTHROUGH16 { /* SAT: an ATA command in a 16-byte CDB */
+        UCHAR OperationCode;
+        UCHAR Extend : 1;
+        UCHAR Protocol : 4;
+        UCHAR MultipleCount : 3;
+        UCHAR TLength : 2;
+        UCHAR ByteBlock : 1;
+        UCHAR TDir : 1;
+        UCHAR Reserved1 : 1;
+        UCHAR CkCond : 1;
+        UCHAR Offline : 2;
+        UCHAR Features15_8;
+        UCHAR Features7_0;
+        UCHAR SectorCount15_8;
+        UCHAR SectorCount7_0;
+        UCHAR LbaLow15_8;
+        UCHAR LbaLow7_0;
+        UCHAR LbaMid15_8;
+        UCHAR LbaMid7_0;
+        UCHAR LbaHigh15_8;
+        UCHAR LbaHigh7_0;
+        UCHAR Device;
+        UCHAR Command;
+        UCHAR Control;
+    } ATA_PASSTHROUGH16;
+    struct _WRITE_BUFFER { /* 10 bytes; offset and length big-endian */
+        UCHAR OperationCode;
+        UCHAR Mode : 5;
+        UCHAR ModeSpecific : 3;
+        UCHAR BufferID;
+        UCHAR BufferOffset[3];
+        UCHAR ParameterListLength[3];
+        UCHAR Control;
+    } WRITE_BUFFER;
+    struct _SECURITY_PROTOCOL_IN { /* 12 bytes; INC_512: the length counts 512-byte blocks */
+        UCHAR OperationCode;
+        UCHAR SecurityProtocol;
+        UCHAR SecurityProtocolSpecific[2];
+        UCHAR Reserved1 : 7;
+        UCHAR INC_512 : 1;
+        UCHAR Reserved2;
+        UCHAR AllocationLength[4];
+        UCHAR Reserved3;
+        UCHAR Control;
+    } SECURITY_PROTOCOL_IN;
     struct _UNMAP {
         UCHAR OperationCode;
         UCHAR Anchor : 1;

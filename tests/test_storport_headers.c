@@ -204,6 +204,37 @@ static void test_identify_device_bits(void **state)
 _Static_assert(sizeof(DEVICE_MANAGE_DATA_SET_ATTRIBUTES) == 28 && sizeof(DEVICE_DATA_SET_RANGE) == 16,
                "data set management");
 
+_Static_assert(sizeof(((CDB *)0)->ATA_PASSTHROUGH16) == 16 && offsetof(CDB, ATA_PASSTHROUGH16.Command) == 14,
+               "ATA PASS-THROUGH(16)");
+_Static_assert(sizeof(((CDB *)0)->WRITE_BUFFER) == 10 && offsetof(CDB, WRITE_BUFFER.ParameterListLength) == 6,
+               "WRITE BUFFER");
+_Static_assert(sizeof(((CDB *)0)->SECURITY_PROTOCOL_IN) == 12 &&
+                   offsetof(CDB, SECURITY_PROTOCOL_IN.AllocationLength) == 6,
+               "SECURITY PROTOCOL IN");
+
+/* The CDB forms' bits land where SAT / SPC put them. */
+static void test_cdb_forms(void **state)
+{
+    (void)state;
+    CDB cdb;
+    memset(&cdb, 0, sizeof cdb);
+    cdb.ATA_PASSTHROUGH16.Extend = 1;
+    cdb.ATA_PASSTHROUGH16.Protocol = 6; /* DMA */
+    cdb.ATA_PASSTHROUGH16.TLength = 2;
+    cdb.ATA_PASSTHROUGH16.ByteBlock = 1;
+    cdb.ATA_PASSTHROUGH16.TDir = 1;
+    cdb.ATA_PASSTHROUGH16.CkCond = 1;
+    assert_int_equal(cdb.AsByte[1], 0x0D);
+    assert_int_equal(cdb.AsByte[2], 0x2E);
+    memset(&cdb, 0, sizeof cdb);
+    cdb.WRITE_BUFFER.Mode = 0x0E;
+    cdb.WRITE_BUFFER.ModeSpecific = 1;
+    assert_int_equal(cdb.AsByte[1], 0x2E);
+    memset(&cdb, 0, sizeof cdb);
+    cdb.SECURITY_PROTOCOL_IN.INC_512 = 1;
+    assert_int_equal(cdb.AsByte[4], 0x80);
+}
+
 /* Data-set management action codes and the form-factor enumeration. */
 static void test_storage_dsm_definitions(void **state)
 {
@@ -275,6 +306,7 @@ int main(void)
         cmocka_unit_test(test_scsi_bus_messages),
         cmocka_unit_test(test_ata_definitions),
         cmocka_unit_test(test_storage_dsm_definitions),
+        cmocka_unit_test(test_cdb_forms),
         cmocka_unit_test(test_identify_device_bits),
         cmocka_unit_test_setup_teardown(test_opcode_names, mk_test_setup, mk_test_teardown),
     };
