@@ -744,6 +744,50 @@ typedef struct _SENSE_DATA {
 #define SENSE_BUFFER_SIZE sizeof(SENSE_DATA)
 #define MAX_SENSE_BUFFER_SIZE 255
 
+/* Descriptor-format sense data (response codes 72h/73h, SPC-4): an 8-byte
+ * header, then descriptors of (type, additional length, body). */
+typedef SENSE_DATA FIXED_SENSE_DATA, *PFIXED_SENSE_DATA;
+#pragma pack(push, 1)
+typedef struct _DESCRIPTOR_SENSE_DATA {
+    UCHAR ErrorCode : 7;
+    UCHAR Reserved1 : 1;
+    UCHAR SenseKey : 4;
+    UCHAR Reserved2 : 4;
+    UCHAR AdditionalSenseCode;
+    UCHAR AdditionalSenseCodeQualifier;
+    UCHAR Reserved3[3];
+    UCHAR AdditionalSenseLength; /* bytes of descriptors that follow */
+    UCHAR DescriptorBuffer[ANYSIZE_ARRAY];
+} DESCRIPTOR_SENSE_DATA, *PDESCRIPTOR_SENSE_DATA;
+typedef union _SENSE_DATA_EX {
+    FIXED_SENSE_DATA FixedData;
+    DESCRIPTOR_SENSE_DATA DescriptorData;
+} SENSE_DATA_EX, *PSENSE_DATA_EX;
+typedef struct _SCSI_SENSE_DESCRIPTOR_HEADER {
+    UCHAR DescriptorType;
+    UCHAR AdditionalLength; /* bytes after this header */
+} SCSI_SENSE_DESCRIPTOR_HEADER, *PSCSI_SENSE_DESCRIPTOR_HEADER;
+/* SAT: the ATA registers after an ATA PASS-THROUGH with CK_COND, or an error */
+typedef struct _SCSI_SENSE_DESCRIPTOR_ATA_STATUS_RETURN {
+    SCSI_SENSE_DESCRIPTOR_HEADER Header;
+    UCHAR Extend : 1;
+    UCHAR Reserved1 : 7;
+    UCHAR Error;
+    UCHAR SectorCount15_8;
+    UCHAR SectorCount7_0;
+    UCHAR LbaLow15_8;
+    UCHAR LbaLow7_0;
+    UCHAR LbaMid15_8;
+    UCHAR LbaMid7_0;
+    UCHAR LbaHigh15_8;
+    UCHAR LbaHigh7_0;
+    UCHAR Device;
+    UCHAR Status;
+} SCSI_SENSE_DESCRIPTOR_ATA_STATUS_RETURN, *PSCSI_SENSE_DESCRIPTOR_ATA_STATUS_RETURN;
+#pragma pack(pop)
+/* descriptor type of SCSI_SENSE_DESCRIPTOR_ATA_STATUS_RETURN (SPC-4) */
+#define SCSI_SENSE_DESCRIPTOR_TYPE_ATA_STATUS_RETURN 0x09
+
 /* ------------------------------------------------------------------------
  * INQUIRY
  * ---------------------------------------------------------------------- */

@@ -212,6 +212,43 @@ _Static_assert(sizeof(((CDB *)0)->SECURITY_PROTOCOL_IN) == 12 &&
                    offsetof(CDB, SECURITY_PROTOCOL_IN.AllocationLength) == 6,
                "SECURITY PROTOCOL IN");
 
+_Static_assert(sizeof(SCSI_SENSE_DESCRIPTOR_ATA_STATUS_RETURN) == 14 &&
+                   offsetof(SCSI_SENSE_DESCRIPTOR_ATA_STATUS_RETURN, Status) == 13,
+               "ATA status return descriptor");
+_Static_assert(offsetof(DESCRIPTOR_SENSE_DATA, DescriptorBuffer) == 8 && sizeof(SENSE_DATA_EX) == sizeof(SENSE_DATA),
+               "descriptor sense data");
+
+/* Descriptor sense: fields at their SPC-4 bytes, descriptors after byte 8. */
+static void test_descriptor_sense(void **state)
+{
+    (void)state;
+    UCHAR raw[8 + 14];
+    memset(raw, 0, sizeof raw);
+    raw[0] = SCSI_SENSE_ERRORCODE_DESCRIPTOR_CURRENT;
+    raw[1] = SCSI_SENSE_RECOVERED_ERROR;
+    raw[2] = 0x00;
+    raw[3] = 0x1D; /* ATA PASS THROUGH INFORMATION AVAILABLE */
+    raw[7] = 14;
+    raw[8] = SCSI_SENSE_DESCRIPTOR_TYPE_ATA_STATUS_RETURN;
+    raw[9] = 12;
+    raw[10] = 1;    /* extend */
+    raw[21] = 0x50; /* status: DRDY | DSC */
+    const DESCRIPTOR_SENSE_DATA *d = (const DESCRIPTOR_SENSE_DATA *)raw;
+    assert_int_equal(d->ErrorCode, 0x72);
+    assert_int_equal(d->SenseKey, SCSI_SENSE_RECOVERED_ERROR);
+    assert_int_equal(d->AdditionalSenseCodeQualifier, 0x1D);
+    assert_int_equal(d->AdditionalSenseLength, 14);
+    const SCSI_SENSE_DESCRIPTOR_ATA_STATUS_RETURN *a = (const SCSI_SENSE_DESCRIPTOR_ATA_STATUS_RETURN *)d->DescriptorBuffer;
+    assert_int_equal(a->Header.DescriptorType, 9);
+    assert_int_equal(a->Header.AdditionalLength, 12);
+    assert_int_equal(a->Extend, 1);
+    assert_int_equal(a->Status, IDE_STATUS_IDLE);
+    PZZSTR list = (PZZSTR)"a\0b\0";
+    PCZZWSTR wlist = L"x\0";
+    assert_int_equal(list[2], 'b');
+    assert_int_equal(wlist[0], L'x');
+}
+
 /* The CDB forms' bits land where SAT / SPC put them. */
 static void test_cdb_forms(void **state)
 {
@@ -307,6 +344,7 @@ int main(void)
         cmocka_unit_test(test_ata_definitions),
         cmocka_unit_test(test_storage_dsm_definitions),
         cmocka_unit_test(test_cdb_forms),
+        cmocka_unit_test(test_descriptor_sense),
         cmocka_unit_test(test_identify_device_bits),
         cmocka_unit_test_setup_teardown(test_opcode_names, mk_test_setup, mk_test_teardown),
     };
