@@ -5,7 +5,7 @@
  * addresses and device signatures. Names and values are the documented ones
  * (ATA8-ACS and Microsoft's ata.h reference); the text is mdlkit's.
  *
- * IDENTIFY_DEVICE_DATA is here; not yet IDENTIFY_PACKET_DATA and the
+ * IDENTIFY_DEVICE_DATA and IDENTIFY_PACKET_DATA are here; not yet the
  * log-page structures (docs/storport.md, "Other miniports").
  */
 #ifndef MDLKIT_ATA_H
@@ -600,6 +600,221 @@ typedef struct _IDENTIFY_DEVICE_DATA {
     USHORT Signature : 8;                            /* 255: A5h when the checksum is valid */
     USHORT CheckSum : 8;
 } IDENTIFY_DEVICE_DATA, *PIDENTIFY_DEVICE_DATA;
+#include <poppack.h>
+
+
+/* ------------------------------------------------------------------------
+ * IDENTIFY PACKET DEVICE data (ATAPI devices): 256 words, WDK field names.
+ * ---------------------------------------------------------------------- */
+#include <pshpack1.h>
+typedef struct _IDENTIFY_PACKET_DATA {
+    struct { /* word 0 */
+        USHORT PacketType : 2; /* 0: 12-byte packets, 1: 16-byte */
+        USHORT IncompleteResponse : 1;
+        USHORT Reserved1 : 2;
+        USHORT DrqDelay : 2;
+        USHORT RemovableMedia : 1;
+        USHORT CommandPacketType : 5; /* SPC peripheral device type (5: CD/DVD) */
+        USHORT Reserved2 : 1;
+        USHORT DeviceType : 2; /* 2: ATAPI */
+    } GeneralConfiguration;
+    USHORT ResevedWord1;         /* 1 (the WDK's spelling) */
+    USHORT UniqueConfiguration;  /* 2 */
+    USHORT ReservedWords3[7];    /* 3-9 */
+    UCHAR SerialNumber[20];      /* 10-19 */
+    USHORT ReservedWords20[3];   /* 20-22 */
+    UCHAR FirmwareRevision[8];   /* 23-26 */
+    UCHAR ModelNumber[40];       /* 27-46 */
+    USHORT ReservedWords47[2];   /* 47-48 */
+    struct { /* 49-50 */
+        USHORT VendorSpecific : 8;
+        USHORT DmaSupported : 1;
+        USHORT LbaSupported : 1;
+        USHORT IordyDisabled : 1;
+        USHORT IordySupported : 1;
+        USHORT Obsolete : 1;
+        USHORT OverlapSupported : 1;
+        USHORT QueuedCommandsSupported : 1;
+        USHORT InterleavedDmaSupported : 1;
+        USHORT DeviceSpecificStandbyTimerValueMin : 1;
+        USHORT Obsolete1 : 1;
+        USHORT ReservedWord50 : 12;
+        USHORT WordValid : 2;
+    } Capabilities;
+    USHORT ObsoleteWords51[2];         /* 51-52 */
+    USHORT TranslationFieldsValid : 3; /* 53 */
+    USHORT Reserved3 : 13;
+    USHORT ReservedWords54[8]; /* 54-61 */
+    struct { /* 62 */
+        USHORT UDMA0Supported : 1;
+        USHORT UDMA1Supported : 1;
+        USHORT UDMA2Supported : 1;
+        USHORT UDMA3Supported : 1;
+        USHORT UDMA4Supported : 1;
+        USHORT UDMA5Supported : 1;
+        USHORT UDMA6Supported : 1;
+        USHORT MDMA0Supported : 1;
+        USHORT MDMA1Supported : 1;
+        USHORT MDMA2Supported : 1;
+        USHORT DMASupported : 1;
+        USHORT ReservedWord62 : 4;
+        USHORT DMADIRBitRequired : 1;
+    } DMADIR;
+    USHORT MultiWordDMASupport : 8; /* 63 */
+    USHORT MultiWordDMAActive : 8;
+    USHORT AdvancedPIOModes : 8; /* 64 */
+    USHORT ReservedByte64 : 8;
+    USHORT MinimumMWXferCycleTime;     /* 65 */
+    USHORT RecommendedMWXferCycleTime; /* 66 */
+    USHORT MinimumPIOCycleTime;        /* 67 */
+    USHORT MinimumPIOCycleTimeIORDY;   /* 68 */
+    USHORT ReservedWords69[2];         /* 69-70 */
+    USHORT BusReleaseDelay;            /* 71 */
+    USHORT ServiceCommandDelay;        /* 72 */
+    USHORT ReservedWords73[2];         /* 73-74 */
+    USHORT QueueDepth : 5;             /* 75 */
+    USHORT ReservedWord75 : 11;
+    struct { /* 76-77 */
+        USHORT Reserved0 : 1;
+        USHORT SataGen1 : 1;
+        USHORT SataGen2 : 1;
+        USHORT SataGen3 : 1;
+        USHORT Reserved1 : 5;
+        USHORT HIPM : 1;
+        USHORT PhyEvents : 1;
+        USHORT Reserved3 : 2;
+        USHORT HostAutoPS : 1;
+        USHORT DeviceAutoPS : 1;
+        USHORT Reserved4 : 1;
+        USHORT Reserved5 : 1;
+        USHORT CurrentSpeed : 3;
+        USHORT SlimlineDeviceAttention : 1;
+        USHORT HostEnvironmentDetect : 1;
+        USHORT Reserved : 10;
+    } SerialAtaCapabilities;
+    struct { /* 78 */
+        USHORT Reserved0 : 1;
+        USHORT Reserved1 : 2;
+        USHORT DIPM : 1;
+        USHORT Reserved2 : 1;
+        USHORT AsynchronousNotification : 1;
+        USHORT SoftwareSettingsPreservation : 1;
+        USHORT Reserved3 : 9;
+    } SerialAtaFeaturesSupported;
+    struct { /* 79 */
+        USHORT Reserved0 : 1;
+        USHORT Reserved1 : 2;
+        USHORT DIPM : 1;
+        USHORT Reserved2 : 1;
+        USHORT AsynchronousNotification : 1;
+        USHORT SoftwareSettingsPreservation : 1;
+        USHORT DeviceAutoPS : 1;
+        USHORT Reserved3 : 8;
+    } SerialAtaFeaturesEnabled;
+    USHORT MajorRevision; /* 80 */
+    USHORT MinorRevision; /* 81 */
+    struct { /* 82-83 */
+        USHORT SmartCommands : 1;
+        USHORT SecurityMode : 1;
+        USHORT RemovableMedia : 1;
+        USHORT PowerManagement : 1;
+        USHORT PacketCommands : 1;
+        USHORT WriteCache : 1;
+        USHORT LookAhead : 1;
+        USHORT ReleaseInterrupt : 1;
+        USHORT ServiceInterrupt : 1;
+        USHORT DeviceReset : 1;
+        USHORT HostProtectedArea : 1;
+        USHORT Obsolete1 : 1;
+        USHORT WriteBuffer : 1;
+        USHORT ReadBuffer : 1;
+        USHORT Nop : 1;
+        USHORT Obsolete2 : 1;
+        USHORT DownloadMicrocode : 1;
+        USHORT Reserved1 : 2;
+        USHORT AdvancedPm : 1;
+        USHORT Msn : 1;
+        USHORT PowerUpInStandby : 1;
+        USHORT ManualPowerUp : 1;
+        USHORT Reserved2 : 1;
+        USHORT SetMax : 1;
+        USHORT Reserved3 : 3;
+        USHORT FlushCache : 1;
+        USHORT Reserved4 : 1;
+        USHORT WordValid : 2;
+    } CommandSetSupport;
+    struct { /* 84 */
+        USHORT Reserved0 : 5;
+        USHORT GpLogging : 1;
+        USHORT Reserved1 : 2;
+        USHORT WWN64Bit : 1;
+        USHORT Reserved2 : 5;
+        USHORT WordValid : 2;
+    } CommandSetSupportExt;
+    struct { /* 85-86 */
+        USHORT SmartCommands : 1;
+        USHORT SecurityMode : 1;
+        USHORT RemovableMedia : 1;
+        USHORT PowerManagement : 1;
+        USHORT PacketCommands : 1;
+        USHORT WriteCache : 1;
+        USHORT LookAhead : 1;
+        USHORT ReleaseInterrupt : 1;
+        USHORT ServiceInterrupt : 1;
+        USHORT DeviceReset : 1;
+        USHORT HostProtectedArea : 1;
+        USHORT Obsolete1 : 1;
+        USHORT WriteBuffer : 1;
+        USHORT ReadBuffer : 1;
+        USHORT Nop : 1;
+        USHORT Obsolete2 : 1;
+        USHORT DownloadMicrocode : 1;
+        USHORT Reserved1 : 2;
+        USHORT AdvancedPm : 1;
+        USHORT Msn : 1;
+        USHORT PowerUpInStandby : 1;
+        USHORT ManualPowerUp : 1;
+        USHORT Reserved2 : 1;
+        USHORT SetMax : 1;
+        USHORT Reserved3 : 3;
+        USHORT FlushCache : 1;
+        USHORT Reserved : 3;
+    } CommandSetActive;
+    struct { /* 87 */
+        USHORT Reserved0 : 5;
+        USHORT GpLogging : 1;
+        USHORT Reserved1 : 2;
+        USHORT WWN64Bit : 1;
+        USHORT Reserved2 : 5;
+        USHORT WordValid : 2;
+    } CommandSetActiveExt;
+    USHORT UltraDMASupport : 8; /* 88 */
+    USHORT UltraDMAActive : 8;
+    USHORT TimeRequiredForNormalEraseModeSecurityEraseUnit;   /* 89 */
+    USHORT TimeRequiredForEnhancedEraseModeSecurityEraseUnit; /* 90 */
+    USHORT CurrentAPMLevel;                                   /* 91 */
+    USHORT MasterPasswordID;                                  /* 92 */
+    USHORT HardwareResetResult;                               /* 93 */
+    USHORT ReservedWords94[14];                               /* 94-107 */
+    USHORT WorldWideName[4];                                  /* 108-111 */
+    USHORT ReservedWords112[13];                              /* 112-124 */
+    USHORT AtapiZeroByteCount;                                /* 125 */
+    USHORT ReservedWord126;                                   /* 126 */
+    USHORT MsnSupport : 2;                                    /* 127 */
+    USHORT ReservedWord127 : 14;
+    USHORT SecurityStatus;      /* 128 */
+    USHORT VendorSpecific[31];  /* 129-159 */
+    USHORT ReservedWord160[16]; /* 160-175 */
+    USHORT ReservedWord176[46]; /* 176-221 */
+    struct { /* 222 */
+        USHORT MajorVersion : 12;
+        USHORT TransportType : 4;
+    } TransportMajorVersion;
+    USHORT TransportMinorVersion; /* 223 */
+    USHORT ReservedWord224[31];   /* 224-254 */
+    USHORT Signature : 8;         /* 255 */
+    USHORT CheckSum : 8;
+} IDENTIFY_PACKET_DATA, *PIDENTIFY_PACKET_DATA;
 #include <poppack.h>
 
 #endif /* MDLKIT_ATA_H */

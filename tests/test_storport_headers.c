@@ -169,6 +169,14 @@ _Static_assert(ATA_WORD(BlockAlignment) == 209 && ATA_WORD(NominalMediaRotationR
                    ATA_WORD(MinBlocksPerDownloadMicrocodeMode03) == 234 && ATA_WORD(ReservedWord236) == 236,
                "identify 209-236");
 
+#define ATAPI_WORD(f) (offsetof(IDENTIFY_PACKET_DATA, f) / 2)
+_Static_assert(sizeof(IDENTIFY_PACKET_DATA) == 512, "IDENTIFY_PACKET_DATA");
+_Static_assert(ATAPI_WORD(SerialNumber) == 10 && ATAPI_WORD(ModelNumber) == 27 && ATAPI_WORD(Capabilities) == 49 &&
+                   ATAPI_WORD(DMADIR) == 62 && ATAPI_WORD(SerialAtaCapabilities) == 76 &&
+                   ATAPI_WORD(CommandSetSupport) == 82 && ATAPI_WORD(AtapiZeroByteCount) == 125 &&
+                   ATAPI_WORD(TransportMajorVersion) == 222,
+               "identify packet words");
+
 /* Bits land where the standard puts them. */
 static void test_identify_device_bits(void **state)
 {
@@ -199,6 +207,22 @@ static void test_identify_device_bits(void **state)
     assert_int_equal(id->NominalMediaRotationRate, 1);
     assert_int_equal(id->Signature, 0xA5);
     assert_int_equal(id->CheckSum, 0x12);
+
+    memset(w, 0, sizeof w);
+    w[0] = 0x8000 | (5u << 8) | 1; /* ATAPI, CD/DVD, 16-byte packets */
+    w[49] = (1u << 8) | (1u << 15); /* DMA, interleaved DMA */
+    w[62] = 1u << 15;               /* DMADIR required */
+    w[77] = 1u << 4;                /* slimline device attention */
+    w[78] = 1u << 5;                /* asynchronous notification */
+    const IDENTIFY_PACKET_DATA *pk = (const IDENTIFY_PACKET_DATA *)w;
+    assert_int_equal(pk->GeneralConfiguration.DeviceType, 2);
+    assert_int_equal(pk->GeneralConfiguration.CommandPacketType, 5);
+    assert_int_equal(pk->GeneralConfiguration.PacketType, 1);
+    assert_int_equal(pk->Capabilities.DmaSupported, 1);
+    assert_int_equal(pk->Capabilities.InterleavedDmaSupported, 1);
+    assert_int_equal(pk->DMADIR.DMADIRBitRequired, 1);
+    assert_int_equal(pk->SerialAtaCapabilities.SlimlineDeviceAttention, 1);
+    assert_int_equal(pk->SerialAtaFeaturesSupported.AsynchronousNotification, 1);
 }
 
 _Static_assert(sizeof(DEVICE_MANAGE_DATA_SET_ATTRIBUTES) == 28 && sizeof(DEVICE_DATA_SET_RANGE) == 16,
