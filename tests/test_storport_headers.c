@@ -6,6 +6,7 @@
 #include "testutil.h"
 
 #include <miniport.h> /* before storport.h, as parallel-SCSI miniports include it */
+#include <acpiioct.h>
 #include <ata.h>
 #include <ntddscsi.h>
 #include <scsiwmi.h>
@@ -273,6 +274,38 @@ static void test_descriptor_sense(void **state)
     assert_int_equal(wlist[0], L'x');
 }
 
+_Static_assert(sizeof(ACPI_METHOD_ARGUMENT) == 8 && offsetof(ACPI_EVAL_INPUT_BUFFER_COMPLEX, Argument) == 16 &&
+                   offsetof(ACPI_EVAL_OUTPUT_BUFFER, Argument) == 12 && sizeof(ACPI_EVAL_INPUT_BUFFER) == 8,
+               "ACPI evaluation buffers");
+
+/* ACPI method arguments: packing one after another with the macros. */
+static void test_acpi_method_arguments(void **state)
+{
+    (void)state;
+    assert_int_equal(IOCTL_ACPI_EVAL_METHOD, 0x0032C000UL);
+    assert_int_equal(ACPI_EVAL_INPUT_BUFFER_COMPLEX_SIGNATURE, 'CieA');
+    ULONG store[16];
+    memset(store, 0, sizeof store);
+    ACPI_EVAL_INPUT_BUFFER_COMPLEX *in = (ACPI_EVAL_INPUT_BUFFER_COMPLEX *)store;
+    in->Signature = ACPI_EVAL_INPUT_BUFFER_COMPLEX_SIGNATURE;
+    in->MethodNameAsUlong = 0x4D53445F; /* "_DSM", little-endian */
+    assert_int_equal(in->MethodName[0], '_');
+    PACPI_METHOD_ARGUMENT a = in->Argument;
+    ACPI_METHOD_SET_ARGUMENT_INTEGER(a, 7);
+    assert_int_equal(ACPI_METHOD_ARGUMENT_LENGTH_FROM_ARGUMENT(a), 8);
+    a = ACPI_METHOD_NEXT_ARGUMENT(a);
+    assert_ptr_equal(a, (PUCHAR)in->Argument + 8);
+    UCHAR bytes[10] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+    ACPI_METHOD_SET_ARGUMENT_BUFFER(a, bytes, sizeof bytes);
+    assert_int_equal(a->Type, ACPI_METHOD_ARGUMENT_BUFFER);
+    assert_int_equal(ACPI_METHOD_ARGUMENT_LENGTH_FROM_ARGUMENT(a), 14);
+    assert_int_equal(a->Data[9], 10);
+    a = ACPI_METHOD_NEXT_ARGUMENT(a);
+    ACPI_METHOD_SET_ARGUMENT_STRING(a, "ab");
+    assert_int_equal(a->DataLength, 3);
+    assert_int_equal(ACPI_METHOD_ARGUMENT_LENGTH(1), 8); /* at least a ULONG's room */
+}
+
 /* The CDB forms' bits land where SAT / SPC put them. */
 static void test_cdb_forms(void **state)
 {
@@ -369,6 +402,7 @@ int main(void)
         cmocka_unit_test(test_storage_dsm_definitions),
         cmocka_unit_test(test_cdb_forms),
         cmocka_unit_test(test_descriptor_sense),
+        cmocka_unit_test(test_acpi_method_arguments),
         cmocka_unit_test(test_identify_device_bits),
         cmocka_unit_test_setup_teardown(test_opcode_names, mk_test_setup, mk_test_teardown),
     };
