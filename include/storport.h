@@ -681,6 +681,16 @@ MDLKIT_FORCEINLINE ULONG StorPortGetHighestNodeNumber(PVOID HwDeviceExtension, P
     return StorPortExtendedFunction(ExtFunctionGetHighestNodeNumber, HwDeviceExtension, HighestNode);
 }
 
+/* Windows 8 and later. mdlkit has no ACPI namespace: every method answers
+ * STOR_STATUS_NOT_IMPLEMENTED (STOR_STATUS_INVALID_IRQL above PASSIVE_LEVEL). */
+MDLKIT_FORCEINLINE ULONG StorPortInvokeAcpiMethod(PVOID HwDeviceExtension, PSTOR_ADDRESS Address, ULONG MethodName,
+                                                  PVOID InputBuffer, ULONG InputBufferLength, PVOID OutputBuffer,
+                                                  ULONG OutputBufferLength, PULONG BytesReturned)
+{
+    return StorPortExtendedFunction(ExtFunctionInvokeAcpiMethod, HwDeviceExtension, Address, MethodName, InputBuffer,
+                                    InputBufferLength, OutputBuffer, OutputBufferLength, BytesReturned);
+}
+
 MDLKIT_FORCEINLINE ULONG StorPortQueryPerformanceCounter(PVOID HwDeviceExtension, PLARGE_INTEGER PerformanceFreq,
                                                          PLARGE_INTEGER PerformanceCounter)
 {

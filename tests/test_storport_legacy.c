@@ -10,6 +10,7 @@
  */
 #include "testutil.h"
 
+#include <acpiioct.h>
 #include <miniport.h>
 #include <storport.h>
 
@@ -336,6 +337,37 @@ static void test_processor_wrappers_before_windows7(void **state)
     assert_int_equal(StorPortGetActiveGroupCount(g_ext, &groups), STOR_STATUS_NOT_IMPLEMENTED);
 }
 
+static void acpi_at_dispatch(void *arg)
+{
+    ULONG *st = arg;
+    KIRQL old;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    ULONG n = 99;
+    st[0] = StorPortInvokeAcpiMethod(g_ext, NULL, 'MSD_', NULL, 0, NULL, 0, &n);
+    st[1] = n;
+    KeLowerIrql(old);
+}
+
+/* No ACPI namespace: a method is never found; the IRQL rule comes first. */
+static void test_invoke_acpi_method(void **state)
+{
+    (void)state;
+    boot(0);
+    ULONG in[8];
+    ACPI_EVAL_OUTPUT_BUFFER out;
+    ULONG n = 99;
+    memset(in, 0, sizeof in);
+    ((ACPI_EVAL_INPUT_BUFFER_COMPLEX *)in)->Signature = ACPI_EVAL_INPUT_BUFFER_COMPLEX_SIGNATURE;
+    assert_int_equal(StorPortInvokeAcpiMethod(g_ext, NULL, 'DDS_', in, sizeof in, &out, sizeof out, &n),
+                     STOR_STATUS_NOT_IMPLEMENTED);
+    assert_int_equal(n, 0);
+    assert_int_equal(StorPortInvokeAcpiMethod(g_ext, NULL, 'DDS_', NULL, 0, NULL, 0, NULL), STOR_STATUS_NOT_IMPLEMENTED);
+    ULONG st[2] = {0, 0};
+    acpi_at_dispatch(st);
+    assert_int_equal(st[0], STOR_STATUS_INVALID_IRQL);
+    assert_int_equal(st[1], 0);
+}
+
 static void test_extended_function_table_is_not_offered(void **state)
 {
     (void)state;
@@ -381,6 +413,7 @@ int main(void)
         cmocka_unit_test_teardown(test_validate_range_is_obsolete, teardown),
         cmocka_unit_test_teardown(test_processor_wrappers, teardown),
         cmocka_unit_test_teardown(test_processor_wrappers_before_windows7, teardown),
+        cmocka_unit_test_teardown(test_invoke_acpi_method, teardown),
         cmocka_unit_test_teardown(test_extended_function_table_is_not_offered, teardown),
         cmocka_unit_test(test_debugprint_macro),
     };

@@ -50,6 +50,7 @@ ULONG mk_sp_min_os(STORPORT_FUNCTION_CODE code)
     case ExtFunctionFreeTimer:
     case ExtFunctionSetUnitAttributes:
     case ExtFunctionQueryPerformanceCounter:
+    case ExtFunctionInvokeAcpiMethod:
         return NTDDI_WIN8;
     default:
         return 0; /* not emulated: STOR_STATUS_NOT_IMPLEMENTED */
@@ -244,6 +245,22 @@ ULONG StorPortExtendedFunction(STORPORT_FUNCTION_CODE FunctionCode, PVOID HwDevi
         STOR_UNIT_ATTRIBUTES attr = va_arg(ap, STOR_UNIT_ATTRIBUTES);
         (void)attr;
         st = (addr && addr->Type == STOR_ADDRESS_TYPE_BTL8) ? STOR_STATUS_SUCCESS : STOR_STATUS_INVALID_PARAMETER;
+        break;
+    }
+    case ExtFunctionInvokeAcpiMethod: {
+        /* The simulated machine has no ACPI namespace: no method exists, which
+         * the documentation answers with STOR_STATUS_NOT_IMPLEMENTED, after
+         * its IRQL rule (PASSIVE_LEVEL only). */
+        (void)va_arg(ap, PSTOR_ADDRESS);
+        (void)va_arg(ap, ULONG);
+        (void)va_arg(ap, PVOID);
+        (void)va_arg(ap, ULONG);
+        (void)va_arg(ap, PVOID);
+        (void)va_arg(ap, ULONG);
+        PULONG returned = va_arg(ap, PULONG);
+        if (returned)
+            *returned = 0;
+        st = mk_irql() > PASSIVE_LEVEL ? STOR_STATUS_INVALID_IRQL : STOR_STATUS_NOT_IMPLEMENTED;
         break;
     }
     case ExtFunctionQueryPerformanceCounter: {
