@@ -36,6 +36,10 @@
 #    compiler is not clang, the helper compiles the driver with a clang it
 #    finds (MDLKIT_DRIVER_CLANG) through custom commands; without clang it
 #    falls back to the project's compiler with -fms-extensions only.
+#  * MSVC lvalue casts: a source with "(T)lvalue op= ...;" statements (a
+#    cast as an assignment target) is compiled from a rewritten copy under
+#    <binary dir>/<name>_src/ ("*(T *)&(lvalue) op= ...;"), with #line so
+#    diagnostics and debug information name the original lines.
 #  * Windows' data model: Windows is LLP64 (`long` is 32 bits), Linux LP64.
 #    Unless DATA_MODEL LP64 is given, every source force-includes
 #    mdlkit_llp64.h, which reads the C library and mdlkit's headers first and
@@ -136,6 +140,31 @@ function(_mdlkit_ci_links gen files dirs)
   endforeach()
 endfunction()
 
+# MSVC accepts a cast as the target of an assignment when the two types have
+# the same size ("(ULONG_PTR)Srb->DataBuffer += count;" adds to the pointer);
+# no C compiler does. A source with such statements is compiled from a copy
+# under <binary dir>/<name>_src/ in which each one, at the start of a line,
+# is spelled "*(T *)&(lvalue) op= ...", which means the same; a #line
+# directive keeps the original file name and line numbers in diagnostics and
+# debug information. Sets ${out} to the file to compile.
+function(_mdlkit_lvalue_casts name src out)
+  file(READ "${src}" text)
+  set(id "[A-Za-z_][A-Za-z0-9_]*")
+  set(re "\n([ \t]*)\\((${id}[ \t]*\\**)[ \t]*\\)[ \t]*(${id}((->|\\.)${id})*)[ \t]*([-+*/|&^]?=)([^=])")
+  if(NOT text MATCHES "${re}")
+    set(${out} "${src}" PARENT_SCOPE)
+    return()
+  endif()
+  string(REGEX REPLACE "${re}" "\n\\1*(\\2 *)&(\\3) \\6\\7" text "${text}")
+  get_filename_component(fname "${src}" NAME)
+  set(copy "${CMAKE_CURRENT_BINARY_DIR}/${name}_src/${fname}")
+  file(WRITE "${copy}.new" "#line 1 \"${src}\"\n${text}")
+  configure_file("${copy}.new" "${copy}" COPYONLY)
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${src}")
+  message(STATUS "mdlkit_add_driver(${name}): ${fname} assigns through casts (MSVC); compiling a rewritten copy")
+  set(${out} "${copy}" PARENT_SCOPE)
+endfunction()
+
 function(mdlkit_add_driver name)
   cmake_parse_arguments(D "WPP" "MDLKIT_TARGET;DATA_MODEL;WPP_SCAN;TMH_APPEND" "SOURCES;INCLUDE_DIRS;DEFINES;OPTIONS;WPP_FUNC"
                         ${ARGN})
@@ -170,6 +199,18 @@ function(mdlkit_add_driver name)
   endforeach()
   set(gen "${CMAKE_CURRENT_BINARY_DIR}/${name}_include")
   _mdlkit_ci_links("${gen}" "${files}" "${D_INCLUDE_DIRS}")
+
+  # Sources with MSVC lvalue casts are compiled from rewritten copies, which
+  # still find the headers beside the original.
+  set(compiled)
+  foreach(s IN LISTS D_SOURCES)
+    _mdlkit_lvalue_casts(${name} "${s}" c)
+    if(NOT c STREQUAL s)
+      get_filename_component(sd "${s}" DIRECTORY)
+      list(APPEND D_INCLUDE_DIRS "${sd}")
+    endif()
+    list(APPEND compiled "${c}")
+  endforeach()
 
   # WPP: the .tmh files, written by mdlkit-tracewpp at build time.
   set(tmh_files)
@@ -236,12 +277,12 @@ function(mdlkit_add_driver name)
   endif()
 
   if(CMAKE_C_COMPILER_ID MATCHES "Clang")
-    add_library(${name} STATIC ${D_SOURCES})
+    add_library(${name} STATIC ${compiled})
     target_include_directories(${name} PRIVATE ${D_INCLUDE_DIRS} "${gen}")
     target_compile_definitions(${name} PRIVATE ${all_defs})
     target_compile_options(${name} PRIVATE ${ms_flags} -Wno-error ${D_OPTIONS})
     if(prelude)
-      set_source_files_properties(${D_SOURCES} PROPERTIES OBJECT_DEPENDS "${prelude}")
+      set_source_files_properties(${compiled} PROPERTIES OBJECT_DEPENDS "${prelude}")
     endif()
     if(tmh_files)
       add_dependencies(${name} ${name}_tmh)
@@ -254,7 +295,7 @@ function(mdlkit_add_driver name)
   if(NOT MDLKIT_DRIVER_CLANG)
     message(WARNING "mdlkit_add_driver(${name}): no clang found; compiling with ${CMAKE_C_COMPILER_ID} "
                     "and -fms-extensions only (MSVC preprocessor behaviour is not available)")
-    add_library(${name} STATIC ${D_SOURCES})
+    add_library(${name} STATIC ${compiled})
     target_include_directories(${name} PRIVATE ${D_INCLUDE_DIRS} "${gen}")
     target_compile_definitions(${name} PRIVATE ${all_defs})
     target_compile_options(${name} PRIVATE -fms-extensions -fshort-wchar -w -Wno-error ${D_OPTIONS})
@@ -289,7 +330,7 @@ function(mdlkit_add_driver name)
   # compiler's; the driver's memory errors are the checker's job.)
   set(objs)
   set(i 0)
-  foreach(s IN LISTS D_SOURCES)
+  foreach(s IN LISTS compiled)
     get_filename_component(base "${s}" NAME_WE)
     set(obj "${CMAKE_CURRENT_BINARY_DIR}/${name}_objs/${i}_${base}.o")
     math(EXPR i "${i} + 1")

@@ -17,6 +17,11 @@
 #define MDLKIT_RULE_STORPORT_LOCK_ORDER 0x00A1000BUL          /* P3 = lock asked for, P4 = lock held (STOR_SPINLOCK) */
 #define MDLKIT_RULE_STORPORT_LOCK_STATE 0x00A1000CUL          /* P3 = lock, P4 = 1 release not held / 2 held twice / 3 held at return */
 #define MDLKIT_RULE_STORPORT_DPC 0x00A1000DUL                 /* P3 = STOR_DPC, P4 = 1 not initialised / 2 freed while queued */
+#define MDLKIT_RULE_STORPORT_DEPRECATED 0x00A1000EUL          /* P3 = 1 StorPortValidateRange, P4 = 0 */
+#define MDLKIT_RULE_STORPORT_NOTIFICATION2 0x00A1000FUL       /* P3 = the notification type, P4 = 0 */
+#define MDLKIT_RULE_STORPORT_ENABLE_PASSIVE 0x00A10010UL      /* P3 = the routine asked for, P4 = 0 */
+#define MDLKIT_RULE_STORPORT_STATUS_PENDING 0x00A10011UL      /* P3 = SRB, P4 = 0 */
+#define MDLKIT_RULE_STORPORT_STARTIO 0x00A10012UL             /* P3 = the stall (microseconds), P4 = 0 */
 
 /* ------------------------------------------------------------------------
  * Adapters on devices
@@ -101,7 +106,8 @@ ULONG mdlkit_storport_poll(PVOID hw_device_extension);
 /* Requests sent and not completed. */
 ULONG mdlkit_storport_outstanding(PVOID hw_device_extension);
 
-/* Bus reset (SRB_FUNCTION_RESET_BUS path: HwResetBus at DIRQL, then
+/* Bus reset (SRB_FUNCTION_RESET_BUS path: HwResetBus at DISPATCH_LEVEL
+ * holding the StartIo lock, as StorPort calls it; then
  * requests still outstanding are completed with SRB_STATUS_BUS_RESET by
  * the port if the miniport did not complete them). Returns STATUS_SUCCESS
  * if HwResetBus returned TRUE. */

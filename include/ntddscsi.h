@@ -83,6 +83,45 @@ typedef struct _FIRMWARE_REQUEST_BLOCK {
     ULONG DataBufferLength;
 } FIRMWARE_REQUEST_BLOCK, *PFIRMWARE_REQUEST_BLOCK;
 
+/* IOCTL_ATA_PASS_THROUGH(_DIRECT): an ATA command embedded in a request.
+ * AtaFlags is a combination of the ATA_FLAGS_* bits. */
+#define ATA_FLAGS_DRDY_REQUIRED 0x01 /* wait for DRDY before the command */
+#define ATA_FLAGS_DATA_IN 0x02
+#define ATA_FLAGS_DATA_OUT 0x04
+#define ATA_FLAGS_48BIT_COMMAND 0x08 /* PreviousTaskFile is valid */
+#define ATA_FLAGS_USE_DMA 0x10
+#define ATA_FLAGS_NO_MULTIPLE 0x20 /* one sector at a time */
+
+typedef struct _ATA_PASS_THROUGH_EX {
+    USHORT Length;
+    USHORT AtaFlags;
+    UCHAR PathId;
+    UCHAR TargetId;
+    UCHAR Lun;
+    UCHAR ReservedAsUchar;
+    ULONG DataTransferLength;
+    ULONG TimeOutValue;
+    ULONG ReservedAsUlong;
+    ULONG_PTR DataBufferOffset;
+    UCHAR PreviousTaskFile[8];
+    UCHAR CurrentTaskFile[8]; /* features, count, LBA low/mid/high, device, command, reserved */
+} ATA_PASS_THROUGH_EX, *PATA_PASS_THROUGH_EX;
+
+typedef struct _ATA_PASS_THROUGH_DIRECT {
+    USHORT Length;
+    USHORT AtaFlags;
+    UCHAR PathId;
+    UCHAR TargetId;
+    UCHAR Lun;
+    UCHAR ReservedAsUchar;
+    ULONG DataTransferLength;
+    ULONG TimeOutValue;
+    ULONG ReservedAsUlong;
+    PVOID DataBuffer;
+    UCHAR PreviousTaskFile[8];
+    UCHAR CurrentTaskFile[8];
+} ATA_PASS_THROUGH_DIRECT, *PATA_PASS_THROUGH_DIRECT;
+
 MDLKIT_EXTERN_C_END
 
 #endif /* MDLKIT_NTDDSCSI_H */

@@ -158,6 +158,78 @@ typedef struct _STORAGE_FIRMWARE_ACTIVATE {
     UCHAR Reserved0[3];
 } STORAGE_FIRMWARE_ACTIVATE, *PSTORAGE_FIRMWARE_ACTIVATE;
 
+/* ------------------------------------------------------------------------
+ * IOCTL_STORAGE_MANAGE_DATA_SET_ATTRIBUTES (TRIM and the other data-set
+ * management actions): the action codes (the high bit marks an action that
+ * changes no data), the input header and the ranges that follow it.
+ * ---------------------------------------------------------------------- */
+typedef ULONG DEVICE_DATA_MANAGEMENT_SET_ACTION, DEVICE_DSM_ACTION;
+#define DeviceDsmActionFlag_NonDestructive 0x80000000
+#define DeviceDsmAction_None (0x00u)
+#define DeviceDsmAction_Trim (0x01u)
+#define DeviceDsmAction_Notification (0x02u | DeviceDsmActionFlag_NonDestructive)
+#define DeviceDsmAction_OffloadRead (0x03u | DeviceDsmActionFlag_NonDestructive)
+#define DeviceDsmAction_OffloadWrite (0x04u)
+#define DeviceDsmAction_Allocation (0x05u | DeviceDsmActionFlag_NonDestructive)
+#define DeviceDsmAction_Repair (0x06u | DeviceDsmActionFlag_NonDestructive)
+#define DeviceDsmAction_Scrub (0x07u | DeviceDsmActionFlag_NonDestructive)
+#define DeviceDsmAction_DrtQuery (0x08u | DeviceDsmActionFlag_NonDestructive)
+#define DeviceDsmAction_DrtClear (0x09u | DeviceDsmActionFlag_NonDestructive)
+#define DeviceDsmAction_DrtDisable (0x0Au | DeviceDsmActionFlag_NonDestructive)
+#define DeviceDsmAction_TieringQuery (0x0Bu | DeviceDsmActionFlag_NonDestructive)
+#define DeviceDsmAction_Map (0x0Cu | DeviceDsmActionFlag_NonDestructive)
+#define DeviceDsmAction_RegenerateParity (0x0Du | DeviceDsmActionFlag_NonDestructive)
+#define DeviceDsmAction_NvCache_Change_Priority (0x0Eu | DeviceDsmActionFlag_NonDestructive)
+#define DeviceDsmAction_NvCache_Evict (0x0Fu | DeviceDsmActionFlag_NonDestructive)
+#define DeviceDsmAction_TopologyIdQuery (0x10u | DeviceDsmActionFlag_NonDestructive)
+#define DeviceDsmAction_GetPhysicalAddresses (0x11u | DeviceDsmActionFlag_NonDestructive)
+#define DeviceDsmAction_ScopeRegen (0x12u | DeviceDsmActionFlag_NonDestructive)
+#define DeviceDsmAction_ReportZones (0x13u | DeviceDsmActionFlag_NonDestructive)
+#define DeviceDsmAction_OpenZone (0x14u | DeviceDsmActionFlag_NonDestructive)
+#define DeviceDsmAction_FinishZone (0x15u | DeviceDsmActionFlag_NonDestructive)
+#define DeviceDsmAction_CloseZone (0x16u | DeviceDsmActionFlag_NonDestructive)
+#define DeviceDsmAction_ResetWritePointer (0x17u)
+#define DeviceDsmAction_GetRangeErrorInfo (0x18u | DeviceDsmActionFlag_NonDestructive)
+#define DeviceDsmAction_WriteZeroes (0x19u)
+#define DeviceDsmAction_LostQuery (0x1Au | DeviceDsmActionFlag_NonDestructive)
+#define DeviceDsmAction_GetFreeSpace (0x1Bu | DeviceDsmActionFlag_NonDestructive)
+#define DeviceDsmAction_ConversionQuery (0x1Cu | DeviceDsmActionFlag_NonDestructive)
+#define DeviceDsmAction_VdtSet (0x1Du)
+
+#define DEVICE_DSM_FLAG_ENTIRE_DATA_SET_RANGE 0x00000001 /* the ranges are ignored: the whole device */
+#define DEVICE_DSM_FLAG_TRIM_NOT_FS_ALLOCATED 0x80000000
+
+typedef struct _DEVICE_DATA_SET_RANGE {
+    LONGLONG StartingOffset; /* bytes */
+    ULONGLONG LengthInBytes;
+} DEVICE_DATA_SET_RANGE, *PDEVICE_DATA_SET_RANGE;
+
+typedef struct _DEVICE_MANAGE_DATA_SET_ATTRIBUTES {
+    ULONG Size; /* of this header */
+    DEVICE_DATA_MANAGEMENT_SET_ACTION Action;
+    ULONG Flags; /* DEVICE_DSM_FLAG_* */
+    ULONG ParameterBlockOffset;
+    ULONG ParameterBlockLength;
+    ULONG DataSetRangesOffset; /* from the start of the header */
+    ULONG DataSetRangesLength; /* bytes of DEVICE_DATA_SET_RANGE entries */
+} DEVICE_MANAGE_DATA_SET_ATTRIBUTES, *PDEVICE_MANAGE_DATA_SET_ATTRIBUTES;
+
+/* Nominal form factor of a storage device (StorageDevicePhysicalTopologyProperty
+ * and the device descriptors that report it). */
+typedef enum _STORAGE_DEVICE_FORM_FACTOR {
+    FormFactorUnknown = 0,
+    FormFactor3_5,
+    FormFactor2_5,
+    FormFactor1_8,
+    FormFactor1_8Less,
+    FormFactorEmbedded,
+    FormFactorMemoryCard,
+    FormFactormSata,
+    FormFactorM_2,
+    FormFactorPCIeBoard,
+    FormFactorDimm
+} STORAGE_DEVICE_FORM_FACTOR, *PSTORAGE_DEVICE_FORM_FACTOR;
+
 MDLKIT_EXTERN_C_END
 
 #endif /* MDLKIT_NTDDSTOR_H */

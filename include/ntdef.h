@@ -107,6 +107,11 @@ typedef LONG_PTR SSIZE_T, *PSSIZE_T;
 #endif
 typedef wchar_t WCHAR, *PWCHAR, *PWSTR, *LPWSTR, *NWPSTR;
 typedef const wchar_t *PCWSTR, *LPCWSTR, *PCWCH, *LPCWCH;
+/* double-NUL-terminated string lists (REG_MULTI_SZ style) */
+typedef char *PZZSTR;
+typedef const char *PCZZSTR;
+typedef wchar_t *PZZWSTR;
+typedef const wchar_t *PCZZWSTR;
 typedef UCHAR BOOLEAN, *PBOOLEAN;
 typedef int BOOL;
 typedef ULONG LOGICAL, *PLOGICAL;

@@ -519,6 +519,51 @@ typedef union _CDB {
         UCHAR Reserved2 : 7;
         UCHAR Control;
     } READ_CAPACITY16;
+    struct _ATA_PASSTHROUGH16 { /* SAT: an ATA command in a 16-byte CDB */
+        UCHAR OperationCode;
+        UCHAR Extend : 1;
+        UCHAR Protocol : 4;
+        UCHAR MultipleCount : 3;
+        UCHAR TLength : 2;
+        UCHAR ByteBlock : 1;
+        UCHAR TDir : 1;
+        UCHAR Reserved1 : 1;
+        UCHAR CkCond : 1;
+        UCHAR Offline : 2;
+        UCHAR Features15_8;
+        UCHAR Features7_0;
+        UCHAR SectorCount15_8;
+        UCHAR SectorCount7_0;
+        UCHAR LbaLow15_8;
+        UCHAR LbaLow7_0;
+        UCHAR LbaMid15_8;
+        UCHAR LbaMid7_0;
+        UCHAR LbaHigh15_8;
+        UCHAR LbaHigh7_0;
+        UCHAR Device;
+        UCHAR Command;
+        UCHAR Control;
+    } ATA_PASSTHROUGH16;
+    struct _WRITE_BUFFER { /* 10 bytes; offset and length big-endian */
+        UCHAR OperationCode;
+        UCHAR Mode : 5;
+        UCHAR ModeSpecific : 3;
+        UCHAR BufferID;
+        UCHAR BufferOffset[3];
+        UCHAR ParameterListLength[3];
+        UCHAR Control;
+    } WRITE_BUFFER;
+    struct _SECURITY_PROTOCOL_IN { /* 12 bytes; INC_512: the length counts 512-byte blocks */
+        UCHAR OperationCode;
+        UCHAR SecurityProtocol;
+        UCHAR SecurityProtocolSpecific[2];
+        UCHAR Reserved1 : 7;
+        UCHAR INC_512 : 1;
+        UCHAR Reserved2;
+        UCHAR AllocationLength[4];
+        UCHAR Reserved3;
+        UCHAR Control;
+    } SECURITY_PROTOCOL_IN;
     struct _UNMAP {
         UCHAR OperationCode;
         UCHAR Anchor : 1;
@@ -559,6 +604,45 @@ typedef union _CDB {
 #define CDB10GENERIC_LENGTH 10
 #define CDB12GENERIC_LENGTH 12
 #define CDB16GENERIC_LENGTH 16
+
+/* ------------------------------------------------------------------------
+ * SCSI bus messages (parallel SCSI, SPI): message codes a miniport for a
+ * parallel bus adapter puts on the bus, and the extended-message forms.
+ * ---------------------------------------------------------------------- */
+#define SCSIMESS_COMMAND_COMPLETE 0x00
+#define SCSIMESS_EXTENDED_MESSAGE 0x01
+#define SCSIMESS_SAVE_DATA_POINTER 0x02
+#define SCSIMESS_RESTORE_POINTERS 0x03
+#define SCSIMESS_DISCONNECT 0x04
+#define SCSIMESS_INIT_DETECTED_ERROR 0x05
+#define SCSIMESS_ABORT 0x06
+#define SCSIMESS_MESSAGE_REJECT 0x07
+#define SCSIMESS_NO_OPERATION 0x08
+#define SCSIMESS_MESS_PARITY_ERROR 0x09
+#define SCSIMESS_LINK_CMD_COMP 0x0A
+#define SCSIMESS_LINK_CMD_COMP_W_FLAG 0x0B
+#define SCSIMESS_BUS_DEVICE_RESET 0x0C
+#define SCSIMESS_ABORT_WITH_TAG 0x0D
+#define SCSIMESS_CLEAR_QUEUE 0x0E
+#define SCSIMESS_INITIATE_RECOVERY 0x0F
+#define SCSIMESS_RELEASE_RECOVERY 0x10
+#define SCSIMESS_TERMINATE_IO_PROCESS 0x11
+#define SCSIMESS_SIMPLE_QUEUE_TAG 0x20
+#define SCSIMESS_HEAD_OF_QUEUE_TAG 0x21
+#define SCSIMESS_ORDERED_QUEUE_TAG 0x22
+#define SCSIMESS_IGNORE_WIDE_RESIDUE 0x23
+#define SCSIMESS_IDENTIFY 0x80
+#define SCSIMESS_IDENTIFY_WITH_DISCON 0xC0
+#define SCSIMESS_IDENTIFY_WITH_DISCONNECT SCSIMESS_IDENTIFY_WITH_DISCON
+/* extended message codes (the byte after the length) and their lengths */
+#define SCSIMESS_MODIFY_DATA_POINTER 0x00
+#define SCSIMESS_SYNCHRONOUS_DATA_REQ 0x01
+#define SCSIMESS_WIDE_DATA_REQUEST 0x03
+#define SCSIMESS_PARALLEL_PROTOCOL_REQUEST 0x04
+#define SCSIMESS_MODIFY_DATA_LENGTH 5
+#define SCSIMESS_SYNCH_DATA_LENGTH 3
+#define SCSIMESS_WIDE_DATA_LENGTH 2
+#define SCSIMESS_PARALLEL_PROTOCOL_LENGTH 6
 
 /* ------------------------------------------------------------------------
  * SCSI status, sense keys, additional sense codes
@@ -659,6 +743,50 @@ typedef struct _SENSE_DATA {
 } SENSE_DATA, *PSENSE_DATA;
 #define SENSE_BUFFER_SIZE sizeof(SENSE_DATA)
 #define MAX_SENSE_BUFFER_SIZE 255
+
+/* Descriptor-format sense data (response codes 72h/73h, SPC-4): an 8-byte
+ * header, then descriptors of (type, additional length, body). */
+typedef SENSE_DATA FIXED_SENSE_DATA, *PFIXED_SENSE_DATA;
+#pragma pack(push, 1)
+typedef struct _DESCRIPTOR_SENSE_DATA {
+    UCHAR ErrorCode : 7;
+    UCHAR Reserved1 : 1;
+    UCHAR SenseKey : 4;
+    UCHAR Reserved2 : 4;
+    UCHAR AdditionalSenseCode;
+    UCHAR AdditionalSenseCodeQualifier;
+    UCHAR Reserved3[3];
+    UCHAR AdditionalSenseLength; /* bytes of descriptors that follow */
+    UCHAR DescriptorBuffer[ANYSIZE_ARRAY];
+} DESCRIPTOR_SENSE_DATA, *PDESCRIPTOR_SENSE_DATA;
+typedef union _SENSE_DATA_EX {
+    FIXED_SENSE_DATA FixedData;
+    DESCRIPTOR_SENSE_DATA DescriptorData;
+} SENSE_DATA_EX, *PSENSE_DATA_EX;
+typedef struct _SCSI_SENSE_DESCRIPTOR_HEADER {
+    UCHAR DescriptorType;
+    UCHAR AdditionalLength; /* bytes after this header */
+} SCSI_SENSE_DESCRIPTOR_HEADER, *PSCSI_SENSE_DESCRIPTOR_HEADER;
+/* SAT: the ATA registers after an ATA PASS-THROUGH with CK_COND, or an error */
+typedef struct _SCSI_SENSE_DESCRIPTOR_ATA_STATUS_RETURN {
+    SCSI_SENSE_DESCRIPTOR_HEADER Header;
+    UCHAR Extend : 1;
+    UCHAR Reserved1 : 7;
+    UCHAR Error;
+    UCHAR SectorCount15_8;
+    UCHAR SectorCount7_0;
+    UCHAR LbaLow15_8;
+    UCHAR LbaLow7_0;
+    UCHAR LbaMid15_8;
+    UCHAR LbaMid7_0;
+    UCHAR LbaHigh15_8;
+    UCHAR LbaHigh7_0;
+    UCHAR Device;
+    UCHAR Status;
+} SCSI_SENSE_DESCRIPTOR_ATA_STATUS_RETURN, *PSCSI_SENSE_DESCRIPTOR_ATA_STATUS_RETURN;
+#pragma pack(pop)
+/* descriptor type of SCSI_SENSE_DESCRIPTOR_ATA_STATUS_RETURN (SPC-4) */
+#define SCSI_SENSE_DESCRIPTOR_TYPE_ATA_STATUS_RETURN 0x09
 
 /* ------------------------------------------------------------------------
  * INQUIRY

@@ -51,6 +51,8 @@ typedef PHYSICAL_ADDRESS STOR_PHYSICAL_ADDRESS, *PSTOR_PHYSICAL_ADDRESS;
 
 #define SCSI_DMA64_MINIPORT_SUPPORTED 0x01
 #define SCSI_DMA64_MINIPORT_FULL64BIT_SUPPORTED 0x02
+/* set by the port in Dma64BitAddresses when the system has 64-bit DMA */
+#define SCSI_DMA64_SYSTEM_SUPPORTED 0x80
 
 #define STOR_MAP_NO_BUFFERS 0
 #define STOR_MAP_ALL_BUFFERS 1
@@ -395,6 +397,19 @@ typedef enum _STORPORT_FUNCTION_CODE {
     ExtFunctionUpdateAdapterMaxIO = 80
 } STORPORT_FUNCTION_CODE, *PSTORPORT_FUNCTION_CODE;
 
+/* The table StorPortNotification(GetExtendedFunctionTable) once returned
+ * (Windows Server 2003 SP1). The notification type is not a documented one
+ * (StorPortNotification2 rule); mdlkit offers no table: it stores NULL. */
+typedef struct _STORPORT_EXTENDED_FUNCTIONS {
+    ULONG Version;
+    PVOID GetMessageInterruptInformation;
+    PVOID PutScatterGatherList;
+    PVOID BuildScatterGatherList;
+    PVOID FreePool;
+    PVOID AllocatePool;
+    PVOID GetSystemAddress;
+} STORPORT_EXTENDED_FUNCTIONS, *PSTORPORT_EXTENDED_FUNCTIONS;
+
 /* Returns a STOR_STATUS_* code. What each code does, and which answer
  * STOR_STATUS_NOT_IMPLEMENTED (facilities absent from a test process), is
  * listed in docs/storport.md. */
@@ -632,6 +647,57 @@ typedef struct _GROUP_AFFINITY {
 } GROUP_AFFINITY, *PGROUP_AFFINITY;
 #endif
 
+/* Processors, groups and NUMA nodes (Windows 7 and later) and the
+ * performance counter (Windows 8 and later): extended functions. */
+MDLKIT_FORCEINLINE ULONG StorPortGetCurrentProcessorNumber(PVOID HwDeviceExtension, PPROCESSOR_NUMBER ProcNumber)
+{
+    return StorPortExtendedFunction(ExtFunctionGetCurrentProcessorNumber, HwDeviceExtension, ProcNumber);
+}
+
+MDLKIT_FORCEINLINE ULONG StorPortGetActiveGroupCount(PVOID HwDeviceExtension, PUSHORT NumberGroups)
+{
+    return StorPortExtendedFunction(ExtFunctionGetActiveGroupCount, HwDeviceExtension, NumberGroups);
+}
+
+MDLKIT_FORCEINLINE ULONG StorPortGetGroupAffinity(PVOID HwDeviceExtension, USHORT GroupNumber,
+                                                  PKAFFINITY GroupAffinityMask)
+{
+    return StorPortExtendedFunction(ExtFunctionGetGroupAffinity, HwDeviceExtension, GroupNumber, GroupAffinityMask);
+}
+
+MDLKIT_FORCEINLINE ULONG StorPortGetActiveNodeCount(PVOID HwDeviceExtension, PULONG NumberNodes)
+{
+    return StorPortExtendedFunction(ExtFunctionGetActiveNodeCount, HwDeviceExtension, NumberNodes);
+}
+
+MDLKIT_FORCEINLINE ULONG StorPortGetNodeAffinity(PVOID HwDeviceExtension, ULONG NodeNumber,
+                                                 PGROUP_AFFINITY NodeAffinityMask)
+{
+    return StorPortExtendedFunction(ExtFunctionGetNodeAffinity, HwDeviceExtension, NodeNumber, NodeAffinityMask);
+}
+
+MDLKIT_FORCEINLINE ULONG StorPortGetHighestNodeNumber(PVOID HwDeviceExtension, PULONG HighestNode)
+{
+    return StorPortExtendedFunction(ExtFunctionGetHighestNodeNumber, HwDeviceExtension, HighestNode);
+}
+
+/* Windows 8 and later. mdlkit has no ACPI namespace: every method answers
+ * STOR_STATUS_NOT_IMPLEMENTED (STOR_STATUS_INVALID_IRQL above PASSIVE_LEVEL). */
+MDLKIT_FORCEINLINE ULONG StorPortInvokeAcpiMethod(PVOID HwDeviceExtension, PSTOR_ADDRESS Address, ULONG MethodName,
+                                                  PVOID InputBuffer, ULONG InputBufferLength, PVOID OutputBuffer,
+                                                  ULONG OutputBufferLength, PULONG BytesReturned)
+{
+    return StorPortExtendedFunction(ExtFunctionInvokeAcpiMethod, HwDeviceExtension, Address, MethodName, InputBuffer,
+                                    InputBufferLength, OutputBuffer, OutputBufferLength, BytesReturned);
+}
+
+MDLKIT_FORCEINLINE ULONG StorPortQueryPerformanceCounter(PVOID HwDeviceExtension, PLARGE_INTEGER PerformanceFreq,
+                                                         PLARGE_INTEGER PerformanceCounter)
+{
+    return StorPortExtendedFunction(ExtFunctionQueryPerformanceCounter, HwDeviceExtension, PerformanceFreq,
+                                    PerformanceCounter);
+}
+
 /* ------------------------------------------------------------------------
  * Performance options
  * ---------------------------------------------------------------------- */
@@ -793,6 +859,30 @@ STORPORT_API void StorPortLogError(PVOID HwDeviceExtension, PSCSI_REQUEST_BLOCK 
 STORPORT_API ULONG StorPortStateChangeDetected(PVOID HwDeviceExtension, ULONG ChangedEntity, PSTOR_ADDRESS Address,
                                                ULONG Attributes, PHW_STATE_CHANGE_DETECTED_CALLBACK Callback,
                                                PVOID CallbackContext);
+
+/* Runs the routine synchronised with the ISR (under the interrupt lock, at
+ * the device IRQL) and returns what it returns. */
+typedef BOOLEAN STOR_SYNCHRONIZED_ACCESS(PVOID HwDeviceExtension, PVOID Context);
+typedef STOR_SYNCHRONIZED_ACCESS *PSTOR_SYNCHRONIZED_ACCESS;
+STORPORT_API BOOLEAN StorPortSynchronizeAccess(PVOID HwDeviceExtension, PSTOR_SYNCHRONIZED_ACCESS SynchronizedAccessRoutine,
+                                               PVOID Context);
+/* Obsolete (StorPortDeprecated rule): always TRUE, as documented. */
+STORPORT_API BOOLEAN StorPortValidateRange(PVOID HwDeviceExtension, INTERFACE_TYPE BusType, ULONG SystemIoBusNumber,
+                                           STOR_PHYSICAL_ADDRESS IoAddress, ULONG NumberOfBytes, BOOLEAN InIoSpace);
+STORPORT_API STOR_PHYSICAL_ADDRESS StorPortConvertUlongToPhysicalAddress(ULONG_PTR UlongAddress);
+#define StorPortConvertPhysicalAddressToULong64(Address) ((ULONG64)(Address).QuadPart)
+/* the low 32 bits of the address (the high part is dropped) */
+#define StorPortConvertPhysicalAddressToUlong(Address) ((Address).LowPart)
+
+/* Miniports print through DebugPrint((level, format, ...)): with DBG set
+ * (a checked build) it is StorPortDebugPrint, otherwise nothing. */
+#ifndef DebugPrint
+#if defined(DBG) && DBG
+#define DebugPrint(x) StorPortDebugPrint x
+#else
+#define DebugPrint(x)
+#endif
+#endif
 
 /* Windows 10 version 1803 and later (STOR_STATUS_NOT_IMPLEMENTED before). */
 STORPORT_API ULONG StorPortAllocateDmaMemory(PVOID HwDeviceExtension, SIZE_T NumberOfBytes,

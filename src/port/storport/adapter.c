@@ -174,7 +174,9 @@ static void sp_fill_config(mk_sp_adapter *a, mk_sp_driver *s, ULONG nranges)
     c->SrbExtensionSize = s->hw.SrbExtensionSize;
     c->SynchronizationModel = StorSynchronizeHalfDuplex;
     c->FeatureSupport = s->hw.FeatureSupport;
-    c->Dma64BitAddresses = 0;
+    /* A 64-bit system: the port offers 64-bit addressing; the miniport
+     * answers SCSI_DMA64_MINIPORT_SUPPORTED (or FULL64BIT) if it takes it. */
+    c->Dma64BitAddresses = SCSI_DMA64_SYSTEM_SUPPORTED;
     c->SrbType = (s->hw.SrbTypeFlags & SRB_TYPE_FLAG_STORAGE_REQUEST_BLOCK) ? SRB_TYPE_STORAGE_REQUEST_BLOCK
                                                                            : SRB_TYPE_SCSI_REQUEST_BLOCK;
     if (a->dev) {

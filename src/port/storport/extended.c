@@ -50,6 +50,7 @@ ULONG mk_sp_min_os(STORPORT_FUNCTION_CODE code)
     case ExtFunctionFreeTimer:
     case ExtFunctionSetUnitAttributes:
     case ExtFunctionQueryPerformanceCounter:
+    case ExtFunctionInvokeAcpiMethod:
         return NTDDI_WIN8;
     default:
         return 0; /* not emulated: STOR_STATUS_NOT_IMPLEMENTED */
@@ -196,8 +197,14 @@ ULONG StorPortExtendedFunction(STORPORT_FUNCTION_CODE FunctionCode, PVOID HwDevi
     case ExtFunctionGetGroupAffinity: {
         USHORT group = (USHORT)va_arg(ap, int);
         PKAFFINITY aff = va_arg(ap, PKAFFINITY);
-        if (!aff || group != 0)
+        /* Documented at IRQL <= DISPATCH_LEVEL (StorPortIrql rule). */
+        if (mk_irql() > DISPATCH_LEVEL && mk_verifier_on(MDLKIT_VERIFY_DDI_COMPLIANCE))
+            mk_violation(MDLKIT_RULE_STORPORT_IRQL, "StorPortIrql: StorPortGetGroupAffinity above DISPATCH_LEVEL",
+                         mk_irql(), (ULONG_PTR)FunctionCode);
+        if (!aff)
             st = STOR_STATUS_INVALID_PARAMETER;
+        else if (group != 0) /* beyond the active group count (one group) */
+            st = STOR_STATUS_UNSUCCESSFUL;
         else {
             ULONG n = mk_rt.ncpu < 64 ? mk_rt.ncpu : 64;
             *aff = n >= 64 ? ~(KAFFINITY)0 : (((KAFFINITY)1 << n) - 1);
@@ -238,6 +245,22 @@ ULONG StorPortExtendedFunction(STORPORT_FUNCTION_CODE FunctionCode, PVOID HwDevi
         STOR_UNIT_ATTRIBUTES attr = va_arg(ap, STOR_UNIT_ATTRIBUTES);
         (void)attr;
         st = (addr && addr->Type == STOR_ADDRESS_TYPE_BTL8) ? STOR_STATUS_SUCCESS : STOR_STATUS_INVALID_PARAMETER;
+        break;
+    }
+    case ExtFunctionInvokeAcpiMethod: {
+        /* The simulated machine has no ACPI namespace: no method exists, which
+         * the documentation answers with STOR_STATUS_NOT_IMPLEMENTED, after
+         * its IRQL rule (PASSIVE_LEVEL only). */
+        (void)va_arg(ap, PSTOR_ADDRESS);
+        (void)va_arg(ap, ULONG);
+        (void)va_arg(ap, PVOID);
+        (void)va_arg(ap, ULONG);
+        (void)va_arg(ap, PVOID);
+        (void)va_arg(ap, ULONG);
+        PULONG returned = va_arg(ap, PULONG);
+        if (returned)
+            *returned = 0;
+        st = mk_irql() > PASSIVE_LEVEL ? STOR_STATUS_INVALID_IRQL : STOR_STATUS_NOT_IMPLEMENTED;
         break;
     }
     case ExtFunctionQueryPerformanceCounter: {
@@ -318,7 +341,11 @@ void StorPortNotification(SCSI_NOTIFICATION_TYPE NotificationType, PVOID HwDevic
     case EnablePassiveInitialization: {
         PHW_PASSIVE_INITIALIZE_ROUTINE fn = va_arg(ap, PHW_PASSIVE_INITIALIZE_ROUTINE);
         BOOLEAN *ok = va_arg(ap, BOOLEAN *);
-        /* Only from HwInitialize (documented). */
+        /* Only from HwInitialize (documented; StorPortEnablePassive rule). */
+        if (a->phase != MK_SP_PHASE_INITIALIZE && mk_verifier_on(MDLKIT_VERIFY_DDI_COMPLIANCE))
+            mk_violation(MDLKIT_RULE_STORPORT_ENABLE_PASSIVE,
+                         "StorPortEnablePassive: StorPortEnablePassiveInitialization outside HwInitialize",
+                         (ULONG_PTR)fn, 0);
         BOOLEAN yes = fn && a->phase == MK_SP_PHASE_INITIALIZE;
         if (yes)
             a->passive_init = fn;
@@ -338,6 +365,18 @@ void StorPortNotification(SCSI_NOTIFICATION_TYPE NotificationType, PVOID HwDevic
     case ReleaseSpinLock:
         mk_sp_notify_lock(a, &ap, 0);
         break;
+    case GetExtendedFunctionTable: {
+        /* Not a documented notification type (StorPortNotification2 rule):
+         * the Windows Server 2003 SP1 function table is not offered. */
+        PSTORPORT_EXTENDED_FUNCTIONS *table = va_arg(ap, PSTORPORT_EXTENDED_FUNCTIONS *);
+        if (mk_verifier_on(MDLKIT_VERIFY_DDI_COMPLIANCE))
+            mk_violation(MDLKIT_RULE_STORPORT_NOTIFICATION2,
+                         "StorPortNotification2: GetExtendedFunctionTable is not a documented notification type",
+                         (ULONG_PTR)NotificationType, 0);
+        if (table)
+            *table = NULL;
+        break;
+    }
     default: {
         static atomic_int warned;
         if (!atomic_exchange(&warned, 1))

@@ -3,7 +3,8 @@
  * AllocateMdl/FreeMdl, BuildMdlForNonPagedPool, GetSystemAddress,
  * GetOriginalMdl, Allocate/FreeContiguousMemorySpecifyCache(Node),
  * StorPortGetUncachedExtension, StorPortGetPhysicalAddress and
- * StorPortGetVirtualAddress. Allocations are recorded in the port
+ * StorPortGetVirtualAddress, StorPortConvertUlongToPhysicalAddress.
+ * Allocations are recorded in the port
  * allocation tracker (mk_port_track_*, owner = the adapter's device
  * extension) so frees are checked and leaks named at stop.
  */
@@ -409,7 +410,10 @@ PVOID StorPortGetUncachedExtension(PVOID HwDeviceExtension, PPORT_CONFIGURATION_
     PHYSICAL_ADDRESS low, high, none;
     low.QuadPart = 0;
     none.QuadPart = 0;
-    high.QuadPart = cfg->Dma64BitAddresses ? (LONGLONG)0x7FFFFFFFFFFFFFFFLL : (LONGLONG)0xFFFFFFFFLL;
+    /* 64-bit only if the miniport said it can (the port's own 0x80 offer alone is not) */
+    high.QuadPart = (cfg->Dma64BitAddresses & (SCSI_DMA64_MINIPORT_SUPPORTED | SCSI_DMA64_MINIPORT_FULL64BIT_SUPPORTED))
+                        ? (LONGLONG)0x7FFFFFFFFFFFFFFFLL
+                        : (LONGLONG)0xFFFFFFFFLL;
     mk_driver *old = mk_driver_enter(NULL); /* the port's memory, not the miniport's */
     mk_port_begin();
     PVOID p = MmAllocateContiguousMemorySpecifyCache(NumberOfBytes, low, high, none, MmCached);
@@ -423,6 +427,14 @@ PVOID StorPortGetUncachedExtension(PVOID HwDeviceExtension, PPORT_CONFIGURATION_
         a->uncached_size = NumberOfBytes;
     }
     return p;
+}
+
+/* The address widened to 64 bits, zero-extended (ULONG_PTR is unsigned). */
+STOR_PHYSICAL_ADDRESS StorPortConvertUlongToPhysicalAddress(ULONG_PTR UlongAddress)
+{
+    STOR_PHYSICAL_ADDRESS pa;
+    pa.QuadPart = (LONGLONG)(ULONG64)UlongAddress;
+    return pa;
 }
 
 STOR_PHYSICAL_ADDRESS StorPortGetPhysicalAddress(PVOID HwDeviceExtension, PSCSI_REQUEST_BLOCK Srb,

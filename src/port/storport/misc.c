@@ -58,6 +58,10 @@ void StorPortMoveMemory(PVOID WriteBuffer, PVOID ReadBuffer, ULONG Length)
 void StorPortStallExecution(ULONG Delay)
 {
     MK_ENTER("StorPortStallExecution");
+    if (mk_sp_in_startio() && mk_verifier_on(MDLKIT_VERIFY_DDI_COMPLIANCE))
+        mk_violation(MDLKIT_RULE_STORPORT_STARTIO,
+                     "StorPortStartIo: HwStartIo must not wait (StorPortStallExecution); waits belong in HwBuildIo",
+                     Delay, 0);
     /* A busy wait on Windows; the simulated device never needs the time to
      * pass, so only the documented limit is kept (docs/ddi-notes.md). */
     struct timespec ts = {0, (long)(Delay < 1000 ? Delay : 1000) * 1000L};

@@ -3,7 +3,8 @@
  * them: StorPortGetDeviceBase / FreeDeviceBase (BAR mappings),
  * StorPortRead/WriteRegister* and StorPortRead/WritePort* (and their
  * buffer forms), routed through the simulated PCI bus to the device model,
- * and StorPortGetBusData / SetBusDataByOffset (configuration space). An
+ * StorPortGetBusData / SetBusDataByOffset (configuration space) and the
+ * obsolete StorPortValidateRange. An
  * access outside every mapped BAR is 0xC4 MDLKIT_RULE_STORPORT_REGISTER_UNMAPPED
  * (on Windows it touches whatever is there, or faults).
  */
@@ -38,6 +39,28 @@ void StorPortFreeDeviceBase(PVOID HwDeviceExtension, PVOID MappedAddress)
 }
 
 void mk_sp_registers_release(mk_sp_adapter *a) { mk_pci_unmap_owner(a); }
+
+/* Obsolete since Windows NT 4.0: the documentation says it always answers
+ * TRUE (the port gave the miniport its ranges in ConfigInfo->AccessRanges).
+ * Calling it breaks the StorPortDeprecated rule, reported under DDI
+ * compliance checking. */
+BOOLEAN StorPortValidateRange(PVOID HwDeviceExtension, INTERFACE_TYPE BusType, ULONG SystemIoBusNumber,
+                              STOR_PHYSICAL_ADDRESS IoAddress, ULONG NumberOfBytes, BOOLEAN InIoSpace)
+{
+    MK_ENTER("StorPortValidateRange");
+    (void)mk_sp_find_or_report(HwDeviceExtension, MK_SP_WHO_OTHER);
+    (void)BusType;
+    (void)SystemIoBusNumber;
+    (void)IoAddress;
+    (void)NumberOfBytes;
+    (void)InIoSpace;
+    if (mk_verifier_on(MDLKIT_VERIFY_DDI_COMPLIANCE))
+        mk_violation(MDLKIT_RULE_STORPORT_DEPRECATED,
+                     "StorPortDeprecated: StorPortValidateRange is obsolete; the port already gave the miniport its "
+                     "access ranges in ConfigInfo->AccessRanges",
+                     1, 0);
+    return TRUE;
+}
 
 /* ------------------------------------------------------------------------
  * Register and port access

@@ -179,6 +179,11 @@ void mk_sp_request_complete(mk_sp_adapter *a, PVOID srb)
     int twice = 0, in_submit = 0;
     PSTOR_SCATTER_GATHER_LIST sg = NULL;
     int low = mk_irql() <= DISPATCH_LEVEL;
+    if (srb && SRB_STATUS(SrbGetSrbStatus(srb)) == SRB_STATUS_PENDING &&
+        mk_verifier_on(MDLKIT_VERIFY_DDI_COMPLIANCE))
+        mk_violation(MDLKIT_RULE_STORPORT_STATUS_PENDING,
+                     "StorPortStatusPending: an SRB was completed with SRB_STATUS_PENDING as its status",
+                     (ULONG_PTR)srb, 0);
     pthread_mutex_lock(&a->lock);
     for (mk_sp_request *q = a->requests; q; q = q->next)
         if (q->srb == srb) {
@@ -392,7 +397,9 @@ static void sp_start(mk_sp_adapter *a, mk_sp_request *r)
         if (half)
             mk_sp_startio_lock(a);
         mk_port_call_miniport(&f, s->drv);
+        mk_sp_startio_enter();
         s->hw.HwStartIo(a->ext, r->srb);
+        mk_sp_startio_leave();
         mk_port_return_from_miniport(&f);
         if (half)
             mk_sp_startio_unlock(a);
@@ -721,13 +728,17 @@ NTSTATUS mdlkit_storport_reset(PVOID hw_device_extension)
     if (!NT_SUCCESS(st))
         return st;
     mk_sp_driver *s = a->spd;
-    KIRQL old = mk_sp_raise(MK_SP_DIRQL);
-    mk_sp_isr_lock(a, 0, 0);
+    /* As documented for HwStorResetBus: at DISPATCH_LEVEL, holding the
+     * StartIo lock (so no request reaches HwStartIo meanwhile). The
+     * miniport may synchronise with its ISR from there
+     * (StorPortSynchronizeAccess, InterruptLock, its MSI locks). */
+    KIRQL old = mk_sp_raise(DISPATCH_LEVEL);
+    mk_sp_startio_lock(a);
     mk_port_frame f;
     mk_port_call_miniport(&f, s->drv);
     BOOLEAN ok = s->hw.HwResetBus(a->ext, 0);
     mk_port_return_from_miniport(&f);
-    mk_sp_isr_unlock(a, 0, 0);
+    mk_sp_startio_unlock(a);
     mk_sp_lower(old);
     mk_sp_check_no_locks(a, 0);
     mk_sp_deliver(a);

@@ -5,7 +5,8 @@
  * StartIo lock < interrupt/MSI locks: a lock is taken only above every
  * lock the processor holds), DPCs (StorPortInitializeDpc / IssueDpc), the
  * two kinds of timers (RequestTimerCall and HW_TIMER_EX), and the queue
- * controls (StorPortBusy/Ready/Pause/Resume, SetDeviceQueueDepth).
+ * controls (StorPortBusy/Ready/Pause/Resume, SetDeviceQueueDepth), and
+ * StorPortSynchronizeAccess (the interrupt lock at the device IRQL).
  */
 #include "sp.h"
 
@@ -27,10 +28,16 @@ typedef struct sp_held {
 static MK_TLS sp_held sp_stack[SP_HELD_MAX];
 static MK_TLS int sp_nheld;
 static MK_TLS unsigned sp_gen;
+static MK_TLS int sp_startio_depth;
+
+void mk_sp_startio_enter(void) { sp_startio_depth++; }
+void mk_sp_startio_leave(void) { sp_startio_depth--; }
+int mk_sp_in_startio(void) { return sp_gen == atomic_load(&mk_rt.generation) ? sp_startio_depth : 0; }
 
 void mk_sp_locks_reset_stale(void)
 {
     unsigned gen = atomic_load(&mk_rt.generation);
+    sp_startio_depth = 0; /* harness entry points run outside HwStartIo */
     if (sp_gen != gen) {
         sp_gen = gen; /* a new machine: the locks of the old one are gone */
         sp_nheld = 0;
@@ -286,6 +293,28 @@ ULONG mk_sp_run_dpcs(mk_sp_adapter *a)
 /* ------------------------------------------------------------------------
  * StorPortAcquireSpinLock / ReleaseSpinLock (through StorPortNotification)
  * ---------------------------------------------------------------------- */
+/* StorPortSynchronizeAccess: the routine runs as KeSynchronizeExecution
+ * runs one -- at the device IRQL, holding the lock the ISR runs under (the
+ * interrupt lock) -- and its answer is returned. Called with that lock
+ * already held (from the ISR itself, or inside an InterruptLock section) it
+ * would deadlock on Windows: the lock check reports it as held twice. */
+BOOLEAN StorPortSynchronizeAccess(PVOID HwDeviceExtension, PSTOR_SYNCHRONIZED_ACCESS SynchronizedAccessRoutine,
+                                  PVOID Context)
+{
+    MK_ENTER("StorPortSynchronizeAccess");
+    mk_sp_adapter *a = mk_sp_find_or_report(HwDeviceExtension, MK_SP_WHO_OTHER);
+    if (!SynchronizedAccessRoutine)
+        mk_bugcheck(KMODE_EXCEPTION_NOT_HANDLED, (ULONG_PTR)STATUS_ACCESS_VIOLATION, 0, 0, 0); /* a call through NULL */
+    if (mk_irql() > MK_SP_DIRQL)
+        mk_violation(MDLKIT_RULE_STORPORT_IRQL, "StorPortSynchronizeAccess above the device IRQL", mk_irql(), 0);
+    KIRQL old = mk_sp_raise(MK_SP_DIRQL);
+    sp_interrupt_acquire(a);
+    BOOLEAN r = SynchronizedAccessRoutine(a->ext, Context);
+    sp_interrupt_release(a);
+    mk_sp_lower(old);
+    return r;
+}
+
 void mk_sp_notify_lock(mk_sp_adapter *a, va_list *ap, int acquire)
 {
     if (acquire) {
