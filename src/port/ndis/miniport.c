@@ -390,6 +390,7 @@ static void nd_adapter_destroy(mk_ndis_adapter *ad)
     ULONG_PTR interrupt = mk_ndis_interrupt_leak(ad);
     size_t mdls = mk_ndis_mdl_leaks(ad);
     ULONG_PTR handle = (ULONG_PTR)ad;
+    ULONG_PTR sg_dma = (ULONG_PTR)ad->dma;
     if (ad->dma) {
         mk_ndis_unregister_handle(ad->dma);
         free(ad->dma);
@@ -402,6 +403,12 @@ static void nd_adapter_destroy(mk_ndis_adapter *ad)
                      "The interrupt registered with NdisMRegisterInterruptEx was still registered when MiniportHaltEx "
                      "returned (or MiniportInitializeEx failed): call NdisMDeregisterInterruptEx first",
                      interrupt, handle);
+    if (sg_dma)
+        mk_violation(MDLKIT_RULE_NDIS_SG_DMA_LEAK,
+                     "Init_RegisterSG: the scatter/gather DMA registered with NdisMRegisterScatterGatherDma was still "
+                     "registered when MiniportHaltEx returned (or MiniportInitializeEx failed): call "
+                     "NdisMDeregisterScatterGatherDma first",
+                     sg_dma, handle);
     if (mdls)
         mk_violation(MDLKIT_RULE_NDIS_ALLOCATE_MDL,
                      "MDLs from NdisAllocateMdl were still allocated when MiniportHaltEx returned (NdisAllocateMdl "
@@ -1173,6 +1180,20 @@ void NdisMSleep(ULONG MicrosecondsToSleep)
     ts.tv_nsec = (long)(MicrosecondsToSleep % 1000000u) * 1000;
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
+}
+
+/* NdisStallExecution_Delay: the documentation asks for at most 50 us (a
+ * longer wait is NdisMSleep's); Windows' check is static, mdlkit's is made
+ * under DDI compliance checking. Any IRQL. */
+void NdisStallExecution(ULONG MicroSecondsToStall)
+{
+    MK_ENTER("NdisStallExecution");
+    if (MicroSecondsToStall > 50 && mk_verifier_on(MDLKIT_VERIFY_DDI_COMPLIANCE))
+        mk_violation(MDLKIT_RULE_NDIS_STALL_EXECUTION_DELAY,
+                     "NdisStallExecution_Delay: NdisStallExecution must not stall more than 50 microseconds "
+                     "(wait longer with NdisMSleep)",
+                     MicroSecondsToStall, 50);
+    KeStallExecutionProcessor(MicroSecondsToStall);
 }
 
 void NdisGetCurrentSystemTime(PLARGE_INTEGER pSystemTime) { KeQuerySystemTime(pSystemTime); }
