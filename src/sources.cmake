@@ -86,6 +86,7 @@ set(MDLKIT_SOURCES
   ${CMAKE_SOURCE_DIR}/src/port/portcommon.c
   # port/ndis/
   ${CMAKE_SOURCE_DIR}/src/port/ndis/config.c
+  ${CMAKE_SOURCE_DIR}/src/port/ndis/filter.c
   ${CMAKE_SOURCE_DIR}/src/port/ndis/datapath.c
   ${CMAKE_SOURCE_DIR}/src/port/ndis/miniport.c
   ${CMAKE_SOURCE_DIR}/src/port/ndis/nbl.c

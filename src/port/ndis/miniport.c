@@ -114,7 +114,8 @@ int mk_ndis_handle_kind(const void *handle)
 int mk_ndis_is_object_handle(const void *handle)
 {
     int kind = mk_ndis_handle_kind(handle);
-    return kind == MK_NDIS_DRIVER || kind == MK_NDIS_ADAPTER || kind == MK_NDIS_GENERIC;
+    return kind == MK_NDIS_DRIVER || kind == MK_NDIS_ADAPTER || kind == MK_NDIS_GENERIC ||
+           kind == MK_NDIS_FILTER_DRIVER;
 }
 
 void *mk_ndis_lookup_or_report(const void *handle, int kind, const char *why)
@@ -126,6 +127,19 @@ void *mk_ndis_lookup_or_report(const void *handle, int kind, const char *why)
 }
 
 mk_ndis_adapter *mk_ndis_adapter_from(const void *handle) { return mk_ndis_lookup(handle, MK_NDIS_ADAPTER); }
+
+void *mk_ndis_find_handle(int kind, const mk_driver *d)
+{
+    void *found = NULL;
+    pthread_mutex_lock(&nd_lock);
+    int top = atomic_load(&nd_handle_top);
+    for (int i = 0; i < top && !found; i++)
+        if (atomic_load(&nd_handles[i].handle) && nd_handles[i].kind == kind &&
+            *(mk_driver *const *)nd_handles[i].rec == d)
+            found = nd_handles[i].rec;
+    pthread_mutex_unlock(&nd_lock);
+    return found;
+}
 
 static void nd_require_passive(const char *why, const void *handle)
 {
@@ -337,6 +351,7 @@ void mk_ndis_driver_unloaded(mk_driver *d)
 {
     if (d->port)
         nd_driver_free(d->port);
+    mk_ndis_filter_driver_unloaded(d);
 }
 
 /* ------------------------------------------------------------------------
@@ -1302,7 +1317,7 @@ void mk_ndis_shutdown(void)
             mk_ndis_adapter *ad = rec;
             ad->dead_next = nd_dead;
             nd_dead = ad;
-        } else if (kind == MK_NDIS_DRIVER || kind == MK_NDIS_DMA) {
+        } else if (kind == MK_NDIS_DRIVER || kind == MK_NDIS_DMA || kind == MK_NDIS_FILTER_DRIVER) {
             free(rec);
         } else if (kind == MK_NDIS_TIMER || kind == MK_NDIS_WORKITEM || kind == MK_NDIS_NBL_POOL ||
                    kind == MK_NDIS_NB_POOL || kind == MK_NDIS_CONFIG || kind == MK_NDIS_SHARED) {
