@@ -81,7 +81,8 @@ typedef struct mk_ndis_adapter {
 
 /* Handles (miniport.c). */
 enum { MK_NDIS_CONFIG = MK_NDIS_INTERRUPT + 1, MK_NDIS_NBL_POOL, MK_NDIS_NB_POOL, MK_NDIS_TIMER,
-       MK_NDIS_WORKITEM, MK_NDIS_RWLOCK, MK_NDIS_SHARED, MK_NDIS_FILTER_DRIVER };
+       MK_NDIS_WORKITEM, MK_NDIS_RWLOCK, MK_NDIS_SHARED, MK_NDIS_FILTER_DRIVER,
+       MK_NDIS_DEVICE };
 int mk_ndis_register_handle(const void *handle, int kind, void *rec);
 void mk_ndis_unregister_handle(const void *handle);
 void *mk_ndis_lookup(const void *handle, int kind);
@@ -96,6 +97,8 @@ void *mk_ndis_find_handle(int kind, const mk_driver *d);
 /* Filter drivers (filter.c). */
 void *mk_ndis_filter_of(const mk_driver *d);
 void mk_ndis_filter_driver_unloaded(mk_driver *d);
+/* Control devices (ndisdev.c): forget the saved dispatch entries. */
+void mk_ndis_device_shutdown(void);
 
 /* Calls into the miniport with mk_self.driver set (mk_port_call_miniport). */
 #define MK_NDIS_CALL(ad, expr)                              \

@@ -91,6 +91,7 @@ set(MDLKIT_SOURCES
   ${CMAKE_SOURCE_DIR}/src/port/ndis/miniport.c
   ${CMAKE_SOURCE_DIR}/src/port/ndis/nbl.c
   ${CMAKE_SOURCE_DIR}/src/port/ndis/ndisintr.c
+  ${CMAKE_SOURCE_DIR}/src/port/ndis/ndisdev.c
   ${CMAKE_SOURCE_DIR}/src/port/ndis/ndislock.c
   ${CMAKE_SOURCE_DIR}/src/port/ndis/ndismem.c
   ${CMAKE_SOURCE_DIR}/src/port/ndis/ndistimer.c

@@ -3,10 +3,14 @@
  * handler pairs, UniqueName), the SetOptions call, the filter driver
  * handle as an NDIS handle, NdisFDeregisterFilterDriver (from the unload
  * routine; twice, at DISPATCH_LEVEL, never: each reported), and NDIS_EVENT
- * (NdisInitializeEvent / NdisSetEvent / NdisResetEvent / NdisWaitEvent). */
+ * (NdisInitializeEvent / NdisSetEvent / NdisResetEvent / NdisWaitEvent),
+ * and the control device a filter registers with NdisRegisterDeviceEx,
+ * opened and driven as an application does (its own dispatch table, its
+ * reserved extension, NdisDeregisterDeviceEx). */
 #include "testutil.h"
 
 #include <ndis.h>
+#include <mdlkit_usermode.h>
 
 #define FILTER_GUID L"{5cbf81bd-5055-47cd-9055-a76b2b4e3697}"
 
@@ -253,6 +257,7 @@ static void deregister_at_dispatch(void *arg)
     KeLowerIrql(old);
 }
 static void unload(void *arg) { mdlkit_driver_unload(arg); }
+static void deregister_device(void *arg) { NdisDeregisterDeviceEx(arg); }
 
 static void test_deregister_misuse(void **state)
 {
@@ -324,6 +329,123 @@ static void test_ndis_event(void **state)
     KeLowerIrql(PASSIVE_LEVEL);
 }
 
+/* ------------------------------------------------------------ control device */
+
+#define IOCTL_TEST_ECHO CTL_CODE(FILE_DEVICE_NETWORK, 0x801, METHOD_BUFFERED, FILE_ANY_ACCESS)
+typedef struct dev_ext {
+    ULONG signature;
+    ULONG creates, ioctls;
+} dev_ext;
+static PDEVICE_OBJECT g_dev;
+
+static NTSTATUS DevCreateClose(PDEVICE_OBJECT d, PIRP irp)
+{
+    dev_ext *x = NdisGetDeviceReservedExtension(d);
+    if (IoGetCurrentIrpStackLocation(irp)->MajorFunction == IRP_MJ_CREATE)
+        x->creates++;
+    irp->IoStatus.Status = STATUS_SUCCESS;
+    irp->IoStatus.Information = 0;
+    IoCompleteRequest(irp, IO_NO_INCREMENT);
+    return STATUS_SUCCESS;
+}
+
+static NTSTATUS DevIoctl(PDEVICE_OBJECT d, PIRP irp)
+{
+    dev_ext *x = NdisGetDeviceReservedExtension(d);
+    PIO_STACK_LOCATION sp = IoGetCurrentIrpStackLocation(irp);
+    NTSTATUS st = STATUS_INVALID_DEVICE_REQUEST;
+    ULONG_PTR info = 0;
+    if (x->signature == 'xEtD' && sp->Parameters.DeviceIoControl.IoControlCode == IOCTL_TEST_ECHO) {
+        x->ioctls++;
+        PUCHAR b = irp->AssociatedIrp.SystemBuffer;
+        ULONG n = sp->Parameters.DeviceIoControl.InputBufferLength;
+        for (ULONG i = 0; i < n; i++)
+            b[i] ^= 0xFF;
+        info = n;
+        st = STATUS_SUCCESS;
+    }
+    irp->IoStatus.Status = st;
+    irp->IoStatus.Information = info;
+    IoCompleteRequest(irp, IO_NO_INCREMENT);
+    return st;
+}
+
+static void test_control_device(void **state)
+{
+    (void)state;
+    reset();
+    PDRIVER_OBJECT drv;
+    assert_int_equal(mdlkit_driver_load("testlwf", FilterEntry, &drv), STATUS_SUCCESS);
+    static WCHAR devname[] = L"\\Device\\TestLwf";
+    static WCHAR linkname[] = L"\\DosDevices\\TestLwf";
+    NDIS_STRING dn, ln;
+    NdisInitUnicodeString(&dn, devname);
+    NdisInitUnicodeString(&ln, linkname);
+    PDRIVER_DISPATCH table[IRP_MJ_MAXIMUM_FUNCTION + 1];
+    memset(table, 0, sizeof table);
+    table[IRP_MJ_CREATE] = DevCreateClose;
+    table[IRP_MJ_CLEANUP] = DevCreateClose;
+    table[IRP_MJ_CLOSE] = DevCreateClose;
+    table[IRP_MJ_DEVICE_CONTROL] = DevIoctl;
+    NDIS_DEVICE_OBJECT_ATTRIBUTES a;
+    NdisZeroMemory(&a, sizeof a);
+    a.Header.Type = NDIS_OBJECT_TYPE_DEVICE_OBJECT_ATTRIBUTES;
+    a.Header.Revision = NDIS_DEVICE_OBJECT_ATTRIBUTES_REVISION_1;
+    a.Header.Size = NDIS_SIZEOF_DEVICE_OBJECT_ATTRIBUTES_REVISION_1;
+    a.DeviceName = &dn;
+    a.SymbolicName = &ln;
+    a.MajorFunctions = table;
+    a.ExtensionSize = sizeof(dev_ext);
+    NDIS_HANDLE devh = NULL;
+
+    /* not an NDIS driver's handle; a bad header */
+    PDEVICE_OBJECT d = (PDEVICE_OBJECT)1;
+    assert_int_equal(NdisRegisterDeviceEx(g_ctx_area, &a, &d, &devh), NDIS_STATUS_NOT_SUPPORTED);
+    assert_null(d);
+    a.Header.Type = NDIS_OBJECT_TYPE_DEFAULT;
+    assert_int_equal(NdisRegisterDeviceEx(g_filter, &a, &d, &devh), NDIS_STATUS_INVALID_PARAMETER);
+    a.Header.Type = NDIS_OBJECT_TYPE_DEVICE_OBJECT_ATTRIBUTES;
+
+    assert_int_equal(NdisRegisterDeviceEx(g_filter, &a, &g_dev, &devh), NDIS_STATUS_SUCCESS);
+    assert_non_null(g_dev);
+    assert_non_null(devh);
+    dev_ext *x = NdisGetDeviceReservedExtension(g_dev);
+    assert_non_null(x);
+    assert_int_equal(x->creates, 0); /* zeroed, as IoCreateDevice zeroes the extension */
+    x->signature = 'xEtD';
+    /* the same name twice is the object manager's collision */
+    PDEVICE_OBJECT d2;
+    NDIS_HANDLE h2;
+    assert_int_equal(NdisRegisterDeviceEx(g_filter, &a, &d2, &h2), STATUS_OBJECT_NAME_COLLISION);
+
+    HANDLE f = mdlkit_open("\\\\.\\TestLwf");
+    assert_non_null(f);
+    assert_int_equal(x->creates, 1);
+    UCHAR buf[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    ULONG_PTR info = 0;
+    assert_int_equal(mdlkit_ioctl(f, IOCTL_TEST_ECHO, buf, sizeof buf, buf, sizeof buf, &info), STATUS_SUCCESS);
+    assert_int_equal(info, sizeof buf);
+    assert_int_equal(buf[0], 0xFE);
+    assert_int_equal(buf[7], 0xF7);
+    assert_int_equal(x->ioctls, 1);
+    /* a major function the table leaves empty */
+    assert_int_equal(mdlkit_read(f, buf, sizeof buf, &info), STATUS_INVALID_DEVICE_REQUEST);
+    assert_int_equal(mdlkit_close(f), STATUS_SUCCESS);
+
+    /* any other device has no NDIS reserved extension */
+    PDEVICE_OBJECT plain;
+    assert_int_equal(IoCreateDevice(drv, 16, NULL, FILE_DEVICE_UNKNOWN, 0, FALSE, &plain), STATUS_SUCCESS);
+    assert_null(NdisGetDeviceReservedExtension(plain));
+    IoDeleteDevice(plain);
+
+    NdisDeregisterDeviceEx(devh);
+    assert_null(mdlkit_open("\\\\.\\TestLwf")); /* the link went with it */
+    mdlkit_bugcheck bc;
+    assert_int_equal(mdlkit_catch_bugcheck(deregister_device, devh, &bc), 1);
+    assert_int_equal(bc.param[0], MDLKIT_RULE_NDIS_UNKNOWN_HANDLE);
+    assert_int_equal(mdlkit_driver_unload(drv), STATUS_SUCCESS);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -331,6 +453,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_register_checks, mk_test_setup, mk_test_teardown),
         cmocka_unit_test_setup_teardown(test_deregister_misuse, mk_test_setup, mk_test_teardown_after_bugcheck),
         cmocka_unit_test_setup_teardown(test_ndis_event, mk_test_setup, mk_test_teardown),
+        cmocka_unit_test_setup_teardown(test_control_device, mk_test_setup, mk_test_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

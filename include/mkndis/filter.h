@@ -302,6 +302,32 @@ typedef struct _NDIS_FILTER_PARTIAL_CHARACTERISTICS {
     NDIS_SIZEOF_THROUGH_FIELD_(NDIS_FILTER_PARTIAL_CHARACTERISTICS, ReturnNetBufferListsHandler)
 
 /* ------------------------------------------------------------------------
+ * Control devices (NdisRegisterDeviceEx): a device object for a miniport or
+ * filter driver, not a PnP device, with its own dispatch routines
+ * ---------------------------------------------------------------------- */
+#define NDIS_DEVICE_OBJECT_ATTRIBUTES_REVISION_1 1
+typedef struct _NDIS_DEVICE_OBJECT_ATTRIBUTES {
+    NDIS_OBJECT_HEADER Header;
+    PNDIS_STRING DeviceName;
+    PNDIS_STRING SymbolicName;
+    PDRIVER_DISPATCH *MajorFunctions; /* IRP_MJ_MAXIMUM_FUNCTION + 1 entries, NULL for none */
+    ULONG ExtensionSize;
+    PCUNICODE_STRING DefaultSDDLString;
+    LPCGUID DeviceClassGuid;
+} NDIS_DEVICE_OBJECT_ATTRIBUTES, *PNDIS_DEVICE_OBJECT_ATTRIBUTES;
+#define NDIS_SIZEOF_DEVICE_OBJECT_ATTRIBUTES_REVISION_1 \
+    NDIS_SIZEOF_THROUGH_FIELD_(NDIS_DEVICE_OBJECT_ATTRIBUTES, DeviceClassGuid)
+
+/* At PASSIVE_LEVEL, with a handle from NdisMRegisterMiniportDriver or
+ * NdisFRegisterFilterDriver. */
+NDIS_API NDIS_STATUS NdisRegisterDeviceEx(NDIS_HANDLE NdisHandle, PNDIS_DEVICE_OBJECT_ATTRIBUTES DeviceObjectAttributes,
+                                          PDEVICE_OBJECT *pDeviceObject, PNDIS_HANDLE NdisDeviceHandle);
+NDIS_API void NdisDeregisterDeviceEx(NDIS_HANDLE NdisDeviceHandle);
+/* The ExtensionSize bytes of a device NdisRegisterDeviceEx created; NULL
+ * for any other device. Any IRQL. */
+NDIS_API PVOID NdisGetDeviceReservedExtension(PDEVICE_OBJECT DeviceObject);
+
+/* ------------------------------------------------------------------------
  * Filter driver routines
  * ---------------------------------------------------------------------- */
 /* From DriverEntry, at PASSIVE_LEVEL. */

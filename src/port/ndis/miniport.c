@@ -1304,6 +1304,7 @@ void mk_ndis_shutdown(void)
     } orphans[ND_MAX_HANDLES];
     int n_orphans = 0;
     mk_ndis_timer_shutdown(); /* the work-item worker stops first */
+    mk_ndis_device_shutdown();
     pthread_mutex_lock(&nd_lock);
     int top = atomic_load(&nd_handle_top);
     for (int i = 0; i < top; i++) {
@@ -1317,7 +1318,8 @@ void mk_ndis_shutdown(void)
             mk_ndis_adapter *ad = rec;
             ad->dead_next = nd_dead;
             nd_dead = ad;
-        } else if (kind == MK_NDIS_DRIVER || kind == MK_NDIS_DMA || kind == MK_NDIS_FILTER_DRIVER) {
+        } else if (kind == MK_NDIS_DRIVER || kind == MK_NDIS_DMA || kind == MK_NDIS_FILTER_DRIVER ||
+                   kind == MK_NDIS_DEVICE) {
             free(rec);
         } else if (kind == MK_NDIS_TIMER || kind == MK_NDIS_WORKITEM || kind == MK_NDIS_NBL_POOL ||
                    kind == MK_NDIS_NB_POOL || kind == MK_NDIS_CONFIG || kind == MK_NDIS_SHARED) {
