@@ -91,8 +91,8 @@ void *mk_ndis_lookup_or_report(const void *handle, int kind, const char *why);
 /* Any NDIS handle a driver may pass as NdisHandle (driver, adapter, generic object). */
 int mk_ndis_is_object_handle(const void *handle);
 mk_ndis_adapter *mk_ndis_adapter_from(const void *handle);
-/* The first record of `kind` whose first member (an mk_driver *) is `d`. */
-void *mk_ndis_find_handle(int kind, const mk_driver *d);
+/* The first record of `kind` whose first member (a pointer) is `key`. */
+void *mk_ndis_find_handle(int kind, const void *key);
 
 /* Filter drivers (filter.c). */
 void *mk_ndis_filter_of(const mk_driver *d);

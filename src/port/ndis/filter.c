@@ -29,7 +29,7 @@
 #include <string.h>
 
 typedef struct fl_driver {
-    mk_driver *drv;
+    mk_driver *drv; /* first member (mk_ndis_find_handle's key) */
     NDIS_HANDLE ctx;
     NDIS_FILTER_DRIVER_CHARACTERISTICS ch;
 } fl_driver;
@@ -103,7 +103,7 @@ NDIS_STATUS NdisFRegisterFilterDriver(PDRIVER_OBJECT DriverObject, NDIS_HANDLE F
 {
     MK_ENTER("NdisFRegisterFilterDriver");
     fl_require_passive("NdisFRegisterFilterDriver must be called at PASSIVE_LEVEL", DriverObject);
-    mk_driver *d = DriverObject ? mk_driver_from_object(DriverObject) : NULL;
+    mk_driver *d = DriverObject ? mk_driver_from_object(DriverObject) : NULL; /* any pointer may be asked about */
     if (!d || !FilterDriverCharacteristics || !NdisFilterDriverHandle)
         return NDIS_STATUS_INVALID_PARAMETER;
     *NdisFilterDriverHandle = NULL;

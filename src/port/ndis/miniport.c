@@ -128,14 +128,14 @@ void *mk_ndis_lookup_or_report(const void *handle, int kind, const char *why)
 
 mk_ndis_adapter *mk_ndis_adapter_from(const void *handle) { return mk_ndis_lookup(handle, MK_NDIS_ADAPTER); }
 
-void *mk_ndis_find_handle(int kind, const mk_driver *d)
+void *mk_ndis_find_handle(int kind, const void *key)
 {
     void *found = NULL;
     pthread_mutex_lock(&nd_lock);
     int top = atomic_load(&nd_handle_top);
     for (int i = 0; i < top && !found; i++)
         if (atomic_load(&nd_handles[i].handle) && nd_handles[i].kind == kind &&
-            *(mk_driver *const *)nd_handles[i].rec == d)
+            *(const void *const *)nd_handles[i].rec == key)
             found = nd_handles[i].rec;
     pthread_mutex_unlock(&nd_lock);
     return found;

@@ -5,14 +5,14 @@
  * A miniport or filter driver does not own its DRIVER_OBJECT's dispatch
  * table (NDIS does), so it gives NdisRegisterDeviceEx a table of its own
  * per device. mdlkit creates the device with IoCreateDevice (and the
- * symbolic link with IoCreateSymbolicLink), keeps a copy of that table at
- * the head of the device extension, and routes every IRP for the device
+ * symbolic link with IoCreateSymbolicLink), keeps a copy of that table in
+ * its record of the device, and routes every IRP for the device
  * through it: the driver object's entries become a dispatcher that calls
  * the device's routine, completes the IRP with
  * STATUS_INVALID_DEVICE_REQUEST when the table has none, and hands IRPs
  * for other devices of the driver to whatever routine the entry held
- * before. NdisGetDeviceReservedExtension gives the ExtensionSize bytes
- * after that head.
+ * before. NdisGetDeviceReservedExtension gives the device's extension
+ * (ExtensionSize bytes).
  */
 #include "mk_base.h"
 #include "mk_driver.h"
@@ -24,19 +24,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NV_MAGIC 0x4E564544u /* 'NVED' */
-
-/* The head of the device extension; the driver's part follows. */
-typedef struct nv_head {
-    uint32_t magic;
-    struct nv_dev *rec;
-    PDRIVER_DISPATCH table[IRP_MJ_MAXIMUM_FUNCTION + 1];
-} nv_head;
-#define NV_HEAD_SIZE ((sizeof(nv_head) + 15) & ~(size_t)15)
-
 typedef struct nv_dev {
-    mk_driver *drv;              /* first member (mk_ndis_find_handle) */
-    PDEVICE_OBJECT dev;
+    PDEVICE_OBJECT dev;          /* first member (mk_ndis_find_handle's key) */
+    mk_driver *drv;
+    PDRIVER_DISPATCH table[IRP_MJ_MAXIMUM_FUNCTION + 1]; /* the driver's MajorFunctions */
     UNICODE_STRING link;         /* the symbolic link's name (link_buf), or empty */
     WCHAR link_buf[512];
 } nv_dev;
@@ -50,22 +41,22 @@ typedef struct nv_saved {
 static nv_saved *nv_saved_list;
 static pthread_mutex_t nv_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static nv_head *nv_head_of(PDEVICE_OBJECT dev)
+/* The record of a device NdisRegisterDeviceEx created (found by address,
+ * so any pointer may be asked about). */
+static nv_dev *nv_of(PDEVICE_OBJECT dev)
 {
-    if (!dev || !dev->DeviceExtension)
-        return NULL;
-    nv_head *h = dev->DeviceExtension;
-    return h->magic == NV_MAGIC ? h : NULL;
+    return dev ? mk_ndis_find_handle(MK_NDIS_DEVICE, dev) : NULL;
 }
 
 static NTSTATUS nv_dispatch(PDEVICE_OBJECT DeviceObject, PIRP Irp)
 {
     PIO_STACK_LOCATION sp = IoGetCurrentIrpStackLocation(Irp);
     UCHAR major = sp->MajorFunction;
-    nv_head *h = nv_head_of(DeviceObject);
-    if (h && major <= IRP_MJ_MAXIMUM_FUNCTION) {
-        if (h->table[major])
-            return h->table[major](DeviceObject, Irp);
+    nv_dev *rec = nv_of(DeviceObject);
+    if (rec && major <= IRP_MJ_MAXIMUM_FUNCTION) {
+        PDRIVER_DISPATCH fn = rec->table[major];
+        if (fn)
+            return fn(DeviceObject, Irp);
     } else if (major <= IRP_MJ_MAXIMUM_FUNCTION) {
         PDRIVER_DISPATCH before = NULL;
         pthread_mutex_lock(&nv_lock);
@@ -119,7 +110,10 @@ NDIS_STATUS NdisRegisterDeviceEx(NDIS_HANDLE NdisHandle, PNDIS_DEVICE_OBJECT_ATT
     int kind = mk_ndis_handle_kind(NdisHandle);
     if (kind != MK_NDIS_DRIVER && kind != MK_NDIS_FILTER_DRIVER)
         return NDIS_STATUS_NOT_SUPPORTED; /* the caller is not an NDIS driver */
-    mk_driver *d = *(mk_driver **)mk_ndis_lookup(NdisHandle, kind);
+    mk_driver **owner = mk_ndis_lookup(NdisHandle, kind);
+    if (!owner)
+        return NDIS_STATUS_NOT_SUPPORTED;
+    mk_driver *d = *owner;
     PNDIS_DEVICE_OBJECT_ATTRIBUTES a = DeviceObjectAttributes;
     if (!a || !pDeviceObject || !NdisDeviceHandle || a->Header.Type != NDIS_OBJECT_TYPE_DEVICE_OBJECT_ATTRIBUTES ||
         a->Header.Revision < NDIS_DEVICE_OBJECT_ATTRIBUTES_REVISION_1 ||
@@ -134,7 +128,8 @@ NDIS_STATUS NdisRegisterDeviceEx(NDIS_HANDLE NdisHandle, PNDIS_DEVICE_OBJECT_ATT
         return NDIS_STATUS_RESOURCES;
     rec->drv = d;
     PDEVICE_OBJECT dev = NULL;
-    NTSTATUS st = IoCreateDevice(&d->obj, (ULONG)(NV_HEAD_SIZE + a->ExtensionSize), a->DeviceName,
+    memcpy(rec->table, a->MajorFunctions, sizeof rec->table);
+    NTSTATUS st = IoCreateDevice(&d->obj, a->ExtensionSize, a->DeviceName,
                                  FILE_DEVICE_NETWORK, FILE_DEVICE_SECURE_OPEN, FALSE, &dev);
     if (!NT_SUCCESS(st)) {
         free(rec);
@@ -152,15 +147,10 @@ NDIS_STATUS NdisRegisterDeviceEx(NDIS_HANDLE NdisHandle, PNDIS_DEVICE_OBJECT_ATT
         rec->link.MaximumLength = (USHORT)sizeof rec->link_buf;
         memcpy(rec->link_buf, a->SymbolicName->Buffer, a->SymbolicName->Length);
     }
-    nv_head *h = dev->DeviceExtension;
-    h->magic = NV_MAGIC;
-    h->rec = rec;
-    memcpy(h->table, a->MajorFunctions, sizeof h->table);
     rec->dev = dev;
     if (!nv_take_dispatch(&d->obj) || !mk_ndis_register_handle(rec, MK_NDIS_DEVICE, rec)) {
         if (rec->link.Buffer)
             IoDeleteSymbolicLink(&rec->link);
-        h->magic = 0;
         IoDeleteDevice(dev);
         free(rec);
         return NDIS_STATUS_RESOURCES;
@@ -183,8 +173,6 @@ void NdisDeregisterDeviceEx(NDIS_HANDLE NdisDeviceHandle)
     mk_ndis_unregister_handle(rec);
     if (rec->link.Buffer)
         IoDeleteSymbolicLink(&rec->link);
-    nv_head *h = rec->dev->DeviceExtension;
-    h->magic = 0;
     IoDeleteDevice(rec->dev);
     free(rec);
 }
@@ -192,8 +180,8 @@ void NdisDeregisterDeviceEx(NDIS_HANDLE NdisDeviceHandle)
 PVOID NdisGetDeviceReservedExtension(PDEVICE_OBJECT DeviceObject)
 {
     MK_ENTER("NdisGetDeviceReservedExtension");
-    nv_head *h = nv_head_of(DeviceObject);
-    return h ? (PUCHAR)h + NV_HEAD_SIZE : NULL;
+    nv_dev *rec = nv_of(DeviceObject);
+    return rec ? rec->dev->DeviceExtension : NULL;
 }
 
 /* Runtime stop: the saved dispatch entries (device records go with the
