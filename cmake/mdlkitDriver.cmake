@@ -280,7 +280,10 @@ function(mdlkit_add_driver name)
     add_library(${name} STATIC ${compiled})
     target_include_directories(${name} PRIVATE ${D_INCLUDE_DIRS} "${gen}")
     target_compile_definitions(${name} PRIVATE ${all_defs})
-    target_compile_options(${name} PRIVATE ${ms_flags} -Wno-error ${D_OPTIONS})
+    # -g always (as below): bug-check reports name the driver's lines,
+    # whatever the project's build type.
+    target_compile_options(${name} PRIVATE ${ms_flags} -g -fno-omit-frame-pointer -fno-optimize-sibling-calls
+                           -Wno-error ${D_OPTIONS})
     if(prelude)
       set_source_files_properties(${compiled} PROPERTIES OBJECT_DEPENDS "${prelude}")
     endif()
@@ -298,7 +301,8 @@ function(mdlkit_add_driver name)
     add_library(${name} STATIC ${compiled})
     target_include_directories(${name} PRIVATE ${D_INCLUDE_DIRS} "${gen}")
     target_compile_definitions(${name} PRIVATE ${all_defs})
-    target_compile_options(${name} PRIVATE -fms-extensions -fshort-wchar -w -Wno-error ${D_OPTIONS})
+    target_compile_options(${name} PRIVATE -fms-extensions -fshort-wchar -w -g -fno-omit-frame-pointer
+                           -fno-optimize-sibling-calls -Wno-error ${D_OPTIONS})
     if(tmh_files)
       add_dependencies(${name} ${name}_tmh)
     endif()

@@ -28,6 +28,9 @@
 #define MDLKIT_RULE_NDIS_OBJECT_HEADER 0x00A20014UL       /* P3 = structure, P4 = (Type << 16 | Revision << 8 ...) bad header */
 #define MDLKIT_RULE_NDIS_INDICATE_COUNT 0x00A20015UL      /* P3 = NBLs in the chain, P4 = NumberOfNetBufferLists */
 #define MDLKIT_RULE_NDIS_OBJECT_LEAK 0x00A20016UL         /* P3 = count, P4 = owner: pools/timers/work items left */
+#define MDLKIT_RULE_NDIS_STALL_EXECUTION_DELAY 0x00A20017UL /* P3 = microseconds asked, P4 = 50: NdisStallExecution_Delay */
+#define MDLKIT_RULE_IRQL_FILTER_DRIVER_FUNCTION 0x00A20019UL /* P3 = IRQL, P4 = handle: an NdisF* routine at the wrong IRQL */
+#define MDLKIT_RULE_NDIS_SG_DMA_LEAK 0x00A20018UL         /* P3 = DMA handle, P4 = adapter: Init_RegisterSG, not deregistered */
 
 /* Configuration values NdisReadConfiguration returns for the adapter
  * (keywords compare case-insensitively, as NDIS does). */

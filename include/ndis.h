@@ -7,7 +7,8 @@
  * ones; the text is mdlkit's. It may be combined with <wdm.h>, <ntddk.h>,
  * <storport.h> and <mdlkit.h> in one translation unit.
  *
- * A driver selects its NDIS version with NDISxy_MINIPORT (mkndis/types.h).
+ * A miniport selects its NDIS version with NDISxy_MINIPORT, a filter or
+ * protocol driver with NDISxy (mkndis/types.h).
  * The contents are split by concept:
  *   mkndis/types.h     versions, basic types, NDIS_STATUS, object headers,
  *                      strings, locks, list/interlocked/Ethernet helpers,
@@ -17,6 +18,9 @@
  *   mkndis/offload.h   RSS, VMQ, NIC switch, QoS, offload, shared memory
  *   mkndis/miniport.h  characteristics, attributes, DMA, interrupts,
  *                      timers, work items, and the miniport routines
+ *   mkndis/filter.h    filter drivers: characteristics, FilterXxx
+ *                      handler types, attach/pause/restart parameters,
+ *                      restart attributes, net PnP events, NDIS_EVENT
  *
  * Every routine declared here is implemented by libmdlkit (src/port/ndis/).
  */
@@ -35,6 +39,7 @@ MDLKIT_EXTERN_C_BEGIN
 #include "mkndis/oid.h"
 #include "mkndis/offload.h"
 #include "mkndis/miniport.h"
+#include "mkndis/filter.h"
 
 MDLKIT_EXTERN_C_END
 

@@ -81,7 +81,8 @@ typedef struct mk_ndis_adapter {
 
 /* Handles (miniport.c). */
 enum { MK_NDIS_CONFIG = MK_NDIS_INTERRUPT + 1, MK_NDIS_NBL_POOL, MK_NDIS_NB_POOL, MK_NDIS_TIMER,
-       MK_NDIS_WORKITEM, MK_NDIS_RWLOCK, MK_NDIS_SHARED };
+       MK_NDIS_WORKITEM, MK_NDIS_RWLOCK, MK_NDIS_SHARED, MK_NDIS_FILTER_DRIVER,
+       MK_NDIS_DEVICE };
 int mk_ndis_register_handle(const void *handle, int kind, void *rec);
 void mk_ndis_unregister_handle(const void *handle);
 void *mk_ndis_lookup(const void *handle, int kind);
@@ -90,6 +91,14 @@ void *mk_ndis_lookup_or_report(const void *handle, int kind, const char *why);
 /* Any NDIS handle a driver may pass as NdisHandle (driver, adapter, generic object). */
 int mk_ndis_is_object_handle(const void *handle);
 mk_ndis_adapter *mk_ndis_adapter_from(const void *handle);
+/* The first record of `kind` whose first member (a pointer) is `key`. */
+void *mk_ndis_find_handle(int kind, const void *key);
+
+/* Filter drivers (filter.c). */
+void *mk_ndis_filter_of(const mk_driver *d);
+void mk_ndis_filter_driver_unloaded(mk_driver *d);
+/* Control devices (ndisdev.c): forget the saved dispatch entries. */
+void mk_ndis_device_shutdown(void);
 
 /* Calls into the miniport with mk_self.driver set (mk_port_call_miniport). */
 #define MK_NDIS_CALL(ad, expr)                              \

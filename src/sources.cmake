@@ -88,10 +88,12 @@ set(MDLKIT_SOURCES
   ${CMAKE_SOURCE_DIR}/src/port/portcommon.c
   # port/ndis/
   ${CMAKE_SOURCE_DIR}/src/port/ndis/config.c
+  ${CMAKE_SOURCE_DIR}/src/port/ndis/filter.c
   ${CMAKE_SOURCE_DIR}/src/port/ndis/datapath.c
   ${CMAKE_SOURCE_DIR}/src/port/ndis/miniport.c
   ${CMAKE_SOURCE_DIR}/src/port/ndis/nbl.c
   ${CMAKE_SOURCE_DIR}/src/port/ndis/ndisintr.c
+  ${CMAKE_SOURCE_DIR}/src/port/ndis/ndisdev.c
   ${CMAKE_SOURCE_DIR}/src/port/ndis/ndislock.c
   ${CMAKE_SOURCE_DIR}/src/port/ndis/ndismem.c
   ${CMAKE_SOURCE_DIR}/src/port/ndis/ndistimer.c

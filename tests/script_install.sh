@@ -171,4 +171,34 @@ cmake --build "$work/cmake-build" >"$work/build.log" 2>&1 || { cat "$work/build.
 out=$(MDLKIT_REPORT= "$work/cmake-build/driver") || die "find_package consumer exited with $?"
 [ "$out" = "consumer-ok" ] || die "find_package consumer printed: $out"
 
+if command -v clang >/dev/null && command -v readelf >/dev/null; then
+    step "mdlkit_add_driver in a clang project with no build type: the driver is built with -g"
+    mkdir -p "$work/drv-src"
+    cat >"$work/drv-src/drv.c" <<'EOF'
+#include <wdm.h>
+NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
+{
+    UNREFERENCED_PARAMETER(RegistryPath);
+    DriverObject->DriverUnload = NULL;
+    return STATUS_SUCCESS;
+}
+EOF
+    cat >"$work/drv-src/CMakeLists.txt" <<'EOF'
+cmake_minimum_required(VERSION 3.20)
+project(mdlkit_driver_consumer C)
+find_package(mdlkit REQUIRED)
+mdlkit_add_driver(drv SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/drv.c)
+EOF
+    cmake -S "$work/drv-src" -B "$work/drv-build" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE= \
+        -DCMAKE_PREFIX_PATH="$prefix" >"$work/drv-cmake.log" 2>&1 \
+        || { cat "$work/drv-cmake.log"; die "configuring the mdlkit_add_driver consumer failed"; }
+    cmake --build "$work/drv-build" --target drv >"$work/drv-build.log" 2>&1 \
+        || { cat "$work/drv-build.log"; die "building the driver through mdlkit_add_driver failed"; }
+    drvlib=$(find "$work/drv-build" -name 'libdrv.a' -print -quit)
+    [ -n "$drvlib" ] || die "mdlkit_add_driver built no libdrv.a"
+    readelf --debug-dump=info "$drvlib" >"$work/drv-dwarf.txt" 2>/dev/null || true
+    grep -q DW_TAG_compile_unit "$work/drv-dwarf.txt" \
+        || die "the driver built by mdlkit_add_driver has no debug information (-g missing)"
+fi
+
 step "install acceptance passed"

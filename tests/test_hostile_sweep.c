@@ -124,6 +124,7 @@ SW(KeSetEvent) { KeSetEvent(P(PRKEVENT), (KPRIORITY)F, (BOOLEAN)(v & 1)); }
 SW(KeResetEvent) { KeResetEvent(P(PRKEVENT)); }
 SW(KeReadStateEvent) { KeReadStateEvent(P(PRKEVENT)); }
 SW(KeWaitForSingleObject) { LARGE_INTEGER t; t.QuadPart = 0; KeWaitForSingleObject(P(PVOID), (KWAIT_REASON)F, KernelMode, FALSE, &t); }
+SW(NdisWaitEvent) { NdisWaitEvent(P(PNDIS_EVENT), 1); } /* 1 ms: 0 would wait for ever */
 SW(KeInitializeSemaphore) { KeInitializeSemaphore(P(PRKSEMAPHORE), (LONG)F, (LONG)L); }
 SW(KeReleaseSemaphore) { KeReleaseSemaphore(P(PRKSEMAPHORE), 0, (LONG)F, FALSE); }
 SW(KeInitializeMutex) { KeInitializeMutex(P(PRKMUTEX), F); }
@@ -223,7 +224,7 @@ static const struct sw_case {
     E(ExFreeToNPagedLookasideList), E(ExDeleteNPagedLookasideList), E(ExDeleteLookasideTwice), E(KeInitializeSpinLock),
     E(KeAcquireSpinLock), E(KeReleaseSpinLock), E(KeReleaseSpinLockTwice), E(KeAcquireSpinLockAtDpcLevel),
     E(KeAcquireInStackQueuedSpinLock), E(KeReleaseInStackQueuedSpinLock), E(KeRaiseIrql), E(KeLowerIrql),
-    E(KeInitializeEvent), E(KeSetEvent), E(KeResetEvent), E(KeReadStateEvent), E(KeWaitForSingleObject),
+    E(KeInitializeEvent), E(KeSetEvent), E(KeResetEvent), E(KeReadStateEvent), E(KeWaitForSingleObject), E(NdisWaitEvent),
     E(KeInitializeSemaphore), E(KeReleaseSemaphore), E(KeInitializeMutex), E(KeReleaseMutex), E(KeInitializeDpc),
     E(KeInsertQueueDpc), E(KeRemoveQueueDpc), E(KeInitializeTimer), E(KeSetTimer), E(KeCancelTimer),
     E(KeDelayExecutionThread), E(ExInitializeFastMutex), E(ExAcquireFastMutex), E(ExReleaseFastMutex),
@@ -429,7 +430,9 @@ static const sw_row sw_rows[] = {
     R(NdisAllocateNetBufferPool, "pp"), R(NdisAllocateRWLock, "p"), R(NdisAllocateSharedMemory, "ppp"),
     R(NdisAllocateTimerObject, "ppp"), R(NdisCancelTimerObject, "p"), R(NdisCloseConfiguration, "p"),
     R(NdisCopyFromNetBufferToNetBuffer, "pllplp"), R(NdisCurrentGroupAndProcessor, ""),
-    R(NdisDprAcquireSpinLock, "p"), R(NdisDprReleaseSpinLock, "p"), R(NdisFreeGenericObject, "p"),
+    R(NdisDprAcquireSpinLock, "p"), R(NdisDprReleaseSpinLock, "p"), R(NdisFreeGenericObject, "p"), R(NdisFRegisterFilterDriver, "pppp"), R(NdisFDeregisterFilterDriver, "p"),
+    R(NdisRegisterDeviceEx, "pppp"), R(NdisDeregisterDeviceEx, "p"), R(NdisGetDeviceReservedExtension, "p"),
+    R(NdisInitializeEvent, "p"), R(NdisSetEvent, "p"), R(NdisResetEvent, "p"), R(NdisStallExecution, "u"),
     R(NdisFreeIoWorkItem, "p"), R(NdisFreeMemoryWithTagPriority, "ppf"), R(NdisFreeNetBuffer, "p"),
     R(NdisFreeNetBufferList, "p"), R(NdisFreeNetBufferListContext, "pw"), R(NdisFreeNetBufferListPool, "p"),
     R(NdisFreeNetBufferPool, "p"), R(NdisFreeRWLock, "p"), R(NdisFreeSharedMemory, "pp"), R(NdisFreeSpinLock, "p"),

@@ -456,6 +456,9 @@ NDIS_API void NdisMIndicateStatusEx(NDIS_HANDLE MiniportAdapterHandle, PNDIS_STA
 NDIS_API UINT NdisGetVersion(void);
 NDIS_API ULONG NdisGetSharedDataAlignment(void);
 NDIS_API void NdisMSleep(ULONG MicrosecondsToSleep);
+/* Busy-waits at least MicroSecondsToStall microseconds, at any IRQL; a
+ * driver should ask for no more than 50 (rule NdisStallExecution_Delay). */
+NDIS_API void NdisStallExecution(ULONG MicroSecondsToStall);
 NDIS_API void NdisGetCurrentSystemTime(PLARGE_INTEGER pSystemTime);
 NDIS_API ULONGLONG NdisGetSystemUpTimeEx(void);
 NDIS_API CCHAR NdisSystemProcessorCount(void);

@@ -51,11 +51,58 @@
 #elif defined(NDIS60_MINIPORT)
 #define NDIS_MINIPORT_MINOR_VERSION 0
 #endif
+/* A filter or protocol driver picks its version with NDISxy (NDIS60 ...
+ * NDIS689): NDIS_FILTER_MINOR_VERSION and NDIS_PROTOCOL_MINOR_VERSION. */
+#if defined(NDIS689)
+#define MDLKIT_NDIS_DRIVER_MINOR 89
+#elif defined(NDIS688)
+#define MDLKIT_NDIS_DRIVER_MINOR 88
+#elif defined(NDIS687)
+#define MDLKIT_NDIS_DRIVER_MINOR 87
+#elif defined(NDIS686)
+#define MDLKIT_NDIS_DRIVER_MINOR 86
+#elif defined(NDIS685)
+#define MDLKIT_NDIS_DRIVER_MINOR 85
+#elif defined(NDIS684)
+#define MDLKIT_NDIS_DRIVER_MINOR 84
+#elif defined(NDIS683)
+#define MDLKIT_NDIS_DRIVER_MINOR 83
+#elif defined(NDIS682)
+#define MDLKIT_NDIS_DRIVER_MINOR 82
+#elif defined(NDIS681)
+#define MDLKIT_NDIS_DRIVER_MINOR 81
+#elif defined(NDIS680)
+#define MDLKIT_NDIS_DRIVER_MINOR 80
+#elif defined(NDIS660)
+#define MDLKIT_NDIS_DRIVER_MINOR 60
+#elif defined(NDIS651)
+#define MDLKIT_NDIS_DRIVER_MINOR 51
+#elif defined(NDIS650)
+#define MDLKIT_NDIS_DRIVER_MINOR 50
+#elif defined(NDIS640)
+#define MDLKIT_NDIS_DRIVER_MINOR 40
+#elif defined(NDIS630)
+#define MDLKIT_NDIS_DRIVER_MINOR 30
+#elif defined(NDIS620)
+#define MDLKIT_NDIS_DRIVER_MINOR 20
+#elif defined(NDIS61)
+#define MDLKIT_NDIS_DRIVER_MINOR 1
+#elif defined(NDIS60)
+#define MDLKIT_NDIS_DRIVER_MINOR 0
+#endif
+#if defined(MDLKIT_NDIS_DRIVER_MINOR)
+#define NDIS_FILTER_MAJOR_VERSION 6
+#define NDIS_FILTER_MINOR_VERSION MDLKIT_NDIS_DRIVER_MINOR
+#define NDIS_PROTOCOL_MAJOR_VERSION 6
+#define NDIS_PROTOCOL_MINOR_VERSION MDLKIT_NDIS_DRIVER_MINOR
+#endif
 #if defined(NDIS_MINIPORT_MINOR_VERSION)
 #define NDIS_MINIPORT_MAJOR_VERSION 6
 #define MDLKIT_NDIS_TARGET NDIS_MINIPORT_MINOR_VERSION
+#elif defined(MDLKIT_NDIS_DRIVER_MINOR)
+#define MDLKIT_NDIS_TARGET MDLKIT_NDIS_DRIVER_MINOR
 #else
-/* Not a miniport build (a harness, a test): everything up to 6.89. */
+/* Not a driver build (a harness, a test): everything up to 6.89. */
 #define MDLKIT_NDIS_TARGET 89
 #endif
 #define NDIS_SUPPORT_NDIS6 1

@@ -312,6 +312,13 @@
 #define _Benign_race_end_
 #define _Function_ignore_lock_checking_(x)
 
+/* ---- Static Driver Verifier's markers (driverspecs.h): they tell SDV
+ * where a driver keeps a request or its adapter context; outside an SDV
+ * analysis they are nothing. ---- */
+#define __sdv_save_request(r)
+#define __sdv_retrieve_request(r)
+#define __sdv_save_adapter_context(c)
+
 /* ---- __drv_* (driver SAL 1 spelling) ---- */
 #define __drv_aliasesMem
 #define __drv_allocatesMem(kind)

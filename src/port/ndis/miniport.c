@@ -114,7 +114,8 @@ int mk_ndis_handle_kind(const void *handle)
 int mk_ndis_is_object_handle(const void *handle)
 {
     int kind = mk_ndis_handle_kind(handle);
-    return kind == MK_NDIS_DRIVER || kind == MK_NDIS_ADAPTER || kind == MK_NDIS_GENERIC;
+    return kind == MK_NDIS_DRIVER || kind == MK_NDIS_ADAPTER || kind == MK_NDIS_GENERIC ||
+           kind == MK_NDIS_FILTER_DRIVER;
 }
 
 void *mk_ndis_lookup_or_report(const void *handle, int kind, const char *why)
@@ -126,6 +127,19 @@ void *mk_ndis_lookup_or_report(const void *handle, int kind, const char *why)
 }
 
 mk_ndis_adapter *mk_ndis_adapter_from(const void *handle) { return mk_ndis_lookup(handle, MK_NDIS_ADAPTER); }
+
+void *mk_ndis_find_handle(int kind, const void *key)
+{
+    void *found = NULL;
+    pthread_mutex_lock(&nd_lock);
+    int top = atomic_load(&nd_handle_top);
+    for (int i = 0; i < top && !found; i++)
+        if (atomic_load(&nd_handles[i].handle) && nd_handles[i].kind == kind &&
+            *(const void *const *)nd_handles[i].rec == key)
+            found = nd_handles[i].rec;
+    pthread_mutex_unlock(&nd_lock);
+    return found;
+}
 
 static void nd_require_passive(const char *why, const void *handle)
 {
@@ -337,6 +351,7 @@ void mk_ndis_driver_unloaded(mk_driver *d)
 {
     if (d->port)
         nd_driver_free(d->port);
+    mk_ndis_filter_driver_unloaded(d);
 }
 
 /* ------------------------------------------------------------------------
@@ -390,6 +405,7 @@ static void nd_adapter_destroy(mk_ndis_adapter *ad)
     ULONG_PTR interrupt = mk_ndis_interrupt_leak(ad);
     size_t mdls = mk_ndis_mdl_leaks(ad);
     ULONG_PTR handle = (ULONG_PTR)ad;
+    ULONG_PTR sg_dma = (ULONG_PTR)ad->dma;
     if (ad->dma) {
         mk_ndis_unregister_handle(ad->dma);
         free(ad->dma);
@@ -402,6 +418,12 @@ static void nd_adapter_destroy(mk_ndis_adapter *ad)
                      "The interrupt registered with NdisMRegisterInterruptEx was still registered when MiniportHaltEx "
                      "returned (or MiniportInitializeEx failed): call NdisMDeregisterInterruptEx first",
                      interrupt, handle);
+    if (sg_dma)
+        mk_violation(MDLKIT_RULE_NDIS_SG_DMA_LEAK,
+                     "Init_RegisterSG: the scatter/gather DMA registered with NdisMRegisterScatterGatherDma was still "
+                     "registered when MiniportHaltEx returned (or MiniportInitializeEx failed): call "
+                     "NdisMDeregisterScatterGatherDma first",
+                     sg_dma, handle);
     if (mdls)
         mk_violation(MDLKIT_RULE_NDIS_ALLOCATE_MDL,
                      "MDLs from NdisAllocateMdl were still allocated when MiniportHaltEx returned (NdisAllocateMdl "
@@ -1175,6 +1197,20 @@ void NdisMSleep(ULONG MicrosecondsToSleep)
         ;
 }
 
+/* NdisStallExecution_Delay: the documentation asks for at most 50 us (a
+ * longer wait is NdisMSleep's); Windows' check is static, mdlkit's is made
+ * under DDI compliance checking. Any IRQL. */
+void NdisStallExecution(ULONG MicroSecondsToStall)
+{
+    MK_ENTER("NdisStallExecution");
+    if (MicroSecondsToStall > 50 && mk_verifier_on(MDLKIT_VERIFY_DDI_COMPLIANCE))
+        mk_violation(MDLKIT_RULE_NDIS_STALL_EXECUTION_DELAY,
+                     "NdisStallExecution_Delay: NdisStallExecution must not stall more than 50 microseconds "
+                     "(wait longer with NdisMSleep)",
+                     MicroSecondsToStall, 50);
+    KeStallExecutionProcessor(MicroSecondsToStall);
+}
+
 void NdisGetCurrentSystemTime(PLARGE_INTEGER pSystemTime) { KeQuerySystemTime(pSystemTime); }
 
 ULONGLONG NdisGetSystemUpTimeEx(void)
@@ -1268,6 +1304,7 @@ void mk_ndis_shutdown(void)
     } orphans[ND_MAX_HANDLES];
     int n_orphans = 0;
     mk_ndis_timer_shutdown(); /* the work-item worker stops first */
+    mk_ndis_device_shutdown();
     pthread_mutex_lock(&nd_lock);
     int top = atomic_load(&nd_handle_top);
     for (int i = 0; i < top; i++) {
@@ -1281,7 +1318,8 @@ void mk_ndis_shutdown(void)
             mk_ndis_adapter *ad = rec;
             ad->dead_next = nd_dead;
             nd_dead = ad;
-        } else if (kind == MK_NDIS_DRIVER || kind == MK_NDIS_DMA) {
+        } else if (kind == MK_NDIS_DRIVER || kind == MK_NDIS_DMA || kind == MK_NDIS_FILTER_DRIVER ||
+                   kind == MK_NDIS_DEVICE) {
             free(rec);
         } else if (kind == MK_NDIS_TIMER || kind == MK_NDIS_WORKITEM || kind == MK_NDIS_NBL_POOL ||
                    kind == MK_NDIS_NB_POOL || kind == MK_NDIS_CONFIG || kind == MK_NDIS_SHARED) {

@@ -3,8 +3,9 @@
  * NdisDprReleaseSpinLock, on the kernel's spin locks), the NDIS 6.20
  * read/write locks (NdisAllocateRWLock, NdisAcquireRWLockRead/Write,
  * NdisReleaseRWLock, NdisFreeRWLock), the NDIS 5 read/write lock
- * (NdisInitializeReadWriteLock, NdisAcquire/ReleaseReadWriteLock) and the
- * interlocked list helpers.
+ * (NdisInitializeReadWriteLock, NdisAcquire/ReleaseReadWriteLock), the
+ * interlocked list helpers and NDIS_EVENT (NdisInitializeEvent, NdisSetEvent,
+ * NdisResetEvent, NdisWaitEvent).
  *
  * The read/write locks raise to DISPATCH_LEVEL (unless the caller says it
  * is there already with NDIS_RWL_AT_DISPATCH_LEVEL, which is checked) and
@@ -311,4 +312,51 @@ void NdisReleaseReadWriteLock(PNDIS_RW_LOCK Lock, PLOCK_STATE LockState)
                      (ULONG_PTR)Lock, (ULONG_PTR)LockState);
     LockState->LockState = 0;
     KeLowerIrql(LockState->OldIrql);
+}
+
+/* ------------------------------------------------------------------------
+ * NDIS_EVENT: a notification event (KEVENT) that stays signalled until
+ * NdisResetEvent. Irql_Miscellaneous_Function: NdisInitializeEvent and
+ * NdisWaitEvent at PASSIVE_LEVEL, NdisSetEvent / NdisResetEvent at
+ * IRQL <= DISPATCH_LEVEL.
+ * ---------------------------------------------------------------------- */
+static void lk_passive(const char *why, const void *p)
+{
+    if (mk_irql() != PASSIVE_LEVEL)
+        mk_violation(MDLKIT_RULE_IRQL_MISCELLANEOUS_FUNCTION, why, mk_irql(), (ULONG_PTR)p);
+}
+
+void NdisInitializeEvent(PNDIS_EVENT Event)
+{
+    MK_ENTER("NdisInitializeEvent");
+    lk_passive("NdisInitializeEvent must be called at PASSIVE_LEVEL", Event);
+    MK_OBJ_FAULT(Event);
+    KeInitializeEvent(&Event->Event, NotificationEvent, FALSE);
+}
+
+void NdisSetEvent(PNDIS_EVENT Event)
+{
+    MK_ENTER("NdisSetEvent");
+    lk_irql_le_dispatch("NdisSetEvent must be called at IRQL <= DISPATCH_LEVEL", Event);
+    MK_OBJ_FAULT(Event);
+    KeSetEvent(&Event->Event, IO_NO_INCREMENT, FALSE);
+}
+
+void NdisResetEvent(PNDIS_EVENT Event)
+{
+    MK_ENTER("NdisResetEvent");
+    lk_irql_le_dispatch("NdisResetEvent must be called at IRQL <= DISPATCH_LEVEL", Event);
+    MK_OBJ_FAULT(Event);
+    KeClearEvent(&Event->Event);
+}
+
+BOOLEAN NdisWaitEvent(PNDIS_EVENT Event, UINT MsToWait)
+{
+    MK_ENTER("NdisWaitEvent");
+    lk_passive("NdisWaitEvent must be called at PASSIVE_LEVEL", Event);
+    MK_OBJ_FAULT(Event);
+    LARGE_INTEGER timeout;
+    timeout.QuadPart = -(LONGLONG)MsToWait * 10000; /* relative, 100 ns units */
+    NTSTATUS st = KeWaitForSingleObject(&Event->Event, Executive, KernelMode, FALSE, MsToWait ? &timeout : NULL);
+    return st == STATUS_SUCCESS;
 }

@@ -23,7 +23,7 @@
 static void nm_check_handle(NDIS_HANDLE h, const char *routine_why)
 {
     int kind = mk_ndis_handle_kind(h);
-    if (kind != MK_NDIS_DRIVER && kind != MK_NDIS_ADAPTER && kind != MK_NDIS_GENERIC)
+    if (kind != MK_NDIS_DRIVER && kind != MK_NDIS_ADAPTER && kind != MK_NDIS_GENERIC && kind != MK_NDIS_FILTER_DRIVER)
         mk_violation(MDLKIT_RULE_NDIS_UNKNOWN_HANDLE, routine_why, (ULONG_PTR)h, (ULONG_PTR)kind);
 }
 
