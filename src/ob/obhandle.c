@@ -90,9 +90,16 @@ NTSTATUS mk_ob_insert_handle(void *body, ACCESS_MASK access, KPROCESSOR_MODE mod
     return ob_insert(body, access, mode, OB_ANY, out);
 }
 
-NTSTATUS mk_ob_insert_process_handle(void *body, ACCESS_MASK access, int kernel, HANDLE *out)
+static NTSTATUS ob_insert_process(void *body, ACCESS_MASK access, int kernel, HANDLE *out)
 {
     return ob_insert(body, access, kernel ? KernelMode : UserMode, kernel ? OB_ANY : ob_current_process(), out);
+}
+
+/* A driver's handle: a process or thread handle goes through the
+ * registered object-manager callbacks (src/ob/obcallbk.c). */
+NTSTATUS mk_ob_insert_process_handle(void *body, ACCESS_MASK access, int kernel, HANDLE *out)
+{
+    return mk_ob_insert_with_callbacks(body, access, kernel, out, ob_insert_process);
 }
 
 static NTSTATUS ob_insert(void *body, ACCESS_MASK access, KPROCESSOR_MODE mode, uint8_t owner, HANDLE *out)
@@ -326,6 +333,7 @@ void mk_ob_shutdown(void)
             break;
         ob_close(h, KernelMode, 1);
     }
+    mk_ob_callbacks_reset();
     pthread_mutex_lock(&ob_lock);
     free(ob_table);
     ob_table = NULL;

@@ -1,7 +1,7 @@
 /*
  * psthread.c -- system threads and thread queries: PsCreateSystemThread,
  * PsTerminateSystemThread, KeGetCurrentThread, PsGetCurrentThread,
- * PsGetCurrentThreadId, PsGetThreadId, PsGetCurrentProcessId,
+ * PsGetCurrentThreadId, PsGetThreadId, PsGetCurrentProcessId, PsGetThreadProcessId,
  * PsIsSystemThread, KeSetPriorityThread, KeQueryPriorityThread,
  * KeSetBasePriorityThread.
  *
@@ -243,6 +243,15 @@ HANDLE PsGetCurrentProcessId(void)
     return (HANDLE)(ULONG_PTR)4;
 }
 
+/* Every thread of the simulated machine is in the one process whose id
+ * PsGetCurrentProcessId gives. */
+HANDLE PsGetThreadProcessId(PETHREAD Thread)
+{
+    MK_ENTER("PsGetThreadProcessId");
+    MK_OBJ_FAULT((PKTHREAD)Thread);
+    return (HANDLE)(ULONG_PTR)4;
+}
+
 BOOLEAN PsIsSystemThread(PETHREAD Thread)
 {
     MK_ENTER("PsIsSystemThread");
@@ -341,6 +350,7 @@ static void ps_shutdown(void)
         pthread_cond_wait(&ps_cv, &ps_lock);
     }
     pthread_mutex_unlock(&ps_lock);
+    mk_ps_notify_reset();
     if (found)
         ps_report_running(found);
 }
@@ -373,6 +383,19 @@ void mk_exec_driver_unloaded(struct mk_driver *d)
     if (res) {
         mk_bugcheck_note("ERESOURCE %p was freed with its pool block without ExDeleteResourceLite", (void *)res);
         mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x17, (ULONG_PTR)res, (ULONG_PTR)paged, (ULONG_PTR)res);
+    }
+    PVOID cb_handle = NULL;
+    PVOID cb = mk_ob_callbacks_of_driver(d, &cb_handle);
+    if (cb) {
+        mk_bugcheck_note("object-manager callback registration %p (routine %p) is still registered as its driver is "
+                         "unloaded (ObUnRegisterCallbacks)", cb_handle, cb);
+        mk_bugcheck(UNLOADED_PENDING_CODE, (ULONG_PTR)cb, 0, (ULONG_PTR)cb_handle, 0);
+    }
+    PVOID notify = mk_ps_notify_of_driver(d);
+    if (notify) {
+        mk_bugcheck_note("process-creation notify routine %p is still registered as its driver is unloaded "
+                         "(PsSetCreateProcessNotifyRoutineEx(..., TRUE))", notify);
+        mk_bugcheck(UNLOADED_PENDING_CODE, (ULONG_PTR)notify, 0, (ULONG_PTR)notify, 0);
     }
     ULONG_PTR lo, hi;
     PKTIMER timer = mk_timer_take_driver(d);
