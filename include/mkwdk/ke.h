@@ -189,6 +189,10 @@ NTKERNELAPI LONG_PTR ObfReferenceObjectWithTag(PVOID Object, ULONG Tag);
 NTKERNELAPI LONG_PTR ObfDereferenceObjectWithTag(PVOID Object, ULONG Tag);
 NTKERNELAPI void ObDereferenceObjectDeferDelete(PVOID Object);
 NTKERNELAPI POBJECT_TYPE ObGetObjectType(PVOID Object);
+typedef struct _ACCESS_STATE *PACCESS_STATE; /* mdlkit creates none: pass NULL */
+NTKERNELAPI NTSTATUS ObOpenObjectByPointer(PVOID Object, ULONG HandleAttributes, PACCESS_STATE PassedAccessState,
+                                           ACCESS_MASK DesiredAccess, POBJECT_TYPE ObjectType,
+                                           KPROCESSOR_MODE AccessMode, PHANDLE Handle);
 #define ObReferenceObject(Object) ObfReferenceObject(Object)
 #define ObDereferenceObject(Object) ObfDereferenceObject(Object)
 #define ObReferenceObjectWithTag(Object, Tag) ObfReferenceObjectWithTag(Object, Tag)
@@ -616,6 +620,7 @@ NTKERNELAPI NTSTATUS PsCreateSystemThread(PHANDLE ThreadHandle, ULONG DesiredAcc
                                           PCLIENT_ID ClientId, PKSTART_ROUTINE StartRoutine, PVOID StartContext);
 NTKERNELAPI NTSTATUS PsTerminateSystemThread(NTSTATUS ExitStatus);
 NTKERNELAPI HANDLE PsGetThreadProcessId(PETHREAD Thread);
+NTKERNELAPI KPROCESSOR_MODE ExGetPreviousMode(void);
 
 /* Process-creation notification (src/ps/psnotify.c). The simulated machine
  * creates no process, so a registered routine is never called. */

@@ -1,7 +1,7 @@
 /*
  * psthread.c -- system threads and thread queries: PsCreateSystemThread,
  * PsTerminateSystemThread, KeGetCurrentThread, PsGetCurrentThread,
- * PsGetCurrentThreadId, PsGetThreadId, PsGetCurrentProcessId, PsGetThreadProcessId,
+ * PsGetCurrentThreadId, PsGetThreadId, PsGetCurrentProcessId, PsGetThreadProcessId, ExGetPreviousMode,
  * PsIsSystemThread, KeSetPriorityThread, KeQueryPriorityThread,
  * KeSetBasePriorityThread.
  *
@@ -250,6 +250,17 @@ HANDLE PsGetThreadProcessId(PETHREAD Thread)
     MK_ENTER("PsGetThreadProcessId");
     MK_OBJ_FAULT((PKTHREAD)Thread);
     return (HANDLE)(ULONG_PTR)4;
+}
+
+/* The mode the current thread entered the kernel from: UserMode while it
+ * carries a request of the simulated user process (mdlkit_ioctl and the
+ * other user-mode calls), else KernelMode (DriverEntry, system threads,
+ * work items, DPCs, the test's own calls). */
+KPROCESSOR_MODE ExGetPreviousMode(void)
+{
+    MK_ENTER("ExGetPreviousMode");
+    mk_thread_attach();
+    return mk_self.user_process > 0 ? UserMode : KernelMode;
 }
 
 BOOLEAN PsIsSystemThread(PETHREAD Thread)
