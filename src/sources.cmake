@@ -58,6 +58,7 @@ set(MDLKIT_SOURCES
   ${CMAKE_SOURCE_DIR}/src/ex/fastmutex.c
   ${CMAKE_SOURCE_DIR}/src/ex/list.c
   ${CMAKE_SOURCE_DIR}/src/ex/resource.c
+  ${CMAKE_SOURCE_DIR}/src/ex/uuid.c
   # ob/
   ${CMAKE_SOURCE_DIR}/src/ob/obcallbk.c
   ${CMAKE_SOURCE_DIR}/src/ob/obevent.c
