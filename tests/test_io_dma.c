@@ -573,6 +573,63 @@ static void test_dma_v3_misuse(void **state)
     g_a->DmaOperations->PutDmaAdapter(g_a);
 }
 
+/* A bus master's MapTransferEx: the list of the pages of the MDL (of a
+ * chain) that holds Offset, into the caller's buffer. */
+static void test_dma_v3_bus_master_map_transfer_ex(void **state)
+{
+    (void)state;
+    ULONG nregs;
+    PDMA_ADAPTER a = get_adapter(TRUE, 0, 16 * PAGE_SIZE, &nregs);
+    assert_non_null(a);
+    PUCHAR u = mdlkit_user_alloc(8 * PAGE_SIZE, PAGE_READWRITE);
+    PMDL m1 = IoAllocateMdl(u + 100, 3 * PAGE_SIZE, FALSE, FALSE, NULL);
+    PMDL m2 = IoAllocateMdl(u + 4 * PAGE_SIZE, 2 * PAGE_SIZE, FALSE, FALSE, NULL);
+    assert_non_null(m1);
+    assert_non_null(m2);
+    MmProbeAndLockPages(m1, KernelMode, IoWriteAccess);
+    MmProbeAndLockPages(m2, KernelMode, IoWriteAccess);
+    m1->Next = m2;
+    static UCHAR buf[sizeof(SCATTER_GATHER_LIST) + 8 * sizeof(SCATTER_GATHER_ELEMENT)];
+    PSCATTER_GATHER_LIST sgl = (PSCATTER_GATHER_LIST)buf;
+    ULONG len = 2 * PAGE_SIZE;
+    assert_int_equal(a->DmaOperations->MapTransferEx(a, m1, NULL, 0, 0, &len, TRUE, NULL, 0, NULL, NULL),
+                     STATUS_INVALID_PARAMETER);
+    assert_int_equal(a->DmaOperations->MapTransferEx(a, m1, NULL, 0, 0, &len, TRUE, sgl,
+                                                     sizeof(SCATTER_GATHER_LIST) + sizeof(SCATTER_GATHER_ELEMENT),
+                                                     NULL, NULL),
+                     STATUS_BUFFER_TOO_SMALL);
+    assert_int_equal(a->DmaOperations->MapTransferEx(a, m1, NULL, 50, 0, &len, TRUE, sgl, sizeof buf, NULL, NULL),
+                     STATUS_SUCCESS);
+    assert_int_equal(len, 2 * PAGE_SIZE);
+    ULONG total = 0;
+    for (ULONG i = 0; i < sgl->NumberOfElements; i++)
+        total += sgl->Elements[i].Length;
+    assert_int_equal(total, len);
+    assert_int_equal(sgl->Elements[0].Address.QuadPart, MmGetPhysicalAddress(u + 150).QuadPart);
+    /* the rest of the first MDL only: the length is cut at its end */
+    len = 2 * PAGE_SIZE;
+    assert_int_equal(a->DmaOperations->MapTransferEx(a, m1, NULL, 2 * PAGE_SIZE, 0, &len, TRUE, sgl, sizeof buf, NULL,
+                                                     NULL),
+                     STATUS_SUCCESS);
+    assert_int_equal(len, PAGE_SIZE);
+    /* an Offset in the second MDL */
+    len = PAGE_SIZE;
+    assert_int_equal(a->DmaOperations->MapTransferEx(a, m1, NULL, 3 * PAGE_SIZE + 8, 0, &len, FALSE, sgl, sizeof buf,
+                                                     NULL, NULL),
+                     STATUS_SUCCESS);
+    assert_int_equal(len, PAGE_SIZE);
+    assert_int_equal(sgl->Elements[0].Address.QuadPart, MmGetPhysicalAddress(u + 4 * PAGE_SIZE + 8).QuadPart);
+    assert_int_equal(a->DmaOperations->FlushAdapterBuffersEx(a, m1, NULL, 3 * PAGE_SIZE + 8, len, FALSE),
+                     STATUS_SUCCESS);
+    m1->Next = NULL;
+    MmUnlockPages(m2);
+    MmUnlockPages(m1);
+    IoFreeMdl(m2);
+    IoFreeMdl(m1);
+    mdlkit_user_free(u);
+    a->DmaOperations->PutDmaAdapter(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -582,6 +639,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_dma_misuse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dma_v3_legacy_system_dma_without_pdo, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dma_v3_channel_sync_queue_cancel, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dma_v3_bus_master_map_transfer_ex, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dma_v3_versions, setup, teardown),
         cmocka_unit_test(test_dma_v3_absent_before_win8),
         cmocka_unit_test_setup_teardown(test_dma_v3_misuse, setup, teardown),
