@@ -79,6 +79,7 @@ struct _KTHREAD {
     struct mk_driver *driver;      /* the driver that made it (system threads) */
     int running;                   /* system thread: started, not ended */
     int exit_armed;
+    long ps_slot;                  /* system thread: its slot in ps/psthread.c's table */
     jmp_buf exit_jb;               /* PsTerminateSystemThread unwinds here */
     NTSTATUS exit_status;
     struct _KTHREAD *next_all;     /* every thread object of this machine */

@@ -61,19 +61,14 @@ static void ps_destroy(void *body)
 
 static const mk_ob_type_ops ps_thread_ops = {"Thread", NULL, ps_destroy};
 
-static long ps_slot_locked(PKTHREAD t)
-{
-    for (ULONG i = 0; i < MK_ARRAY_SIZE(ps_threads); i++)
-        if (ps_threads[i] == t)
-            return (long)i;
-    return -1;
-}
-
-static void ps_set_state(PKTHREAD t, int state)
+/* A thread's state, by the slot it was given (t->ps_slot, read while the
+ * thread object is still referenced): an ended thread's object can be freed
+ * and its address given to the next thread before the ending thread clears
+ * its slot, so a search by address could find the new thread's slot. */
+static void ps_set_state(long i, PKTHREAD t, int state)
 {
     pthread_mutex_lock(&ps_lock);
-    long i = ps_slot_locked(t);
-    if (i >= 0) {
+    if (i >= 0 && i < (long)MK_ARRAY_SIZE(ps_threads) && ps_threads[i] == t) {
         if (state)
             ps_state[i] = state;
         else
@@ -89,7 +84,8 @@ static void ps_thread_end(PKTHREAD t)
     KIRQL irql = mk_self.irql;
     LONG crit = t->critical_regions, guarded = t->guarded_regions;
     PKSTART_ROUTINE start = t->start;
-    ps_set_state(t, PS_ENDING);
+    long slot = t->ps_slot;
+    ps_set_state(slot, t, PS_ENDING);
     /* Signalled and unreferenced in one step: a waiter wakes only after
      * the thread's own reference is gone, so its dereference can be the
      * last one. */
@@ -100,7 +96,7 @@ static void ps_thread_end(PKTHREAD t)
     int last = mk_ob_dereference_keep(t);
     pthread_mutex_unlock(&mk_ke_lock);
     mk_ke_set_current(NULL);
-    ps_set_state(t, 0);
+    ps_set_state(slot, t, 0); /* t may be freed (and reused) by now: only compared */
     if (last)
         mk_ob_destroy(t); /* nobody else knew it: no one can race */
     if (irql != PASSIVE_LEVEL)
@@ -178,6 +174,7 @@ NTSTATUS PsCreateSystemThread(PHANDLE ThreadHandle, ULONG DesiredAccess, POBJECT
     }
     ps_threads[slot] = t;
     ps_state[slot] = PS_RUNNING;
+    t->ps_slot = (long)slot;
     pthread_mutex_unlock(&ps_lock);
     /* the thread's own reference, dropped when it ends */
     pthread_attr_t a;
@@ -186,7 +183,7 @@ NTSTATUS PsCreateSystemThread(PHANDLE ThreadHandle, ULONG DesiredAccess, POBJECT
     pthread_t pt;
     if (pthread_create(&pt, &a, ps_thread_main, t) != 0) {
         pthread_attr_destroy(&a);
-        ps_set_state(t, 0);
+        ps_set_state(t->ps_slot, t, 0);
         mk_ob_close_handle(h, kernel ? KernelMode : UserMode);
         mk_ob_dereference(t);
         return STATUS_INSUFFICIENT_RESOURCES;
