@@ -71,5 +71,9 @@ ULONG mdlkit_sysdma_last(ULONG request_line, void *buf, ULONG len); /* copies th
 /* DMA adapter misuse (src/io/dma.c): P3 = the adapter (or address), P4 as
  * the sentence says. */
 #define MDLKIT_RULE_DMA 0x00A50004UL
+/* Callback registration misuse (src/ob/obcallbk.c, src/ps/psnotify.c):
+ * ObUnRegisterCallbacks of a handle ObRegisterCallbacks did not return or
+ * that was already unregistered. P3 = the handle. */
+#define MDLKIT_RULE_CALLBACK 0x00A50005UL
 
 #endif /* MDLKIT_HARNESS_USERMODE_H */

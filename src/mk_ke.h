@@ -79,6 +79,7 @@ struct _KTHREAD {
     struct mk_driver *driver;      /* the driver that made it (system threads) */
     int running;                   /* system thread: started, not ended */
     int exit_armed;
+    long ps_slot;                  /* system thread: its slot in ps/psthread.c's table */
     jmp_buf exit_jb;               /* PsTerminateSystemThread unwinds here */
     NTSTATUS exit_status;
     struct _KTHREAD *next_all;     /* every thread object of this machine */
@@ -157,6 +158,9 @@ PWORK_QUEUE_ITEM mk_ex_workitem_queued_in(const void *lo, const void *hi);
 /* The steps mdlkit_init and mdlkit_shutdown (src/rt/runtime.c) sequence
  * for the kernel and executive layers. */
 void mk_ps_shutdown(void);          /* ps/psthread.c: system threads still running (0xCE) */
+/* ps/psnotify.c: process-creation notify routines */
+void mk_ps_notify_reset(void);
+PVOID mk_ps_notify_of_driver(struct mk_driver *d); /* a routine d left registered, or NULL */
 void mk_ob_shutdown(void);          /* ob/obhandle.c: handles still open closed, as at process exit */
 void mk_ob_event_shutdown(void);    /* ob/obevent.c: event names */
 void mk_ex_resource_shutdown(void); /* ex/resource.c */

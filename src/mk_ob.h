@@ -30,6 +30,13 @@ NTSTATUS mk_ob_insert_handle(void *body, ACCESS_MASK access, KPROCESSOR_MODE mod
  * (OBJ_KERNEL_HANDLE) is found from every process; any other goes to the
  * table of the process the thread runs in and is found only from it. */
 NTSTATUS mk_ob_insert_process_handle(void *body, ACCESS_MASK access, int kernel, HANDLE *out);
+/* Object-manager callbacks (src/ob/obcallbk.c): insert runs between the
+ * matching pre- and post-operation routines of a process or thread handle. */
+NTSTATUS mk_ob_insert_with_callbacks(void *body, ACCESS_MASK access, int kernel, HANDLE *out,
+                                     NTSTATUS (*insert)(void *body, ACCESS_MASK access, int kernel, HANDLE *out));
+struct mk_driver;
+PVOID mk_ob_callbacks_of_driver(struct mk_driver *d, PVOID *handle); /* a routine d left registered, or NULL */
+void mk_ob_callbacks_reset(void);
 NTSTATUS mk_ob_reference_handle(HANDLE h, POBJECT_TYPE type /* NULL = any */, KPROCESSOR_MODE mode, void **body); /* adds a reference */
 NTSTATUS mk_ob_close_handle(HANDLE h, KPROCESSOR_MODE mode);  /* STATUS_INVALID_HANDLE for closed/made-up handles */
 

@@ -18,6 +18,7 @@ set(MDLKIT_SOURCES
   ${CMAKE_SOURCE_DIR}/src/rtl/slist.c
   ${CMAKE_SOURCE_DIR}/src/rtl/strsafe.c
   ${CMAKE_SOURCE_DIR}/src/rtl/unicode.c
+  ${CMAKE_SOURCE_DIR}/src/rtl/wcs.c
   ${CMAKE_SOURCE_DIR}/src/rtl/version.c
   # ke/
   ${CMAKE_SOURCE_DIR}/src/ke/bugcheck.c
@@ -57,11 +58,14 @@ set(MDLKIT_SOURCES
   ${CMAKE_SOURCE_DIR}/src/ex/fastmutex.c
   ${CMAKE_SOURCE_DIR}/src/ex/list.c
   ${CMAKE_SOURCE_DIR}/src/ex/resource.c
+  ${CMAKE_SOURCE_DIR}/src/ex/uuid.c
   # ob/
+  ${CMAKE_SOURCE_DIR}/src/ob/obcallbk.c
   ${CMAKE_SOURCE_DIR}/src/ob/obevent.c
   ${CMAKE_SOURCE_DIR}/src/ob/obhandle.c
   ${CMAKE_SOURCE_DIR}/src/ob/obref.c
   # ps/
+  ${CMAKE_SOURCE_DIR}/src/ps/psnotify.c
   ${CMAKE_SOURCE_DIR}/src/ps/psthread.c
   ${CMAKE_SOURCE_DIR}/src/ps/psversion.c
   # hal/

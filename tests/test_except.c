@@ -344,6 +344,28 @@ static void test_user_fault_is_access_violation(void **state)
     mdlkit_user_free(p);
 }
 
+/* DbgRaiseAssertionFailure (what an NT_ASSERT-style macro of a driver's own
+ * calls): STATUS_ASSERTION_FAILURE, 0x1E when unhandled. */
+static void raise_assertion(void *arg)
+{
+    (void)arg;
+    DbgRaiseAssertionFailure();
+}
+static void test_raise_assertion_failure(void **state)
+{
+    (void)state;
+    volatile NTSTATUS code = 0;
+    MDLKIT_TRY {
+        DbgRaiseAssertionFailure();
+    }
+    MDLKIT_EXCEPT(EXCEPTION_EXECUTE_HANDLER) {
+        code = GetExceptionCode();
+    }
+    MDLKIT_END;
+    assert_int_equal(code, STATUS_ASSERTION_FAILURE);
+    mk_expect_bugcheck(raise_assertion, NULL, KMODE_EXCEPTION_NOT_HANDLED, STATUS_ASSERTION_FAILURE, MK_ANY, 0, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -357,6 +379,7 @@ int main(void)
         cmocka_unit_test(test_catch_is_exception_barrier),
         cmocka_unit_test(test_breakpoint_and_assert),
         cmocka_unit_test(test_unhandled_assert_bugchecks),
+        cmocka_unit_test(test_raise_assertion_failure),
         cmocka_unit_test(test_user_fault_is_access_violation),
     };
     return cmocka_run_group_tests_name("except", tests, mk_test_setup, mk_test_teardown);

@@ -166,6 +166,30 @@ static void test_tag_literals_and_lists(void **state)
     assert_ptr_equal(CONTAINING_RECORD(&o.link, struct outer, link), &o);
 }
 
+/* Power states (device extensions of PnP drivers carry them) and
+ * STATUS_NO_MATCH, as the WDK defines them. */
+static void test_power_states_and_status(void **state)
+{
+    (void)state;
+    assert_int_equal(PowerSystemUnspecified, 0);
+    assert_int_equal(PowerSystemWorking, 1);
+    assert_int_equal(PowerSystemSleeping3, 4);
+    assert_int_equal(PowerSystemHibernate, 5);
+    assert_int_equal(PowerSystemShutdown, 6);
+    assert_int_equal(PowerSystemMaximum, 7);
+    assert_int_equal(PowerDeviceUnspecified, 0);
+    assert_int_equal(PowerDeviceD0, 1);
+    assert_int_equal(PowerDeviceD3, 4);
+    assert_int_equal(PowerDeviceMaximum, 5);
+    assert_int_equal(DevicePowerState, 1);
+    POWER_STATE ps;
+    ps.DeviceState = PowerDeviceD2;
+    assert_int_equal(sizeof ps, 4);
+    assert_int_equal(ps.SystemState, PowerSystemSleeping2);
+    assert_int_equal(STATUS_NO_MATCH, (NTSTATUS)0xC0000272L);
+    assert_string_equal(mdlkit_ntstatus_name(STATUS_NO_MATCH), "STATUS_NO_MATCH");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -175,6 +199,7 @@ int main(void)
         cmocka_unit_test(test_page_macros),
         cmocka_unit_test(test_mm_initialize_mdl_and_accessors),
         cmocka_unit_test(test_tag_literals_and_lists),
+        cmocka_unit_test(test_power_states_and_status),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -477,6 +477,71 @@ static void test_resource_freed_active(void **state)
     assert_int_equal(bc.param[2], 0); /* non-paged */
 }
 
+/* Guarded mutexes: acquiring enters a guarded region (all APCs disabled)
+ * without raising the IRQL; releasing leaves it; ownership checks as for
+ * fast mutexes. */
+static KGUARDED_MUTEX g_gm;
+static void *try_gm(void *arg)
+{
+    BOOLEAN got = KeTryToAcquireGuardedMutex(arg);
+    if (got)
+        KeReleaseGuardedMutex(arg);
+    return (void *)(intptr_t)got;
+}
+static void gm_recursive(void *arg)
+{
+    (void)arg;
+    KeAcquireGuardedMutex(&g_gm);
+    KeAcquireGuardedMutex(&g_gm);
+}
+static void gm_release_not_owned(void *arg)
+{
+    (void)arg;
+    KeReleaseGuardedMutex(&g_gm);
+}
+static void gm_acquire_dispatch(void *arg)
+{
+    (void)arg;
+    KIRQL old;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    KeAcquireGuardedMutex(&g_gm);
+}
+static void test_guarded_mutex(void **state)
+{
+    (void)state;
+    KeInitializeGuardedMutex(&g_gm);
+    assert_int_equal(g_gm.Count, 1);
+    assert_false(KeAreAllApcsDisabled());
+    KeAcquireGuardedMutex(&g_gm);
+    assert_int_equal(KeGetCurrentIrql(), PASSIVE_LEVEL);
+    assert_true(KeAreAllApcsDisabled());
+    assert_ptr_equal(g_gm.Owner, KeGetCurrentThread());
+    pthread_t th;
+    void *r;
+    pthread_create(&th, NULL, try_gm, &g_gm);
+    pthread_join(th, &r);
+    assert_int_equal((intptr_t)r, FALSE);
+    KeReleaseGuardedMutex(&g_gm);
+    assert_false(KeAreAllApcsDisabled());
+    pthread_create(&th, NULL, try_gm, &g_gm);
+    pthread_join(th, &r);
+    assert_int_equal((intptr_t)r, TRUE);
+    assert_true(KeTryToAcquireGuardedMutex(&g_gm));
+    assert_true(KeAreAllApcsDisabled());
+    KeReleaseGuardedMutex(&g_gm);
+    assert_false(KeAreAllApcsDisabled());
+
+    mdlkit_bugcheck bc = tk_bugcheck(gm_recursive, NULL);
+    assert_int_equal(bc.code, 0xBF);
+    assert_int_equal(bc.param[0], (ULONG_PTR)&g_gm);
+    KeInitializeGuardedMutex(&g_gm);
+    bc = tk_bugcheck(gm_release_not_owned, NULL);
+    assert_int_equal(bc.code, 0x11);
+    bc = tk_bugcheck(gm_acquire_dispatch, NULL);
+    assert_int_equal(bc.code, IRQL_NOT_LESS_OR_EQUAL);
+    assert_int_equal(bc.param[0], (ULONG_PTR)&g_gm);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -489,6 +554,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fast_mutex_excludes, tk_setup, mk_test_teardown),
         cmocka_unit_test_setup_teardown(test_fast_mutex_misuse, tk_setup, mk_test_teardown),
         cmocka_unit_test_setup_teardown(test_fast_mutex_ddi, tk_setup_ddi, mk_test_teardown),
+        cmocka_unit_test_setup_teardown(test_guarded_mutex, tk_setup, mk_test_teardown_after_bugcheck),
         cmocka_unit_test_setup_teardown(test_resource, tk_setup, mk_test_teardown),
         cmocka_unit_test_setup_teardown(test_resource_waiter, tk_setup, mk_test_teardown),
         cmocka_unit_test_setup_teardown(test_resource_misuse, tk_setup, mk_test_teardown),

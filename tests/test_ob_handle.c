@@ -178,11 +178,58 @@ static void test_pool_tags(void **state)
     assert_int_equal(after.nonpaged_outstanding, before.nonpaged_outstanding);
 }
 
+/* ObOpenObjectByPointer: a handle to an object held by pointer (kernel
+ * handle with OBJ_KERNEL_HANDLE), the type checked, PassedAccessState not
+ * modelled, a pointer that is no object 0x18. */
+static void open_not_an_object(void *arg)
+{
+    HANDLE h;
+    ObOpenObjectByPointer(arg, OBJ_KERNEL_HANDLE, NULL, 0, NULL, KernelMode, &h);
+}
+static void test_open_by_pointer(void **state)
+{
+    (void)state;
+    HANDLE ev = NULL;
+    OBJECT_ATTRIBUTES oa;
+    InitializeObjectAttributes(&oa, NULL, OBJ_KERNEL_HANDLE, NULL, NULL);
+    assert_int_equal(ZwCreateEvent(&ev, EVENT_ALL_ACCESS, &oa, NotificationEvent, FALSE), STATUS_SUCCESS);
+    PKEVENT e = NULL;
+    assert_int_equal(ObReferenceObjectByHandle(ev, EVENT_ALL_ACCESS, *ExEventObjectType, KernelMode, (PVOID *)&e, NULL),
+                     STATUS_SUCCESS);
+    HANDLE h = (HANDLE)(ULONG_PTR)1;
+    assert_int_equal(ObOpenObjectByPointer(e, OBJ_KERNEL_HANDLE, NULL, SYNCHRONIZE, *PsThreadType, KernelMode, &h),
+                     STATUS_OBJECT_TYPE_MISMATCH);
+    assert_null(h);
+    assert_int_equal(ObOpenObjectByPointer(e, OBJ_KERNEL_HANDLE, (PACCESS_STATE)(void *)&oa, SYNCHRONIZE, NULL,
+                                           KernelMode, &h),
+                     STATUS_INVALID_PARAMETER);
+    assert_int_equal(ObOpenObjectByPointer(e, OBJ_KERNEL_HANDLE, NULL, SYNCHRONIZE, *ExEventObjectType, KernelMode, &h),
+                     STATUS_SUCCESS);
+    assert_non_null(h);
+    assert_true(h != ev);
+    assert_true(((ULONG_PTR)h & 0xFFFFFFFF80000000ull) == 0xFFFFFFFF80000000ull); /* a kernel handle */
+    PKEVENT e2 = NULL;
+    assert_int_equal(ObReferenceObjectByHandle(h, SYNCHRONIZE, *ExEventObjectType, KernelMode, (PVOID *)&e2, NULL),
+                     STATUS_SUCCESS);
+    assert_ptr_equal(e2, e);
+    ObDereferenceObject(e2);
+    /* the new handle keeps the object: close the first one and signal through it */
+    assert_int_equal(ZwClose(ev), STATUS_SUCCESS);
+    assert_int_equal(ZwSetEvent(h, NULL), STATUS_SUCCESS);
+    assert_int_equal(KeReadStateEvent(e), 1);
+    assert_int_equal(ZwClose(h), STATUS_SUCCESS);
+    ObDereferenceObject(e);
+    static LONG not_an_object[8];
+    mdlkit_bugcheck bc = tk_bugcheck(open_not_an_object, not_an_object);
+    assert_int_equal(bc.code, 0x18);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_reference_counts, tk_setup, mk_test_teardown),
         cmocka_unit_test_setup_teardown(test_handles, tk_setup, mk_test_teardown),
+        cmocka_unit_test_setup_teardown(test_open_by_pointer, tk_setup, mk_test_teardown_after_bugcheck),
         cmocka_unit_test_setup_teardown(test_misuse, tk_setup, mk_test_teardown),
         cmocka_unit_test_setup_teardown(test_misuse_ddi, tk_setup_ddi, mk_test_teardown),
         cmocka_unit_test_setup_teardown(test_handles_closed_at_shutdown, tk_setup, mk_test_teardown),

@@ -180,10 +180,62 @@ static void test_thread_running_at_unload(void **state)
     ObDereferenceObject(g_lingering);
 }
 
+/* ExGetPreviousMode: KernelMode in DriverEntry and the test's own calls,
+ * UserMode in a dispatch routine carrying a user-mode request. */
+static KPROCESSOR_MODE g_entry_mode = 9, g_create_mode = 9, g_ioctl_mode = 9;
+static NTSTATUS ModeDispatch(PDEVICE_OBJECT dev, PIRP irp)
+{
+    (void)dev;
+    if (IoGetCurrentIrpStackLocation(irp)->MajorFunction == IRP_MJ_CREATE)
+        g_create_mode = ExGetPreviousMode();
+    else if (IoGetCurrentIrpStackLocation(irp)->MajorFunction == IRP_MJ_DEVICE_CONTROL)
+        g_ioctl_mode = ExGetPreviousMode();
+    irp->IoStatus.Status = STATUS_SUCCESS;
+    irp->IoStatus.Information = 0;
+    IoCompleteRequest(irp, IO_NO_INCREMENT);
+    return STATUS_SUCCESS;
+}
+static NTSTATUS ModeEntry(PDRIVER_OBJECT drv, PUNICODE_STRING reg)
+{
+    (void)reg;
+    g_entry_mode = ExGetPreviousMode();
+    UNICODE_STRING name;
+    RtlInitUnicodeString(&name, L"\\Device\\PrevMode");
+    PDEVICE_OBJECT dev;
+    NTSTATUS st = IoCreateDevice(drv, 0, &name, FILE_DEVICE_UNKNOWN, 0, FALSE, &dev);
+    if (!NT_SUCCESS(st))
+        return st;
+    for (int i = 0; i <= IRP_MJ_MAXIMUM_FUNCTION; i++)
+        drv->MajorFunction[i] = ModeDispatch;
+    return STATUS_SUCCESS;
+}
+static void mode_unload(PDRIVER_OBJECT drv) { IoDeleteDevice(drv->DeviceObject); }
+static void test_previous_mode(void **state)
+{
+    (void)state;
+    assert_int_equal(ExGetPreviousMode(), KernelMode);
+    PDRIVER_OBJECT drv;
+    assert_int_equal(mdlkit_driver_load("prevmode", ModeEntry, &drv), STATUS_SUCCESS);
+    drv->DriverUnload = mode_unload;
+    assert_int_equal(g_entry_mode, KernelMode);
+    HANDLE h = mdlkit_open("\\Device\\PrevMode");
+    assert_non_null(h);
+    ULONG_PTR info;
+    assert_int_equal(mdlkit_ioctl(h, CTL_CODE(FILE_DEVICE_UNKNOWN, 0x800, METHOD_BUFFERED, FILE_ANY_ACCESS), NULL, 0,
+                                  NULL, 0, &info),
+                     STATUS_SUCCESS);
+    assert_int_equal(g_create_mode, UserMode);
+    assert_int_equal(g_ioctl_mode, UserMode);
+    assert_int_equal(ExGetPreviousMode(), KernelMode);
+    assert_int_equal(mdlkit_close(h), STATUS_SUCCESS);
+    assert_int_equal(mdlkit_driver_unload(drv), STATUS_SUCCESS);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_system_thread, tk_setup, mk_test_teardown),
+        cmocka_unit_test_setup_teardown(test_previous_mode, tk_setup, mk_test_teardown),
         cmocka_unit_test_setup_teardown(test_thread_returns, tk_setup, mk_test_teardown),
         cmocka_unit_test_setup_teardown(test_not_a_system_thread, tk_setup, mk_test_teardown),
         cmocka_unit_test_setup_teardown(test_create_irql, tk_setup, mk_test_teardown),

@@ -411,6 +411,27 @@ static void test_leak_is_tracked(void **state)
     assert_int_equal(mdlkit_init(&c), 0);
 }
 
+/* wcslen, wcschr, wcsstr on 16-bit WCHAR strings (the kernel's CRT
+ * exports; the host library's work on 32-bit wchar_t). */
+static void test_wide_crt(void **state)
+{
+    (void)state;
+    WCHAR hay[] = L"C:\\Windows\\notepad.exe -x";
+    assert_int_equal(wcslen(hay), 25);
+    assert_int_equal(wcslen(L""), 0);
+    assert_ptr_equal(wcschr(hay, L'n'), &hay[5]); /* the n of Windows */
+    assert_ptr_equal(wcschr(hay, 0), &hay[25]);
+    assert_null(wcschr(hay, L'Z'));
+    assert_ptr_equal(wcsstr(hay, L"notepad"), &hay[11]);
+    assert_ptr_equal(wcsstr(hay, L"-x"), &hay[23]);
+    assert_ptr_equal(wcsstr(hay, L""), hay);
+    assert_null(wcsstr(hay, L"notepadd"));
+    assert_null(wcsstr(hay, L"x -"));
+    WCHAR hi[] = {0x4e2d, 0x6587, 0};
+    WCHAR find[] = {0x6587, 0};
+    assert_ptr_equal(wcsstr(hi, find), &hi[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -419,6 +440,7 @@ int main(void)
         cmocka_unit_test(test_conversions),   cmocka_unit_test(test_utf8),
         cmocka_unit_test(test_integers),      cmocka_unit_test(test_guid_and_hash),
         cmocka_unit_test(test_irql_rules),    cmocka_unit_test(test_leak_is_tracked),
+        cmocka_unit_test(test_wide_crt),
     };
     return cmocka_run_group_tests_name("rtl_strings", tests, mk_test_setup, mk_test_teardown);
 }

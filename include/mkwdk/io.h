@@ -79,6 +79,31 @@ typedef IO_APC_ROUTINE *PIO_APC_ROUTINE;
 #define IRP_MJ_PNP_POWER IRP_MJ_PNP
 #define IRP_MJ_MAXIMUM_FUNCTION 0x1b
 
+/* Power states (the types IRP_MJ_POWER requests and device extensions carry). */
+typedef enum _SYSTEM_POWER_STATE {
+    PowerSystemUnspecified = 0,
+    PowerSystemWorking = 1,
+    PowerSystemSleeping1 = 2,
+    PowerSystemSleeping2 = 3,
+    PowerSystemSleeping3 = 4,
+    PowerSystemHibernate = 5,
+    PowerSystemShutdown = 6,
+    PowerSystemMaximum = 7
+} SYSTEM_POWER_STATE, *PSYSTEM_POWER_STATE;
+typedef enum _DEVICE_POWER_STATE {
+    PowerDeviceUnspecified = 0,
+    PowerDeviceD0,
+    PowerDeviceD1,
+    PowerDeviceD2,
+    PowerDeviceD3,
+    PowerDeviceMaximum
+} DEVICE_POWER_STATE, *PDEVICE_POWER_STATE;
+typedef enum _POWER_STATE_TYPE { SystemPowerState = 0, DevicePowerState } POWER_STATE_TYPE, *PPOWER_STATE_TYPE;
+typedef union _POWER_STATE {
+    SYSTEM_POWER_STATE SystemState;
+    DEVICE_POWER_STATE DeviceState;
+} POWER_STATE, *PPOWER_STATE;
+
 #define IRP_MN_START_DEVICE 0x00
 #define IRP_MN_QUERY_REMOVE_DEVICE 0x01
 #define IRP_MN_REMOVE_DEVICE 0x02
@@ -1017,7 +1042,42 @@ typedef NTSTATUS BUILD_MDL_FROM_SCATTER_GATHER_LIST(PDMA_ADAPTER DmaAdapter, PSC
                                                     PMDL OriginalMdl, PMDL *TargetMdl);
 typedef BUILD_MDL_FROM_SCATTER_GATHER_LIST *PBUILD_MDL_FROM_SCATTER_GATHER_LIST;
 
-/* The version-1 operations (what IoGetDmaAdapter hands out; Size says so). */
+/* Version 3 (Windows 8 and later): transfer contexts and completion. */
+#define DMA_TRANSFER_CONTEXT_VERSION1 1
+#define DMA_TRANSFER_CONTEXT_SIZE_V1 128
+#define DMA_SYNCHRONOUS_CALLBACK 0x01
+
+typedef enum _DMA_COMPLETION_STATUS { DmaComplete, DmaAborted, DmaError, DmaCancelled } DMA_COMPLETION_STATUS;
+
+typedef void DMA_COMPLETION_ROUTINE(PDMA_ADAPTER DmaAdapter, PDEVICE_OBJECT DeviceObject, PVOID CompletionContext,
+                                    DMA_COMPLETION_STATUS Status);
+typedef DMA_COMPLETION_ROUTINE *PDMA_COMPLETION_ROUTINE;
+typedef NTSTATUS INITIALIZE_DMA_TRANSFER_CONTEXT(PDMA_ADAPTER DmaAdapter, PVOID DmaTransferContext);
+typedef INITIALIZE_DMA_TRANSFER_CONTEXT *PINITIALIZE_DMA_TRANSFER_CONTEXT;
+typedef NTSTATUS ALLOCATE_ADAPTER_CHANNEL_EX(PDMA_ADAPTER DmaAdapter, PDEVICE_OBJECT DeviceObject,
+                                             PVOID DmaTransferContext, ULONG NumberOfMapRegisters, ULONG Flags,
+                                             PDRIVER_CONTROL ExecutionRoutine, PVOID ExecutionContext,
+                                             PVOID *MapRegisterBase);
+typedef ALLOCATE_ADAPTER_CHANNEL_EX *PALLOCATE_ADAPTER_CHANNEL_EX;
+typedef BOOLEAN CANCEL_ADAPTER_CHANNEL(PDMA_ADAPTER DmaAdapter, PDEVICE_OBJECT DeviceObject,
+                                       PVOID DmaTransferContext);
+typedef CANCEL_ADAPTER_CHANNEL *PCANCEL_ADAPTER_CHANNEL;
+typedef NTSTATUS MAP_TRANSFER_EX(PDMA_ADAPTER DmaAdapter, PMDL Mdl, PVOID MapRegisterBase, ULONGLONG Offset,
+                                 ULONG DeviceOffset, PULONG Length, BOOLEAN WriteToDevice,
+                                 PSCATTER_GATHER_LIST ScatterGatherBuffer, ULONG ScatterGatherBufferLength,
+                                 PDMA_COMPLETION_ROUTINE DmaCompletionRoutine, PVOID CompletionContext);
+typedef MAP_TRANSFER_EX *PMAP_TRANSFER_EX;
+typedef NTSTATUS FLUSH_ADAPTER_BUFFERS_EX(PDMA_ADAPTER DmaAdapter, PMDL Mdl, PVOID MapRegisterBase, ULONGLONG Offset,
+                                          ULONG Length, BOOLEAN WriteToDevice);
+typedef FLUSH_ADAPTER_BUFFERS_EX *PFLUSH_ADAPTER_BUFFERS_EX;
+typedef void FREE_ADAPTER_OBJECT(PDMA_ADAPTER DmaAdapter, IO_ALLOCATION_ACTION AllocationAction);
+typedef FREE_ADAPTER_OBJECT *PFREE_ADAPTER_OBJECT;
+
+/* IoGetDmaAdapter hands out the version-1 operations (Size ends before
+ * GetDmaAdapterInfo) for a description of version 0..2, and the version-3
+ * table (Size == sizeof) for DEVICE_DESCRIPTION_VERSION3 on Windows 8 and
+ * later. The version-3 members typed PVOID are operations mdlkit does not
+ * implement: calling one does not compile. */
 typedef struct _DMA_OPERATIONS {
     ULONG Size;
     PPUT_DMA_ADAPTER PutDmaAdapter;
@@ -1035,6 +1095,19 @@ typedef struct _DMA_OPERATIONS {
     PCALCULATE_SCATTER_GATHER_LIST_SIZE CalculateScatterGatherList;
     PBUILD_SCATTER_GATHER_LIST BuildScatterGatherList;
     PBUILD_MDL_FROM_SCATTER_GATHER_LIST BuildMdlFromScatterGatherList;
+    PVOID GetDmaAdapterInfo;
+    PVOID GetDmaTransferInfo;
+    PINITIALIZE_DMA_TRANSFER_CONTEXT InitializeDmaTransferContext;
+    PVOID AllocateCommonBufferEx;
+    PALLOCATE_ADAPTER_CHANNEL_EX AllocateAdapterChannelEx;
+    PVOID ConfigureAdapterChannel;
+    PCANCEL_ADAPTER_CHANNEL CancelAdapterChannel;
+    PMAP_TRANSFER_EX MapTransferEx;
+    PVOID GetScatterGatherListEx;
+    PVOID BuildScatterGatherListEx;
+    PFLUSH_ADAPTER_BUFFERS_EX FlushAdapterBuffersEx;
+    PFREE_ADAPTER_OBJECT FreeAdapterObject;
+    PVOID CancelMappedTransfer;
 } DMA_OPERATIONS, *PDMA_OPERATIONS;
 
 NTKERNELAPI PDMA_ADAPTER IoGetDmaAdapter(PDEVICE_OBJECT PhysicalDeviceObject, PDEVICE_DESCRIPTION DeviceDescription,

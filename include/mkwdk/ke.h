@@ -189,6 +189,10 @@ NTKERNELAPI LONG_PTR ObfReferenceObjectWithTag(PVOID Object, ULONG Tag);
 NTKERNELAPI LONG_PTR ObfDereferenceObjectWithTag(PVOID Object, ULONG Tag);
 NTKERNELAPI void ObDereferenceObjectDeferDelete(PVOID Object);
 NTKERNELAPI POBJECT_TYPE ObGetObjectType(PVOID Object);
+typedef struct _ACCESS_STATE *PACCESS_STATE; /* mdlkit creates none: pass NULL */
+NTKERNELAPI NTSTATUS ObOpenObjectByPointer(PVOID Object, ULONG HandleAttributes, PACCESS_STATE PassedAccessState,
+                                           ACCESS_MASK DesiredAccess, POBJECT_TYPE ObjectType,
+                                           KPROCESSOR_MODE AccessMode, PHANDLE Handle);
 #define ObReferenceObject(Object) ObfReferenceObject(Object)
 #define ObDereferenceObject(Object) ObfDereferenceObject(Object)
 #define ObReferenceObjectWithTag(Object, Tag) ObfReferenceObjectWithTag(Object, Tag)
@@ -455,6 +459,10 @@ NTKERNELAPI void ExReleaseFastMutex(PFAST_MUTEX FastMutex);
 NTKERNELAPI BOOLEAN ExTryToAcquireFastMutex(PFAST_MUTEX FastMutex);
 NTKERNELAPI void ExAcquireFastMutexUnsafe(PFAST_MUTEX FastMutex);
 NTKERNELAPI void ExReleaseFastMutexUnsafe(PFAST_MUTEX FastMutex);
+NTKERNELAPI void KeInitializeGuardedMutex(PKGUARDED_MUTEX Mutex);
+NTKERNELAPI void KeAcquireGuardedMutex(PKGUARDED_MUTEX Mutex);
+NTKERNELAPI BOOLEAN KeTryToAcquireGuardedMutex(PKGUARDED_MUTEX Mutex);
+NTKERNELAPI void KeReleaseGuardedMutex(PKGUARDED_MUTEX Mutex);
 
 typedef ULONG_PTR ERESOURCE_THREAD, *PERESOURCE_THREAD;
 typedef struct _OWNER_ENTRY {
@@ -611,5 +619,123 @@ NTKERNELAPI NTSTATUS PsCreateSystemThread(PHANDLE ThreadHandle, ULONG DesiredAcc
                                           POBJECT_ATTRIBUTES ObjectAttributes, HANDLE ProcessHandle,
                                           PCLIENT_ID ClientId, PKSTART_ROUTINE StartRoutine, PVOID StartContext);
 NTKERNELAPI NTSTATUS PsTerminateSystemThread(NTSTATUS ExitStatus);
+NTKERNELAPI HANDLE PsGetThreadProcessId(PETHREAD Thread);
+NTKERNELAPI KPROCESSOR_MODE ExGetPreviousMode(void);
+
+/* Process-creation notification (src/ps/psnotify.c). The simulated machine
+ * creates no process, so a registered routine is never called. */
+struct _FILE_OBJECT;
+typedef struct _PS_CREATE_NOTIFY_INFO {
+    SIZE_T Size;
+    union {
+        ULONG Flags;
+        struct {
+            ULONG FileOpenNameAvailable : 1;
+            ULONG IsSubsystemProcess : 1;
+            ULONG Reserved : 30;
+        };
+    };
+    HANDLE ParentProcessId;
+    CLIENT_ID CreatingThreadId;
+    struct _FILE_OBJECT *FileObject;
+    PCUNICODE_STRING ImageFileName;
+    PCUNICODE_STRING CommandLine;
+    NTSTATUS CreationStatus;
+} PS_CREATE_NOTIFY_INFO, *PPS_CREATE_NOTIFY_INFO;
+typedef void CREATE_PROCESS_NOTIFY_ROUTINE_EX(PEPROCESS Process, HANDLE ProcessId, PPS_CREATE_NOTIFY_INFO CreateInfo);
+typedef CREATE_PROCESS_NOTIFY_ROUTINE_EX *PCREATE_PROCESS_NOTIFY_ROUTINE_EX;
+NTKERNELAPI NTSTATUS PsSetCreateProcessNotifyRoutineEx(PCREATE_PROCESS_NOTIFY_ROUTINE_EX NotifyRoutine,
+                                                       BOOLEAN Remove);
+
+/* ------------------------------------------------------------------------
+ * Object-manager callbacks (src/ob/obcallbk.c): handle operations on
+ * process and thread objects
+ * ---------------------------------------------------------------------- */
+typedef ULONG OB_OPERATION;
+#define OB_OPERATION_HANDLE_CREATE 0x00000001
+#define OB_OPERATION_HANDLE_DUPLICATE 0x00000002
+#define OB_FLT_REGISTRATION_VERSION_0100 0x0100
+#define OB_FLT_REGISTRATION_VERSION OB_FLT_REGISTRATION_VERSION_0100
+
+typedef enum _OB_PREOP_CALLBACK_STATUS { OB_PREOP_SUCCESS } OB_PREOP_CALLBACK_STATUS, *POB_PREOP_CALLBACK_STATUS;
+
+typedef struct _OB_PRE_CREATE_HANDLE_INFORMATION {
+    ACCESS_MASK DesiredAccess;
+    ACCESS_MASK OriginalDesiredAccess;
+} OB_PRE_CREATE_HANDLE_INFORMATION, *POB_PRE_CREATE_HANDLE_INFORMATION;
+typedef struct _OB_PRE_DUPLICATE_HANDLE_INFORMATION {
+    ACCESS_MASK DesiredAccess;
+    ACCESS_MASK OriginalDesiredAccess;
+    PVOID SourceProcess;
+    PVOID TargetProcess;
+} OB_PRE_DUPLICATE_HANDLE_INFORMATION, *POB_PRE_DUPLICATE_HANDLE_INFORMATION;
+typedef union _OB_PRE_OPERATION_PARAMETERS {
+    OB_PRE_CREATE_HANDLE_INFORMATION CreateHandleInformation;
+    OB_PRE_DUPLICATE_HANDLE_INFORMATION DuplicateHandleInformation;
+} OB_PRE_OPERATION_PARAMETERS, *POB_PRE_OPERATION_PARAMETERS;
+typedef struct _OB_PRE_OPERATION_INFORMATION {
+    OB_OPERATION Operation;
+    union {
+        ULONG Flags;
+        struct {
+            ULONG KernelHandle : 1;
+            ULONG Reserved : 31;
+        };
+    };
+    PVOID Object;
+    POBJECT_TYPE ObjectType;
+    PVOID CallContext;
+    POB_PRE_OPERATION_PARAMETERS Parameters;
+} OB_PRE_OPERATION_INFORMATION, *POB_PRE_OPERATION_INFORMATION;
+
+typedef struct _OB_POST_CREATE_HANDLE_INFORMATION {
+    ACCESS_MASK GrantedAccess;
+} OB_POST_CREATE_HANDLE_INFORMATION, *POB_POST_CREATE_HANDLE_INFORMATION;
+typedef struct _OB_POST_DUPLICATE_HANDLE_INFORMATION {
+    ACCESS_MASK GrantedAccess;
+} OB_POST_DUPLICATE_HANDLE_INFORMATION, *POB_POST_DUPLICATE_HANDLE_INFORMATION;
+typedef union _OB_POST_OPERATION_PARAMETERS {
+    OB_POST_CREATE_HANDLE_INFORMATION CreateHandleInformation;
+    OB_POST_DUPLICATE_HANDLE_INFORMATION DuplicateHandleInformation;
+} OB_POST_OPERATION_PARAMETERS, *POB_POST_OPERATION_PARAMETERS;
+typedef struct _OB_POST_OPERATION_INFORMATION {
+    OB_OPERATION Operation;
+    union {
+        ULONG Flags;
+        struct {
+            ULONG KernelHandle : 1;
+            ULONG Reserved : 31;
+        };
+    };
+    PVOID Object;
+    POBJECT_TYPE ObjectType;
+    PVOID CallContext;
+    NTSTATUS ReturnStatus;
+    POB_POST_OPERATION_PARAMETERS Parameters;
+} OB_POST_OPERATION_INFORMATION, *POB_POST_OPERATION_INFORMATION;
+
+typedef OB_PREOP_CALLBACK_STATUS OB_PRE_OPERATION_CALLBACK(PVOID RegistrationContext,
+                                                           POB_PRE_OPERATION_INFORMATION OperationInformation);
+typedef OB_PRE_OPERATION_CALLBACK *POB_PRE_OPERATION_CALLBACK;
+typedef void OB_POST_OPERATION_CALLBACK(PVOID RegistrationContext, POB_POST_OPERATION_INFORMATION OperationInformation);
+typedef OB_POST_OPERATION_CALLBACK *POB_POST_OPERATION_CALLBACK;
+
+typedef struct _OB_OPERATION_REGISTRATION {
+    POBJECT_TYPE *ObjectType;
+    OB_OPERATION Operations;
+    POB_PRE_OPERATION_CALLBACK PreOperation;
+    POB_POST_OPERATION_CALLBACK PostOperation;
+} OB_OPERATION_REGISTRATION, *POB_OPERATION_REGISTRATION;
+typedef struct _OB_CALLBACK_REGISTRATION {
+    USHORT Version;
+    USHORT OperationRegistrationCount;
+    UNICODE_STRING Altitude;
+    PVOID RegistrationContext;
+    OB_OPERATION_REGISTRATION *OperationRegistration;
+} OB_CALLBACK_REGISTRATION, *POB_CALLBACK_REGISTRATION;
+
+NTKERNELAPI NTSTATUS ObRegisterCallbacks(POB_CALLBACK_REGISTRATION CallbackRegistration, PVOID *RegistrationHandle);
+NTKERNELAPI void ObUnRegisterCallbacks(PVOID RegistrationHandle);
+NTKERNELAPI USHORT ObGetFilterVersion(void);
 
 #endif /* MDLKIT_MKWDK_KE_H */

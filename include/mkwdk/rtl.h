@@ -68,6 +68,11 @@ NTSYSAPI NTSTATUS DbgQueryDebugFilterState(ULONG ComponentId, ULONG Level);
 NTSYSAPI NTSTATUS DbgSetDebugFilterState(ULONG ComponentId, ULONG Level, BOOLEAN State);
 NTSYSAPI void DbgBreakPoint(void);
 NTSYSAPI void DbgBreakPointWithStatus(ULONG Status);
+/* DbgRaiseAssertionFailure: what NT_ASSERT's failure raises (int 2c):
+ * STATUS_ASSERTION_FAILURE, bug check 0x1E when nothing handles it (no
+ * debugger). __annotation records text for a debugger: nothing here. */
+NTSYSAPI void DbgRaiseAssertionFailure(void);
+#define __annotation(...) ((void)0)
 #define DBG_STATUS_CONTROL_C 1
 #define DBG_STATUS_SYSRQ 2
 #define DBG_STATUS_BUGCHECK_FIRST 3
@@ -108,6 +113,17 @@ NTSYSAPI void RtlAssert(PVOID VoidFailedAssertion, PVOID VoidFileName, ULONG Lin
 #define NT_VERIFY(e) ASSERT(e)
 #define NT_VERIFYMSG(m, e) ASSERTMSG(m, e)
 #define NT_FRE_ASSERT(e) ASSERT(e)
+
+/* The wide-string C routines the kernel exports, on 16-bit WCHAR strings
+ * (the host C library's wcs* routines work on its own 32-bit wchar_t; these
+ * names are mdlkit's, so driver code calling wcslen, wcschr or wcsstr gets
+ * the kernel's behaviour whatever the host library is). src/rtl/wcs.c. */
+size_t mdlkit_wcslen(PCWSTR s);
+PWCHAR mdlkit_wcschr(PCWSTR s, WCHAR c);
+PWCHAR mdlkit_wcsstr(PCWSTR s, PCWSTR find);
+#define wcslen mdlkit_wcslen
+#define wcschr mdlkit_wcschr
+#define wcsstr mdlkit_wcsstr
 
 /* PAGED_CODE: pageable code must run at IRQL <= APC_LEVEL. At a higher IRQL
  * it is the documented ASSERT: STATUS_ASSERTION_FAILURE is raised (bug check

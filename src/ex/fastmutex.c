@@ -1,7 +1,8 @@
 /*
  * fastmutex.c -- fast mutexes: ExInitializeFastMutex, ExAcquireFastMutex,
  * ExTryToAcquireFastMutex, ExReleaseFastMutex, ExAcquireFastMutexUnsafe,
- * ExReleaseFastMutexUnsafe.
+ * ExReleaseFastMutexUnsafe; guarded mutexes: KeInitializeGuardedMutex,
+ * KeAcquireGuardedMutex, KeTryToAcquireGuardedMutex, KeReleaseGuardedMutex.
  *
  * FAST_MUTEX.Count is 1 when free and 0 when held; Owner is the owning
  * thread; OldIrql the IRQL ExAcquireFastMutex raised from (it raises to
@@ -149,4 +150,62 @@ void ExReleaseFastMutexUnsafe(PFAST_MUTEX FastMutex)
     if (mk_self.irql > APC_LEVEL)
         mk_ke_irql_violation(0, NULL, FastMutex, __builtin_return_address(0));
     fm_unlock(FastMutex, mk_ke_current());
+}
+
+/* Guarded mutexes (KGUARDED_MUTEX is a FAST_MUTEX): acquiring enters a
+ * guarded region (KeEnterGuardedRegion) instead of raising the IRQL, and
+ * releasing leaves it. Callable at IRQL <= APC_LEVEL; the same ownership
+ * checks as fast mutexes. */
+void KeInitializeGuardedMutex(PKGUARDED_MUTEX Mutex)
+{
+    MK_ENTER("KeInitializeGuardedMutex");
+    MK_OBJ_FAULT(Mutex);
+    ExInitializeFastMutex(Mutex);
+}
+
+static void gm_check_irql(PKGUARDED_MUTEX m, const char *why, void *caller)
+{
+    mk_thread_attach();
+    if (mk_self.irql > APC_LEVEL)
+        mk_ke_irql_violation(MK_RULE_IRQL_EX_APC_LTE1, why, m, caller);
+}
+
+void KeAcquireGuardedMutex(PKGUARDED_MUTEX Mutex)
+{
+    MK_ENTER("KeAcquireGuardedMutex");
+    MK_OBJ_FAULT(Mutex);
+    PKTHREAD me = mk_ke_current();
+    fm_check_acquire(Mutex, me, APC_LEVEL, __builtin_return_address(0));
+    KeEnterGuardedRegion();
+    fm_lock(Mutex, me);
+}
+
+BOOLEAN KeTryToAcquireGuardedMutex(PKGUARDED_MUTEX Mutex)
+{
+    MK_ENTER("KeTryToAcquireGuardedMutex");
+    MK_OBJ_FAULT(Mutex);
+    gm_check_irql(Mutex, "KeTryToAcquireGuardedMutex should only be called at IRQL <= APC_LEVEL",
+                  __builtin_return_address(0));
+    PKTHREAD me = mk_ke_current();
+    KeEnterGuardedRegion();
+    pthread_mutex_lock(&mk_ke_lock);
+    if (Mutex->Count != 1) {
+        pthread_mutex_unlock(&mk_ke_lock);
+        KeLeaveGuardedRegion();
+        return FALSE;
+    }
+    Mutex->Count = 0;
+    __atomic_store_n(&Mutex->Owner, me, __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&mk_ke_lock);
+    return TRUE;
+}
+
+void KeReleaseGuardedMutex(PKGUARDED_MUTEX Mutex)
+{
+    MK_ENTER("KeReleaseGuardedMutex");
+    MK_OBJ_FAULT(Mutex);
+    gm_check_irql(Mutex, "KeReleaseGuardedMutex should only be called at IRQL <= APC_LEVEL",
+                  __builtin_return_address(0));
+    fm_unlock(Mutex, mk_ke_current());
+    KeLeaveGuardedRegion();
 }

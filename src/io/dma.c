@@ -4,7 +4,11 @@
  * AllocateAdapterChannel, MapTransfer, FlushAdapterBuffers,
  * FreeAdapterChannel, FreeMapRegisters, GetDmaAlignment, ReadDmaCounter,
  * GetScatterGatherList, PutScatterGatherList, CalculateScatterGatherList,
- * BuildScatterGatherList, BuildMdlFromScatterGatherList).
+ * BuildScatterGatherList, BuildMdlFromScatterGatherList) and, for a
+ * DEVICE_DESCRIPTION_VERSION3 on Windows 8 and later, the version-3
+ * operations InitializeDmaTransferContext, AllocateAdapterChannelEx,
+ * CancelAdapterChannel, MapTransferEx, FlushAdapterBuffersEx and
+ * FreeAdapterObject.
  *
  * Bus addresses are simulated physical addresses (no IOMMU). Each adapter
  * owns its map registers: one physically contiguous buffer below the
@@ -31,6 +35,7 @@
 #include "mk_mdl.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,6 +49,7 @@ typedef struct dma_waiter {
     ULONG nregs;
     PDRIVER_CONTROL routine;
     PVOID ctx;
+    PVOID xfer; /* the version-3 transfer context, or NULL */
     struct dma_waiter *next;
 } dma_waiter;
 
@@ -63,10 +69,12 @@ typedef struct mk_dma_adapter {
     /* the transfer last mapped through the map registers */
     ULONG map_off, map_len;
     int bounced;
+    PDEVICE_OBJECT owner; /* the device the channel was last allocated for */
+    int read_done; /* MapTransferEx already brought the device's bytes into the map registers */
     struct mk_dma_adapter *next_live;
 } mk_dma_adapter;
 
-static DMA_OPERATIONS dma_ops;
+static DMA_OPERATIONS dma_ops, dma_ops_v3;
 static pthread_mutex_t dma_live_lock = PTHREAD_MUTEX_INITIALIZER;
 static mk_dma_adapter *dma_live; /* adapters IoGetDmaAdapter handed out and not put back */
 
@@ -150,6 +158,7 @@ static void dma_run_waiters(mk_dma_adapter *d)
             d->tail = &d->waiters;
         d->channel_busy = 1;
         d->regs_busy = 1;
+        d->owner = w->dev;
         pthread_mutex_unlock(&d->lock);
         IO_ALLOCATION_ACTION act = w->routine(w->dev, w->dev->CurrentIrp, d->map, w->ctx);
         free(w);
@@ -177,7 +186,7 @@ static NTSTATUS DmaAllocateAdapterChannel(PDMA_ADAPTER DmaAdapter, PDEVICE_OBJEC
     dma_waiter *w = calloc(1, sizeof *w);
     if (!w)
         return STATUS_INSUFFICIENT_RESOURCES;
-    *w = (dma_waiter){DeviceObject, NumberOfMapRegisters, ExecutionRoutine, Context, NULL};
+    *w = (dma_waiter){DeviceObject, NumberOfMapRegisters, ExecutionRoutine, Context, NULL, NULL};
     pthread_mutex_lock(&d->lock);
     *d->tail = w;
     d->tail = &w->next;
@@ -242,6 +251,7 @@ static PHYSICAL_ADDRESS DmaMapTransfer(PDMA_ADAPTER DmaAdapter, PMDL Mdl, PVOID 
         return la;
     }
     /* through the map registers */
+    d->read_done = 0;
     if (MapRegisterBase != d->map || !d->regs_busy)
         mk_violation(MDLKIT_RULE_DMA, "MapTransfer: MapRegisterBase is not this adapter's allocated map registers",
                      (ULONG_PTR)DmaAdapter, (ULONG_PTR)MapRegisterBase);
@@ -252,6 +262,7 @@ static PHYSICAL_ADDRESS DmaMapTransfer(PDMA_ADAPTER DmaAdapter, PMDL Mdl, PVOID 
     d->map_off = off;
     d->map_len = *Length;
     d->bounced = 1;
+    d->read_done = 0;
     la.QuadPart = d->map_pa.QuadPart + off;
     if (WriteToDevice) {
         dma_copy(Mdl, CurrentVa, d->map + off, *Length, 1);
@@ -487,12 +498,295 @@ static void DmaPutDmaAdapter(PDMA_ADAPTER DmaAdapter)
     free(d);
 }
 
+/* ---- version 3 (Windows 8 and later) ---- */
+#define DMA_XFER_MAGIC 0x5846446bU /* "kDFX": a context InitializeDmaTransferContext filled */
+
+typedef struct dma_xfer {
+    uint32_t magic;
+    uint32_t version;
+    mk_dma_adapter *adapter;
+} dma_xfer;
+_Static_assert(sizeof(dma_xfer) <= DMA_TRANSFER_CONTEXT_SIZE_V1, "the transfer context fits the caller's buffer");
+
+/* Bytes an MDL chain describes. */
+static ULONGLONG dma_chain_bytes(PMDL mdl)
+{
+    ULONGLONG n = 0;
+    for (; mdl; mdl = mdl->Next)
+        n += mdl->ByteCount;
+    return n;
+}
+
+/* Copies [Offset, +len) of an MDL chain to or from buf (to_buf: chain -> buf). */
+static void dma_chain_copy(PMDL mdl, ULONGLONG off, PUCHAR buf, ULONG len, int to_buf)
+{
+    while (mdl && off >= mdl->ByteCount) {
+        off -= mdl->ByteCount;
+        mdl = mdl->Next;
+    }
+    while (mdl && len) {
+        ULONG n = mdl->ByteCount - (ULONG)off;
+        if (n > len)
+            n = len;
+        dma_copy(mdl, (PUCHAR)MmGetMdlVirtualAddress(mdl) + off, buf, n, to_buf);
+        buf += n;
+        len -= n;
+        off = 0;
+        mdl = mdl->Next;
+    }
+}
+
+static NTSTATUS DmaInitializeDmaTransferContext(PDMA_ADAPTER DmaAdapter, PVOID DmaTransferContext)
+{
+    MK_ENTER("InitializeDmaTransferContext");
+    MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, DmaInitializeDmaTransferContext);
+    mk_dma_adapter *d = dma_of(DmaAdapter, "InitializeDmaTransferContext: not a DMA adapter");
+    if (!DmaTransferContext)
+        mk_violation(MDLKIT_RULE_DMA, "InitializeDmaTransferContext: DmaTransferContext is not optional",
+                     (ULONG_PTR)DmaAdapter, 0);
+    memset(DmaTransferContext, 0, DMA_TRANSFER_CONTEXT_SIZE_V1);
+    dma_xfer x = {DMA_XFER_MAGIC, DMA_TRANSFER_CONTEXT_VERSION1, d};
+    memcpy(DmaTransferContext, &x, sizeof x);
+    return STATUS_SUCCESS;
+}
+
+static void dma_check_xfer(mk_dma_adapter *d, PVOID ctx, const char *routine)
+{
+    dma_xfer x = {0, 0, NULL};
+    if (ctx)
+        memcpy(&x, ctx, sizeof x);
+    if (x.magic != DMA_XFER_MAGIC || x.adapter != d)
+        mk_violation(MDLKIT_RULE_DMA, routine, (ULONG_PTR)&d->a, (ULONG_PTR)ctx);
+}
+
+static NTSTATUS DmaAllocateAdapterChannelEx(PDMA_ADAPTER DmaAdapter, PDEVICE_OBJECT DeviceObject,
+                                            PVOID DmaTransferContext, ULONG NumberOfMapRegisters, ULONG Flags,
+                                            PDRIVER_CONTROL ExecutionRoutine, PVOID ExecutionContext,
+                                            PVOID *MapRegisterBase)
+{
+    MK_ENTER("AllocateAdapterChannelEx");
+    MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, DmaAllocateAdapterChannelEx);
+    mk_dma_adapter *d = dma_of(DmaAdapter, "AllocateAdapterChannelEx: not a DMA adapter");
+    dma_check_xfer(d, DmaTransferContext,
+                   "AllocateAdapterChannelEx: DmaTransferContext was not initialized by InitializeDmaTransferContext "
+                   "for this adapter");
+    int sync = (Flags & DMA_SYNCHRONOUS_CALLBACK) != 0;
+    if (!DeviceObject || (!ExecutionRoutine && !sync))
+        mk_violation(MDLKIT_RULE_DMA,
+                     "AllocateAdapterChannelEx: DeviceObject is required, and ExecutionRoutine unless "
+                     "DMA_SYNCHRONOUS_CALLBACK",
+                     (ULONG_PTR)DmaAdapter, (ULONG_PTR)ExecutionRoutine);
+    if (Flags & ~(ULONG)DMA_SYNCHRONOUS_CALLBACK)
+        return STATUS_INVALID_PARAMETER;
+    if (NumberOfMapRegisters > d->nregs)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    if (!sync) {
+        /* as AllocateAdapterChannel: the routine runs when the channel is free */
+        dma_waiter *w = calloc(1, sizeof *w);
+        if (!w)
+            return STATUS_INSUFFICIENT_RESOURCES;
+        *w = (dma_waiter){DeviceObject, NumberOfMapRegisters, ExecutionRoutine, ExecutionContext, DmaTransferContext,
+                          NULL};
+        pthread_mutex_lock(&d->lock);
+        *d->tail = w;
+        d->tail = &w->next;
+        dma_run_waiters(d);
+        pthread_mutex_unlock(&d->lock);
+        if (MapRegisterBase)
+            *MapRegisterBase = d->map;
+        return STATUS_SUCCESS;
+    }
+    /* synchronous: now or STATUS_INSUFFICIENT_RESOURCES, never queued */
+    pthread_mutex_lock(&d->lock);
+    if (d->channel_busy || d->regs_busy || d->waiters) {
+        pthread_mutex_unlock(&d->lock);
+        return STATUS_INSUFFICIENT_RESOURCES;
+    }
+    d->channel_busy = 1;
+    d->regs_busy = 1;
+    d->owner = DeviceObject;
+    pthread_mutex_unlock(&d->lock);
+    if (MapRegisterBase)
+        *MapRegisterBase = d->map;
+    if (ExecutionRoutine) {
+        IO_ALLOCATION_ACTION act = ExecutionRoutine(DeviceObject, DeviceObject->CurrentIrp, d->map, ExecutionContext);
+        pthread_mutex_lock(&d->lock);
+        if (act == DeallocateObject) {
+            d->channel_busy = 0;
+            d->regs_busy = 0;
+        } else if (act == DeallocateObjectKeepRegisters) {
+            d->channel_busy = 0;
+        }
+        dma_run_waiters(d);
+        pthread_mutex_unlock(&d->lock);
+    }
+    return STATUS_SUCCESS;
+}
+
+static BOOLEAN DmaCancelAdapterChannel(PDMA_ADAPTER DmaAdapter, PDEVICE_OBJECT DeviceObject, PVOID DmaTransferContext)
+{
+    MK_ENTER("CancelAdapterChannel");
+    MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, DmaCancelAdapterChannel);
+    mk_dma_adapter *d = dma_of(DmaAdapter, "CancelAdapterChannel: not a DMA adapter");
+    dma_check_xfer(d, DmaTransferContext,
+                   "CancelAdapterChannel: DmaTransferContext was not initialized by InitializeDmaTransferContext");
+    dma_waiter *found = NULL;
+    pthread_mutex_lock(&d->lock);
+    for (dma_waiter **pp = &d->waiters; *pp; pp = &(*pp)->next)
+        if ((*pp)->xfer == DmaTransferContext && (*pp)->dev == DeviceObject) {
+            found = *pp;
+            *pp = found->next;
+            if (!*pp)
+                d->tail = pp;
+            break;
+        }
+    pthread_mutex_unlock(&d->lock);
+    free(found);
+    return found != NULL; /* FALSE: the request already ran (or was never queued) */
+}
+
+static NTSTATUS DmaMapTransferEx(PDMA_ADAPTER DmaAdapter, PMDL Mdl, PVOID MapRegisterBase, ULONGLONG Offset,
+                                 ULONG DeviceOffset, PULONG Length, BOOLEAN WriteToDevice,
+                                 PSCATTER_GATHER_LIST ScatterGatherBuffer, ULONG ScatterGatherBufferLength,
+                                 PDMA_COMPLETION_ROUTINE DmaCompletionRoutine, PVOID CompletionContext)
+{
+    MK_ENTER("MapTransferEx");
+    MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, DmaMapTransferEx);
+    mk_dma_adapter *d = dma_of(DmaAdapter, "MapTransferEx: not a DMA adapter");
+    (void)DeviceOffset; /* the model's request lines have one data register */
+    if (!Mdl || !Length || *Length == 0 || Offset + *Length > dma_chain_bytes(Mdl))
+        mk_violation(MDLKIT_RULE_DMA, "MapTransferEx: Offset and Length are not inside the MDL chain",
+                     (ULONG_PTR)Mdl, (ULONG_PTR)Offset);
+    if (d->desc.Master) {
+        /* a bus master gets the list of its pages (first MDL of the range) */
+        if (!ScatterGatherBuffer)
+            return STATUS_INVALID_PARAMETER;
+        PMDL m = Mdl;
+        ULONGLONG off = Offset;
+        while (off >= m->ByteCount) {
+            off -= m->ByteCount;
+            m = m->Next;
+        }
+        if (*Length > m->ByteCount - off)
+            *Length = (ULONG)(m->ByteCount - off);
+        PUCHAR va = (PUCHAR)MmGetMdlVirtualAddress(m) + off;
+        ULONG n = dma_elements(va, *Length);
+        if (ScatterGatherBufferLength < sizeof(SCATTER_GATHER_LIST) + n * sizeof(SCATTER_GATHER_ELEMENT))
+            return STATUS_BUFFER_TOO_SMALL;
+        NTSTATUS st = dma_fill(d, m, va, *Length, ScatterGatherBuffer);
+        if (!NT_SUCCESS(st))
+            return st;
+        ScatterGatherBuffer->Reserved = 0;
+        d->bounced = 0;
+        return STATUS_SUCCESS;
+    }
+    /* system DMA: through the adapter's map registers, to the request line */
+    if (MapRegisterBase != d->map || !d->regs_busy)
+        mk_violation(MDLKIT_RULE_DMA, "MapTransferEx: MapRegisterBase is not this adapter's allocated map registers",
+                     (ULONG_PTR)DmaAdapter, (ULONG_PTR)MapRegisterBase);
+    ULONG room = d->nregs * PAGE_SIZE;
+    if (*Length > room)
+        *Length = room;
+    if (ScatterGatherBuffer) {
+        if (ScatterGatherBufferLength < sizeof(SCATTER_GATHER_LIST) + sizeof(SCATTER_GATHER_ELEMENT))
+            return STATUS_BUFFER_TOO_SMALL;
+        ScatterGatherBuffer->NumberOfElements = 1;
+        ScatterGatherBuffer->Reserved = 0;
+        ScatterGatherBuffer->Elements[0].Address = d->map_pa;
+        ScatterGatherBuffer->Elements[0].Length = *Length;
+        ScatterGatherBuffer->Elements[0].Reserved = 0;
+    }
+    d->map_off = 0;
+    d->map_len = *Length;
+    d->bounced = 1;
+    if (WriteToDevice)
+        dma_chain_copy(Mdl, Offset, d->map, *Length, 1);
+    int failed = mk_sysdma_transfer(d->line, d->map_pa, *Length, WriteToDevice) != 0;
+    d->read_done = !WriteToDevice && !failed;
+    if (DmaCompletionRoutine) {
+        /* the model's controller finishes at once; completion runs at DISPATCH_LEVEL */
+        KIRQL old;
+        KeRaiseIrql(DISPATCH_LEVEL, &old);
+        DmaCompletionRoutine(DmaAdapter, d->owner, CompletionContext, failed ? DmaError : DmaComplete);
+        KeLowerIrql(old);
+    }
+    return STATUS_SUCCESS;
+}
+
+static NTSTATUS DmaFlushAdapterBuffersEx(PDMA_ADAPTER DmaAdapter, PMDL Mdl, PVOID MapRegisterBase, ULONGLONG Offset,
+                                         ULONG Length, BOOLEAN WriteToDevice)
+{
+    MK_ENTER("FlushAdapterBuffersEx");
+    MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, DmaFlushAdapterBuffersEx);
+    mk_dma_adapter *d = dma_of(DmaAdapter, "FlushAdapterBuffersEx: not a DMA adapter");
+    (void)MapRegisterBase;
+    if (!Mdl || Length == 0 || Offset + Length > dma_chain_bytes(Mdl))
+        mk_violation(MDLKIT_RULE_DMA, "FlushAdapterBuffersEx: Offset and Length are not inside the MDL chain",
+                     (ULONG_PTR)Mdl, (ULONG_PTR)Offset);
+    if (WriteToDevice || !d->bounced)
+        return STATUS_SUCCESS;
+    ULONG n = Length < d->map_len ? Length : d->map_len;
+    if (!d->read_done && !d->desc.Master)
+        mk_sysdma_transfer(d->line, d->map_pa, n, FALSE);
+    d->read_done = 0;
+    dma_chain_copy(Mdl, Offset, d->map + d->map_off, n, 0);
+    return STATUS_SUCCESS;
+}
+
+static void DmaFreeAdapterObject(PDMA_ADAPTER DmaAdapter, IO_ALLOCATION_ACTION AllocationAction)
+{
+    MK_ENTER("FreeAdapterObject");
+    MK_CHECK_IRQL_MAX(DISPATCH_LEVEL, DmaFreeAdapterObject);
+    mk_dma_adapter *d = dma_of(DmaAdapter, "FreeAdapterObject: not a DMA adapter");
+    if (AllocationAction != DeallocateObject && AllocationAction != DeallocateObjectKeepRegisters)
+        mk_violation(MDLKIT_RULE_DMA, "FreeAdapterObject: AllocationAction is DeallocateObject or "
+                     "DeallocateObjectKeepRegisters", (ULONG_PTR)DmaAdapter, (ULONG_PTR)AllocationAction);
+    pthread_mutex_lock(&d->lock);
+    int busy = d->channel_busy;
+    pthread_mutex_unlock(&d->lock);
+    if (!busy)
+        mk_violation(MDLKIT_RULE_DMA, "FreeAdapterObject: the adapter channel is not allocated", (ULONG_PTR)DmaAdapter,
+                     0);
+    pthread_mutex_lock(&d->lock);
+    d->channel_busy = 0;
+    if (AllocationAction == DeallocateObject)
+        d->regs_busy = 0;
+    dma_run_waiters(d);
+    pthread_mutex_unlock(&d->lock);
+}
+
+/* version 1: Size ends before the version-3 members */
 static DMA_OPERATIONS dma_ops = {
-    sizeof(DMA_OPERATIONS),     DmaPutDmaAdapter,        DmaAllocateCommonBuffer,       DmaFreeCommonBuffer,
+    offsetof(DMA_OPERATIONS, GetDmaAdapterInfo), DmaPutDmaAdapter,        DmaAllocateCommonBuffer,       DmaFreeCommonBuffer,
     DmaAllocateAdapterChannel,  DmaFlushAdapterBuffers,  DmaFreeAdapterChannel,         DmaFreeMapRegisters,
     DmaMapTransfer,             DmaGetDmaAlignment,      DmaReadDmaCounter,             DmaGetScatterGatherList,
     DmaPutScatterGatherList,    DmaCalculateScatterGatherList, DmaBuildScatterGatherList,
     DmaBuildMdlFromScatterGatherList,
+};
+
+static DMA_OPERATIONS dma_ops_v3 = {
+    .Size = sizeof(DMA_OPERATIONS),
+    .PutDmaAdapter = DmaPutDmaAdapter,
+    .AllocateCommonBuffer = DmaAllocateCommonBuffer,
+    .FreeCommonBuffer = DmaFreeCommonBuffer,
+    .AllocateAdapterChannel = DmaAllocateAdapterChannel,
+    .FlushAdapterBuffers = DmaFlushAdapterBuffers,
+    .FreeAdapterChannel = DmaFreeAdapterChannel,
+    .FreeMapRegisters = DmaFreeMapRegisters,
+    .MapTransfer = DmaMapTransfer,
+    .GetDmaAlignment = DmaGetDmaAlignment,
+    .ReadDmaCounter = DmaReadDmaCounter,
+    .GetScatterGatherList = DmaGetScatterGatherList,
+    .PutScatterGatherList = DmaPutScatterGatherList,
+    .CalculateScatterGatherList = DmaCalculateScatterGatherList,
+    .BuildScatterGatherList = DmaBuildScatterGatherList,
+    .BuildMdlFromScatterGatherList = DmaBuildMdlFromScatterGatherList,
+    .InitializeDmaTransferContext = DmaInitializeDmaTransferContext,
+    .AllocateAdapterChannelEx = DmaAllocateAdapterChannelEx,
+    .CancelAdapterChannel = DmaCancelAdapterChannel,
+    .MapTransferEx = DmaMapTransferEx,
+    .FlushAdapterBuffersEx = DmaFlushAdapterBuffersEx,
+    .FreeAdapterObject = DmaFreeAdapterObject,
 };
 
 PDMA_ADAPTER IoGetDmaAdapter(PDEVICE_OBJECT PhysicalDeviceObject, PDEVICE_DESCRIPTION DeviceDescription,
@@ -500,13 +794,19 @@ PDMA_ADAPTER IoGetDmaAdapter(PDEVICE_OBJECT PhysicalDeviceObject, PDEVICE_DESCRI
 {
     MK_ENTER("IoGetDmaAdapter");
     MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, IoGetDmaAdapter);
-    MK_OBJ_FAULT(PhysicalDeviceObject);
-    if (!mk_io_device_ext(PhysicalDeviceObject) || !DeviceDescription || !NumberOfMapRegisters)
-        mk_violation(0x16, "IoGetDmaAdapter: a device object, a description and NumberOfMapRegisters are required",
+    /* PhysicalDeviceObject is optional: a legacy (non-PnP) driver has no PDO
+     * and gets its adapter from the HAL directly */
+    if ((PhysicalDeviceObject && !mk_io_device_ext(PhysicalDeviceObject)) || !DeviceDescription ||
+        !NumberOfMapRegisters)
+        mk_violation(0x16,
+                     "IoGetDmaAdapter: a description and NumberOfMapRegisters are required, and "
+                     "PhysicalDeviceObject, when given, is a device object",
                      (ULONG_PTR)PhysicalDeviceObject, (ULONG_PTR)DeviceDescription);
     PDEVICE_DESCRIPTION dd = DeviceDescription;
     if (dd->Version > DEVICE_DESCRIPTION_VERSION3)
         return NULL;
+    if (dd->Version == DEVICE_DESCRIPTION_VERSION3 && !mk_os_at_least(NTDDI_WIN8))
+        return NULL; /* version 3 of the DMA operations exists from Windows 8 */
     if (!dd->Master && dd->ScatterGather && dd->Version < DEVICE_DESCRIPTION_VERSION3)
         return NULL; /* a system DMA device cannot do scatter/gather itself */
     mk_dma_adapter *d = calloc(1, sizeof *d);
@@ -537,7 +837,7 @@ PDMA_ADAPTER IoGetDmaAdapter(PDEVICE_OBJECT PhysicalDeviceObject, PDEVICE_DESCRI
     d->tail = &d->waiters;
     d->a.Version = 1;
     d->a.Size = (USHORT)sizeof(DMA_ADAPTER);
-    d->a.DmaOperations = &dma_ops;
+    d->a.DmaOperations = dd->Version == DEVICE_DESCRIPTION_VERSION3 ? &dma_ops_v3 : &dma_ops;
     d->magic = DMA_MAGIC;
     pthread_mutex_lock(&dma_live_lock);
     d->next_live = dma_live;

@@ -476,6 +476,16 @@ MK_NOINLINE void mdlkit_assert_failed(const char *expr, const char *file, int li
     mk_raise_at(STATUS_ASSERTION_FAILURE, __builtin_return_address(0));
 }
 
+/* DbgRaiseAssertionFailure: the assertion-failure break NT_ASSERT uses; with
+ * no debugger, STATUS_ASSERTION_FAILURE is raised (0x1E unhandled). */
+MK_NOINLINE void DbgRaiseAssertionFailure(void)
+{
+    MK_ENTER("DbgRaiseAssertionFailure");
+    mk_thread_attach();
+    fprintf(stderr, "mdlkit: Assertion failure (DbgRaiseAssertionFailure)\n");
+    mk_raise_at(STATUS_ASSERTION_FAILURE, __builtin_return_address(0));
+}
+
 /* PAGED_CODE(): the documented ASSERT when pageable code runs above
  * APC_LEVEL. */
 MK_NOINLINE void mdlkit_paged_code_check(const char *file, int line)

@@ -1,7 +1,7 @@
 /*
  * obhandle.c -- the handle table of the one simulated process:
  * mk_ob_insert_handle / mk_ob_reference_handle / mk_ob_close_handle,
- * ObReferenceObjectByHandle(WithTag), ZwClose, NtClose.
+ * ObReferenceObjectByHandle(WithTag), ObOpenObjectByPointer, ZwClose, NtClose.
  *
  * Handles are kernel-style values: multiples of 4, never NULL. A handle made
  * for KernelMode (OBJ_KERNEL_HANDLE) has the high bits set
@@ -33,6 +33,7 @@
  *    ZwClose / NtClose at IRQL != PASSIVE_LEVEL: 0xC4 IrqlZwPassive
  *    (0x2001F) under DDI compliance, else 0xA.
  */
+#include "mk_machine.h"
 #include "mk_ke.h"
 #include "mk_ob.h"
 
@@ -90,9 +91,16 @@ NTSTATUS mk_ob_insert_handle(void *body, ACCESS_MASK access, KPROCESSOR_MODE mod
     return ob_insert(body, access, mode, OB_ANY, out);
 }
 
-NTSTATUS mk_ob_insert_process_handle(void *body, ACCESS_MASK access, int kernel, HANDLE *out)
+static NTSTATUS ob_insert_process(void *body, ACCESS_MASK access, int kernel, HANDLE *out)
 {
     return ob_insert(body, access, kernel ? KernelMode : UserMode, kernel ? OB_ANY : ob_current_process(), out);
+}
+
+/* A driver's handle: a process or thread handle goes through the
+ * registered object-manager callbacks (src/ob/obcallbk.c). */
+NTSTATUS mk_ob_insert_process_handle(void *body, ACCESS_MASK access, int kernel, HANDLE *out)
+{
+    return mk_ob_insert_with_callbacks(body, access, kernel, out, ob_insert_process);
 }
 
 static NTSTATUS ob_insert(void *body, ACCESS_MASK access, KPROCESSOR_MODE mode, uint8_t owner, HANDLE *out)
@@ -289,6 +297,37 @@ static void ob_close_irql(HANDLE h, void *caller, const char *why)
         mk_ke_irql_violation(MK_RULE_IRQL_ZW_PASSIVE, why, h, caller);
 }
 
+/* ObOpenObjectByPointer: a handle to an object the caller holds a pointer
+ * to. The object is checked as ObReferenceObjectByPointer checks it (0x18
+ * for a pointer that is no object, STATUS_OBJECT_TYPE_MISMATCH); the
+ * handle is a driver's handle (mk_ob_insert_process_handle: a kernel handle
+ * with OBJ_KERNEL_HANDLE, else in the current process's table; process and
+ * thread handles go through the object-manager callbacks). mdlkit has no
+ * ACCESS_STATE (nothing creates one), so PassedAccessState must be NULL
+ * (else STATUS_INVALID_PARAMETER); there are no security descriptors, so
+ * DesiredAccess is granted (GENERIC_* mapped). PASSIVE_LEVEL. */
+NTSTATUS ObOpenObjectByPointer(PVOID Object, ULONG HandleAttributes, PACCESS_STATE PassedAccessState,
+                               ACCESS_MASK DesiredAccess, POBJECT_TYPE ObjectType, KPROCESSOR_MODE AccessMode,
+                               PHANDLE Handle)
+{
+    MK_ENTER("ObOpenObjectByPointer");
+    MK_CHECK_IRQL_MAX(PASSIVE_LEVEL, ObOpenObjectByPointer);
+    MK_OBJ_FAULT(Handle);
+    (void)AccessMode;
+    *Handle = NULL;
+    if (PassedAccessState)
+        return STATUS_INVALID_PARAMETER;
+    NTSTATUS st = ObReferenceObjectByPointer(Object, DesiredAccess, ObjectType, KernelMode);
+    if (!NT_SUCCESS(st))
+        return st;
+    HANDLE h;
+    st = mk_ob_insert_process_handle(Object, DesiredAccess, (HandleAttributes & OBJ_KERNEL_HANDLE) != 0, &h);
+    ObDereferenceObject(Object);
+    if (NT_SUCCESS(st))
+        *Handle = h;
+    return st;
+}
+
 NTSTATUS ZwClose(HANDLE Handle)
 {
     MK_ENTER("ZwClose");
@@ -326,6 +365,7 @@ void mk_ob_shutdown(void)
             break;
         ob_close(h, KernelMode, 1);
     }
+    mk_ob_callbacks_reset();
     pthread_mutex_lock(&ob_lock);
     free(ob_table);
     ob_table = NULL;

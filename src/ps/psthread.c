@@ -1,7 +1,7 @@
 /*
  * psthread.c -- system threads and thread queries: PsCreateSystemThread,
  * PsTerminateSystemThread, KeGetCurrentThread, PsGetCurrentThread,
- * PsGetCurrentThreadId, PsGetThreadId, PsGetCurrentProcessId,
+ * PsGetCurrentThreadId, PsGetThreadId, PsGetCurrentProcessId, PsGetThreadProcessId, ExGetPreviousMode,
  * PsIsSystemThread, KeSetPriorityThread, KeQueryPriorityThread,
  * KeSetBasePriorityThread.
  *
@@ -61,19 +61,14 @@ static void ps_destroy(void *body)
 
 static const mk_ob_type_ops ps_thread_ops = {"Thread", NULL, ps_destroy};
 
-static long ps_slot_locked(PKTHREAD t)
-{
-    for (ULONG i = 0; i < MK_ARRAY_SIZE(ps_threads); i++)
-        if (ps_threads[i] == t)
-            return (long)i;
-    return -1;
-}
-
-static void ps_set_state(PKTHREAD t, int state)
+/* A thread's state, by the slot it was given (t->ps_slot, read while the
+ * thread object is still referenced): an ended thread's object can be freed
+ * and its address given to the next thread before the ending thread clears
+ * its slot, so a search by address could find the new thread's slot. */
+static void ps_set_state(long i, PKTHREAD t, int state)
 {
     pthread_mutex_lock(&ps_lock);
-    long i = ps_slot_locked(t);
-    if (i >= 0) {
+    if (i >= 0 && i < (long)MK_ARRAY_SIZE(ps_threads) && ps_threads[i] == t) {
         if (state)
             ps_state[i] = state;
         else
@@ -89,7 +84,8 @@ static void ps_thread_end(PKTHREAD t)
     KIRQL irql = mk_self.irql;
     LONG crit = t->critical_regions, guarded = t->guarded_regions;
     PKSTART_ROUTINE start = t->start;
-    ps_set_state(t, PS_ENDING);
+    long slot = t->ps_slot;
+    ps_set_state(slot, t, PS_ENDING);
     /* Signalled and unreferenced in one step: a waiter wakes only after
      * the thread's own reference is gone, so its dereference can be the
      * last one. */
@@ -100,7 +96,7 @@ static void ps_thread_end(PKTHREAD t)
     int last = mk_ob_dereference_keep(t);
     pthread_mutex_unlock(&mk_ke_lock);
     mk_ke_set_current(NULL);
-    ps_set_state(t, 0);
+    ps_set_state(slot, t, 0); /* t may be freed (and reused) by now: only compared */
     if (last)
         mk_ob_destroy(t); /* nobody else knew it: no one can race */
     if (irql != PASSIVE_LEVEL)
@@ -178,6 +174,7 @@ NTSTATUS PsCreateSystemThread(PHANDLE ThreadHandle, ULONG DesiredAccess, POBJECT
     }
     ps_threads[slot] = t;
     ps_state[slot] = PS_RUNNING;
+    t->ps_slot = (long)slot;
     pthread_mutex_unlock(&ps_lock);
     /* the thread's own reference, dropped when it ends */
     pthread_attr_t a;
@@ -186,7 +183,7 @@ NTSTATUS PsCreateSystemThread(PHANDLE ThreadHandle, ULONG DesiredAccess, POBJECT
     pthread_t pt;
     if (pthread_create(&pt, &a, ps_thread_main, t) != 0) {
         pthread_attr_destroy(&a);
-        ps_set_state(t, 0);
+        ps_set_state(t->ps_slot, t, 0);
         mk_ob_close_handle(h, kernel ? KernelMode : UserMode);
         mk_ob_dereference(t);
         return STATUS_INSUFFICIENT_RESOURCES;
@@ -241,6 +238,26 @@ HANDLE PsGetCurrentProcessId(void)
 {
     MK_ENTER("PsGetCurrentProcessId");
     return (HANDLE)(ULONG_PTR)4;
+}
+
+/* Every thread of the simulated machine is in the one process whose id
+ * PsGetCurrentProcessId gives. */
+HANDLE PsGetThreadProcessId(PETHREAD Thread)
+{
+    MK_ENTER("PsGetThreadProcessId");
+    MK_OBJ_FAULT((PKTHREAD)Thread);
+    return (HANDLE)(ULONG_PTR)4;
+}
+
+/* The mode the current thread entered the kernel from: UserMode while it
+ * carries a request of the simulated user process (mdlkit_ioctl and the
+ * other user-mode calls), else KernelMode (DriverEntry, system threads,
+ * work items, DPCs, the test's own calls). */
+KPROCESSOR_MODE ExGetPreviousMode(void)
+{
+    MK_ENTER("ExGetPreviousMode");
+    mk_thread_attach();
+    return mk_self.user_process > 0 ? UserMode : KernelMode;
 }
 
 BOOLEAN PsIsSystemThread(PETHREAD Thread)
@@ -341,6 +358,7 @@ static void ps_shutdown(void)
         pthread_cond_wait(&ps_cv, &ps_lock);
     }
     pthread_mutex_unlock(&ps_lock);
+    mk_ps_notify_reset();
     if (found)
         ps_report_running(found);
 }
@@ -373,6 +391,19 @@ void mk_exec_driver_unloaded(struct mk_driver *d)
     if (res) {
         mk_bugcheck_note("ERESOURCE %p was freed with its pool block without ExDeleteResourceLite", (void *)res);
         mk_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x17, (ULONG_PTR)res, (ULONG_PTR)paged, (ULONG_PTR)res);
+    }
+    PVOID cb_handle = NULL;
+    PVOID cb = mk_ob_callbacks_of_driver(d, &cb_handle);
+    if (cb) {
+        mk_bugcheck_note("object-manager callback registration %p (routine %p) is still registered as its driver is "
+                         "unloaded (ObUnRegisterCallbacks)", cb_handle, cb);
+        mk_bugcheck(UNLOADED_PENDING_CODE, (ULONG_PTR)cb, 0, (ULONG_PTR)cb_handle, 0);
+    }
+    PVOID notify = mk_ps_notify_of_driver(d);
+    if (notify) {
+        mk_bugcheck_note("process-creation notify routine %p is still registered as its driver is unloaded "
+                         "(PsSetCreateProcessNotifyRoutineEx(..., TRUE))", notify);
+        mk_bugcheck(UNLOADED_PENDING_CODE, (ULONG_PTR)notify, 0, (ULONG_PTR)notify, 0);
     }
     ULONG_PTR lo, hi;
     PKTIMER timer = mk_timer_take_driver(d);
