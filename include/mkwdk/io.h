@@ -79,31 +79,6 @@ typedef IO_APC_ROUTINE *PIO_APC_ROUTINE;
 #define IRP_MJ_PNP_POWER IRP_MJ_PNP
 #define IRP_MJ_MAXIMUM_FUNCTION 0x1b
 
-/* Power states (the types IRP_MJ_POWER requests and device extensions carry). */
-typedef enum _SYSTEM_POWER_STATE {
-    PowerSystemUnspecified = 0,
-    PowerSystemWorking = 1,
-    PowerSystemSleeping1 = 2,
-    PowerSystemSleeping2 = 3,
-    PowerSystemSleeping3 = 4,
-    PowerSystemHibernate = 5,
-    PowerSystemShutdown = 6,
-    PowerSystemMaximum = 7
-} SYSTEM_POWER_STATE, *PSYSTEM_POWER_STATE;
-typedef enum _DEVICE_POWER_STATE {
-    PowerDeviceUnspecified = 0,
-    PowerDeviceD0,
-    PowerDeviceD1,
-    PowerDeviceD2,
-    PowerDeviceD3,
-    PowerDeviceMaximum
-} DEVICE_POWER_STATE, *PDEVICE_POWER_STATE;
-typedef enum _POWER_STATE_TYPE { SystemPowerState = 0, DevicePowerState } POWER_STATE_TYPE, *PPOWER_STATE_TYPE;
-typedef union _POWER_STATE {
-    SYSTEM_POWER_STATE SystemState;
-    DEVICE_POWER_STATE DeviceState;
-} POWER_STATE, *PPOWER_STATE;
-
 #define IRP_MN_START_DEVICE 0x00
 #define IRP_MN_QUERY_REMOVE_DEVICE 0x01
 #define IRP_MN_REMOVE_DEVICE 0x02
