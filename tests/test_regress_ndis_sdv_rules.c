@@ -313,18 +313,31 @@ static void test_ndis_allocate_memory_with_tag_zero(void **state)
     mk_test_teardown_after_bugcheck(NULL);
 }
 
+#if defined(__SANITIZE_THREAD__)
+#define SDV_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define SDV_TSAN 1
+#endif
+#endif
+
 static void test_adapter_context_freed_at_end_of_initialize(void **state)
 {
     (void)state;
-    /* special pool: the first touch in MiniportHaltEx (its spin lock) */
-    boot(MDLKIT_VERIFY_STANDARD, BAD_FREE_IN_INIT);
     mdlkit_bugcheck bc;
+#ifndef SDV_TSAN
+    /* special pool: the first touch in MiniportHaltEx (its spin lock). Not
+     * under ThreadSanitizer: the fault comes inside its runtime's atomic
+     * compare-exchange, which holds the runtime's own lock, and the
+     * machine's fault handler (instrumented code) waits on that lock. */
+    boot(MDLKIT_VERIFY_STANDARD, BAD_FREE_IN_INIT);
     assert_int_equal(mdlkit_catch_bugcheck(start, NULL, &bc), 0);
     assert_non_null(g_ad);
     assert_int_equal(mdlkit_catch_bugcheck(halt, NULL, &bc), 1);
     assert_int_equal(bc.code, DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL);
     assert_int_equal(bc.param[0], (ULONG_PTR)&g_adapter->lock.SpinLock);
     mk_test_teardown_after_bugcheck(NULL);
+#endif
 
     /* no options: MiniportHaltEx runs on freed memory, its free is the
      * second one */

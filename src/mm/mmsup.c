@@ -64,8 +64,8 @@ BOOLEAN MmIsAddressValid(PVOID VirtualAddress)
  * looked up among the dynamic symbols of the object that holds this routine
  * (libmdlkit.so, or the program when it is linked statically with
  * -rdynamic); a symbol of another object (the C library, the driver), one
- * of mdlkit's own names (mdlkit_*, mk_*) or a name that is not an
- * identifier is not an export: NULL, as Windows answers for a routine it
+ * of mdlkit's own names (mdlkit_*, mk_*), a name the C library defines
+ * or a name that is not an identifier is not an export: NULL, as Windows answers for a routine it
  * does not export (IoWMIOpenBlock, for example, which mdlkit lacks).
  * PASSIVE_LEVEL. */
 PVOID MmGetSystemRoutineAddress(PUNICODE_STRING SystemRoutineName)
@@ -87,6 +87,15 @@ PVOID MmGetSystemRoutineAddress(PUNICODE_STRING SystemRoutineName)
     name[n] = 0;
     if (!strncmp(name, "mdlkit_", 7) || !strncmp(name, "mk_", 3) || !strncmp(name, "MK_", 3) ||
         !strncmp(name, "__", 2))
+        return NULL;
+    /* a name the C library defines is the C library's, wherever the lookup
+     * finds it (a static link or a sanitizer's runtime puts interceptors of
+     * C library routines in the object that holds mdlkit) */
+    void *libc = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
+    int in_libc = libc && dlsym(libc, name);
+    if (libc)
+        dlclose(libc);
+    if (in_libc)
         return NULL;
     void *sym = dlsym(RTLD_DEFAULT, name);
     if (!sym)
