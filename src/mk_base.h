@@ -85,6 +85,10 @@ typedef struct mk_thread {
     int user_process;              /* > 0: runs in the simulated user process (mk_ob.h), else System */
     int system;                    /* one of the machine's own threads (DPCs, timers, work items,
                                       system threads): a fault there is never the harness's */
+    int io_manager;                /* > 0: the I/O or PnP manager allocates for itself (a user
+                                      request's IRP, buffer and MDL; the PnP manager's IRPs): the
+                                      low-resources simulations do not fail it, as Driver Verifier
+                                      fails the verified drivers' calls only */
 } mk_thread;
 extern MK_TLS mk_thread mk_self;
 

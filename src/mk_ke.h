@@ -21,6 +21,7 @@ struct mk_catch {
     mdlkit_seh_frame *seh;  /* innermost __try frame outside the catch */
     struct mk_driver *driver;
     int user_process;
+    int io_manager;
 };
 
 

@@ -3,6 +3,8 @@
  * the report's log of injected faults. */
 #include "testutil.h"
 
+#include <mdlkit_usermode.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,6 +123,90 @@ static void test_ddis_fail(void **state)
     mdlkit_shutdown();
 }
 
+/* ---- the I/O manager's own allocations are not failed ----
+ * Driver Verifier's low-resources simulation fails the verified drivers'
+ * calls, not the I/O manager's: with every allocation failed, a user
+ * request still reaches the driver (its IRP, system buffer and MDL are the
+ * I/O manager's), and the driver's own allocation in its dispatch fails. */
+#define FT_IOCTL_BUFFERED CTL_CODE(FILE_DEVICE_UNKNOWN, 0x801, METHOD_BUFFERED, FILE_ANY_ACCESS)
+#define FT_IOCTL_DIRECT CTL_CODE(FILE_DEVICE_UNKNOWN, 0x802, METHOD_IN_DIRECT, FILE_ANY_ACCESS)
+static int g_ft_dispatched;
+static NTSTATUS g_ft_alloc_result;
+
+static NTSTATUS ft_complete(PIRP irp, NTSTATUS st, ULONG_PTR info)
+{
+    irp->IoStatus.Status = st;
+    irp->IoStatus.Information = info;
+    IoCompleteRequest(irp, IO_NO_INCREMENT);
+    return st;
+}
+
+static NTSTATUS ft_create_close(PDEVICE_OBJECT d, PIRP irp)
+{
+    (void)d;
+    return ft_complete(irp, STATUS_SUCCESS, 0);
+}
+
+static NTSTATUS ft_ioctl(PDEVICE_OBJECT d, PIRP irp)
+{
+    (void)d;
+    g_ft_dispatched++;
+    void *p = ExAllocatePoolWithTag(NonPagedPoolNx, 64, TAG); /* the driver's own: failed */
+    g_ft_alloc_result = p ? STATUS_SUCCESS : STATUS_INSUFFICIENT_RESOURCES;
+    if (p)
+        ExFreePoolWithTag(p, TAG);
+    return ft_complete(irp, g_ft_alloc_result, 0);
+}
+
+static void ft_unload(PDRIVER_OBJECT drv)
+{
+    UNICODE_STRING link;
+    RtlInitUnicodeString(&link, L"\\DosDevices\\MkFaultToy");
+    IoDeleteSymbolicLink(&link);
+    IoDeleteDevice(drv->DeviceObject);
+}
+
+static NTSTATUS ft_entry(PDRIVER_OBJECT drv, PUNICODE_STRING reg)
+{
+    (void)reg;
+    UNICODE_STRING name;
+    RtlInitUnicodeString(&name, L"\\Device\\MkFaultToy");
+    PDEVICE_OBJECT dev;
+    NTSTATUS st = IoCreateDevice(drv, 0, &name, FILE_DEVICE_UNKNOWN, 0, FALSE, &dev);
+    if (!NT_SUCCESS(st))
+        return st;
+    dev->Flags |= DO_BUFFERED_IO;
+    drv->MajorFunction[IRP_MJ_CREATE] = ft_create_close;
+    drv->MajorFunction[IRP_MJ_CLOSE] = ft_create_close;
+    drv->MajorFunction[IRP_MJ_DEVICE_CONTROL] = ft_ioctl;
+    drv->DriverUnload = ft_unload;
+    return STATUS_SUCCESS;
+}
+
+static void test_io_manager_allocations_not_failed(void **state)
+{
+    (void)state;
+    assert_int_equal(init_faults(10000, 1, NULL), 0); /* every eligible call fails */
+    PDRIVER_OBJECT drv;
+    assert_int_equal(mdlkit_driver_load("faulttoy", ft_entry, &drv), STATUS_SUCCESS);
+    HANDLE h = mdlkit_open("\\Device\\MkFaultToy");
+    assert_non_null(h);
+    char in[32] = "input", out[32];
+    ULONG_PTR info = 0;
+    g_ft_dispatched = 0;
+    assert_int_equal(mdlkit_ioctl(h, FT_IOCTL_BUFFERED, in, sizeof in, out, sizeof out, &info),
+                     STATUS_INSUFFICIENT_RESOURCES);
+    assert_int_equal(mdlkit_ioctl(h, FT_IOCTL_DIRECT, in, sizeof in, out, sizeof out, &info),
+                     STATUS_INSUFFICIENT_RESOURCES);
+    assert_int_equal(g_ft_dispatched, 2); /* both reached the driver */
+    assert_int_equal(g_ft_alloc_result, STATUS_INSUFFICIENT_RESOURCES);
+    assert_int_equal(mdlkit_close(h), STATUS_SUCCESS);
+    /* a call outside any driver, as a test's own code makes, is still failed */
+    assert_null(ExAllocatePoolWithTag(NonPagedPoolNx, 64, TAG));
+    mdlkit_driver_unload(drv);
+    mdlkit_shutdown();
+}
+
 int main(void)
 {
     const struct CMUnitTest t[] = {
@@ -128,6 +214,7 @@ int main(void)
         cmocka_unit_test(test_probability_bounds),
         cmocka_unit_test(test_tag_filter),
         cmocka_unit_test(test_ddis_fail),
+        cmocka_unit_test(test_io_manager_allocations_not_failed),
     };
     return cmocka_run_group_tests_name("low resources simulation", t, NULL, NULL);
 }

@@ -391,7 +391,9 @@ static void *uio_place(mk_ioreq *r, void *buf, ULONG len, int out, void *other, 
 static void *uio_sysbuf(ULONG size)
 {
     mk_driver *old = mk_driver_enter(NULL);
+    mk_self.io_manager++;
     void *p = ExAllocatePoolWithTag(NonPagedPoolNx, size, UIO_SYSBUF_TAG);
+    mk_self.io_manager--;
     mk_driver_leave(old);
     if (!p)
         ExRaiseStatus(STATUS_INSUFFICIENT_RESOURCES);
@@ -401,11 +403,16 @@ static void *uio_sysbuf(ULONG size)
 static void uio_lock_mdl(PIRP irp, void *buf, ULONG len, LOCK_OPERATION op)
 {
     mk_driver *old = mk_driver_enter(NULL);
+    mk_self.io_manager++;
     PMDL mdl = IoAllocateMdl(buf, len, FALSE, TRUE, irp);
+    mk_self.io_manager--;
     mk_driver_leave(old);
     if (!mdl)
         ExRaiseStatus(STATUS_INSUFFICIENT_RESOURCES);
+    /* (its raise leaves for the caller's __except, which puts the count back) */
+    mk_self.io_manager++;
     MmProbeAndLockPages(mdl, UserMode, op);
+    mk_self.io_manager--;
 }
 
 /* Undo what the I/O manager built when its own probe failed. */
@@ -436,7 +443,9 @@ static mk_ioreq *uio_begin(HANDLE h, UCHAR major)
     r->fo = fo;
     PDEVICE_OBJECT top = mk_io_attached_top(fo->DeviceObject);
     mk_driver *old = mk_driver_enter(NULL);
+    mk_self.io_manager++; /* (not failed by the low-resources simulations: mk_thread.io_manager) */
     PIRP irp = IoAllocateIrp(top->StackSize, FALSE);
+    mk_self.io_manager--;
     mk_driver_leave(old);
     if (!irp) {
         uio_fail(r, STATUS_INSUFFICIENT_RESOURCES);
@@ -486,6 +495,7 @@ static mk_ioreq *uio_ioctl_start(HANDLE h, ULONG code, void *in, ULONG in_len, v
     }
     ULONG method = METHOD_FROM_CTL_CODE(code);
     volatile NTSTATUS probe = STATUS_SUCCESS;
+    const int iom = mk_self.io_manager; /* (a probe's raise leaves uio_lock_mdl's count up) */
     MDLKIT_TRY {
         if (method == METHOD_BUFFERED) {
             ULONG size = in_len > out_len ? in_len : out_len;
@@ -514,7 +524,11 @@ static mk_ioreq *uio_ioctl_start(HANDLE h, ULONG code, void *in, ULONG in_len, v
         }
         irp->UserBuffer = uout;
     }
-    MDLKIT_EXCEPT(EXCEPTION_EXECUTE_HANDLER) { probe = GetExceptionCode(); }
+    MDLKIT_EXCEPT(EXCEPTION_EXECUTE_HANDLER)
+    {
+        probe = GetExceptionCode();
+        mk_self.io_manager = iom;
+    }
     MDLKIT_END;
     return uio_dispatch(r, probe);
 }
@@ -541,6 +555,7 @@ static mk_ioreq *uio_rw_start(HANDLE h, UCHAR major, void *buf, ULONG len)
     ULONG flags = mk_io_attached_top(fo->DeviceObject)->Flags;
     irp->Flags |= reading ? IRP_READ_OPERATION : IRP_WRITE_OPERATION;
     volatile NTSTATUS probe = STATUS_SUCCESS;
+    const int iom = mk_self.io_manager; /* (a probe's raise leaves uio_lock_mdl's count up) */
     MDLKIT_TRY {
         if (flags & DO_BUFFERED_IO) {
             if (len) {
@@ -561,7 +576,11 @@ static mk_ioreq *uio_rw_start(HANDLE h, UCHAR major, void *buf, ULONG len)
         }
         irp->UserBuffer = ubuf;
     }
-    MDLKIT_EXCEPT(EXCEPTION_EXECUTE_HANDLER) { probe = GetExceptionCode(); }
+    MDLKIT_EXCEPT(EXCEPTION_EXECUTE_HANDLER)
+    {
+        probe = GetExceptionCode();
+        mk_self.io_manager = iom;
+    }
     MDLKIT_END;
     return uio_dispatch(r, probe);
 }

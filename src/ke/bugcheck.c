@@ -770,6 +770,7 @@ static int bc_catch(void (*fn)(void *arg), void *arg, mdlkit_bugcheck *out, int 
     c.seh = mk_self.seh_top;
     c.driver = mk_self.driver;
     c.user_process = mk_self.user_process;
+    c.io_manager = mk_self.io_manager;
     struct mk_catch *absorb_prev = bc_absorb_top;
     mk_self.catch_top = &c;
     if (absorb)
@@ -788,6 +789,7 @@ static int bc_catch(void (*fn)(void *arg), void *arg, mdlkit_bugcheck *out, int 
     mk_self.seh_top = c.seh;
     mk_self.driver = c.driver;
     mk_self.user_process = c.user_process;
+    mk_self.io_manager = c.io_manager;
     if (out)
         *out = c.bc;
     return 1;

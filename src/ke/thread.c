@@ -44,6 +44,7 @@ static MK_NOINLINE void thread_attach_slow(unsigned gen)
     mk_self.irql = PASSIVE_LEVEL;
     mk_self.spinlocks_held = 0;
     mk_self.driver = NULL;
+    mk_self.io_manager = 0;
     mk_self.pool = NULL; /* the previous machine's pool layer is gone */
     mk_self.lock_shard = 0;
     mk_self.cpu = thread_take_cpu(gen);

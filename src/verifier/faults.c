@@ -207,8 +207,9 @@ static void ft_log(enum mk_fault_site site, ULONG tag, void **pcs, int n)
 MK_NOINLINE bool mk_vf_fail(int site_, ULONG tag, void *caller)
 {
     enum mk_fault_site site = (enum mk_fault_site)site_;
-    if ((unsigned)site >= MK_FAULT_SITE_COUNT || !atomic_load_explicit(&mk_vf_active, memory_order_relaxed))
-        return false;
+    if ((unsigned)site >= MK_FAULT_SITE_COUNT || !atomic_load_explicit(&mk_vf_active, memory_order_relaxed) ||
+        mk_self.io_manager > 0)
+        return false; /* (the I/O manager's own allocation: mk_thread.io_manager) */
     void *pcs[FT_FRAMES];
     int n = 0;
     if (mk_verifier_on(MDLKIT_VERIFY_SYSTEMATIC_LOW_RESOURCES)) {
