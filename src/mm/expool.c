@@ -521,33 +521,22 @@ static MK_NOINLINE void ex_free_linted(PVOID P, ULONG Tag, int check_tag, const 
 }
 
 /* The frees with every check, from the start (the fast path below changed
- * nothing). Tail calls only: no frame of their own. */
-static MK_NOINLINE MK_NO_FRAME void ex_free_full(PVOID P, void *caller)
+ * nothing): ExFreePool (check_tag 0) and ExFreePoolWithTag (1). Tail calls
+ * only: no frame of its own. */
+static MK_NOINLINE MK_NO_FRAME void ex_free_full(PVOID P, ULONG Tag, int check_tag, void *caller)
 {
-    MK_ENTER("ExFreePool");
+    MK_ENTER(check_tag ? "ExFreePoolWithTag" : "ExFreePool");
     if (mk_lint_on())
-        ex_free_linted(P, 0, 0,
-                       "ExFreePool freed a block NdisAllocateMemoryWithTagPriority or "
-                       "StorPortAllocatePool returned (P4: 1 NDIS, 2 StorPort)",
+        ex_free_linted(P, Tag, check_tag,
+                       check_tag ? "ExFreePoolWithTag freed a block NdisAllocateMemoryWithTagPriority or "
+                                   "StorPortAllocatePool returned (P4: 1 NDIS, 2 StorPort)"
+                                 : "ExFreePool freed a block NdisAllocateMemoryWithTagPriority or "
+                                   "StorPortAllocatePool returned (P4: 1 NDIS, 2 StorPort)",
                        caller);
     else if (__atomic_load_n(&mk_pp_fast.hooks, __ATOMIC_RELAXED) == PP_HK_TRACKING)
-        mk_pp_free_tracked(P, 0, caller); /* (mk_pool_free's first step, without its call) */
+        mk_pp_free_tracked(P, Tag, caller); /* (mk_pool_free's first step, without its call; Tag 0 checks none) */
     else
-        mk_pool_free(P, 0, 0, caller);
-}
-
-static MK_NOINLINE MK_NO_FRAME void ex_free_tag_full(PVOID P, ULONG Tag, void *caller)
-{
-    MK_ENTER("ExFreePoolWithTag");
-    if (mk_lint_on())
-        ex_free_linted(P, Tag, 1,
-                       "ExFreePoolWithTag freed a block NdisAllocateMemoryWithTagPriority or "
-                       "StorPortAllocatePool returned (P4: 1 NDIS, 2 StorPort)",
-                       caller);
-    else if (__atomic_load_n(&mk_pp_fast.hooks, __ATOMIC_RELAXED) == PP_HK_TRACKING)
-        mk_pp_free_tracked(P, Tag, caller);
-    else
-        mk_pool_free(P, Tag, 1, caller);
+        mk_pool_free(P, Tag, check_tag, caller);
 }
 
 /* The checker-off fast path, inline (poolpage.h): a valid free of a small
@@ -558,14 +547,14 @@ EX_FAST_DDI void ExFreePool(PVOID P)
 {
     if (MK_LIKELY(mk_pp_free_inline(P, 0)))
         return;
-    ex_free_full(P, __builtin_return_address(0));
+    ex_free_full(P, 0, 0, __builtin_return_address(0));
 }
 
 EX_FAST_DDI void ExFreePoolWithTag(PVOID P, ULONG Tag)
 {
     if (MK_LIKELY(mk_pp_free_inline(P, Tag)))
         return;
-    ex_free_tag_full(P, Tag, __builtin_return_address(0));
+    ex_free_full(P, Tag, 1, __builtin_return_address(0));
 }
 
 /* ------------------------------------------------------------------------
