@@ -52,6 +52,21 @@ static inline mk_driver *mk_driver_enter(mk_driver *d)
 }
 static inline void mk_driver_leave(mk_driver *old) { mk_self.driver = old; }
 
+/* The I/O or PnP manager allocating for itself (a user request's IRP,
+ * buffer and MDL, a file object, the PnP manager's IRPs): charged to no
+ * driver, and not failed by the low-resources simulations
+ * (mk_thread.io_manager). */
+static inline mk_driver *mk_io_manager_enter(void)
+{
+    mk_self.io_manager++;
+    return mk_driver_enter(NULL);
+}
+static inline void mk_io_manager_leave(mk_driver *old)
+{
+    mk_driver_leave(old);
+    mk_self.io_manager--;
+}
+
 /* Deletes the device objects of the drivers still loaded (mdlkit_shutdown,
  * before the final leak check). */
 void mk_driver_release_devices(void);

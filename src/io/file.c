@@ -122,11 +122,9 @@ NTSTATUS mk_io_open_file(PDEVICE_OBJECT dev, const WCHAR *rest, size_t rest_len,
     if (x->exclusive && __atomic_load_n(&x->opens, __ATOMIC_SEQ_CST) > 0)
         return STATUS_ACCESS_DENIED;
     mk_io_file_type_init();
-    mk_driver *old = mk_driver_enter(NULL);
-    mk_self.io_manager++; /* (the I/O manager's own: not failed by the low-resources simulations) */
+    mk_driver *old = mk_io_manager_enter();
     mk_file *f = mk_ob_create(*IoFileObjectType, sizeof(mk_file));
-    mk_self.io_manager--;
-    mk_driver_leave(old);
+    mk_io_manager_leave(old);
     if (!f)
         return STATUS_INSUFFICIENT_RESOURCES;
     memset(f, 0, sizeof *f);
@@ -151,9 +149,9 @@ NTSTATUS mk_io_open_file(PDEVICE_OBJECT dev, const WCHAR *rest, size_t rest_len,
 
     /* IRP_MJ_CREATE */
     mk_ioreq *r = mk_ioreq_new();
-    mk_self.io_manager++;
+    old = mk_io_manager_enter();
     PIRP irp = r ? IoAllocateIrp(top->StackSize, FALSE) : NULL;
-    mk_self.io_manager--;
+    mk_io_manager_leave(old);
     if (!irp) {
         if (r)
             mk_ioreq_finish(r);

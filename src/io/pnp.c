@@ -194,9 +194,9 @@ static NTSTATUS pnp_send(PDEVICE_OBJECT pdo, UCHAR minor, ULONG_PTR *info)
     KeInitializeEvent(&ev, NotificationEvent, FALSE);
     /* The PnP manager's own IRP is not one Driver Verifier's low-resources
      * simulation fails (only the verified drivers' calls are). */
-    mk_self.io_manager++;
+    mk_driver *old = mk_io_manager_enter();
     PIRP irp = IoBuildSynchronousFsdRequest(IRP_MJ_PNP, top, NULL, 0, NULL, &ev, &iosb);
-    mk_self.io_manager--;
+    mk_io_manager_leave(old);
     if (!irp)
         return STATUS_INSUFFICIENT_RESOURCES;
     irp->IoStatus.Status = STATUS_NOT_SUPPORTED;

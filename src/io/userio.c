@@ -390,11 +390,9 @@ static void *uio_place(mk_ioreq *r, void *buf, ULONG len, int out, void *other, 
 
 static void *uio_sysbuf(ULONG size)
 {
-    mk_driver *old = mk_driver_enter(NULL);
-    mk_self.io_manager++;
+    mk_driver *old = mk_io_manager_enter();
     void *p = ExAllocatePoolWithTag(NonPagedPoolNx, size, UIO_SYSBUF_TAG);
-    mk_self.io_manager--;
-    mk_driver_leave(old);
+    mk_io_manager_leave(old);
     if (!p)
         ExRaiseStatus(STATUS_INSUFFICIENT_RESOURCES);
     return p;
@@ -402,11 +400,9 @@ static void *uio_sysbuf(ULONG size)
 
 static void uio_lock_mdl(PIRP irp, void *buf, ULONG len, LOCK_OPERATION op)
 {
-    mk_driver *old = mk_driver_enter(NULL);
-    mk_self.io_manager++;
+    mk_driver *old = mk_io_manager_enter();
     PMDL mdl = IoAllocateMdl(buf, len, FALSE, TRUE, irp);
-    mk_self.io_manager--;
-    mk_driver_leave(old);
+    mk_io_manager_leave(old);
     if (!mdl)
         ExRaiseStatus(STATUS_INSUFFICIENT_RESOURCES);
     /* (its raise leaves for the caller's __except, which puts the count back) */
@@ -442,11 +438,9 @@ static mk_ioreq *uio_begin(HANDLE h, UCHAR major)
     PFILE_OBJECT fo = body;
     r->fo = fo;
     PDEVICE_OBJECT top = mk_io_attached_top(fo->DeviceObject);
-    mk_driver *old = mk_driver_enter(NULL);
-    mk_self.io_manager++; /* (not failed by the low-resources simulations: mk_thread.io_manager) */
+    mk_driver *old = mk_io_manager_enter();
     PIRP irp = IoAllocateIrp(top->StackSize, FALSE);
-    mk_self.io_manager--;
-    mk_driver_leave(old);
+    mk_io_manager_leave(old);
     if (!irp) {
         uio_fail(r, STATUS_INSUFFICIENT_RESOURCES);
         return r;
