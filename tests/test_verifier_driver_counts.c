@@ -137,7 +137,8 @@ static void test_driver_counts_special_pool(void **state)
 
 /* Two system threads of one driver allocate and free at once: no count
  * is lost (each is one atomic add), and the peak lies between the final
- * value and the sum of what both threads held at most. */
+ * value and the sum of what both threads held at most (with their thread
+ * objects). */
 #define MT_N 2000
 static void *g_mt[2][MT_N];
 static void mt_thread(PVOID ctx)
@@ -177,8 +178,11 @@ static void test_driver_counts_two_threads(void **state)
     assert_int_equal(mdlkit_verifier_driver_counters_get(d, &c), 0);
     assert_int_equal(c.CurrentNonPagedPoolAllocations, MT_N);
     assert_int_equal(c.NonPagedBytes, 32 * MT_N);
-    assert_true(c.PeakNonPagedPoolAllocations >= MT_N && c.PeakNonPagedPoolAllocations <= 2 * MT_N);
-    assert_true(c.PeakNonPagedBytes >= 32 * MT_N && c.PeakNonPagedBytes <= 64 * MT_N);
+    /* the peak: at most both threads' blocks at once, plus the two thread
+     * objects the driver's PsCreateSystemThread calls hold while the
+     * threads run (charged to it; a thread object is under a page) */
+    assert_true(c.PeakNonPagedPoolAllocations >= MT_N && c.PeakNonPagedPoolAllocations <= 2 * MT_N + 2);
+    assert_true(c.PeakNonPagedBytes >= 32 * MT_N && c.PeakNonPagedBytes <= 64 * MT_N + 2 * PAGE_SIZE);
     for (int t = 0; t < 2; t++)
         for (int i = 1; i < MT_N; i += 2)
             ExFreePoolWithTag(g_mt[t][i], 'tMvD');
